@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Disparo reads, validated once at start-up. `.env.example` documents
+ * each one; keep the two in step (a unit test checks that they list the same names).
+ */
+const int = (min: number) => z.coerce.number().int().min(min);
+
+export const ConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+
+  RABBITMQ_URL: z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL'),
+  RABBITMQ_MANAGEMENT_URL: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'must be an http(s):// URL')
+    .optional(),
+  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\/\S+$/, 'must be a mongodb:// URL'),
+  /** Prefix of every exchange and queue name, so several deployments can share one vhost. */
+  TOPOLOGY_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes')
+    .default('disparo'),
+
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  HTTP_PORT: int(0).max(65535).default(3000),
+
+  /** Comma-separated worker roles this process runs, or `all`. */
+  WORKER_ROLES: z.string().min(1).default('all'),
+  CONSUMER_PREFETCH: int(1).max(5000).default(50),
+  PUBLISH_TIMEOUT_MS: int(100).default(15_000),
+  /** Publishes allowed to wait for a confirm at once; further publishes wait (back-pressure). */
+  PUBLISH_MAX_IN_FLIGHT: int(1).default(5_000),
+  RETRY_MAX_ATTEMPTS: int(0).default(8),
+  RETRY_BASE_DELAY_MS: int(1).default(1_000),
+  RETRY_MAX_DELAY_MS: int(1).default(3_600_000),
+  /** Broker-side guard against crash loops: deliveries of one message before it is dead-lettered. */
+  QUEUE_DELIVERY_LIMIT: int(1).default(20),
+  MAX_MESSAGE_BYTES: int(1024).default(256 * 1024),
+  SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
+
+  SENTRY_DSN: z.string().url('must be a Sentry DSN URL').optional(),
+  SENTRY_ENVIRONMENT: z.string().min(1).optional(),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment; empty strings count as unset so `.env` files can leave values blank. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const parsed = ConfigSchema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const message = issue.code === 'invalid_type' && present[name] === undefined ? 'is required' : issue.message;
+    return `${name} ${message}`;
+  });
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}
+
+export function workerRoles(config: Config, known: readonly string[]): string[] {
+  const asked = config.WORKER_ROLES.split(',').map((role) => role.trim()).filter(Boolean);
+  if (asked.includes('all')) return [...known];
+  const unknown = asked.filter((role) => !known.includes(role));
+  if (unknown.length > 0) {
+    throw new ConfigError(`WORKER_ROLES has unknown roles: ${unknown.join(', ')} (known: ${known.join(', ')}, all)`);
+  }
+  return asked;
+}
