@@ -23,7 +23,8 @@ export const TestPing = defineMessage({
 export const PREFIX = 'disparo';
 export const PROBE_QUEUE = `${PREFIX}.probe`;
 
-export const silentLogger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'error', service: 'test' });
+/** Quiet unless TEST_LOG_LEVEL asks for logs (e.g. TEST_LOG_LEVEL=debug npm test). */
+export const silentLogger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'error', service: 'test', silent: !process.env.TEST_LOG_LEVEL });
 
 /** Errors the runner reports, kept for assertions (the real reporter sends them to Sentry). */
 export class RecordingReporter implements ErrorReporter {
@@ -87,4 +88,34 @@ export async function startHarness(label: string, options: { publishTimeoutMs?: 
       await vhost.dispose();
     },
   };
+}
+
+/** Reads (and removes) every message currently in a queue, with a raw amqplib channel. */
+export async function takeAll(url: string, queue: string): Promise<Array<{ body: string; headers: Record<string, unknown> }>> {
+  const amqplib = await import('amqplib');
+  const connection = await amqplib.connect(url);
+  try {
+    const channel = await connection.createChannel();
+    const taken: Array<{ body: string; headers: Record<string, unknown> }> = [];
+    for (;;) {
+      const message = await channel.get(queue, { noAck: true });
+      if (message === false) return taken;
+      taken.push({ body: message.content.toString('utf8'), headers: (message.properties.headers ?? {}) as Record<string, unknown> });
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Publishes raw bytes straight into a queue, as a misbehaving producer would. */
+export async function injectRaw(url: string, queue: string, bodies: Buffer[]): Promise<void> {
+  const amqplib = await import('amqplib');
+  const connection = await amqplib.connect(url);
+  try {
+    const channel = await connection.createConfirmChannel();
+    for (const body of bodies) channel.sendToQueue(queue, body, { persistent: true });
+    await channel.waitForConfirms();
+  } finally {
+    await connection.close();
+  }
 }

@@ -20,7 +20,7 @@ export interface LogContext {
   [field: string]: unknown;
 }
 
-export function createLogger(options: { level: string; service: string }): Logger {
+export function createLogger(options: { level: string; service: string; silent?: boolean }): Logger {
   return winston.createLogger({
     level: options.level,
     defaultMeta: { service: options.service },
@@ -29,7 +29,7 @@ export function createLogger(options: { level: string; service: string }): Logge
       winston.format.errors({ stack: true }),
       winston.format.json(),
     ),
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'] })],
+    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn'], silent: options.silent })],
   });
 }
 

@@ -1,0 +1,15 @@
+import { createApp } from '../api/app';
+import { listen, type HttpServer } from '../api/server';
+import { pingMongo } from '../infrastructure/mongo/connection';
+import type { Services } from './services';
+
+export async function startApi(services: Services): Promise<HttpServer> {
+  const app = createApp({
+    logger: services.logger,
+    errorReporter: services.errorReporter,
+    readiness: async () => ({ broker: services.broker.isConnected(), database: await pingMongo(services.mongo) }),
+  });
+  const server = await listen(app, services.config.HTTP_HOST, services.config.HTTP_PORT);
+  services.logger.info('API listening', { url: server.url });
+  return server;
+}

@@ -1,0 +1,50 @@
+import type { Connection } from 'mongoose';
+import type { Config } from '../config';
+import { connectMongo } from '../infrastructure/mongo/connection';
+import { createErrorReporter, type ErrorReporter } from '../infrastructure/observability/error-reporter';
+import { createLogger, type Logger } from '../infrastructure/observability/logger';
+import { Broker } from '../infrastructure/rabbitmq/broker';
+import { Publisher } from '../infrastructure/rabbitmq/publisher';
+import { disparoTopology } from '../topology';
+
+/** The adapters one process shares: built once from the configuration, closed once. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  errorReporter: ErrorReporter;
+  broker: Broker;
+  publisher: Publisher;
+  mongo: Connection;
+  close(): Promise<void>;
+}
+
+export async function startServices(config: Config, processName: string): Promise<Services> {
+  const logger = createLogger({ level: config.LOG_LEVEL, service: processName });
+  const errorReporter = createErrorReporter({ dsn: config.SENTRY_DSN, environment: config.SENTRY_ENVIRONMENT ?? config.NODE_ENV });
+  const mongo = await connectMongo(config.MONGO_URL, logger);
+  const broker = await Broker.connect({
+    url: config.RABBITMQ_URL,
+    topology: disparoTopology({ prefix: config.TOPOLOGY_PREFIX, deliveryLimit: config.QUEUE_DELIVERY_LIMIT }),
+    logger,
+    connectionName: `${processName}@${process.pid}`,
+  });
+  const publisher = new Publisher(broker, {
+    prefix: config.TOPOLOGY_PREFIX,
+    timeoutMs: config.PUBLISH_TIMEOUT_MS,
+    maxInFlight: config.PUBLISH_MAX_IN_FLIGHT,
+  });
+  return {
+    config,
+    logger,
+    errorReporter,
+    broker,
+    publisher,
+    mongo,
+    async close() {
+      await publisher.close().catch(() => undefined);
+      await broker.close().catch(() => undefined);
+      await mongo.close().catch(() => undefined);
+      await errorReporter.flush(2_000).catch(() => undefined);
+    },
+  };
+}
