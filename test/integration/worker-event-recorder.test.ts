@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import mongoose from 'mongoose';
+import { createMessage, newCorrelation } from '../../src/domain/events/envelope';
+import { sleep } from '../support/collector';
+import { testMongoUrl } from '../support/infrastructure';
+import { type Harness, startHarness, TestPing } from '../support/messaging-harness';
+import { exitOf, spawnDisparo, waitForOutput } from '../support/processes';
+
+describe('worker process: event-recorder role, graceful shutdown, restart', () => {
+  let harness: Harness;
+  let db: mongoose.Connection;
+  let mongoUrl: string;
+
+  before(async () => {
+    harness = await startHarness('worker');
+    mongoUrl = testMongoUrl('worker');
+    db = await mongoose.createConnection(mongoUrl).asPromise();
+  });
+  after(async () => {
+    await db.dropDatabase().catch(() => undefined);
+    await db.close();
+    await harness.dispose();
+  });
+
+  const workerEnv = () => ({ RABBITMQ_URL: harness.url, MONGO_URL: mongoUrl, WORKER_ROLES: 'event-recorder', QUEUE_DELIVERY_LIMIT: '5', SHUTDOWN_TIMEOUT_MS: '5000' });
+
+  test('every event is recorded exactly once across a SIGTERM and a restart, duplicates included', async () => {
+    const first = spawnDisparo('worker', workerEnv());
+    await waitForOutput(first, /worker started/, 30_000);
+
+    const events = Array.from({ length: 400 }, (_, seq) => createMessage(TestPing, { seq, sentAt: Date.now() }, newCorrelation('company-rec', 'corr-rec')));
+    const publishAll = (async () => {
+      for (const [i, event] of events.entries()) {
+        await harness.publisher.publish(TestPing, event);
+        if (i % 50 === 0) await sleep(20);
+      }
+      // The same events again, as a redelivery or replay would bring them.
+      await Promise.all(events.slice(0, 50).map((event) => harness.publisher.publish(TestPing, event)));
+    })();
+
+    await sleep(150);
+    first.kill('SIGTERM');
+    assert.equal(await exitOf(first), 0, `graceful exit; output:\n${first.output().slice(-2000)}`);
+    assert.match(first.output(), /consumer stopped/);
+    await publishAll;
+
+    const second = spawnDisparo('worker', workerEnv());
+    await waitForOutput(second, /worker started/, 30_000);
+    const collection = db.collection('events');
+    const deadline = Date.now() + 30_000;
+    while ((await collection.countDocuments({ companyId: 'company-rec' })) < events.length && Date.now() < deadline) await sleep(100);
+    second.kill('SIGTERM');
+    assert.equal(await exitOf(second), 0);
+
+    const stored = await collection.find({ companyId: 'company-rec' }).toArray();
+    assert.equal(stored.length, events.length, 'each event stored once');
+    const ids = new Set(stored.map((doc) => String(doc._id)));
+    assert.deepEqual([...ids].sort(), events.map((event) => event.eventId).sort());
+    const sample = stored.find((doc) => doc._id === (events[7]!.eventId as unknown));
+    assert.equal(sample?.type, 'TestPing');
+    assert.equal(sample?.correlationId, 'corr-rec');
+    assert.ok(sample?.occurredAt instanceof Date);
+  });
+
+  test('a bad configuration stops the process with one line naming the variable (exit 78)', async () => {
+    const child = spawnDisparo('worker', { RABBITMQ_URL: '', MONGO_URL: 'mysql://nope' });
+    assert.equal(await exitOf(child), 78);
+    assert.match(child.output(), /disparo: invalid configuration: RABBITMQ_URL is required; MONGO_URL must be a mongodb:\/\/ URL/);
+  });
+});
