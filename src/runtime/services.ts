@@ -32,7 +32,9 @@ export async function startServices(config: Config, processName: string): Promis
     prefix: config.TOPOLOGY_PREFIX,
     timeoutMs: config.PUBLISH_TIMEOUT_MS,
     maxInFlight: config.PUBLISH_MAX_IN_FLIGHT,
+    logger,
   });
+  await publisher.start();
   return {
     config,
     logger,

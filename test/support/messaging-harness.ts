@@ -57,7 +57,8 @@ export function probeTopology(): TopologySpec {
 export async function startHarness(label: string, options: { publishTimeoutMs?: number } = {}): Promise<Harness> {
   const vhost = await createTestVhost(label);
   const broker = await Broker.connect({ url: vhost.url, topology: probeTopology(), logger: silentLogger, connectionName: `test:${label}` });
-  const publisher = new Publisher(broker, { prefix: PREFIX, timeoutMs: options.publishTimeoutMs ?? 15_000, maxInFlight: 5_000 });
+  const publisher = new Publisher(broker, { prefix: PREFIX, timeoutMs: options.publishTimeoutMs ?? 15_000, maxInFlight: 5_000, logger: silentLogger });
+  await publisher.start();
   const reporter = new RecordingReporter();
   const runners: Array<ConsumerRunner<unknown>> = [];
   return {

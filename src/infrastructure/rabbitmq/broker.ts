@@ -1,8 +1,8 @@
-import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { Channel } from 'amqplib';
+import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
 import type { Logger } from '../observability/logger';
 import { errorFields } from '../observability/logger';
 import { applyTopology } from './apply-topology';
+import { ResilientChannel } from './resilient-channel';
 import type { TopologySpec } from './topology-spec';
 
 export interface BrokerOptions {
@@ -16,16 +16,31 @@ export interface BrokerOptions {
 
 /**
  * One AMQP connection that reconnects by itself (amqp-connection-manager), with the topology
- * declared before anything else uses it and declared again after every reconnect. Publishers and
- * consumers open their own channels on `connection`; reconnection never reaches business code.
+ * declared before anything else uses it and declared again on every new channel. Publishers and
+ * consumers open their own ResilientChannels on `connection`; reconnection never reaches
+ * business code.
  */
 export class Broker {
+  private readonly declared: TopologySpec[];
+  private readonly topologyChannel: ResilientChannel;
+
   private constructor(
     readonly connection: AmqpConnectionManager,
-    private readonly topologyChannel: ChannelWrapper,
+    topology: TopologySpec,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.declared = [topology];
+    this.topologyChannel = new ResilientChannel(connection, {
+      name: 'topology',
+      confirm: false,
+      logger,
+      setup: async (channel) => {
+        for (const spec of this.declared) await applyTopology(channel, spec);
+      },
+    });
+  }
 
+  /** Connects and declares the topology; rejects when a declaration conflicts with the broker's. */
   static async connect(options: BrokerOptions): Promise<Broker> {
     const connection = amqp.connect([options.url], {
       heartbeatIntervalInSeconds: options.heartbeatSeconds ?? 5,
@@ -38,19 +53,27 @@ export class Broker {
     connection.on('connectFailed', ({ err }) => logger.warn('broker connection failed', errorFields(err)));
     connection.on('blocked', ({ reason }) => logger.warn('broker blocked publishing', { reason }));
     connection.on('unblocked', () => logger.info('broker unblocked publishing'));
-
-    const topologyChannel = connection.createChannel({ name: 'topology', confirm: false });
-    topologyChannel.on('error', (err) => logger.error('topology channel error', errorFields(err)));
-    const broker = new Broker(connection, topologyChannel, logger);
-    await topologyChannel.waitForConnect();
-    // addSetup runs now (rejecting on a conflicting declaration) and again after each reconnect.
-    await broker.declare(options.topology);
+    const broker = new Broker(connection, options.topology, logger);
+    try {
+      await broker.topologyChannel.start();
+    } catch (error) {
+      await connection.close().catch(() => undefined);
+      throw error;
+    }
     return broker;
   }
 
-  /** Declares more topology now and after every reconnect (e.g. a lane for a new connection). */
+  /** Declares more topology now and on every later channel (e.g. a lane for a new connection). */
   async declare(topology: TopologySpec): Promise<void> {
-    await this.topologyChannel.addSetup((channel: Channel) => applyTopology(channel, topology));
+    this.declared.push(topology);
+    const channel = this.topologyChannel.channel;
+    if (!channel) return; // applied when the next channel opens
+    try {
+      await applyTopology(channel, topology);
+    } catch (error) {
+      this.declared.splice(this.declared.indexOf(topology), 1);
+      throw error;
+    }
   }
 
   isConnected(): boolean {
@@ -58,7 +81,7 @@ export class Broker {
   }
 
   async close(): Promise<void> {
-    await this.topologyChannel.close().catch(() => undefined);
+    await this.topologyChannel.close();
     await this.connection.close();
     this.logger.info('broker connection closed');
   }

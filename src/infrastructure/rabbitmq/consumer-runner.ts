@@ -1,4 +1,3 @@
-import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { z } from 'zod';
 import { PermanentError } from '../../domain/errors';
@@ -7,6 +6,7 @@ import type { ErrorReporter } from '../observability/error-reporter';
 import { errorFields, type LogContext, type Logger } from '../observability/logger';
 import type { Broker } from './broker';
 import { republishProperties } from './delivery';
+import { ResilientChannel } from './resilient-channel';
 import { clip, HEADERS, readCount } from './headers';
 import type { Publisher } from './publisher';
 import { deadLetterExchange } from './work-queue';
@@ -53,7 +53,7 @@ type Outcome = { kind: 'ack' } | { kind: 'retry'; delayMs: number; error: unknow
  * the new channel (where its delivery tag would mean another message).
  */
 export class ConsumerRunner<TMessage> {
-  private wrapper: ChannelWrapper | undefined;
+  private channel: ResilientChannel | undefined;
   private active: { channel: Channel; consumerTag: string } | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
@@ -67,13 +67,13 @@ export class ConsumerRunner<TMessage> {
   }
 
   async start(): Promise<void> {
-    this.wrapper = this.deps.broker.connection.createChannel({
+    this.channel = new ResilientChannel(this.deps.broker.connection, {
       name: `consumer:${this.spec.name}`,
       confirm: false,
-      setup: (channel: Channel) => this.subscribe(channel),
+      logger: this.logger,
+      setup: (channel) => this.subscribe(channel),
     });
-    this.wrapper.on('error', (error) => this.logger.error('consumer channel error', errorFields(error)));
-    await this.wrapper.waitForConnect();
+    await this.channel.start();
     this.logger.info('consumer started', { prefetch: this.spec.prefetch });
   }
 
@@ -85,7 +85,7 @@ export class ConsumerRunner<TMessage> {
     const drained = Promise.allSettled([...this.inFlight]);
     const timedOut = await Promise.race([drained.then(() => false), sleep(timeoutMs).then(() => true)]);
     if (timedOut) this.logger.warn('stopped with handlers still running; their messages will be redelivered', { inFlight: this.inFlight.size });
-    await this.wrapper?.close().catch(() => undefined);
+    await this.channel?.close();
     this.logger.info('consumer stopped');
   }
 

@@ -1,16 +1,19 @@
-import type { ChannelWrapper } from 'amqp-connection-manager';
-import type { Options } from 'amqplib';
+import type { ConfirmChannel, Options } from 'amqplib';
 import type { Envelope, MessageDefinition } from '../../domain/events/envelope';
+import type { Logger } from '../observability/logger';
 import type { Broker } from './broker';
 import { delayNames, delayedRoute } from './delay-levels';
+import { Fifo } from './fifo';
+import { ResilientChannel } from './resilient-channel';
 import { eventsExchange } from './work-queue';
 
 export interface PublisherOptions {
   prefix: string;
-  /** A publish not confirmed by then rejects (the broker may still be down). */
+  /** A publish not confirmed by then (waiting for a slot included) rejects with PublishTimeoutError. */
   timeoutMs: number;
-  /** Publishes awaiting confirmation at once; more wait here (bounded memory while disconnected). */
+  /** Publishes awaiting confirmation at once; more wait for a slot (bounded memory while disconnected). */
   maxInFlight: number;
+  logger: Logger;
 }
 
 export interface SendOptions {
@@ -18,81 +21,206 @@ export interface SendOptions {
   headers?: Record<string, unknown>;
 }
 
+export class PublishTimeoutError extends Error {
+  override name = 'PublishTimeoutError';
+}
+
+interface Outgoing {
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  options: Options.Publish;
+  deadline: number;
+  settled: boolean;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+interface SlotWaiter {
+  deadline: number;
+  cancelled: boolean;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+const NACKED = 'message nacked'; // amqplib's error for a broker nack; any other means the channel closed
+
 /**
  * Persistent, confirmed publishing: every promise resolves only after the broker has taken
- * responsibility for the message. While the connection is down, messages wait (bounded by
- * `maxInFlight` and `timeoutMs`) and unconfirmed ones are sent again after reconnecting, so a
- * consumer may see a duplicate; handlers are idempotent for that reason.
+ * responsibility for the message (publisher confirm). Confirms are tracked here, on a raw
+ * ConfirmChannel, rather than through amqp-connection-manager's ChannelWrapper: it costs a third
+ * of the CPU per message (docs/benchmarks.md) and survives channel-only closes.
+ *
+ * While no channel is open, messages wait in a backlog and are sent on the next channel; messages
+ * unconfirmed when a channel closed are sent again, so a consumer may see a duplicate (handlers
+ * are idempotent). At most `maxInFlight` messages are in flight; callers beyond wait for a slot.
+ * Nothing waits longer than `timeoutMs`.
  */
 export class Publisher {
-  private readonly channel: ChannelWrapper;
+  private readonly channel: ResilientChannel;
+  private readonly backlog = new Fifo<Outgoing>();
+  private readonly unsettled = new Set<Outgoing>();
+  private readonly slotWaiters = new Fifo<SlotWaiter>();
   private inFlight = 0;
-  private readonly waiting: Array<() => void> = [];
+  private writable = true;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     broker: Broker,
     private readonly options: PublisherOptions,
   ) {
-    this.channel = broker.connection.createChannel({
+    this.channel = new ResilientChannel(broker.connection, {
       name: 'publisher',
       confirm: true,
-      publishTimeout: options.timeoutMs,
+      logger: options.logger,
+      setup: async () => undefined,
+      onOpen: () => {
+        this.writable = true;
+        this.flushBacklog();
+      },
     });
+    this.sweeper = setInterval(() => this.expire(Date.now()), Math.min(250, options.timeoutMs)).unref();
+  }
+
+  async start(): Promise<void> {
+    await this.channel.start();
   }
 
   /** Publishes a domain event to the events exchange, to every queue bound to its routing key. */
-  async publish<T extends string, P>(definition: MessageDefinition<T, any>, message: Envelope<T, P>): Promise<void> {
-    await this.publishRaw(eventsExchange(this.options.prefix), definition.routingKey, encode(message), properties(message));
+  publish<T extends string, P>(definition: MessageDefinition<T, any>, message: Envelope<T, P>): Promise<void> {
+    return this.publishRaw(eventsExchange(this.options.prefix), definition.routingKey, encode(message), properties(message));
   }
 
   /** Sends a message to one queue, optionally after a delay (plugin-free delay levels). */
-  async send(queue: string, message: Envelope, options: SendOptions = {}): Promise<void> {
-    await this.sendRaw(queue, encode(message), properties(message), options);
+  send(queue: string, message: Envelope, options: SendOptions = {}): Promise<void> {
+    return this.sendRaw(queue, encode(message), properties(message), options);
   }
 
   /** Sends bytes already encoded (a retry of a delivered message keeps its properties). */
-  async sendRaw(queue: string, content: Buffer, props: Options.Publish, options: SendOptions = {}): Promise<void> {
-    const withHeaders = { ...props, headers: { ...props.headers, ...options.headers } };
-    if (!options.delayMs || options.delayMs <= 0) {
-      await this.publishRaw('', queue, content, withHeaders);
-      return;
-    }
+  sendRaw(queue: string, content: Buffer, props: Options.Publish, options: SendOptions = {}): Promise<void> {
+    const withHeaders = options.headers ? { ...props, headers: { ...props.headers, ...options.headers } } : props;
+    if (!options.delayMs || options.delayMs <= 0) return this.publishRaw('', queue, content, withHeaders);
     const route = delayedRoute(delayNames(this.options.prefix), options.delayMs, queue);
-    await this.publishRaw(route.exchange, route.routingKey, content, withHeaders);
+    return this.publishRaw(route.exchange, route.routingKey, content, withHeaders);
   }
 
   /** Low-level confirmed publish, for dead letters and tools that carry raw bytes. */
-  async publishRaw(exchange: string, routingKey: string, content: Buffer, props: Options.Publish): Promise<void> {
-    await this.acquire();
-    try {
-      await this.channel.publish(exchange, routingKey, content, { ...props, persistent: true });
-    } finally {
-      this.release();
+  publishRaw(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+    const deadline = Date.now() + this.options.timeoutMs;
+    if (this.inFlight < this.options.maxInFlight && this.slotWaiters.length === 0) {
+      this.inFlight++;
+      return this.dispatch(exchange, routingKey, content, options, deadline);
     }
+    return this.waitForSlot(deadline).then(() => this.dispatch(exchange, routingKey, content, options, deadline));
+  }
+
+  /** Messages accepted but not yet confirmed (sent, or waiting for a channel). */
+  get pending(): number {
+    return this.unsettled.size;
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     await this.channel.close();
   }
 
-  private async acquire(): Promise<void> {
-    while (this.inFlight >= this.options.maxInFlight) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-    this.inFlight++;
+  private dispatch(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const message: Outgoing = { exchange, routingKey, content, options, deadline, settled: false, resolve, reject };
+      this.unsettled.add(message);
+      this.transmit(message);
+    });
   }
 
-  private release(): void {
-    this.inFlight--;
-    this.waiting.shift()?.();
+  private transmit(message: Outgoing): void {
+    const channel = this.channel.channel as ConfirmChannel | undefined;
+    if (!channel || !this.writable) {
+      this.backlog.push(message);
+      return;
+    }
+    const props = message.options.persistent ? message.options : { ...message.options, persistent: true };
+    try {
+      const hasRoom = channel.publish(message.exchange, message.routingKey, message.content, props, (error) => {
+        if (!error) this.settle(message);
+        else if (error.message === NACKED) this.settle(message, new Error(`broker refused the message (nack) for ${message.exchange || message.routingKey}`));
+        else if (!message.settled) this.transmit(message); // channel closed before the confirm: send again
+      });
+      if (!hasRoom) this.pauseUntilDrained(channel);
+    } catch {
+      this.backlog.push(message); // the channel closed under us; the next one sends it
+    }
+  }
+
+  private pauseUntilDrained(channel: ConfirmChannel): void {
+    if (!this.writable) return;
+    this.writable = false;
+    const resume = () => {
+      channel.removeListener('drain', resume);
+      channel.removeListener('close', resume);
+      this.writable = true;
+      this.flushBacklog();
+    };
+    channel.once('drain', resume);
+    channel.once('close', resume);
+  }
+
+  private flushBacklog(): void {
+    // Bounded: a message that fails again goes back to the end and waits for the next channel.
+    for (let left = this.backlog.length; left > 0 && this.writable && this.channel.channel; left--) {
+      const message = this.backlog.shift()!;
+      if (!message.settled) this.transmit(message);
+    }
+  }
+
+  private settle(message: Outgoing, error?: Error): void {
+    if (message.settled) return;
+    message.settled = true;
+    this.unsettled.delete(message);
+    this.releaseSlot();
+    if (error) message.reject(error);
+    else message.resolve();
+  }
+
+  private waitForSlot(deadline: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.slotWaiters.push({ deadline, cancelled: false, resolve, reject }));
+  }
+
+  /** Hands the freed slot straight to the next waiter, so no caller overtakes the queue. */
+  private releaseSlot(): void {
+    for (;;) {
+      const waiter = this.slotWaiters.shift();
+      if (!waiter) {
+        this.inFlight--;
+        return;
+      }
+      if (!waiter.cancelled) {
+        waiter.resolve();
+        return;
+      }
+    }
+  }
+
+  private expire(now: number): void {
+    for (const message of this.unsettled) {
+      if (message.deadline <= now) {
+        this.settle(message, new PublishTimeoutError(`publish to ${message.exchange || message.routingKey} not confirmed within ${this.options.timeoutMs} ms`));
+      }
+    }
+    if (this.slotWaiters.length === 0) return;
+    this.slotWaiters.removeWhere((waiter) => {
+      if (waiter.deadline > now) return false;
+      waiter.cancelled = true;
+      waiter.reject(new PublishTimeoutError(`no publish slot free within ${this.options.timeoutMs} ms (${this.inFlight} in flight)`));
+      return true;
+    });
   }
 }
 
-function encode(message: Envelope): Buffer {
+export function encode(message: Envelope): Buffer {
   return Buffer.from(JSON.stringify(message));
 }
 
-function properties(message: Envelope): Options.Publish {
+export function properties(message: Envelope): Options.Publish {
   return {
     persistent: true,
     contentType: 'application/json',

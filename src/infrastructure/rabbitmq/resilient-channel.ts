@@ -1,0 +1,97 @@
+import { once } from 'node:events';
+import type { AmqpConnectionManager } from 'amqp-connection-manager';
+import type { Channel, ChannelModel } from 'amqplib';
+import { errorFields, type Logger } from '../observability/logger';
+
+export interface ResilientChannelOptions {
+  name: string;
+  confirm: boolean;
+  logger: Logger;
+  /** Runs on every new channel before it is used: prefetch, consume, declarations, re-sends. */
+  setup(channel: Channel): Promise<void>;
+  /** Called once the channel is current (after setup), e.g. to send what waited for it. */
+  onOpen?(channel: Channel): void;
+}
+
+/**
+ * A channel that comes back by itself. amqp-connection-manager re-creates channels only when the
+ * *connection* drops; a channel-only close (a 406 from a declaration, the broker's consumer
+ * timeout, an ack with an unknown tag) would leave its ChannelWrapper dead with publishes hanging.
+ * Here a channel closed while its connection is still up is re-opened on that connection, with
+ * backoff; after a connection drop, the manager's `connect` event opens a new one.
+ */
+export class ResilientChannel {
+  private current: Channel | undefined;
+  private stopped = false;
+  private failures = 0;
+  private readonly logger: Logger;
+  private readonly onConnect = ({ connection }: { connection: ChannelModel }) => void this.open(connection);
+
+  constructor(
+    private readonly manager: AmqpConnectionManager,
+    private readonly options: ResilientChannelOptions,
+  ) {
+    this.logger = options.logger.child({ channel: options.name });
+  }
+
+  /** Opens the first channel; rejects when its setup fails (a conflicting declaration, say). */
+  async start(): Promise<void> {
+    if (!this.manager.isConnected()) await once(this.manager, 'connect');
+    const connection = this.manager.connection;
+    if (!connection) throw new Error(`${this.options.name}: broker connection lost while starting`);
+    await this.open(connection, true);
+    this.manager.on('connect', this.onConnect);
+    // A reconnect between the first open and the listener would otherwise go unnoticed.
+    if (!this.current && this.manager.connection && this.manager.connection !== connection) void this.open(this.manager.connection);
+  }
+
+  get channel(): Channel | undefined {
+    return this.current;
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.manager.removeListener('connect', this.onConnect);
+    const channel = this.current;
+    this.current = undefined;
+    await channel?.close().catch(() => undefined);
+  }
+
+  private async open(connection: ChannelModel, rethrow = false): Promise<void> {
+    if (this.stopped) return;
+    let channel: Channel | undefined;
+    try {
+      channel = this.options.confirm ? await connection.createConfirmChannel() : await connection.createChannel();
+      const opened = channel;
+      opened.on('error', (error) => this.logger.warn('channel error', errorFields(error)));
+      opened.once('close', () => this.onClose(opened, connection));
+      await this.options.setup(opened);
+      this.current = opened;
+      this.failures = 0;
+      this.options.onOpen?.(opened);
+    } catch (error) {
+      this.logger.error('channel setup failed', errorFields(error));
+      await channel?.close().catch(() => undefined);
+      if (rethrow) throw error;
+      this.retry(connection);
+    }
+  }
+
+  private onClose(channel: Channel, connection: ChannelModel): void {
+    if (this.current !== channel) return; // setup failed (retried there) or replaced already
+    this.current = undefined;
+    if (this.stopped) return;
+    this.logger.warn('channel closed');
+    this.retry(connection);
+  }
+
+  private retry(connection: ChannelModel): void {
+    if (this.stopped) return;
+    // A dropped connection is the manager's: its `connect` event opens the next channel.
+    if (this.manager.connection !== connection || !this.manager.isConnected()) return;
+    const delayMs = Math.min(100 * 2 ** this.failures++, 5_000);
+    setTimeout(() => {
+      if (!this.current && this.manager.connection === connection) void this.open(connection);
+    }, delayMs).unref();
+  }
+}
