@@ -36,11 +36,14 @@ export function uniqueName(label: string): string {
   return `${label}-${randomUUID().slice(0, 8)}`;
 }
 
-/** A fresh vhost; `url` connects to it. */
-export async function createTestVhost(label: string): Promise<{ vhost: string; url: string; management: ManagementApi; dispose(): Promise<void> }> {
+/** A fresh vhost named `<kind>-<label>-<random>`; `url` connects to it. Benchmarks use it too. */
+export async function createTestVhost(
+  label: string,
+  kind: 'test' | 'bench' = 'test',
+): Promise<{ vhost: string; url: string; management: ManagementApi; dispose(): Promise<void> }> {
   const { rabbitmqUrl, managementUrl } = infraUrls();
   const management = new ManagementApi(managementUrl);
-  const vhost = uniqueName(`test-${label}`);
+  const vhost = uniqueName(`${kind}-${label}`);
   await management.createVhost(vhost);
   const url = `${rabbitmqUrl.replace(/\/$/, '')}/${encodeURIComponent(vhost)}`;
   return { vhost, url, management, dispose: () => management.deleteVhost(vhost) };

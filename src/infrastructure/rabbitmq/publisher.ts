@@ -78,6 +78,7 @@ export class Publisher {
         this.writable = true;
         this.flushBacklog();
       },
+      onClose: (reason) => this.failUnroutable(reason),
     });
     this.sweeper = setInterval(() => this.expire(Date.now()), Math.min(250, options.timeoutMs)).unref();
   }
@@ -169,6 +170,19 @@ export class Publisher {
     for (let left = this.backlog.length; left > 0 && this.writable && this.channel.channel; left--) {
       const message = this.backlog.shift()!;
       if (!message.settled) this.transmit(message);
+    }
+  }
+
+  /**
+   * Publishing to a missing exchange makes the broker close the channel (404). Sending those
+   * messages again would close every new channel too, taking the other messages down with them,
+   * so they fail now; the rest are sent again on the next channel.
+   */
+  private failUnroutable(reason: Error | undefined): void {
+    const missing = /no exchange '([^']*)'/.exec(reason?.message ?? '')?.[1];
+    if (missing === undefined) return;
+    for (const message of this.unsettled) {
+      if (message.exchange === missing) this.settle(message, new Error(`exchange ${missing} does not exist: ${reason!.message}`));
     }
   }
 

@@ -11,6 +11,8 @@ export interface ResilientChannelOptions {
   setup(channel: Channel): Promise<void>;
   /** Called once the channel is current (after setup), e.g. to send what waited for it. */
   onOpen?(channel: Channel): void;
+  /** Called when the current channel closes, with the broker's reason if it gave one. */
+  onClose?(error: Error | undefined): void;
 }
 
 /**
@@ -63,8 +65,12 @@ export class ResilientChannel {
     try {
       channel = this.options.confirm ? await connection.createConfirmChannel() : await connection.createChannel();
       const opened = channel;
-      opened.on('error', (error) => this.logger.warn('channel error', errorFields(error)));
-      opened.once('close', () => this.onClose(opened, connection));
+      let closeReason: Error | undefined;
+      opened.on('error', (error) => {
+        closeReason = error;
+        this.logger.warn('channel error', errorFields(error));
+      });
+      opened.once('close', () => this.onClose(opened, connection, closeReason));
       await this.options.setup(opened);
       this.current = opened;
       this.failures = 0;
@@ -77,9 +83,10 @@ export class ResilientChannel {
     }
   }
 
-  private onClose(channel: Channel, connection: ChannelModel): void {
+  private onClose(channel: Channel, connection: ChannelModel, reason: Error | undefined): void {
     if (this.current !== channel) return; // setup failed (retried there) or replaced already
     this.current = undefined;
+    this.options.onClose?.(reason);
     if (this.stopped) return;
     this.logger.warn('channel closed');
     this.retry(connection);

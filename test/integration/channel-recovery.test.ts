@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createMessage, newCorrelation, type MessageOf } from '../../src/domain/events/envelope';
+import { Collector, sleep } from '../support/collector';
+import { type Harness, PROBE_QUEUE, startHarness, TestPing } from '../support/messaging-harness';
+
+type Ping = MessageOf<typeof TestPing>;
+
+describe('channel-only errors do not leave the broker connection half-dead', () => {
+  let harness: Harness;
+  const received = new Collector<number>();
+
+  before(async () => {
+    harness = await startHarness('channel', { publishTimeoutMs: 1_500 });
+    await harness.run<Ping>({
+      name: 'probe',
+      queue: PROBE_QUEUE,
+      prefetch: 10,
+      schema: TestPing.schema,
+      handle: async (message) => received.add(message.payload.seq),
+    });
+  });
+  after(() => harness.dispose());
+
+  const ping = (seq: number) => createMessage(TestPing, { seq, sentAt: Date.now() }, newCorrelation('company-1'));
+
+  test('a conflicting declaration is refused, and later declarations still work', async () => {
+    const conflicting = { exchanges: [], bindings: [], queues: [{ name: PROBE_QUEUE, purpose: 'clash', arguments: { 'x-queue-type': 'classic' } }] };
+    await assert.rejects(harness.broker.declare(conflicting), /PRECONDITION_FAILED/);
+    const later = { exchanges: [], bindings: [], queues: [{ name: 'disparo.later', purpose: 'later', arguments: { 'x-queue-type': 'quorum' } }] };
+    for (let i = 0; i < 50; i++) {
+      await harness.broker.declare(later);
+      try {
+        await harness.management.queue(harness.vhost, 'disparo.later');
+        return;
+      } catch {
+        await sleep(100); // the topology channel is re-opening; the declaration was kept for it
+      }
+    }
+    assert.fail('the later declaration never reached the broker');
+  });
+
+  test('a publish to a missing exchange fails at once; the others on that channel are sent again', async () => {
+    const bad = harness.publisher.publishRaw('disparo.no-such-exchange', 'x', Buffer.from('{}'), {});
+    const good = harness.publisher.publish(TestPing, ping(1));
+    await assert.rejects(bad, /exchange disparo.no-such-exchange does not exist/);
+    await good;
+    await harness.publisher.publish(TestPing, ping(2));
+    const items = await received.waitFor(2, 5_000);
+    assert.deepEqual([...new Set(items)].sort(), [1, 2]);
+  });
+});
+
+describe('publishing while the broker is unreachable', () => {
+  test('waiting publishes are bounded: each rejects with PublishTimeoutError instead of hanging', async () => {
+    const harness = await startHarness('unreachable', { publishTimeoutMs: 1_000 });
+    try {
+      await harness.publisher.publish(TestPing, createMessage(TestPing, { seq: 0, sentAt: Date.now() }, newCorrelation('c')));
+      // Deleting the vhost drops the connection, and reconnecting keeps failing.
+      await harness.management.deleteVhost(harness.vhost);
+      await sleep(300);
+      const started = Date.now();
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, seq) => harness.publisher.publish(TestPing, createMessage(TestPing, { seq, sentAt: Date.now() }, newCorrelation('c')))),
+      );
+      const elapsed = Date.now() - started;
+      assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as Error).name === 'PublishTimeoutError'), JSON.stringify(results.map((r) => r.status)));
+      assert.ok(elapsed < 3_000, `rejected after ${elapsed} ms`);
+      assert.equal(harness.publisher.pending, 0);
+    } finally {
+      await harness.dispose();
+    }
+  });
+});
