@@ -31,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   const roles = command === 'api' ? [] : (workerRoles(config, KNOWN_ROLES) as WorkerRole[]);
-  const services = await startServices(config, command === 'api' ? 'disparo-api' : 'disparo-worker');
+  const services = await startServices(config, command === 'start' ? 'disparo' : `disparo-${command}`);
   const steps: Array<() => Promise<void>> = [];
   if (command !== 'api') {
     const worker = await startWorker(services, roles);
