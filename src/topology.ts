@@ -9,6 +9,10 @@ import { coreExchanges, workQueue } from './infrastructure/rabbitmq/work-queue';
 export function queues(prefix: string) {
   return {
     eventRecorder: `${prefix}.event-recorder`,
+    campaignProcess: `${prefix}.campaign-process`,
+    contactPrepare: `${prefix}.contact-prepare`,
+    /** The dispatch lane of one WhatsApp connection (declared when the connection is created). */
+    lane: (connectionId: string) => `${prefix}.lane.${connectionId}`,
   } as const;
 }
 
@@ -28,5 +32,34 @@ export function disparoTopology({ prefix, deliveryLimit }: TopologySettings): To
       eventPatterns: ['#'],
       deliveryLimit,
     }),
+    workQueue({
+      prefix,
+      name: 'campaign-process',
+      purpose: 'CampaignDue, delivered at the scheduled time: expand a campaign into prepare batches',
+      eventPatterns: [],
+      deliveryLimit,
+    }),
+    workQueue({
+      prefix,
+      name: 'contact-prepare',
+      purpose: 'PrepareContacts batches: personalise, store shippings, hand them to the lane',
+      eventPatterns: [],
+      deliveryLimit,
+    }),
   );
+}
+
+/**
+ * The dispatch lane of one connection: ContactPrepared messages arrive at their planned time;
+ * single-active-consumer, so one worker sends for the number and another takes over if it dies.
+ */
+export function laneTopology({ prefix, deliveryLimit }: TopologySettings, connectionId: string): TopologySpec {
+  return workQueue({
+    prefix,
+    name: `lane.${connectionId}`,
+    purpose: `dispatch lane of connection ${connectionId} (prefetch 1, single active consumer)`,
+    eventPatterns: [],
+    deliveryLimit,
+    singleActiveConsumer: true,
+  });
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createMessage, newCorrelation, type MessageOf } from '../../src/domain/events/envelope';
 import { Collector, sleep } from '../support/collector';
-import { type Harness, PROBE_QUEUE, startHarness, TestPing } from '../support/messaging-harness';
+import { UnroutableError } from '../../src/infrastructure/rabbitmq/publisher';
+import { type Harness, PROBE_QUEUE, probeTopology, startHarness, TestPing } from '../support/messaging-harness';
 
 type Ping = MessageOf<typeof TestPing>;
 
@@ -48,6 +49,44 @@ describe('channel-only errors do not leave the broker connection half-dead', () 
     await harness.publisher.publish(TestPing, ping(2));
     const items = await received.waitFor(2, 5_000);
     assert.deepEqual([...new Set(items)].sort(), [1, 2]);
+  });
+});
+
+describe('nothing is confirmed that no queue took; cancelled consumers come back', () => {
+  let harness: Harness;
+  const received = new Collector<number>();
+
+  before(async () => {
+    harness = await startHarness('unroutable');
+    await harness.run<Ping>({
+      name: 'probe',
+      queue: PROBE_QUEUE,
+      prefetch: 10,
+      schema: TestPing.schema,
+      handle: async (message) => received.add(message.payload.seq),
+    });
+  });
+  after(() => harness.dispose());
+
+  test('a message to a missing queue fails with UnroutableError instead of being confirmed and dropped', async () => {
+    const ping = createMessage(TestPing, { seq: 1, sentAt: Date.now() }, newCorrelation('c'));
+    await assert.rejects(harness.publisher.send('disparo.no-such-queue', ping), UnroutableError);
+    await harness.publisher.send(PROBE_QUEUE, ping);
+    assert.deepEqual(await received.waitFor(1, 5_000), [1]);
+  });
+
+  test('a consumer the broker cancelled (queue deleted and declared again) subscribes again', async () => {
+    const amqplib = await import('amqplib');
+    const connection = await amqplib.connect(harness.url);
+    const channel = await connection.createChannel();
+    await channel.deleteQueue(PROBE_QUEUE);
+    await connection.close();
+    await sleep(500); // an operator's delete and a later re-declare; the broker notifies the consumer meanwhile
+    await harness.broker.declare(probeTopology());
+    const ping = createMessage(TestPing, { seq: 2, sentAt: Date.now() }, newCorrelation('c'));
+    await harness.publisher.send(PROBE_QUEUE, ping);
+    await received.waitFor(2, 10_000);
+    assert.equal(received.items[1], 2);
   });
 });
 

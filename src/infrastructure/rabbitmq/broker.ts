@@ -2,7 +2,7 @@ import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
 import type { Logger } from '../observability/logger';
 import { errorFields } from '../observability/logger';
 import { applyTopology } from './apply-topology';
-import { ResilientChannel } from './resilient-channel';
+import { ResilientChannel, settleWithin } from './resilient-channel';
 import type { TopologySpec } from './topology-spec';
 
 export interface BrokerOptions {
@@ -15,10 +15,10 @@ export interface BrokerOptions {
 }
 
 /**
- * One AMQP connection that reconnects by itself (amqp-connection-manager), with the topology
- * declared before anything else uses it and declared again on every new channel. Publishers and
- * consumers open their own ResilientChannels on `connection`; reconnection never reaches
- * business code.
+ * Two AMQP connections that reconnect by themselves (amqp-connection-manager): `connection` for
+ * consumers and the topology, `publishConnection` for publishing, so that a broker alarm that
+ * blocks publishers never stalls consumers' acks. The topology is declared before anything else
+ * uses the broker and again on every new topology channel. Reconnection never reaches business code.
  */
 export class Broker {
   private readonly declared: TopologySpec[];
@@ -26,6 +26,7 @@ export class Broker {
 
   private constructor(
     readonly connection: AmqpConnectionManager,
+    readonly publishConnection: AmqpConnectionManager,
     topology: TopologySpec,
     private readonly logger: Logger,
   ) {
@@ -42,47 +43,72 @@ export class Broker {
 
   /** Connects and declares the topology; rejects when a declaration conflicts with the broker's. */
   static async connect(options: BrokerOptions): Promise<Broker> {
-    const connection = amqp.connect([options.url], {
-      heartbeatIntervalInSeconds: options.heartbeatSeconds ?? 5,
-      reconnectTimeInSeconds: 1,
-      connectionOptions: { clientProperties: { connection_name: options.connectionName } },
-    });
-    const logger = options.logger;
-    connection.on('connect', () => logger.info('broker connected'));
-    connection.on('disconnect', ({ err }) => logger.warn('broker disconnected', errorFields(err)));
-    connection.on('connectFailed', ({ err }) => logger.warn('broker connection failed', errorFields(err)));
-    connection.on('blocked', ({ reason }) => logger.warn('broker blocked publishing', { reason }));
-    connection.on('unblocked', () => logger.info('broker unblocked publishing'));
-    const broker = new Broker(connection, options.topology, logger);
+    const connection = openConnection(options, 'consume');
+    const publishConnection = openConnection(options, 'publish');
+    const broker = new Broker(connection, publishConnection, options.topology, options.logger);
     try {
       await broker.topologyChannel.start();
     } catch (error) {
-      await connection.close().catch(() => undefined);
+      await Promise.all([connection.close(), publishConnection.close()]).catch(() => undefined);
       throw error;
     }
     return broker;
   }
 
-  /** Declares more topology now and on every later channel (e.g. a lane for a new connection). */
-  async declare(topology: TopologySpec): Promise<void> {
+  /**
+   * Declares more topology now (waiting up to `timeoutMs` for a channel) and on every later
+   * channel, e.g. the lane of a new WhatsApp connection. A declaration the broker refuses
+   * (conflicting arguments) is forgotten and rejected; one interrupted by a disconnect is kept.
+   */
+  async declare(topology: TopologySpec, timeoutMs = 15_000): Promise<void> {
     this.declared.push(topology);
-    const channel = this.topologyChannel.channel;
-    if (!channel) return; // applied when the next channel opens
-    try {
-      await applyTopology(channel, topology);
-    } catch (error) {
-      this.declared.splice(this.declared.indexOf(topology), 1);
-      throw error;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const channel = this.topologyChannel.channel;
+      if (channel) {
+        try {
+          await applyTopology(channel, topology);
+          return;
+        } catch (error) {
+          if (isRefusal(error)) {
+            this.declared.splice(this.declared.indexOf(topology), 1);
+            throw error;
+          }
+        }
+      }
+      if (Date.now() > deadline) throw new Error('could not declare topology: no broker channel available');
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
   isConnected(): boolean {
-    return this.connection.isConnected();
+    return this.connection.isConnected() && this.publishConnection.isConnected();
   }
 
   async close(): Promise<void> {
     await this.topologyChannel.close();
-    await this.connection.close();
-    this.logger.info('broker connection closed');
+    await Promise.all([settleWithin(this.connection.close(), 3_000), settleWithin(this.publishConnection.close(), 3_000)]);
+    this.logger.info('broker connections closed');
   }
+}
+
+function openConnection(options: BrokerOptions, role: 'consume' | 'publish'): AmqpConnectionManager {
+  const connection = amqp.connect([options.url], {
+    heartbeatIntervalInSeconds: options.heartbeatSeconds ?? 5,
+    reconnectTimeInSeconds: 1,
+    connectionOptions: { clientProperties: { connection_name: `${options.connectionName} (${role})` } },
+  });
+  const logger = options.logger.child({ connection: role });
+  connection.on('connect', () => logger.info('broker connected'));
+  connection.on('disconnect', ({ err }) => logger.warn('broker disconnected', errorFields(err)));
+  connection.on('connectFailed', ({ err }) => logger.warn('broker connection failed', errorFields(err)));
+  connection.on('blocked', ({ reason }) => logger.warn('broker blocked the connection', { reason }));
+  connection.on('unblocked', () => logger.info('broker unblocked the connection'));
+  return connection;
+}
+
+/** 406 PRECONDITION_FAILED / 404 NOT_FOUND / 403 ACCESS_REFUSED: the broker said no, retrying will not help. */
+function isRefusal(error: unknown): boolean {
+  const code = (error as { code?: number }).code;
+  return code === 406 || code === 404 || code === 403;
 }

@@ -6,7 +6,7 @@ import type { ErrorReporter } from '../observability/error-reporter';
 import { errorFields, type LogContext, type Logger } from '../observability/logger';
 import type { Broker } from './broker';
 import { republishProperties } from './delivery';
-import { ResilientChannel } from './resilient-channel';
+import { isChannelClosed, ResilientChannel, settleWithin } from './resilient-channel';
 import { clip, HEADERS, readCount } from './headers';
 import type { Publisher } from './publisher';
 import { deadLetterExchange } from './work-queue';
@@ -37,6 +37,8 @@ export interface ConsumerRunnerDeps {
   prefix: string;
   maxMessageBytes: number;
 }
+
+const REQUEUE_PAUSE_MS = 1_000;
 
 type Outcome = { kind: 'ack' } | { kind: 'retry'; delayMs: number; error: unknown; failures: number } | { kind: 'dead'; reason: string; error?: unknown };
 
@@ -81,7 +83,7 @@ export class ConsumerRunner<TMessage> {
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     const active = this.active;
-    if (active) await active.channel.cancel(active.consumerTag).catch(() => undefined);
+    if (active && !isChannelClosed(active.channel)) await settleWithin(active.channel.cancel(active.consumerTag), 2_000);
     const drained = Promise.allSettled([...this.inFlight]);
     const timedOut = await Promise.race([drained.then(() => false), sleep(timeoutMs).then(() => true)]);
     if (timedOut) this.logger.warn('stopped with handlers still running; their messages will be redelivered', { inFlight: this.inFlight.size });
@@ -98,7 +100,9 @@ export class ConsumerRunner<TMessage> {
 
   private onDelivery(channel: Channel, message: ConsumeMessage | null): void {
     if (message === null) {
-      this.logger.error('the broker cancelled this consumer (queue deleted?)');
+      // The broker cancelled the consumer (queue deleted, say): a fresh channel subscribes again.
+      this.logger.error('the broker cancelled this consumer; re-subscribing');
+      this.channel?.recycle();
       return;
     }
     const work = this.process(channel, message).finally(() => this.inFlight.delete(work));
@@ -110,12 +114,19 @@ export class ConsumerRunner<TMessage> {
     const context = decoded.ok ? describe(decoded.message) : { messageId: delivery.properties.messageId };
     const logger = this.logger.child(context);
     const outcome = decoded.ok ? await this.runHandler(decoded.message, delivery, logger) : ({ kind: 'dead', reason: decoded.reason } as const);
+    if (isChannelClosed(channel)) {
+      // The broker has requeued this delivery already; a retry or dead letter now would be a copy.
+      logger.warn('delivery channel closed while handling; the broker redelivers the message', { outcome: outcome.kind });
+      return;
+    }
     try {
       await this.apply(outcome, delivery, logger, context);
       settle(channel, delivery, 'ack', logger);
     } catch (error) {
-      // The retry or dead letter could not be published: give the message back to the queue.
+      // The retry or dead letter could not be published: hold the message a moment (no hot loop),
+      // then give it back to the queue; the quorum queue's delivery limit bounds the repeats.
       logger.error('could not re-route a failed message; requeueing it', errorFields(error));
+      await sleep(REQUEUE_PAUSE_MS);
       settle(channel, delivery, 'requeue', logger);
     }
   }

@@ -1,4 +1,4 @@
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Envelope, MessageDefinition } from '../../domain/events/envelope';
 import type { Logger } from '../observability/logger';
 import type { Broker } from './broker';
@@ -25,7 +25,14 @@ export class PublishTimeoutError extends Error {
   override name = 'PublishTimeoutError';
 }
 
+/** The broker had no queue for the message (a missing queue, or a routing key nobody binds). */
+export class UnroutableError extends Error {
+  override name = 'UnroutableError';
+}
+
 interface Outgoing {
+  /** Times the channel carrying it closed before its confirm: a poison message keeps closing them. */
+  resends: number;
   exchange: string;
   routingKey: string;
   content: Buffer;
@@ -44,6 +51,8 @@ interface SlotWaiter {
 }
 
 const NACKED = 'message nacked'; // amqplib's error for a broker nack; any other means the channel closed
+/** A message whose channels closed this often before its confirm is failed, not sent again. */
+const MAX_RESENDS = 5;
 
 /**
  * Persistent, confirmed publishing: every promise resolves only after the broker has taken
@@ -54,7 +63,10 @@ const NACKED = 'message nacked'; // amqplib's error for a broker nack; any other
  * While no channel is open, messages wait in a backlog and are sent on the next channel; messages
  * unconfirmed when a channel closed are sent again, so a consumer may see a duplicate (handlers
  * are idempotent). At most `maxInFlight` messages are in flight; callers beyond wait for a slot.
- * Nothing waits longer than `timeoutMs`.
+ * Nothing waits longer than `timeoutMs`. Every message is `mandatory`: one that no queue would
+ * take is returned by the broker and its publish fails, instead of being confirmed and dropped.
+ * The publisher has its own connection, so a broker alarm that blocks publishing never stalls
+ * consumers' acks.
  */
 export class Publisher {
   private readonly channel: ResilientChannel;
@@ -64,16 +76,19 @@ export class Publisher {
   private inFlight = 0;
   private writable = true;
   private readonly sweeper: NodeJS.Timeout;
+  private closed = false;
 
   constructor(
     broker: Broker,
     private readonly options: PublisherOptions,
   ) {
-    this.channel = new ResilientChannel(broker.connection, {
+    this.channel = new ResilientChannel(broker.publishConnection, {
       name: 'publisher',
       confirm: true,
       logger: options.logger,
-      setup: async () => undefined,
+      setup: async (channel) => {
+        channel.on('return', (returned: ConsumeMessage) => this.onReturned(returned));
+      },
       onOpen: () => {
         this.writable = true;
         this.flushBacklog();
@@ -107,6 +122,7 @@ export class Publisher {
 
   /** Low-level confirmed publish, for dead letters and tools that carry raw bytes. */
   publishRaw(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('publisher is closed'));
     const deadline = Date.now() + this.options.timeoutMs;
     if (this.inFlight < this.options.maxInFlight && this.slotWaiters.length === 0) {
       this.inFlight++;
@@ -120,14 +136,22 @@ export class Publisher {
     return this.unsettled.size;
   }
 
+  /** Waits (up to the publish timeout) for pending confirms, fails what is left, closes the channel. */
   async close(): Promise<void> {
+    this.closed = true;
+    const deadline = Date.now() + this.options.timeoutMs;
+    while (this.unsettled.size > 0 && Date.now() < deadline && this.channel.channel) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     clearInterval(this.sweeper);
+    for (const message of this.unsettled) this.settle(message, new Error('publisher closed before the broker confirmed'));
+    this.expire(Number.POSITIVE_INFINITY);
     await this.channel.close();
   }
 
   private dispatch(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const message: Outgoing = { exchange, routingKey, content, options, deadline, settled: false, resolve, reject };
+      const message: Outgoing = { exchange, routingKey, content, options, deadline, settled: false, resends: 0, resolve, reject };
       this.unsettled.add(message);
       this.transmit(message);
     });
@@ -139,16 +163,37 @@ export class Publisher {
       this.backlog.push(message);
       return;
     }
-    const props = message.options.persistent ? message.options : { ...message.options, persistent: true };
+    const props = message.options.persistent && message.options.mandatory ? message.options : { ...message.options, persistent: true, mandatory: true };
     try {
       const hasRoom = channel.publish(message.exchange, message.routingKey, message.content, props, (error) => {
         if (!error) this.settle(message);
         else if (error.message === NACKED) this.settle(message, new Error(`broker refused the message (nack) for ${message.exchange || message.routingKey}`));
-        else if (!message.settled) this.transmit(message); // channel closed before the confirm: send again
+        else this.resend(message); // the channel closed before the confirm
       });
       if (!hasRoom) this.pauseUntilDrained(channel);
-    } catch {
-      this.backlog.push(message); // the channel closed under us; the next one sends it
+    } catch (error) {
+      if ((error as Error).name === 'IllegalOperationError') this.backlog.push(message); // closed under us; the next channel sends it
+      else this.settle(message, error as Error); // could not even be encoded (e.g. a header too large)
+    }
+  }
+
+  private resend(message: Outgoing): void {
+    if (message.settled) return;
+    if (++message.resends > MAX_RESENDS) {
+      this.settle(message, new Error(`channel closed ${MAX_RESENDS} times while this message was in flight; giving up on it`));
+      return;
+    }
+    this.transmit(message);
+  }
+
+  /** The broker returns a mandatory message no queue took, just before confirming it. */
+  private onReturned(returned: ConsumeMessage): void {
+    const { exchange, routingKey } = returned.fields;
+    for (const message of this.unsettled) {
+      if (message.exchange === exchange && message.routingKey === routingKey && message.content.equals(returned.content)) {
+        this.settle(message, new UnroutableError(`no queue takes messages to ${exchange || '(default exchange)'} with routing key ${routingKey}`));
+        return;
+      }
     }
   }
 
@@ -215,6 +260,8 @@ export class Publisher {
   }
 
   private expire(now: number): void {
+    // Messages settled while waiting for a channel (timed out, say) must not pin their buffers.
+    if (this.backlog.length > 0) this.backlog.removeWhere((message) => message.settled);
     for (const message of this.unsettled) {
       if (message.deadline <= now) {
         this.settle(message, new PublishTimeoutError(`publish to ${message.exchange || message.routingKey} not confirmed within ${this.options.timeoutMs} ms`));

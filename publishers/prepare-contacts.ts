@@ -1,0 +1,19 @@
+import { PrepareContacts } from '../src/domain/events/campaign-messages';
+import { type Cause, createMessage } from '../src/domain/events/envelope';
+import type { Publisher } from '../src/infrastructure/rabbitmq/publisher';
+
+export interface PlannedContact {
+  contactId: string;
+  plannedAt: number;
+}
+
+/** Sends one batch of planned contacts to contact-prepare. */
+export async function sendPrepareContacts(
+  publisher: Publisher,
+  queue: string,
+  batch: { campaignId: string; batch: number; items: PlannedContact[] },
+  cause: Cause,
+): Promise<void> {
+  const items = batch.items.map((item) => ({ contactId: item.contactId, plannedAt: new Date(item.plannedAt).toISOString() }));
+  await publisher.send(queue, createMessage(PrepareContacts, { campaignId: batch.campaignId, batch: batch.batch, items }, cause));
+}

@@ -1,0 +1,42 @@
+/**
+ * A campaign's life:
+ *
+ *   draft ──schedule──► scheduled ──(due within the window)──► queued ──(due time)──► running ──► completed
+ *     │                    │                                      │                     │
+ *     └──start now─────────┴──────────────────────────────────────┘                     │
+ *   scheduled / queued / running ──pause──► paused ──resume──► running (or scheduled, if not yet due)
+ *   anything not finished ──cancel──► cancelled
+ *
+ * `queued` means a CampaignDue message is on its way (exactly one instance claimed it).
+ */
+export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'queued', 'running', 'paused', 'completed', 'cancelled'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
+
+export type CampaignCommand = 'schedule' | 'start' | 'pause' | 'resume' | 'cancel' | 'update' | 'delete';
+
+const ALLOWED: Record<CampaignCommand, readonly CampaignStatus[]> = {
+  schedule: ['draft', 'scheduled'],
+  start: ['draft', 'scheduled'],
+  update: ['draft', 'scheduled'],
+  delete: ['draft'],
+  pause: ['scheduled', 'queued', 'running'],
+  resume: ['paused'],
+  cancel: ['draft', 'scheduled', 'queued', 'running', 'paused'],
+};
+
+export function canApply(command: CampaignCommand, status: CampaignStatus): boolean {
+  return ALLOWED[command].includes(status);
+}
+
+/** The statuses from which a command may be applied: the filter of the atomic update. */
+export function statusesAllowing(command: CampaignCommand): CampaignStatus[] {
+  return [...ALLOWED[command]];
+}
+
+export function isFinished(status: CampaignStatus): boolean {
+  return status === 'completed' || status === 'cancelled';
+}
+
+/** Shipping (one message to one contact of one campaign). */
+export const SHIPPING_STATUSES = ['queued', 'sending', 'sent', 'failed', 'paused', 'cancelled'] as const;
+export type ShippingStatus = (typeof SHIPPING_STATUSES)[number];

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { earliestNextSend, recordSend, requiredGap } from '../../../domain/pacing/pacing-rule';
+import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
+import { GatewayError, type OutgoingMessage, type SendReceipt, type WhatsAppGateway } from '../../../domain/whatsapp/gateway';
+import type { SandboxStore } from './sandbox-store';
+
+export interface SandboxBehaviour {
+  latencyMs: number;
+  /** Share of sends answered with a transient error. */
+  failureRate: number;
+  /** Share of sends answered with a throughput limit (the whole number must cool down). */
+  rateLimitRate?: number;
+  random?: () => number;
+}
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * The embedded WhatsApp provider used by the demo and the tests. It stores every message it
+ * "sends" (durably, in MongoDB), answers a repeated idempotency key with the first receipt
+ * instead of sending again, and judges each send against the number's pacing rule on its own,
+ * flagging any that came too soon.
+ */
+export class SandboxGateway implements WhatsAppGateway {
+  readonly kind = 'sandbox';
+  readonly idempotent = true;
+
+  constructor(
+    private readonly store: SandboxStore,
+    private readonly connectionId: string,
+    /** The company's rule: the floor no send may break, whatever the campaign. */
+    private readonly pacing: PacingSettings,
+    private readonly behaviour: SandboxBehaviour,
+  ) {}
+
+  async send(message: OutgoingMessage): Promise<SendReceipt> {
+    const random = this.behaviour.random ?? Math.random;
+    const receivedAt = new Date();
+    if (this.behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.behaviour.latencyMs));
+    if (random() < this.behaviour.failureRate) throw new GatewayError('retry', 'sandbox: simulated transient failure', 'SANDBOX_UNAVAILABLE');
+    if (random() < (this.behaviour.rateLimitRate ?? 0)) {
+      throw new GatewayError('lane-backoff', 'sandbox: simulated throughput limit', '130429', 1_000);
+    }
+    const existing = await this.store.Message.findById(message.idempotencyKey).lean();
+    if (existing) return { providerMessageId: existing.providerMessageId, acceptedAt: existing.receivedAt };
+
+    const providerMessageId = `sandbox.${randomUUID()}`;
+    try {
+      await this.store.Message.collection.insertOne({
+        _id: message.idempotencyKey,
+        connectionId: this.connectionId,
+        to: message.to,
+        text: message.text,
+        mediaUrl: message.mediaUrl ?? null,
+        providerMessageId,
+        receivedAt,
+        violation: null,
+      } as never);
+    } catch (error) {
+      if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+      const first = await this.store.Message.findById(message.idempotencyKey).lean();
+      return { providerMessageId: first!.providerMessageId, acceptedAt: first!.receivedAt };
+    }
+    await this.judgePacing(message.idempotencyKey, receivedAt.getTime());
+    return { providerMessageId, acceptedAt: receivedAt };
+  }
+
+  private async judgePacing(key: string, at: number): Promise<void> {
+    const before = await this.store.Lane.findOneAndUpdate(
+      { _id: this.connectionId },
+      { $set: { lastAt: at }, $inc: { sends: 1 } },
+      { upsert: true, returnDocument: 'before' },
+    ).lean();
+    const state = { lastSentAt: before?.lastAt ?? null, runLength: before?.runLength ?? 0 };
+    const after = recordSend(state, this.pacing, at);
+    await this.store.Lane.updateOne({ _id: this.connectionId }, { $set: { runLength: after.runLength } });
+    if (state.lastSentAt !== null && at < earliestNextSend(state, this.pacing)) {
+      await this.store.Message.updateOne(
+        { _id: key },
+        { $set: { violation: { gapMs: at - state.lastSentAt, requiredMs: requiredGap(state, this.pacing) } } },
+      );
+    }
+  }
+}

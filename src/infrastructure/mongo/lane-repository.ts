@@ -1,0 +1,80 @@
+import { Types } from 'mongoose';
+import { IDLE_LANE, type LaneState, recordSend } from '../../domain/pacing/pacing-rule';
+import type { PacingSettings } from '../../domain/pacing/pacing-settings';
+import { SendPlanner } from '../../domain/pacing/send-planner';
+import type { LaneDoc } from './models/lane';
+import type { Models } from './models';
+
+const normal = (state: Partial<LaneState> | undefined | null): LaneState => ({
+  lastSentAt: state?.lastSentAt ?? null,
+  runLength: state?.runLength ?? 0,
+});
+
+/** The later of two lane states: where the next plan must start from. */
+function later(a: LaneState, b: LaneState): LaneState {
+  if (a.lastSentAt === null) return b;
+  if (b.lastSentAt === null) return a;
+  return a.lastSentAt >= b.lastSentAt ? a : b;
+}
+
+/**
+ * Pacing state of each WhatsApp number in MongoDB. Two writers, on separate fields: campaign
+ * processing reserves slots on `planned` (optimistic concurrency on `version`), and the lane's
+ * active dispatcher records real sends on `sent` / `inFlight`.
+ */
+export class LaneRepository {
+  constructor(private readonly models: Models) {}
+
+  private async ensure(connectionId: string, companyId: string): Promise<LaneDoc> {
+    const doc = await this.models.Lane.findOneAndUpdate(
+      { _id: new Types.ObjectId(connectionId) },
+      { $setOnInsert: { companyId: new Types.ObjectId(companyId), sent: IDLE_LANE, planned: IDLE_LANE, inFlight: null, version: 0 } },
+      { upsert: true, returnDocument: 'after' },
+    ).lean();
+    return doc as LaneDoc;
+  }
+
+  /**
+   * Reserves `count` send slots from `startAt` on, after everything already planned or sent, and
+   * returns where this plan starts (the planner's initial state). Concurrent campaigns on one
+   * number each get their own stretch of time, in the order they reserved.
+   */
+  async reserve(connectionId: string, companyId: string, settings: PacingSettings, startAt: number, count: number): Promise<LaneState> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const lane = await this.ensure(connectionId, companyId);
+      const initial = later(normal(lane.sent), normal(lane.planned));
+      const planner = new SendPlanner(settings, startAt, initial);
+      for (let i = 0; i < count; i++) planner.next();
+      const result = await this.models.Lane.updateOne(
+        { _id: lane._id, version: lane.version },
+        { $set: { planned: planner.horizon }, $inc: { version: 1 } },
+      );
+      if (result.modifiedCount === 1) return initial;
+    }
+    throw new Error(`lane ${connectionId}: could not reserve slots (too much contention)`);
+  }
+
+  /**
+   * The real sends so far. A send left in flight by a crashed dispatcher may have reached the
+   * provider at any moment until now, so it counts as a send made now: the next one waits a full gap.
+   */
+  async sentState(connectionId: string, companyId: string, settings: PacingSettings, now: number): Promise<LaneState> {
+    const lane = await this.ensure(connectionId, companyId);
+    if (!lane.inFlight) return normal(lane.sent);
+    const resolved = recordSend(normal(lane.sent), settings, Math.max(now, lane.inFlight.since));
+    await this.models.Lane.updateOne({ _id: lane._id }, { $set: { sent: resolved, inFlight: null } });
+    return resolved;
+  }
+
+  /** Marks a send as started, before the provider is called (crash-safe pacing). */
+  async beginSend(connectionId: string, shippingId: string, now: number): Promise<void> {
+    await this.models.Lane.updateOne({ _id: new Types.ObjectId(connectionId) }, { $set: { inFlight: { shippingId, since: now } } });
+  }
+
+  /** Records a send at `at` (the provider's acceptance time) and clears the in-flight mark. */
+  async endSend(connectionId: string, before: LaneState, settings: PacingSettings, at: number): Promise<LaneState> {
+    const sent = recordSend(before, settings, at);
+    await this.models.Lane.updateOne({ _id: new Types.ObjectId(connectionId) }, { $set: { sent, inFlight: null } });
+    return sent;
+  }
+}

@@ -1,0 +1,89 @@
+import { Schema, type Types } from 'mongoose';
+import { CAMPAIGN_STATUSES, type CampaignStatus } from '../../../domain/campaigns/campaign-status';
+import type { LaneState } from '../../../domain/pacing/pacing-rule';
+import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
+import { LaneStateSchema, PacingSchema } from './pacing-schema';
+
+/** The send plan fixed when the campaign is first processed, so re-processing plans the same. */
+export interface CampaignPlan {
+  startAt: number;
+  initial: LaneState;
+  settings: PacingSettings;
+  audience: number;
+}
+
+export interface CampaignCounters {
+  /** Contacts planned (eligible members of the list when processing began). */
+  audience: number;
+  /** Shippings created. */
+  prepared: number;
+  sent: number;
+  failed: number;
+  cancelled: number;
+  /** Members skipped: invalid number or not on WhatsApp. */
+  skipped: number;
+  /** Planned contacts deleted before their shipping was prepared. */
+  missing: number;
+}
+
+export interface CampaignDoc {
+  _id: Types.ObjectId;
+  companyId: Types.ObjectId;
+  name: string;
+  connectionId: Types.ObjectId;
+  listId: Types.ObjectId;
+  variants: string[];
+  mediaUrl: string | null;
+  /** Stricter pacing for this campaign only (never looser than the company's). */
+  pacing: Partial<PacingSettings> | null;
+  scheduledAt: Date | null;
+  status: CampaignStatus;
+  plan: CampaignPlan | null;
+  processingDone: boolean;
+  /** Prepare batches already counted (a redelivered batch counts once). */
+  preparedBatches: number[];
+  counters: CampaignCounters;
+  /** The status a paused campaign returns to: not yet processed (scheduled) or running. */
+  pausedFrom: CampaignStatus | null;
+  queuedAt: Date | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+}
+
+export const CampaignSchema = new Schema<CampaignDoc>(
+  {
+    companyId: { type: Schema.Types.ObjectId, required: true },
+    name: { type: String, required: true },
+    connectionId: { type: Schema.Types.ObjectId, required: true },
+    listId: { type: Schema.Types.ObjectId, required: true },
+    variants: { type: [String], required: true },
+    mediaUrl: { type: String, default: null },
+    pacing: { type: new Schema({ messageIntervalMs: Number, longerIntervalAfter: Number, greaterIntervalMs: Number }, { _id: false }), default: null },
+    scheduledAt: { type: Date, default: null },
+    status: { type: String, enum: CAMPAIGN_STATUSES, default: 'draft' },
+    plan: {
+      type: new Schema({ startAt: Number, initial: LaneStateSchema, settings: PacingSchema, audience: Number }, { _id: false }),
+      default: null,
+    },
+    processingDone: { type: Boolean, default: false },
+    preparedBatches: { type: [Number], default: () => [] },
+    pausedFrom: { type: String, enum: [...CAMPAIGN_STATUSES, null], default: null },
+    queuedAt: { type: Date, default: null },
+    counters: {
+      audience: { type: Number, default: 0 },
+      prepared: { type: Number, default: 0 },
+      sent: { type: Number, default: 0 },
+      failed: { type: Number, default: 0 },
+      cancelled: { type: Number, default: 0 },
+      skipped: { type: Number, default: 0 },
+      missing: { type: Number, default: 0 },
+    },
+    createdAt: { type: Date, default: () => new Date() },
+    startedAt: { type: Date, default: null },
+    completedAt: { type: Date, default: null },
+  },
+  { collection: 'campaigns', versionKey: false },
+);
+CampaignSchema.index({ status: 1, scheduledAt: 1 });
+CampaignSchema.index({ companyId: 1, createdAt: -1 });

@@ -1,0 +1,46 @@
+import type { Connection, Model } from 'mongoose';
+import { type ApiKeyDoc, ApiKeySchema } from './api-key';
+import { type CampaignDoc, CampaignSchema } from './campaign';
+import { type CompanyDoc, CompanySchema } from './company';
+import { type ConnectionDoc, ConnectionSchema } from './connection';
+import { type ContactDoc, ContactSchema } from './contact';
+import { type ContactListDoc, ContactListSchema } from './contact-list';
+import { type LaneDoc, LaneSchema } from './lane';
+import { type ShippingDoc, ShippingSchema } from './shipping';
+
+export interface Models {
+  Company: Model<CompanyDoc>;
+  ApiKey: Model<ApiKeyDoc>;
+  Connection: Model<ConnectionDoc>;
+  Contact: Model<ContactDoc>;
+  ContactList: Model<ContactListDoc>;
+  Campaign: Model<CampaignDoc>;
+  Shipping: Model<ShippingDoc>;
+  Lane: Model<LaneDoc>;
+}
+
+const cache = new WeakMap<Connection, Models>();
+
+/** The models bound to one connection (tests open one connection per database). */
+export function modelsOf(connection: Connection): Models {
+  let models = cache.get(connection);
+  if (!models) {
+    models = {
+      Company: connection.model<CompanyDoc>('Company', CompanySchema),
+      ApiKey: connection.model<ApiKeyDoc>('ApiKey', ApiKeySchema),
+      Connection: connection.model<ConnectionDoc>('Connection', ConnectionSchema),
+      Contact: connection.model<ContactDoc>('Contact', ContactSchema),
+      ContactList: connection.model<ContactListDoc>('ContactList', ContactListSchema),
+      Campaign: connection.model<CampaignDoc>('Campaign', CampaignSchema),
+      Shipping: connection.model<ShippingDoc>('Shipping', ShippingSchema),
+      Lane: connection.model<LaneDoc>('Lane', LaneSchema),
+    };
+    cache.set(connection, models);
+  }
+  return models;
+}
+
+/** Creates the indexes (unique ones are invariants, so this runs at every start). */
+export async function ensureIndexes(models: Models): Promise<void> {
+  await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));
+}

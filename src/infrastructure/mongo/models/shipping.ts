@@ -1,0 +1,45 @@
+import { Schema, type Types } from 'mongoose';
+import { SHIPPING_STATUSES, type ShippingStatus } from '../../../domain/campaigns/campaign-status';
+
+/** One campaign message to one contact: the source of truth for "sent at most once". */
+export interface ShippingDoc {
+  _id: Types.ObjectId;
+  companyId: Types.ObjectId;
+  campaignId: Types.ObjectId;
+  contactId: Types.ObjectId;
+  connectionId: Types.ObjectId;
+  phone: string;
+  text: string;
+  variant: number;
+  mediaUrl: string | null;
+  status: ShippingStatus;
+  plannedAt: Date;
+  sentAt: Date | null;
+  attempts: number;
+  lastError: string | null;
+  providerMessageId: string | null;
+  createdAt: Date;
+}
+
+export const ShippingSchema = new Schema<ShippingDoc>(
+  {
+    companyId: { type: Schema.Types.ObjectId, required: true },
+    campaignId: { type: Schema.Types.ObjectId, required: true },
+    contactId: { type: Schema.Types.ObjectId, required: true },
+    connectionId: { type: Schema.Types.ObjectId, required: true },
+    phone: { type: String, required: true },
+    text: { type: String, required: true },
+    variant: { type: Number, default: 0 },
+    mediaUrl: { type: String, default: null },
+    status: { type: String, enum: SHIPPING_STATUSES, default: 'queued' },
+    plannedAt: { type: Date, required: true },
+    sentAt: { type: Date, default: null },
+    attempts: { type: Number, default: 0 },
+    lastError: { type: String, default: null },
+    providerMessageId: { type: String, default: null },
+    createdAt: { type: Date, default: () => new Date() },
+  },
+  { collection: 'shippings', versionKey: false },
+);
+ShippingSchema.index({ campaignId: 1, contactId: 1 }, { unique: true });
+ShippingSchema.index({ campaignId: 1, status: 1 });
