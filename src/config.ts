@@ -8,7 +8,7 @@ const int = (min: number) => z.coerce.number().int().min(min);
 
 export const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
 
   RABBITMQ_URL: z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL'),
   RABBITMQ_MANAGEMENT_URL: z
@@ -38,6 +38,22 @@ export const ConfigSchema = z.object({
   QUEUE_DELIVERY_LIMIT: int(1).default(20),
   MAX_MESSAGE_BYTES: int(1024).default(256 * 1024),
   SHUTDOWN_TIMEOUT_MS: int(0).default(30_000),
+
+  /** node-cron expression (with seconds) of the scheduled-campaign check. */
+  CAMPAIGN_CHECK_CRON: z
+    .string()
+    .refine((value) => value.trim().split(/\s+/).length === 6, 'must be a node-cron expression with a seconds field, e.g. "*/20 * * * * *"')
+    .default('*/20 * * * * *'),
+  /** A running campaign quiet this long has its counters recounted from its shippings. */
+  COUNTER_RECOUNT_AFTER_MS: int(100).default(60_000),
+  /** How often a dispatch worker looks for new WhatsApp connections to open lanes for. */
+  LANE_REFRESH_MS: int(50).default(2_000),
+  /** Longest pacing wait a lane spends holding a message (the broker's consumer timeout is 30 min). */
+  DISPATCH_MAX_HOLD_MS: int(0).default(300_000),
+  /** Key for the admin routes (creating companies). Unset: those routes answer 403. */
+  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** `start` only: seed a demo company, list and campaign on the sandbox and print where to look. */
+  DEMO: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
 
   SENTRY_DSN: z.string().url('must be a Sentry DSN URL').optional(),
   SENTRY_ENVIRONMENT: z.string().min(1).optional(),

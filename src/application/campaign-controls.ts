@@ -54,6 +54,68 @@ export async function startCampaign(deps: PipelineDeps, cause: Cause, campaignId
 
 /** Pauses at the next send: the lane parks this campaign's shippings instead of sending them. */
 export async function pauseCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  const before = await transition(deps, cause.companyId, campaignId, 'pause', [] as never);
-  void before;
+  const before = await transition(deps, cause.companyId, campaignId, 'pause', { $set: { status: 'paused' } });
+  const pausedFrom: CampaignStatus = before.plan ? 'running' : 'scheduled';
+  await deps.models.Campaign.updateOne({ _id: campaignId }, { $set: { pausedFrom } });
+  await publishEvent(deps.publisher, CampaignPaused, { campaignId }, cause);
+}
+
+/**
+ * Resumes where the campaign stopped. One not yet processed goes back to `scheduled` (and is
+ * queued at once if due). A running one continues: shippings the lane parked while paused get new
+ * send times after everything already planned on the number, and go back to the lane; shippings
+ * that were sent are never touched, so nothing is sent twice.
+ */
+export async function resumeCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
+  const { Campaign } = deps.models;
+  const current = await Campaign.findOne({ _id: campaignId, companyId: cause.companyId }, { pausedFrom: 1, status: 1 }).lean();
+  if (!current) throw new CampaignNotFoundError(`campaign ${campaignId} not found`);
+  const target: CampaignStatus = current.pausedFrom === 'running' ? 'running' : 'scheduled';
+  const before = await transition(deps, cause.companyId, campaignId, 'resume', { $set: { status: target, pausedFrom: null } });
+  await publishEvent(deps.publisher, CampaignResumed, { campaignId }, cause);
+  if (target === 'scheduled') {
+    await queueIfDue(deps, campaignId, cause);
+    return;
+  }
+  await replanParked(deps, cause, before);
+}
+
+async function replanParked(deps: PipelineDeps, cause: Cause, campaign: CampaignDoc): Promise<void> {
+  const { Shipping, Company } = deps.models;
+  const campaignId = String(campaign._id);
+  const connectionId = String(campaign.connectionId);
+  const parked = await Shipping.countDocuments({ campaignId: campaign._id, status: 'paused' });
+  if (parked === 0) return;
+  const company = await Company.findById(campaign.companyId).lean();
+  const settings = effectivePacing(company!.pacing, campaign.pacing ?? undefined);
+  const now = deps.now();
+  await declareLane(deps, connectionId);
+  const initial = await deps.lanes.reserve(connectionId, cause.companyId, settings, now, parked);
+  const planner = new SendPlanner(settings, now, initial);
+  const cursor = Shipping.find({ campaignId: campaign._id, status: 'paused' }, { _id: 1, contactId: 1 }).sort({ plannedAt: 1, _id: 1 }).lean().cursor({ batchSize: 500 });
+  let replanned = 0;
+  for await (const shipping of cursor) {
+    if (replanned >= parked) break;
+    const plannedAt = new Date(planner.next());
+    const updated = await Shipping.updateOne({ _id: shipping._id, status: 'paused' }, { $set: { status: 'queued', plannedAt } });
+    if (updated.modifiedCount !== 1) continue;
+    replanned++;
+    await sendToLane(deps.publisher, deps.queues.lane(connectionId), { shippingId: String(shipping._id), campaignId, contactId: String(shipping.contactId), connectionId, plannedAt }, cause, deps.now());
+  }
+  deps.logger.info('campaign resumed', { campaignId, companyId: cause.companyId, replanned });
+}
+
+/** Cancels: nothing more is sent; shippings not yet sent are marked cancelled and counted. */
+export async function cancelCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
+  const { Shipping, Campaign } = deps.models;
+  await transition(deps, cause.companyId, campaignId, 'cancel', { $set: { status: 'cancelled', completedAt: new Date(deps.now()) } });
+  const result = await Shipping.updateMany({ campaignId: new Types.ObjectId(campaignId), status: { $in: ['queued', 'paused'] } }, { $set: { status: 'cancelled' } });
+  if (result.modifiedCount > 0) await Campaign.updateOne({ _id: campaignId }, { $inc: { 'counters.cancelled': result.modifiedCount } });
+  await publishEvent(deps.publisher, CampaignCancelled, { campaignId }, cause);
+}
+
+/** Deletes a draft (nothing was planned or sent for it). */
+export async function deleteDraft(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
+  await transition(deps, cause.companyId, campaignId, 'delete', { $set: { status: 'cancelled' } });
+  await deps.models.Campaign.deleteOne({ _id: campaignId, companyId: cause.companyId });
 }

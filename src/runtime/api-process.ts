@@ -1,13 +1,16 @@
 import { createApp } from '../api/app';
 import { listen, type HttpServer } from '../api/server';
 import { pingMongo } from '../infrastructure/mongo/connection';
+import { pipelineDeps } from './pipeline';
 import type { Services } from './services';
 
 export async function startApi(services: Services): Promise<HttpServer> {
+  const pipeline = await pipelineDeps(services);
   const app = createApp({
     logger: services.logger,
     errorReporter: services.errorReporter,
     readiness: async () => ({ broker: services.broker.isConnected(), database: await pingMongo(services.mongo) }),
+    context: { pipeline, adminKey: services.config.ADMIN_API_KEY },
   });
   const server = await listen(app, services.config.HTTP_HOST, services.config.HTTP_PORT);
   services.logger.info('API listening', { url: server.url });

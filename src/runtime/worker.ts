@@ -1,24 +1,62 @@
+import { campaignProcessConsumer } from '../../consumers/campaign-process';
+import { contactPrepareConsumer } from '../../consumers/contact-prepare';
 import { eventRecorderConsumer } from '../../consumers/event-recorder';
+import type { PipelineDeps } from '../application/pipeline-deps';
+import { createGatewayProvider } from '../infrastructure/gateways/gateway-provider';
 import { EventLog } from '../infrastructure/mongo/event-log';
-import { ConsumerRunner, type ConsumerSpec } from '../infrastructure/rabbitmq/consumer-runner';
-import { queues } from '../topology';
+import { ConsumerRunner, type ConsumerRunnerDeps, type ConsumerSpec } from '../infrastructure/rabbitmq/consumer-runner';
+import { startCampaignCheck } from './campaign-check';
+import { LaneSupervisor } from './lane-supervisor';
+import { pipelineDeps } from './pipeline';
 import type { Services } from './services';
 
-/** Every worker role and the consumer it runs. Any process may run any set of roles. */
-const ROLE_FACTORIES = {
-  'event-recorder': async (services: Services): Promise<ConsumerSpec<any>> => {
+interface Running {
+  stop(timeoutMs: number): Promise<void>;
+}
+
+type RoleContext = { services: Services; pipeline: PipelineDeps; runnerDeps: ConsumerRunnerDeps };
+
+async function runConsumer(spec: ConsumerSpec<any>, runnerDeps: ConsumerRunnerDeps): Promise<Running> {
+  const runner = new ConsumerRunner(spec, runnerDeps);
+  await runner.start();
+  return runner;
+}
+
+/** Every worker role and how it starts. Any process may run any set of roles. */
+const ROLES = {
+  'event-recorder': async ({ services, pipeline, runnerDeps }: RoleContext) => {
     const eventLog = new EventLog(services.mongo);
     await eventLog.ensureIndexes();
-    return eventRecorderConsumer({
-      queue: queues(services.config.TOPOLOGY_PREFIX).eventRecorder,
-      prefetch: services.config.CONSUMER_PREFETCH,
-      eventLog,
-    });
+    return runConsumer(eventRecorderConsumer({ queue: pipeline.queues.eventRecorder, prefetch: services.config.CONSUMER_PREFETCH, eventLog }), runnerDeps);
   },
-} satisfies Record<string, (services: Services) => Promise<ConsumerSpec<any>>>;
+  'campaign-process': async ({ pipeline, runnerDeps }: RoleContext) => runConsumer(campaignProcessConsumer({ ...pipeline, prefetch: 2 }), runnerDeps),
+  'contact-prepare': async ({ pipeline, runnerDeps }: RoleContext) => runConsumer(contactPrepareConsumer({ ...pipeline, prefetch: 4 }), runnerDeps),
+  dispatch: async ({ services, pipeline, runnerDeps }: RoleContext) => {
+    const supervisor = new LaneSupervisor(
+      {
+        ...pipeline,
+        gateways: createGatewayProvider(pipeline.models, services.mongo),
+        maxHoldMs: services.config.DISPATCH_MAX_HOLD_MS,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      },
+      runnerDeps,
+      services.config.LANE_REFRESH_MS,
+    );
+    await supervisor.start();
+    return supervisor;
+  },
+  scheduler: async ({ services, pipeline }: RoleContext) => {
+    const check = startCampaignCheck(pipeline, {
+      cron: services.config.CAMPAIGN_CHECK_CRON,
+      recountAfterMs: services.config.COUNTER_RECOUNT_AFTER_MS,
+      errorReporter: services.errorReporter,
+    });
+    return { stop: () => check.stop() };
+  },
+} satisfies Record<string, (context: RoleContext) => Promise<Running>>;
 
-export type WorkerRole = keyof typeof ROLE_FACTORIES;
-export const KNOWN_ROLES = Object.keys(ROLE_FACTORIES) as WorkerRole[];
+export type WorkerRole = keyof typeof ROLES;
+export const KNOWN_ROLES = Object.keys(ROLES) as WorkerRole[];
 
 export interface Worker {
   roles: WorkerRole[];
@@ -27,27 +65,22 @@ export interface Worker {
 
 export async function startWorker(services: Services, roles: WorkerRole[]): Promise<Worker> {
   const { config } = services;
-  const runners = await Promise.all(
-    roles.map(async (role) => {
-      const spec = await ROLE_FACTORIES[role](services);
-      const runner = new ConsumerRunner(spec, {
-        broker: services.broker,
-        publisher: services.publisher,
-        logger: services.logger,
-        errorReporter: services.errorReporter,
-        retryPolicy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
-        prefix: config.TOPOLOGY_PREFIX,
-        maxMessageBytes: config.MAX_MESSAGE_BYTES,
-      });
-      await runner.start();
-      return runner;
-    }),
-  );
+  const pipeline = await pipelineDeps(services);
+  const runnerDeps: ConsumerRunnerDeps = {
+    broker: services.broker,
+    publisher: services.publisher,
+    logger: services.logger,
+    errorReporter: services.errorReporter,
+    retryPolicy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
+    prefix: config.TOPOLOGY_PREFIX,
+    maxMessageBytes: config.MAX_MESSAGE_BYTES,
+  };
+  const running = await Promise.all(roles.map((role) => ROLES[role]({ services, pipeline, runnerDeps })));
   services.logger.info('worker started', { roles });
   return {
     roles,
     async stop() {
-      await Promise.all(runners.map((runner) => runner.stop(config.SHUTDOWN_TIMEOUT_MS)));
+      await Promise.all(running.map((part) => part.stop(config.SHUTDOWN_TIMEOUT_MS)));
     },
   };
 }

@@ -34,3 +34,20 @@ export function planSendTimes(settings: PacingSettings, startAt: number, initial
   const planner = new SendPlanner(settings, startAt, initial);
   return Array.from({ length: count }, () => planner.next());
 }
+
+/**
+ * When the last of `count` more sends can happen, by the pacing rule, if the number sends nothing
+ * else. Exact by simulation up to `exactUpTo` sends; beyond, whole runs repeat the same period.
+ */
+export function estimateFinish(settings: PacingSettings, lane: LaneState, now: number, count: number, exactUpTo = 10_000): number | null {
+  if (count <= 0) return null;
+  const planner = new SendPlanner(settings, now, lane);
+  const exact = Math.min(count, exactUpTo);
+  let last = now;
+  for (let i = 0; i < exact; i++) last = planner.next();
+  const rest = count - exact;
+  if (rest === 0) return last;
+  const run = settings.longerIntervalAfter;
+  const perRun = (run - 1) * settings.messageIntervalMs + settings.greaterIntervalMs;
+  return last + Math.round((rest / run) * perRun);
+}

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { Envelope } from '../../domain/events/envelope';
+import { isDuplicateKeyError } from './insert-new';
 
 /** One stored domain event; `_id` is the eventId, so recording twice is a no-op. */
 export interface EventRecord {
@@ -38,8 +39,6 @@ EventRecordSchema.index({ companyId: 1, campaignId: 1, occurredAt: 1 });
 EventRecordSchema.index({ companyId: 1, contactId: 1, occurredAt: 1 });
 EventRecordSchema.index({ companyId: 1, type: 1, occurredAt: 1 });
 
-const DUPLICATE_KEY = 11000;
-
 /** The audit log every event lands in (and the source replays read from). */
 export class EventLog {
   readonly model: Model<EventRecord>;
@@ -69,7 +68,7 @@ export class EventLog {
       await this.model.collection.insertOne(record as unknown as Record<string, unknown>);
       return 'recorded';
     } catch (error) {
-      if ((error as { code?: number }).code === DUPLICATE_KEY) return 'already-recorded';
+      if (isDuplicateKeyError(error)) return 'already-recorded';
       throw error;
     }
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { earliestNextSend, recordSend, requiredGap } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
 import { GatewayError, type OutgoingMessage, type SendReceipt, type WhatsAppGateway } from '../../../domain/whatsapp/gateway';
+import { isDuplicateKeyError } from '../../mongo/insert-new';
 import type { SandboxStore } from './sandbox-store';
 
 export interface SandboxBehaviour {
@@ -12,8 +13,6 @@ export interface SandboxBehaviour {
   rateLimitRate?: number;
   random?: () => number;
 }
-
-const DUPLICATE_KEY = 11000;
 
 /**
  * The embedded WhatsApp provider used by the demo and the tests. It stores every message it
@@ -57,7 +56,7 @@ export class SandboxGateway implements WhatsAppGateway {
         violation: null,
       } as never);
     } catch (error) {
-      if ((error as { code?: number }).code !== DUPLICATE_KEY) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       const first = await this.store.Message.findById(message.idempotencyKey).lean();
       return { providerMessageId: first!.providerMessageId, acceptedAt: first!.receivedAt };
     }

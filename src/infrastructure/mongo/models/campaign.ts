@@ -46,6 +46,8 @@ export interface CampaignDoc {
   /** The status a paused campaign returns to: not yet processed (scheduled) or running. */
   pausedFrom: CampaignStatus | null;
   queuedAt: Date | null;
+  /** Last time a shipping of this campaign reached an end (for the counter reconciler). */
+  lastActivityAt: Date | null;
   createdAt: Date;
   startedAt: Date | null;
   completedAt: Date | null;
@@ -70,6 +72,7 @@ export const CampaignSchema = new Schema<CampaignDoc>(
     preparedBatches: { type: [Number], default: () => [] },
     pausedFrom: { type: String, enum: [...CAMPAIGN_STATUSES, null], default: null },
     queuedAt: { type: Date, default: null },
+    lastActivityAt: { type: Date, default: null },
     counters: {
       audience: { type: Number, default: 0 },
       prepared: { type: Number, default: 0 },

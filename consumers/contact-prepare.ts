@@ -1,0 +1,87 @@
+import { Types } from 'mongoose';
+import { completeIfDone } from '../src/application/campaign-completion';
+import type { PipelineDeps } from '../src/application/pipeline-deps';
+import { personalise } from '../src/domain/campaigns/personalise';
+import { PermanentError } from '../src/domain/errors';
+import { ContactsPrepared, PrepareContacts } from '../src/domain/events/campaign-messages';
+import { causedBy, type MessageOf } from '../src/domain/events/envelope';
+import { insertNew } from '../src/infrastructure/mongo/insert-new';
+import type { ShippingDoc } from '../src/infrastructure/mongo/models/shipping';
+import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
+import { sendToLane } from '../publishers/contact-prepared';
+import { publishEvent } from '../publishers/domain-event';
+
+type Prepare = MessageOf<typeof PrepareContacts>;
+
+/**
+ * `<prefix>.contact-prepare` ← PrepareContacts (a batch). Personalises each contact's message
+ * (placeholders; a variant picked reproducibly per contact), writes the shippings in one unordered
+ * bulk insert against the unique (campaign, contact) index, and hands every shipping still queued
+ * to the connection's lane, to arrive at its planned time. A redelivered batch inserts nothing new
+ * and is counted once; the lane drops duplicates it receives.
+ */
+export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number }): ConsumerSpec<Prepare> {
+  return {
+    name: 'contact-prepare',
+    queue: deps.queues.contactPrepare,
+    prefetch: deps.prefetch,
+    schema: PrepareContacts.schema,
+    async handle(message, { logger }) {
+      const { Campaign, Contact, Shipping } = deps.models;
+      const { campaignId, batch, items } = message.payload;
+      const cause = causedBy(message);
+      const campaign = await Campaign.findById(campaignId, { companyId: 1, connectionId: 1, variants: 1, mediaUrl: 1, status: 1 }).lean();
+      if (!campaign) throw new PermanentError(`campaign ${campaignId} does not exist`);
+      if (campaign.status === 'cancelled') return;
+
+      const contactIds = items.map((item) => new Types.ObjectId(item.contactId));
+      const contacts = await Contact.find({ _id: { $in: contactIds }, companyId: campaign.companyId }, { phone: 1, name: 1, fields: 1 }).lean();
+      const byId = new Map(contacts.map((contact) => [String(contact._id), contact]));
+      const now = new Date(deps.now());
+      const shippings: ShippingDoc[] = [];
+      for (const item of items) {
+        const contact = byId.get(item.contactId);
+        if (!contact) continue;
+        const { variant, text } = personalise(campaign.variants, campaignId, { id: item.contactId, name: contact.name, phone: contact.phone, fields: contact.fields });
+        shippings.push({
+          _id: new Types.ObjectId(),
+          companyId: campaign.companyId,
+          campaignId: campaign._id,
+          contactId: contact._id,
+          connectionId: campaign.connectionId,
+          phone: contact.phone,
+          text,
+          variant,
+          mediaUrl: campaign.mediaUrl,
+          status: 'queued',
+          plannedAt: new Date(item.plannedAt),
+          sentAt: null,
+          attempts: 0,
+          lastError: null,
+          providerMessageId: null,
+          createdAt: now,
+        });
+      }
+      const created = await insertNew(Shipping.collection, shippings);
+      // Everything of this batch still waiting to be sent: new shippings, and earlier ones a crash left behind.
+      const ready =
+        created === shippings.length
+          ? shippings
+          : await Shipping.find({ campaignId: campaign._id, contactId: { $in: contactIds }, status: 'queued' }, { _id: 1, contactId: 1, plannedAt: 1 }).lean();
+      const connectionId = String(campaign.connectionId);
+      const lane = deps.queues.lane(connectionId);
+      await Promise.all(
+        ready.map((shipping) =>
+          sendToLane(deps.publisher, lane, { shippingId: String(shipping._id), campaignId, contactId: String(shipping.contactId), connectionId, plannedAt: shipping.plannedAt }, cause, deps.now()),
+        ),
+      );
+      await Campaign.updateOne(
+        { _id: campaign._id, preparedBatches: { $ne: batch } },
+        { $push: { preparedBatches: batch }, $inc: { 'counters.prepared': shippings.length, 'counters.missing': items.length - shippings.length } },
+      );
+      await publishEvent(deps.publisher, ContactsPrepared, { campaignId, batch, created, handedToLane: ready.length }, cause);
+      logger.debug('batch prepared', { batch, created, handedToLane: ready.length });
+      await completeIfDone(deps, campaignId, cause);
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { PacingSettings } from '../domain/pacing/pacing-settings';
+import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
+import type { CompanyDoc } from '../infrastructure/mongo/models/company';
+import type { ConnectionDoc } from '../infrastructure/mongo/models/connection';
+import type { ShippingDoc } from '../infrastructure/mongo/models/shipping';
+
+/** Resources as the API shows them: string ids, seconds for intervals, no internal fields. */
+export function pacingView(pacing: Partial<PacingSettings>) {
+  return {
+    messageInterval: pacing.messageIntervalMs === undefined ? undefined : pacing.messageIntervalMs / 1000,
+    longerIntervalAfter: pacing.longerIntervalAfter,
+    greaterInterval: pacing.greaterIntervalMs === undefined ? undefined : pacing.greaterIntervalMs / 1000,
+  };
+}
+
+export function companyView(company: CompanyDoc) {
+  return { id: String(company._id), name: company.name, timezone: company.timezone, defaultRegion: company.defaultRegion, pacing: pacingView(company.pacing), createdAt: company.createdAt };
+}
+
+export function connectionView(connection: ConnectionDoc) {
+  return { id: String(connection._id), name: connection.name, gateway: connection.gateway, status: connection.status, sandbox: connection.sandbox, createdAt: connection.createdAt };
+}
+
+export function campaignView(campaign: CampaignDoc) {
+  return {
+    id: String(campaign._id),
+    name: campaign.name,
+    status: campaign.status,
+    connectionId: String(campaign.connectionId),
+    listId: String(campaign.listId),
+    variants: campaign.variants,
+    mediaUrl: campaign.mediaUrl,
+    pacing: campaign.pacing ? pacingView(campaign.pacing) : null,
+    scheduledAt: campaign.scheduledAt,
+    counters: campaign.counters,
+    createdAt: campaign.createdAt,
+    startedAt: campaign.startedAt,
+    completedAt: campaign.completedAt,
+  };
+}
+
+export function shippingView(shipping: ShippingDoc) {
+  return {
+    id: String(shipping._id),
+    contactId: String(shipping.contactId),
+    phone: shipping.phone,
+    text: shipping.text,
+    status: shipping.status,
+    plannedAt: shipping.plannedAt,
+    sentAt: shipping.sentAt,
+    attempts: shipping.attempts,
+    lastError: shipping.lastError,
+    providerMessageId: shipping.providerMessageId,
+  };
+}

@@ -1,0 +1,31 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import { recountQuietCampaigns } from '../application/campaign-completion';
+import { checkScheduledCampaigns } from '../application/campaign-scheduling';
+import type { PipelineDeps } from '../application/pipeline-deps';
+import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
+import { errorFields } from '../infrastructure/observability/logger';
+
+/**
+ * The scheduler role: node-cron runs the scheduled-campaign check (every 20 s by default). Any
+ * number of instances may run it; the atomic claim in queueIfDue makes each campaign due once.
+ */
+export function startCampaignCheck(deps: PipelineDeps, options: { cron: string; recountAfterMs: number; errorReporter: ErrorReporter }): { stop(): Promise<void> } {
+  const run = async () => {
+    try {
+      const { queued, resent } = await checkScheduledCampaigns(deps);
+      const completed = await recountQuietCampaigns(deps, options.recountAfterMs);
+      if (queued + resent + completed > 0) deps.logger.info('scheduled-campaign check', { queued, resent, completed });
+    } catch (error) {
+      deps.logger.error('scheduled-campaign check failed', errorFields(error));
+      options.errorReporter.capture(error, { consumer: 'scheduler' });
+    }
+  };
+  const task: ScheduledTask = cron.schedule(options.cron, run, { name: 'campaign-check', noOverlap: true });
+  void run(); // a fresh instance does not wait a whole period for its first check
+  return {
+    async stop() {
+      await task.stop();
+      await task.destroy();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { dispatchLaneConsumer, type DispatchDeps } from '../../consumers/dispatch-lane';
+import { declareLane } from '../application/pipeline-deps';
+import { ConsumerRunner, type ConsumerRunnerDeps } from '../infrastructure/rabbitmq/consumer-runner';
+import { errorFields } from '../infrastructure/observability/logger';
+
+/**
+ * The dispatch role: subscribes to the lane of every WhatsApp connection (one runner, one channel
+ * each). Every dispatch worker does the same; the lanes' single-active-consumer makes one of them
+ * the sender per number, and another takes over when it dies. New connections are found by
+ * polling (`LANE_REFRESH_MS`); their lane queue exists from creation, so nothing waits on this.
+ */
+export class LaneSupervisor {
+  private readonly runners = new Map<string, ConsumerRunner<unknown>>();
+  private timer: NodeJS.Timeout | undefined;
+  private refreshing: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: DispatchDeps,
+    private readonly runnerDeps: ConsumerRunnerDeps,
+    private readonly refreshMs: number,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.refresh();
+    this.timer = setInterval(() => void this.refresh(), this.refreshMs);
+  }
+
+  get lanes(): string[] {
+    return [...this.runners.keys()];
+  }
+
+  async stop(timeoutMs: number): Promise<void> {
+    clearInterval(this.timer);
+    await this.refreshing;
+    await Promise.all([...this.runners.values()].map((runner) => runner.stop(timeoutMs)));
+  }
+
+  private refresh(): Promise<void> {
+    if (!this.refreshing) {
+      this.refreshing = this.openNewLanes()
+        .catch((error: unknown) => {
+          this.deps.logger.error('could not refresh dispatch lanes', errorFields(error));
+        })
+        .finally(() => {
+          this.refreshing = undefined;
+        });
+    }
+    return this.refreshing;
+  }
+
+  private async openNewLanes(): Promise<void> {
+    const connections = await this.deps.models.Connection.find({}, { _id: 1 }).lean();
+    for (const connection of connections) {
+      const connectionId = String(connection._id);
+      if (this.runners.has(connectionId)) continue;
+      await declareLane(this.deps, connectionId);
+      const runner = new ConsumerRunner(dispatchLaneConsumer(this.deps, connectionId), this.runnerDeps);
+      await runner.start();
+      this.runners.set(connectionId, runner as ConsumerRunner<unknown>);
+      this.deps.logger.info('dispatch lane subscribed', { connectionId });
+    }
+  }
+}

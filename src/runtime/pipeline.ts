@@ -1,0 +1,22 @@
+import type { PipelineDeps } from '../application/pipeline-deps';
+import { LaneRepository } from '../infrastructure/mongo/lane-repository';
+import { ensureIndexes, modelsOf } from '../infrastructure/mongo/models';
+import { queues } from '../topology';
+import type { Services } from './services';
+
+/** The campaign pipeline's dependencies for this process; creates the indexes the invariants rely on. */
+export async function pipelineDeps(services: Services): Promise<PipelineDeps> {
+  const models = modelsOf(services.mongo);
+  await ensureIndexes(models);
+  const topology = { prefix: services.config.TOPOLOGY_PREFIX, deliveryLimit: services.config.QUEUE_DELIVERY_LIMIT };
+  return {
+    models,
+    lanes: new LaneRepository(models),
+    publisher: services.publisher,
+    broker: services.broker,
+    topology,
+    queues: queues(topology.prefix),
+    logger: services.logger,
+    now: () => Date.now(),
+  };
+}
