@@ -62,10 +62,9 @@ export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number }
           createdAt: now,
         });
       }
-      const created = await insertNew(Shipping.collection, shippings);
+      const { allNew, inserted: created } = await insertNew(Shipping.collection, shippings);
       // Everything of this batch still waiting to be sent: new shippings, and earlier ones a crash left behind.
-      const ready =
-        created === shippings.length
+      const ready = allNew
           ? shippings
           : await Shipping.find({ campaignId: campaign._id, contactId: { $in: contactIds }, status: 'queued' }, { _id: 1, contactId: 1, plannedAt: 1 }).lean();
       const connectionId = String(campaign.connectionId);

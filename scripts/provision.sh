@@ -3,15 +3,16 @@
 # loopback, then prints their URLs and writes them to .infra.env. Idempotent: what is installed is
 # reused, what already runs is left alone. An existing RABBITMQ_URL / MONGO_URL always wins.
 #
-# RabbitMQ: Debian's rabbitmq-server. MongoDB wire: FerretDB v1 on SQLite, built from the Go module
-# proxy (MongoDB itself cannot be installed on this machine kind; see docs/infrastructure.md).
+# RabbitMQ: Debian's rabbitmq-server. MongoDB wire: mongo-java-server with its H2 backend, from
+# Maven Central (MongoDB itself cannot be installed on this machine kind, and FerretDB v1 does not
+# apply conditional updates atomically; see docs/infrastructure.md).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE_DIR="${DISPARO_STATE_DIR:-$HOME/.cache/disparo}"
-FERRETDB_VERSION="v1.24.2"
-FERRETDB_BIN="$STATE_DIR/bin/ferretdb-$FERRETDB_VERSION"
-FERRETDB_DATA="$STATE_DIR/ferretdb-data"
+MONGO_WIRE_SRC="$ROOT/scripts/mongo-wire"
+MONGO_WIRE_HOME="$STATE_DIR/mongo-wire-$(cat "$MONGO_WIRE_SRC/pom.xml" "$MONGO_WIRE_SRC/MongoWire.java" | sha256sum | cut -c1-12)"
+MONGO_DATA="$STATE_DIR/mongo-data"
 MONGO_PORT="${DISPARO_MONGO_PORT:-27017}"
 AMQP_PORT=5672
 MANAGEMENT_PORT=15672
@@ -64,22 +65,16 @@ ensure_rabbitmq() {
   RABBITMQ_MANAGEMENT_URL="${RABBITMQ_MANAGEMENT_URL:-http://guest:guest@127.0.0.1:$MANAGEMENT_PORT}"
 }
 
-build_ferretdb() {
-  command -v go >/dev/null || apt_install golang-go
-  log "building FerretDB $FERRETDB_VERSION (first time only, about a minute)"
-  local gomodcache src
-  go mod download "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" >/dev/null 2>&1 ||
-    (cd "$(mktemp -d)" && go mod init tmp >/dev/null 2>&1 &&
-      go mod download "github.com/FerretDB/FerretDB@$FERRETDB_VERSION")
-  gomodcache="$(go env GOMODCACHE)"
-  src="$(mktemp -d)"
-  cp -r "$gomodcache/github.com/!ferret!d!b/!ferret!d!b@$FERRETDB_VERSION/." "$src/"
-  chmod -R u+w "$src"
-  # The module zip lacks the generated version file that FerretDB's own build writes.
-  echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
-  mkdir -p "$(dirname "$FERRETDB_BIN")"
-  (cd "$src" && go build -o "$FERRETDB_BIN" ./cmd/ferretdb)
-  rm -rf "$src"
+build_mongo_wire() {
+  command -v javac >/dev/null || apt_install default-jdk-headless
+  command -v mvn >/dev/null || apt_install maven
+  log "building the MongoDB-wire server (mongo-java-server; first time only)"
+  local build
+  build="$(mktemp -d)"
+  mvn -q -B -f "$MONGO_WIRE_SRC/pom.xml" dependency:copy-dependencies -DoutputDirectory="$build/lib" >&2
+  javac -nowarn -cp "$build/lib/*" -d "$build/classes" "$MONGO_WIRE_SRC/MongoWire.java"
+  rm -rf "$MONGO_WIRE_HOME"
+  mv "$build" "$MONGO_WIRE_HOME"
 }
 
 ensure_mongo() {
@@ -88,13 +83,12 @@ ensure_mongo() {
     return
   fi
   if ! port_open "$MONGO_PORT"; then
-    [ -x "$FERRETDB_BIN" ] || build_ferretdb
-    mkdir -p "$FERRETDB_DATA"
-    log "starting FerretDB on 127.0.0.1:$MONGO_PORT (SQLite in $FERRETDB_DATA)"
-    nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$FERRETDB_DATA/" \
-      --listen-addr="127.0.0.1:$MONGO_PORT" --debug-addr=127.0.0.1:0 \
-      --telemetry=disable --log-level=warn >"$STATE_DIR/ferretdb.log" 2>&1 &
-    echo $! >"$STATE_DIR/ferretdb.pid"
+    [ -d "$MONGO_WIRE_HOME/classes" ] || build_mongo_wire
+    mkdir -p "$MONGO_DATA"
+    log "starting the MongoDB-wire server on 127.0.0.1:$MONGO_PORT (H2 file in $MONGO_DATA)"
+    nohup java -Xmx2g -cp "$MONGO_WIRE_HOME/classes:$MONGO_WIRE_HOME/lib/*" MongoWire \
+      127.0.0.1 "$MONGO_PORT" "$MONGO_DATA/disparo.mv" >"$STATE_DIR/mongo-wire.log" 2>&1 &
+    echo $! >"$STATE_DIR/mongo-wire.pid"
   fi
   wait_for_port "$MONGO_PORT" "the MongoDB-wire server" 60
   MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/disparo"

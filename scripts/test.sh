@@ -8,5 +8,5 @@ bash "$ROOT/scripts/with-infra.sh" bash -c '
   echo "[test] type-check"
   tsc -p tsconfig.json --noEmit
   echo "[test] unit and integration tests"
-  bash scripts/run-tests.sh test/unit test/integration
+  bash scripts/run-tests.sh test/unit test/integration test/e2e
 '

@@ -1,0 +1,40 @@
+import de.bwaldvogel.mongo.MongoBackend;
+import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import java.util.List;
+
+/**
+ * Disparo's local MongoDB-wire server: mongo-java-server, whose collections apply each write under a
+ * lock, so conditional updates (claims) and $inc are atomic as in MongoDB. FerretDB v1 was tried
+ * first and is not (docs/infrastructure.md).
+ *
+ * Usage: MongoWire HOST PORT [H2_FILE]   (no file: in memory)
+ */
+public final class MongoWire {
+  /** The Node.js driver 7 needs wire version 9+ (MongoDB 4.4); report MongoDB 5.0's. */
+  private static final MongoVersion MONGO_5_0 = new MongoVersion() {
+    @Override
+    public List<Integer> getVersionArray() {
+      return List.of(5, 0, 0);
+    }
+
+    @Override
+    public int getWireVersion() {
+      return 13;
+    }
+  };
+
+  public static void main(String[] args) throws Exception {
+    String host = args[0];
+    int port = Integer.parseInt(args[1]);
+    MongoBackend backend = args.length > 2 ? new H2Backend(args[2]) : new MemoryBackend();
+    backend.version(MONGO_5_0);
+    MongoServer server = new MongoServer(backend);
+    server.bind(host, port);
+    Runtime.getRuntime().addShutdownHook(new Thread(server::shutdownNow));
+    System.out.println("mongo-wire listening on " + host + ":" + port);
+    Thread.currentThread().join();
+  }
+}
