@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, workerRoles } from '../config';
 import { startApi } from '../runtime/api-process';
+import { runDemo } from '../runtime/demo';
+import { pipelineDeps } from '../runtime/pipeline';
 import { startServices } from '../runtime/services';
 import { onShutdownSignal } from '../runtime/shutdown';
 import { KNOWN_ROLES, startWorker, type WorkerRole } from '../runtime/worker';
@@ -12,7 +14,7 @@ const USAGE = `Usage: disparo <command>
 Commands:
   api       run the HTTP API
   worker    run the worker roles named in WORKER_ROLES (default: all)
-  start     run the API and the worker roles in one process
+  start     run the API and the worker roles in one process (DEMO=true seeds a demo campaign)
   help      show this text
 
 Worker roles: ${KNOWN_ROLES.join(', ')}
@@ -40,6 +42,7 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'worker') {
     const server = await startApi(services);
     steps.unshift(() => server.close());
+    if (command === 'start' && config.DEMO) await runDemo(await pipelineDeps(services), config, server.url);
   }
   steps.push(() => services.close());
   onShutdownSignal(services.logger, config.SHUTDOWN_TIMEOUT_MS, steps);
