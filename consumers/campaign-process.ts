@@ -7,6 +7,7 @@ import { causedBy, type Cause, type MessageOf } from '../src/domain/events/envel
 import { effectivePacing } from '../src/domain/pacing/pacing-settings';
 import { SendPlanner } from '../src/domain/pacing/send-planner';
 import type { CampaignDoc, CampaignPlan } from '../src/infrastructure/mongo/models/campaign';
+import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update';
 import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
 import { publishEvent } from '../publishers/domain-event';
 import { type PlannedContact, sendPrepareContacts } from '../publishers/prepare-contacts';
@@ -50,9 +51,10 @@ export function campaignProcessConsumer(deps: PipelineDeps & { prefetch: number 
         $or: [{ valid: false }, { onWhatsApp: false }],
       });
       // Counted once: members removed between the count and the stream never get a shipping.
-      await deps.models.Campaign.updateOne(
+      await updateIfMatches(
+        deps.models.Campaign,
         { _id: campaign._id, processingDone: false },
-        { $set: { processingDone: true, 'counters.skipped': skipped }, $inc: { 'counters.missing': plan.audience - planned } },
+        { $set: { processingDone: true, 'counters.skipped': skipped, plannedUntil: last === null ? null : new Date(last) }, $inc: { 'counters.missing': plan.audience - planned } },
       );
       await publishEvent(
         deps.publisher,

@@ -7,6 +7,7 @@ import { ContactsPrepared, PrepareContacts } from '../src/domain/events/campaign
 import { causedBy, type MessageOf } from '../src/domain/events/envelope';
 import { insertNew } from '../src/infrastructure/mongo/insert-new';
 import type { ShippingDoc } from '../src/infrastructure/mongo/models/shipping';
+import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update';
 import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
 import { sendToLane } from '../publishers/contact-prepared';
 import { publishEvent } from '../publishers/domain-event';
@@ -35,7 +36,10 @@ export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number }
       if (campaign.status === 'cancelled') return;
 
       const contactIds = items.map((item) => new Types.ObjectId(item.contactId));
-      const contacts = await Contact.find({ _id: { $in: contactIds }, companyId: campaign.companyId }, { phone: 1, name: 1, fields: 1 }).lean();
+      // By _id alone (an index lookup everywhere; adding companyId makes the local wire server scan),
+      // then the tenant check in code: a contact of another company is treated as missing.
+      const found = await Contact.find({ _id: { $in: contactIds } }, { companyId: 1, phone: 1, name: 1, fields: 1 }).lean();
+      const contacts = found.filter((contact) => contact.companyId.equals(campaign.companyId));
       const byId = new Map(contacts.map((contact) => [String(contact._id), contact]));
       const now = new Date(deps.now());
       const shippings: ShippingDoc[] = [];
@@ -59,6 +63,11 @@ export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number }
           attempts: 0,
           lastError: null,
           providerMessageId: null,
+          deliveryStatus: null,
+          deliveryRank: 0,
+          deliveredAt: null,
+          readAt: null,
+          failedReason: null,
           createdAt: now,
         });
       }
@@ -74,7 +83,8 @@ export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number }
           sendToLane(deps.publisher, lane, { shippingId: String(shipping._id), campaignId, contactId: String(shipping.contactId), connectionId, plannedAt: shipping.plannedAt }, cause, deps.now()),
         ),
       );
-      await Campaign.updateOne(
+      await updateIfMatches(
+        Campaign,
         { _id: campaign._id, preparedBatches: { $ne: batch } },
         { $push: { preparedBatches: batch }, $inc: { 'counters.prepared': shippings.length, 'counters.missing': items.length - shippings.length } },
       );

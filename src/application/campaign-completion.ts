@@ -42,7 +42,15 @@ export async function recountQuietCampaigns(deps: PipelineDeps, quietForMs: numb
   const { Campaign, Shipping } = deps.models;
   const quietSince = new Date(deps.now() - quietForMs);
   const quiet = await Campaign.find(
-    { status: 'running', processingDone: true, $or: [{ lastActivityAt: null }, { lastActivityAt: { $lte: quietSince } }] },
+    {
+      status: 'running',
+      processingDone: true,
+      // Quiet and past its last planned send: a campaign still waiting for its slots is not stuck.
+      $and: [
+        { $or: [{ lastActivityAt: null }, { lastActivityAt: { $lte: quietSince } }] },
+        { $or: [{ plannedUntil: null }, { plannedUntil: { $lte: quietSince } }] },
+      ],
+    },
     { _id: 1, companyId: 1 },
   )
     .limit(50)

@@ -4,6 +4,7 @@ import { CampaignCancelled, CampaignPaused, CampaignResumed } from '../domain/ev
 import type { Cause } from '../domain/events/envelope';
 import { effectivePacing } from '../domain/pacing/pacing-settings';
 import { SendPlanner } from '../domain/pacing/send-planner';
+import { updateIfMatches } from '../infrastructure/mongo/conditional-update';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
 import { sendToLane } from '../../publishers/contact-prepared';
 import { publishEvent } from '../../publishers/domain-event';
@@ -94,14 +95,16 @@ async function replanParked(deps: PipelineDeps, cause: Cause, campaign: Campaign
   const planner = new SendPlanner(settings, now, initial);
   const cursor = Shipping.find({ campaignId: campaign._id, status: 'paused' }, { _id: 1, contactId: 1 }).sort({ plannedAt: 1, _id: 1 }).lean().cursor({ batchSize: 500 });
   let replanned = 0;
+  let plannedUntil: Date | null = null;
   for await (const shipping of cursor) {
     if (replanned >= parked) break;
     const plannedAt = new Date(planner.next());
-    const updated = await Shipping.updateOne({ _id: shipping._id, status: 'paused' }, { $set: { status: 'queued', plannedAt } });
-    if (updated.modifiedCount !== 1) continue;
+    plannedUntil = plannedAt;
+    if (!(await updateIfMatches(Shipping, { _id: shipping._id, status: 'paused' }, { $set: { status: 'queued', plannedAt } }))) continue;
     replanned++;
     await sendToLane(deps.publisher, deps.queues.lane(connectionId), { shippingId: String(shipping._id), campaignId, contactId: String(shipping.contactId), connectionId, plannedAt }, cause, deps.now());
   }
+  if (plannedUntil) await deps.models.Campaign.updateOne({ _id: campaign._id }, { $max: { plannedUntil } });
   deps.logger.info('campaign resumed', { campaignId, companyId: cause.companyId, replanned });
 }
 

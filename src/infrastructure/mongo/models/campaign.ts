@@ -24,6 +24,11 @@ export interface CampaignCounters {
   skipped: number;
   /** Planned contacts deleted before their shipping was prepared. */
   missing: number;
+  /** Sent shippings the provider reported delivered (or read) and read, each counted once (status webhooks). */
+  delivered?: number;
+  read?: number;
+  /** Sent shippings the provider reported it could not deliver. */
+  undelivered?: number;
 }
 
 export interface CampaignDoc {
@@ -48,6 +53,8 @@ export interface CampaignDoc {
   queuedAt: Date | null;
   /** Last time a shipping of this campaign reached an end (for the counter reconciler). */
   lastActivityAt: Date | null;
+  /** The last planned send time: before it, a quiet campaign is simply waiting for its slots. */
+  plannedUntil: Date | null;
   createdAt: Date;
   startedAt: Date | null;
   completedAt: Date | null;
@@ -73,6 +80,7 @@ export const CampaignSchema = new Schema<CampaignDoc>(
     pausedFrom: { type: String, enum: [...CAMPAIGN_STATUSES, null], default: null },
     queuedAt: { type: Date, default: null },
     lastActivityAt: { type: Date, default: null },
+    plannedUntil: { type: Date, default: null },
     counters: {
       audience: { type: Number, default: 0 },
       prepared: { type: Number, default: 0 },
@@ -81,6 +89,9 @@ export const CampaignSchema = new Schema<CampaignDoc>(
       cancelled: { type: Number, default: 0 },
       skipped: { type: Number, default: 0 },
       missing: { type: Number, default: 0 },
+      delivered: { type: Number, default: 0 },
+      read: { type: Number, default: 0 },
+      undelivered: { type: Number, default: 0 },
     },
     createdAt: { type: Date, default: () => new Date() },
     startedAt: { type: Date, default: null },
