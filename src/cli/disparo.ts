@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, loadConfig, workerRoles } from '../config';
+import { eventsCommand, replayCommand, UsageError } from './event-commands';
 import { startApi } from '../runtime/api-process';
 import { runDemo } from '../runtime/demo';
 import { pipelineDeps } from '../runtime/pipeline';
@@ -15,6 +16,8 @@ Commands:
   api       run the HTTP API
   worker    run the worker roles named in WORKER_ROLES (default: all)
   start     run the API and the worker roles in one process (DEMO=true seeds a demo campaign)
+  events    list recorded events of a campaign, contact or time range (disparo events --help)
+  replay    replay recorded events: debug queue, dry-run or live (disparo replay --help)
   help      show this text
 
 Worker roles: ${KNOWN_ROLES.join(', ')}
@@ -26,6 +29,10 @@ async function main(argv: string[]): Promise<number> {
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return command ? EXIT.ok : EXIT.usage;
+  }
+  if (command === 'events' || command === 'replay') {
+    const config = loadConfig();
+    return command === 'events' ? eventsCommand(config, argv.slice(1)) : replayCommand(config, argv.slice(1));
   }
   if (!['api', 'worker', 'start'].includes(command)) {
     console.error(`disparo: unknown command "${command}"\n\n${USAGE}`);
@@ -57,6 +64,10 @@ main(process.argv.slice(2)).then(
     if (error instanceof ConfigError) {
       console.error(`disparo: ${error.message}`);
       process.exit(EXIT.config);
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`disparo: ${(error as Error).message}`);
+      process.exit(EXIT.usage);
     }
     console.error('disparo: failed to start:', error);
     process.exit(EXIT.failure);

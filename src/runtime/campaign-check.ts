@@ -3,18 +3,31 @@ import { recountQuietCampaigns } from '../application/campaign-completion';
 import { checkScheduledCampaigns } from '../application/campaign-scheduling';
 import type { PipelineDeps } from '../application/pipeline-deps';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
+import { EventLog } from '../infrastructure/mongo/event-log';
 import { errorFields } from '../infrastructure/observability/logger';
+
+const PURGE_EVERY_MS = 10 * 60_000;
 
 /**
  * The scheduler role: node-cron runs the scheduled-campaign check (every 20 s by default). Any
  * number of instances may run it; the atomic claim in queueIfDue makes each campaign due once.
  */
-export function startCampaignCheck(deps: PipelineDeps, options: { cron: string; recountAfterMs: number; errorReporter: ErrorReporter }): { stop(): Promise<void> } {
+export function startCampaignCheck(
+  deps: PipelineDeps,
+  options: { cron: string; recountAfterMs: number; retentionDays: number; errorReporter: ErrorReporter },
+): { stop(): Promise<void> } {
+  const eventLog = new EventLog(deps.models.Campaign.db);
+  let lastPurge = 0;
   const run = async () => {
     try {
       const { queued, resent } = await checkScheduledCampaigns(deps);
       const completed = await recountQuietCampaigns(deps, options.recountAfterMs);
       if (queued + resent + completed > 0) deps.logger.info('scheduled-campaign check', { queued, resent, completed });
+      if (options.retentionDays > 0 && deps.now() - lastPurge > PURGE_EVERY_MS) {
+        lastPurge = deps.now();
+        const purged = await eventLog.purge(new Date(deps.now() - options.retentionDays * 86_400_000));
+        if (purged > 0) deps.logger.info('event log retention', { purged, retentionDays: options.retentionDays });
+      }
     } catch (error) {
       deps.logger.error('scheduled-campaign check failed', errorFields(error));
       options.errorReporter.capture(error, { consumer: 'scheduler' });

@@ -38,6 +38,30 @@ const EventRecordSchema = new Schema<EventRecord>(
 EventRecordSchema.index({ companyId: 1, campaignId: 1, occurredAt: 1 });
 EventRecordSchema.index({ companyId: 1, contactId: 1, occurredAt: 1 });
 EventRecordSchema.index({ companyId: 1, type: 1, occurredAt: 1 });
+EventRecordSchema.index({ companyId: 1, correlationId: 1, occurredAt: 1 });
+EventRecordSchema.index({ recordedAt: 1 });
+
+/** Which recorded events to look at or replay; `companyId` is required outside admin tools. */
+export interface EventFilter {
+  companyId?: string;
+  campaignId?: string;
+  contactId?: string;
+  correlationId?: string;
+  types?: string[];
+  from?: Date;
+  to?: Date;
+}
+
+export function eventQuery(filter: EventFilter): Record<string, unknown> {
+  return {
+    ...(filter.companyId ? { companyId: filter.companyId } : {}),
+    ...(filter.campaignId ? { campaignId: filter.campaignId } : {}),
+    ...(filter.contactId ? { contactId: filter.contactId } : {}),
+    ...(filter.correlationId ? { correlationId: filter.correlationId } : {}),
+    ...(filter.types && filter.types.length > 0 ? { type: { $in: filter.types } } : {}),
+    ...(filter.from || filter.to ? { occurredAt: { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lte: filter.to } : {}) } } : {}),
+  };
+}
 
 /** The audit log every event lands in (and the source replays read from). */
 export class EventLog {
@@ -71,6 +95,41 @@ export class EventLog {
       if (isDuplicateKeyError(error)) return 'already-recorded';
       throw error;
     }
+  }
+
+  /** Events in the order they happened (ties by id), one page at a time. */
+  async find(filter: EventFilter, page: { limit: number; skip?: number }): Promise<EventRecord[]> {
+    return this.model
+      .find(eventQuery(filter))
+      .sort({ occurredAt: 1, _id: 1 })
+      .skip(page.skip ?? 0)
+      .limit(page.limit)
+      .lean();
+  }
+
+  /** Streams every matching event in order, without holding them all in memory. */
+  stream(filter: EventFilter): AsyncIterable<EventRecord> {
+    return this.model.find(eventQuery(filter)).sort({ occurredAt: 1, _id: 1 }).lean().cursor({ batchSize: 500 });
+  }
+
+  /** The envelope as it was published. */
+  static toEnvelope(record: EventRecord): Envelope {
+    return {
+      eventId: record._id,
+      type: record.type,
+      version: record.version,
+      occurredAt: record.occurredAt.toISOString(),
+      companyId: record.companyId,
+      correlationId: record.correlationId,
+      causationId: record.causationId,
+      payload: record.payload,
+    };
+  }
+
+  /** Retention: deletes events recorded before `before`. */
+  async purge(before: Date): Promise<number> {
+    const result = await this.model.deleteMany({ recordedAt: { $lt: before } });
+    return result.deletedCount;
   }
 
   async ensureIndexes(): Promise<void> {

@@ -1,0 +1,34 @@
+import { CampaignCancelled, CampaignCompleted, CampaignDue, CampaignPaused, CampaignResumed, CampaignScheduled, CampaignStarted, ContactsPrepared, PrepareContacts } from './campaign-messages';
+import { ConnectionCreated } from './connection-messages';
+import { ContactPrepared, MessageDispatched, MessageFailed } from './dispatch-messages';
+import type { MessageDefinition } from './envelope';
+
+/**
+ * Every message kind by type name: what a replay needs to route a recorded event again. A kind
+ * defined elsewhere registers itself here when it wants to be replayable.
+ */
+const definitions = new Map<string, MessageDefinition<string, any>>();
+
+export function registerMessages(...kinds: Array<MessageDefinition<string, any>>): void {
+  for (const kind of kinds) definitions.set(kind.type, kind);
+}
+
+export function messageDefinition(type: string): MessageDefinition<string, any> | undefined {
+  return definitions.get(type);
+}
+
+registerMessages(
+  CampaignScheduled,
+  CampaignDue,
+  CampaignStarted,
+  PrepareContacts,
+  ContactsPrepared,
+  CampaignPaused,
+  CampaignResumed,
+  CampaignCancelled,
+  CampaignCompleted,
+  ContactPrepared,
+  MessageDispatched,
+  MessageFailed,
+  ConnectionCreated,
+);
