@@ -8,6 +8,16 @@ export interface OutgoingMessage {
   to: string;
   text: string;
   mediaUrl?: string | null;
+  /** A pre-approved template instead of free text (providers that support templates). */
+  template?: MessageTemplate | null;
+}
+
+export interface MessageTemplate {
+  name: string;
+  /** Language code of the approved translation, e.g. `pt_BR`. */
+  language: string;
+  /** Provider-specific components (header, body parameters, buttons), passed through as given. */
+  components?: unknown[];
 }
 
 export interface SendReceipt {
@@ -21,15 +31,35 @@ export interface WhatsAppGateway {
   /** Whether a repeated idempotencyKey is answered without a second send. */
   readonly idempotent: boolean;
   send(message: OutgoingMessage): Promise<SendReceipt>;
+  /** One page of the number's contacts (address book); `cursor` null is the first page, `next` null the last. */
+  listContacts(cursor: string | null): Promise<ContactPage>;
+  /** Whether each number (E.164) is on WhatsApp; a number missing from the answer was not checked. */
+  checkNumbers(phones: string[]): Promise<Map<string, boolean>>;
+}
+
+/** A contact as the provider knows it: the phone as written in the address book. */
+export interface GatewayContact {
+  phone: string;
+  name?: string;
+}
+
+export interface ContactPage {
+  contacts: GatewayContact[];
+  /** Cursor of the next page; null when this is the last one. */
+  next: string | null;
 }
 
 /**
  * How a failed send must be handled:
  * - `retry`: this message, later (network error, 5xx, timeout);
  * - `lane-backoff`: the whole number must cool down before any send (throughput limit);
+ * - `contact-later`: this contact, later; the number keeps sending to others (pair rate limit);
+ * - `halt-connection`: stop the number and pause its campaigns until an operator acts (spam rate
+ *   limit, expired or invalid token);
  * - `permanent`: this shipping fails for good (invalid recipient, bad parameters).
+ * `retryAfterMs` says how long to wait for `lane-backoff` and `contact-later`.
  */
-export type GatewayFailureKind = 'retry' | 'lane-backoff' | 'permanent';
+export type GatewayFailureKind = 'retry' | 'lane-backoff' | 'contact-later' | 'halt-connection' | 'permanent';
 
 export class GatewayError extends Error {
   override name = 'GatewayError';
