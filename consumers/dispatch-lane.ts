@@ -1,4 +1,5 @@
 import { completeIfDone } from '../src/application/campaign-completion';
+import { haltConnection, pauseCampaignsOf } from '../src/application/connection-halt';
 import type { PipelineDeps } from '../src/application/pipeline-deps';
 import type { ShippingStatus } from '../src/domain/campaigns/campaign-status';
 import { ContactPrepared, MessageDispatched, MessageFailed } from '../src/domain/events/dispatch-messages';
@@ -7,9 +8,11 @@ import { effectivePacing, type PacingSettings } from '../src/domain/pacing/pacin
 import { waitBeforeSend } from '../src/domain/pacing/pacing-rule';
 import { GatewayError, type SendReceipt, type WhatsAppGateway } from '../src/domain/whatsapp/gateway';
 import { clip } from '../src/infrastructure/rabbitmq/headers';
+import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update';
 import type { GatewayProvider } from '../src/infrastructure/gateways/gateway-provider';
 import type { ShippingDoc } from '../src/infrastructure/mongo/models/shipping';
 import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
+import type { ErrorReporter } from '../src/infrastructure/observability/error-reporter';
 import type { Logger } from '../src/infrastructure/observability/logger';
 import { publishEvent } from '../publishers/domain-event';
 import { sendToLane } from '../publishers/contact-prepared';
@@ -21,6 +24,8 @@ export interface DispatchDeps extends PipelineDeps {
   /** Longest pacing wait spent holding the message; longer ones go back through the delay levels. */
   maxHoldMs: number;
   sleep(ms: number): Promise<void>;
+  /** Alerts when the provider halts a number (spam limit, bad token). */
+  errorReporter?: ErrorReporter;
 }
 
 /**
@@ -42,18 +47,23 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
     async handle(message, { logger }) {
       const { Shipping } = deps.models;
       const cause = causedBy(message);
-      const { gateway, companyId, companyPacing } = await deps.gateways.forConnection(connectionId);
+      const { gateway, companyId, companyPacing, status: connectionStatus } = await deps.gateways.forConnection(connectionId);
       const shipping = await Shipping.findById(message.payload.shippingId).lean();
       if (!shipping || !isSendable(shipping, gateway)) {
         logger.debug('shipping already handled; dropping the duplicate', { status: shipping?.status ?? 'missing' });
         return;
       }
+      if (connectionStatus === 'halted') {
+        // Nothing is sent on a halted number: a campaign started on it since the halt is paused too.
+        await pauseCampaignsOf(deps, connectionId);
+      }
       let campaign = await loadCampaign(deps, message.payload.campaignId);
       if (await parkIfHalted(deps, campaign, shipping)) return;
+      if (connectionStatus === 'halted') throw new Error(`connection ${connectionId} is halted; campaign ${message.payload.campaignId} could not be paused`);
       const settings = effectivePacing(companyPacing, campaign?.pacing ?? undefined);
 
-      const lane = await deps.lanes.sentState(connectionId, companyId, settings, deps.now());
-      const wait = waitBeforeSend(lane, settings, deps.now());
+      const { sent: lane, coolDownUntil } = await deps.lanes.dispatchState(connectionId, companyId, settings, deps.now());
+      const wait = Math.max(waitBeforeSend(lane, settings, deps.now()), (coolDownUntil ?? 0) - deps.now());
       if (wait > deps.maxHoldMs) {
         // Holding a delivery for long trips the broker's consumer timeout: come back later instead.
         await sendToLane(deps.publisher, queue, { ...message.payload, plannedAt: new Date(deps.now() + wait) }, cause, deps.now());
@@ -78,7 +88,7 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
       } catch (error) {
         // A failed attempt still used the number: the next send keeps its distance from it.
         await deps.lanes.endSend(connectionId, lane, settings, deps.now());
-        await handleSendFailure(deps, claimed as ShippingDoc, error, cause, logger);
+        await handleSendFailure(deps, { connectionId, queue, message: message.payload }, claimed as ShippingDoc, error, cause, logger);
         return;
       }
       await deps.lanes.endSend(connectionId, lane, settings, receipt.acceptedAt.getTime());
@@ -107,12 +117,12 @@ async function loadCampaign(deps: DispatchDeps, campaignId: string): Promise<Cam
 async function parkIfHalted(deps: DispatchDeps, campaign: CampaignState, shipping: ShippingDoc): Promise<boolean> {
   const { Shipping, Campaign } = deps.models;
   if (campaign?.status === 'paused') {
-    await Shipping.updateOne({ _id: shipping._id, status: 'queued' }, { $set: { status: 'paused' } });
+    await updateIfMatches(Shipping, { _id: shipping._id, status: 'queued' }, { $set: { status: 'paused' } });
     return true;
   }
   if (!campaign || campaign.status === 'cancelled') {
-    const cancelled = await Shipping.updateOne({ _id: shipping._id, status: { $in: ['queued', 'paused'] } }, { $set: { status: 'cancelled' } });
-    if (cancelled.modifiedCount === 1 && campaign) {
+    const cancelled = await updateIfMatches(Shipping, { _id: shipping._id, status: { $in: ['queued', 'paused'] } }, { $set: { status: 'cancelled' } });
+    if (cancelled && campaign) {
       await Campaign.updateOne({ _id: shipping.campaignId }, { $inc: { 'counters.cancelled': 1 }, $set: { lastActivityAt: new Date(deps.now()) } });
     }
     return true;
@@ -122,11 +132,12 @@ async function parkIfHalted(deps: DispatchDeps, campaign: CampaignState, shippin
 
 async function recordSent(deps: DispatchDeps, shipping: ShippingDoc, receipt: SendReceipt, cause: Cause): Promise<void> {
   const { Shipping, Campaign } = deps.models;
-  const updated = await Shipping.updateOne(
+  const updated = await updateIfMatches(
+    Shipping,
     { _id: shipping._id, status: 'sending' },
     { $set: { status: 'sent', sentAt: receipt.acceptedAt, providerMessageId: receipt.providerMessageId, lastError: null } },
   );
-  if (updated.modifiedCount === 1) {
+  if (updated) {
     await Campaign.updateOne({ _id: shipping.campaignId }, { $inc: { 'counters.sent': 1 }, $set: { lastActivityAt: new Date(deps.now()) } });
   }
   await publishEvent(
@@ -146,23 +157,68 @@ async function recordSent(deps: DispatchDeps, shipping: ShippingDoc, receipt: Se
   await completeIfDone(deps, String(shipping.campaignId), cause);
 }
 
+/** Fallback wait when a gateway asks for a cool-down or a later try without saying how long. */
+const DEFAULT_RETRY_AFTER_MS = 60_000;
+
 /**
- * A transient failure puts the shipping back to `queued` and rethrows, so the consumer runner
- * retries the message with backoff; a permanent one fails the shipping for good.
+ * What each kind of failure does (the decision and its code are logged and kept in `lastError`):
+ * - `retry`: the shipping goes back to `queued` and the error is rethrown, so the consumer runner
+ *   retries the message with backoff;
+ * - `lane-backoff`: the lane records a cool-down every send on the number waits for, and this
+ *   message comes back when it ends;
+ * - `contact-later`: this message alone comes back later, the number keeps sending to others;
+ * - `halt-connection`: the connection is halted and its campaigns paused (alert in the logs and
+ *   the error reporter); the shipping is parked, so resuming the campaign re-plans it;
+ * - `permanent`: the shipping fails for good.
  */
-async function handleSendFailure(deps: DispatchDeps, shipping: ShippingDoc, error: unknown, cause: Cause, logger: Logger): Promise<void> {
+async function handleSendFailure(
+  deps: DispatchDeps,
+  lane: { connectionId: string; queue: string; message: Ready['payload'] },
+  shipping: ShippingDoc,
+  error: unknown,
+  cause: Cause,
+  logger: Logger,
+): Promise<void> {
   const { Shipping, Campaign } = deps.models;
   const failure = error instanceof GatewayError ? error : new GatewayError('retry', (error as Error).message ?? String(error));
   const lastError = clip(`${failure.code ? `${failure.code}: ` : ''}${failure.message}`, 500);
+  const fields = { shippingId: String(shipping._id), campaignId: String(shipping.campaignId), connectionId: lane.connectionId, decision: failure.kind, code: failure.code };
   if (failure.kind !== 'permanent') {
-    await Shipping.updateOne({ _id: shipping._id, status: 'sending' }, { $set: { status: 'queued', lastError } });
-    throw failure;
+    await updateIfMatches(Shipping, { _id: shipping._id, status: 'sending' }, { $set: { status: 'queued', lastError } });
   }
-  const updated = await Shipping.updateOne({ _id: shipping._id, status: 'sending' }, { $set: { status: 'failed', lastError } });
-  if (updated.modifiedCount === 1) {
+  switch (failure.kind) {
+    case 'retry':
+      logger.warn('send failed; retrying this message later', { ...fields, error: failure.message });
+      throw failure;
+    case 'lane-backoff':
+    case 'contact-later': {
+      const until = deps.now() + (failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
+      if (failure.kind === 'lane-backoff') await deps.lanes.coolDown(lane.connectionId, until);
+      logger.warn(failure.kind === 'lane-backoff' ? 'send failed; the number cools down' : 'send failed; this contact is tried again later', {
+        ...fields,
+        until: new Date(until).toISOString(),
+        error: failure.message,
+      });
+      await sendToLane(deps.publisher, lane.queue, { ...lane.message, plannedAt: new Date(until) }, cause, deps.now());
+      return;
+    }
+    case 'halt-connection': {
+      await haltConnection(deps, lane.connectionId, lastError, logger.child(fields));
+      if (await parkIfHalted(deps, await loadCampaign(deps, String(shipping.campaignId)), shipping)) return;
+      throw failure;
+    }
+    case 'permanent':
+      break;
+    default: {
+      const unknownKind: never = failure.kind;
+      throw new Error(`unknown gateway failure kind ${String(unknownKind)}`);
+    }
+  }
+  const updated = await updateIfMatches(Shipping, { _id: shipping._id, status: 'sending' }, { $set: { status: 'failed', lastError } });
+  if (updated) {
     await Campaign.updateOne({ _id: shipping.campaignId }, { $inc: { 'counters.failed': 1 }, $set: { lastActivityAt: new Date(deps.now()) } });
   }
-  logger.warn('message failed for good', { shippingId: String(shipping._id), code: failure.code, error: failure.message });
+  logger.warn('message failed for good', { ...fields, error: failure.message });
   await publishEvent(
     deps.publisher,
     MessageFailed,

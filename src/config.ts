@@ -50,6 +50,14 @@ export const ConfigSchema = z.object({
   LANE_REFRESH_MS: int(50).default(2_000),
   /** Longest pacing wait a lane spends holding a message (the broker's consumer timeout is 30 min). */
   DISPATCH_MAX_HOLD_MS: int(0).default(300_000),
+  /** WhatsApp Cloud API: time allowed for each call to the provider. */
+  CLOUD_API_TIMEOUT_MS: int(100).default(15_000),
+  /** WhatsApp Cloud API: how long a number cools down after a throughput limit (130429). */
+  CLOUD_API_LANE_COOLDOWN_MS: int(0).default(60_000),
+  /** WhatsApp Cloud API: how long before a contact is tried again after a pair rate limit (131056). */
+  CLOUD_API_CONTACT_RETRY_MS: int(0).default(60_000),
+  /** Recorded events older than this are deleted by the scheduler role (0 keeps them forever). */
+  EVENT_RETENTION_DAYS: int(0).default(90),
   /** Key for the admin routes (creating companies). Unset: those routes answer 403. */
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** `start` only: seed a demo company, list and campaign on the sandbox and print where to look. */

@@ -11,6 +11,7 @@ export function queues(prefix: string) {
     eventRecorder: `${prefix}.event-recorder`,
     campaignProcess: `${prefix}.campaign-process`,
     contactPrepare: `${prefix}.contact-prepare`,
+    contactSync: `${prefix}.contact-sync`,
     /** The dispatch lane of one WhatsApp connection (declared when the connection is created). */
     lane: (connectionId: string) => `${prefix}.lane.${connectionId}`,
   } as const;
@@ -44,6 +45,13 @@ export function disparoTopology({ prefix, deliveryLimit }: TopologySettings): To
       name: 'contact-prepare',
       purpose: 'PrepareContacts batches: personalise, store shippings, hand them to the lane',
       eventPatterns: [],
+      deliveryLimit,
+    }),
+    workQueue({
+      prefix,
+      name: 'contact-sync',
+      purpose: 'ConnectionConnected, ContactsChanged, ContactSyncRequested: page through the number\'s contacts, validate, upsert',
+      eventPatterns: ['connection.connected', 'contacts.changed', 'contacts.sync-requested'],
       deliveryLimit,
     }),
   );

@@ -11,6 +11,10 @@ import { campaignRoutes } from './routes/campaigns';
 import { companyRoutes } from './routes/companies';
 import { connectionRoutes } from './routes/connections';
 import { contactListRoutes } from './routes/contact-lists';
+import { contactImportRoutes } from './routes/contact-imports';
+import { contactSyncRoutes } from './routes/contact-sync';
+import { webhookRoutes } from './routes/webhooks';
+import { eventRoutes } from './routes/events';
 
 export interface ApiDeps {
   logger: Logger;
@@ -40,9 +44,10 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(health.routes());
 
   if (deps.context) {
+    app.use(webhookRoutes(deps.context).routes()); // no API key: Meta signs its webhooks
     const api = new Router();
     api.use('/v1', authenticate(deps.context.pipeline.models, deps.context.adminKey));
-    for (const routes of [companyRoutes, connectionRoutes, contactListRoutes, campaignRoutes]) {
+    for (const routes of [companyRoutes, connectionRoutes, contactListRoutes, campaignRoutes, eventRoutes, contactSyncRoutes, contactImportRoutes]) {
       const router = routes(deps.context);
       api.use(router.routes(), router.allowedMethods({ throw: true }));
     }

@@ -17,8 +17,36 @@ export function companyView(company: CompanyDoc) {
   return { id: String(company._id), name: company.name, timezone: company.timezone, defaultRegion: company.defaultRegion, pacing: pacingView(company.pacing), createdAt: company.createdAt };
 }
 
+/** The last characters of a secret, enough to tell which one is stored. */
+function secretHint(secret: string | null | undefined): string | null {
+  return secret ? `…${secret.slice(-4)}` : null;
+}
+
+/** Never shows the access token, app secret or verify token: only their last four characters. */
 export function connectionView(connection: ConnectionDoc) {
-  return { id: String(connection._id), name: connection.name, gateway: connection.gateway, status: connection.status, sandbox: connection.sandbox, createdAt: connection.createdAt };
+  const id = String(connection._id);
+  const cloud = connection.cloudApi;
+  return {
+    id,
+    name: connection.name,
+    gateway: connection.gateway,
+    status: connection.status,
+    haltedReason: connection.haltedReason ?? null,
+    haltedAt: connection.haltedAt ?? null,
+    sandbox: connection.sandbox,
+    cloudApi: cloud
+      ? {
+          phoneNumberId: cloud.phoneNumberId,
+          apiVersion: cloud.apiVersion,
+          baseUrl: cloud.baseUrl,
+          accessToken: secretHint(cloud.accessToken),
+          appSecret: secretHint(cloud.appSecret),
+          verifyToken: secretHint(cloud.verifyToken),
+          webhookPath: `/webhooks/whatsapp/${id}`,
+        }
+      : null,
+    createdAt: connection.createdAt,
+  };
 }
 
 export function campaignView(campaign: CampaignDoc) {
@@ -51,5 +79,9 @@ export function shippingView(shipping: ShippingDoc) {
     attempts: shipping.attempts,
     lastError: shipping.lastError,
     providerMessageId: shipping.providerMessageId,
+    deliveryStatus: shipping.deliveryStatus ?? null,
+    deliveredAt: shipping.deliveredAt ?? null,
+    readAt: shipping.readAt ?? null,
+    failedReason: shipping.failedReason ?? null,
   };
 }

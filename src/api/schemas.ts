@@ -17,16 +17,54 @@ export const CreateCompanyBody = z.object({
   pacing: PacingInput.partial().optional(),
 });
 
-export const CreateConnectionBody = z.object({
-  name: z.string().trim().min(1).max(200),
-  gateway: z.enum(['sandbox']).default('sandbox'),
-  sandbox: z
-    .object({
-      latencyMs: z.number().int().min(0).max(60_000).default(0),
-      failureRate: z.number().min(0).max(1).default(0),
-    })
-    .default({ latencyMs: 0, failureRate: 0 }),
+const SandboxInput = z.object({
+  latencyMs: z.number().int().min(0).max(60_000).default(0),
+  failureRate: z.number().min(0).max(1).default(0),
 });
+
+/** A WhatsApp Business Cloud API number (see docs/cloud-api.md for where each value comes from). */
+const CloudApiFields = z.object({
+  phoneNumberId: z.string().regex(/^\d{5,30}$/, 'must be the phone number ID (digits) from the WhatsApp Manager'),
+  accessToken: z.string().trim().min(20).max(4_096),
+  apiVersion: z.string().regex(/^v\d+\.\d+$/, 'must look like v23.0'),
+  baseUrl: z.url({ protocol: /^https?$/ }).max(2_048),
+  appSecret: z.string().trim().min(8).max(256),
+  verifyToken: z.string().trim().min(8).max(256),
+});
+
+export const CloudApiInput = CloudApiFields.extend({
+  apiVersion: CloudApiFields.shape.apiVersion.default('v23.0'),
+  baseUrl: CloudApiFields.shape.baseUrl.default('https://graph.facebook.com'),
+});
+
+const needsCloudApi = (body: { gateway?: string; cloudApi?: unknown }, context: z.RefinementCtx) => {
+  if (body.gateway === 'cloud-api' && !body.cloudApi) context.addIssue({ code: 'custom', path: ['cloudApi'], message: 'is required when gateway is cloud-api' });
+};
+
+export const CreateConnectionBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    gateway: z.enum(['sandbox', 'cloud-api']).default('sandbox'),
+    sandbox: SandboxInput.default({ latencyMs: 0, failureRate: 0 }),
+    cloudApi: CloudApiInput.optional(),
+  })
+  .superRefine(needsCloudApi);
+
+/**
+ * Changes a connection: its name, its gateway (switching sandbox ↔ cloud-api), its settings
+ * (cloudApi fields are merged into the stored ones, so a new token alone is enough), or
+ * `status: "connected"` to lift a halt once its cause is fixed.
+ */
+export const UpdateConnectionBody = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    gateway: z.enum(['sandbox', 'cloud-api']).optional(),
+    sandbox: SandboxInput.partial().optional(),
+    /** No defaults here: only the fields given replace the stored ones. */
+    cloudApi: CloudApiFields.partial().optional(),
+    status: z.enum(['connected']).optional(),
+  })
+  .strict();
 
 export const CreateListBody = z.object({ name: z.string().trim().min(1).max(200) });
 

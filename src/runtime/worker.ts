@@ -1,8 +1,9 @@
 import { campaignProcessConsumer } from '../../consumers/campaign-process';
 import { contactPrepareConsumer } from '../../consumers/contact-prepare';
+import { contactSyncConsumer } from '../../consumers/contact-sync';
 import { eventRecorderConsumer } from '../../consumers/event-recorder';
 import type { PipelineDeps } from '../application/pipeline-deps';
-import { createGatewayProvider } from '../infrastructure/gateways/gateway-provider';
+import { createGatewayProvider, DEFAULT_CLOUD_API_OPTIONS } from '../infrastructure/gateways/gateway-provider';
 import { EventLog } from '../infrastructure/mongo/event-log';
 import { ConsumerRunner, type ConsumerRunnerDeps, type ConsumerSpec } from '../infrastructure/rabbitmq/consumer-runner';
 import { startCampaignCheck } from './campaign-check';
@@ -31,11 +32,20 @@ const ROLES = {
   },
   'campaign-process': async ({ pipeline, runnerDeps }: RoleContext) => runConsumer(campaignProcessConsumer({ ...pipeline, prefetch: 2 }), runnerDeps),
   'contact-prepare': async ({ pipeline, runnerDeps }: RoleContext) => runConsumer(contactPrepareConsumer({ ...pipeline, prefetch: 4 }), runnerDeps),
+  'contact-sync': async ({ services, pipeline, runnerDeps }: RoleContext) => {
+    const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, { ...DEFAULT_CLOUD_API_OPTIONS, timeoutMs: services.config.CLOUD_API_TIMEOUT_MS });
+    return runConsumer(contactSyncConsumer({ ...pipeline, gateways, prefetch: 2 }), runnerDeps);
+  },
   dispatch: async ({ services, pipeline, runnerDeps }: RoleContext) => {
     const supervisor = new LaneSupervisor(
       {
         ...pipeline,
-        gateways: createGatewayProvider(pipeline.models, services.mongo),
+        gateways: createGatewayProvider(pipeline.models, services.mongo, undefined, {
+          timeoutMs: services.config.CLOUD_API_TIMEOUT_MS,
+          laneCoolDownMs: services.config.CLOUD_API_LANE_COOLDOWN_MS,
+          contactRetryMs: services.config.CLOUD_API_CONTACT_RETRY_MS,
+        }),
+        errorReporter: services.errorReporter,
         maxHoldMs: services.config.DISPATCH_MAX_HOLD_MS,
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       },
@@ -49,6 +59,7 @@ const ROLES = {
     const check = startCampaignCheck(pipeline, {
       cron: services.config.CAMPAIGN_CHECK_CRON,
       recountAfterMs: services.config.COUNTER_RECOUNT_AFTER_MS,
+      retentionDays: services.config.EVENT_RETENTION_DAYS,
       errorReporter: services.errorReporter,
     });
     return { stop: () => check.stop() };

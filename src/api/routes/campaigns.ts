@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { cancelCampaign, CampaignNotFoundError, CampaignStateError, deleteDraft, pauseCampaign, resumeCampaign, scheduleCampaign, startCampaign } from '../../application/campaign-controls';
+import { assertConnectionUsable, ConnectionHaltedError } from '../../application/connection-halt';
 import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { effectivePacing } from '../../domain/pacing/pacing-settings';
@@ -32,7 +33,7 @@ export function campaignRoutes({ pipeline }: ApiContext): Router {
         await run(pipeline, causeOf(ctx), campaignId);
       } catch (error) {
         if (error instanceof CampaignNotFoundError) throw new HttpProblem(404, 'Not Found', 'no such campaign');
-        if (error instanceof CampaignStateError) throw new HttpProblem(409, 'Conflict', error.message);
+        if (error instanceof CampaignStateError || error instanceof ConnectionHaltedError) throw new HttpProblem(409, 'Conflict', error.message);
         throw error;
       }
       ctx.status = 202;
@@ -97,7 +98,10 @@ export function campaignRoutes({ pipeline }: ApiContext): Router {
   });
   command('start', startCampaign);
   command('pause', pauseCampaign);
-  command('resume', resumeCampaign);
+  command('resume', async (deps, cause, campaignId) => {
+    await assertConnectionUsable(deps, cause.companyId, campaignId);
+    await resumeCampaign(deps, cause, campaignId);
+  });
   command('cancel', cancelCampaign);
 
   /** Progress from the campaign's counters and the number's lane state: no scan of shippings. */

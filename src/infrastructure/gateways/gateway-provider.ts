@@ -2,6 +2,8 @@ import type { Connection } from 'mongoose';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
 import type { WhatsAppGateway } from '../../domain/whatsapp/gateway';
 import type { Models } from '../mongo/models';
+import type { ConnectionDoc, ConnectionStatus } from '../mongo/models/connection';
+import { CloudApiGateway, type CloudApiOptions } from './cloud-api/cloud-api-gateway';
 import { SandboxGateway } from './sandbox/sandbox-gateway';
 import { sandboxStore } from './sandbox/sandbox-store';
 
@@ -10,6 +12,8 @@ export interface ConnectionGateway {
   companyId: string;
   /** The company's pacing: the floor for every campaign on this number. */
   companyPacing: PacingSettings;
+  /** `halted`: the provider stopped this number; nothing is sent until an operator reconnects it. */
+  status: ConnectionStatus;
 }
 
 export interface GatewayProvider {
@@ -20,20 +24,34 @@ export class UnknownConnectionError extends Error {
   override name = 'UnknownConnectionError';
 }
 
-/** Builds the gateway of each WhatsApp connection from its stored settings (re-read every few seconds). */
-export function createGatewayProvider(models: Models, mongo: Connection, cacheMs = 5_000): GatewayProvider {
-  const cache = new Map<string, { at: number; value: ConnectionGateway }>();
+export const DEFAULT_CLOUD_API_OPTIONS: CloudApiOptions = { timeoutMs: 15_000, laneCoolDownMs: 60_000, contactRetryMs: 60_000 };
+
+/**
+ * Builds the gateway of each WhatsApp connection from its stored settings. The connection is read
+ * at every call (one small lookup by id) so a halt, a new token or a switch of gateway applies to
+ * the very next send; the company's pacing is re-read every `cacheMs`.
+ */
+export function createGatewayProvider(models: Models, mongo: Connection, cacheMs = 5_000, cloudApi: CloudApiOptions = DEFAULT_CLOUD_API_OPTIONS): GatewayProvider {
+  const build = (connection: ConnectionDoc, pacing: PacingSettings): WhatsAppGateway => {
+    if (connection.gateway === 'cloud-api') {
+      if (!connection.cloudApi) throw new UnknownConnectionError(`connection ${String(connection._id)} is cloud-api but has no cloudApi settings`);
+      return new CloudApiGateway(connection.cloudApi, cloudApi);
+    }
+    return new SandboxGateway(sandboxStore(mongo), String(connection._id), pacing, connection.sandbox);
+  };
+  const cache = new Map<string, { at: number; fingerprint: string; value: ConnectionGateway }>();
   return {
     async forConnection(connectionId) {
-      const cached = cache.get(connectionId);
-      if (cached && Date.now() - cached.at < cacheMs) return cached.value;
-      const connection = await models.Connection.findById(connectionId).lean();
+      const connection = (await models.Connection.findById(connectionId).lean()) as ConnectionDoc | null;
       if (!connection) throw new UnknownConnectionError(`connection ${connectionId} does not exist`);
+      const status = connection.status ?? 'connected';
+      const fingerprint = JSON.stringify([connection.gateway, connection.sandbox, connection.cloudApi]);
+      const cached = cache.get(connectionId);
+      if (cached && cached.fingerprint === fingerprint && Date.now() - cached.at < cacheMs) return { ...cached.value, status };
       const company = await models.Company.findById(connection.companyId).lean();
       if (!company) throw new UnknownConnectionError(`company of connection ${connectionId} does not exist`);
-      const gateway = new SandboxGateway(sandboxStore(mongo), connectionId, company.pacing, connection.sandbox);
-      const value = { gateway, companyId: String(company._id), companyPacing: company.pacing };
-      cache.set(connectionId, { at: Date.now(), value });
+      const value = { gateway: build(connection, company.pacing), companyId: String(company._id), companyPacing: company.pacing, status };
+      cache.set(connectionId, { at: Date.now(), fingerprint, value });
       return value;
     },
   };

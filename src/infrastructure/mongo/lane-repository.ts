@@ -59,11 +59,25 @@ export class LaneRepository {
    * provider at any moment until now, so it counts as a send made now: the next one waits a full gap.
    */
   async sentState(connectionId: string, companyId: string, settings: PacingSettings, now: number): Promise<LaneState> {
+    return (await this.dispatchState(connectionId, companyId, settings, now)).sent;
+  }
+
+  /** The real sends so far (as `sentState`) and until when the number cools down (null: it does not). */
+  async dispatchState(connectionId: string, companyId: string, settings: PacingSettings, now: number): Promise<{ sent: LaneState; coolDownUntil: number | null }> {
     const lane = await this.ensure(connectionId, companyId);
-    if (!lane.inFlight) return normal(lane.sent);
+    const coolDownUntil = lane.coolDownUntil ?? null;
+    if (!lane.inFlight) return { sent: normal(lane.sent), coolDownUntil };
     const resolved = recordSend(normal(lane.sent), settings, Math.max(now, lane.inFlight.since));
     await this.models.Lane.updateOne({ _id: lane._id }, { $set: { sent: resolved, inFlight: null } });
-    return resolved;
+    return { sent: resolved, coolDownUntil };
+  }
+
+  /** No send on this number before `until`; only ever extends a cool-down already recorded. */
+  async coolDown(connectionId: string, until: number): Promise<void> {
+    await this.models.Lane.updateOne(
+      { _id: new Types.ObjectId(connectionId), $or: [{ coolDownUntil: null }, { coolDownUntil: { $lt: until } }] },
+      { $set: { coolDownUntil: until } },
+    );
   }
 
   /** Marks a send as started, before the provider is called (crash-safe pacing). */

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { earliestNextSend, recordSend, requiredGap } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
-import { GatewayError, type OutgoingMessage, type SendReceipt, type WhatsAppGateway } from '../../../domain/whatsapp/gateway';
+import { type ContactPage, GatewayError, type OutgoingMessage, type SendReceipt, type WhatsAppGateway } from '../../../domain/whatsapp/gateway';
 import { isDuplicateKeyError } from '../../mongo/insert-new';
 import type { SandboxStore } from './sandbox-store';
+
+/** Contacts per page of the sandbox's address book. */
+export const SANDBOX_CONTACT_PAGE = 1_000;
 
 export interface SandboxBehaviour {
   latencyMs: number;
@@ -62,6 +65,41 @@ export class SandboxGateway implements WhatsAppGateway {
     }
     await this.judgePacing(message.idempotencyKey, receivedAt.getTime());
     return { providerMessageId, acceptedAt: receivedAt };
+  }
+
+  /** What the simulated WhatsApp knows of the numbers it listed last (bounded), so checks need no query. */
+  private readonly known = new Map<string, boolean>();
+
+  /**
+   * Pages through the seeded address book in the order it was seeded; the cursor is the page's
+   * bucket number (an equality on an index, so a page costs the same however large the book).
+   */
+  async listContacts(cursor: string | null): Promise<ContactPage> {
+    const bucket = cursor && /^\d+$/.test(cursor) ? Number(cursor) : 0;
+    const [book, docs] = await Promise.all([
+      this.store.Book.findById(this.connectionId).lean(),
+      this.store.Contact.collection.find({ connectionId: this.connectionId, bucket }, { projection: { phone: 1, name: 1, e164: 1, onWhatsApp: 1 } }).toArray(),
+    ]);
+    for (const doc of docs) if (doc.e164) this.known.set(doc.e164 as string, doc.onWhatsApp !== false);
+    // Keep the last few pages only (the oldest entries first out): a caller reads one page ahead.
+    for (const oldest of this.known.keys()) {
+      if (this.known.size <= 3 * SANDBOX_CONTACT_PAGE) break;
+      this.known.delete(oldest);
+    }
+    const contacts = docs.map((doc) => ({ phone: doc.phone as string, ...(doc.name ? { name: doc.name as string } : {}) }));
+    const lastBucket = Math.floor(((book?.entries ?? 0) - 1) / SANDBOX_CONTACT_PAGE);
+    return { contacts, next: bucket < lastBucket ? String(bucket + 1) : null };
+  }
+
+  /** A number seeded as off WhatsApp answers false; every other number is on WhatsApp. */
+  async checkNumbers(phones: string[]): Promise<Map<string, boolean>> {
+    const unknown = phones.filter((phone) => !this.known.has(phone));
+    const off = new Set<string>();
+    if (unknown.length > 0) {
+      const docs = await this.store.Contact.collection.find({ connectionId: this.connectionId, e164: { $in: unknown }, onWhatsApp: false }, { projection: { e164: 1 } }).toArray();
+      for (const doc of docs) off.add(doc.e164 as string);
+    }
+    return new Map(phones.map((phone) => [phone, this.known.get(phone) ?? !off.has(phone)]));
   }
 
   private async judgePacing(key: string, at: number): Promise<void> {

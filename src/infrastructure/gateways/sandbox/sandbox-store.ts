@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type Model, type Types } from 'mongoose';
 
 /** What the simulated WhatsApp "sent": one document per idempotency key, kept durably. */
 export interface SandboxMessageDoc {
@@ -41,9 +41,51 @@ const SandboxLaneSchema = new Schema<SandboxLaneDoc>(
   { collection: 'sandbox_lanes', versionKey: false },
 );
 
+/**
+ * The simulated number's address book, seeded by tests and the demo (POST
+ * /v1/connections/:id/sandbox/contacts): some numbers off WhatsApp, some malformed.
+ */
+export interface SandboxContactDoc {
+  _id: Types.ObjectId;
+  connectionId: string;
+  /** As written in the address book. */
+  phone: string;
+  /** The number in E.164 as WhatsApp knows it (null: malformed). */
+  e164: string | null;
+  name: string | null;
+  onWhatsApp: boolean;
+  /** The page this entry is listed in (fixed when first seeded): pages are read by equality. */
+  bucket: number;
+}
+
+/** How many address-book entries a connection's sandbox has allocated (their buckets). */
+export interface SandboxBookDoc {
+  _id: string;
+  entries: number;
+}
+
+const SandboxContactSchema = new Schema<SandboxContactDoc>(
+  {
+    connectionId: { type: String, required: true },
+    phone: { type: String, required: true },
+    e164: { type: String, default: null },
+    name: { type: String, default: null },
+    onWhatsApp: { type: Boolean, default: true },
+    bucket: { type: Number, required: true },
+  },
+  { collection: 'sandbox_contacts', versionKey: false },
+);
+SandboxContactSchema.index({ connectionId: 1, phone: 1 }, { unique: true });
+SandboxContactSchema.index({ connectionId: 1, e164: 1 });
+SandboxContactSchema.index({ connectionId: 1, bucket: 1 });
+
+const SandboxBookSchema = new Schema<SandboxBookDoc>({ _id: String, entries: { type: Number, default: 0 } }, { collection: 'sandbox_books', versionKey: false });
+
 export interface SandboxStore {
   Message: Model<SandboxMessageDoc>;
   Lane: Model<SandboxLaneDoc>;
+  Contact: Model<SandboxContactDoc>;
+  Book: Model<SandboxBookDoc>;
 }
 
 const cache = new WeakMap<Connection, SandboxStore>();
@@ -54,6 +96,8 @@ export function sandboxStore(connection: Connection): SandboxStore {
     store = {
       Message: connection.model<SandboxMessageDoc>('SandboxMessage', SandboxMessageSchema),
       Lane: connection.model<SandboxLaneDoc>('SandboxLane', SandboxLaneSchema),
+      Contact: connection.model<SandboxContactDoc>('SandboxContact', SandboxContactSchema),
+      Book: connection.model<SandboxBookDoc>('SandboxBook', SandboxBookSchema),
     };
     cache.set(connection, store);
   }

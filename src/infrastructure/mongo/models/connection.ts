@@ -1,6 +1,6 @@
 import { Schema, type Types } from 'mongoose';
 
-export const GATEWAY_KINDS = ['sandbox'] as const;
+export const GATEWAY_KINDS = ['sandbox', 'cloud-api'] as const;
 export type GatewayKind = (typeof GATEWAY_KINDS)[number];
 
 /** Behaviour of the simulated WhatsApp behind a sandbox connection. */
@@ -10,14 +10,38 @@ export interface SandboxOptions {
   failureRate: number;
 }
 
+/**
+ * A number on the WhatsApp Business Cloud API. `accessToken` and `appSecret` are secrets: never
+ * logged, never shown by the API (only their last characters).
+ */
+export interface CloudApiSettings {
+  phoneNumberId: string;
+  accessToken: string;
+  /** Graph API version, e.g. `v23.0`. */
+  apiVersion: string;
+  /** `https://graph.facebook.com`, or a local server in tests. */
+  baseUrl: string;
+  /** Signs the status webhooks (X-Hub-Signature-256). */
+  appSecret: string;
+  /** Answers Meta's webhook verification handshake. */
+  verifyToken: string;
+}
+
+export const CONNECTION_STATUSES = ['connected', 'disconnected', 'halted'] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
 /** One WhatsApp number of a company, and the gateway that sends for it. */
 export interface ConnectionDoc {
   _id: Types.ObjectId;
   companyId: Types.ObjectId;
   name: string;
   gateway: GatewayKind;
-  status: 'connected' | 'disconnected';
+  /** `halted`: the provider said the number is at risk (spam limit, bad token); its campaigns were paused. */
+  status: ConnectionStatus;
+  haltedReason: string | null;
+  haltedAt: Date | null;
   sandbox: SandboxOptions;
+  cloudApi: CloudApiSettings | null;
   createdAt: Date;
 }
 
@@ -26,10 +50,19 @@ export const ConnectionSchema = new Schema<ConnectionDoc>(
     companyId: { type: Schema.Types.ObjectId, required: true, index: true },
     name: { type: String, required: true },
     gateway: { type: String, enum: GATEWAY_KINDS, default: 'sandbox' },
-    status: { type: String, enum: ['connected', 'disconnected'], default: 'connected' },
+    status: { type: String, enum: CONNECTION_STATUSES, default: 'connected' },
+    haltedReason: { type: String, default: null },
+    haltedAt: { type: Date, default: null },
     sandbox: {
       latencyMs: { type: Number, default: 0 },
       failureRate: { type: Number, default: 0 },
+    },
+    cloudApi: {
+      type: new Schema(
+        { phoneNumberId: String, accessToken: String, apiVersion: String, baseUrl: String, appSecret: String, verifyToken: String },
+        { _id: false },
+      ),
+      default: null,
     },
     createdAt: { type: Date, default: () => new Date() },
   },

@@ -5,6 +5,7 @@ import { type CompanyDoc, CompanySchema } from './company';
 import { type ConnectionDoc, ConnectionSchema } from './connection';
 import { type ContactDoc, ContactSchema } from './contact';
 import { type ContactListDoc, ContactListSchema } from './contact-list';
+import { type ContactImportDoc, ContactImportSchema, type ContactSyncDoc, ContactSyncSchema } from './contact-jobs';
 import { type LaneDoc, LaneSchema } from './lane';
 import { type ShippingDoc, ShippingSchema } from './shipping';
 
@@ -17,6 +18,8 @@ export interface Models {
   Campaign: Model<CampaignDoc>;
   Shipping: Model<ShippingDoc>;
   Lane: Model<LaneDoc>;
+  ContactSync: Model<ContactSyncDoc>;
+  ContactImport: Model<ContactImportDoc>;
 }
 
 const cache = new WeakMap<Connection, Models>();
@@ -34,6 +37,8 @@ export function modelsOf(connection: Connection): Models {
       Campaign: connection.model<CampaignDoc>('Campaign', CampaignSchema),
       Shipping: connection.model<ShippingDoc>('Shipping', ShippingSchema),
       Lane: connection.model<LaneDoc>('Lane', LaneSchema),
+      ContactSync: connection.model<ContactSyncDoc>('ContactSync', ContactSyncSchema),
+      ContactImport: connection.model<ContactImportDoc>('ContactImport', ContactImportSchema),
     };
     cache.set(connection, models);
   }

@@ -13,6 +13,8 @@ export interface LaneDoc {
   sent: LaneState;
   planned: LaneState;
   inFlight: { shippingId: string; since: number } | null;
+  /** No send on this number before this time (epoch ms): the provider's throughput limit was hit. */
+  coolDownUntil: number | null;
   version: number;
 }
 
@@ -23,6 +25,7 @@ export const LaneSchema = new Schema<LaneDoc>(
     sent: { type: LaneStateSchema, default: () => ({}) },
     planned: { type: LaneStateSchema, default: () => ({}) },
     inFlight: { type: new Schema({ shippingId: String, since: Number }, { _id: false }), default: null },
+    coolDownUntil: { type: Number, default: null },
     version: { type: Number, default: 0 },
   },
   { collection: 'lanes', versionKey: false },

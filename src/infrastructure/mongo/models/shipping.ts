@@ -1,5 +1,6 @@
 import { Schema, type Types } from 'mongoose';
 import { SHIPPING_STATUSES, type ShippingStatus } from '../../../domain/campaigns/campaign-status';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../domain/whatsapp/delivery-status';
 
 /** One campaign message to one contact: the source of truth for "sent at most once". */
 export interface ShippingDoc {
@@ -18,6 +19,13 @@ export interface ShippingDoc {
   attempts: number;
   lastError: string | null;
   providerMessageId: string | null;
+  /** The provider's latest report (status webhooks), only ever moving up (sent < failed < delivered < read). */
+  deliveryStatus: DeliveryStatus | null;
+  deliveryRank: number;
+  deliveredAt: Date | null;
+  readAt: Date | null;
+  /** Why the provider could not deliver (`failed` webhook): `<code>: <title>`. */
+  failedReason: string | null;
   createdAt: Date;
 }
 
@@ -37,9 +45,15 @@ export const ShippingSchema = new Schema<ShippingDoc>(
     attempts: { type: Number, default: 0 },
     lastError: { type: String, default: null },
     providerMessageId: { type: String, default: null },
+    deliveryStatus: { type: String, enum: [...DELIVERY_STATUSES, null], default: null },
+    deliveryRank: { type: Number, default: 0 },
+    deliveredAt: { type: Date, default: null },
+    readAt: { type: Date, default: null },
+    failedReason: { type: String, default: null },
     createdAt: { type: Date, default: () => new Date() },
   },
   { collection: 'shippings', versionKey: false },
 );
 ShippingSchema.index({ campaignId: 1, contactId: 1 }, { unique: true });
 ShippingSchema.index({ campaignId: 1, status: 1 });
+ShippingSchema.index({ connectionId: 1, providerMessageId: 1 });

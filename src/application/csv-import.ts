@@ -1,0 +1,128 @@
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { Types } from 'mongoose';
+import type { IncomingContact } from '../domain/contacts/contact-changes';
+import { type CsvHeader, readHeader, readRow } from '../domain/contacts/csv-rows';
+import { ContactWriter } from '../infrastructure/mongo/contact-writer';
+import type { Models } from '../infrastructure/mongo/models';
+import type { ContactImportDoc, ImportRowError } from '../infrastructure/mongo/models/contact-jobs';
+
+export const IMPORT_BATCH_ROWS = 1_000;
+export const MAX_REPORTED_ERRORS = 1_000;
+/** A single CSV record larger than this is a broken file, not a contact. */
+const MAX_RECORD_BYTES = 64 * 1024;
+
+export class CsvHeaderError extends Error {
+  override name = 'CsvHeaderError';
+}
+
+export interface CsvImportJob {
+  importId: Types.ObjectId;
+  companyId: Types.ObjectId;
+  listId: Types.ObjectId;
+  defaultRegion: string;
+}
+
+/**
+ * Imports a CSV into a contact list as it streams in: csv-parse reads the stream (back-pressure:
+ * the next bytes are read only once the current batch is stored), each row is checked
+ * (`readRow`), and every ~1000 rows are written in one unordered bulkWrite that changes only what
+ * differs — importing the same file again changes nothing. Memory holds one batch and at most
+ * `MAX_REPORTED_ERRORS` row errors, whatever the file's size. The import job document carries
+ * the counters after every batch, so another request can follow the progress.
+ */
+export async function importCsv(models: Pick<Models, 'Contact' | 'ContactImport'>, job: CsvImportJob, input: Readable, now: () => number = Date.now): Promise<ContactImportDoc> {
+  const listId = String(job.listId);
+  const progress = { rowsRead: 0, imported: 0, created: 0, updated: 0, rejected: 0 };
+  const errors: ImportRowError[] = [];
+  let errorsTruncated = false;
+  let errorsChanged = false;
+  const reject = (line: number, reason: string) => {
+    progress.rejected++;
+    if (errors.length < MAX_REPORTED_ERRORS) {
+      errors.push({ line, reason });
+      errorsChanged = true;
+    } else errorsTruncated = true;
+  };
+
+  const parser = parse({
+    bom: true,
+    info: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    max_record_size: MAX_RECORD_BYTES,
+    on_skip: (error) => {
+      progress.rowsRead++;
+      reject((error as { lines?: number } | undefined)?.lines ?? parser.info.lines, `unreadable CSV: ${error?.message ?? 'malformed record'}`);
+    },
+  });
+  input.on('error', (error) => parser.destroy(error));
+
+  let header: CsvHeader | null = null;
+  let batch: IncomingContact[] = [];
+  const writer = new ContactWriter(models.Contact, job.companyId);
+  const flush = async () => {
+    const contacts = batch;
+    batch = [];
+    if (contacts.length > 0) {
+      const written = await writer.write(contacts, new Date(now()));
+      progress.created += written.created.length;
+      progress.updated += written.updated;
+      progress.imported += contacts.length;
+    }
+    await models.ContactImport.updateOne({ _id: job.importId }, { $set: { ...progress, ...(errorsChanged ? { errors, errorsTruncated } : {}) } });
+    errorsChanged = false;
+  };
+
+  let pendingRows = 0;
+  for await (const { record, info } of input.pipe(parser) as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    if (!header) {
+      const read = readHeader(record);
+      if (!read.ok) throw new CsvHeaderError(read.reason);
+      header = read.header;
+      continue;
+    }
+    progress.rowsRead++;
+    const row = readRow(header, record, info.lines, job.defaultRegion, listId);
+    if (row.ok) batch.push(row.contact);
+    else reject(row.line, row.reason);
+    if (++pendingRows >= IMPORT_BATCH_ROWS) {
+      pendingRows = 0;
+      await flush();
+    }
+  }
+  if (!header) throw new CsvHeaderError('the file is empty: a header row with a "phone" column is expected');
+  await flush();
+  const done = await models.ContactImport.findOneAndUpdate(
+    { _id: job.importId },
+    { $set: { ...progress, errors, errorsTruncated, status: 'completed', finishedAt: new Date(now()) } },
+    { returnDocument: 'after' },
+  ).lean();
+  return done!;
+}
+
+/** Marks an import that could not finish (bad header, client gone, database error). */
+export async function failImport(models: Pick<Models, 'ContactImport'>, importId: Types.ObjectId, reason: string, now: number = Date.now()): Promise<void> {
+  await models.ContactImport.updateOne({ _id: importId, status: 'running' }, { $set: { status: 'failed', failure: reason.slice(0, 500), finishedAt: new Date(now) } });
+}
+
+export function importView(job: ContactImportDoc) {
+  return {
+    id: String(job._id),
+    listId: String(job.listId),
+    status: job.status,
+    rowsRead: job.rowsRead,
+    imported: job.imported,
+    created: job.created,
+    updated: job.updated,
+    rejected: job.rejected,
+    errors: job.errors,
+    errorsTruncated: job.errorsTruncated,
+    failure: job.failure,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+  };
+}
+
+export const newImportId = () => new Types.ObjectId();
