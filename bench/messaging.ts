@@ -26,6 +26,7 @@ import { Broker } from '../src/infrastructure/rabbitmq/broker';
 import { ConsumerRunner } from '../src/infrastructure/rabbitmq/consumer-runner';
 import { Publisher } from '../src/infrastructure/rabbitmq/publisher';
 import { withVhost } from './support/infra';
+import { publishAllConfirmed } from './support/raw-publish';
 import {
   BENCH_QUEUE,
   BenchPing,
@@ -87,33 +88,8 @@ async function declareRawQueue(channel: Channel): Promise<void> {
   await channel.assertQueue(BENCH_QUEUE, { durable: true, arguments: workQueueArguments() });
 }
 
-/** Publishes every message pipelined, honouring the write buffer, and resolves once all are confirmed. */
 function rawPublishAll(channel: ConfirmChannel, messages: BenchPingMessage[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (messages.length === 0) return resolve();
-    let next = 0;
-    let unconfirmed = messages.length;
-    let failed = false;
-    const onConfirm = (error: unknown) => {
-      if (failed) return;
-      if (error) {
-        failed = true;
-        reject(error instanceof Error ? error : new Error(`publish nacked: ${String(error)}`));
-        return;
-      }
-      if (--unconfirmed === 0) resolve();
-    };
-    const pump = () => {
-      while (next < messages.length) {
-        const message = messages[next++]!;
-        if (!channel.publish('', BENCH_QUEUE, encode(message), properties(message), onConfirm)) {
-          channel.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
-  });
+  return publishAllConfirmed(channel, BENCH_QUEUE, messages.length, (i) => ({ content: encode(messages[i]!), options: properties(messages[i]!) }));
 }
 
 async function rawPublish(url: string, envelopes: BenchPingMessage[], warmup: BenchPingMessage[]): Promise<Timed> {

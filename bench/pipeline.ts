@@ -46,6 +46,7 @@ import { percentile, sleep } from '../test/support/collector';
 import { infraUrls, testMongoUrl } from '../test/support/infrastructure';
 import { createCampaign, seedCompany, spawnWorker, startSystem, type TestSystem, waitForStatus, waitUntil } from '../test/support/system';
 import { withVhost } from './support/infra';
+import { publishAllConfirmed } from './support/raw-publish';
 
 const N = positiveInt('BENCH_CONTACTS', 100_000);
 /** Longest the prepare measurement may run; past it the rate so far is reported (and flagged). */
@@ -183,9 +184,12 @@ async function setUpPrepare(system: TestSystem): Promise<{ key: string; campaign
   return { key: seeded.key, campaignId, seedPerSec };
 }
 
+const WORKER_NODE_OPTIONS = '--max-old-space-size=160';
+
 async function measurePrepare(system: TestSystem, setup: { key: string; campaignId: string; seedPerSec: number }): Promise<PrepareResult> {
-  const extraEnv: Record<string, string> = {};
-  if (process.env.BENCH_WORKER_NODE_OPTIONS) extraEnv.NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS;
+  // Workers run with the heap cap docker-compose.yml gives them (docs/benchmarks.md): without it
+  // Node lets ~170 MB of garbage pile up before collecting (live data stays near 50 MB).
+  const extraEnv: Record<string, string> = { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? WORKER_NODE_OPTIONS };
   const worker = await spawnWorker(system, 'campaign-process,contact-prepare', extraEnv);
   children.add(worker);
   try {
@@ -336,33 +340,8 @@ async function rawInsert(): Promise<{ perSec: number; docBytes: number }> {
   }
 }
 
-/** Publishes every message pipelined, honouring the write buffer, and resolves once all are confirmed. */
 function publishAll(channel: ConfirmChannel, queue: string, messages: Array<{ content: Buffer; options: amqplib.Options.Publish }>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (messages.length === 0) return resolve();
-    let next = 0;
-    let unconfirmed = messages.length;
-    let failed = false;
-    const onConfirm = (error: unknown) => {
-      if (failed) return;
-      if (error) {
-        failed = true;
-        reject(error instanceof Error ? error : new Error(`publish nacked: ${String(error)}`));
-        return;
-      }
-      if (--unconfirmed === 0) resolve();
-    };
-    const pump = () => {
-      while (next < messages.length) {
-        const message = messages[next++]!;
-        if (!channel.publish('', queue, message.content, message.options, onConfirm)) {
-          channel.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
-  });
+  return publishAllConfirmed(channel, queue, messages.length, (i) => messages[i]!);
 }
 
 async function rawPublish(): Promise<{ perSec: number; messageBytes: number }> {

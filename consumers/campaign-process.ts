@@ -15,6 +15,7 @@ import { type PlannedContact, sendPrepareContacts } from '../publishers/prepare-
 type Due = MessageOf<typeof CampaignDue>;
 
 export const PREPARE_BATCH_SIZE = 500;
+const PREPARE_BATCH_BYTES = 128 * 1024;
 /** Prepare batches published at once while streaming the audience. */
 const BATCHES_IN_FLIGHT = 8;
 
@@ -117,13 +118,14 @@ async function streamAudience(
   cause: Cause,
 ): Promise<{ planned: number; first: number | null; last: number | null }> {
   const planner = new SendPlanner(plan.settings, plan.startAt, plan.initial);
-  const cursor = deps.models.Contact.find(eligibleMembers(campaign.companyId, campaign.listId), { _id: 1 })
+  const cursor = deps.models.Contact.find(eligibleMembers(campaign.companyId, campaign.listId), { _id: 1, phone: 1, name: 1, fields: 1 })
     .sort({ _id: 1 })
     .lean()
     .cursor({ batchSize: 1_000 });
   const inFlight = new Set<Promise<void>>();
   const campaignId = String(campaign._id);
   let items: PlannedContact[] = [];
+  let batchBytes = 0;
   let batch = 0;
   let planned = 0;
   let first: number | null = null;
@@ -131,6 +133,7 @@ async function streamAudience(
   const flush = async () => {
     const work = sendPrepareContacts(deps.publisher, deps.queues.contactPrepare, { campaignId, batch: batch++, items }, cause);
     items = [];
+    batchBytes = 0;
     const tracked = work.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
     if (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
@@ -141,9 +144,11 @@ async function streamAudience(
     const plannedAt = planner.next();
     first ??= plannedAt;
     last = plannedAt;
-    items.push({ contactId: String(contact._id), plannedAt });
+    items.push({ contactId: String(contact._id), plannedAt, contact: { phone: contact.phone, name: contact.name ?? null, fields: contact.fields ?? {} } });
+    batchBytes += contact.phone.length + (contact.name?.length ?? 0) + JSON.stringify(contact.fields ?? {}).length + 120;
     planned++;
-    if (items.length === PREPARE_BATCH_SIZE) await flush();
+    // Custom fields can be large: a batch is also cut by size, well below MAX_MESSAGE_BYTES.
+    if (items.length === PREPARE_BATCH_SIZE || batchBytes >= PREPARE_BATCH_BYTES) await flush();
   }
   if (items.length > 0) await flush();
   await Promise.all(inFlight);

@@ -28,7 +28,7 @@ export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number }
     prefetch: deps.prefetch,
     schema: PrepareContacts.schema,
     async handle(message, { logger }) {
-      const { Campaign, Contact, Shipping } = deps.models;
+      const { Campaign, Shipping } = deps.models;
       const { campaignId, batch, items } = message.payload;
       const cause = causedBy(message);
       const campaign = await Campaign.findById(campaignId, { companyId: 1, connectionId: 1, variants: 1, mediaUrl: 1, status: 1 }).lean();
@@ -36,11 +36,7 @@ export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number }
       if (campaign.status === 'cancelled') return;
 
       const contactIds = items.map((item) => new Types.ObjectId(item.contactId));
-      // By _id alone (an index lookup everywhere; adding companyId makes the local wire server scan),
-      // then the tenant check in code: a contact of another company is treated as missing.
-      const found = await Contact.find({ _id: { $in: contactIds } }, { companyId: 1, phone: 1, name: 1, fields: 1 }).lean();
-      const contacts = found.filter((contact) => contact.companyId.equals(campaign.companyId));
-      const byId = new Map(contacts.map((contact) => [String(contact._id), contact]));
+      const byId = await contactsOf(deps, campaign.companyId, items);
       const now = new Date(deps.now());
       const shippings: ShippingDoc[] = [];
       for (const item of items) {
@@ -51,7 +47,7 @@ export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number }
           _id: new Types.ObjectId(),
           companyId: campaign.companyId,
           campaignId: campaign._id,
-          contactId: contact._id,
+          contactId: new Types.ObjectId(item.contactId),
           connectionId: campaign.connectionId,
           phone: contact.phone,
           text,
@@ -93,4 +89,26 @@ export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number }
       await completeIfDone(deps, campaignId, cause);
     },
   };
+}
+
+type ContactData = { phone: string; name: string | null; fields: Record<string, string> };
+
+/**
+ * The batch's contacts: as campaign-process streamed them (no second read), or, for a batch sent
+ * without them (an older message, a replay), read by _id — an index lookup everywhere; filtering on
+ * companyId in the query makes the local wire server scan, so the tenant check happens here.
+ */
+async function contactsOf(deps: PipelineDeps, companyId: Types.ObjectId, items: Prepare['payload']['items']): Promise<Map<string, ContactData>> {
+  const byId = new Map<string, ContactData>();
+  const missing: Types.ObjectId[] = [];
+  for (const item of items) {
+    if (item.contact) byId.set(item.contactId, item.contact);
+    else missing.push(new Types.ObjectId(item.contactId));
+  }
+  if (missing.length === 0) return byId;
+  const found = await deps.models.Contact.find({ _id: { $in: missing } }, { companyId: 1, phone: 1, name: 1, fields: 1 }).lean();
+  for (const contact of found) {
+    if (contact.companyId.equals(companyId)) byId.set(String(contact._id), { phone: contact.phone, name: contact.name, fields: contact.fields });
+  }
+  return byId;
 }

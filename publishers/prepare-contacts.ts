@@ -5,6 +5,7 @@ import type { Publisher } from '../src/infrastructure/rabbitmq/publisher';
 export interface PlannedContact {
   contactId: string;
   plannedAt: number;
+  contact?: { phone: string; name: string | null; fields: Record<string, string> };
 }
 
 /** Sends one batch of planned contacts to contact-prepare. */
@@ -14,6 +15,6 @@ export async function sendPrepareContacts(
   batch: { campaignId: string; batch: number; items: PlannedContact[] },
   cause: Cause,
 ): Promise<void> {
-  const items = batch.items.map((item) => ({ contactId: item.contactId, plannedAt: new Date(item.plannedAt).toISOString() }));
+  const items = batch.items.map((item) => ({ contactId: item.contactId, plannedAt: new Date(item.plannedAt).toISOString(), contact: item.contact }));
   await publisher.send(queue, createMessage(PrepareContacts, { campaignId: batch.campaignId, batch: batch.batch, items }, cause));
 }

@@ -33,7 +33,17 @@ export const PrepareContacts = defineMessage({
   payload: z.object({
     campaignId: RecordId,
     batch: z.number().int().min(0),
-    items: z.array(z.object({ contactId: RecordId, plannedAt: Timestamp })).min(1).max(5_000),
+    items: z
+      .array(
+        z.object({
+          contactId: RecordId,
+          plannedAt: Timestamp,
+          /** The contact as streamed: contact-prepare personalises from it without reading it again. */
+          contact: z.object({ phone: z.string().min(1), name: z.string().nullable(), fields: z.record(z.string(), z.string()) }).optional(),
+        }),
+      )
+      .min(1)
+      .max(5_000),
   }),
 });
 
