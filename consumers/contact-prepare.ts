@@ -21,7 +21,7 @@ type Prepare = MessageOf<typeof PrepareContacts>;
  * to the connection's lane, to arrive at its planned time. A redelivered batch inserts nothing new
  * and is counted once; the lane drops duplicates it receives.
  */
-export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number }): ConsumerSpec<Prepare> {
+export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number; laneHandoffMs: number }): ConsumerSpec<Prepare> {
   return {
     name: 'contact-prepare',
     queue: deps.queues.contactPrepare,
@@ -76,7 +76,7 @@ export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number }
       const lane = deps.queues.lane(connectionId);
       await Promise.all(
         ready.map((shipping) =>
-          sendToLane(deps.publisher, lane, { shippingId: String(shipping._id), campaignId, contactId: String(shipping.contactId), connectionId, plannedAt: shipping.plannedAt }, cause, deps.now()),
+          sendToLane(deps.publisher, lane, { shippingId: String(shipping._id), campaignId, contactId: String(shipping.contactId), connectionId, plannedAt: shipping.plannedAt }, cause, deps.now(), deps.laneHandoffMs),
         ),
       );
       await updateIfMatches(

@@ -63,7 +63,9 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
       const settings = effectivePacing(companyPacing, campaign?.pacing ?? undefined);
 
       const { sent: lane, coolDownUntil } = await deps.lanes.dispatchState(connectionId, companyId, settings, deps.now());
-      const wait = Math.max(waitBeforeSend(lane, settings, deps.now()), (coolDownUntil ?? 0) - deps.now());
+      // Not before its planned time (a shipping handed over early waits here), its pacing gap, or a cool-down.
+      const now = deps.now();
+      const wait = Math.max(waitBeforeSend(lane, settings, now), (coolDownUntil ?? 0) - now, Date.parse(message.payload.plannedAt) - now);
       if (wait > deps.maxHoldMs) {
         // Holding a delivery for long trips the broker's consumer timeout: come back later instead.
         await sendToLane(deps.publisher, queue, { ...message.payload, plannedAt: new Date(deps.now() + wait) }, cause, deps.now());

@@ -48,6 +48,8 @@ export const ConfigSchema = z.object({
   COUNTER_RECOUNT_AFTER_MS: int(100).default(60_000),
   /** How often a dispatch worker looks for new WhatsApp connections to open lanes for. */
   LANE_REFRESH_MS: int(50).default(2_000),
+  /** Shippings planned within this window go straight into their lane, which holds them until their time. */
+  LANE_HANDOFF_MS: int(0).default(60_000),
   /** Longest pacing wait a lane spends holding a message (the broker's consumer timeout is 30 min). */
   DISPATCH_MAX_HOLD_MS: int(0).default(300_000),
   /** WhatsApp Cloud API: time allowed for each call to the provider. */

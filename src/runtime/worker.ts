@@ -31,7 +31,7 @@ const ROLES = {
     return runConsumer(eventRecorderConsumer({ queue: pipeline.queues.eventRecorder, prefetch: services.config.CONSUMER_PREFETCH, eventLog }), runnerDeps);
   },
   'campaign-process': async ({ pipeline, runnerDeps }: RoleContext) => runConsumer(campaignProcessConsumer({ ...pipeline, prefetch: 2 }), runnerDeps),
-  'contact-prepare': async ({ pipeline, runnerDeps }: RoleContext) => runConsumer(contactPrepareConsumer({ ...pipeline, prefetch: 4 }), runnerDeps),
+  'contact-prepare': async ({ services, pipeline, runnerDeps }: RoleContext) => runConsumer(contactPrepareConsumer({ ...pipeline, prefetch: 4, laneHandoffMs: services.config.LANE_HANDOFF_MS }), runnerDeps),
   'contact-sync': async ({ services, pipeline, runnerDeps }: RoleContext) => {
     const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, { ...DEFAULT_CLOUD_API_OPTIONS, timeoutMs: services.config.CLOUD_API_TIMEOUT_MS });
     return runConsumer(contactSyncConsumer({ ...pipeline, gateways, prefetch: 2 }), runnerDeps);
