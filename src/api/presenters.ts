@@ -1,4 +1,5 @@
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
+import type { EventRecord } from '../infrastructure/mongo/event-log';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
 import type { CompanyDoc } from '../infrastructure/mongo/models/company';
 import type { ConnectionDoc } from '../infrastructure/mongo/models/connection';
@@ -83,5 +84,19 @@ export function shippingView(shipping: ShippingDoc) {
     deliveredAt: shipping.deliveredAt ?? null,
     readAt: shipping.readAt ?? null,
     failedReason: shipping.failedReason ?? null,
+  };
+}
+
+export function eventView(record: EventRecord) {
+  return {
+    eventId: record._id,
+    type: record.type,
+    occurredAt: record.occurredAt,
+    correlationId: record.correlationId,
+    causationId: record.causationId,
+    campaignId: record.campaignId ?? null,
+    contactId: record.contactId ?? null,
+    replayed: record.replayed,
+    payload: record.payload,
   };
 }

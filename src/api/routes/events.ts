@@ -2,9 +2,10 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { REPLAY_MODES, ReplayError, replayEvents } from '../../application/replay';
 import { REPLAY_CONSUMERS } from '../../application/replay-explain';
-import { EventLog, type EventFilter, type EventRecord } from '../../infrastructure/mongo/event-log';
+import { EventLog, type EventFilter } from '../../infrastructure/mongo/event-log';
 import type { ApiContext } from '../api-context';
 import { companyOf, requireAdmin } from '../auth';
+import { eventView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { pathId, validate } from '../validation';
 
@@ -33,20 +34,6 @@ export const ReplayBody = z.object({
   consumer: z.enum(REPLAY_CONSUMERS).optional(),
   limit: z.number().int().min(1).max(100_000).default(10_000),
 });
-
-function eventView(record: EventRecord) {
-  return {
-    eventId: record._id,
-    type: record.type,
-    occurredAt: record.occurredAt,
-    correlationId: record.correlationId,
-    causationId: record.causationId,
-    campaignId: record.campaignId ?? null,
-    contactId: record.contactId ?? null,
-    replayed: record.replayed,
-    payload: record.payload,
-  };
-}
 
 export function eventRoutes({ pipeline }: ApiContext): Router {
   const eventLog = new EventLog(pipeline.models.Campaign.db);
