@@ -53,7 +53,14 @@ ensure_rabbitmq() {
     log "starting rabbitmq-server"
     as_root rabbitmq-server -detached
   fi
-  as_root rabbitmqctl await_startup --timeout 120 >/dev/null 2>&1 ||
+  # A freshly launched node is not reachable at once, and recovering many quorum queues takes a
+  # while: keep asking until it answers (up to 3 minutes).
+  local i
+  for ((i = 0; i < 90; i++)); do
+    as_root rabbitmqctl await_startup --timeout 10 >/dev/null 2>&1 && break
+    sleep 2
+  done
+  as_root rabbitmqctl await_startup --timeout 5 >/dev/null 2>&1 ||
     die "rabbitmq-server did not start; see /var/log/rabbitmq/"
   # Quorum delay queues dead-letter at-least-once, which needs the stream_queue feature flag.
   as_root rabbitmqctl enable_feature_flag all >/dev/null 2>&1 || true

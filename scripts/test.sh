@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: installs what is missing, starts RabbitMQ and the
-# MongoDB-wire server, type-checks, then runs unit and integration tests against the real services.
+# MongoDB-wire server, removes vhosts interrupted runs left behind, type-checks, then runs the unit,
+# integration and end-to-end tests against the real services.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/scripts/with-infra.sh" bash -c '
   set -euo pipefail
+  tsx test/support/cleanup-vhosts.ts
   echo "[test] type-check"
   tsc -p tsconfig.json --noEmit
-  echo "[test] unit and integration tests"
+  echo "[test] unit, integration and end-to-end tests"
   bash scripts/run-tests.sh test/unit test/integration test/e2e
 '
