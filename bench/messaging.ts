@@ -25,6 +25,7 @@ import { createLogger } from '../src/infrastructure/observability/logger';
 import { Broker } from '../src/infrastructure/rabbitmq/broker';
 import { ConsumerRunner } from '../src/infrastructure/rabbitmq/consumer-runner';
 import { Publisher } from '../src/infrastructure/rabbitmq/publisher';
+import { positiveInt } from './support/env';
 import { withVhost } from './support/infra';
 import { publishAllConfirmed } from './support/raw-publish';
 import {
@@ -275,14 +276,6 @@ async function main(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

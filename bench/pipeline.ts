@@ -45,6 +45,7 @@ import { encode, properties } from '../src/infrastructure/rabbitmq/publisher';
 import { percentile, sleep } from '../test/support/collector';
 import { infraUrls, testMongoUrl } from '../test/support/infrastructure';
 import { createCampaign, seedCompany, spawnWorker, startSystem, type TestSystem, waitForStatus, waitUntil } from '../test/support/system';
+import { positiveInt } from './support/env';
 import { withVhost } from './support/infra';
 import { publishAllConfirmed } from './support/raw-publish';
 
@@ -642,14 +643,6 @@ function report(
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return value;
-}
 
 function fmt(value: number): string {
   return Math.round(value).toLocaleString('en-US');

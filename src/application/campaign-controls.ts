@@ -55,9 +55,7 @@ export async function startCampaign(deps: PipelineDeps, cause: Cause, campaignId
 
 /** Pauses at the next send: the lane parks this campaign's shippings instead of sending them. */
 export async function pauseCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  const before = await transition(deps, cause.companyId, campaignId, 'pause', { $set: { status: 'paused' } });
-  const pausedFrom: CampaignStatus = before.plan ? 'running' : 'scheduled';
-  await deps.models.Campaign.updateOne({ _id: campaignId }, { $set: { pausedFrom } });
+  await transition(deps, cause.companyId, campaignId, 'pause', { $set: { status: 'paused' } });
   await publishEvent(deps.publisher, CampaignPaused, { campaignId }, cause);
 }
 
@@ -69,10 +67,11 @@ export async function pauseCampaign(deps: PipelineDeps, cause: Cause, campaignId
  */
 export async function resumeCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
   const { Campaign } = deps.models;
-  const current = await Campaign.findOne({ _id: campaignId, companyId: cause.companyId }, { pausedFrom: 1, status: 1 }).lean();
+  const current = await Campaign.findOne({ _id: campaignId, companyId: cause.companyId }, { plan: 1 }).lean();
   if (!current) throw new CampaignNotFoundError(`campaign ${campaignId} not found`);
-  const target: CampaignStatus = current.pausedFrom === 'running' ? 'running' : 'scheduled';
-  const before = await transition(deps, cause.companyId, campaignId, 'resume', { $set: { status: target, pausedFrom: null } });
+  // A campaign whose send plan is fixed was processing when paused; one without had not started.
+  const target: CampaignStatus = current.plan ? 'running' : 'scheduled';
+  const before = await transition(deps, cause.companyId, campaignId, 'resume', { $set: { status: target } });
   await publishEvent(deps.publisher, CampaignResumed, { campaignId }, cause);
   if (target === 'scheduled') {
     await queueIfDue(deps, campaignId, cause);

@@ -4,8 +4,22 @@ import { ensureIndexes, modelsOf } from '../infrastructure/mongo/models';
 import { queues } from '../topology';
 import type { Services } from './services';
 
-/** The campaign pipeline's dependencies for this process; creates the indexes the invariants rely on. */
-export async function pipelineDeps(services: Services): Promise<PipelineDeps> {
+const built = new WeakMap<Services, Promise<PipelineDeps>>();
+
+/**
+ * The campaign pipeline's dependencies for this process, built once per Services (the API, the
+ * worker and the demo of `disparo start` share them); creates the indexes the invariants rely on.
+ */
+export function pipelineDeps(services: Services): Promise<PipelineDeps> {
+  let deps = built.get(services);
+  if (!deps) {
+    deps = buildPipelineDeps(services);
+    built.set(services, deps);
+  }
+  return deps;
+}
+
+async function buildPipelineDeps(services: Services): Promise<PipelineDeps> {
   const models = modelsOf(services.mongo);
   await ensureIndexes(models);
   const topology = { prefix: services.config.TOPOLOGY_PREFIX, deliveryLimit: services.config.QUEUE_DELIVERY_LIMIT };

@@ -1,5 +1,4 @@
 import { CampaignCancelled, CampaignCompleted, CampaignDue, CampaignPaused, CampaignResumed, CampaignScheduled, CampaignStarted, ContactsPrepared, PrepareContacts } from './campaign-messages';
-import { ConnectionCreated } from './connection-messages';
 import { ContactPrepared, MessageDispatched, MessageFailed } from './dispatch-messages';
 import type { MessageDefinition } from './envelope';
 
@@ -30,5 +29,4 @@ registerMessages(
   ContactPrepared,
   MessageDispatched,
   MessageFailed,
-  ConnectionCreated,
 );

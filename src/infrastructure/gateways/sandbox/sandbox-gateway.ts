@@ -43,9 +43,7 @@ export class SandboxGateway implements WhatsAppGateway {
     if (random() < (this.behaviour.rateLimitRate ?? 0)) {
       throw new GatewayError('lane-backoff', 'sandbox: simulated throughput limit', '130429', 1_000);
     }
-    const existing = await this.store.Message.findById(message.idempotencyKey).lean();
-    if (existing) return { providerMessageId: existing.providerMessageId, acceptedAt: existing.receivedAt };
-
+    // The unique _id answers a repeated idempotency key: the first receipt comes back, nothing is sent again.
     const providerMessageId = `sandbox.${randomUUID()}`;
     try {
       await this.store.Message.collection.insertOne({
@@ -72,7 +70,8 @@ export class SandboxGateway implements WhatsAppGateway {
 
   /**
    * Pages through the seeded address book in the order it was seeded; the cursor is the page's
-   * bucket number (an equality on an index, so a page costs the same however large the book).
+   * bucket number. On MongoDB the query is an index lookup; the local wire server has no secondary
+   * indexes and scans the book for each page (docs/benchmarks.md, contacts).
    */
   async listContacts(cursor: string | null): Promise<ContactPage> {
     const bucket = cursor && /^\d+$/.test(cursor) ? Number(cursor) : 0;

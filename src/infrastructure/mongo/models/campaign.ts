@@ -48,8 +48,6 @@ export interface CampaignDoc {
   /** Prepare batches already counted (a redelivered batch counts once). */
   preparedBatches: number[];
   counters: CampaignCounters;
-  /** The status a paused campaign returns to: not yet processed (scheduled) or running. */
-  pausedFrom: CampaignStatus | null;
   queuedAt: Date | null;
   /** Last time a shipping of this campaign reached an end (for the counter reconciler). */
   lastActivityAt: Date | null;
@@ -77,7 +75,6 @@ export const CampaignSchema = new Schema<CampaignDoc>(
     },
     processingDone: { type: Boolean, default: false },
     preparedBatches: { type: [Number], default: () => [] },
-    pausedFrom: { type: String, enum: [...CAMPAIGN_STATUSES, null], default: null },
     queuedAt: { type: Date, default: null },
     lastActivityAt: { type: Date, default: null },
     plannedUntil: { type: Date, default: null },
