@@ -73,7 +73,6 @@ async function main(): Promise<void> {
       const connection = await api('POST', '/v1/connections', key, { name: 'Bench number' });
       const connectionId = connection.body.id as string;
       const store = sandboxStore(services.mongo);
-      await store.Contact.init();
       const seedStarted = performance.now();
       for (let start = 0; start < N; start += 5_000) {
         const seeds = Array.from({ length: Math.min(5_000, N - start) }, (_, k) => {

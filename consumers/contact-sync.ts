@@ -5,7 +5,7 @@ import { planSyncPage, syncedContacts } from '../src/domain/contacts/sync-page';
 import { PermanentError } from '../src/domain/errors';
 import { ConnectionConnected, ContactsChanged, ContactsSynced, ContactSyncCompleted, ContactSyncRequested } from '../src/domain/events/contact-messages';
 import { causedBy, type MessageOf } from '../src/domain/events/envelope';
-import type { ContactPage } from '../src/domain/whatsapp/gateway';
+import type { ContactPage, WhatsAppGateway } from '../src/domain/whatsapp/gateway';
 import { type GatewayProvider, UnknownConnectionError } from '../src/infrastructure/gateways/gateway-provider';
 import { ContactWriter } from '../src/infrastructure/mongo/contact-writer';
 import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
@@ -27,7 +27,7 @@ export interface ContactSyncDeps extends PipelineDeps {
  * the triggering event: a redelivery resumes at the stored cursor, and a second copy of the same
  * run stops at the first page the other has already stored. Runs of one connection may overlap
  * (several workers, several triggers): the unique (companyId, phone) index keeps one contact per
- * number. The next page is fetched while the current one is written.
+ * number. The next page is fetched, normalised and checked while the current one is written.
  */
 export function contactSyncConsumer(deps: ContactSyncDeps): ConsumerSpec<Trigger> {
   return {
@@ -56,14 +56,16 @@ export function contactSyncConsumer(deps: ContactSyncDeps): ConsumerSpec<Trigger
       let cursor = run.cursor;
       let page = run.pages;
       const writer = new ContactWriter(Contact, companyId);
-      let reading: Promise<ContactPage> | null = source.gateway.listContacts(cursor);
-      while (reading) {
-        const current: ContactPage = await reading;
-        // Read ahead: the provider answers the next page while this one is checked and written.
-        reading = current.next === null ? null : source.gateway.listContacts(current.next);
-        reading?.catch(() => undefined);
-        const planned = planSyncPage(current.contacts, region);
-        const onWhatsApp = planned.numbers.length > 0 ? await source.gateway.checkNumbers(planned.numbers.map((contact) => contact.phone)) : new Map<string, boolean>();
+      // Read ahead: the next page is fetched, normalised and checked while this one is written.
+      const prepare = (next: string | null) => {
+        const prepared = next === null ? null : preparePage(source.gateway, next, region);
+        prepared?.catch(() => undefined);
+        return prepared;
+      };
+      let preparing: Promise<PreparedPage> | null = preparePage(source.gateway, cursor, region);
+      while (preparing) {
+        const { current, planned, onWhatsApp } = await preparing;
+        preparing = prepare(current.next);
         const written = await writer.write(syncedContacts(planned, onWhatsApp), new Date(deps.now()));
         const notOnWhatsApp = planned.numbers.filter((contact) => onWhatsApp.get(contact.phone) === false).length;
         if (written.created.length + written.updated > 0) {
@@ -103,4 +105,18 @@ export function contactSyncConsumer(deps: ContactSyncDeps): ConsumerSpec<Trigger
       logger.info('contact sync completed', { syncId, ...totals });
     },
   };
+}
+
+interface PreparedPage {
+  current: ContactPage;
+  planned: ReturnType<typeof planSyncPage>;
+  onWhatsApp: Map<string, boolean>;
+}
+
+/** One page read from the provider, its phones normalised, and its valid numbers checked on WhatsApp. */
+async function preparePage(gateway: WhatsAppGateway, cursor: string | null, region: string): Promise<PreparedPage> {
+  const current = await gateway.listContacts(cursor);
+  const planned = planSyncPage(current.contacts, region);
+  const onWhatsApp = planned.numbers.length > 0 ? await gateway.checkNumbers(planned.numbers.map((contact) => contact.phone)) : new Map<string, boolean>();
+  return { current, planned, onWhatsApp };
 }

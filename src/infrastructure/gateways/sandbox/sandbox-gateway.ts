@@ -3,6 +3,7 @@ import { earliestNextSend, recordSend, requiredGap } from '../../../domain/pacin
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
 import { type ContactPage, GatewayError, type OutgoingMessage, type SendReceipt, type WhatsAppGateway } from '../../../domain/whatsapp/gateway';
 import { isDuplicateKeyError } from '../../mongo/insert-new';
+import { sandboxKeys } from './sandbox-keys';
 import type { SandboxStore } from './sandbox-store';
 
 /** Contacts per page of the sandbox's address book. */
@@ -69,25 +70,27 @@ export class SandboxGateway implements WhatsAppGateway {
   private readonly known = new Map<string, boolean>();
 
   /**
-   * Pages through the seeded address book in the order it was seeded; the cursor is the page's
-   * bucket number. On MongoDB the query is an index lookup; the local wire server has no secondary
-   * indexes and scans the book for each page (docs/benchmarks.md, contacts).
+   * Pages through the seeded address book in the order it was seeded; the cursor is the page
+   * number. A page is one document read by `_id`.
    */
   async listContacts(cursor: string | null): Promise<ContactPage> {
-    const bucket = cursor && /^\d+$/.test(cursor) ? Number(cursor) : 0;
-    const [book, docs] = await Promise.all([
+    const page = cursor && /^\d+$/.test(cursor) ? Number(cursor) : 0;
+    const [book, stored] = await Promise.all([
       this.store.Book.findById(this.connectionId).lean(),
-      this.store.Contact.collection.find({ connectionId: this.connectionId, bucket }, { projection: { phone: 1, name: 1, e164: 1, onWhatsApp: 1 } }).toArray(),
+      this.store.Page.findById(sandboxKeys.page(this.connectionId, page)).lean(),
     ]);
-    for (const doc of docs) if (doc.e164) this.known.set(doc.e164 as string, doc.onWhatsApp !== false);
+    const entries = Object.entries(stored?.entries ?? {})
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([, entry]) => entry);
+    for (const entry of entries) if (entry.e164) this.known.set(entry.e164, entry.onWhatsApp !== false);
     // Keep the last few pages only (the oldest entries first out): a caller reads one page ahead.
     for (const oldest of this.known.keys()) {
       if (this.known.size <= 3 * SANDBOX_CONTACT_PAGE) break;
       this.known.delete(oldest);
     }
-    const contacts = docs.map((doc) => ({ phone: doc.phone as string, ...(doc.name ? { name: doc.name as string } : {}) }));
-    const lastBucket = Math.floor(((book?.entries ?? 0) - 1) / SANDBOX_CONTACT_PAGE);
-    return { contacts, next: bucket < lastBucket ? String(bucket + 1) : null };
+    const contacts = entries.map((entry) => ({ phone: entry.phone, ...(entry.name ? { name: entry.name } : {}) }));
+    const lastPage = Math.floor(((book?.entries ?? 0) - 1) / SANDBOX_CONTACT_PAGE);
+    return { contacts, next: page < lastPage ? String(page + 1) : null };
   }
 
   /** A number seeded as off WhatsApp answers false; every other number is on WhatsApp. */
@@ -95,8 +98,9 @@ export class SandboxGateway implements WhatsAppGateway {
     const unknown = phones.filter((phone) => !this.known.has(phone));
     const off = new Set<string>();
     if (unknown.length > 0) {
-      const docs = await this.store.Contact.collection.find({ connectionId: this.connectionId, e164: { $in: unknown }, onWhatsApp: false }, { projection: { e164: 1 } }).toArray();
-      for (const doc of docs) off.add(doc.e164 as string);
+      const keys = unknown.map((phone) => sandboxKeys.offNumber(this.connectionId, phone));
+      const docs = await this.store.OffNumber.find({ _id: { $in: keys } }, { _id: 1 }).lean();
+      for (const doc of docs) off.add(doc._id.slice(this.connectionId.length + 1));
     }
     return new Map(phones.map((phone) => [phone, this.known.get(phone) ?? !off.has(phone)]));
   }

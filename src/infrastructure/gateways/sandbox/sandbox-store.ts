@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model, type Types } from 'mongoose';
+import { Schema, type Connection, type Model } from 'mongoose';
 
 /** What the simulated WhatsApp "sent": one document per idempotency key, kept durably. */
 export interface SandboxMessageDoc {
@@ -41,50 +41,59 @@ const SandboxLaneSchema = new Schema<SandboxLaneDoc>(
   { collection: 'sandbox_lanes', versionKey: false },
 );
 
-/**
- * The simulated number's address book, seeded by tests and the demo (POST
- * /v1/connections/:id/sandbox/contacts): some numbers off WhatsApp, some malformed.
- */
-export interface SandboxContactDoc {
-  _id: Types.ObjectId;
-  connectionId: string;
+/** One address-book entry as the simulated WhatsApp lists it. */
+export interface SandboxBookEntry {
   /** As written in the address book. */
   phone: string;
   /** The number in E.164 as WhatsApp knows it (null: malformed). */
   e164: string | null;
   name: string | null;
   onWhatsApp: boolean;
-  /** The page this entry is listed in (fixed when first seeded): pages are read by equality. */
-  bucket: number;
 }
 
-/** How many address-book entries a connection's sandbox has allocated (their buckets). */
+/**
+ * The simulated number's address book, seeded by tests and the demo (POST
+ * /v1/connections/:id/sandbox/contacts): some numbers off WhatsApp, some malformed. Every lookup
+ * is by `_id`, the one index a MongoDB-wire server without secondary indexes answers without a
+ * scan: a page is one document (`<connectionId>|<page>`) holding its entries by slot, an entry's
+ * place is found by `<connectionId>|<phone as written>`, and numbers off WhatsApp by
+ * `<connectionId>|<e164>`.
+ */
+export interface SandboxPageDoc {
+  _id: string;
+  /** Entries by slot ("0".."999"): a re-seeded phone overwrites its own slot. */
+  entries: Record<string, SandboxBookEntry>;
+}
+
+/** Where a phone, as written, sits in the book. */
+export interface SandboxPlaceDoc {
+  _id: string;
+  page: number;
+  slot: number;
+}
+
+/** A number the simulated WhatsApp answers "not on WhatsApp" for. */
+export interface SandboxOffNumberDoc {
+  _id: string;
+}
+
+/** How many address-book slots a connection's sandbox has allocated. */
 export interface SandboxBookDoc {
   _id: string;
   entries: number;
 }
 
-const SandboxContactSchema = new Schema<SandboxContactDoc>(
-  {
-    connectionId: { type: String, required: true },
-    phone: { type: String, required: true },
-    e164: { type: String, default: null },
-    name: { type: String, default: null },
-    onWhatsApp: { type: Boolean, default: true },
-    bucket: { type: Number, required: true },
-  },
-  { collection: 'sandbox_contacts', versionKey: false },
-);
-SandboxContactSchema.index({ connectionId: 1, phone: 1 }, { unique: true });
-SandboxContactSchema.index({ connectionId: 1, e164: 1 });
-SandboxContactSchema.index({ connectionId: 1, bucket: 1 });
-
+const SandboxPageSchema = new Schema<SandboxPageDoc>({ _id: String, entries: { type: Schema.Types.Mixed, default: {} } }, { collection: 'sandbox_book_pages', versionKey: false, minimize: false });
+const SandboxPlaceSchema = new Schema<SandboxPlaceDoc>({ _id: String, page: Number, slot: Number }, { collection: 'sandbox_book_places', versionKey: false });
+const SandboxOffNumberSchema = new Schema<SandboxOffNumberDoc>({ _id: String }, { collection: 'sandbox_off_whatsapp', versionKey: false });
 const SandboxBookSchema = new Schema<SandboxBookDoc>({ _id: String, entries: { type: Number, default: 0 } }, { collection: 'sandbox_books', versionKey: false });
 
 export interface SandboxStore {
   Message: Model<SandboxMessageDoc>;
   Lane: Model<SandboxLaneDoc>;
-  Contact: Model<SandboxContactDoc>;
+  Page: Model<SandboxPageDoc>;
+  Place: Model<SandboxPlaceDoc>;
+  OffNumber: Model<SandboxOffNumberDoc>;
   Book: Model<SandboxBookDoc>;
 }
 
@@ -96,7 +105,9 @@ export function sandboxStore(connection: Connection): SandboxStore {
     store = {
       Message: connection.model<SandboxMessageDoc>('SandboxMessage', SandboxMessageSchema),
       Lane: connection.model<SandboxLaneDoc>('SandboxLane', SandboxLaneSchema),
-      Contact: connection.model<SandboxContactDoc>('SandboxContact', SandboxContactSchema),
+      Page: connection.model<SandboxPageDoc>('SandboxPage', SandboxPageSchema),
+      Place: connection.model<SandboxPlaceDoc>('SandboxPlace', SandboxPlaceSchema),
+      OffNumber: connection.model<SandboxOffNumberDoc>('SandboxOffNumber', SandboxOffNumberSchema),
       Book: connection.model<SandboxBookDoc>('SandboxBook', SandboxBookSchema),
     };
     cache.set(connection, store);
