@@ -22,6 +22,7 @@ import * as amqplib from 'amqplib';
 import type { Channel, ConfirmChannel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { ErrorReporter } from '../src/infrastructure/observability/error-reporter';
 import { createLogger } from '../src/infrastructure/observability/logger';
+import { Metrics } from '../src/infrastructure/observability/metrics';
 import { Broker } from '../src/infrastructure/rabbitmq/broker';
 import { ConsumerRunner } from '../src/infrastructure/rabbitmq/consumer-runner';
 import { Publisher } from '../src/infrastructure/rabbitmq/publisher';
@@ -48,6 +49,7 @@ const WARMUP = 200;
 const MEASUREMENT_TIMEOUT_MS = 90_000;
 
 const logger = createLogger({ level: 'error', service: 'bench' });
+const metrics = new Metrics({ defaultMetrics: false });
 const silentReporter: ErrorReporter = { capture: () => undefined, flush: async () => undefined };
 
 type Side = 'raw' | 'core';
@@ -153,7 +155,8 @@ async function rawConsume(url: string, envelopes: BenchPingMessage[]): Promise<T
 
 async function withCore<T>(url: string, name: string, body: (broker: Broker, publisher: Publisher) => Promise<T>): Promise<T> {
   const broker = await Broker.connect({ url, topology: benchTopology(), logger, connectionName: name });
-  const publisher = new Publisher(broker, { prefix: PREFIX, timeoutMs: 30_000, maxInFlight: 5_000, logger });
+  // The same metrics as production: the core's figures include counting every message.
+  const publisher = new Publisher(broker, { prefix: PREFIX, timeoutMs: 30_000, maxInFlight: 5_000, logger, metrics });
   await publisher.start();
   try {
     return await body(broker, publisher);
@@ -193,7 +196,7 @@ async function coreConsume(url: string, envelopes: BenchPingMessage[]): Promise<
           if (++count === total) setImmediate(() => finish(stop()));
         },
       },
-      { broker, publisher, logger, errorReporter: silentReporter, retryPolicy: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 }, prefix: PREFIX, maxMessageBytes: 64 * 1024 },
+      { broker, publisher, logger, errorReporter: silentReporter, metrics, retryPolicy: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 }, prefix: PREFIX, maxMessageBytes: 64 * 1024 },
     );
     await runner.start();
     try {

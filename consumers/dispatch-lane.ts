@@ -90,11 +90,12 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
       } catch (error) {
         // A failed attempt still used the number: the next send keeps its distance from it.
         await deps.lanes.endSend(connectionId, lane, settings, deps.now());
-        await handleSendFailure(deps, { connectionId, queue, message: message.payload }, claimed as ShippingDoc, error, cause, logger);
+        await handleSendFailure(deps, { connectionId, queue, message: message.payload, gateway: gateway.kind }, claimed as ShippingDoc, error, cause, logger);
         return;
       }
       await deps.lanes.endSend(connectionId, lane, settings, receipt.acceptedAt.getTime());
       await recordSent(deps, claimed as ShippingDoc, receipt, cause);
+      deps.metrics.sent(connectionId, 'sent', receipt.acceptedAt.getTime() - Date.parse(message.payload.plannedAt));
       logger.debug('message sent', { shippingId: String(claimed._id), providerMessageId: receipt.providerMessageId });
     },
   };
@@ -175,7 +176,7 @@ const DEFAULT_RETRY_AFTER_MS = 60_000;
  */
 async function handleSendFailure(
   deps: DispatchDeps,
-  lane: { connectionId: string; queue: string; message: Ready['payload'] },
+  lane: { connectionId: string; queue: string; message: Ready['payload']; gateway: string },
   shipping: ShippingDoc,
   error: unknown,
   cause: Cause,
@@ -185,6 +186,8 @@ async function handleSendFailure(
   const failure = error instanceof GatewayError ? error : new GatewayError('retry', (error as Error).message ?? String(error));
   const lastError = clip(`${failure.code ? `${failure.code}: ` : ''}${failure.message}`, 500);
   const fields = { shippingId: String(shipping._id), campaignId: String(shipping.campaignId), connectionId: lane.connectionId, decision: failure.kind, code: failure.code };
+  deps.metrics.gatewayError(lane.gateway, failure.code ?? 'none', failure.kind);
+  deps.metrics.sent(lane.connectionId, failure.kind);
   if (failure.kind !== 'permanent') {
     await updateIfMatches(Shipping, { _id: shipping._id, status: 'sending' }, { $set: { status: 'queued', lastError } });
   }

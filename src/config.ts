@@ -24,6 +24,9 @@ export const ConfigSchema = z.object({
 
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   HTTP_PORT: int(0).max(65535).default(3000),
+  /** Where `disparo worker` serves /metrics and /healthz (the API serves them itself). */
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+  METRICS_PORT: int(0).max(65535).default(9464),
 
   /** Comma-separated worker roles this process runs, or `all`. */
   WORKER_ROLES: z.string().min(1).default('all'),

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
+import type { Metrics } from '../infrastructure/observability/metrics';
 import { errorFields, type Logger } from '../infrastructure/observability/logger';
 import type { ApiContext } from './api-context';
 import { authenticate } from './auth';
@@ -19,6 +21,8 @@ import { eventRoutes } from './routes/events';
 export interface ApiDeps {
   logger: Logger;
   errorReporter: ErrorReporter;
+  /** This process's registry: served at /metrics, and every request is timed into it. */
+  metrics: Metrics;
   /** Each dependency the API needs and whether it answers right now. */
   readiness(): Promise<Record<string, boolean>>;
   /** The resource routes; without it only health and readiness are served. */
@@ -28,6 +32,7 @@ export interface ApiDeps {
 export function createApp(deps: ApiDeps): Koa {
   const app = new Koa();
   app.use(requestId());
+  app.use(timed(deps.metrics));
   app.use(problemDetails(deps));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '2mb', onError: (error) => { throw new HttpProblem(400, 'Bad Request', `the body is not valid JSON: ${error.message}`); } }));
 
@@ -40,6 +45,11 @@ export function createApp(deps: ApiDeps): Koa {
     const ready = Object.values(checks).every(Boolean);
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'not ready', checks };
+  });
+  health.get('/metrics', async (ctx) => {
+    const { contentType, body } = await deps.metrics.exposition();
+    ctx.type = contentType;
+    ctx.body = body;
   });
   app.use(health.routes());
 
@@ -66,6 +76,18 @@ function requestId(): Koa.Middleware {
     ctx.state.requestId = /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
     ctx.set('x-request-id', ctx.state.requestId as string);
     await next();
+  };
+}
+
+/** Times every request by its route pattern (not its path: ids would make a label per resource). */
+function timed(metrics: Metrics): Koa.Middleware {
+  return async (ctx, next) => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      metrics.httpRequest(ctx.method, ctx._matchedRoute ? String(ctx._matchedRoute) : 'unmatched', ctx.status, (performance.now() - started) / 1000);
+    }
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../infrastructure/observability/logger';
+import type { Metrics } from '../infrastructure/observability/metrics';
 import type { LaneRepository } from '../infrastructure/mongo/lane-repository';
 import type { Models } from '../infrastructure/mongo/models';
 import type { Broker } from '../infrastructure/rabbitmq/broker';
@@ -14,6 +15,7 @@ export interface PipelineDeps {
   topology: TopologySettings;
   queues: ReturnType<typeof queues>;
   logger: Logger;
+  metrics: Metrics;
   now(): number;
 }
 

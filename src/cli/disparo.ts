@@ -2,6 +2,7 @@
 import { ConfigError, loadConfig, workerRoles } from '../config';
 import { eventsCommand, replayCommand, UsageError } from './event-commands';
 import { startApi } from '../runtime/api-process';
+import { startMetricsServer } from '../runtime/metrics-server';
 import { runDemo } from '../runtime/demo';
 import { pipelineDeps } from '../runtime/pipeline';
 import { startServices } from '../runtime/services';
@@ -45,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'api') {
     const worker = await startWorker(services, roles);
     steps.push(() => worker.stop());
+  }
+  if (command === 'worker') {
+    const metricsServer = await startMetricsServer(services);
+    steps.unshift(() => metricsServer.close());
   }
   if (command !== 'worker') {
     const server = await startApi(services);

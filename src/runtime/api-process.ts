@@ -1,5 +1,6 @@
 import { createApp } from '../api/app';
 import { listen, type HttpServer } from '../api/server';
+import { campaignsByStatus } from '../infrastructure/mongo/campaign-counts';
 import { pingMongo } from '../infrastructure/mongo/connection';
 import { pipelineDeps } from './pipeline';
 import type { Services } from './services';
@@ -9,9 +10,11 @@ export async function startApi(services: Services): Promise<HttpServer> {
   const app = createApp({
     logger: services.logger,
     errorReporter: services.errorReporter,
+    metrics: services.metrics,
     readiness: async () => ({ broker: services.broker.isConnected(), database: await pingMongo(services.mongo) }),
     context: { pipeline, adminKey: services.config.ADMIN_API_KEY },
   });
+  services.metrics.countCampaignsWith(() => campaignsByStatus(pipeline.models));
   const server = await listen(app, services.config.HTTP_HOST, services.config.HTTP_PORT);
   services.logger.info('API listening', { url: server.url });
   return server;

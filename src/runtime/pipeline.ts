@@ -31,6 +31,7 @@ async function buildPipelineDeps(services: Services): Promise<PipelineDeps> {
     topology,
     queues: queues(topology.prefix),
     logger: services.logger,
+    metrics: services.metrics,
     now: () => Date.now(),
   };
 }

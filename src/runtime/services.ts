@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { connectMongo } from '../infrastructure/mongo/connection';
 import { createErrorReporter, type ErrorReporter } from '../infrastructure/observability/error-reporter';
 import { createLogger, type Logger } from '../infrastructure/observability/logger';
+import { Metrics } from '../infrastructure/observability/metrics';
 import { Broker } from '../infrastructure/rabbitmq/broker';
 import { Publisher } from '../infrastructure/rabbitmq/publisher';
 import { disparoTopology } from '../topology';
@@ -12,6 +13,8 @@ export interface Services {
   config: Config;
   logger: Logger;
   errorReporter: ErrorReporter;
+  /** This process's Prometheus registry, served at /metrics. */
+  metrics: Metrics;
   broker: Broker;
   publisher: Publisher;
   mongo: Connection;
@@ -21,6 +24,7 @@ export interface Services {
 export async function startServices(config: Config, processName: string): Promise<Services> {
   const logger = createLogger({ level: config.LOG_LEVEL === 'silent' ? 'error' : config.LOG_LEVEL, service: processName, silent: config.LOG_LEVEL === 'silent' });
   const errorReporter = createErrorReporter({ dsn: config.SENTRY_DSN, environment: config.SENTRY_ENVIRONMENT ?? config.NODE_ENV });
+  const metrics = new Metrics();
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const broker = await Broker.connect({
     url: config.RABBITMQ_URL,
@@ -33,12 +37,14 @@ export async function startServices(config: Config, processName: string): Promis
     timeoutMs: config.PUBLISH_TIMEOUT_MS,
     maxInFlight: config.PUBLISH_MAX_IN_FLIGHT,
     logger,
+    metrics,
   });
   await publisher.start();
   return {
     config,
     logger,
     errorReporter,
+    metrics,
     broker,
     publisher,
     mongo,

@@ -82,6 +82,7 @@ export async function startWorker(services: Services, roles: WorkerRole[]): Prom
     publisher: services.publisher,
     logger: services.logger,
     errorReporter: services.errorReporter,
+    metrics: services.metrics,
     retryPolicy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
     prefix: config.TOPOLOGY_PREFIX,
     maxMessageBytes: config.MAX_MESSAGE_BYTES,

@@ -43,4 +43,15 @@ describe('a campaign from creation to completion, on the sandbox', () => {
     const types = new Set(events.map((event) => event.type));
     for (const type of ['CampaignScheduled', 'CampaignStarted', 'ContactsPrepared', 'MessageDispatched', 'CampaignCompleted']) assert.ok(types.has(type), `event log has ${type}`);
   });
+
+  test('the API serves Prometheus metrics: campaigns by status and its requests by route pattern', async () => {
+    const response = await fetch(`${system.apiUrl}/metrics`);
+    assert.equal(response.status, 200);
+    const text = await response.text();
+    assert.match(text, /^disparo_campaigns\{status="completed"\} [1-9]\d*$/m, 'the campaign finished above is counted');
+    assert.match(text, /^disparo_http_request_duration_seconds_count\{method="POST",route="\/v1\/campaigns\/:id\/start",status="202"\} 1$/m, 'routes by pattern, not by id');
+    const workers = await system.workerMetrics();
+    assert.match(workers, /^disparo_messages_consumed_total\{consumer="dispatch",type="ContactPrepared",outcome="ack"\} [1-9]\d*$/m);
+    assert.match(workers, /^disparo_events_published_total\{type="MessageDispatched"\} [1-9]\d*$/m);
+  });
 });

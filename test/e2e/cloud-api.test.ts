@@ -201,6 +201,23 @@ describe('WhatsApp Business Cloud API gateway', () => {
     assert.ok(seeded.provider.sent.every((request) => request.authorization === `Bearer ${newToken}`));
   });
 
+  test('every decision above is counted in the metrics, by gateway, provider code and decision', async () => {
+    const text = await system.workerMetrics();
+    const count = (code: string, decision: string) =>
+      Number(new RegExp(`^disparo_gateway_errors_total\\{gateway="cloud-api",code="${code}",decision="${decision}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    assert.ok(count('131000', 'retry') >= 1, `5xx retried:\n${text.split('\n').filter((line) => line.startsWith('disparo_gateway')).join('\n')}`);
+    assert.ok(count('133004', 'retry') >= 1);
+    assert.equal(count('130429', 'lane-backoff'), 1);
+    assert.equal(count('131056', 'contact-later'), 1);
+    assert.equal(count('131026', 'permanent'), 1);
+    for (const code of ['100', '131008', '131009']) assert.equal(count(code, 'permanent'), 1, `bad parameters (${code})`);
+    assert.equal(count('131048', 'halt-connection'), 1);
+    assert.equal(count('190', 'halt-connection'), 1);
+    assert.match(text, /^disparo_sends_total\{connection_id="[0-9a-f]{24}",outcome="sent"\} [1-9]/m);
+    assert.match(text, /^disparo_sends_total\{connection_id="[0-9a-f]{24}",outcome="permanent"\} [1-9]/m);
+    assert.match(text, /^disparo_send_lag_seconds_count [1-9]/m);
+  });
+
   test('a connection switches between sandbox and cloud-api by PATCH', async () => {
     const seeded = await seed(1);
     const toSandbox = await system.api('PATCH', `/v1/connections/${seeded.connectionId}`, { gateway: 'sandbox' }, seeded.key);

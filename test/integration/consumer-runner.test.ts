@@ -92,5 +92,15 @@ describe('consumer runner: validate → handle → ack, retries and dead letters
     const [good] = await handled.waitFor(1, 5_000);
     assert.equal(good?.seq, 22);
     assert.equal(harness.reporter.captured.length, 2, 'permanent and exhausted failures reach the error reporter');
+
+    // Each outcome is counted: dead letters by reason kind, retries by error, deliveries by outcome.
+    const text = (await harness.metrics.exposition()).body;
+    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    for (const reason of ['malformed json', 'invalid message', 'oversized', 'permanent', 'retries exhausted after']) {
+      assert.equal(value(`disparo_dead_letters_total{consumer="probe",reason="${reason}"}`), 1, `${reason} counted once:\n${text}`);
+    }
+    assert.equal(value('disparo_messages_consumed_total{consumer="probe",type="undecodable",outcome="dead"}'), 3, 'malformed, invalid and oversized');
+    assert.ok(value('disparo_retries_total{consumer="probe",reason="Error"}') >= 5, 'seq 7 twice, seq 150 three times');
+    assert.ok(value('disparo_events_published_total{type="TestPing"}') >= 5);
   });
 });

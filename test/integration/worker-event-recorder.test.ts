@@ -23,7 +23,7 @@ describe('worker process: event-recorder role, graceful shutdown, restart', () =
     await harness.dispose();
   });
 
-  const workerEnv = () => ({ RABBITMQ_URL: harness.url, MONGO_URL: mongoUrl, WORKER_ROLES: 'event-recorder', QUEUE_DELIVERY_LIMIT: '5', SHUTDOWN_TIMEOUT_MS: '5000' });
+  const workerEnv = () => ({ RABBITMQ_URL: harness.url, MONGO_URL: mongoUrl, WORKER_ROLES: 'event-recorder', QUEUE_DELIVERY_LIMIT: '5', SHUTDOWN_TIMEOUT_MS: '5000', METRICS_PORT: '0' });
 
   test('every event is recorded exactly once across a SIGTERM and a restart, duplicates included', async () => {
     const first = spawnDisparo('worker', workerEnv());
@@ -50,6 +50,7 @@ describe('worker process: event-recorder role, graceful shutdown, restart', () =
     const collection = db.collection('events');
     const deadline = Date.now() + 30_000;
     while ((await collection.countDocuments({ companyId: 'company-rec' })) < events.length && Date.now() < deadline) await sleep(100);
+    await assertCountedInMetrics(second.output());
     second.kill('SIGTERM');
     assert.equal(await exitOf(second), 0);
 
@@ -62,6 +63,20 @@ describe('worker process: event-recorder role, graceful shutdown, restart', () =
     assert.equal(sample?.correlationId, 'corr-rec');
     assert.ok(sample?.occurredAt instanceof Date);
   });
+
+  /** The worker serves Prometheus metrics: what it consumed is counted by consumer, type and outcome. */
+  async function assertCountedInMetrics(output: string): Promise<void> {
+    const url = /(http:\/\/[\d.]+:\d+\/metrics)/.exec(output)?.[1];
+    assert.ok(url, `the worker logs where its metrics are served; output:\n${output.slice(-2000)}`);
+    const response = await fetch(url);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await response.text();
+    const consumed = Number(/^disparo_messages_consumed_total\{consumer="event-recorder",type="TestPing",outcome="ack"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    assert.ok(consumed > 0, `acked TestPing deliveries are counted:\n${text.slice(0, 3000)}`);
+    assert.match(text, /^disparo_handler_duration_seconds_count\{consumer="event-recorder",type="TestPing"\} [1-9]\d*$/m);
+    assert.match(text, /^disparo_process_resident_memory_bytes \d+/m);
+  }
 
   test('a bad configuration stops the process with one line naming the variable (exit 78)', async () => {
     const child = spawnDisparo('worker', { RABBITMQ_URL: '', MONGO_URL: 'mysql://nope' });

@@ -3,6 +3,7 @@ import { defineMessage } from '../../src/domain/events/envelope';
 import type { RetryPolicy } from '../../src/domain/messaging/retry-policy';
 import type { ErrorReporter } from '../../src/infrastructure/observability/error-reporter';
 import { createLogger } from '../../src/infrastructure/observability/logger';
+import { Metrics } from '../../src/infrastructure/observability/metrics';
 import { Broker } from '../../src/infrastructure/rabbitmq/broker';
 import { ConsumerRunner, type ConsumerSpec } from '../../src/infrastructure/rabbitmq/consumer-runner';
 import type { ManagementApi } from '../../src/infrastructure/rabbitmq/management-api';
@@ -42,6 +43,8 @@ export interface Harness {
   broker: Broker;
   publisher: Publisher;
   reporter: RecordingReporter;
+  /** The registry the harness's publisher and consumers count into. */
+  metrics: Metrics;
   run<T>(spec: ConsumerSpec<T>, retryPolicy?: RetryPolicy): Promise<ConsumerRunner<T>>;
   dispose(): Promise<void>;
 }
@@ -57,7 +60,8 @@ export function probeTopology(): TopologySpec {
 export async function startHarness(label: string, options: { publishTimeoutMs?: number } = {}): Promise<Harness> {
   const vhost = await createTestVhost(label);
   const broker = await Broker.connect({ url: vhost.url, topology: probeTopology(), logger: silentLogger, connectionName: `test:${label}` });
-  const publisher = new Publisher(broker, { prefix: PREFIX, timeoutMs: options.publishTimeoutMs ?? 15_000, maxInFlight: 5_000, logger: silentLogger });
+  const metrics = new Metrics({ defaultMetrics: false });
+  const publisher = new Publisher(broker, { prefix: PREFIX, timeoutMs: options.publishTimeoutMs ?? 15_000, maxInFlight: 5_000, logger: silentLogger, metrics });
   await publisher.start();
   const reporter = new RecordingReporter();
   const runners: Array<ConsumerRunner<unknown>> = [];
@@ -68,12 +72,14 @@ export async function startHarness(label: string, options: { publishTimeoutMs?: 
     broker,
     publisher,
     reporter,
+    metrics,
     async run(spec, retryPolicy = { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 }) {
       const runner = new ConsumerRunner(spec, {
         broker,
         publisher,
         logger: silentLogger,
         errorReporter: reporter,
+        metrics,
         retryPolicy,
         prefix: PREFIX,
         maxMessageBytes: 64 * 1024,

@@ -35,6 +35,8 @@ export interface TestSystem {
   /** Starts one more worker in this process (its roles from WORKER_ROLES or the argument). */
   addWorker(roles?: WorkerRole[]): Promise<{ stop(): Promise<void> }>;
   sandboxSends(connectionId: string): Promise<SandboxMessageDoc[]>;
+  /** The Prometheus exposition of every worker started in this process, one after another. */
+  workerMetrics(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,10 @@ export async function startSystem(label: string, options: { workers?: WorkerRole
       return { status: response.status, body: text ? JSON.parse(text) : undefined };
     },
     addWorker,
+    async workerMetrics() {
+      const texts = await Promise.all(started.map(async (worker) => (await worker.services.metrics.exposition()).body));
+      return texts.join('\n');
+    },
     async sandboxSends(connectionId) {
       return sandboxStore(db).Message.find({ connectionId }).sort({ receivedAt: 1 }).lean();
     },
@@ -109,7 +115,7 @@ export async function startSystem(label: string, options: { workers?: WorkerRole
 
 /** A worker as a separate OS process (for crash tests), on the same vhost and database. */
 export async function spawnWorker(system: TestSystem, roles: string, extraEnv: Record<string, string> = {}) {
-  const child = spawnDisparo('worker', { ...system.env, LOG_LEVEL: 'info', WORKER_ROLES: roles, ...extraEnv });
+  const child = spawnDisparo('worker', { ...system.env, LOG_LEVEL: 'info', WORKER_ROLES: roles, METRICS_PORT: '0', ...extraEnv });
   await waitForOutput(child, /worker started/, 30_000);
   return Object.assign(child, { exited: () => exitOf(child) });
 }

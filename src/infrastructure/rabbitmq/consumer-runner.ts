@@ -1,8 +1,11 @@
+import { performance } from 'node:perf_hooks';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { z } from 'zod';
 import { PermanentError } from '../../domain/errors';
 import { decideRetry, type RetryPolicy } from '../../domain/messaging/retry-policy';
+import { GatewayError } from '../../domain/whatsapp/gateway';
 import type { ErrorReporter } from '../observability/error-reporter';
+import { type Metrics, reasonKind } from '../observability/metrics';
 import { errorFields, type LogContext, type Logger } from '../observability/logger';
 import type { Broker } from './broker';
 import { republishProperties } from './delivery';
@@ -33,6 +36,7 @@ export interface ConsumerRunnerDeps {
   publisher: Publisher;
   logger: Logger;
   errorReporter: ErrorReporter;
+  metrics: Metrics;
   retryPolicy: RetryPolicy;
   prefix: string;
   maxMessageBytes: number;
@@ -111,9 +115,11 @@ export class ConsumerRunner<TMessage> {
 
   private async process(channel: Channel, delivery: ConsumeMessage): Promise<void> {
     const decoded = this.decode(delivery);
-    const context = decoded.ok ? describe(decoded.message) : { messageId: delivery.properties.messageId };
+    const context: LogContext = decoded.ok ? describe(decoded.message) : { messageId: delivery.properties.messageId };
     const logger = this.logger.child(context);
+    const started = performance.now();
     const outcome = decoded.ok ? await this.runHandler(decoded.message, delivery, logger) : ({ kind: 'dead', reason: decoded.reason } as const);
+    this.deps.metrics.consumed(this.spec.name, (context.eventType as string | undefined) ?? 'undecodable', outcome.kind, (performance.now() - started) / 1000);
     if (isChannelClosed(channel)) {
       // The broker has requeued this delivery already; a retry or dead letter now would be a copy.
       logger.warn('delivery channel closed while handling; the broker redelivers the message', { outcome: outcome.kind });
@@ -169,6 +175,7 @@ export class ConsumerRunner<TMessage> {
         return;
       case 'retry': {
         logger.warn('handler failed; retrying later', { ...errorFields(outcome.error), failures: outcome.failures, retryInMs: outcome.delayMs });
+        this.deps.metrics.retried(this.spec.name, errorKind(outcome.error));
         const props = republishProperties(delivery, {
           [HEADERS.attempt]: outcome.failures,
           [HEADERS.lastError]: clip(errorFields(outcome.error).error),
@@ -178,6 +185,7 @@ export class ConsumerRunner<TMessage> {
       }
       case 'dead': {
         logger.error('message dead-lettered', { reason: outcome.reason, ...(outcome.error ? errorFields(outcome.error) : {}) });
+        this.deps.metrics.deadLettered(this.spec.name, reasonKind(outcome.reason));
         if (outcome.error) this.deps.errorReporter.capture(outcome.error, { ...context, consumer: this.spec.name, queue: this.spec.queue });
         const props = republishProperties(delivery, {
           [HEADERS.deadReason]: clip(outcome.reason),
@@ -220,6 +228,12 @@ function describe(message: unknown): LogContext {
     if (typeof payload[key] === 'string') fields[key] = payload[key] as string;
   }
   return fields;
+}
+
+/** A bounded label for a retried error: the gateway decision and code, or the error's class. */
+function errorKind(error: unknown): string {
+  if (error instanceof GatewayError) return `gateway ${error.kind}${error.code ? ` ${error.code}` : ''}`;
+  return error instanceof Error ? error.name : 'unknown';
 }
 
 function summarise(error: z.ZodError): string {

@@ -1,6 +1,7 @@
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Envelope, MessageDefinition } from '../../domain/events/envelope';
 import type { Logger } from '../observability/logger';
+import type { Metrics } from '../observability/metrics';
 import type { Broker } from './broker';
 import { delayNames, delayedRoute } from './delay-levels';
 import { Fifo } from './fifo';
@@ -14,6 +15,8 @@ export interface PublisherOptions {
   /** Publishes awaiting confirmation at once; more wait for a slot (bounded memory while disconnected). */
   maxInFlight: number;
   logger: Logger;
+  /** Counts each confirmed message by type (absent in tools that publish raw bytes only). */
+  metrics?: Pick<Metrics, 'published'>;
 }
 
 export interface SendOptions {
@@ -104,12 +107,17 @@ export class Publisher {
 
   /** Publishes a domain event to the events exchange, to every queue bound to its routing key. */
   publish<T extends string, P>(definition: MessageDefinition<T, any>, message: Envelope<T, P>): Promise<void> {
-    return this.publishRaw(eventsExchange(this.options.prefix), definition.routingKey, encode(message), properties(message));
+    return this.counted(message.type, this.publishRaw(eventsExchange(this.options.prefix), definition.routingKey, encode(message), properties(message)));
   }
 
   /** Sends a message to one queue, optionally after a delay (plugin-free delay levels). */
   send(queue: string, message: Envelope, options: SendOptions = {}): Promise<void> {
-    return this.sendRaw(queue, encode(message), properties(message), options);
+    return this.counted(message.type, this.sendRaw(queue, encode(message), properties(message), options));
+  }
+
+  private counted(type: string, confirmed: Promise<void>): Promise<void> {
+    const metrics = this.options.metrics;
+    return metrics ? confirmed.then(() => metrics.published(type)) : confirmed;
   }
 
   /** Sends bytes already encoded (a retry of a delivered message keeps its properties). */

@@ -1,0 +1,167 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** How a delivery ended: handled, sent back for a later retry, or dead-lettered. */
+export type ConsumeOutcome = 'ack' | 'retry' | 'dead';
+
+/**
+ * Every Prometheus metric Disparo exports, on one registry per process (docs/metrics.md lists
+ * names and labels). Components receive this object and call its named methods, so a metric's
+ * name and labels are spelled once, here.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly eventsPublished = new Counter({
+    name: 'disparo_events_published_total',
+    help: 'Messages confirmed by the broker, by message type.',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+
+  private readonly messagesConsumed = new Counter({
+    name: 'disparo_messages_consumed_total',
+    help: 'Deliveries handled, by consumer, message type and outcome (ack, retry, dead).',
+    labelNames: ['consumer', 'type', 'outcome'],
+    registers: [this.registry],
+  });
+
+  private readonly handlerDuration = new Histogram({
+    name: 'disparo_handler_duration_seconds',
+    help: 'Time a consumer handler took, by consumer and message type.',
+    labelNames: ['consumer', 'type'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  private readonly retries = new Counter({
+    name: 'disparo_retries_total',
+    help: 'Deliveries sent back through the delay levels after a transient failure, by consumer and error.',
+    labelNames: ['consumer', 'reason'],
+    registers: [this.registry],
+  });
+
+  private readonly deadLetters = new Counter({
+    name: 'disparo_dead_letters_total',
+    help: 'Deliveries moved to a dead-letter queue, by consumer and reason kind.',
+    labelNames: ['consumer', 'reason'],
+    registers: [this.registry],
+  });
+
+  private readonly sends = new Counter({
+    name: 'disparo_sends_total',
+    help: 'WhatsApp sends by connection and outcome (sent, or the gateway decision that stopped it).',
+    labelNames: ['connection_id', 'outcome'],
+    registers: [this.registry],
+  });
+
+  private readonly laneLag = new Gauge({
+    name: 'disparo_lane_lag_seconds',
+    help: 'Now minus the planned time of the message a lane sent last, by connection.',
+    labelNames: ['connection_id'],
+    registers: [this.registry],
+  });
+
+  private readonly sendLag = new Histogram({
+    name: 'disparo_send_lag_seconds',
+    help: 'Now minus the planned time, for every send.',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+    registers: [this.registry],
+  });
+
+  private readonly gatewayErrors = new Counter({
+    name: 'disparo_gateway_errors_total',
+    help: "Errors answered by a WhatsApp gateway, by gateway kind, provider code and Disparo's decision.",
+    labelNames: ['gateway', 'code', 'decision'],
+    registers: [this.registry],
+  });
+
+  private readonly campaigns = new Gauge({
+    name: 'disparo_campaigns',
+    help: 'Campaigns by status (counted when scraped, at most every few seconds).',
+    labelNames: ['status'],
+    registers: [this.registry],
+    collect: () => this.collectCampaigns(),
+  });
+
+  private campaignCounts: { read: () => Promise<Record<string, number>>; maxAgeMs: number; at: number; counts: Record<string, number> } | undefined;
+
+  private readonly httpDuration = new Histogram({
+    name: 'disparo_http_request_duration_seconds',
+    help: 'API requests by method, route pattern and status code.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+
+  /** Label children resolved once per label set: the publish path runs at tens of thousands per second. */
+  private readonly publishedByType = new Map<string, Counter.Internal>();
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'disparo_' });
+  }
+
+  published(type: string): void {
+    let child = this.publishedByType.get(type);
+    if (!child) {
+      child = this.eventsPublished.labels(type);
+      this.publishedByType.set(type, child);
+    }
+    child.inc();
+  }
+
+  consumed(consumer: string, type: string, outcome: ConsumeOutcome, seconds: number): void {
+    this.messagesConsumed.labels(consumer, type, outcome).inc();
+    this.handlerDuration.labels(consumer, type).observe(seconds);
+  }
+
+  retried(consumer: string, reason: string): void {
+    this.retries.labels(consumer, reason).inc();
+  }
+
+  deadLettered(consumer: string, reason: string): void {
+    this.deadLetters.labels(consumer, reason).inc();
+  }
+
+  /** A send attempt's end; `lagMs` is now minus the message's planned time. */
+  sent(connectionId: string, outcome: string, lagMs?: number): void {
+    this.sends.labels(connectionId, outcome).inc();
+    if (lagMs === undefined) return;
+    this.laneLag.labels(connectionId).set(lagMs / 1000);
+    this.sendLag.observe(Math.max(0, lagMs) / 1000);
+  }
+
+  httpRequest(method: string, route: string, status: number, seconds: number): void {
+    this.httpDuration.labels(method, route, String(status)).observe(seconds);
+  }
+
+  gatewayError(gateway: string, code: string, decision: string): void {
+    this.gatewayErrors.labels(gateway, code, decision).inc();
+  }
+
+  /** Registers how campaign counts are read; read on scrape, at most every `maxAgeMs`. */
+  countCampaignsWith(read: () => Promise<Record<string, number>>, maxAgeMs = 5_000): void {
+    this.campaignCounts = { read, maxAgeMs, at: 0, counts: {} };
+  }
+
+  private async collectCampaigns(): Promise<void> {
+    const source = this.campaignCounts;
+    if (!source) return;
+    if (Date.now() - source.at >= source.maxAgeMs) {
+      source.counts = await source.read();
+      source.at = Date.now();
+    }
+    this.campaigns.reset();
+    for (const [status, count] of Object.entries(source.counts)) this.campaigns.labels(status).set(count);
+  }
+
+  /** The text exposition format, for `GET /metrics`. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
+
+/** The kind of a dead-letter or retry reason ("malformed JSON: …" → "malformed"), a bounded label. */
+export function reasonKind(reason: string): string {
+  const kind = /^[a-z][a-z ]*/i.exec(reason)?.[0]?.trim().toLowerCase() ?? 'other';
+  return kind.length > 0 && kind.length <= 40 ? kind : 'other';
+}
