@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import mongoose, { Types } from 'mongoose';
+import { publishEvent } from '../../publishers/domain-event';
+import { createApp } from '../../src/api/app';
+import { listen } from '../../src/api/server';
+import { loadConfig } from '../../src/config';
+import { ContactSyncRequested } from '../../src/domain/events/contact-messages';
+import { newCorrelation } from '../../src/domain/events/envelope';
+import { modelsOf } from '../../src/infrastructure/mongo/models';
+import { startCampaignCheck } from '../../src/runtime/campaign-check';
+import { pipelineDeps } from '../../src/runtime/pipeline';
+import { startServices, type Services } from '../../src/runtime/services';
+import { startWorker, type Worker } from '../../src/runtime/worker';
+import { sleep } from '../support/collector';
+import { createTestVhost, testMongoUrl } from '../support/infrastructure';
+import { LocalSentry, type ReceivedEvent } from '../support/local-sentry';
+
+const PHONE = '+55 11 98765-4321';
+const TOKEN = 'EAAGsecretAccessToken0123456789';
+const API_KEY = 'dsp_abcdefghijklmnopqrstuvwx';
+
+describe('error reporting: consumers, the API and the cron job reach Sentry, tagged and without secrets', () => {
+  const sentry = new LocalSentry();
+  let vhost: Awaited<ReturnType<typeof createTestVhost>>;
+  let services: Services;
+  let worker: Worker | undefined;
+
+  before(async () => {
+    await sentry.start();
+    vhost = await createTestVhost('sentry');
+    const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', RABBITMQ_URL: vhost.url, MONGO_URL: testMongoUrl('sentry'), SENTRY_DSN: sentry.dsn, SENTRY_ENVIRONMENT: 'disparo-test' });
+    services = await startServices(config, 'test-sentry');
+  });
+  after(async () => {
+    await worker?.stop();
+    await services.mongo.dropDatabase().catch(() => undefined);
+    await services.close();
+    await vhost.dispose();
+    await sentry.stop();
+  });
+
+  async function eventWhere(what: string, match: (event: ReceivedEvent) => boolean): Promise<ReceivedEvent> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      await services.errorReporter.flush(1_000);
+      const found = sentry.events.find(match);
+      if (found) return found;
+      if (Date.now() > deadline) assert.fail(`no Sentry event for ${what}; received: ${JSON.stringify(sentry.events.map((event) => event.tags))}`);
+      await sleep(100);
+    }
+  }
+
+  test('a consumer message that can never succeed is reported with company, consumer and event type', async () => {
+    worker = await startWorker(services, ['contact-sync']);
+    const companyId = new Types.ObjectId().toHexString();
+    const connectionId = new Types.ObjectId().toHexString();
+    await publishEvent(services.publisher, ContactSyncRequested, { connectionId }, newCorrelation(companyId, 'corr-sentry-consumer'));
+    const event = await eventWhere('the dead-lettered sync', (candidate) => candidate.tags?.consumer === 'contact-sync');
+    assert.equal(event.tags?.companyId, companyId);
+    assert.equal(event.tags?.eventType, 'ContactSyncRequested');
+    assert.equal(event.tags?.queue, 'disparo.contact-sync');
+    assert.equal(event.environment, 'disparo-test');
+    assert.equal(event.contexts?.disparo?.correlationId, 'corr-sentry-consumer');
+    assert.match(event.exception?.values?.[0]?.value ?? '', new RegExp(connectionId));
+  });
+
+  test('an unexpected API error answers 500 without details, and is reported with its route, phone and token masked', async () => {
+    const app = createApp({
+      logger: services.logger,
+      errorReporter: services.errorReporter,
+      metrics: services.metrics,
+      readiness: async () => {
+        throw new Error(`ping failed for ${PHONE} using ${TOKEN}, key ${API_KEY}, Bearer opaque.credential-0123`);
+      },
+    });
+    const server = await listen(app, '127.0.0.1', 0);
+    try {
+      const response = await fetch(`${server.url}/readyz`, { headers: { authorization: `Bearer ${API_KEY}`, 'x-request-id': 'req-sentry-api' } });
+      assert.equal(response.status, 500);
+      const body = await response.text();
+      assert.doesNotMatch(body, /ping failed|EAAG|dsp_|98765/, 'the caller learns nothing internal');
+    } finally {
+      await server.close();
+    }
+    const event = await eventWhere('the API error', (candidate) => candidate.tags?.route === 'GET /readyz');
+    assert.equal(event.contexts?.disparo?.correlationId, 'req-sentry-api');
+    assert.equal(event.exception?.values?.[0]?.value, 'ping failed for [phone …4321] using [redacted token], key dsp_[redacted], Bearer [redacted]');
+  });
+
+  test('a failing scheduled-campaign check is reported with the scheduler as its consumer', async () => {
+    // The check's database goes away: its connection is closed before the first run.
+    const closed = await mongoose.createConnection(testMongoUrl('sentry_closed')).asPromise();
+    const models = modelsOf(closed);
+    await closed.close();
+    const check = startCampaignCheck({ ...(await pipelineDeps(services)), models }, { cron: '*/30 * * * * *', recountAfterMs: 60_000, retentionDays: 0, errorReporter: services.errorReporter });
+    try {
+      const event = await eventWhere('the cron failure', (candidate) => candidate.tags?.consumer === 'scheduler');
+      assert.ok(event.exception?.values?.[0]?.type, 'the error is sent as an exception');
+    } finally {
+      await check.stop();
+    }
+  });
+
+  test('nothing that left the process holds a phone number, a token or an API key', () => {
+    assert.ok(sentry.events.length >= 3);
+    for (const secret of [TOKEN, API_KEY, 'opaque.credential-0123', '98765-4321', '5511987654321']) assert.ok(!sentry.raw.includes(secret), `${secret} was sent to Sentry`);
+  });
+});
