@@ -44,7 +44,7 @@ async function transition(deps: PipelineDeps, companyId: string, campaignId: str
 
 /** Schedules a draft (or moves a schedule); a time inside the check's window is queued at once. */
 export async function scheduleCampaign(deps: PipelineDeps, cause: Cause, campaignId: string, at: Date): Promise<void> {
-  await transition(deps, cause.companyId, campaignId, 'schedule', { $set: { status: 'scheduled', scheduledAt: at } });
+  await transition(deps, cause.companyId, campaignId, 'schedule', { $set: { status: 'scheduled', scheduledAt: at, correlationId: cause.correlationId } });
   await queueIfDue(deps, campaignId, cause);
 }
 

@@ -23,7 +23,7 @@ export async function queueIfDue(deps: PipelineDeps, campaignId: string, cause?:
     { returnDocument: 'after' },
   ).lean();
   if (!claimed || !claimed.scheduledAt) return false;
-  const origin = cause ?? newCorrelation(String(claimed.companyId));
+  const origin = cause ?? newCorrelation(String(claimed.companyId), claimed.correlationId ?? undefined);
   try {
     await sendCampaignDue(deps.publisher, deps.queues.campaignProcess, { campaignId, scheduledAt: claimed.scheduledAt }, origin, now);
   } catch (error) {
@@ -57,7 +57,7 @@ export async function checkScheduledCampaigns(deps: PipelineDeps): Promise<{ que
   for (const campaign of stuck) {
     const touched = await Campaign.updateOne({ _id: campaign._id, status: 'queued', queuedAt: campaign.queuedAt }, { $set: { queuedAt: new Date(now) } });
     if (touched.modifiedCount !== 1) continue;
-    const cause = newCorrelation(String(campaign.companyId));
+    const cause = newCorrelation(String(campaign.companyId), campaign.correlationId ?? undefined);
     await sendCampaignDue(deps.publisher, deps.queues.campaignProcess, { campaignId: String(campaign._id), scheduledAt: campaign.scheduledAt! }, cause, now);
     deps.logger.warn('re-sent CampaignDue of a campaign stuck in queued', { campaignId: String(campaign._id), companyId: cause.companyId });
     resent++;

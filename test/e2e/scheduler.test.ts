@@ -44,6 +44,26 @@ describe('the scheduled-campaign check', () => {
     assert.equal(sends.length, 8 * 3);
   });
 
+  test("a campaign scheduled by a request carries that request's id as correlationId through every event, the check's too", async () => {
+    const seeded = await seedCompany(system, { contacts: 3 });
+    const campaignId = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId });
+    const requestId = `req-schedule-${campaignId}`;
+    // Two hours ahead: outside the check's window, so the scheduler (not the request) makes it due.
+    const response = await fetch(`${system.apiUrl}/v1/campaigns/${campaignId}/schedule`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${seeded.key}`, 'content-type': 'application/json', 'x-request-id': requestId },
+      body: JSON.stringify({ scheduledAt: new Date(Date.now() + 2 * 3_600_000).toISOString() }),
+    });
+    assert.equal(response.status, 202);
+    assert.equal(response.headers.get('x-request-id'), requestId);
+    await system.models.Campaign.updateOne({ _id: campaignId }, { $set: { scheduledAt: new Date(Date.now() + 1_000) } }); // time passes
+    await waitForStatus(system, seeded.key, campaignId, 'completed', 30_000);
+    const events = await system.db.collection('events').find({ campaignId }).toArray();
+    const types = new Set(events.map((event) => event.type));
+    for (const type of ['CampaignScheduled', 'CampaignStarted', 'ContactsPrepared', 'MessageDispatched', 'CampaignCompleted']) assert.ok(types.has(type), `event log has ${type}`);
+    assert.deepEqual([...new Set(events.map((event) => event.correlationId))], [requestId]);
+  });
+
   test('a campaign started now does not wait for the next tick', async () => {
     const seeded = await seedCompany(system, { contacts: 2 });
     const campaignId = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId });

@@ -42,6 +42,8 @@ export interface CampaignDoc {
   /** Stricter pacing for this campaign only (never looser than the company's). */
   pacing: Partial<PacingSettings> | null;
   scheduledAt: Date | null;
+  /** The request that scheduled it: the check that later makes it due continues that correlation. */
+  correlationId: string | null;
   status: CampaignStatus;
   plan: CampaignPlan | null;
   processingDone: boolean;
@@ -68,6 +70,7 @@ export const CampaignSchema = new Schema<CampaignDoc>(
     mediaUrl: { type: String, default: null },
     pacing: { type: new Schema({ messageIntervalMs: Number, longerIntervalAfter: Number, greaterIntervalMs: Number }, { _id: false }), default: null },
     scheduledAt: { type: Date, default: null },
+    correlationId: { type: String, default: null },
     status: { type: String, enum: CAMPAIGN_STATUSES, default: 'draft' },
     plan: {
       type: new Schema({ startAt: Number, initial: LaneStateSchema, settings: PacingSchema, audience: Number }, { _id: false }),
