@@ -3,8 +3,9 @@
  *
  *   npm run bench:contacts      (bash scripts/with-infra.sh tsx bench/contacts.ts)
  *
- * One process runs the API and the contact-sync worker role (fresh vhost and database, dropped
- * afterwards), against the real broker and MongoDB-wire server:
+ * The system under test is its own process, built as deployed: `node dist/src/cli/disparo.js start`
+ * with the API and the contact-sync worker role (fresh vhost and database, dropped afterwards),
+ * against the real broker and MongoDB-wire server. This process drives it:
  *   raw:  unordered insertMany of N contact-shaped documents, 1000 per call (the server's bound);
  *         then N unordered upserts keyed by the unique (companyId, phone) index, 1000 per call
  *         (what both paths below write).
@@ -12,21 +13,18 @@
  *         from POST /v1/connections/:id/sync to the run's status `completed`.
  *   csv:  an N-row CSV generated as a stream (never in memory) and POSTed as the request body,
  *         until the 201 report.
- * Peak RSS is this process's (API + worker): process.resourceUsage().maxRSS.
+ * Peak RSS is the system process's (API + contact-sync worker, both runs): its VmHWM.
  * BENCH_CONTACTS overrides N (default 100000). The last line is JSON.
  */
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { Types } from 'mongoose';
-import { loadConfig } from '../src/config';
+import mongoose, { Types } from 'mongoose';
 import { seedSandboxContacts } from '../src/infrastructure/gateways/sandbox/sandbox-contacts';
 import { sandboxStore } from '../src/infrastructure/gateways/sandbox/sandbox-store';
 import { modelsOf } from '../src/infrastructure/mongo/models';
-import { startApi } from '../src/runtime/api-process';
-import { startServices } from '../src/runtime/services';
-import { startWorker } from '../src/runtime/worker';
 import { testMongoUrl } from '../test/support/infrastructure';
 import { withVhost } from './support/infra';
+import { startSystemProcess } from './support/system-process';
 
 const N = Number(process.env.BENCH_CONTACTS ?? 100_000);
 const ADMIN = 'bench-admin-key-0123456789';
@@ -35,19 +33,18 @@ const phoneOf = (prefix: number, i: number) => `+55 ${prefix} 9${String(60_000_0
 async function main(): Promise<void> {
   process.stdout.write(`contacts bench: N=${N}\n`);
   await withVhost('contacts', async (vhost) => {
-    const config = loadConfig({ ...process.env, NODE_ENV: 'production', LOG_LEVEL: 'error', RABBITMQ_URL: vhost.url, MONGO_URL: testMongoUrl('bench_contacts'), HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ADMIN_API_KEY: ADMIN });
-    const services = await startServices(config, 'bench');
-    const server = await startApi(services);
-    const worker = await startWorker(services, ['contact-sync']);
-    const models = modelsOf(services.mongo);
+    const mongoUrl = testMongoUrl('bench_contacts');
+    const mongo = await mongoose.createConnection(mongoUrl).asPromise();
+    const models = modelsOf(mongo);
+    const system = await startSystemProcess({ NODE_ENV: 'production', LOG_LEVEL: 'error', RABBITMQ_URL: vhost.url, MONGO_URL: mongoUrl, ADMIN_API_KEY: ADMIN, WORKER_ROLES: 'contact-sync' });
     const api = async (method: string, path: string, key: string, body?: unknown) => {
-      const response = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const response = await fetch(`${system.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
       return { status: response.status, body: (await response.json()) as any };
     };
     try {
       // --- raw rates of the database, same documents
       const rawCompany = new Types.ObjectId();
-      const scratch = services.mongo.collection('bench_raw_contacts');
+      const scratch = mongo.collection('bench_raw_contacts');
       await scratch.createIndex({ companyId: 1, phone: 1 }, { unique: true });
       let started = performance.now();
       for (let start = 0; start < N; start += 1_000) {
@@ -72,7 +69,7 @@ async function main(): Promise<void> {
       const key = company.body.apiKey as string;
       const connection = await api('POST', '/v1/connections', key, { name: 'Bench number' });
       const connectionId = connection.body.id as string;
-      const store = sandboxStore(services.mongo);
+      const store = sandboxStore(mongo);
       const seedStarted = performance.now();
       for (let start = 0; start < N; start += 5_000) {
         const seeds = Array.from({ length: Math.min(5_000, N - start) }, (_, k) => {
@@ -93,7 +90,7 @@ async function main(): Promise<void> {
       const syncSeconds = (performance.now() - started) / 1000;
       const run = await models.ContactSync.findById(syncId).lean();
       const syncPerSec = run!.seen / syncSeconds;
-      process.stdout.write(`  sync: ${run!.seen} contacts (${run!.created} created, ${run!.invalid} invalid, ${run!.notOnWhatsApp} off WhatsApp) in ${syncSeconds.toFixed(1)} s = ${fmt(syncPerSec)}/s\n`);
+      process.stdout.write(`  sync: ${run!.seen} contacts (${run!.created} created, ${run!.invalid} invalid, ${run!.notOnWhatsApp} off WhatsApp) in ${syncSeconds.toFixed(1)} s = ${fmt(syncPerSec)}/s; server peak RSS so far ${system.peakRssMb().toFixed(0)} MB\n`);
 
       // --- CSV import, streamed
       const list = await api('POST', '/v1/contact-lists', key, { name: 'Bench list' });
@@ -106,7 +103,7 @@ async function main(): Promise<void> {
         }
       }
       started = performance.now();
-      const response = await fetch(`${server.url}/v1/contact-lists/${list.body.id}/imports`, {
+      const response = await fetch(`${system.url}/v1/contact-lists/${list.body.id}/imports`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'text/csv' },
         body: Readable.toWeb(Readable.from(csv())) as ReadableStream,
@@ -118,7 +115,7 @@ async function main(): Promise<void> {
       const csvPerSec = report.rowsRead / csvSeconds;
       process.stdout.write(`  csv: ${report.rowsRead} rows (${report.imported} imported, ${report.rejected} rejected) in ${csvSeconds.toFixed(1)} s = ${fmt(csvPerSec)}/s\n`);
 
-      const peakRssMb = process.resourceUsage().maxRSS / 1024;
+      const peakRssMb = system.peakRssMb();
       const verdict = [syncPerSec >= 5_000 ? 'sync >= 5000/s' : 'sync below 5000/s', csvPerSec >= 5_000 ? 'csv >= 5000/s' : 'csv below 5000/s', peakRssMb <= 250 ? 'peak RSS <= 250 MB' : 'peak RSS above 250 MB'];
       process.stdout.write(`  peak RSS ${peakRssMb.toFixed(0)} MB; ${verdict.join(', ')}\n`);
       process.stdout.write(
@@ -133,13 +130,13 @@ async function main(): Promise<void> {
         })}\n`,
       );
     } finally {
-      await worker.stop();
-      await server.close();
-      await services.mongo.dropDatabase().catch(() => undefined);
-      await services.close();
+      await system.stop();
+      await mongo.dropDatabase().catch(() => undefined);
+      await mongo.close();
     }
   });
 }
+
 
 function fmt(perSec: number): string {
   return Math.round(perSec).toLocaleString('en-US');

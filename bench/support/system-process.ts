@@ -1,0 +1,60 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exitOf } from '../../test/support/processes';
+import { freePort } from '../../test/support/system';
+
+const ROOT = join(__dirname, '..', '..');
+
+export interface SystemProcess {
+  url: string;
+  /** Peak resident memory of the process so far (Linux VmHWM), in MB. */
+  peakRssMb(): number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the project (`tsc`, as the Docker image does) and starts `node dist/src/cli/disparo.js
+ * start` as its own process: what is measured is the deployed artifact, without the benchmark
+ * driver's memory or tsx's in-process compiler.
+ */
+export async function startSystemProcess(env: Record<string, string>): Promise<SystemProcess> {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { cwd: ROOT, stdio: 'inherit' });
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli/disparo.js'), 'start'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', DEMO: 'false', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), METRICS_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-20_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const withOutput = Object.assign(child, { output: () => output });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilReady(url, withOutput, 60_000);
+  return {
+    url,
+    peakRssMb() {
+      const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+      return Number(kb) / 1024;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exitOf(child);
+      if (code !== 0) process.stderr.write(`disparo start exited ${code}:\n${output.slice(-3000)}\n`);
+    },
+  };
+}
+
+async function waitUntilReady(url: string, child: { exitCode: number | null; output(): string }, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await fetch(`${url}/readyz`).then((response) => response.ok, () => false);
+    if (ready) return;
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`disparo start did not become ready:\n${child.output().slice(-3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
