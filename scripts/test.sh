@@ -10,7 +10,7 @@ bash "$ROOT/scripts/with-infra.sh" bash -c '
   tsx test/support/cleanup-vhosts.ts
   echo "[test] type-check"
   tsc -p tsconfig.json --noEmit
-  export CHROMIUM_PATH="$(bash scripts/provision-browser.sh)"
+  CHROMIUM_PATH="$(bash scripts/provision-browser.sh)"; export CHROMIUM_PATH
   echo "[test] unit, integration and end-to-end tests"
   bash scripts/run-tests.sh test/unit test/integration test/e2e
 '
