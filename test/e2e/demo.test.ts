@@ -54,7 +54,7 @@ describe('the demo of npm start (disparo start with DEMO=true)', () => {
     assert.equal(progress.status, 200);
     const body = (await progress.json()) as { campaigns: Array<{ campaignId: string }> };
     assert.equal(body.campaigns.length, 1);
-    assert.equal(body.campaigns[0].campaignId, field('Campaign'));
+    assert.equal(body.campaigns[0]!.campaignId, field('Campaign'));
     assert.equal((await fetch(consoleUrl)).status, 200, 'the RabbitMQ console answers');
 
     child.kill('SIGTERM');
