@@ -60,12 +60,15 @@ export function bucketCounts(times: readonly number[], from: number, to: number,
   return buckets;
 }
 
+/** Parts of a provider's error that differ on every occurrence (Meta's trace id), so they do not split a reason. */
+const PER_OCCURRENCE = /[;,]?\s*fbtrace_id[:=\s]+\S+/gi;
+
 /**
- * The reason a message failed, for grouping: the provider's error as stored (`<code>: <message>`),
- * trimmed; identical reasons group together.
+ * The reason a message failed, for grouping: the provider's error as stored (`<code>: <message>`)
+ * without what is unique to one occurrence; identical reasons group together.
  */
 export function failureReason(error: string | null | undefined): string {
-  const reason = error?.trim();
+  const reason = error?.replace(PER_OCCURRENCE, '').trim();
   return reason ? reason.slice(0, 200) : 'unknown';
 }
 
