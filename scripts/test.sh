@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: installs what is missing, starts RabbitMQ and the
 # MongoDB-wire server, removes vhosts interrupted runs left behind, type-checks, then runs the unit,
-# integration and end-to-end tests against the real services.
+# integration and end-to-end tests against the real services (the progress page's test in Debian's
+# headless Chromium, installed by provision-browser.sh when missing).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/scripts/with-infra.sh" bash -c '
@@ -9,6 +10,7 @@ bash "$ROOT/scripts/with-infra.sh" bash -c '
   tsx test/support/cleanup-vhosts.ts
   echo "[test] type-check"
   tsc -p tsconfig.json --noEmit
+  CHROMIUM_PATH="$(bash scripts/provision-browser.sh)"; export CHROMIUM_PATH
   echo "[test] unit, integration and end-to-end tests"
   bash scripts/run-tests.sh test/unit test/integration test/e2e
 '

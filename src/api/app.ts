@@ -17,6 +17,7 @@ import { contactImportRoutes } from './routes/contact-imports';
 import { contactSyncRoutes } from './routes/contact-sync';
 import { webhookRoutes } from './routes/webhooks';
 import { eventRoutes } from './routes/events';
+import { progressPageRoutes, progressRoutes } from './routes/progress';
 
 export interface ApiDeps {
   logger: Logger;
@@ -55,9 +56,10 @@ export function createApp(deps: ApiDeps): Koa {
 
   if (deps.context) {
     app.use(webhookRoutes(deps.context).routes()); // no API key: Meta signs its webhooks
+    app.use(progressPageRoutes().routes()); // a static page; its script sends the key
     const api = new Router();
     api.use('/v1', authenticate(deps.context.pipeline.models, deps.context.adminKey));
-    for (const routes of [companyRoutes, connectionRoutes, contactListRoutes, campaignRoutes, eventRoutes, contactSyncRoutes, contactImportRoutes]) {
+    for (const routes of [companyRoutes, connectionRoutes, contactListRoutes, campaignRoutes, eventRoutes, contactSyncRoutes, contactImportRoutes, progressRoutes]) {
       const router = routes(deps.context);
       api.use(router.routes(), router.allowedMethods({ throw: true }));
     }

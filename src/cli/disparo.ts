@@ -1,80 +1,61 @@
 #!/usr/bin/env node
-import { ConfigError, loadConfig, workerRoles } from '../config';
-import { eventsCommand, replayCommand, UsageError } from './event-commands';
-import { startApi } from '../runtime/api-process';
-import { startMetricsServer } from '../runtime/metrics-server';
-import { runDemo } from '../runtime/demo';
-import { pipelineDeps } from '../runtime/pipeline';
-import { startServices } from '../runtime/services';
-import { onShutdownSignal } from '../runtime/shutdown';
-import { KNOWN_ROLES, startWorker, type WorkerRole } from '../runtime/worker';
+/**
+ * `disparo <command>`: the servers (api, worker, start) and the operator's tools. Each command is
+ * one file under commands/, loaded only when it runs (so `--help` answers at once); this file only
+ * picks it. Exit codes are in cli-errors.ts (EXIT).
+ */
+import { type CliCommand, EXIT } from './cli-errors';
+import { runCommand } from './run-command';
 
-const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
-
-const USAGE = `Usage: disparo <command>
-
-Commands:
-  api       run the HTTP API
-  worker    run the worker roles named in WORKER_ROLES (default: all)
-  start     run the API and the worker roles in one process (DEMO=true seeds a demo campaign)
-  events    list recorded events of a campaign, contact or time range (disparo events --help)
-  replay    replay recorded events: debug queue, dry-run or live (disparo replay --help)
-  help      show this text
-
-Worker roles: ${KNOWN_ROLES.join(', ')}
-Configuration comes from the environment; see .env.example.
-Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 78 bad configuration.`;
-
-async function main(argv: string[]): Promise<number> {
-  const [command] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    console.log(USAGE);
-    return command ? EXIT.ok : EXIT.usage;
-  }
-  if (command === 'events' || command === 'replay') {
-    const config = loadConfig();
-    return command === 'events' ? eventsCommand(config, argv.slice(1)) : replayCommand(config, argv.slice(1));
-  }
-  if (!['api', 'worker', 'start'].includes(command)) {
-    console.error(`disparo: unknown command "${command}"\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-  const config = loadConfig();
-  const roles = command === 'api' ? [] : (workerRoles(config, KNOWN_ROLES) as WorkerRole[]);
-  const services = await startServices(config, command === 'start' ? 'disparo' : `disparo-${command}`);
-  const steps: Array<() => Promise<void>> = [];
-  if (command !== 'api') {
-    const worker = await startWorker(services, roles);
-    steps.push(() => worker.stop());
-  }
-  if (command === 'worker') {
-    const metricsServer = await startMetricsServer(services);
-    steps.unshift(() => metricsServer.close());
-  }
-  if (command !== 'worker') {
-    const server = await startApi(services);
-    steps.unshift(() => server.close());
-    if (command === 'start' && config.DEMO) await runDemo(await pipelineDeps(services), config, server.url);
-  }
-  steps.push(() => services.close());
-  onShutdownSignal(services.logger, config.SHUTDOWN_TIMEOUT_MS, steps);
-  return -1; // keeps running until a signal
+interface Entry {
+  summary: string;
+  load(): Promise<CliCommand>;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exit(code);
-  },
-  (error: unknown) => {
-    if (error instanceof ConfigError) {
-      console.error(`disparo: ${error.message}`);
-      process.exit(EXIT.config);
-    }
-    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`disparo: ${(error as Error).message}`);
-      process.exit(EXIT.usage);
-    }
-    console.error('disparo: failed to start:', error);
-    process.exit(EXIT.failure);
-  },
-);
+const COMMANDS: Record<string, Entry> = {
+  api: { summary: 'run the HTTP API', load: async () => (await import('./commands/serve')).serverCommands.api },
+  worker: { summary: 'run the worker roles named in WORKER_ROLES (default: all)', load: async () => (await import('./commands/serve')).serverCommands.worker },
+  start: { summary: 'run the API and every worker role in one process (DEMO=true seeds a demo)', load: async () => (await import('./commands/serve')).serverCommands.start },
+  company: { summary: 'create a company and its API key (disparo company create <name>)', load: async () => (await import('./commands/company')).companyCommand },
+  import: { summary: 'import a CSV file into a contact list, with a progress bar', load: async () => (await import('./commands/import')).importCommand },
+  progress: { summary: "show campaigns' progress live: a bar each, sends per minute, estimated finish", load: async () => (await import('./commands/progress')).progressCommand },
+  lanes: { summary: "show each number's dispatch lane: state, last send, next allowed, lag, queue depth", load: async () => (await import('./commands/lanes')).lanesCommand },
+  events: { summary: 'list recorded events of a campaign, contact, correlation or time range', load: async () => (await import('./commands/event-log')).eventsCliCommand },
+  replay: { summary: 'replay recorded events: to a debug queue, dry-run through a consumer, or live', load: async () => (await import('./commands/event-log')).replayCliCommand },
+};
+
+const USAGE = `Usage: disparo <command> [options]     (disparo <command> --help for its options)
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, command]) => `  ${name.padEnd(10)}${command.summary}`)
+  .join('\n')}
+  help      show this text, or a command's (disparo help <command>)
+
+Configuration comes from the environment (see .env.example): the servers and the database tools
+read MONGO_URL and RABBITMQ_URL; import talks to the API (DISPARO_API_URL, DISPARO_API_KEY).
+Exit codes: 0 done, 1 failed, 2 bad usage, 78 bad configuration (one line names the variable),
+130 interrupted (progress).`;
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' ? args[0] : undefined;
+    const entry = topic ? COMMANDS[topic] : undefined;
+    if (entry) return void console.log((await entry.load()).usage);
+    const asked = Boolean(name) && !topic;
+    if (topic) console.error(`disparo: unknown command "${topic}"\n`);
+    (asked ? console.log : console.error)(USAGE);
+    process.exitCode = asked ? EXIT.ok : EXIT.usage;
+    return;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(`disparo: unknown command "${name}"\n\n${USAGE}`);
+    process.exitCode = EXIT.usage;
+    return;
+  }
+  await runCommand(await entry.load(), args);
+}
+
+void main(process.argv.slice(2));

@@ -4,6 +4,9 @@ import { REPLAY_CONSUMERS, type ReplayConsumer } from '../application/replay-exp
 import type { Config } from '../config';
 import { EventLog, type EventFilter } from '../infrastructure/mongo/event-log';
 import { pipelineDeps } from '../runtime/pipeline';
+import { UsageError } from './cli-errors';
+
+export { UsageError };
 import { startServices } from '../runtime/services';
 
 export const EVENTS_USAGE = `Usage: disparo events [--company ID] [--campaign ID] [--contact ID] [--correlation ID]
@@ -29,9 +32,6 @@ const FILTER_OPTIONS = {
   help: { type: 'boolean' },
 } as const;
 
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 function date(value: string | undefined, name: string): Date | undefined {
   if (value === undefined) return undefined;

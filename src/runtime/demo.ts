@@ -37,20 +37,29 @@ export async function runDemo(pipeline: PipelineDeps, config: Config, apiUrl: st
   });
   const campaignId = String(campaign._id);
   await startCampaign(pipeline, newCorrelation(String(company._id), 'demo'), campaignId);
-  const lines = [
+  process.stdout.write(`${demoBanner({ apiUrl, apiKey, campaignId, companyId: String(company._id), consoleUrl: consoleUrl(config), adminKey: config.ADMIN_API_KEY })}\n`);
+}
+
+/** Where to look, printed once the demo campaign has started. */
+export function demoBanner(where: { apiUrl: string; apiKey: string; campaignId: string; companyId: string; consoleUrl: string; adminKey: string | undefined }): string {
+  const { apiUrl, apiKey, campaignId } = where;
+  return [
     '',
-    'Disparo demo is running on the sandbox WhatsApp gateway.',
+    'Disparo demo is running: a campaign of a dozen messages on the sandbox WhatsApp gateway.',
+    `  Progress page:     ${apiUrl}/progress#key=${apiKey}`,
+    '                     (the key rides in the fragment: the browser never sends it to the server)',
     `  API:               ${apiUrl}   (health: ${apiUrl}/healthz)`,
     `  API key (demo):    ${apiKey}`,
-    `  Campaign:          ${apiUrl}/v1/campaigns/${campaignId}/progress`,
-    `  RabbitMQ console:  ${consoleUrl(config)}  (guest / guest; queues disparo.lane.*, disparo.*.dead)`,
-    `  Admin key:         ${config.ADMIN_API_KEY ?? '(ADMIN_API_KEY unset: company creation disabled)'}`,
+    `  Campaign:          ${campaignId}`,
+    `  RabbitMQ console:  ${where.consoleUrl}  (guest / guest; queues disparo.lane.*, disparo.*.dead)`,
+    `  Admin key:         ${where.adminKey ?? '(ADMIN_API_KEY unset: company creation over HTTP disabled)'}`,
     '',
-    `  curl -H "Authorization: Bearer ${apiKey}" ${apiUrl}/v1/campaigns/${campaignId}/progress`,
-    `  curl -H "Authorization: Bearer ${apiKey}" "${apiUrl}/v1/campaigns/${campaignId}/shippings?status=sent"`,
+    '  In another terminal (same environment: set -a; . ./.infra.env):',
+    `    node dist/src/cli/disparo.js progress ${campaignId}      # live bars in the terminal`,
+    `    node dist/src/cli/disparo.js lanes --company ${where.companyId}`,
+    `    curl -H "Authorization: Bearer ${apiKey}" ${apiUrl}/v1/campaigns/${campaignId}/progress`,
     '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  ].join('\n');
 }
 
 function consoleUrl(config: Config): string {

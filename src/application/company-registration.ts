@@ -1,0 +1,27 @@
+import { hashApiKey, newApiKey } from '../api/auth';
+import { DEFAULT_PACING, type PacingSettings } from '../domain/pacing/pacing-settings';
+import type { Models } from '../infrastructure/mongo/models';
+import type { CompanyDoc } from '../infrastructure/mongo/models/company';
+
+export interface NewCompany {
+  name: string;
+  timezone?: string;
+  defaultRegion?: string;
+  pacing?: Partial<PacingSettings>;
+}
+
+/**
+ * Creates a company and its first API key. The plain key is returned once, to be shown to its
+ * owner; only its hash is stored. (`POST /v1/companies` does the same for the admin over HTTP.)
+ */
+export async function registerCompany(models: Pick<Models, 'Company' | 'ApiKey'>, input: NewCompany, label = 'default'): Promise<{ company: CompanyDoc; apiKey: string }> {
+  const company = await models.Company.create({
+    name: input.name,
+    ...(input.timezone ? { timezone: input.timezone } : {}),
+    ...(input.defaultRegion ? { defaultRegion: input.defaultRegion } : {}),
+    pacing: { ...DEFAULT_PACING, ...input.pacing },
+  });
+  const apiKey = newApiKey();
+  await models.ApiKey.create({ _id: hashApiKey(apiKey), companyId: company._id, preview: apiKey.slice(0, 8), label });
+  return { company: company.toObject(), apiKey };
+}

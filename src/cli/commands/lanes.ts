@@ -1,0 +1,144 @@
+import { parseArgs } from 'node:util';
+import { type QueryFilter, Types } from 'mongoose';
+import { type LaneView, laneState } from '../../domain/pacing/lane-view';
+import { earliestNextSend } from '../../domain/pacing/pacing-rule';
+import { loadConfig, type Config } from '../../config';
+import type { Models } from '../../infrastructure/mongo/models';
+import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
+import { ManagementApi } from '../../infrastructure/rabbitmq/management-api';
+import { queues } from '../../topology';
+import { withDatabase } from '../cli-database';
+import { type CliCommand, EXIT, UsageError } from '../cli-errors';
+import { formatDuration, renderTable } from '../terminal/progress-bar';
+
+const USAGE = `Usage: disparo lanes [--company ID] [--json]
+
+  One line per WhatsApp connection: its dispatch lane's state, last send, when the pacing rule
+  allows the next one, the lag of the message being sent (now − its planned time; for a lane that
+  is not sending, of the oldest message already due), and the lane queue's depth and dispatchers
+  from the RabbitMQ management API. Reads MongoDB (MONGO_URL) and RABBITMQ_MANAGEMENT_URL.
+
+  States: sending, pacing (waiting for the pacing gap), cooling-down (the provider's throughput
+  limit), halted (the provider stopped the number), no-dispatcher (messages but no consumer),
+  idle (nothing to send), unknown (no management API).
+
+  --company  only this company's connections
+  --json     one JSON object per connection, one per line
+
+Exit codes: 0 shown, 1 database unreachable, 2 bad usage, 78 bad configuration.`;
+
+interface QueueDepth {
+  messages: number;
+  consumers: number;
+}
+
+/** Depth and consumers of every lane queue in one request (null: the management API is not configured or did not answer). */
+async function laneQueues(config: Config): Promise<Map<string, QueueDepth> | null> {
+  if (!config.RABBITMQ_MANAGEMENT_URL) return null;
+  const path = new URL(config.RABBITMQ_URL).pathname.slice(1);
+  const vhost = path ? decodeURIComponent(path) : '/';
+  try {
+    const list = await new ManagementApi(config.RABBITMQ_MANAGEMENT_URL).request<Array<{ name: string; messages?: number; consumers?: number }>>(
+      'GET',
+      `/queues/${encodeURIComponent(vhost)}?columns=name,messages,consumers`,
+    );
+    return new Map(list.map((queue) => [queue.name, { messages: queue.messages ?? 0, consumers: queue.consumers ?? 0 }]));
+  } catch {
+    return null;
+  }
+}
+
+/** now − planned time of the message in flight, or of the oldest one already due on a running campaign. */
+async function lagOf(models: Models, connection: ConnectionDoc, inFlight: { shippingId: string } | null, now: number): Promise<number | null> {
+  if (inFlight && Types.ObjectId.isValid(inFlight.shippingId)) {
+    const shipping = await models.Shipping.findById(inFlight.shippingId, { plannedAt: 1 }).lean();
+    if (shipping) return Math.max(0, now - shipping.plannedAt.getTime());
+  }
+  const running = await models.Campaign.find({ connectionId: connection._id, status: 'running' }, { _id: 1 }).lean();
+  if (running.length === 0) return null;
+  const due = await models.Shipping.find({ campaignId: { $in: running.map((c) => c._id) }, status: 'queued', plannedAt: { $lte: new Date(now) } }, { plannedAt: 1 })
+    .sort({ plannedAt: 1 })
+    .limit(1)
+    .lean();
+  return due[0] ? now - due[0].plannedAt.getTime() : 0;
+}
+
+async function laneViews(models: Models, config: Config, companyId: string | undefined): Promise<LaneView[]> {
+  const filter: QueryFilter<ConnectionDoc> = companyId ? { companyId: new Types.ObjectId(companyId) } : {};
+  const connections: ConnectionDoc[] = await models.Connection.find(filter).sort({ createdAt: 1 }).lean();
+  const ids = connections.map((c) => c._id);
+  const [lanes, companies, depths] = await Promise.all([
+    models.Lane.find({ _id: { $in: ids } }).lean(),
+    models.Company.find({ _id: { $in: [...new Set(connections.map((c) => String(c.companyId)))].map((id) => new Types.ObjectId(id)) } }, { pacing: 1, name: 1 }).lean(),
+    laneQueues(config),
+  ]);
+  const laneOf = new Map(lanes.map((lane) => [String(lane._id), lane]));
+  const companyOf = new Map(companies.map((company) => [String(company._id), company]));
+  const queueName = queues(config.TOPOLOGY_PREFIX).lane;
+  const now = Date.now();
+  return Promise.all(
+    connections.map(async (connection) => {
+      const id = String(connection._id);
+      const lane = laneOf.get(id);
+      const company = companyOf.get(String(connection.companyId));
+      const depth = depths ? (depths.get(queueName(id)) ?? null) : undefined;
+      const next = lane?.sent && company ? earliestNextSend({ lastSentAt: lane.sent.lastSentAt ?? null, runLength: lane.sent.runLength ?? 0 }, company.pacing) : null;
+      const view = {
+        connectionId: id,
+        name: connection.name,
+        companyId: String(connection.companyId),
+        company: company?.name ?? '?',
+        gateway: connection.gateway,
+        lastSentAt: lane?.sent?.lastSentAt ?? null,
+        nextAllowedAt: next !== null && Number.isFinite(next) ? next : null,
+        coolDownUntil: lane?.coolDownUntil ?? null,
+        inFlight: Boolean(lane?.inFlight),
+        lagMs: await lagOf(models, connection, lane?.inFlight ?? null, now),
+        queued: depth === undefined ? null : (depth?.messages ?? null),
+        dispatchers: depth === undefined ? null : (depth?.consumers ?? null),
+        queueMissing: depth === null,
+      };
+      return { ...view, state: laneState({ ...view, halted: connection.status === 'halted' }, now) };
+    }),
+  );
+}
+
+const clock = (at: number | null) => (at === null ? '-' : new Date(at).toLocaleTimeString());
+
+function nextAllowed(view: LaneView, now: number): string {
+  if (view.nextAllowedAt === null || view.nextAllowedAt <= now) return 'now';
+  return `${clock(view.nextAllowedAt)} (${formatDuration(view.nextAllowedAt - now)})`;
+}
+
+export const lanesCommand: CliCommand = {
+  summary: "show each connection's dispatch lane: state, last send, next allowed, lag, queue depth",
+  usage: USAGE,
+  async run(args) {
+    const { values, positionals } = parseArgs({ args, options: { company: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals.join(' ')}`);
+    if (values.company && !/^[a-f0-9]{24}$/.test(values.company)) throw new UsageError(`not a company id: ${values.company}`);
+    const config = loadConfig();
+    const views = await withDatabase(config, (models) => laneViews(models, config, values.company));
+    const now = Date.now();
+    if (values.json) {
+      for (const view of views) console.log(JSON.stringify(view));
+      return EXIT.ok;
+    }
+    if (views.length === 0) {
+      console.log('No WhatsApp connections.');
+      return EXIT.ok;
+    }
+    const rows = views.map((view) => [
+      `${view.name} (${view.connectionId})`,
+      view.company,
+      view.state,
+      clock(view.lastSentAt),
+      nextAllowed(view, now),
+      view.lagMs === null ? '-' : formatDuration(view.lagMs),
+      view.queued === null ? (view.queueMissing ? 'no queue' : '?') : String(view.queued),
+      view.dispatchers === null ? '?' : String(view.dispatchers),
+    ]);
+    console.log(renderTable(['CONNECTION', 'COMPANY', 'STATE', 'LAST SEND', 'NEXT ALLOWED', 'LAG', 'QUEUED', 'DISPATCHERS'], rows));
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,126 @@
+import { type QueryFilter, Types } from 'mongoose';
+import { parseArgs } from 'node:util';
+import { type CampaignProgress, progressOf } from '../../application/campaign-progress';
+import { type CampaignStatus, isFinished } from '../../domain/campaigns/campaign-status';
+import { recentSendsPerMinute, type SentSample } from '../../domain/campaigns/campaign-progress';
+import { loadConfig } from '../../config';
+import type { Models } from '../../infrastructure/mongo/models';
+import type { CampaignDoc } from '../../infrastructure/mongo/models/campaign';
+import { withDatabase } from '../cli-database';
+import { type CliCommand, CommandFailure, EXIT, UsageError } from '../cli-errors';
+import { LiveFrame } from '../terminal/live-frame';
+import { formatDuration, percent, renderBar, thousands } from '../terminal/progress-bar';
+
+const USAGE = `Usage: disparo progress [campaignId…] [--company ID] [--once] [--json] [--every SECONDS]
+
+  Shows campaigns' progress live: a bar per campaign, sends per minute (over the last minute once
+  it has watched for a few seconds, before that the average since the start) and the estimated
+  finish by the pacing rule. Without ids: the campaigns in progress (queued, running, paused).
+  Refreshes until every campaign shown has finished, or Ctrl-C. Reads MongoDB (MONGO_URL).
+
+  --company  only this company's campaigns
+  --once     print one frame and exit (for scripts)
+  --json     with --once: the progress as JSON (one array)
+  --every    seconds between refreshes (default 1)
+
+Exit codes: 0 finished (or --once), 1 unknown campaign or database unreachable, 2 bad usage,
+78 bad configuration, 130 interrupted (Ctrl-C).`;
+
+const ACTIVE: CampaignStatus[] = ['queued', 'running', 'paused'];
+const OBJECT_ID = /^[a-f0-9]{24}$/;
+
+async function load(models: Models, ids: string[], companyId: string | undefined): Promise<CampaignProgress[]> {
+  const filter: QueryFilter<CampaignDoc> = ids.length > 0 ? { _id: { $in: ids.map((id) => new Types.ObjectId(id)) } } : { status: { $in: ACTIVE } };
+  if (companyId) filter.companyId = new Types.ObjectId(companyId);
+  const campaigns: CampaignDoc[] = await models.Campaign.find(filter).lean();
+  const missing = ids.filter((id) => !campaigns.some((campaign) => String(campaign._id) === id));
+  if (missing.length > 0) throw new CommandFailure(`no such campaign: ${missing.join(', ')}`);
+  campaigns.sort((a, b) => (ids.length > 0 ? ids.indexOf(String(a._id)) - ids.indexOf(String(b._id)) : a.createdAt.getTime() - b.createdAt.getTime()));
+  return progressOf(models, campaigns, Date.now());
+}
+
+/** Two lines per campaign: its name and status, then the bar and the figures. */
+export function renderCampaign(progress: CampaignProgress, perMinute: number, now: number): string {
+  const { counters } = progress;
+  const total = counters.audience - counters.missing;
+  const finish = progress.estimatedFinishAt
+    ? `finish ≈ ${new Date(progress.estimatedFinishAt).toLocaleTimeString()} (in ${formatDuration(Date.parse(progress.estimatedFinishAt) - now)})`
+    : progress.completedAt
+      ? `finished ${new Date(progress.completedAt).toLocaleTimeString()}`
+      : '';
+  return [
+    `${progress.name}  ${progress.campaignId}  ${progress.status}`,
+    `  ${renderBar(progress.done)} ${percent(progress.done)}  ${thousands(counters.sent)}/${thousands(total)} sent  ${thousands(counters.failed)} failed  ${thousands(progress.pending)} pending  ${perMinute}/min  ${finish}`.trimEnd(),
+  ].join('\n');
+}
+
+/** Remembers each campaign's sent counter over time, for the recent pace. */
+class PaceTracker {
+  private readonly samples = new Map<string, SentSample[]>();
+
+  perMinute(progress: CampaignProgress, now: number): number {
+    const list = [...(this.samples.get(progress.campaignId) ?? []), { at: now, sent: progress.counters.sent }].filter((sample) => sample.at >= now - 60_000);
+    this.samples.set(progress.campaignId, list);
+    return recentSendsPerMinute(list, now) ?? progress.sentPerMinute;
+  }
+}
+
+function options(args: string[]) {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { company: { type: 'string' }, once: { type: 'boolean' }, json: { type: 'boolean' }, every: { type: 'string', default: '1' } },
+    allowPositionals: true,
+    strict: true,
+  });
+  const bad = [...positionals, ...(values.company ? [values.company] : [])].filter((id) => !OBJECT_ID.test(id));
+  if (bad.length > 0) throw new UsageError(`not a campaign or company id: ${bad.join(', ')}`);
+  const everyMs = Number(values.every) * 1000;
+  if (!Number.isFinite(everyMs) || everyMs < 100) throw new UsageError('--every must be a number of seconds, at least 0.1');
+  if (values.json && !values.once) throw new UsageError('--json goes with --once');
+  return { ids: positionals, companyId: values.company, once: Boolean(values.once), json: Boolean(values.json), everyMs };
+}
+
+export const progressCommand: CliCommand = {
+  summary: "show campaigns' progress live: a bar each, sends per minute, estimated finish",
+  usage: USAGE,
+  async run(args) {
+    const opts = options(args);
+    const config = loadConfig();
+    return withDatabase(config, async (models) => {
+      const frame = new LiveFrame();
+      const pace = new PaceTracker();
+      let interrupted = false;
+      let wake: () => void = () => undefined;
+      const onInterrupt = () => {
+        interrupted = true;
+        wake();
+      };
+      process.once('SIGINT', onInterrupt);
+      frame.hideCursor();
+      try {
+        let ids = opts.ids;
+        for (;;) {
+          const progress = await load(models, ids, opts.companyId);
+          // Without ids, the campaigns in progress at the start are followed until they finish.
+          if (ids.length === 0) ids = progress.map((p) => p.campaignId);
+          const now = Date.now();
+          if (opts.json) {
+            console.log(JSON.stringify(progress));
+            return EXIT.ok;
+          }
+          const body = progress.length === 0 ? 'No campaigns in progress.' : progress.map((p) => renderCampaign(p, pace.perMinute(p, now), now)).join('\n');
+          frame.draw(`${body}\n${new Date(now).toLocaleTimeString()}${opts.once ? '' : '  (Ctrl-C to stop)'}`);
+          if (opts.once || progress.every((p) => isFinished(p.status))) return EXIT.ok;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, opts.everyMs);
+          });
+          if (interrupted) return EXIT.interrupted;
+        }
+      } finally {
+        process.off('SIGINT', onInterrupt);
+        frame.showCursor();
+      }
+    });
+  },
+};

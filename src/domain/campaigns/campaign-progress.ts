@@ -1,0 +1,80 @@
+/**
+ * How far a campaign has come, from its counters alone: what the terminal and the progress page
+ * show. Pure, so the numbers mean the same wherever they are drawn.
+ */
+export interface ProgressCounters {
+  audience: number;
+  sent: number;
+  failed: number;
+  cancelled: number;
+  missing: number;
+}
+
+/** Messages still to be sent (planned contacts not sent, failed, cancelled or deleted). */
+export function pendingOf(counters: ProgressCounters): number {
+  return Math.max(0, counters.audience - counters.missing - counters.sent - counters.failed - counters.cancelled);
+}
+
+/** Share (0–1) of the planned messages that reached an end: sent, failed or cancelled. */
+export function finishedShare(counters: ProgressCounters): number {
+  const total = counters.audience - counters.missing;
+  if (total <= 0) return 0;
+  return Math.min(1, (counters.sent + counters.failed + counters.cancelled) / total);
+}
+
+/** Average sends per minute since the campaign started (one decimal); 0 before it starts. */
+export function averageSendsPerMinute(sent: number, startedAt: number | null, now: number): number {
+  if (startedAt === null) return 0;
+  const minutes = Math.max((now - startedAt) / 60_000, 1 / 60);
+  return Math.round((sent / minutes) * 10) / 10;
+}
+
+/** One observation of a campaign's sent counter. */
+export interface SentSample {
+  at: number;
+  sent: number;
+}
+
+/**
+ * Sends per minute over the recent samples (the last `windowMs`), so a live view shows the pace
+ * now rather than since the start; null until the samples span at least `minSpanMs`.
+ */
+export function recentSendsPerMinute(samples: readonly SentSample[], now: number, windowMs = 60_000, minSpanMs = 5_000): number | null {
+  const recent = samples.filter((sample) => sample.at >= now - windowMs);
+  if (recent.length < 2) return null;
+  const first = recent[0]!;
+  const last = recent[recent.length - 1]!;
+  const span = last.at - first.at;
+  if (span < minSpanMs) return null;
+  return Math.round(((last.sent - first.sent) / span) * 60_000 * 10) / 10;
+}
+
+/** Counts of events per time bucket: `[from, from + bucketMs)`, … up to `to` (exclusive). */
+export function bucketCounts(times: readonly number[], from: number, to: number, bucketMs: number): number[] {
+  const buckets = new Array<number>(Math.max(0, Math.ceil((to - from) / bucketMs))).fill(0);
+  for (const at of times) {
+    if (at < from || at >= to) continue;
+    const index = Math.floor((at - from) / bucketMs);
+    buckets[index] = (buckets[index] ?? 0) + 1;
+  }
+  return buckets;
+}
+
+/** Parts of a provider's error that differ on every occurrence (Meta's trace id), so they do not split a reason. */
+const PER_OCCURRENCE = /[;,]?\s*fbtrace_id[:=\s]+\S+/gi;
+
+/**
+ * The reason a message failed, for grouping: the provider's error as stored (`<code>: <message>`)
+ * without what is unique to one occurrence; identical reasons group together.
+ */
+export function failureReason(error: string | null | undefined): string {
+  const reason = error?.replace(PER_OCCURRENCE, '').trim();
+  return reason ? reason.slice(0, 200) : 'unknown';
+}
+
+/** Failures grouped by reason, most frequent first (ties by reason). */
+export function countByReason(reasons: readonly string[]): Array<{ reason: string; count: number }> {
+  const counts = new Map<string, number>();
+  for (const reason of reasons) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  return [...counts].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+}

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { averageSendsPerMinute, bucketCounts, countByReason, failureReason, finishedShare, pendingOf, recentSendsPerMinute } from '../../src/domain/campaigns/campaign-progress';
+import { laneState } from '../../src/domain/pacing/lane-view';
+
+const counters = { audience: 10, sent: 4, failed: 1, cancelled: 0, missing: 1 };
+
+describe('campaign progress figures', () => {
+  test('pending and the finished share count sent, failed and cancelled against the planned contacts still there', () => {
+    assert.equal(pendingOf(counters), 4);
+    assert.equal(finishedShare(counters), 5 / 9);
+    assert.equal(finishedShare({ ...counters, audience: 0, missing: 0 }), 0, 'nothing planned yet: 0, not NaN');
+    assert.equal(pendingOf({ ...counters, sent: 20 }), 0, 'never negative');
+  });
+
+  test('average pace since the start, one decimal; none before the start', () => {
+    assert.equal(averageSendsPerMinute(30, 0, 120_000), 15);
+    assert.equal(averageSendsPerMinute(1, 0, 100), 60, 'the first second counts as a second');
+    assert.equal(averageSendsPerMinute(5, null, 1_000), 0);
+  });
+
+  test('recent pace from samples of the sent counter over the last minute', () => {
+    const samples = [{ at: 0, sent: 0 }, { at: 30_000, sent: 10 }, { at: 70_000, sent: 30 }, { at: 100_000, sent: 40 }];
+    assert.equal(recentSendsPerMinute(samples, 100_000), 20, 'only the samples of the last minute: 10 sends between 70 s and 100 s (24/min since the start would be wrong)');
+    assert.equal(recentSendsPerMinute([{ at: 0, sent: 0 }, { at: 2_000, sent: 3 }], 2_000), null, 'too short a span to tell');
+    assert.equal(recentSendsPerMinute([{ at: 0, sent: 0 }], 0), null);
+  });
+
+  test('send times fall into fixed buckets; outside the window they are left out', () => {
+    assert.deepEqual(bucketCounts([0, 999, 1_000, 2_500, 2_999, 3_000, -1], 0, 3_000, 1_000), [2, 1, 2]);
+    assert.deepEqual(bucketCounts([], 0, 2_500, 1_000), [0, 0, 0]);
+  });
+
+  test('failure reasons group without the per-occurrence trace id, most frequent first', () => {
+    const a = failureReason('131026: cloud-api: Message undeliverable; fbtrace_id A34b83e1458544724bc1735');
+    const b = failureReason('131026: cloud-api: Message undeliverable; fbtrace_id Aba6d66a5f1ba4aa3862cd2');
+    assert.equal(a, '131026: cloud-api: Message undeliverable');
+    assert.equal(a, b);
+    assert.equal(failureReason(null), 'unknown');
+    assert.deepEqual(countByReason([a, 'x', b, 'w']), [{ reason: a, count: 2 }, { reason: 'w', count: 1 }, { reason: 'x', count: 1 }]);
+  });
+});
+
+describe('lane state', () => {
+  const idle = { halted: false, coolDownUntil: null, inFlight: false, queued: 0, dispatchers: 1, nextAllowedAt: null, queueMissing: false };
+  test('the most pressing state wins', () => {
+    assert.equal(laneState({ ...idle, halted: true, inFlight: true }, 0), 'halted');
+    assert.equal(laneState({ ...idle, coolDownUntil: 10, inFlight: true }, 5), 'cooling-down');
+    assert.equal(laneState({ ...idle, coolDownUntil: 10 }, 15), 'idle', 'a cool-down that ended no longer counts');
+    assert.equal(laneState({ ...idle, inFlight: true }, 0), 'sending');
+    assert.equal(laneState({ ...idle, queueMissing: true, queued: null }, 0), 'no-queue');
+    assert.equal(laneState({ ...idle, queued: null }, 0), 'unknown');
+    assert.equal(laneState({ ...idle, queued: 3, dispatchers: 0 }, 0), 'no-dispatcher');
+    assert.equal(laneState({ ...idle, queued: 3, nextAllowedAt: 100 }, 50), 'pacing');
+    assert.equal(laneState({ ...idle, queued: 3, nextAllowedAt: 100 }, 150), 'waiting');
+  });
+});
