@@ -1,10 +1,14 @@
+import type Koa from 'koa';
 import { createApp } from '../api/app';
 import { listen, type HttpServer } from '../api/server';
 import { pingMongo } from '../infrastructure/mongo/connection';
 import { pipelineDeps } from './pipeline';
 import type { Services } from './services';
 
-export async function startApi(services: Services): Promise<HttpServer> {
+/** The API's HTTP server, and its Koa app (tests read the app's routes from it). */
+export type ApiServer = HttpServer & { app: Koa };
+
+export async function startApi(services: Services): Promise<ApiServer> {
   const pipeline = await pipelineDeps(services);
   const app = createApp({
     logger: services.logger,
@@ -14,5 +18,5 @@ export async function startApi(services: Services): Promise<HttpServer> {
   });
   const server = await listen(app, services.config.HTTP_HOST, services.config.HTTP_PORT);
   services.logger.info('API listening', { url: server.url });
-  return server;
+  return Object.assign(server, { app });
 }

@@ -36,7 +36,7 @@ describe('a campaign from creation to completion, on the sandbox', () => {
     const progress = await system.api('GET', `/v1/campaigns/${campaignId}/progress`, undefined, seeded.key);
     assert.equal(progress.status, 200);
     assert.equal(progress.body.pending, 0);
-    const shippings = await system.api('GET', `/v1/campaigns/${campaignId}/shippings?status=sent&pageSize=5`, undefined, seeded.key);
+    const shippings = await system.api('GET', `/v1/campaigns/${campaignId}/shippings?status=sent&limit=5`, undefined, seeded.key);
     assert.equal(shippings.body.items.length, 5);
 
     const events = await system.db.collection('events').find({ campaignId }).toArray();
