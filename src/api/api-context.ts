@@ -1,11 +1,26 @@
 import type Koa from 'koa';
 import type { PipelineDeps } from '../application/pipeline-deps';
 import { newCorrelation, type Cause } from '../domain/events/envelope';
+import type { PacingSettings } from '../domain/pacing/pacing-settings';
 import { companyOf } from './auth';
+import { TtlCache } from './ttl-cache';
+
+/** Lookups repeated on every request, remembered for API_CACHE_MS. */
+export interface ApiCaches {
+  /** API key hash → its company's id (only keys found are kept). */
+  apiKeys: TtlCache<string | null>;
+  /** Company id → its pacing settings (progress estimates). */
+  pacing: TtlCache<PacingSettings | null>;
+}
+
+export function apiCaches(ttlMs: number): ApiCaches {
+  return { apiKeys: new TtlCache(ttlMs), pacing: new TtlCache(ttlMs) };
+}
 
 export interface ApiContext {
   pipeline: PipelineDeps;
   adminKey: string | undefined;
+  caches: ApiCaches;
 }
 
 /** The request's company and correlation id: every event the request causes carries it. */

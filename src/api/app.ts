@@ -41,7 +41,7 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '2mb', onError: (error) => { throw bodyProblem(error); } }));
 
   const noKeys = async () => { throw new HttpProblem(401, 'Unauthorized', 'this server accepts no API keys'); };
-  const api = new ApiRouter(deps.context ? apiKeyAuthenticator(deps.context.pipeline.models, deps.context.adminKey) : noKeys);
+  const api = new ApiRouter(deps.context ? apiKeyAuthenticator(deps.context.pipeline.models, deps.context.adminKey, deps.context.caches.apiKeys) : noKeys);
   healthRoutes(api, deps.readiness);
   if (deps.context) for (const routes of RESOURCES) routes(api, deps.context);
   docsRoutes(api, API_VERSION);

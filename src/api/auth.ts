@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import type { Models } from '../infrastructure/mongo/models';
 import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
 import { HttpProblem } from './problem';
+import type { TtlCache } from './ttl-cache';
 
 export type Auth = { kind: 'company'; companyId: string } | { kind: 'admin' };
 
@@ -37,16 +38,21 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /** Resolves the API key (Authorization: Bearer … or X-Api-Key) to a company or to the admin. */
-export function apiKeyAuthenticator(models: Models, adminKey: string | undefined): (ctx: Koa.Context) => Promise<Auth> {
+export function apiKeyAuthenticator(models: Models, adminKey: string | undefined, cache: TtlCache<string | null>): (ctx: Koa.Context) => Promise<Auth> {
   return async (ctx) => {
     const key = presentedKey(ctx);
     if (!key) throw new HttpProblem(401, 'Unauthorized', 'an API key is required (Authorization: Bearer <key>)');
     if (key.length > MAX_KEY_LENGTH) throw new HttpProblem(401, 'Unauthorized', 'unknown API key');
     if (adminKey && sameSecret(key, adminKey)) return { kind: 'admin' };
     // Looked up by _id (the hash): an index lookup on every server, no scan.
-    const stored = await models.ApiKey.findById(hashApiKey(key), { companyId: 1 }).lean();
-    if (!stored) throw new HttpProblem(401, 'Unauthorized', 'unknown API key');
-    return { kind: 'company', companyId: String(stored.companyId) };
+    const hash = hashApiKey(key);
+    const companyId = await cache.get(hash, async () => {
+      const stored = await models.ApiKey.findById(hash, { companyId: 1 }).lean();
+      if (!stored) throw new HttpProblem(401, 'Unauthorized', 'unknown API key');
+      return String(stored.companyId);
+    });
+    if (!companyId) throw new HttpProblem(401, 'Unauthorized', 'unknown API key');
+    return { kind: 'company', companyId };
   };
 }
 

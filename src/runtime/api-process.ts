@@ -1,4 +1,5 @@
 import type Koa from 'koa';
+import { apiCaches } from '../api/api-context';
 import { createApp } from '../api/app';
 import { listen, type HttpServer } from '../api/server';
 import { pingMongo } from '../infrastructure/mongo/connection';
@@ -14,7 +15,7 @@ export async function startApi(services: Services): Promise<ApiServer> {
     logger: services.logger,
     errorReporter: services.errorReporter,
     readiness: async () => ({ broker: services.broker.isConnected(), database: await pingMongo(services.mongo) }),
-    context: { pipeline, adminKey: services.config.ADMIN_API_KEY },
+    context: { pipeline, adminKey: services.config.ADMIN_API_KEY, caches: apiCaches(services.config.API_CACHE_MS) },
   });
   const server = await listen(app, services.config.HTTP_HOST, services.config.HTTP_PORT);
   services.logger.info('API listening', { url: server.url });

@@ -10,7 +10,7 @@ import { ApiKeyParams, CreateApiKeyBody } from '../schemas';
 const TAG = 'API keys';
 
 /** A company's API keys: more of them (one per integration), listed without secrets, revoked at once. */
-export function apiKeyRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
+export function apiKeyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): void {
   const { ApiKey } = pipeline.models;
 
   api.define(
@@ -36,6 +36,7 @@ export function apiKeyRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       const key = await ApiKey.findOne({ keyId: params.keyId, companyId: new Types.ObjectId(companyOf(ctx)) }, { _id: 1 }).lean();
       if (!key) throw new HttpProblem(404, 'Not Found', 'no such API key');
       await ApiKey.deleteOne({ _id: key._id });
+      caches.apiKeys.delete(key._id);
       ctx.status = 204;
     },
   );

@@ -14,7 +14,7 @@ import { assertConnectionUsable, ConnectionHaltedError } from '../../application
 import type { PipelineDeps } from '../../application/pipeline-deps';
 import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
-import { effectivePacing } from '../../domain/pacing/pacing-settings';
+import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
 import { estimateFinish } from '../../domain/pacing/send-planner';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
@@ -43,7 +43,7 @@ async function applyCommand(run: () => Promise<void>): Promise<void> {
   }
 }
 
-export function campaignRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
+export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): void {
   const { Campaign, Connection, ContactList, Company, Shipping, Lane } = pipeline.models;
   const findCampaign = (companyId: string, id: string) => findOwned(Campaign, id, companyId, 'campaign');
 
@@ -183,13 +183,16 @@ export function campaignRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
     },
     async (ctx, { params }) => {
       const companyId = companyOf(ctx);
-      const campaign = await findCampaign(companyId, params.id);
-      const [company, lane] = await Promise.all([Company.findById(companyId, { pacing: 1 }).lean(), Lane.findById(campaign.connectionId, { sent: 1 }).lean()]);
+      const campaign = await findOwned(Campaign, params.id, companyId, 'campaign', { status: 1, counters: 1, startedAt: 1, connectionId: 1, pacing: 1 });
+      const [pacing, lane] = await Promise.all([
+        caches.pacing.get(companyId, async () => (await Company.findById(companyId, { pacing: 1 }).lean())?.pacing ?? null),
+        campaign.status === 'running' ? Lane.findById(campaign.connectionId, { sent: 1 }).lean() : null,
+      ]);
       const { counters } = campaign;
       const pending = Math.max(0, counters.audience - counters.missing - counters.sent - counters.failed - counters.cancelled);
       const now = Date.now();
       const minutes = campaign.startedAt ? Math.max((now - campaign.startedAt.getTime()) / 60_000, 1 / 60) : null;
-      const settings = effectivePacing(company!.pacing, campaign.pacing ?? undefined);
+      const settings = effectivePacing(pacing ?? DEFAULT_PACING, campaign.pacing ?? undefined);
       const finish = campaign.status === 'running' ? estimateFinish(settings, lane?.sent ?? IDLE_LANE, now, pending) : null;
       ctx.body = {
         campaignId: String(campaign._id),

@@ -13,7 +13,7 @@ import { CompanyIdParams, CreateApiKeyBody, CreateCompanyBody, pacingToMs, PageQ
 const TAG = 'Companies';
 
 /** Companies are the admin's; a company reads and changes its own settings (pacing, region). */
-export function companyRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
+export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): void {
   const { Company } = pipeline.models;
 
   const findCompany = async (id: string) => {
@@ -28,6 +28,7 @@ export function companyRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
     const set = { ...(body.name ? { name: body.name } : {}), ...(body.timezone ? { timezone: body.timezone } : {}), ...(body.defaultRegion ? { defaultRegion: body.defaultRegion } : {}), ...Object.fromEntries(pacing) };
     const updated = Object.keys(set).length > 0 ? await Company.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' }).lean() : await Company.findById(id).lean();
     if (!updated) throw new HttpProblem(404, 'Not Found', 'no such company');
+    caches.pacing.delete(id);
     return updated;
   };
 
