@@ -56,11 +56,16 @@ function bodyProblem(error: Error & { status?: number }): HttpProblem {
   return new HttpProblem(400, 'Bad Request', `the body is not valid JSON: ${error.message}`);
 }
 
-/** Nothing answered: no such route (a known path with another method got its 405 already). */
+/**
+ * Nothing answered: no such route (404), or a known path asked with another method (405, the
+ * router set the Allow header; a method no route knows is a 405 too, not the router's 501).
+ */
 function notFound(): Koa.Middleware {
   return async (ctx, next) => {
     await next();
-    if (ctx.status === 404 && ctx.body == null) throw new HttpProblem(404, 'Not Found', 'no such route');
+    if (ctx.body != null) return;
+    if (ctx.status === 404) throw new HttpProblem(404, 'Not Found', 'no such route');
+    if (ctx.status === 405 || ctx.status === 501) throw new HttpProblem(405, 'Method Not Allowed', `allowed here: ${ctx.response.get('allow') || 'none'}`);
   };
 }
 

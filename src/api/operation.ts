@@ -70,9 +70,9 @@ export class ApiRouter {
     });
   }
 
-  /** Routes and, for a known path with another method, 405 with an Allow header. */
+  /** Routes and, for a known path with another method, 405 with an Allow header (answered by the app's fallback). */
   middleware(): Koa.Middleware[] {
-    return [this.router.routes() as Koa.Middleware, this.router.allowedMethods({ throw: true }) as Koa.Middleware];
+    return [this.router.routes() as Koa.Middleware, this.router.allowedMethods() as Koa.Middleware];
   }
 
   private async checkAccess(ctx: Koa.Context, access: Access): Promise<void> {

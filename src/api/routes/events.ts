@@ -62,9 +62,11 @@ export function eventRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
   );
 
   api.define(
-    { method: 'get', path: '/v1/contacts/:id/events', tag: TAG, access: 'company', summary: 'A contact’s events, in order', params: IdParams, query: EventsQuery, responses: page },
+    { method: 'get', path: '/v1/contacts/:id/events', tag: TAG, access: 'company', summary: 'A contact’s events, in order', params: IdParams, query: EventsQuery, responses: { ...page, 404: 'no such contact' } },
     async (ctx, { params, query }) => {
-      ctx.body = await list(query, { companyId: companyOf(ctx), contactId: params.id });
+      const companyId = companyOf(ctx);
+      await findOwned(pipeline.models.Contact, params.id, companyId, 'contact', { _id: 1 });
+      ctx.body = await list(query, { companyId, contactId: params.id });
     },
   );
 
