@@ -70,7 +70,8 @@ export async function updateCampaign(deps: PipelineDeps, cause: Cause, campaignI
 
 /** Starts now: due immediately, without waiting for the next scheduled check. */
 export async function startCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  await scheduleCampaign(deps, cause, campaignId, new Date(deps.now()));
+  await transition(deps, cause.companyId, campaignId, 'start', { $set: { status: 'scheduled', scheduledAt: new Date(deps.now()) } });
+  await queueIfDue(deps, campaignId, cause);
 }
 
 /** Pauses at the next send: the lane parks this campaign's shippings instead of sending them. */
