@@ -15,3 +15,9 @@ export async function findOwned<T extends Owned>(model: Model<T>, id: string, co
   if (!found || String(found.companyId) !== companyId) throw new HttpProblem(404, 'Not Found', `no such ${what}`);
   return found;
 }
+
+/** Whether the id names a document of the company (the same lookup, as a yes or no). */
+export async function isOwned<T extends Owned>(model: Model<T>, id: string, companyId: string): Promise<boolean> {
+  const found = (await model.findById(id, { companyId: 1 }).lean()) as Owned | null;
+  return found !== null && String(found.companyId) === companyId;
+}

@@ -24,7 +24,7 @@ import { campaignView, shippingView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { CampaignList, CampaignProgress, CampaignView, ShippingList } from '../responses';
 import { CampaignsQuery, CreateCampaignBody, IdParams, pacingToMs, ScheduleBody, ShippingsQuery, UpdateCampaignBody } from '../schemas';
-import { findOwned } from '../tenant';
+import { findOwned, isOwned } from '../tenant';
 
 type Command = (deps: PipelineDeps, cause: Cause, campaignId: string) => Promise<void>;
 
@@ -49,12 +49,10 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
 
   /** The connection and list a campaign names must be the caller's: otherwise 400 naming the field. */
   const checkReferences = async (companyId: string, body: { connectionId?: string; listId?: string }) => {
-    const owned = async (model: typeof Connection | typeof ContactList, id: string | undefined) => {
-      if (id === undefined) return true;
-      const found = await (model as typeof Connection).findById(id, { companyId: 1 }).lean();
-      return found !== null && String(found.companyId) === companyId;
-    };
-    const [connection, list] = await Promise.all([owned(Connection, body.connectionId), owned(ContactList, body.listId)]);
+    const [connection, list] = await Promise.all([
+      body.connectionId === undefined || isOwned(Connection, body.connectionId, companyId),
+      body.listId === undefined || isOwned(ContactList, body.listId, companyId),
+    ]);
     const errors = [
       ...(connection ? [] : [{ field: 'body.connectionId', message: 'no such connection' }]),
       ...(list ? [] : [{ field: 'body.listId', message: 'no such contact list' }]),
