@@ -175,7 +175,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
       tag: TAG,
       access: 'company',
       summary: 'Progress: counts by shipping status, sends per minute, estimated finish',
-      description: 'Read from the campaign’s counters and its number’s lane state (three lookups by id): never a scan of shippings.',
+      description: 'Read from the campaign’s counters and its number’s lane state (lookups by id; the company’s pacing and the lane’s last send are remembered briefly): never a scan of shippings.',
       params: IdParams,
       responses: { 200: { description: 'the progress', schema: CampaignProgress }, ...notFound },
     },
@@ -184,14 +184,14 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
       const campaign = await findOwned(Campaign, params.id, companyId, 'campaign', { status: 1, counters: 1, startedAt: 1, connectionId: 1, pacing: 1 });
       const [pacing, lane] = await Promise.all([
         caches.pacing.get(companyId, async () => (await Company.findById(companyId, { pacing: 1 }).lean())?.pacing ?? null),
-        campaign.status === 'running' ? Lane.findById(campaign.connectionId, { sent: 1 }).lean() : null,
+        campaign.status === 'running' ? caches.lanes.get(String(campaign.connectionId), async () => (await Lane.findById(campaign.connectionId, { sent: 1 }).lean())?.sent ?? null) : null,
       ]);
       const { counters } = campaign;
       const pending = Math.max(0, counters.audience - counters.missing - counters.sent - counters.failed - counters.cancelled);
       const now = Date.now();
       const minutes = campaign.startedAt ? Math.max((now - campaign.startedAt.getTime()) / 60_000, 1 / 60) : null;
       const settings = effectivePacing(pacing ?? DEFAULT_PACING, campaign.pacing ?? undefined);
-      const finish = campaign.status === 'running' ? estimateFinish(settings, lane?.sent ?? IDLE_LANE, now, pending) : null;
+      const finish = campaign.status === 'running' ? estimateFinish(settings, lane ?? IDLE_LANE, now, pending) : null;
       ctx.body = {
         campaignId: String(campaign._id),
         status: campaign.status,
