@@ -15,9 +15,23 @@ export const PacingInput = z.strictObject({
   greaterInterval: seconds.describe('the longer gap, seconds'),
 });
 
+/** An IANA time zone the runtime knows (Intl rejects any other). */
+const TimeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone such as America/Sao_Paulo');
+
 export const CreateCompanyBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
-  timezone: z.string().min(1).max(64).optional(),
+  timezone: TimeZone.optional(),
   defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR').optional(),
   pacing: PacingInput.partial().optional(),
 });
@@ -129,7 +143,7 @@ export const UpdateCampaignBody = CreateCampaignBody.partial()
 
 export const CompanyFields = z.strictObject({
   name: z.string().trim().min(1).max(200),
-  timezone: z.string().min(1).max(64),
+  timezone: TimeZone,
   defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR'),
   pacing: PacingInput.partial(),
 });

@@ -38,6 +38,11 @@ describe('request validation', () => {
     }
   });
 
+  test('a company’s time zone must be one the runtime knows', () => {
+    assert.equal(validate(UpdateCompanyBody, { timezone: 'Europe/Lisbon' }, 'body').timezone, 'Europe/Lisbon');
+    assert.equal(problemOf(() => validate(UpdateCompanyBody, { timezone: 'Mars/Olympus' }, 'body')).errors![0]!.field, 'body.timezone');
+  });
+
   test('an update must change something; null clears the media', () => {
     assert.equal(problemOf(() => validate(UpdateCampaignBody, {}, 'body')).status, 400);
     assert.deepEqual(validate(UpdateCampaignBody, { mediaUrl: null }, 'body'), { mediaUrl: null });
