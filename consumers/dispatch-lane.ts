@@ -53,13 +53,13 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
         logger.debug('shipping already handled; dropping the duplicate', { status: shipping?.status ?? 'missing' });
         return;
       }
-      if (connectionStatus === 'halted') {
-        // Nothing is sent on a halted number: a campaign started on it since the halt is paused too.
+      if (connectionStatus !== 'connected') {
+        // Nothing is sent on a halted or disconnected number: a campaign started on it since is paused too.
         await pauseCampaignsOf(deps, connectionId);
       }
       let campaign = await loadCampaign(deps, message.payload.campaignId);
       if (await parkIfHalted(deps, campaign, shipping)) return;
-      if (connectionStatus === 'halted') throw new Error(`connection ${connectionId} is halted; campaign ${message.payload.campaignId} could not be paused`);
+      if (connectionStatus !== 'connected') throw new Error(`connection ${connectionId} is ${connectionStatus}; campaign ${message.payload.campaignId} could not be paused`);
       const settings = effectivePacing(companyPacing, campaign?.pacing ?? undefined);
 
       const { sent: lane, coolDownUntil } = await deps.lanes.dispatchState(connectionId, companyId, settings, deps.now());

@@ -27,6 +27,11 @@ export const ConfigSchema = z.object({
   /** Where `disparo worker` serves /metrics and /healthz (the API serves them itself). */
   METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   METRICS_PORT: int(0).max(65535).default(9464),
+  /**
+   * How long an API process remembers an API key's company and a company's pacing (0: never). A key
+   * revoked through one process is refused there at once, by the other API processes within this.
+   */
+  API_CACHE_MS: int(0).max(600_000).default(5_000),
 
   /** Comma-separated worker roles this process runs, or `all`. */
   WORKER_ROLES: z.string().min(1).default('all'),

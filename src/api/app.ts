@@ -1,23 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { bodyParser } from '@koa/bodyparser';
-import Router from '@koa/router';
 import Koa from 'koa';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
 import type { Metrics } from '../infrastructure/observability/metrics';
 import { errorFields, type Logger } from '../infrastructure/observability/logger';
 import type { ApiContext } from './api-context';
-import { authenticate } from './auth';
+import { apiKeyAuthenticator } from './auth';
+import { ApiRouter } from './operation';
 import { HttpProblem } from './problem';
+import { apiKeyRoutes } from './routes/api-keys';
 import { campaignRoutes } from './routes/campaigns';
 import { companyRoutes } from './routes/companies';
 import { connectionRoutes } from './routes/connections';
-import { contactListRoutes } from './routes/contact-lists';
 import { contactImportRoutes } from './routes/contact-imports';
+import { contactListRoutes } from './routes/contact-lists';
 import { contactSyncRoutes } from './routes/contact-sync';
-import { webhookRoutes } from './routes/webhooks';
+import { contactRoutes } from './routes/contacts';
+import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
+import { healthRoutes } from './routes/health';
 import { progressPageRoutes, progressRoutes } from './routes/progress';
+import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiDeps {
   logger: Logger;
@@ -26,49 +30,50 @@ export interface ApiDeps {
   metrics: Metrics;
   /** Each dependency the API needs and whether it answers right now. */
   readiness(): Promise<Record<string, boolean>>;
-  /** The resource routes; without it only health and readiness are served. */
+  /** The resource routes; without it only health, readiness and the docs are served. */
   context?: ApiContext;
 }
+
+const RESOURCES = [companyRoutes, apiKeyRoutes, connectionRoutes, contactSyncRoutes, contactRoutes, contactListRoutes, contactImportRoutes, campaignRoutes, eventRoutes, progressRoutes, webhookRoutes];
+
+const API_VERSION = '1.0.0';
 
 export function createApp(deps: ApiDeps): Koa {
   const app = new Koa();
   app.use(requestId());
   app.use(timed(deps.metrics));
   app.use(problemDetails(deps));
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '2mb', onError: (error) => { throw new HttpProblem(400, 'Bad Request', `the body is not valid JSON: ${error.message}`); } }));
+  app.use(notFound());
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '2mb', onError: (error) => { throw bodyProblem(error); } }));
 
-  const health = new Router();
-  health.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok' };
-  });
-  health.get('/readyz', async (ctx) => {
-    const checks = await deps.readiness();
-    const ready = Object.values(checks).every(Boolean);
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'not ready', checks };
-  });
-  health.get('/metrics', async (ctx) => {
-    const { contentType, body } = await deps.metrics.exposition();
-    ctx.type = contentType;
-    ctx.body = body;
-  });
-  app.use(health.routes());
-
-  if (deps.context) {
-    app.use(webhookRoutes(deps.context).routes()); // no API key: Meta signs its webhooks
-    app.use(progressPageRoutes().routes()); // a static page; its script sends the key
-    const api = new Router();
-    api.use('/v1', authenticate(deps.context.pipeline.models, deps.context.adminKey));
-    for (const routes of [companyRoutes, connectionRoutes, contactListRoutes, campaignRoutes, eventRoutes, contactSyncRoutes, contactImportRoutes, progressRoutes]) {
-      const router = routes(deps.context);
-      api.use(router.routes(), router.allowedMethods({ throw: true }));
-    }
-    app.use(api.routes());
-  }
-  app.use(() => {
-    throw new HttpProblem(404, 'Not Found', 'no such route');
-  });
+  const noKeys = async () => { throw new HttpProblem(401, 'Unauthorized', 'this server accepts no API keys'); };
+  const api = new ApiRouter(deps.context ? apiKeyAuthenticator(deps.context.pipeline.models, deps.context.adminKey, deps.context.caches.apiKeys) : noKeys);
+  healthRoutes(api, deps.readiness, deps.metrics);
+  if (deps.context) for (const routes of RESOURCES) routes(api, deps.context);
+  if (deps.context) progressPageRoutes(api); // a static page; its script sends the key
+  docsRoutes(api, API_VERSION);
+  for (const middleware of api.middleware()) app.use(middleware);
   return app;
+}
+
+/** A body that cannot be read: too large (413), or not JSON (400). */
+function bodyProblem(error: Error & { status?: number }): HttpProblem {
+  if (error.status === 413) return new HttpProblem(413, 'Payload Too Large', 'the body is larger than 2 MB');
+  if (error.status === 415) return new HttpProblem(415, 'Unsupported Media Type', error.message);
+  return new HttpProblem(400, 'Bad Request', `the body is not valid JSON: ${error.message}`);
+}
+
+/**
+ * Nothing answered: no such route (404), or a known path asked with another method (405, the
+ * router set the Allow header; a method no route knows is a 405 too, not the router's 501).
+ */
+function notFound(): Koa.Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (ctx.body != null) return;
+    if (ctx.status === 404) throw new HttpProblem(404, 'Not Found', 'no such route');
+    if (ctx.status === 405 || ctx.status === 501) throw new HttpProblem(405, 'Method Not Allowed', `allowed here: ${ctx.response.get('allow') || 'none'}`);
+  };
 }
 
 /** Takes the caller's X-Request-Id (or makes one); it becomes the correlationId of what follows. */

@@ -1,7 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import type { Models } from '../infrastructure/mongo/models';
+import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
 import { HttpProblem } from './problem';
+import type { TtlCache } from './ttl-cache';
 
 export type Auth = { kind: 'company'; companyId: string } | { kind: 'admin' };
 
@@ -13,6 +15,15 @@ export function hashApiKey(key: string): string {
 export function newApiKey(): string {
   return `dsp_${randomBytes(24).toString('base64url')}`;
 }
+
+/** Creates a key for a company: the stored record, and the plain key to show this once. */
+export async function issueApiKey(models: Models, companyId: string, label: string): Promise<{ record: ApiKeyDoc; apiKey: string }> {
+  const apiKey = newApiKey();
+  const created = await models.ApiKey.create({ _id: hashApiKey(apiKey), companyId, label, preview: apiKey.slice(0, 8) });
+  return { record: created.toObject(), apiKey };
+}
+
+const MAX_KEY_LENGTH = 512;
 
 function presentedKey(ctx: Koa.Context): string | undefined {
   const header = ctx.get('authorization');
@@ -27,18 +38,21 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /** Resolves the API key (Authorization: Bearer … or X-Api-Key) to a company or to the admin. */
-export function authenticate(models: Models, adminKey: string | undefined): Koa.Middleware {
-  return async (ctx, next) => {
+export function apiKeyAuthenticator(models: Models, adminKey: string | undefined, cache: TtlCache<string | null>): (ctx: Koa.Context) => Promise<Auth> {
+  return async (ctx) => {
     const key = presentedKey(ctx);
     if (!key) throw new HttpProblem(401, 'Unauthorized', 'an API key is required (Authorization: Bearer <key>)');
-    if (adminKey && sameSecret(key, adminKey)) {
-      ctx.state.auth = { kind: 'admin' } satisfies Auth;
-      return next();
-    }
-    const stored = await models.ApiKey.findById(hashApiKey(key), { companyId: 1 }).lean();
-    if (!stored) throw new HttpProblem(401, 'Unauthorized', 'unknown API key');
-    ctx.state.auth = { kind: 'company', companyId: String(stored.companyId) } satisfies Auth;
-    return next();
+    if (key.length > MAX_KEY_LENGTH) throw new HttpProblem(401, 'Unauthorized', 'unknown API key');
+    if (adminKey && sameSecret(key, adminKey)) return { kind: 'admin' };
+    // Looked up by _id (the hash): an index lookup on every server, no scan.
+    const hash = hashApiKey(key);
+    const companyId = await cache.get(hash, async () => {
+      const stored = await models.ApiKey.findById(hash, { companyId: 1 }).lean();
+      if (!stored) throw new HttpProblem(401, 'Unauthorized', 'unknown API key');
+      return String(stored.companyId);
+    });
+    if (!companyId) throw new HttpProblem(401, 'Unauthorized', 'unknown API key');
+    return { kind: 'company', companyId };
   };
 }
 
@@ -47,9 +61,4 @@ export function companyOf(ctx: Koa.Context): string {
   const auth = ctx.state.auth as Auth | undefined;
   if (auth?.kind !== 'company') throw new HttpProblem(403, 'Forbidden', 'this route needs a company API key');
   return auth.companyId;
-}
-
-export function requireAdmin(ctx: Koa.Context): void {
-  const auth = ctx.state.auth as Auth | undefined;
-  if (auth?.kind !== 'admin') throw new HttpProblem(403, 'Forbidden', 'this route needs the admin API key');
 }

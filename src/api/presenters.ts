@@ -1,3 +1,6 @@
+import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
+import type { ContactDoc } from '../infrastructure/mongo/models/contact';
+import type { ContactListDoc } from '../infrastructure/mongo/models/contact-list';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
 import type { EventRecord } from '../infrastructure/mongo/event-log';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
@@ -99,4 +102,26 @@ export function eventView(record: EventRecord) {
     replayed: record.replayed,
     payload: record.payload,
   };
+}
+
+/** A key as listed: its public id, label and first characters; never the key or its hash. */
+export function apiKeyView(key: ApiKeyDoc) {
+  return { id: key.keyId, label: key.label, preview: key.preview, createdAt: key.createdAt };
+}
+
+export function contactView(contact: ContactDoc) {
+  return {
+    id: String(contact._id),
+    phone: contact.phone,
+    name: contact.name ?? null,
+    fields: contact.fields ?? {},
+    listIds: (contact.listIds ?? []).map(String),
+    valid: contact.valid,
+    onWhatsApp: contact.onWhatsApp ?? null,
+    updatedAt: contact.updatedAt,
+  };
+}
+
+export function listView(list: ContactListDoc) {
+  return { id: String(list._id), name: list.name, createdAt: list.createdAt };
 }

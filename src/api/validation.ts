@@ -1,21 +1,24 @@
 import type { z } from 'zod';
 import { HttpProblem } from './problem';
 
+export type RequestPart = 'path' | 'query' | 'body';
+
 /** Validates a request part with the schema that also types it; a 400 names every bad field. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, part: 'body' | 'query'): z.infer<S> {
+export function validate<S extends z.ZodType>(schema: S, value: unknown, part: RequestPart): z.infer<S> {
   const parsed = schema.safeParse(value ?? (part === 'body' ? undefined : {}));
   if (parsed.success) return parsed.data;
-  const errors = parsed.error.issues.map((issue) => ({
-    field: [part, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
-  throw new HttpProblem(400, 'Bad Request', `the request ${part} is invalid`, errors);
+  throw new HttpProblem(400, 'Bad Request', `the request ${part} is invalid`, fieldErrors(parsed.error, part));
 }
 
-const OBJECT_ID = /^[a-f0-9]{24}$/;
-
-/** A path id that cannot exist answers 404, like another company's id: ids cannot be probed. */
-export function pathId(value: string | undefined, what: string): string {
-  if (!value || !OBJECT_ID.test(value)) throw new HttpProblem(404, 'Not Found', `no such ${what}`);
-  return value;
+/** Each issue as `{ field: "body.pacing.messageInterval", message }` (unknown keys named one by one). */
+export function fieldErrors(error: z.ZodError, part: string): Array<{ field: string; message: string }> {
+  const all = error.issues.flatMap((issue) => {
+    const at = [part, ...issue.path.map(String)];
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'is not a known field' }));
+    return [{ field: at.join('.'), message: issue.message }];
+  });
+  // Bounded: a body with thousands of bad keys gets the first ones, each name cut short.
+  return all.slice(0, MAX_ERRORS).map(({ field, message }) => ({ field: field.slice(0, 200), message }));
 }
+
+const MAX_ERRORS = 50;

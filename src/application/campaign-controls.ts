@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { type CampaignCommand, type CampaignStatus, statusesAllowing } from '../domain/campaigns/campaign-status';
 import { CampaignCancelled, CampaignPaused, CampaignResumed } from '../domain/events/campaign-messages';
 import type { Cause } from '../domain/events/envelope';
-import { effectivePacing } from '../domain/pacing/pacing-settings';
+import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-settings';
 import { SendPlanner } from '../domain/pacing/send-planner';
 import { updateIfMatches } from '../infrastructure/mongo/conditional-update';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
@@ -48,9 +48,30 @@ export async function scheduleCampaign(deps: PipelineDeps, cause: Cause, campaig
   await queueIfDue(deps, campaignId, cause);
 }
 
+/** The fields of a campaign that may change before it starts. */
+export interface CampaignChanges {
+  name?: string;
+  connectionId?: string;
+  listId?: string;
+  variants?: string[];
+  mediaUrl?: string | null;
+  pacing?: Partial<PacingSettings> | null;
+}
+
+/**
+ * Changes a draft or scheduled campaign (atomically: one claimed by the scheduler meanwhile is
+ * refused); a new `scheduledAt` moves the schedule, or schedules a draft.
+ */
+export async function updateCampaign(deps: PipelineDeps, cause: Cause, campaignId: string, changes: CampaignChanges, scheduledAt?: Date): Promise<void> {
+  const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+  if (Object.keys(set).length > 0) await transition(deps, cause.companyId, campaignId, 'update', { $set: set });
+  if (scheduledAt) await scheduleCampaign(deps, cause, campaignId, scheduledAt);
+}
+
 /** Starts now: due immediately, without waiting for the next scheduled check. */
 export async function startCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  await scheduleCampaign(deps, cause, campaignId, new Date(deps.now()));
+  await transition(deps, cause.companyId, campaignId, 'start', { $set: { status: 'scheduled', scheduledAt: new Date(deps.now()) } });
+  await queueIfDue(deps, campaignId, cause);
 }
 
 /** Pauses at the next send: the lane parks this campaign's shippings instead of sending them. */

@@ -62,14 +62,19 @@ export async function pauseCampaignsOf(deps: PipelineDeps, connectionId: string)
   return paused;
 }
 
-/** Refuses to resume a campaign whose connection is halted. */
+/** Refuses to start or resume a campaign whose connection is halted or disconnected. */
 export async function assertConnectionUsable(deps: PipelineDeps, companyId: string, campaignId: string): Promise<void> {
-  const campaign = await deps.models.Campaign.findOne({ _id: campaignId, companyId }, { connectionId: 1 }).lean();
-  if (!campaign) return;
+  // By _id alone (the MongoDB-wire server scans any other filter); the tenant checked on the document.
+  const campaign = await deps.models.Campaign.findById(campaignId, { connectionId: 1, companyId: 1 }).lean();
+  if (!campaign || String(campaign.companyId) !== companyId) return;
   const connection = await deps.models.Connection.findById(campaign.connectionId, { status: 1, haltedReason: 1 }).lean();
+  const connectionId = String(campaign.connectionId);
   if (connection?.status === 'halted') {
     throw new ConnectionHaltedError(
-      `connection ${String(campaign.connectionId)} is halted (${connection.haltedReason ?? 'by the provider'}); fix it, then PATCH /v1/connections/${String(campaign.connectionId)} with {"status":"connected"}`,
+      `connection ${connectionId} is halted (${connection.haltedReason ?? 'by the provider'}); fix it, then PATCH /v1/connections/${connectionId} with {"status":"connected"}`,
     );
+  }
+  if (connection?.status === 'disconnected') {
+    throw new ConnectionHaltedError(`connection ${connectionId} is disconnected; connect it first (POST /v1/connections/${connectionId}/connect)`);
   }
 }

@@ -1,3 +1,5 @@
+import type Koa from 'koa';
+import { apiCaches } from '../api/api-context';
 import { createApp } from '../api/app';
 import { listen, type HttpServer } from '../api/server';
 import { campaignsByStatus } from '../infrastructure/mongo/campaign-counts';
@@ -5,17 +7,20 @@ import { pingMongo } from '../infrastructure/mongo/connection';
 import { pipelineDeps } from './pipeline';
 import type { Services } from './services';
 
-export async function startApi(services: Services): Promise<HttpServer> {
+/** The API's HTTP server, and its Koa app (tests read the app's routes from it). */
+export type ApiServer = HttpServer & { app: Koa };
+
+export async function startApi(services: Services): Promise<ApiServer> {
   const pipeline = await pipelineDeps(services);
   const app = createApp({
     logger: services.logger,
     errorReporter: services.errorReporter,
     metrics: services.metrics,
     readiness: async () => ({ broker: services.broker.isConnected(), database: await pingMongo(services.mongo) }),
-    context: { pipeline, adminKey: services.config.ADMIN_API_KEY },
+    context: { pipeline, adminKey: services.config.ADMIN_API_KEY, caches: apiCaches(services.config.API_CACHE_MS) },
   });
   services.metrics.countCampaignsWith(() => campaignsByStatus(pipeline.models));
   const server = await listen(app, services.config.HTTP_HOST, services.config.HTTP_PORT);
   services.logger.info('API listening', { url: server.url });
-  return server;
+  return Object.assign(server, { app });
 }

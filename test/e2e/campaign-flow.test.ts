@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { CampaignProgress, CampaignView, ConnectionStatusView, EventPage, ShippingList } from '../../src/api/responses';
 import { findViolations } from '../../src/domain/pacing/pacing-rule';
 import { createCampaign, seedCompany, startSystem, type TestSystem, waitForStatus } from '../support/system';
 
@@ -33,11 +34,39 @@ describe('a campaign from creation to completion, on the sandbox', () => {
     assert.ok(gaps[3]! >= 350, `the 5th send waits the longer interval (gap ${gaps[3]} ms)`);
     for (const send of sends) assert.match(send.text, /^(Olá Cliente \d+, oferta em (Campinas|Santos)!|Oi Cliente \d+! Novidades em (Campinas|Santos)\.)$/);
 
+    // What a client sees along the way, checked against the documented response schemas.
     const progress = await system.api('GET', `/v1/campaigns/${campaignId}/progress`, undefined, seeded.key);
     assert.equal(progress.status, 200);
+    CampaignProgress.parse(progress.body);
     assert.equal(progress.body.pending, 0);
-    const shippings = await system.api('GET', `/v1/campaigns/${campaignId}/shippings?status=sent&pageSize=5`, undefined, seeded.key);
-    assert.equal(shippings.body.items.length, 5);
+    assert.equal(progress.body.counters.sent, 10);
+    assert.ok(progress.body.sentPerMinute > 0);
+    assert.equal(progress.body.estimatedFinishAt, null, 'no estimate once finished');
+    CampaignView.parse(done);
+
+    const pages: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { status: number; body: { items: Array<{ id: string; status: string }>; nextCursor: string | null } } = await system.api('GET', `/v1/campaigns/${campaignId}/shippings?status=sent&limit=4${cursor ? `&cursor=${cursor}` : ''}`, undefined, seeded.key);
+      assert.equal(page.status, 200);
+      ShippingList.parse(page.body);
+      assert.ok(page.body.items.every((item) => item.status === 'sent'));
+      pages.push(...page.body.items.map((item) => item.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    assert.equal(new Set(pages).size, 10, 'the shippings, page by page, each once');
+    assert.equal((await system.api('GET', `/v1/campaigns/${campaignId}/shippings?status=queued`, undefined, seeded.key)).body.items.length, 0);
+
+    const listed = await system.api('GET', '/v1/campaigns?status=completed', undefined, seeded.key);
+    assert.deepEqual(listed.body.items.map((item: { id: string }) => item.id), [campaignId]);
+    const eventPage = await system.api('GET', `/v1/campaigns/${campaignId}/events?type=MessageDispatched&pageSize=100`, undefined, seeded.key);
+    assert.equal(eventPage.status, 200);
+    EventPage.parse(eventPage.body);
+    assert.equal(eventPage.body.items.length, 10);
+    const connection = await system.api('GET', `/v1/connections/${seeded.connectionId}/status`, undefined, seeded.key);
+    ConnectionStatusView.parse(connection.body);
+    assert.equal(connection.body.activeCampaigns, 0);
+    assert.equal(connection.body.lane.lastSentAt, sends.at(-1)!.receivedAt.toISOString());
 
     const events = await system.db.collection('events').find({ campaignId }).toArray();
     const types = new Set(events.map((event) => event.type));

@@ -34,7 +34,7 @@ async function seedCloudCompany(system: TestSystem, contacts: number) {
     assert.equal(started.status, 202);
     return campaignId;
   };
-  const shippings = async (campaignId: string) => (await system.api('GET', `/v1/campaigns/${campaignId}/shippings?pageSize=200`, undefined, key)).body.items as any[];
+  const shippings = async (campaignId: string) => (await system.api('GET', `/v1/campaigns/${campaignId}/shippings?limit=200`, undefined, key)).body.items as any[];
   return { key, provider, connectionId: connection.body.id as string, connection: connection.body, phones, digits: phones.map((p) => p.slice(1)), run, shippings };
 }
 

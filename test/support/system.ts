@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import type Koa from 'koa';
 import mongoose from 'mongoose';
 import { loadConfig } from '../../src/config';
 import { sandboxStore, type SandboxMessageDoc } from '../../src/infrastructure/gateways/sandbox/sandbox-store';
@@ -28,6 +29,8 @@ const FAST = {
 
 export interface TestSystem {
   apiUrl: string;
+  /** The API's Koa app: its routers list every route it serves. */
+  app: Koa;
   env: Record<string, string>;
   models: Models;
   db: mongoose.Connection;
@@ -83,6 +86,7 @@ export async function startSystem(label: string, options: { workers?: WorkerRole
   const db = apiServices.mongo;
   return {
     apiUrl: server.url,
+    app: server.app,
     env,
     models: modelsOf(db),
     db,

@@ -1,141 +1,223 @@
-import Router from '@koa/router';
-import { cancelCampaign, CampaignNotFoundError, CampaignStateError, deleteDraft, pauseCampaign, resumeCampaign, scheduleCampaign, startCampaign } from '../../application/campaign-controls';
+import { Types } from 'mongoose';
+import {
+  cancelCampaign,
+  CampaignNotFoundError,
+  CampaignStateError,
+  deleteDraft,
+  pauseCampaign,
+  resumeCampaign,
+  scheduleCampaign,
+  startCampaign,
+  updateCampaign,
+} from '../../application/campaign-controls';
 import { assertConnectionUsable, ConnectionHaltedError } from '../../application/connection-halt';
+import type { PipelineDeps } from '../../application/pipeline-deps';
 import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
-import { effectivePacing } from '../../domain/pacing/pacing-settings';
+import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
 import { estimateFinish } from '../../domain/pacing/send-planner';
-import type { PipelineDeps } from '../../application/pipeline-deps';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
+import type { ApiRouter } from '../operation';
+import { pageOf } from '../pagination';
 import { campaignView, shippingView } from '../presenters';
 import { HttpProblem } from '../problem';
-import { CreateCampaignBody, pacingToMs, ScheduleBody, ShippingsQuery } from '../schemas';
-import { pathId, validate } from '../validation';
+import { CampaignList, CampaignProgress, CampaignView, ShippingList } from '../responses';
+import { CampaignsQuery, CreateCampaignBody, IdParams, pacingToMs, ScheduleBody, ShippingsQuery, UpdateCampaignBody } from '../schemas';
+import { findOwned, isOwned } from '../tenant';
 
 type Command = (deps: PipelineDeps, cause: Cause, campaignId: string) => Promise<void>;
 
-export function campaignRoutes({ pipeline }: ApiContext): Router {
+const TAG = 'Campaigns';
+const notFound = { 404: 'no such campaign (or another company’s)' };
+const refused = { 409: 'the campaign’s status does not allow this (e.g. resume a cancelled campaign)' };
+
+/** A state change the campaign's status does not allow answers 409; another company's id 404. */
+async function applyCommand(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof CampaignNotFoundError) throw new HttpProblem(404, 'Not Found', 'no such campaign');
+    if (error instanceof CampaignStateError || error instanceof ConnectionHaltedError) throw new HttpProblem(409, 'Conflict', error.message);
+    throw error;
+  }
+}
+
+export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): void {
   const { Campaign, Connection, ContactList, Company, Shipping, Lane } = pipeline.models;
-  const router = new Router();
+  const findCampaign = (companyId: string, id: string) => findOwned(Campaign, id, companyId, 'campaign');
 
-  const findCampaign = async (companyId: string, id: string | undefined) => {
-    const campaign = await Campaign.findOne({ _id: pathId(id, 'campaign'), companyId }).lean();
-    if (!campaign) throw new HttpProblem(404, 'Not Found', 'no such campaign');
-    return campaign;
-  };
-
-  /** Runs a state change; a change the status does not allow answers 409. */
-  const command = (path: string, run: Command) =>
-    router.post(`/v1/campaigns/:id/${path}`, async (ctx) => {
-      const campaignId = pathId(ctx.params.id, 'campaign');
-      try {
-        await run(pipeline, causeOf(ctx), campaignId);
-      } catch (error) {
-        if (error instanceof CampaignNotFoundError) throw new HttpProblem(404, 'Not Found', 'no such campaign');
-        if (error instanceof CampaignStateError || error instanceof ConnectionHaltedError) throw new HttpProblem(409, 'Conflict', error.message);
-        throw error;
-      }
-      ctx.status = 202;
-      ctx.body = campaignView(await findCampaign(companyOf(ctx), campaignId));
-    });
-
-  router.post('/v1/campaigns', async (ctx) => {
-    const companyId = companyOf(ctx);
-    const body = validate(CreateCampaignBody, ctx.request.body, 'body');
+  /** The connection and list a campaign names must be the caller's: otherwise 400 naming the field. */
+  const checkReferences = async (companyId: string, body: { connectionId?: string; listId?: string }) => {
     const [connection, list] = await Promise.all([
-      Connection.findOne({ _id: body.connectionId, companyId }, { _id: 1 }).lean(),
-      ContactList.findOne({ _id: body.listId, companyId }, { _id: 1 }).lean(),
+      body.connectionId === undefined || isOwned(Connection, body.connectionId, companyId),
+      body.listId === undefined || isOwned(ContactList, body.listId, companyId),
     ]);
     const errors = [
       ...(connection ? [] : [{ field: 'body.connectionId', message: 'no such connection' }]),
       ...(list ? [] : [{ field: 'body.listId', message: 'no such contact list' }]),
     ];
     if (errors.length > 0) throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', errors);
-    const campaign = await Campaign.create({
-      companyId,
-      name: body.name,
-      connectionId: body.connectionId,
-      listId: body.listId,
-      variants: body.variants,
-      mediaUrl: body.mediaUrl ?? null,
-      pacing: pacingToMs(body.pacing) ?? null,
-      status: 'draft',
-    });
-    if (body.scheduledAt) await scheduleCampaign(pipeline, causeOf(ctx), String(campaign._id), new Date(body.scheduledAt));
-    ctx.status = 201;
-    ctx.body = campaignView(await findCampaign(companyId, String(campaign._id)));
-  });
+  };
 
-  router.get('/v1/campaigns/:id', async (ctx) => {
-    ctx.body = campaignView(await findCampaign(companyOf(ctx), ctx.params.id));
-  });
+  api.define(
+    { method: 'post', path: '/v1/campaigns', tag: TAG, access: 'company', summary: 'Create a campaign (a draft, or scheduled when scheduledAt is given)', body: CreateCampaignBody, responses: { 201: { description: 'the campaign', schema: CampaignView } } },
+    async (ctx, { body }) => {
+      const companyId = companyOf(ctx);
+      await checkReferences(companyId, body);
+      const campaign = await Campaign.create({
+        companyId,
+        name: body.name,
+        connectionId: body.connectionId,
+        listId: body.listId,
+        variants: body.variants,
+        mediaUrl: body.mediaUrl ?? null,
+        pacing: pacingToMs(body.pacing) ?? null,
+        status: 'draft',
+      });
+      if (body.scheduledAt) await scheduleCampaign(pipeline, causeOf(ctx), String(campaign._id), new Date(body.scheduledAt));
+      ctx.status = 201;
+      ctx.set('location', `/v1/campaigns/${String(campaign._id)}`);
+      ctx.body = campaignView(body.scheduledAt ? await findCampaign(companyId, String(campaign._id)) : campaign.toObject());
+    },
+  );
 
-  router.delete('/v1/campaigns/:id', async (ctx) => {
-    const campaignId = pathId(ctx.params.id, 'campaign');
-    try {
-      await deleteDraft(pipeline, causeOf(ctx), campaignId);
-    } catch (error) {
-      if (error instanceof CampaignNotFoundError) throw new HttpProblem(404, 'Not Found', 'no such campaign');
-      if (error instanceof CampaignStateError) throw new HttpProblem(409, 'Conflict', error.message);
-      throw error;
-    }
-    ctx.status = 204;
-  });
+  api.define(
+    { method: 'get', path: '/v1/campaigns', tag: TAG, access: 'company', summary: 'List campaigns, newest first', query: CampaignsQuery, responses: { 200: { description: 'a page of campaigns', schema: CampaignList } } },
+    async (ctx, { query }) => {
+      const filter = { companyId: new Types.ObjectId(companyOf(ctx)), ...(query.status ? { status: query.status } : {}) };
+      ctx.body = await pageOf(Campaign, filter, query, campaignView);
+    },
+  );
 
-  router.post('/v1/campaigns/:id/schedule', async (ctx) => {
-    const body = validate(ScheduleBody, ctx.request.body, 'body');
-    const campaignId = pathId(ctx.params.id, 'campaign');
-    try {
-      await scheduleCampaign(pipeline, causeOf(ctx), campaignId, new Date(body.scheduledAt));
-    } catch (error) {
-      if (error instanceof CampaignNotFoundError) throw new HttpProblem(404, 'Not Found', 'no such campaign');
-      if (error instanceof CampaignStateError) throw new HttpProblem(409, 'Conflict', error.message);
-      throw error;
-    }
-    ctx.status = 202;
-    ctx.body = campaignView(await findCampaign(companyOf(ctx), campaignId));
+  api.define(
+    { method: 'get', path: '/v1/campaigns/:id', tag: TAG, access: 'company', summary: 'Get a campaign', params: IdParams, responses: { 200: { description: 'the campaign', schema: CampaignView }, ...notFound } },
+    async (ctx, { params }) => {
+      ctx.body = campaignView(await findCampaign(companyOf(ctx), params.id));
+    },
+  );
+
+  api.define(
+    {
+      method: 'patch',
+      path: '/v1/campaigns/:id',
+      tag: TAG,
+      access: 'company',
+      summary: 'Change a draft or scheduled campaign (a new scheduledAt moves its schedule)',
+      params: IdParams,
+      body: UpdateCampaignBody,
+      responses: { 200: { description: 'the campaign', schema: CampaignView }, ...notFound, ...refused },
+    },
+    async (ctx, { params, body }) => {
+      const companyId = companyOf(ctx);
+      await findCampaign(companyId, params.id);
+      await checkReferences(companyId, body);
+      const changes = { name: body.name, connectionId: body.connectionId, listId: body.listId, variants: body.variants, mediaUrl: body.mediaUrl, pacing: body.pacing ? pacingToMs(body.pacing) : undefined };
+      await applyCommand(() => updateCampaign(pipeline, causeOf(ctx), params.id, changes, body.scheduledAt ? new Date(body.scheduledAt) : undefined));
+      ctx.body = campaignView(await findCampaign(companyId, params.id));
+    },
+  );
+
+  api.define(
+    { method: 'delete', path: '/v1/campaigns/:id', tag: TAG, access: 'company', summary: 'Delete a draft', params: IdParams, responses: { 204: 'deleted', ...notFound, 409: 'only drafts can be deleted (cancel the others)' } },
+    async (ctx, { params }) => {
+      await findCampaign(companyOf(ctx), params.id);
+      await applyCommand(() => deleteDraft(pipeline, causeOf(ctx), params.id));
+      ctx.status = 204;
+    },
+  );
+
+  api.define(
+    {
+      method: 'post',
+      path: '/v1/campaigns/:id/schedule',
+      tag: TAG,
+      access: 'company',
+      summary: 'Schedule a draft, or move a schedule',
+      params: IdParams,
+      body: ScheduleBody,
+      responses: { 202: { description: 'the campaign', schema: CampaignView }, ...notFound, ...refused },
+    },
+    async (ctx, { params, body }) => {
+      await findCampaign(companyOf(ctx), params.id);
+      await applyCommand(() => scheduleCampaign(pipeline, causeOf(ctx), params.id, new Date(body.scheduledAt)));
+      ctx.status = 202;
+      ctx.body = campaignView(await findCampaign(companyOf(ctx), params.id));
+    },
+  );
+
+  const command = (path: string, summary: string, run: Command) =>
+    api.define(
+      { method: 'post', path: `/v1/campaigns/:id/${path}`, tag: TAG, access: 'company', summary, params: IdParams, responses: { 202: { description: 'the campaign', schema: CampaignView }, ...notFound, ...refused } },
+      async (ctx, { params }) => {
+        await findCampaign(companyOf(ctx), params.id);
+        await applyCommand(() => run(pipeline, causeOf(ctx), params.id));
+        ctx.status = 202;
+        ctx.body = campaignView(await findCampaign(companyOf(ctx), params.id));
+      },
+    );
+  command('start', 'Start now (a draft or scheduled campaign)', async (deps, cause, campaignId) => {
+    await assertConnectionUsable(deps, cause.companyId, campaignId);
+    await startCampaign(deps, cause, campaignId);
   });
-  command('start', startCampaign);
-  command('pause', pauseCampaign);
-  command('resume', async (deps, cause, campaignId) => {
+  command('pause', 'Pause at the next send', pauseCampaign);
+  command('resume', 'Resume a paused campaign where it stopped', async (deps, cause, campaignId) => {
     await assertConnectionUsable(deps, cause.companyId, campaignId);
     await resumeCampaign(deps, cause, campaignId);
   });
-  command('cancel', cancelCampaign);
+  command('cancel', 'Cancel: nothing more is sent', cancelCampaign);
 
   /** Progress from the campaign's counters and the number's lane state: no scan of shippings. */
-  router.get('/v1/campaigns/:id/progress', async (ctx) => {
-    const companyId = companyOf(ctx);
-    const campaign = await findCampaign(companyId, ctx.params.id);
-    const [company, lane] = await Promise.all([Company.findById(companyId, { pacing: 1 }).lean(), Lane.findById(campaign.connectionId, { sent: 1 }).lean()]);
-    const { counters } = campaign;
-    const pending = Math.max(0, counters.audience - counters.missing - counters.sent - counters.failed - counters.cancelled);
-    const now = Date.now();
-    const minutes = campaign.startedAt ? Math.max((now - campaign.startedAt.getTime()) / 60_000, 1 / 60) : null;
-    const settings = effectivePacing(company!.pacing, campaign.pacing ?? undefined);
-    const finish = campaign.status === 'running' ? estimateFinish(settings, lane?.sent ?? IDLE_LANE, now, pending) : null;
-    ctx.body = {
-      campaignId: String(campaign._id),
-      status: campaign.status,
-      counters,
-      pending,
-      sentPerMinute: minutes === null ? 0 : Math.round((counters.sent / minutes) * 10) / 10,
-      estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
-    };
-  });
+  api.define(
+    {
+      method: 'get',
+      path: '/v1/campaigns/:id/progress',
+      tag: TAG,
+      access: 'company',
+      summary: 'Progress: counts by shipping status, sends per minute, estimated finish',
+      description: 'Read from the campaign’s counters and its number’s lane state (lookups by id; the company’s pacing and the lane’s last send are remembered briefly): never a scan of shippings.',
+      params: IdParams,
+      responses: { 200: { description: 'the progress', schema: CampaignProgress }, ...notFound },
+    },
+    async (ctx, { params }) => {
+      const companyId = companyOf(ctx);
+      const campaign = await findOwned(Campaign, params.id, companyId, 'campaign', { status: 1, counters: 1, startedAt: 1, connectionId: 1, pacing: 1 });
+      const [pacing, lane] = await Promise.all([
+        caches.pacing.get(companyId, async () => (await Company.findById(companyId, { pacing: 1 }).lean())?.pacing ?? null),
+        campaign.status === 'running' ? caches.lanes.get(String(campaign.connectionId), async () => (await Lane.findById(campaign.connectionId, { sent: 1 }).lean())?.sent ?? null) : null,
+      ]);
+      const { counters } = campaign;
+      const pending = Math.max(0, counters.audience - counters.missing - counters.sent - counters.failed - counters.cancelled);
+      const now = Date.now();
+      const minutes = campaign.startedAt ? Math.max((now - campaign.startedAt.getTime()) / 60_000, 1 / 60) : null;
+      const settings = effectivePacing(pacing ?? DEFAULT_PACING, campaign.pacing ?? undefined);
+      const finish = campaign.status === 'running' ? estimateFinish(settings, lane ?? IDLE_LANE, now, pending) : null;
+      ctx.body = {
+        campaignId: String(campaign._id),
+        status: campaign.status,
+        counters,
+        pending,
+        sentPerMinute: minutes === null ? 0 : Math.round((counters.sent / minutes) * 10) / 10,
+        estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
+      };
+    },
+  );
 
-  router.get('/v1/campaigns/:id/shippings', async (ctx) => {
-    const campaign = await findCampaign(companyOf(ctx), ctx.params.id);
-    const query = validate(ShippingsQuery, ctx.query, 'query');
-    const filter = { campaignId: campaign._id, ...(query.status ? { status: query.status } : {}) };
-    const items = await Shipping.find(filter)
-      .sort({ plannedAt: 1, _id: 1 })
-      .skip((query.page - 1) * query.pageSize)
-      .limit(query.pageSize)
-      .lean();
-    ctx.body = { page: query.page, pageSize: query.pageSize, items: items.map(shippingView) };
-  });
-
-  return router;
+  api.define(
+    {
+      method: 'get',
+      path: '/v1/campaigns/:id/shippings',
+      tag: TAG,
+      access: 'company',
+      summary: 'The campaign’s shippings (one per contact), optionally by status',
+      params: IdParams,
+      query: ShippingsQuery,
+      responses: { 200: { description: 'a page of shippings', schema: ShippingList }, ...notFound },
+    },
+    async (ctx, { params, query }) => {
+      const campaign = await findCampaign(companyOf(ctx), params.id);
+      const filter = { campaignId: campaign._id, ...(query.status ? { status: query.status } : {}) };
+      ctx.body = await pageOf(Shipping, filter, query, shippingView, 1);
+    },
+  );
 }

@@ -1,37 +1,112 @@
-import Router from '@koa/router';
+import type { z } from 'zod';
 import { DEFAULT_PACING } from '../../domain/pacing/pacing-settings';
+import type { CompanyDoc } from '../../infrastructure/mongo/models/company';
 import type { ApiContext } from '../api-context';
-import { companyOf, hashApiKey, newApiKey, requireAdmin } from '../auth';
-import { companyView } from '../presenters';
+import { companyOf, issueApiKey } from '../auth';
+import type { ApiRouter } from '../operation';
+import { pageOf } from '../pagination';
+import { apiKeyView, companyView } from '../presenters';
 import { HttpProblem } from '../problem';
-import { CreateCompanyBody, pacingToMs } from '../schemas';
-import { validate } from '../validation';
+import { CompanyList, CompanyView, CreatedApiKey, CreatedCompany } from '../responses';
+import { CompanyIdParams, CreateApiKeyBody, CreateCompanyBody, pacingToMs, PageQuery, UpdateCompanyBody } from '../schemas';
 
-export function companyRoutes({ pipeline }: ApiContext): Router {
-  const { Company, ApiKey } = pipeline.models;
-  const router = new Router();
+const TAG = 'Companies';
 
-  /** Admin: creates a company and its first API key (shown once). */
-  router.post('/v1/companies', async (ctx) => {
-    requireAdmin(ctx);
-    const body = validate(CreateCompanyBody, ctx.request.body, 'body');
-    const company = await Company.create({
-      name: body.name,
-      ...(body.timezone ? { timezone: body.timezone } : {}),
-      ...(body.defaultRegion ? { defaultRegion: body.defaultRegion } : {}),
-      pacing: { ...DEFAULT_PACING, ...pacingToMs(body.pacing) },
-    });
-    const apiKey = newApiKey();
-    await ApiKey.create({ _id: hashApiKey(apiKey), companyId: company._id, preview: apiKey.slice(0, 8) });
-    ctx.status = 201;
-    ctx.body = { company: companyView(company.toObject()), apiKey };
-  });
+/** Companies are the admin's; a company reads and changes its own settings (pacing, region). */
+export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): void {
+  const { Company } = pipeline.models;
 
-  router.get('/v1/company', async (ctx) => {
-    const company = await Company.findById(companyOf(ctx)).lean();
+  const findCompany = async (id: string) => {
+    const company = await Company.findById(id).lean();
     if (!company) throw new HttpProblem(404, 'Not Found', 'no such company');
-    ctx.body = companyView(company);
-  });
+    return company;
+  };
 
-  return router;
+  /** Only the fields given change; pacing fields are merged into the stored ones. */
+  const updateCompany = async (id: string, body: z.infer<typeof UpdateCompanyBody>): Promise<CompanyDoc> => {
+    const pacing = Object.entries(pacingToMs(body.pacing) ?? {}).map(([key, value]) => [`pacing.${key}`, value]);
+    const set = { ...(body.name ? { name: body.name } : {}), ...(body.timezone ? { timezone: body.timezone } : {}), ...(body.defaultRegion ? { defaultRegion: body.defaultRegion } : {}), ...Object.fromEntries(pacing) };
+    const updated = Object.keys(set).length > 0 ? await Company.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' }).lean() : await Company.findById(id).lean();
+    if (!updated) throw new HttpProblem(404, 'Not Found', 'no such company');
+    caches.pacing.delete(id);
+    return updated;
+  };
+
+  api.define(
+    { method: 'post', path: '/v1/companies', tag: TAG, access: 'admin', summary: 'Create a company and its first API key (shown once)', body: CreateCompanyBody, responses: { 201: { description: 'the company and its key', schema: CreatedCompany } } },
+    async (ctx, { body }) => {
+      const company = await Company.create({
+        name: body.name,
+        ...(body.timezone ? { timezone: body.timezone } : {}),
+        ...(body.defaultRegion ? { defaultRegion: body.defaultRegion } : {}),
+        pacing: { ...DEFAULT_PACING, ...pacingToMs(body.pacing) },
+      });
+      const { apiKey } = await issueApiKey(pipeline.models, String(company._id), 'default');
+      ctx.status = 201;
+      ctx.body = { company: companyView(company.toObject()), apiKey };
+    },
+  );
+
+  api.define(
+    { method: 'get', path: '/v1/companies', tag: TAG, access: 'admin', summary: 'List companies, newest first', query: PageQuery, responses: { 200: { description: 'a page of companies', schema: CompanyList } } },
+    async (ctx, { query }) => {
+      ctx.body = await pageOf(Company, {}, query, companyView);
+    },
+  );
+
+  api.define(
+    { method: 'get', path: '/v1/companies/:id', tag: TAG, access: 'admin', summary: 'Get a company and its settings', params: CompanyIdParams, responses: { 200: { description: 'the company', schema: CompanyView }, 404: 'no such company' } },
+    async (ctx, { params }) => {
+      ctx.body = companyView(await findCompany(params.id));
+    },
+  );
+
+  api.define(
+    { method: 'patch', path: '/v1/companies/:id', tag: TAG, access: 'admin', summary: 'Change a company’s name, region or pacing', params: CompanyIdParams, body: UpdateCompanyBody, responses: { 200: { description: 'the company', schema: CompanyView }, 404: 'no such company' } },
+    async (ctx, { params, body }) => {
+      ctx.body = companyView(await updateCompany(params.id, body));
+    },
+  );
+
+  api.define(
+    {
+      method: 'post',
+      path: '/v1/companies/:id/api-keys',
+      tag: TAG,
+      access: 'admin',
+      summary: 'Issue an API key for a company (e.g. after it revoked all of its own)',
+      params: CompanyIdParams,
+      body: CreateApiKeyBody,
+      responses: { 201: { description: 'the key, shown this once', schema: CreatedApiKey }, 404: 'no such company' },
+    },
+    async (ctx, { params, body }) => {
+      await findCompany(params.id);
+      const { record, apiKey } = await issueApiKey(pipeline.models, params.id, body.label);
+      ctx.status = 201;
+      ctx.body = { ...apiKeyView(record), apiKey };
+    },
+  );
+
+  api.define(
+    { method: 'get', path: '/v1/company', tag: TAG, access: 'company', summary: 'The caller’s company and its settings (pacing, region)', responses: { 200: { description: 'the company', schema: CompanyView } } },
+    async (ctx) => {
+      ctx.body = companyView(await findCompany(companyOf(ctx)));
+    },
+  );
+
+  api.define(
+    {
+      method: 'patch',
+      path: '/v1/company',
+      tag: TAG,
+      access: 'company',
+      summary: 'Change the caller’s company settings (pacing fields merge into the stored ones)',
+      description: 'New pacing applies to every number of the company from its next send; campaigns may still set stricter values for themselves.',
+      body: UpdateCompanyBody,
+      responses: { 200: { description: 'the company', schema: CompanyView } },
+    },
+    async (ctx, { body }) => {
+      ctx.body = companyView(await updateCompany(companyOf(ctx), body));
+    },
+  );
 }

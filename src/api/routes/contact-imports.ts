@@ -1,13 +1,22 @@
-import Router from '@koa/router';
 import { Types } from 'mongoose';
+import { z } from 'zod';
 import { CsvHeaderError, failImport, importCsv, importView } from '../../application/csv-import';
 import { isDuplicateKeyError } from '../../infrastructure/mongo/insert-new';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
+import type { ApiRouter } from '../operation';
 import { HttpProblem } from '../problem';
-import { pathId } from '../validation';
+import { IdParams, ObjectIdText } from '../schemas';
+import { findOwned } from '../tenant';
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
+
+const ImportQuery = z.strictObject({ importId: ObjectIdText.optional().describe('name the import beforehand, to follow it from another request') });
+const ImportParams = z.strictObject({ id: ObjectIdText, importId: ObjectIdText });
+const ImportView = z.object({ id: z.string(), status: z.enum(['running', 'completed', 'failed']) }).loose();
+
+const TAG = 'Contact lists';
+const notFound = { 404: 'no such contact list (or another company’s)' };
 
 /**
  * CSV import into a contact list. The body is the CSV itself (`Content-Type: text/csv`), streamed
@@ -15,58 +24,65 @@ const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
  * `?importId=<24 hex>` lets the client name the import beforehand, so it can follow the progress
  * with GET …/imports/:importId from another request while the upload runs (the CLI does).
  */
-export function contactImportRoutes({ pipeline }: ApiContext): Router {
+export function contactImportRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
   const { ContactList, ContactImport, Company } = pipeline.models;
-  const router = new Router();
+  const ownList = (companyId: string, id: string) => findOwned(ContactList, id, companyId, 'contact list', { _id: 1 });
 
-  const ownList = async (companyId: string, id: string | undefined) => {
-    const list = await ContactList.findOne({ _id: pathId(id, 'contact list'), companyId }, { _id: 1 }).lean();
-    if (!list) throw new HttpProblem(404, 'Not Found', 'no such contact list');
-    return list;
-  };
+  api.define(
+    {
+      method: 'post',
+      path: '/v1/contact-lists/:id/imports',
+      tag: TAG,
+      access: 'company',
+      summary: 'Import a CSV into a list (streamed; phone column required, other columns become fields)',
+      params: IdParams,
+      query: ImportQuery,
+      rawBodyType: 'text/csv',
+      responses: { 201: { description: 'the import report', schema: ImportView }, ...notFound, 409: 'an import with this id exists already', 415: 'the body is not CSV' },
+    },
+    async (ctx, { params, query }) => {
+      const companyId = companyOf(ctx);
+      const list = await ownList(companyId, params.id);
+      if (!ctx.request.is(CSV_TYPES)) throw new HttpProblem(415, 'Unsupported Media Type', 'send the CSV as the body with Content-Type: text/csv');
+      const company = await Company.findById(companyId, { defaultRegion: 1 }).lean();
+      const importId = query.importId ? new Types.ObjectId(query.importId) : new Types.ObjectId();
+      try {
+        await ContactImport.create({ _id: importId, companyId, listId: list._id, status: 'running', startedAt: new Date() });
+      } catch (error) {
+        if (isDuplicateKeyError(error)) throw new HttpProblem(409, 'Conflict', 'an import with this id exists already');
+        throw error;
+      }
+      try {
+        const report = await importCsv(pipeline.models, { importId, companyId: new Types.ObjectId(companyId), listId: list._id, defaultRegion: company?.defaultRegion ?? 'BR' }, ctx.req);
+        ctx.status = 201;
+        ctx.set('location', `/v1/contact-lists/${params.id}/imports/${String(importId)}`);
+        ctx.body = importView(report);
+      } catch (error) {
+        await failImport(pipeline.models, importId, (error as Error).message ?? String(error));
+        if (error instanceof CsvHeaderError) throw new HttpProblem(400, 'Bad Request', error.message);
+        throw error;
+      }
+    },
+  );
 
-  router.post('/v1/contact-lists/:id/imports', async (ctx) => {
-    const companyId = companyOf(ctx);
-    const list = await ownList(companyId, ctx.params.id);
-    if (!ctx.request.is(CSV_TYPES)) throw new HttpProblem(415, 'Unsupported Media Type', 'send the CSV as the body with Content-Type: text/csv');
-    const asked = ctx.query.importId;
-    if (asked !== undefined && (typeof asked !== 'string' || !/^[a-f0-9]{24}$/.test(asked))) {
-      throw new HttpProblem(400, 'Bad Request', 'the request query is invalid', [{ field: 'query.importId', message: 'must be a 24-character hex id' }]);
-    }
-    const company = await Company.findById(companyId, { defaultRegion: 1 }).lean();
-    const importId = asked ? new Types.ObjectId(asked) : new Types.ObjectId();
-    try {
-      await ContactImport.create({ _id: importId, companyId, listId: list._id, status: 'running', startedAt: new Date() });
-    } catch (error) {
-      if (isDuplicateKeyError(error)) throw new HttpProblem(409, 'Conflict', 'an import with this id exists already');
-      throw error;
-    }
-    try {
-      const report = await importCsv(pipeline.models, { importId, companyId: new Types.ObjectId(companyId), listId: list._id, defaultRegion: company?.defaultRegion ?? 'BR' }, ctx.req);
-      ctx.status = 201;
-      ctx.set('location', `/v1/contact-lists/${String(list._id)}/imports/${String(importId)}`);
-      ctx.body = importView(report);
-    } catch (error) {
-      await failImport(pipeline.models, importId, (error as Error).message ?? String(error));
-      if (error instanceof CsvHeaderError) throw new HttpProblem(400, 'Bad Request', error.message);
-      throw error;
-    }
-  });
+  api.define(
+    { method: 'get', path: '/v1/contact-lists/:id/imports', tag: TAG, access: 'company', summary: 'The latest 20 imports into a list', params: IdParams, responses: { 200: { description: 'the imports', schema: z.object({ items: z.array(ImportView) }) }, ...notFound } },
+    async (ctx, { params }) => {
+      const companyId = companyOf(ctx);
+      const list = await ownList(companyId, params.id);
+      const jobs = await ContactImport.find({ companyId, listId: list._id }, { errors: 0 }).sort({ startedAt: -1 }).limit(20).lean();
+      ctx.body = { items: jobs.map((job) => ({ ...importView({ ...job, errors: [] }), errors: undefined })) };
+    },
+  );
 
-  router.get('/v1/contact-lists/:id/imports', async (ctx) => {
-    const companyId = companyOf(ctx);
-    const list = await ownList(companyId, ctx.params.id);
-    const jobs = await ContactImport.find({ companyId, listId: list._id }, { errors: 0 }).sort({ startedAt: -1 }).limit(20).lean();
-    ctx.body = { items: jobs.map((job) => ({ ...importView({ ...job, errors: [] }), errors: undefined })) };
-  });
-
-  router.get('/v1/contact-lists/:id/imports/:importId', async (ctx) => {
-    const companyId = companyOf(ctx);
-    const list = await ownList(companyId, ctx.params.id);
-    const job = await ContactImport.findOne({ _id: pathId(ctx.params.importId, 'import'), companyId, listId: list._id }).lean();
-    if (!job) throw new HttpProblem(404, 'Not Found', 'no such import');
-    ctx.body = importView(job);
-  });
-
-  return router;
+  api.define(
+    { method: 'get', path: '/v1/contact-lists/:id/imports/:importId', tag: TAG, access: 'company', summary: 'One import’s progress or report', params: ImportParams, responses: { 200: { description: 'the import', schema: ImportView }, 404: 'no such list or import' } },
+    async (ctx, { params }) => {
+      const companyId = companyOf(ctx);
+      await ownList(companyId, params.id);
+      const job = await ContactImport.findById(params.importId).lean();
+      if (!job || String(job.companyId) !== companyId || String(job.listId) !== params.id) throw new HttpProblem(404, 'Not Found', 'no such import');
+      ctx.body = importView(job);
+    },
+  );
 }

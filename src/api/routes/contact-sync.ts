@@ -1,4 +1,3 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { ContactsChanged, ContactSyncRequested } from '../../domain/events/contact-messages';
 import { seedSandboxContacts } from '../../infrastructure/gateways/sandbox/sandbox-contacts';
@@ -7,67 +6,97 @@ import type { ContactSyncDoc } from '../../infrastructure/mongo/models/contact-j
 import { publishEvent } from '../../../publishers/domain-event';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
+import type { ApiRouter } from '../operation';
 import { HttpProblem } from '../problem';
-import { pathId, validate } from '../validation';
+import { ObjectIdText } from '../schemas';
+import { findOwned } from '../tenant';
 
-export const SeedSandboxContactsBody = z.object({
+export const SeedSandboxContactsBody = z.strictObject({
   /** How the simulated WhatsApp reads numbers written without a country code. */
   region: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR').default('BR'),
   contacts: z
-    .array(z.object({ phone: z.string().min(1).max(64), name: z.string().max(200).optional(), onWhatsApp: z.boolean().optional() }))
+    .array(z.strictObject({ phone: z.string().min(1).max(64), name: z.string().max(200).optional(), onWhatsApp: z.boolean().optional() }))
     .min(1)
     .max(10_000),
 });
+
+/** A sync's id is the id of the event that requested it (a UUID). */
+const SyncParams = z.strictObject({ id: ObjectIdText, syncId: z.uuid('must be a sync id (a UUID)') });
+const ConnectionParams = z.strictObject({ id: ObjectIdText });
+
+const SyncView = z.object({ id: z.string(), connectionId: z.string(), status: z.string() }).loose();
 
 function syncView(run: ContactSyncDoc) {
   const { _id, companyId: _company, connectionId, ...rest } = run;
   return { id: _id, connectionId: String(connectionId), ...rest };
 }
 
+const TAG = 'Contact sync';
+const notFound = { 404: 'no such connection (or another company’s)' };
+
 /**
  * Contact sync from a WhatsApp connection: start one (202, its id to follow), see the latest runs,
  * and, for sandbox connections, seed the simulated number's address book (which, like a provider's
  * webhook would, announces ContactsChanged and so starts a sync).
  */
-export function contactSyncRoutes({ pipeline }: ApiContext): Router {
+export function contactSyncRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
   const { Connection, ContactSync } = pipeline.models;
-  const router = new Router();
+  const ownConnection = (companyId: string, id: string) => findOwned(Connection, id, companyId, 'connection', { gateway: 1 });
 
-  const ownConnection = async (companyId: string, id: string | undefined) => {
-    const connection = await Connection.findOne({ _id: pathId(id, 'connection'), companyId }, { _id: 1, gateway: 1 }).lean();
-    if (!connection) throw new HttpProblem(404, 'Not Found', 'no such connection');
-    return connection;
-  };
+  api.define(
+    {
+      method: 'post',
+      path: '/v1/connections/:id/sync',
+      tag: TAG,
+      access: 'company',
+      summary: 'Start a contact sync from the number’s address book',
+      params: ConnectionParams,
+      responses: { 202: { description: 'the sync’s id and where to follow it', schema: z.object({ syncId: z.string(), status: z.literal('requested'), progress: z.string() }) }, ...notFound },
+    },
+    async (ctx, { params }) => {
+      await ownConnection(companyOf(ctx), params.id);
+      const syncId = await publishEvent(pipeline.publisher, ContactSyncRequested, { connectionId: params.id }, causeOf(ctx));
+      ctx.status = 202;
+      ctx.body = { syncId, status: 'requested', progress: `/v1/connections/${params.id}/syncs/${syncId}` };
+    },
+  );
 
-  router.post('/v1/connections/:id/sync', async (ctx) => {
-    const connection = await ownConnection(companyOf(ctx), ctx.params.id);
-    const syncId = await publishEvent(pipeline.publisher, ContactSyncRequested, { connectionId: String(connection._id) }, causeOf(ctx));
-    ctx.status = 202;
-    ctx.body = { syncId, status: 'requested', progress: `/v1/connections/${String(connection._id)}/syncs/${syncId}` };
-  });
+  api.define(
+    { method: 'get', path: '/v1/connections/:id/syncs', tag: TAG, access: 'company', summary: 'The latest 20 syncs of a number', params: ConnectionParams, responses: { 200: { description: 'the syncs', schema: z.object({ items: z.array(SyncView) }) }, ...notFound } },
+    async (ctx, { params }) => {
+      const connection = await ownConnection(companyOf(ctx), params.id);
+      const runs = await ContactSync.find({ connectionId: connection._id }).sort({ startedAt: -1 }).limit(20).lean();
+      ctx.body = { items: runs.map(syncView) };
+    },
+  );
 
-  router.get('/v1/connections/:id/syncs', async (ctx) => {
-    const connection = await ownConnection(companyOf(ctx), ctx.params.id);
-    const runs = await ContactSync.find({ connectionId: connection._id }).sort({ startedAt: -1 }).limit(20).lean();
-    ctx.body = { items: runs.map(syncView) };
-  });
+  api.define(
+    { method: 'get', path: '/v1/connections/:id/syncs/:syncId', tag: TAG, access: 'company', summary: 'One sync’s progress', params: SyncParams, responses: { 200: { description: 'the sync', schema: SyncView }, ...notFound } },
+    async (ctx, { params }) => {
+      const connection = await ownConnection(companyOf(ctx), params.id);
+      const run = await ContactSync.findOne({ _id: params.syncId, connectionId: connection._id }).lean();
+      // Not stored yet: the sync was requested and no worker has taken it.
+      ctx.body = run ? syncView(run) : { id: params.syncId, connectionId: params.id, status: 'requested' };
+    },
+  );
 
-  router.get('/v1/connections/:id/syncs/:syncId', async (ctx) => {
-    const connection = await ownConnection(companyOf(ctx), ctx.params.id);
-    const run = await ContactSync.findOne({ _id: ctx.params.syncId, connectionId: connection._id }).lean();
-    // Not stored yet: the sync was requested and no worker has taken it.
-    ctx.body = run ? syncView(run) : { id: ctx.params.syncId, connectionId: String(connection._id), status: 'requested' };
-  });
-
-  router.post('/v1/connections/:id/sandbox/contacts', async (ctx) => {
-    const connection = await ownConnection(companyOf(ctx), ctx.params.id);
-    if (connection.gateway !== 'sandbox') throw new HttpProblem(409, 'Conflict', 'only sandbox connections have a simulated address book');
-    const body = validate(SeedSandboxContactsBody, ctx.request.body, 'body');
-    const connectionId = String(connection._id);
-    const stored = await seedSandboxContacts(sandboxStore(Connection.db), connectionId, body.contacts, body.region);
-    const syncId = await publishEvent(pipeline.publisher, ContactsChanged, { connectionId }, causeOf(ctx));
-    ctx.body = { stored, syncId };
-  });
-
-  return router;
+  api.define(
+    {
+      method: 'post',
+      path: '/v1/connections/:id/sandbox/contacts',
+      tag: TAG,
+      access: 'company',
+      summary: 'Sandbox only: put contacts in the simulated number’s address book (a sync follows)',
+      params: ConnectionParams,
+      body: SeedSandboxContactsBody,
+      responses: { 200: { description: 'how many were stored, and the sync started', schema: z.object({ stored: z.number().int(), syncId: z.string() }) }, ...notFound, 409: 'not a sandbox connection' },
+    },
+    async (ctx, { params, body }) => {
+      const connection = await ownConnection(companyOf(ctx), params.id);
+      if (connection.gateway !== 'sandbox') throw new HttpProblem(409, 'Conflict', 'only sandbox connections have a simulated address book');
+      const stored = await seedSandboxContacts(sandboxStore(Connection.db), params.id, body.contacts, body.region);
+      const syncId = await publishEvent(pipeline.publisher, ContactsChanged, { connectionId: params.id }, causeOf(ctx));
+      ctx.body = { stored, syncId };
+    },
+  );
 }

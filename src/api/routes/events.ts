@@ -1,17 +1,19 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { REPLAY_MODES, ReplayError, replayEvents } from '../../application/replay';
 import { REPLAY_CONSUMERS } from '../../application/replay-explain';
 import { EventLog, type EventFilter } from '../../infrastructure/mongo/event-log';
 import type { ApiContext } from '../api-context';
-import { companyOf, requireAdmin } from '../auth';
+import { companyOf } from '../auth';
+import type { ApiRouter } from '../operation';
 import { eventView } from '../presenters';
 import { HttpProblem } from '../problem';
-import { pathId, validate } from '../validation';
+import { EventPage } from '../responses';
+import { IdParams } from '../schemas';
+import { findOwned } from '../tenant';
 
 const RecordIdText = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
 
-export const EventsQuery = z.object({
+export const EventsQuery = z.strictObject({
   type: z.string().regex(/^[A-Za-z]+(,[A-Za-z]+)*$/, 'comma-separated event types').optional(),
   correlationId: z.string().min(1).max(128).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
@@ -20,8 +22,8 @@ export const EventsQuery = z.object({
   pageSize: z.coerce.number().int().min(1).max(500).default(100),
 });
 
-export const ReplayBody = z.object({
-  filter: z.object({
+export const ReplayBody = z.strictObject({
+  filter: z.strictObject({
     companyId: RecordIdText,
     campaignId: RecordIdText.optional(),
     contactId: RecordIdText.optional(),
@@ -35,47 +37,65 @@ export const ReplayBody = z.object({
   limit: z.number().int().min(1).max(100_000).default(10_000),
 });
 
-export function eventRoutes({ pipeline }: ApiContext): Router {
-  const eventLog = new EventLog(pipeline.models.Campaign.db);
-  const router = new Router();
+const TAG = 'Events';
 
-  const list = async (query: unknown, filter: EventFilter) => {
-    const q = validate(EventsQuery, query, 'query');
+export function eventRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
+  const eventLog = new EventLog(pipeline.models.Campaign.db);
+
+  const list = async (q: z.infer<typeof EventsQuery>, filter: EventFilter) => {
     const items = await eventLog.find(
       { ...filter, types: q.type?.split(','), correlationId: q.correlationId, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined },
       { limit: q.pageSize, skip: (q.page - 1) * q.pageSize },
     );
     return { page: q.page, pageSize: q.pageSize, items: items.map(eventView) };
   };
+  const page = { 200: { description: 'a page of events, oldest first', schema: EventPage } };
 
   /** A campaign's events in order: follow a send from CampaignScheduled to MessageDispatched. */
-  router.get('/v1/campaigns/:id/events', async (ctx) => {
-    const companyId = companyOf(ctx);
-    const campaign = await pipeline.models.Campaign.exists({ _id: pathId(ctx.params.id, 'campaign'), companyId });
-    if (!campaign) throw new HttpProblem(404, 'Not Found', 'no such campaign');
-    ctx.body = await list(ctx.query, { companyId, campaignId: ctx.params.id });
-  });
+  api.define(
+    { method: 'get', path: '/v1/campaigns/:id/events', tag: TAG, access: 'company', summary: 'A campaign’s events, in order', params: IdParams, query: EventsQuery, responses: { ...page, 404: 'no such campaign' } },
+    async (ctx, { params, query }) => {
+      const companyId = companyOf(ctx);
+      await findOwned(pipeline.models.Campaign, params.id, companyId, 'campaign', { _id: 1 });
+      ctx.body = await list(query, { companyId, campaignId: params.id });
+    },
+  );
 
-  router.get('/v1/contacts/:id/events', async (ctx) => {
-    ctx.body = await list(ctx.query, { companyId: companyOf(ctx), contactId: pathId(ctx.params.id, 'contact') });
-  });
+  api.define(
+    { method: 'get', path: '/v1/contacts/:id/events', tag: TAG, access: 'company', summary: 'A contact’s events, in order', params: IdParams, query: EventsQuery, responses: { ...page, 404: 'no such contact' } },
+    async (ctx, { params, query }) => {
+      const companyId = companyOf(ctx);
+      await findOwned(pipeline.models.Contact, params.id, companyId, 'contact', { _id: 1 });
+      ctx.body = await list(query, { companyId, contactId: params.id });
+    },
+  );
 
-  router.get('/v1/events', async (ctx) => {
-    ctx.body = await list(ctx.query, { companyId: companyOf(ctx) });
-  });
+  api.define(
+    { method: 'get', path: '/v1/events', tag: TAG, access: 'company', summary: 'The company’s events, filtered by type, correlation id and time', query: EventsQuery, responses: page },
+    async (ctx, { query }) => {
+      ctx.body = await list(query, { companyId: companyOf(ctx) });
+    },
+  );
 
   /** Admin: replays recorded events to the debug queue (default), through a consumer's dry run, or live. */
-  router.post('/v1/admin/replays', async (ctx) => {
-    requireAdmin(ctx);
-    const body = validate(ReplayBody, ctx.request.body, 'body');
-    const filter: EventFilter = { ...body.filter, from: body.filter.from ? new Date(body.filter.from) : undefined, to: body.filter.to ? new Date(body.filter.to) : undefined };
-    try {
-      ctx.body = await replayEvents(pipeline, filter, { mode: body.mode, consumer: body.consumer, limit: body.limit });
-    } catch (error) {
-      if (error instanceof ReplayError) throw new HttpProblem(400, 'Bad Request', error.message, [{ field: 'body.consumer', message: error.message }]);
-      throw error;
-    }
-  });
-
-  return router;
+  api.define(
+    {
+      method: 'post',
+      path: '/v1/admin/replays',
+      tag: TAG,
+      access: 'admin',
+      summary: 'Replay recorded events: to the debug queue, through a consumer’s dry run, or live',
+      body: ReplayBody,
+      responses: { 200: { description: 'what was replayed', schema: z.object({}).loose() } },
+    },
+    async (ctx, { body }) => {
+      const filter: EventFilter = { ...body.filter, from: body.filter.from ? new Date(body.filter.from) : undefined, to: body.filter.to ? new Date(body.filter.to) : undefined };
+      try {
+        ctx.body = await replayEvents(pipeline, filter, { mode: body.mode, consumer: body.consumer, limit: body.limit });
+      } catch (error) {
+        if (error instanceof ReplayError) throw new HttpProblem(400, 'Bad Request', error.message, [{ field: 'body.consumer', message: error.message }]);
+        throw error;
+      }
+    },
+  );
 }

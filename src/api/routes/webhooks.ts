@@ -1,10 +1,12 @@
-import Router from '@koa/router';
 import { z } from 'zod';
 import { applyDeliveryStatus, type StatusOutcome } from '../../application/delivery-status';
 import { DELIVERY_STATUSES } from '../../domain/whatsapp/delivery-status';
 import { isValidWebhookSignature, sameSecretText } from '../../domain/whatsapp/webhook-signature';
 import type { ApiContext } from '../api-context';
+import type { ApiRouter } from '../operation';
 import { HttpProblem } from '../problem';
+import { ObjectIdText } from '../schemas';
+import { fieldErrors } from '../validation';
 
 /** The part of Meta's webhook payload Disparo reads: message statuses (incoming messages are ignored). */
 const WebhookPayload = z.object({
@@ -46,60 +48,85 @@ const KNOWN_STATUS = new Set<string>(DELIVERY_STATUSES);
  * connection's app secret and verify token are known). No API key: Meta authenticates by the
  * verify token (GET handshake) and by signing every POST with the app secret.
  */
-export function webhookRoutes({ pipeline }: ApiContext): Router {
-  const { Connection } = pipeline.models;
-  const router = new Router();
+const TAG = 'Webhooks';
+const ConnectionParams = z.strictObject({ connectionId: ObjectIdText });
+const VerifyQuery = z.object({ 'hub.mode': z.string().optional(), 'hub.verify_token': z.string().optional(), 'hub.challenge': z.string().max(1_000).optional() });
 
-  const cloudApiOf = async (id: string | undefined) => {
-    const connection = id && /^[a-f0-9]{24}$/.test(id) ? await Connection.findById(id, { gateway: 1, cloudApi: 1 }).lean() : null;
+export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
+  const { Connection } = pipeline.models;
+
+  const cloudApiOf = async (id: string) => {
+    const connection = await Connection.findById(id, { gateway: 1, cloudApi: 1 }).lean();
     if (!connection?.cloudApi) throw new HttpProblem(404, 'Not Found', 'no such WhatsApp Cloud API connection');
     return connection.cloudApi;
   };
 
   /** Meta's verification handshake: echo hub.challenge when the verify token matches. */
-  router.get('/webhooks/whatsapp/:connectionId', async (ctx) => {
-    const settings = await cloudApiOf(ctx.params.connectionId);
-    const query = ctx.query as Record<string, string | undefined>;
-    if (query['hub.mode'] !== 'subscribe' || !sameSecretText(query['hub.verify_token'], settings.verifyToken)) {
-      throw new HttpProblem(403, 'Forbidden', 'verification failed');
-    }
-    ctx.type = 'text/plain';
-    ctx.body = String(query['hub.challenge'] ?? '');
-  });
+  api.define(
+    {
+      method: 'get',
+      path: '/webhooks/whatsapp/:connectionId',
+      tag: TAG,
+      access: 'signed',
+      summary: 'Meta’s webhook verification handshake (echoes hub.challenge when hub.verify_token matches)',
+      params: ConnectionParams,
+      query: VerifyQuery,
+      responses: { 200: { description: 'the challenge', contentType: 'text/plain' }, 403: 'verification failed', 404: 'no such Cloud API connection' },
+    },
+    async (ctx, { params, query }) => {
+      const settings = await cloudApiOf(params.connectionId);
+      if (query['hub.mode'] !== 'subscribe' || !sameSecretText(query['hub.verify_token'], settings.verifyToken)) {
+        throw new HttpProblem(403, 'Forbidden', 'verification failed');
+      }
+      ctx.type = 'text/plain';
+      ctx.body = query['hub.challenge'] ?? '';
+    },
+  );
 
   /** Status updates, signed with the app secret over the raw body (X-Hub-Signature-256). */
-  router.post('/webhooks/whatsapp/:connectionId', async (ctx) => {
-    const connectionId = ctx.params.connectionId!;
-    const settings = await cloudApiOf(connectionId);
-    const raw = (ctx.request as { rawBody?: string }).rawBody;
-    if (raw === undefined || !isValidWebhookSignature(raw, ctx.get('x-hub-signature-256'), settings.appSecret)) {
-      throw new HttpProblem(401, 'Unauthorized', 'missing or invalid X-Hub-Signature-256');
-    }
-    const payload = WebhookPayload.safeParse(ctx.request.body);
-    if (!payload.success) throw new HttpProblem(400, 'Bad Request', 'not a WhatsApp webhook payload');
-    const outcomes: Record<StatusOutcome | 'ignored', number> = { applied: 0, stale: 0, unknown: 0, ignored: 0 };
-    for (const entry of payload.data.entry) {
-      for (const change of entry.changes) {
-        for (const status of change.value?.statuses ?? []) {
-          if (!KNOWN_STATUS.has(status.status)) {
-            outcomes.ignored++;
-            continue;
+  api.define(
+    {
+      method: 'post',
+      path: '/webhooks/whatsapp/:connectionId',
+      tag: TAG,
+      access: 'signed',
+      summary: 'Message status updates from the Cloud API, signed with the app secret (X-Hub-Signature-256)',
+      description: 'The body is validated after its signature is checked, so an unsigned caller learns nothing about it.',
+      params: ConnectionParams,
+      documentedBody: WebhookPayload,
+      responses: { 200: { description: 'how many statuses were applied', schema: z.object({ received: z.record(z.string(), z.number()) }) }, 400: 'not a webhook payload', 401: 'missing or invalid signature', 404: 'no such Cloud API connection' },
+    },
+    async (ctx, { params }) => {
+      const { connectionId } = params;
+      const settings = await cloudApiOf(connectionId);
+      const raw = (ctx.request as { rawBody?: string }).rawBody;
+      if (raw === undefined || !isValidWebhookSignature(raw, ctx.get('x-hub-signature-256'), settings.appSecret)) {
+        throw new HttpProblem(401, 'Unauthorized', 'missing or invalid X-Hub-Signature-256');
+      }
+      const payload = WebhookPayload.safeParse(ctx.request.body);
+      if (!payload.success) throw new HttpProblem(400, 'Bad Request', 'not a WhatsApp webhook payload', fieldErrors(payload.error, 'body'));
+      const outcomes: Record<StatusOutcome | 'ignored', number> = { applied: 0, stale: 0, unknown: 0, ignored: 0 };
+      for (const entry of payload.data.entry) {
+        for (const change of entry.changes) {
+          for (const status of change.value?.statuses ?? []) {
+            if (!KNOWN_STATUS.has(status.status)) {
+              outcomes.ignored++;
+              continue;
+            }
+            const seconds = Number(status.timestamp);
+            const error = status.errors?.[0];
+            const outcome = await applyDeliveryStatus(pipeline, connectionId, {
+              providerMessageId: status.id,
+              status: status.status as (typeof DELIVERY_STATUSES)[number],
+              at: Number.isFinite(seconds) && seconds > 0 && seconds < 1e11 ? new Date(seconds * 1000) : new Date(pipeline.now()),
+              reason: error ? `${error.code ?? 'unknown'}: ${error.title ?? error.message ?? 'failed'}` : null,
+            });
+            outcomes[outcome]++;
           }
-          const seconds = Number(status.timestamp);
-          const error = status.errors?.[0];
-          const outcome = await applyDeliveryStatus(pipeline, connectionId, {
-            providerMessageId: status.id,
-            status: status.status as (typeof DELIVERY_STATUSES)[number],
-            at: Number.isFinite(seconds) && seconds > 0 ? new Date(seconds * 1000) : new Date(pipeline.now()),
-            reason: error ? `${error.code ?? 'unknown'}: ${error.title ?? error.message ?? 'failed'}` : null,
-          });
-          outcomes[outcome]++;
         }
       }
-    }
-    if (outcomes.unknown > 0) pipeline.logger.info('status webhook for messages Disparo does not know (yet)', { connectionId, ...outcomes });
-    ctx.body = { received: outcomes };
-  });
-
-  return router;
+      if (outcomes.unknown > 0) pipeline.logger.info('status webhook for messages Disparo does not know (yet)', { connectionId, ...outcomes });
+      ctx.body = { received: outcomes };
+    },
+  );
 }

@@ -57,3 +57,5 @@ export const ShippingSchema = new Schema<ShippingDoc>(
 ShippingSchema.index({ campaignId: 1, contactId: 1 }, { unique: true });
 ShippingSchema.index({ campaignId: 1, status: 1 });
 ShippingSchema.index({ connectionId: 1, providerMessageId: 1 });
+/** A deleted contact's shippings not yet sent are found and cancelled. */
+ShippingSchema.index({ contactId: 1, status: 1 });
