@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import mongoose, { Types } from 'mongoose';
-import { hashApiKey } from '../src/api/auth';
+import { hashApiKey } from '../src/application/api-keys';
 import { DEFAULT_PACING } from '../src/domain/pacing/pacing-settings';
 import { ensureIndexes, modelsOf, type Models } from '../src/infrastructure/mongo/models';
 import { freePort } from '../test/support/system';

@@ -1,6 +1,5 @@
-import type { Options } from 'amqplib';
 import { z } from 'zod';
-import { createMessage, defineMessage, newCorrelation, type Envelope, type MessageOf } from '../../src/domain/events/envelope';
+import { createMessage, defineMessage, newCorrelation, type MessageOf } from '../../src/domain/events/envelope';
 import { mergeTopologies, type TopologySpec } from '../../src/infrastructure/rabbitmq/topology-spec';
 import { workQueue } from '../../src/infrastructure/rabbitmq/work-queue';
 import { disparoTopology } from '../../src/topology';

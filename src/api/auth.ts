@@ -1,27 +1,11 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { hashApiKey } from '../application/api-keys';
 import type Koa from 'koa';
 import type { Models } from '../infrastructure/mongo/models';
-import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
 import { HttpProblem } from './problem';
 import type { TtlCache } from './ttl-cache';
 
 export type Auth = { kind: 'company'; companyId: string } | { kind: 'admin' };
-
-export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
-}
-
-/** A new plain key: shown once to its owner, stored only as its hash. */
-export function newApiKey(): string {
-  return `dsp_${randomBytes(24).toString('base64url')}`;
-}
-
-/** Creates a key for a company: the stored record, and the plain key to show this once. */
-export async function issueApiKey(models: Models, companyId: string, label: string): Promise<{ record: ApiKeyDoc; apiKey: string }> {
-  const apiKey = newApiKey();
-  const created = await models.ApiKey.create({ _id: hashApiKey(apiKey), companyId, label, preview: apiKey.slice(0, 8) });
-  return { record: created.toObject(), apiKey };
-}
 
 const MAX_KEY_LENGTH = 512;
 

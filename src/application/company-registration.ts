@@ -1,7 +1,7 @@
-import { hashApiKey, newApiKey } from '../api/auth';
 import { DEFAULT_PACING, type PacingSettings } from '../domain/pacing/pacing-settings';
 import type { Models } from '../infrastructure/mongo/models';
 import type { CompanyDoc } from '../infrastructure/mongo/models/company';
+import { issueApiKey } from './api-keys';
 
 export interface NewCompany {
   name: string;
@@ -12,7 +12,7 @@ export interface NewCompany {
 
 /**
  * Creates a company and its first API key. The plain key is returned once, to be shown to its
- * owner; only its hash is stored. (`POST /v1/companies` does the same for the admin over HTTP.)
+ * owner; only its hash is stored. Used by `POST /v1/companies`, `disparo company create` and the demo.
  */
 export async function registerCompany(models: Pick<Models, 'Company' | 'ApiKey'>, input: NewCompany, label = 'default'): Promise<{ company: CompanyDoc; apiKey: string }> {
   const company = await models.Company.create({
@@ -21,7 +21,6 @@ export async function registerCompany(models: Pick<Models, 'Company' | 'ApiKey'>
     ...(input.defaultRegion ? { defaultRegion: input.defaultRegion } : {}),
     pacing: { ...DEFAULT_PACING, ...input.pacing },
   });
-  const apiKey = newApiKey();
-  await models.ApiKey.create({ _id: hashApiKey(apiKey), companyId: company._id, preview: apiKey.slice(0, 8), label });
+  const { apiKey } = await issueApiKey(models, String(company._id), label);
   return { company: company.toObject(), apiKey };
 }

@@ -1,4 +1,4 @@
-import { hashApiKey, newApiKey } from '../api/auth';
+import { registerCompany } from '../application/company-registration';
 import { startCampaign } from '../application/campaign-controls';
 import { declareLane, type PipelineDeps } from '../application/pipeline-deps';
 import { newCorrelation } from '../domain/events/envelope';
@@ -12,10 +12,8 @@ const DEMO_CONTACTS = ['Ana', 'Bruno', 'Carla', 'Diego', 'Elisa', 'Fábio', 'Gab
  * and the RabbitMQ console. Prints where to look and an API key.
  */
 export async function runDemo(pipeline: PipelineDeps, config: Config, apiUrl: string): Promise<void> {
-  const { Company, ApiKey, Connection, ContactList, Contact, Campaign } = pipeline.models;
-  const company = await Company.create({ name: 'Loja Demo', pacing: { messageIntervalMs: 2_000, longerIntervalAfter: 5, greaterIntervalMs: 6_000 } });
-  const apiKey = newApiKey();
-  await ApiKey.create({ _id: hashApiKey(apiKey), companyId: company._id, preview: apiKey.slice(0, 8), label: 'demo' });
+  const { Connection, ContactList, Contact, Campaign } = pipeline.models;
+  const { company, apiKey } = await registerCompany(pipeline.models, { name: 'Loja Demo', pacing: { messageIntervalMs: 2_000, longerIntervalAfter: 5, greaterIntervalMs: 6_000 } }, 'demo');
   const connection = await Connection.create({ companyId: company._id, name: 'Sandbox +55 11 90000-0000', gateway: 'sandbox', sandbox: { latencyMs: 80, failureRate: 0.05 } });
   await declareLane(pipeline, String(connection._id));
   const list = await ContactList.create({ companyId: company._id, name: 'Clientes demo' });

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { openApiPath } from '../../src/api/openapi';
 import { routeTable } from '../../src/api/operation';
 import { ApiKeyList, CampaignList, CampaignView, ConnectionStatusView, ContactList, CreatedApiKey, ListPage } from '../../src/api/responses';
 import { CAMPAIGN_STATUSES, type CampaignCommand, type CampaignStatus, canApply } from '../../src/domain/campaigns/campaign-status';

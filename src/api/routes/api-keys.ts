@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import type { ApiContext } from '../api-context';
-import { companyOf, issueApiKey } from '../auth';
+import { issueApiKey } from '../../application/api-keys';
+import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
 import { apiKeyView } from '../presenters';
 import { HttpProblem } from '../problem';

@@ -12,6 +12,7 @@ import {
 } from '../../application/campaign-controls';
 import { assertConnectionUsable, ConnectionHaltedError } from '../../application/connection-halt';
 import type { PipelineDeps } from '../../application/pipeline-deps';
+import { averageSendsPerMinute, pendingOf } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
@@ -187,9 +188,8 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
         campaign.status === 'running' ? caches.lanes.get(String(campaign.connectionId), async () => (await Lane.findById(campaign.connectionId, { sent: 1 }).lean())?.sent ?? null) : null,
       ]);
       const { counters } = campaign;
-      const pending = Math.max(0, counters.audience - counters.missing - counters.sent - counters.failed - counters.cancelled);
+      const pending = pendingOf(counters);
       const now = Date.now();
-      const minutes = campaign.startedAt ? Math.max((now - campaign.startedAt.getTime()) / 60_000, 1 / 60) : null;
       const settings = effectivePacing(pacing ?? DEFAULT_PACING, campaign.pacing ?? undefined);
       const finish = campaign.status === 'running' ? estimateFinish(settings, lane ?? IDLE_LANE, now, pending) : null;
       ctx.body = {
@@ -197,7 +197,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
         status: campaign.status,
         counters,
         pending,
-        sentPerMinute: minutes === null ? 0 : Math.round((counters.sent / minutes) * 10) / 10,
+        sentPerMinute: averageSendsPerMinute(counters.sent, campaign.startedAt?.getTime() ?? null, now),
         estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
       };
     },

@@ -1,8 +1,9 @@
 import type { z } from 'zod';
-import { DEFAULT_PACING } from '../../domain/pacing/pacing-settings';
 import type { CompanyDoc } from '../../infrastructure/mongo/models/company';
 import type { ApiContext } from '../api-context';
-import { companyOf, issueApiKey } from '../auth';
+import { issueApiKey } from '../../application/api-keys';
+import { registerCompany } from '../../application/company-registration';
+import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
 import { pageOf } from '../pagination';
 import { apiKeyView, companyView } from '../presenters';
@@ -35,15 +36,9 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
   api.define(
     { method: 'post', path: '/v1/companies', tag: TAG, access: 'admin', summary: 'Create a company and its first API key (shown once)', body: CreateCompanyBody, responses: { 201: { description: 'the company and its key', schema: CreatedCompany } } },
     async (ctx, { body }) => {
-      const company = await Company.create({
-        name: body.name,
-        ...(body.timezone ? { timezone: body.timezone } : {}),
-        ...(body.defaultRegion ? { defaultRegion: body.defaultRegion } : {}),
-        pacing: { ...DEFAULT_PACING, ...pacingToMs(body.pacing) },
-      });
-      const { apiKey } = await issueApiKey(pipeline.models, String(company._id), 'default');
+      const { company, apiKey } = await registerCompany(pipeline.models, { name: body.name, timezone: body.timezone, defaultRegion: body.defaultRegion, pacing: pacingToMs(body.pacing) });
       ctx.status = 201;
-      ctx.body = { company: companyView(company.toObject()), apiKey };
+      ctx.body = { company: companyView(company), apiKey };
     },
   );
 
