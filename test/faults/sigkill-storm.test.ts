@@ -45,7 +45,7 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
       const list = await system.api('POST', '/v1/contact-lists', { name: `Lista ${n}` }, seeded.key);
       const contacts = Array.from({ length: perNumber }, (_, i) => ({ phone: `+55119${String(70_000_000 + n * 100_000 + i).padStart(8, '0')}`, name: `Cliente ${n}-${i}` }));
       const added = await system.api('POST', `/v1/contact-lists/${list.body.id}/contacts`, { contacts }, seeded.key);
-      assert.deepEqual([added.status, added.body.added, added.body.rejected.length], [200, perNumber, 0]);
+      assert.deepEqual([added.body.added, added.body.rejected?.length], [perNumber, 0], `contacts: ${added.status}`);
       campaigns.push(await createCampaign(system, seeded.key, { connectionId: seeded.connections[n], listId: list.body.id }));
     }
     for (let i = 0; i < WORKERS; i++) children.push(await spawnWorker(system, 'all'));
@@ -53,9 +53,11 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
     const startedAt = Date.now();
     for (const campaignId of campaigns) assert.equal((await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key)).status, 202);
 
-    // The storm: a random live worker dies every 2–4 s and a new one takes its place.
+    // The storm: a random live worker dies every 2–4 s and a new one is started in its place at
+    // once (its start-up does not hold the next kill back; a slow start can leave fewer than three).
     storming = true;
     let kills = 0;
+    const restarts: Array<Promise<void>> = [];
     const storm = (async () => {
       while (storming) {
         await sleep(KILL_EVERY_MS[0] + Math.random() * (KILL_EVERY_MS[1] - KILL_EVERY_MS[0]));
@@ -66,7 +68,7 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
         victim.kill('SIGKILL');
         await victim.exited();
         kills++;
-        children.push(await spawnWorker(system, 'all'));
+        restarts.push(spawnWorker(system, 'all').then((child) => void children.push(child)));
       }
     })();
 
@@ -75,6 +77,7 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
     const tookMs = Date.now() - startedAt;
     storming = false;
     await storm;
+    await Promise.all(restarts);
 
     const store = sandboxStore(system.db);
     let sends = 0;
