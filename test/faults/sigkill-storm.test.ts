@@ -23,6 +23,7 @@ type Child = Awaited<ReturnType<typeof spawnWorker>>;
 describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKERS} worker processes killed and restarted`, () => {
   let system: TestSystem;
   const children: Child[] = [];
+  const restarts: Array<Promise<void>> = [];
   let storming = false;
   before(async () => {
     // The API only in this process; every worker role runs in the child processes the storm kills.
@@ -33,6 +34,7 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
   });
   after(async () => {
     storming = false;
+    await Promise.allSettled(restarts);
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await system.stop();
   });
@@ -57,7 +59,6 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
     // once (its start-up does not hold the next kill back; a slow start can leave fewer than three).
     storming = true;
     let kills = 0;
-    const restarts: Array<Promise<void>> = [];
     const storm = (async () => {
       while (storming) {
         await sleep(KILL_EVERY_MS[0] + Math.random() * (KILL_EVERY_MS[1] - KILL_EVERY_MS[0]));
