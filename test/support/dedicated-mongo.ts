@@ -13,8 +13,8 @@ import { freePort } from './system';
  */
 export interface DedicatedMongo {
   url: string;
-  /** Stops the server (SIGTERM: its shutdown hook closes the H2 file) and waits for the exit. */
-  stop(): Promise<void>;
+  /** Stops the server and waits for the exit: SIGTERM runs its shutdown hook (the H2 file is closed), SIGKILL is a crash. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again on the same port and file, and waits until it accepts connections. */
   start(): Promise<void>;
   dispose(): Promise<void>;
@@ -58,12 +58,12 @@ export async function startDedicatedMongo(label: string): Promise<DedicatedMongo
       throw new Error(`${(error as Error).message}; output:\n${output.slice(-2000)}`);
     });
   };
-  const stop = async () => {
+  const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
     const running = server;
     server = null;
     if (!running || running.exitCode !== null || running.signalCode !== null) return;
     const exited = new Promise((resolve) => running.once('exit', resolve));
-    running.kill('SIGTERM');
+    running.kill(signal);
     await exited;
   };
   await start();
