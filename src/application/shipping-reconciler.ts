@@ -1,3 +1,4 @@
+import type { Types } from 'mongoose';
 import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { GatewayProvider } from '../infrastructure/gateways/gateway-provider';
 import { updateIfMatches } from '../infrastructure/mongo/conditional-update';
@@ -29,9 +30,10 @@ const RUNNING_CAMPAIGNS_PER_PASS = 500;
 /**
  * Finishes shippings a crash left behind, in running campaigns only (a paused campaign's queued
  * shippings wait on purpose):
- * - `queued` long past its planned time: its lane message was lost (dead-lettered after a crash
- *   loop, or never published), so it goes back to the lane; a copy still on its way is harmless,
- *   the lane's atomic claim sends one of them;
+ * - `queued` long past its planned time on a lane that has been quiet as long: its lane message
+ *   was lost (dead-lettered after a crash loop, or never published), so it goes back to the lane;
+ *   a copy still on its way is harmless, the lane's atomic claim sends one of them. A lane still
+ *   sending is only late (a backlog after an outage), not stuck: its shippings are left alone;
  * - `sending` long after its claim: the dispatcher died between the provider call and the record.
  *   The provider decides by the idempotency key (the shipping id): sent → recorded as sent, with
  *   the provider's receipt and no second call; not sent → back to `queued` and to the lane, which
@@ -41,16 +43,23 @@ const RUNNING_CAMPAIGNS_PER_PASS = 500;
  */
 export async function reconcileStuckShippings(deps: PipelineDeps & { gateways: GatewayProvider }, options: ReconcileOptions): Promise<ReconcileResult> {
   const result: ReconcileResult = { requeued: 0, recorded: 0, failed: 0 };
-  const running = await deps.models.Campaign.find({ status: 'running' }, { _id: 1 }).limit(RUNNING_CAMPAIGNS_PER_PASS).lean();
+  const running = await deps.models.Campaign.find({ status: 'running' }, { _id: 1, connectionId: 1 }).limit(RUNNING_CAMPAIGNS_PER_PASS).lean();
   if (running.length === 0) return result;
   const cutoff = new Date(deps.now() - options.stuckAfterMs);
+  const quiet = await quietConnections(deps, running.map((campaign) => campaign.connectionId), cutoff.getTime());
   const stuck = (await deps.models.Shipping.find(
     {
       campaignId: { $in: running.map((campaign) => campaign._id) },
       status: { $in: ['queued', 'sending'] },
       plannedAt: { $lte: cutoff },
       $and: [
-        { $or: [{ status: 'queued' }, { status: 'sending', claimedAt: null }, { status: 'sending', claimedAt: { $lte: cutoff } }] },
+        {
+          $or: [
+            { status: 'queued', connectionId: { $in: quiet } },
+            { status: 'sending', claimedAt: null },
+            { status: 'sending', claimedAt: { $lte: cutoff } },
+          ],
+        },
         { $or: [{ reconciledAt: null }, { reconciledAt: { $lte: cutoff } }] },
       ],
     },
@@ -65,6 +74,18 @@ export async function reconcileStuckShippings(deps: PipelineDeps & { gateways: G
   }
   if (result.requeued + result.recorded + result.failed > 0) deps.logger.warn('stuck shippings reconciled', { ...result });
   return result;
+}
+
+/**
+ * The numbers whose lane has neither sent nor started a send since `cutoff`. A lane that is
+ * sending works through its queue, late or not; a message it lost shows once it falls quiet.
+ */
+async function quietConnections(deps: PipelineDeps, connectionIds: Types.ObjectId[], cutoff: number): Promise<Types.ObjectId[]> {
+  const lanes = await deps.models.Lane.find({ _id: { $in: connectionIds } }, { sent: 1, inFlight: 1 }).lean();
+  const busy = new Set(
+    lanes.filter((lane) => (lane.sent?.lastSentAt ?? -Infinity) > cutoff || (lane.inFlight?.since ?? -Infinity) > cutoff).map((lane) => String(lane._id)),
+  );
+  return connectionIds.filter((id) => !busy.has(String(id)));
 }
 
 async function settleSending(deps: PipelineDeps & { gateways: GatewayProvider }, shipping: Stuck, cause: Cause): Promise<keyof ReconcileResult | null> {

@@ -33,7 +33,11 @@ describe('broker stopped and started mid-campaign', () => {
     const running = await createCampaign(system, seeded.key, { connectionId: first, listId: seeded.listId });
     const startedDuringOutage = await createCampaign(system, seeded.key, { connectionId: second, listId: seeded.listId });
     await system.api('POST', `/v1/campaigns/${running}/start`, undefined, seeded.key);
-    await waitUntil('the campaign to be sending', async () => (await system.sandboxSends(first)).length >= 40, 60_000, 50);
+    await waitUntil('the campaign to be sending', async () => (await system.sandboxSends(first)).length >= 40, 120_000, 50).catch(async (error) => {
+      const campaign = await system.models.Campaign.findById(running, { status: 1, processingDone: 1, counters: 1 }).lean();
+      console.log('# DIAG', JSON.stringify({ campaign, sends: (await system.sandboxSends(first)).length }));
+      throw error;
+    });
 
     await broker.stopApp();
     const stoppedAt = Date.now();

@@ -43,7 +43,7 @@ describe('database stopped and started mid-campaign', () => {
     await waitUntil('both campaigns to be sending', async () => {
       const counts = await Promise.all(seeded.connections.map(async (connectionId) => (await system.sandboxSends(connectionId)).length));
       return counts.every((count) => count >= 40);
-    }, 60_000, 50);
+    }, 120_000, 50);
 
     await mongo.stop(STOP_SIGNAL);
     const stoppedAt = Date.now();

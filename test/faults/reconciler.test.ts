@@ -22,7 +22,7 @@ describe('shipping reconciler: stuck shippings after a crash are finished, never
   before(async () => {
     system = await startSystem('reconciler', {
       workers: [['event-recorder', 'campaign-process', 'contact-prepare']],
-      env: { RECONCILE_EVERY_MS: '300', RECONCILE_STUCK_AFTER_MS: '1500', RECONCILE_BATCH: '3' },
+      env: { RECONCILE_EVERY_MS: '500', RECONCILE_STUCK_AFTER_MS: '4000', RECONCILE_BATCH: '3' },
     });
   });
   after(() => system.stop());
