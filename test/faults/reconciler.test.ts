@@ -5,10 +5,26 @@ import { findViolations } from '../../src/domain/pacing/pacing-rule';
 import { createGatewayProvider } from '../../src/infrastructure/gateways/gateway-provider';
 import { LaneRepository } from '../../src/infrastructure/mongo/lane-repository';
 import { queues } from '../../src/topology';
-import { createCampaign, seedCompany, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
+import { LocalCloudApi } from '../support/cloud-api-provider';
+import { ADMIN_KEY, createCampaign, seedCompany, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
 
 const pacing = { messageInterval: 0.1, longerIntervalAfter: 10, greaterInterval: 0.3 };
 const CONTACTS = 8;
+/** Time-compressed reconciler: a pass every 0.5 s, stuck after 4 s, at most 3 shippings a pass. */
+const RECONCILER = { RECONCILE_EVERY_MS: '500', RECONCILE_STUCK_AFTER_MS: '4000', RECONCILE_BATCH: '3' };
+
+/** Waits until all `count` shippings are in the lane (no dispatcher runs yet), then loses them (purge). */
+async function loseLaneMessages(system: TestSystem, connectionId: string, count: number): Promise<void> {
+  const lane = queues('disparo').lane(connectionId);
+  const broker = await amqplib.connect(system.env.RABBITMQ_URL!);
+  try {
+    const channel = await broker.createChannel();
+    await waitUntil('every shipping in the lane', async () => (await channel.checkQueue(lane)).messageCount === count, 60_000);
+    await channel.purgeQueue(lane);
+  } finally {
+    await broker.close();
+  }
+}
 
 /**
  * A dispatcher that died between the provider call and the record, and lane messages that were
@@ -22,7 +38,7 @@ describe('shipping reconciler: stuck shippings after a crash are finished, never
   before(async () => {
     system = await startSystem('reconciler', {
       workers: [['event-recorder', 'campaign-process', 'contact-prepare']],
-      env: { RECONCILE_EVERY_MS: '500', RECONCILE_STUCK_AFTER_MS: '4000', RECONCILE_BATCH: '3' },
+      env: RECONCILER,
     });
   });
   after(() => system.stop());
@@ -33,12 +49,7 @@ describe('shipping reconciler: stuck shippings after a crash are finished, never
     await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
 
     // Every shipping prepared and in the lane; no dispatcher runs yet. Then the lane messages are lost.
-    const lane = queues('disparo').lane(seeded.connectionId);
-    const broker = await amqplib.connect(system.env.RABBITMQ_URL!);
-    const channel = await broker.createChannel();
-    await waitUntil('every shipping in the lane', async () => (await channel.checkQueue(lane)).messageCount === CONTACTS, 30_000);
-    await channel.purgeQueue(lane);
-    await broker.close();
+    await loseLaneMessages(system, seeded.connectionId, CONTACTS);
 
     const { Shipping } = system.models;
     const [sentBeforeCrash, claimedBeforeCrash] = await Shipping.find({ campaignId }).sort({ plannedAt: 1 }).limit(2).lean();
@@ -74,5 +85,54 @@ describe('shipping reconciler: stuck shippings after a crash are finished, never
     assert.deepEqual(sends.filter((send) => send.violation), [], 'no pacing violation (sandbox judge)');
     assert.deepEqual(findViolations(sends.map((send) => send.receivedAt.getTime()), { messageIntervalMs: 100, longerIntervalAfter: 10, greaterIntervalMs: 300 }), []);
     console.log(`# reconciler: ${CONTACTS} shippings (1 sent before the crash, 1 claimed, ${CONTACTS - 2} lost) finished in ${tookMs} ms; ${sends.length} sends, 0 violations`);
+  });
+});
+
+/**
+ * The Cloud API cannot be asked whether a send went out. A shipping left in `sending` by a crash
+ * on such a number fails with UNKNOWN_OUTCOME and is never sent again; its lost neighbours are.
+ */
+describe('shipping reconciler on a provider that cannot tell (Cloud API)', () => {
+  let system: TestSystem;
+  let provider: LocalCloudApi;
+  before(async () => {
+    system = await startSystem('reconciler-cloud', { workers: [['event-recorder', 'campaign-process', 'contact-prepare']], env: RECONCILER });
+  });
+  after(async () => {
+    await provider?.stop();
+    await system.stop();
+  });
+
+  test('a send in flight at a crash fails as unknown, never re-sent; the lost queued ones are sent once', async () => {
+    const settings = { phoneNumberId: '106540352299001', accessToken: 'EAAG-test-access-token-0001-abcd', appSecret: 'test-app-secret-9876' };
+    provider = await new LocalCloudApi(settings).start();
+    const company = await system.api('POST', '/v1/companies', { name: 'Loja Oficial', pacing }, ADMIN_KEY);
+    const key = company.body.apiKey as string;
+    const connection = await system.api('POST', '/v1/connections', {
+      name: 'Número oficial',
+      gateway: 'cloud-api',
+      cloudApi: { ...settings, apiVersion: 'v23.0', baseUrl: provider.url, verifyToken: 'verify-token-disparo' },
+    }, key);
+    assert.equal(connection.status, 201, JSON.stringify(connection.body));
+    const list = await system.api('POST', '/v1/contact-lists', { name: 'Clientes' }, key);
+    const phones = ['+5511970000101', '+5511970000102', '+5511970000103'];
+    await system.api('POST', `/v1/contact-lists/${list.body.id}/contacts`, { contacts: phones.map((phone, i) => ({ phone, name: `Cliente ${i}` })) }, key);
+    const campaignId = await createCampaign(system, key, { connectionId: connection.body.id, listId: list.body.id, variants: ['Olá {name}!'] });
+    await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, key);
+    await loseLaneMessages(system, connection.body.id, phones.length);
+
+    const { Shipping } = system.models;
+    const [inFlight] = await Shipping.find({ campaignId }).sort({ plannedAt: 1 }).limit(1).lean();
+    await Shipping.updateOne({ _id: inFlight!._id }, { $set: { status: 'sending', claimedAt: new Date() }, $inc: { attempts: 1 } });
+
+    await system.addWorker(['dispatch', 'scheduler']);
+    const done = await waitForStatus(system, key, campaignId, 'completed', 60_000);
+    assert.deepEqual([done.counters.sent, done.counters.failed], [2, 1]);
+    const unknown = await Shipping.findById(inFlight!._id).lean();
+    assert.equal(unknown?.status, 'failed');
+    assert.match(unknown?.lastError ?? '', /^outcome unknown/);
+    const sentTo = provider.sent.map((request) => `+${request.body.to}`).sort();
+    assert.deepEqual(sentTo, phones.filter((phone) => phone !== inFlight!.phone).sort(), 'the other two sent once each; the unknown one never again');
+    await waitUntil('the MessageFailed event recorded', async () => (await system.db.collection('events').countDocuments({ type: 'MessageFailed', 'payload.code': 'UNKNOWN_OUTCOME' })) === 1, 30_000);
   });
 });
