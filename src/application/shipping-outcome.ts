@@ -12,9 +12,9 @@ type Finished = Pick<ShippingDoc, '_id' | 'campaignId' | 'contactId' | 'connecti
 /**
  * A shipping in `sending` that the provider accepted becomes `sent` (once: the status change is a
  * compare-and-set, so the lane and the reconciler never both count it), then MessageDispatched is
- * published and the campaign completes if it was the last one.
+ * published and the campaign completes if it was the last one. Returns whether this call recorded it.
  */
-export async function recordSent(deps: PipelineDeps, shipping: Finished, receipt: SendReceipt, cause: Cause): Promise<void> {
+export async function recordSent(deps: PipelineDeps, shipping: Finished, receipt: SendReceipt, cause: Cause): Promise<boolean> {
   const { Shipping, Campaign } = deps.models;
   const updated = await updateIfMatches(
     Shipping,
@@ -39,6 +39,7 @@ export async function recordSent(deps: PipelineDeps, shipping: Finished, receipt
     cause,
   );
   await completeIfDone(deps, String(shipping.campaignId), cause);
+  return updated;
 }
 
 /** A shipping in `sending` fails for good (once), MessageFailed is published, the campaign may complete. */

@@ -93,8 +93,7 @@ async function settleSending(deps: PipelineDeps & { gateways: GatewayProvider },
   if (gateway.findSent) {
     const receipt = await gateway.findSent(String(shipping._id));
     if (!receipt) return requeue(deps, shipping, 'sending', cause);
-    await recordSent(deps, shipping, receipt, cause);
-    return 'recorded';
+    return (await recordSent(deps, shipping, receipt, cause)) ? 'recorded' : null;
   }
   // The lane may claim a `sending` shipping again on a provider that deduplicates the key.
   if (gateway.idempotent) return requeue(deps, shipping, 'sending', cause);
