@@ -56,6 +56,8 @@ export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number; 
           status: 'queued',
           plannedAt: new Date(item.plannedAt),
           sentAt: null,
+          claimedAt: null,
+          reconciledAt: null,
           attempts: 0,
           lastError: null,
           providerMessageId: null,

@@ -1,8 +1,8 @@
-import { completeIfDone } from '../src/application/campaign-completion';
 import { haltConnection, pauseCampaignsOf } from '../src/application/connection-halt';
 import type { PipelineDeps } from '../src/application/pipeline-deps';
+import { recordFailed, recordSent } from '../src/application/shipping-outcome';
 import type { ShippingStatus } from '../src/domain/campaigns/campaign-status';
-import { ContactPrepared, MessageDispatched, MessageFailed } from '../src/domain/events/dispatch-messages';
+import { ContactPrepared } from '../src/domain/events/dispatch-messages';
 import { type Cause, causedBy, type MessageOf } from '../src/domain/events/envelope';
 import { effectivePacing, type PacingSettings } from '../src/domain/pacing/pacing-settings';
 import { waitBeforeSend } from '../src/domain/pacing/pacing-rule';
@@ -14,7 +14,6 @@ import type { ShippingDoc } from '../src/infrastructure/mongo/models/shipping';
 import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
 import type { ErrorReporter } from '../src/infrastructure/observability/error-reporter';
 import type { Logger } from '../src/infrastructure/observability/logger';
-import { publishEvent } from '../publishers/domain-event';
 import { sendToLane } from '../publishers/contact-prepared';
 
 type Ready = MessageOf<typeof ContactPrepared>;
@@ -79,7 +78,7 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
 
       const claimed = await Shipping.findOneAndUpdate(
         { _id: shipping._id, status: { $in: claimableStatuses(gateway) } },
-        { $set: { status: 'sending' }, $inc: { attempts: 1 } },
+        { $set: { status: 'sending', claimedAt: new Date(deps.now()) }, $inc: { attempts: 1 } },
         { returnDocument: 'after' },
       ).lean();
       if (!claimed) return;
@@ -133,33 +132,6 @@ async function parkIfHalted(deps: DispatchDeps, campaign: CampaignState, shippin
   return false;
 }
 
-async function recordSent(deps: DispatchDeps, shipping: ShippingDoc, receipt: SendReceipt, cause: Cause): Promise<void> {
-  const { Shipping, Campaign } = deps.models;
-  const updated = await updateIfMatches(
-    Shipping,
-    { _id: shipping._id, status: 'sending' },
-    { $set: { status: 'sent', sentAt: receipt.acceptedAt, providerMessageId: receipt.providerMessageId, lastError: null } },
-  );
-  if (updated) {
-    await Campaign.updateOne({ _id: shipping.campaignId }, { $inc: { 'counters.sent': 1 }, $set: { lastActivityAt: new Date(deps.now()) } });
-  }
-  await publishEvent(
-    deps.publisher,
-    MessageDispatched,
-    {
-      shippingId: String(shipping._id),
-      campaignId: String(shipping.campaignId),
-      contactId: String(shipping.contactId),
-      connectionId: String(shipping.connectionId),
-      providerMessageId: receipt.providerMessageId,
-      plannedAt: shipping.plannedAt.toISOString(),
-      sentAt: receipt.acceptedAt.toISOString(),
-    },
-    cause,
-  );
-  await completeIfDone(deps, String(shipping.campaignId), cause);
-}
-
 /** Fallback wait when a gateway asks for a cool-down or a later try without saying how long. */
 const DEFAULT_RETRY_AFTER_MS = 60_000;
 
@@ -182,7 +154,7 @@ async function handleSendFailure(
   cause: Cause,
   logger: Logger,
 ): Promise<void> {
-  const { Shipping, Campaign } = deps.models;
+  const { Shipping } = deps.models;
   const failure = error instanceof GatewayError ? error : new GatewayError('retry', (error as Error).message ?? String(error));
   const lastError = clip(`${failure.code ? `${failure.code}: ` : ''}${failure.message}`, 500);
   const fields = { shippingId: String(shipping._id), campaignId: String(shipping.campaignId), connectionId: lane.connectionId, decision: failure.kind, code: failure.code };
@@ -219,23 +191,6 @@ async function handleSendFailure(
       throw new Error(`unknown gateway failure kind ${String(unknownKind)}`);
     }
   }
-  const updated = await updateIfMatches(Shipping, { _id: shipping._id, status: 'sending' }, { $set: { status: 'failed', lastError } });
-  if (updated) {
-    await Campaign.updateOne({ _id: shipping.campaignId }, { $inc: { 'counters.failed': 1 }, $set: { lastActivityAt: new Date(deps.now()) } });
-  }
   logger.warn('message failed for good', { ...fields, error: failure.message });
-  await publishEvent(
-    deps.publisher,
-    MessageFailed,
-    {
-      shippingId: String(shipping._id),
-      campaignId: String(shipping.campaignId),
-      contactId: String(shipping.contactId),
-      connectionId: String(shipping.connectionId),
-      reason: failure.message,
-      code: failure.code,
-    },
-    cause,
-  );
-  await completeIfDone(deps, String(shipping.campaignId), cause);
+  await recordFailed(deps, shipping, { lastError, reason: failure.message, code: failure.code }, cause);
 }

@@ -54,6 +54,12 @@ export const ConfigSchema = z.object({
     .default('*/20 * * * * *'),
   /** A running campaign quiet this long has its counters recounted from its shippings. */
   COUNTER_RECOUNT_AFTER_MS: int(100).default(60_000),
+  /** How often the scheduler role looks for shippings a crash left stuck (0: never). */
+  RECONCILE_EVERY_MS: int(0).default(300_000),
+  /** A shipping is stuck when still queued this long past its planned time, or sending this long after its claim. */
+  RECONCILE_STUCK_AFTER_MS: int(100).default(900_000),
+  /** Most stuck shippings handled in one pass. */
+  RECONCILE_BATCH: int(1).default(200),
   /** How often a dispatch worker looks for new WhatsApp connections to open lanes for. */
   LANE_REFRESH_MS: int(50).default(2_000),
   /** Shippings planned within this window go straight into their lane, which holds them until their time. */

@@ -2,6 +2,8 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { recountQuietCampaigns } from '../application/campaign-completion';
 import { checkScheduledCampaigns } from '../application/campaign-scheduling';
 import type { PipelineDeps } from '../application/pipeline-deps';
+import { reconcileStuckShippings, type ReconcileOptions } from '../application/shipping-reconciler';
+import type { GatewayProvider } from '../infrastructure/gateways/gateway-provider';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
 import { EventLog } from '../infrastructure/mongo/event-log';
 import { errorFields } from '../infrastructure/observability/logger';
@@ -11,18 +13,25 @@ const PURGE_EVERY_MS = 10 * 60_000;
 /**
  * The scheduler role: node-cron runs the scheduled-campaign check (every 20 s by default). Any
  * number of instances may run it; the atomic claim in queueIfDue makes each campaign due once.
+ * Less often (`reconcile.everyMs`), the same run finishes shippings a crash left stuck; several
+ * instances reconciling at once is safe (every change is a compare-and-set, the lane drops copies).
  */
 export function startCampaignCheck(
-  deps: PipelineDeps,
-  options: { cron: string; recountAfterMs: number; retentionDays: number; errorReporter: ErrorReporter },
+  deps: PipelineDeps & { gateways: GatewayProvider },
+  options: { cron: string; recountAfterMs: number; retentionDays: number; reconcile: ReconcileOptions & { everyMs: number }; errorReporter: ErrorReporter },
 ): { stop(): Promise<void> } {
   const eventLog = new EventLog(deps.models.Campaign.db);
   let lastPurge = 0;
+  let lastReconcile = deps.now();
   const run = async () => {
     try {
       const { queued, resent } = await checkScheduledCampaigns(deps);
       const completed = await recountQuietCampaigns(deps, options.recountAfterMs);
       if (queued + resent + completed > 0) deps.logger.info('scheduled-campaign check', { queued, resent, completed });
+      if (options.reconcile.everyMs > 0 && deps.now() - lastReconcile >= options.reconcile.everyMs) {
+        lastReconcile = deps.now();
+        await reconcileStuckShippings(deps, options.reconcile);
+      }
       if (options.retentionDays > 0 && deps.now() - lastPurge > PURGE_EVERY_MS) {
         lastPurge = deps.now();
         const purged = await eventLog.purge(new Date(deps.now() - options.retentionDays * 86_400_000));

@@ -56,10 +56,13 @@ const ROLES = {
     return supervisor;
   },
   scheduler: async ({ services, pipeline }: RoleContext) => {
-    const check = startCampaignCheck(pipeline, {
-      cron: services.config.CAMPAIGN_CHECK_CRON,
-      recountAfterMs: services.config.COUNTER_RECOUNT_AFTER_MS,
-      retentionDays: services.config.EVENT_RETENTION_DAYS,
+    const { config } = services;
+    const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, { ...DEFAULT_CLOUD_API_OPTIONS, timeoutMs: config.CLOUD_API_TIMEOUT_MS });
+    const check = startCampaignCheck({ ...pipeline, gateways }, {
+      cron: config.CAMPAIGN_CHECK_CRON,
+      recountAfterMs: config.COUNTER_RECOUNT_AFTER_MS,
+      retentionDays: config.EVENT_RETENTION_DAYS,
+      reconcile: { everyMs: config.RECONCILE_EVERY_MS, stuckAfterMs: config.RECONCILE_STUCK_AFTER_MS, limit: config.RECONCILE_BATCH },
       errorReporter: services.errorReporter,
     });
     return { stop: () => check.stop() };

@@ -7,6 +7,7 @@ import { listen } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
 import { ContactSyncRequested } from '../../src/domain/events/contact-messages';
 import { newCorrelation } from '../../src/domain/events/envelope';
+import { createGatewayProvider, DEFAULT_CLOUD_API_OPTIONS } from '../../src/infrastructure/gateways/gateway-provider';
 import { modelsOf } from '../../src/infrastructure/mongo/models';
 import { startCampaignCheck } from '../../src/runtime/campaign-check';
 import { pipelineDeps } from '../../src/runtime/pipeline';
@@ -93,7 +94,11 @@ describe('error reporting: consumers, the API and the cron job reach Sentry, tag
     const closed = await mongoose.createConnection(testMongoUrl('sentry_closed')).asPromise();
     const models = modelsOf(closed);
     await closed.close();
-    const check = startCampaignCheck({ ...(await pipelineDeps(services)), models }, { cron: '*/30 * * * * *', recountAfterMs: 60_000, retentionDays: 0, errorReporter: services.errorReporter });
+    const gateways = createGatewayProvider(models, closed, undefined, DEFAULT_CLOUD_API_OPTIONS);
+    const check = startCampaignCheck(
+      { ...(await pipelineDeps(services)), models, gateways },
+      { cron: '*/30 * * * * *', recountAfterMs: 60_000, retentionDays: 0, reconcile: { everyMs: 0, stuckAfterMs: 60_000, limit: 10 }, errorReporter: services.errorReporter },
+    );
     try {
       const event = await eventWhere('the cron failure', (candidate) => candidate.tags?.consumer === 'scheduler');
       assert.ok(event.exception?.values?.[0]?.type, 'the error is sent as an exception');

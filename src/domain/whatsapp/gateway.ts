@@ -31,6 +31,12 @@ export interface WhatsAppGateway {
   /** Whether a repeated idempotencyKey is answered without a second send. */
   readonly idempotent: boolean;
   send(message: OutgoingMessage): Promise<SendReceipt>;
+  /**
+   * What the provider did with an idempotency key: the receipt of the send it made, or null if it
+   * never sent it. Providers that cannot tell leave it out; the reconciler then never re-sends a
+   * shipping whose send was in flight at a crash.
+   */
+  findSent?(idempotencyKey: string): Promise<SendReceipt | null>;
   /** One page of the number's contacts (address book); `cursor` null is the first page, `next` null the last. */
   listContacts(cursor: string | null): Promise<ContactPage>;
   /** Whether each number (E.164) is on WhatsApp; a number missing from the answer was not checked. */

@@ -85,9 +85,13 @@ export class LaneRepository {
     await this.models.Lane.updateOne({ _id: new Types.ObjectId(connectionId) }, { $set: { inFlight: { shippingId, since: now } } });
   }
 
-  /** Records a send at `at` (the provider's acceptance time) and clears the in-flight mark. */
+  /**
+   * Records a send at `at` (the provider's acceptance time) and clears the in-flight mark. Never
+   * moves the last send back in time: an idempotent provider answers a repeated key with the first
+   * send's time, and a later real send must still count as the last one.
+   */
   async endSend(connectionId: string, before: LaneState, settings: PacingSettings, at: number): Promise<LaneState> {
-    const sent = recordSend(before, settings, at);
+    const sent = recordSend(before, settings, Math.max(at, before.lastSentAt ?? at));
     await this.models.Lane.updateOne({ _id: new Types.ObjectId(connectionId) }, { $set: { sent, inFlight: null } });
     return sent;
   }

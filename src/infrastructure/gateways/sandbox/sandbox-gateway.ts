@@ -66,6 +66,11 @@ export class SandboxGateway implements WhatsAppGateway {
     return { providerMessageId, acceptedAt: receivedAt };
   }
 
+  async findSent(idempotencyKey: string): Promise<SendReceipt | null> {
+    const sent = await this.store.Message.findById(idempotencyKey, { providerMessageId: 1, receivedAt: 1 }).lean();
+    return sent ? { providerMessageId: sent.providerMessageId, acceptedAt: sent.receivedAt } : null;
+  }
+
   /** What the simulated WhatsApp knows of the numbers it listed last (bounded), so checks need no query. */
   private readonly known = new Map<string, boolean>();
 

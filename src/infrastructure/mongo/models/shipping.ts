@@ -16,6 +16,10 @@ export interface ShippingDoc {
   status: ShippingStatus;
   plannedAt: Date;
   sentAt: Date | null;
+  /** When the lane last claimed it (queued → sending): how long a send has been in flight. */
+  claimedAt: Date | null;
+  /** When the reconciler last handed it back to its lane (stuck after a crash). */
+  reconciledAt: Date | null;
   attempts: number;
   lastError: string | null;
   providerMessageId: string | null;
@@ -42,6 +46,8 @@ export const ShippingSchema = new Schema<ShippingDoc>(
     status: { type: String, enum: SHIPPING_STATUSES, default: 'queued' },
     plannedAt: { type: Date, required: true },
     sentAt: { type: Date, default: null },
+    claimedAt: { type: Date, default: null },
+    reconciledAt: { type: Date, default: null },
     attempts: { type: Number, default: 0 },
     lastError: { type: String, default: null },
     providerMessageId: { type: String, default: null },

@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { sleep } from './collector';
+import { freePort } from './system';
+
+const run = promisify(execFile);
+const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
+
+/**
+ * A RabbitMQ node of its own for tests that stop the broker (the shared node on :5672 must never
+ * stop: other tests run against it). Same installation and same OS user as the shared node, so the
+ * same Erlang cookie; its own node name, AMQP and distribution ports, data and log directories, and
+ * no plugins (so no second management listener). Disparo applies its topology (delay levels,
+ * queues) on it when it connects, as on any broker.
+ */
+export interface DedicatedRabbitMq {
+  node: string;
+  /** amqp:// URL of the node's default vhost. */
+  url: string;
+  /** `rabbitmqctl stop_app`: the broker closes every connection and stops accepting new ones. */
+  stopApp(): Promise<void>;
+  /** `rabbitmqctl start_app`, then waits until the broker accepts connections again. */
+  startApp(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** Runs a RabbitMQ command-line tool as the broker's user (root switches to `rabbitmq`, whose home holds the cookie). */
+async function tool(name: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  const binary = existsSync(join(RABBITMQ_BIN, name)) ? join(RABBITMQ_BIN, name) : name;
+  const asRoot = process.getuid?.() === 0;
+  const quoted = [binary, ...args].map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
+  const { stdout } = asRoot
+    ? await run('su', ['rabbitmq', '-s', '/bin/sh', '-c', quoted], { env: { ...process.env, ...env }, cwd: '/tmp' })
+    : await run(binary, args, { env: { ...process.env, ...env }, cwd: '/tmp' });
+  return stdout;
+}
+
+async function awaitStartup(node: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // await_startup fails at once while the node is still booting: ask again until it answers.
+  for (;;) {
+    try {
+      await tool('rabbitmqctl', ['-n', node, 'await_startup', '--timeout', '10']);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`RabbitMQ node ${node} did not start: ${(error as Error).message}`);
+      await sleep(500);
+    }
+  }
+}
+
+export async function startDedicatedRabbitMq(label: string): Promise<DedicatedRabbitMq> {
+  const dir = mkdtempSync(join(tmpdir(), `disparo-rabbitmq-${label}-`));
+  if (process.getuid?.() === 0) {
+    const { stdout } = await run('id', ['-u', 'rabbitmq']);
+    chownSync(dir, Number(stdout.trim()), 0);
+  }
+  const plugins = join(dir, 'enabled_plugins');
+  writeFileSync(plugins, '[].\n', { mode: 0o644 });
+  const node = `disparo-${label}-${randomUUID().slice(0, 6)}@localhost`;
+  const port = await freePort();
+  const env = {
+    RABBITMQ_NODENAME: node,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(await freePort()),
+    RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
+    RABBITMQ_LOG_BASE: join(dir, 'log'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: plugins,
+    RABBITMQ_PID_FILE: join(dir, 'pid'),
+  };
+  await tool('rabbitmq-server', ['-detached'], env);
+  await awaitStartup(node, 90_000);
+  return {
+    node,
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    async stopApp() {
+      await tool('rabbitmqctl', ['-n', node, 'stop_app']);
+    },
+    async startApp() {
+      await tool('rabbitmqctl', ['-n', node, 'start_app']);
+      await awaitStartup(node, 60_000);
+    },
+    async dispose() {
+      await tool('rabbitmqctl', ['-n', node, 'stop']).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
