@@ -42,8 +42,20 @@ export function startCampaignCheck(
       options.errorReporter.capture(error, { consumer: 'scheduler' });
     }
   };
-  const task: ScheduledTask = cron.schedule(options.cron, run, { name: 'campaign-check', noOverlap: true });
-  void run(); // a fresh instance does not wait a whole period for its first check
+  // One run at a time: a tick that finds the previous run still going skips quietly (node-cron's
+  // own noOverlap prints a warning per skipped tick, which floods the logs of a busy instance).
+  let running = false;
+  const once = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await run();
+    } finally {
+      running = false;
+    }
+  };
+  const task: ScheduledTask = cron.schedule(options.cron, once, { name: 'campaign-check' });
+  void once(); // a fresh instance does not wait a whole period for its first check
   return {
     async stop() {
       await task.stop();
