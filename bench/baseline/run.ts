@@ -20,6 +20,8 @@
  * 3. overlap: one company, one connection (0.1 s interval, 0.3 s after every 10), two 30-contact
  *    campaigns scheduled 1 s apart; pacing violations flagged by the sandbox on that connection.
  *
+ * BENCH_BASELINE_PREPARE_CONCURRENCY sets PrepareContact's concurrency in the baseline (default
+ * the seed's 1; the campaign queue's other processors keep theirs).
  * BENCH_CONTACTS overrides N (default 100000). BENCH_PREPARE_BUDGET_S (default 300) caps each
  * prepare measurement: past it the rate so far is reported and the total projected (flagged).
  * Human-readable table first; the last line is one JSON object.
@@ -44,6 +46,8 @@ import { type BaselineSystem, startBaselineSystem } from './system';
 
 const N = positiveInt('BENCH_CONTACTS', 100_000);
 const PREPARE_SIZE = { contacts: N, budgetS: positiveInt('BENCH_PREPARE_BUDGET_S', 300) };
+/** PrepareContact's concurrency in the baseline worker: the seed's default 1 unless overridden. */
+const BASELINE_PREPARE_CONCURRENCY = positiveInt('BENCH_BASELINE_PREPARE_CONCURRENCY', 1);
 /** The worker heap cap both systems run with (docker-compose.yml's, see bench/pipeline.ts). */
 const WORKER_NODE_OPTIONS = '--max-old-space-size=160';
 const FASTEST_MS: PacingSettings = { messageIntervalMs: 1, longerIntervalAfter: 100_000, greaterIntervalMs: 1 };
@@ -123,7 +127,10 @@ async function baselinePrepare(redisUrl: string): Promise<PrepareFigures> {
     const company = await seedBaselineCompany(system.models, { pacing: FASTEST_MS, connections: 1, contacts: N, sandboxLatencyMs: 0 });
     log(`seeded at ${fmt(company.seedPerSec)} docs/s`);
     const campaignId = await createBaselineCampaign(system.models, company, { connectionId: company.connectionIds[0]!, variants: VARIANTS });
-    const worker = await system.spawnWorker('verify,process,prepare', { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? WORKER_NODE_OPTIONS });
+    const worker = await system.spawnWorker('verify,process,prepare', {
+      NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? WORKER_NODE_OPTIONS,
+      BASELINE_PREPARE_CONCURRENCY: String(BASELINE_PREPARE_CONCURRENCY),
+    });
     children.add(worker);
     log('baseline prepare: worker process with VerifyCampaigns, ProcessCampaign, PrepareContact; adding ProcessCampaign…');
     const infra = infraPids();
@@ -189,6 +196,9 @@ interface ScenarioFigures {
   violations: number;
   /** Violations whose gap was under half the required one: sends back to back. */
   backToBack: number;
+  /** Violations among the sends made before the second campaign was due (the first one alone). */
+  soloViolations: number;
+  soloSends: number;
   minGapMs: number;
 }
 
@@ -233,6 +243,7 @@ async function measureScenarios(db: Connection, plan: ScenarioPlan, label: strin
     250,
   );
   const violations = sends.filter((send) => send.violation);
+  const solo = sends.filter((send) => send.receivedAt.getTime() < plan.overlapAt + OVERLAP.secondAfterMs);
   const gaps = sends.slice(1).map((send, i) => send.receivedAt.getTime() - sends[i]!.receivedAt.getTime());
   log(`${label}: ${sends.length} sends, ${violations.length} pacing violations`);
   return {
@@ -242,6 +253,8 @@ async function measureScenarios(db: Connection, plan: ScenarioPlan, label: strin
     overlapSends: sends.length,
     violations: violations.length,
     backToBack: violations.filter((send) => send.violation!.gapMs < send.violation!.requiredMs / 2).length,
+    soloViolations: solo.filter((send) => send.violation).length,
+    soloSends: solo.length,
     minGapMs: gaps.length ? Math.min(...gaps) : Number.NaN,
   };
 }
@@ -286,7 +299,7 @@ async function baselineScenarios(redisUrl: string): Promise<ScenarioFigures> {
       companies.push(await seedBaselineCompany(system.models, { pacing: toMs(FIRST_SEND.pacing), connections: 1, contacts: FIRST_SEND.contacts, sandboxLatencyMs: FIRST_SEND.latencyMs }));
     }
     const overlap = await seedBaselineCompany(system.models, { pacing: toMs(OVERLAP.pacing), connections: 1, contacts: OVERLAP.contacts, sandboxLatencyMs: 0 });
-    const worker = await system.spawnWorker('all', { NODE_OPTIONS: WORKER_NODE_OPTIONS });
+    const worker = await system.spawnWorker('all', { NODE_OPTIONS: WORKER_NODE_OPTIONS, BASELINE_PREPARE_CONCURRENCY: String(BASELINE_PREPARE_CONCURRENCY) });
     children.add(worker);
     const times = scenarioTimes();
     for (const company of companies) {
@@ -338,6 +351,7 @@ function report(disparoPrep: PrepareFigures, baselinePrep: PrepareFigures, dispa
     [`overlap: sends on the number`, String(disparo.overlapSends), String(baseline.overlapSends), '', ''],
     ['overlap: pacing violations (sandbox)', String(disparo.violations), String(baseline.violations), '0 (Disparo)', ok(disparo.violations === 0)],
     ['overlap: of which back to back (< half the gap)', String(disparo.backToBack), String(baseline.backToBack), '', ''],
+    ['  before the second campaign was due: violations / sends', `${disparo.soloViolations} / ${disparo.soloSends}`, `${baseline.soloViolations} / ${baseline.soloSends}`, '', ''],
     ['overlap: shortest gap (ms)', String(disparo.minGapMs), String(baseline.minGapMs), '', ''],
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
@@ -351,6 +365,7 @@ function report(disparoPrep: PrepareFigures, baselinePrep: PrepareFigures, dispa
       disparoPreparePerSec: Math.round(disparoPrep.perSec),
       baselinePreparePerSec: Math.round(baselinePrep.perSec),
       prepareProjected: disparoPrep.budgetHit || baselinePrep.budgetHit,
+      baselinePrepareConcurrency: BASELINE_PREPARE_CONCURRENCY,
       prepareRatio: round2(prepareRatio),
       baselinePacingViolations: baseline.violations,
       disparoPacingViolations: disparo.violations,

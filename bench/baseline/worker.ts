@@ -1,6 +1,7 @@
 /**
  * A worker of the seed's design: the Bull processors of the roles in BASELINE_ROLES (default
- * all four) against MONGO_URL and REDIS_URL, queues under BASELINE_PREFIX. Started by
+ * all four) against MONGO_URL and REDIS_URL, queues under BASELINE_PREFIX (BASELINE_PREPARE_CONCURRENCY:
+ * PrepareContact's concurrency, default the seed's 1). Started by
  * bench/baseline/run.ts as a process of its own, as Disparo's workers are; prints
  * "baseline worker started" when its processors are registered, stops on SIGTERM.
  */
@@ -30,6 +31,13 @@ function rolesFromEnv(): Set<Role> {
   return new Set(roles as Role[]);
 }
 
+/** The seed registers PrepareContact with Bull's default, 1; BASELINE_PREPARE_CONCURRENCY tries others. */
+function prepareConcurrency(): number {
+  const value = Number(process.env.BASELINE_PREPARE_CONCURRENCY ?? '1');
+  if (!Number.isInteger(value) || value < 1) throw new Error(`BASELINE_PREPARE_CONCURRENCY must be a positive integer, got ${process.env.BASELINE_PREPARE_CONCURRENCY}`);
+  return value;
+}
+
 async function main(): Promise<void> {
   const roles = rolesFromEnv();
   const mongo = await mongoose.createConnection(required('MONGO_URL')).asPromise();
@@ -46,7 +54,7 @@ async function main(): Promise<void> {
     await queues.campaign.add(JOBS.verifyCampaigns, {}, { repeat: { cron: VERIFY_CRON }, jobId: JOBS.verifyCampaigns, removeOnComplete: true });
   }
   if (roles.has('process')) void queues.campaign.process(JOBS.processCampaign, (job) => processCampaign(context, job.data as ProcessCampaignData));
-  if (roles.has('prepare')) void queues.campaign.process(JOBS.prepareContact, (job) => prepareContact(context, job.data as PrepareContactData));
+  if (roles.has('prepare')) void queues.campaign.process(JOBS.prepareContact, prepareConcurrency(), (job) => prepareContact(context, job.data as PrepareContactData));
   if (roles.has('dispatch')) void queues.dispatch.process(JOBS.dispatchCampaign, 1, (job) => dispatchCampaign(context, job.data as DispatchCampaignData));
   await Promise.all([queues.campaign.isReady(), queues.dispatch.isReady()]);
   process.stdout.write(`baseline worker started (${[...roles].join(',')})\n`);
