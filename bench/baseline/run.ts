@@ -103,6 +103,16 @@ interface PrepareFigures {
   budgetHit: boolean;
   peakRssMb: number;
   cpu: Record<string, number>;
+  /** CPU time of the system's own processes (worker, database, broker or Redis) per contact prepared. */
+  cpuMsPerContact: number;
+}
+
+/** The processes that do a system's work (the benchmark's own polling and the rest of the machine left out). */
+const SYSTEM_PROCESSES = ['worker', 'mongo', 'rabbitmq', 'redis'];
+
+function cpuMsPerContact(cpu: Record<string, number>, seconds: number, prepared: number): number {
+  const busy = SYSTEM_PROCESSES.reduce((sum, name) => sum + (Number.isFinite(cpu[name]) ? cpu[name]! : 0), 0);
+  return prepared > 0 ? ((busy / 100) * seconds * 1000) / prepared : Number.NaN;
 }
 
 async function disparoPrepare(): Promise<PrepareFigures> {
@@ -113,7 +123,17 @@ async function disparoPrepare(): Promise<PrepareFigures> {
     log('Disparo prepare: worker process with campaign-process,contact-prepare; starting the campaign…');
     const result = await measurePrepare(system, setup, PREPARE_SIZE);
     log(`Disparo prepared ${fmt(result.prepared)} in ${result.measuredSeconds.toFixed(1)} s (${fmt(result.preparePerSec)}/s)`);
-    return { perSec: result.preparePerSec, seconds: result.prepareSeconds, prepared: result.prepared, budgetHit: result.budgetHit, peakRssMb: result.peakRssMb, cpu: result.cpu };
+    // measurePrepare's CPU window runs until the worker is stopped, a moment after the last contact.
+    const window = result.progress.at(-1)?.at ?? result.measuredSeconds * 1000;
+    return {
+      perSec: result.preparePerSec,
+      seconds: result.prepareSeconds,
+      prepared: result.prepared,
+      budgetHit: result.budgetHit,
+      peakRssMb: result.peakRssMb,
+      cpu: result.cpu,
+      cpuMsPerContact: cpuMsPerContact(result.cpu, window / 1000, result.prepared),
+    };
   } finally {
     await stopSystem(system);
   }
@@ -170,7 +190,7 @@ async function baselinePrepare(redisUrl: string): Promise<PrepareFigures> {
     const perSec = preparedAt > 0 ? (prepared / preparedAt) * 1000 : 0;
     const budgetHit = prepared < N;
     log(`baseline prepared ${fmt(prepared)} in ${(preparedAt / 1000).toFixed(1)} s (${fmt(perSec)}/s); ${fmt(shippings)} shippings stored`);
-    return { perSec, seconds: budgetHit ? N / perSec : preparedAt / 1000, prepared, budgetHit, peakRssMb, cpu };
+    return { perSec, seconds: budgetHit ? N / perSec : preparedAt / 1000, prepared, budgetHit, peakRssMb, cpu, cpuMsPerContact: cpuMsPerContact(cpu, since() / 1000, prepared) };
   } finally {
     await queues.close();
     cleanups.delete(stop);
@@ -380,6 +400,7 @@ function report(disparoPrep: PrepareFigures, baselinePrep: PrepareFigures, dispa
     [`prepare ${fmt(N)} contacts (s)`, seconds(disparoPrep), seconds(baselinePrep), '', ''],
     ['prepare throughput (contacts/s)', fmt(disparoPrep.perSec), fmt(baselinePrep.perSec), '', ''],
     ['prepareRatio (Disparo / seed)', round2(prepareRatio).toFixed(2), '', '≥ 5', ok(prepareRatio >= 5)],
+    ['  CPU per contact, worker + database + broker/Redis (ms)', disparoPrep.cpuMsPerContact.toFixed(2), baselinePrep.cpuMsPerContact.toFixed(2), '', ''],
     ['prepare worker peak RSS (MB)', disparoPrep.peakRssMb.toFixed(0), baselinePrep.peakRssMb.toFixed(0), '', ''],
     ['CPU during prepare (% of one core)', cpu(disparoPrep), cpu(baselinePrep), '', ''],
     [`first send, ${COMPANIES} companies: p50 / last, s after T`, spread(disparo.firstSendS), spread(baseline.firstSendS), '', ''],
@@ -403,6 +424,8 @@ function report(disparoPrep: PrepareFigures, baselinePrep: PrepareFigures, dispa
       baselinePreparePerSec: Math.round(baselinePrep.perSec),
       prepareProjected: disparoPrep.budgetHit || baselinePrep.budgetHit,
       baselinePrepareConcurrency: BASELINE_PREPARE_CONCURRENCY,
+      disparoCpuMsPerContact: round2(disparoPrep.cpuMsPerContact),
+      baselineCpuMsPerContact: round2(baselinePrep.cpuMsPerContact),
       prepareRatio: round2(prepareRatio),
       baselinePacingViolations: baseline.violations,
       disparoPacingViolations: disparo.violations,
