@@ -28,7 +28,8 @@
  * Human-readable table first; the last line is one JSON object.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type Connection, Types } from 'mongoose';
@@ -40,7 +41,7 @@ import { createCampaign, seedCompany, spawnWorker, startSystem, type TestSystem,
 import { fmt, log, round2, wallStart } from '../support/bench-log';
 import { measurePrepare, setUpPrepare, VARIANTS } from '../support/disparo-prepare';
 import { positiveInt } from '../support/env';
-import { children, cleanups, runBench, stopChild, stopSystem, systems } from '../support/lifecycle';
+import { type Child, children, cleanups, runBench, stopChild, stopSystem, systems } from '../support/lifecycle';
 import { cpuShare, cpuSnapshot, infraPids, procStatus } from '../support/proc-stats';
 import { JOBS, openQueues, type ProcessCampaignData, VERIFY_CRON } from './queues';
 import { createBaselineCampaign, seedBaselineCompany } from './seed';
@@ -91,6 +92,15 @@ function redisPid(redisUrl: string): number | undefined {
     }
   }
   return undefined;
+}
+
+type WorkerProcess = Child & { output: () => string };
+
+/** Keeps a worker's output for a look afterwards when its step went wrong. */
+function keepOutput(worker: WorkerProcess, label: string): void {
+  const file = join(tmpdir(), `bench-baseline-${label}-worker.log`);
+  writeFileSync(file, worker.output().slice(-200_000));
+  log(`the ${label} worker's output is in ${file}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,6 +228,7 @@ interface ScenarioFigures {
   /** Every first-send campaign's message was sent (all of them) before the overlap started. */
   firstSendDrained: boolean;
   overlapSends: number;
+  overlapComplete: boolean;
   violations: number;
   /** Violations whose gap was under half the required one: sends back to back. */
   backToBack: number;
@@ -286,15 +297,18 @@ async function measureScenarios(db: Connection, models: Models, plan: ScenarioPl
   if (!firstSendDrained) log(`warning: ${label}'s first-send campaigns were still sending when the overlap campaigns were due`);
 
   log(`${label}: waiting for the two overlapping campaigns (${2 * OVERLAP.contacts} sends on one number)…`);
-  const sends = await waitUntil(
-    'both overlap campaigns sent',
-    async () => {
-      const found = await Message.find({ connectionId: plan.overlapConnection }).sort({ receivedAt: 1 }).lean<SandboxMessageDoc[]>();
-      return found.length >= 2 * OVERLAP.contacts ? found : undefined;
-    },
-    Math.max(0, plan.overlapAt - Date.now()) + 90_000,
-    250,
-  );
+  const deadline = plan.overlapAt + 90_000;
+  let sends: SandboxMessageDoc[] = [];
+  for (;;) {
+    sends = await Message.find({ connectionId: plan.overlapConnection }).sort({ receivedAt: 1 }).lean<SandboxMessageDoc[]>();
+    if (sends.length >= 2 * OVERLAP.contacts || Date.now() > deadline) break;
+    await sleep(250);
+  }
+  if (sends.length < 2 * OVERLAP.contacts) {
+    // Counted as far as it got, and said so: a stuck campaign is a finding, not a reason to lose the run.
+    const campaigns = await models.Campaign.find({ connectionId: new Types.ObjectId(plan.overlapConnection) }, { status: 1, counters: 1, processingDone: 1 }).lean();
+    log(`warning: ${label}: only ${sends.length} of ${2 * OVERLAP.contacts} overlap sends 90 s after T; campaigns: ${JSON.stringify(campaigns.map((c) => ({ status: c.status, processingDone: c.processingDone, counters: c.counters })))}`);
+  }
   const violations = sends.filter((send) => send.violation);
   const secondStarted = await firstSendOfSecondCampaign(models, plan.overlapConnection, sends);
   const solo = sends.filter((send) => send.receivedAt.getTime() < secondStarted);
@@ -306,6 +320,7 @@ async function measureScenarios(db: Connection, models: Models, plan: ScenarioPl
     ...stages,
     firstSendDrained,
     overlapSends: sends.length,
+    overlapComplete: sends.length >= 2 * OVERLAP.contacts,
     violations: violations.length,
     backToBack: violations.filter((send) => send.violation!.gapMs < send.violation!.requiredMs / 2).length,
     soloViolations: solo.filter((send) => send.violation).length,
@@ -318,6 +333,7 @@ async function disparoScenarios(): Promise<ScenarioFigures> {
   // The same check cadence as the seed's VerifyCampaigns (and Disparo's default).
   const system: TestSystem = await startSystem('baseline-disparo-scenarios', { workers: [], env: { CAMPAIGN_CHECK_CRON: VERIFY_CRON } });
   systems.add(system);
+  let worker: WorkerProcess | undefined;
   try {
     log(`Disparo scenarios: ${COMPANIES} companies + the overlap company through the API…`);
     const companies = [];
@@ -325,7 +341,7 @@ async function disparoScenarios(): Promise<ScenarioFigures> {
       companies.push(await seedCompany(system, { pacing: FIRST_SEND.pacing, contacts: FIRST_SEND.contacts, sandbox: { latencyMs: FIRST_SEND.latencyMs } }));
     }
     const overlap = await seedCompany(system, { pacing: OVERLAP.pacing, contacts: OVERLAP.contacts });
-    const worker = await spawnWorker(system, 'all', { NODE_OPTIONS: WORKER_NODE_OPTIONS });
+    worker = await spawnWorker(system, 'all', { NODE_OPTIONS: WORKER_NODE_OPTIONS });
     children.add(worker);
     const times = scenarioTimes();
     for (const company of companies) {
@@ -336,9 +352,13 @@ async function disparoScenarios(): Promise<ScenarioFigures> {
     }
     const plan = { ...times, firstSendConnections: companies.map((company) => company.connectionId), overlapConnection: overlap.connectionId };
     const figures = await measureScenarios(system.db, system.models, plan, 'Disparo');
-    await stopChild(worker);
+    if (!figures.overlapComplete) keepOutput(worker, 'disparo-scenarios');
     return figures;
+  } catch (error) {
+    if (worker) keepOutput(worker, 'disparo-scenarios');
+    throw error;
   } finally {
+    if (worker) await stopChild(worker);
     await stopSystem(system);
   }
 }
@@ -347,6 +367,7 @@ async function baselineScenarios(redisUrl: string): Promise<ScenarioFigures> {
   const system: BaselineSystem = await startBaselineSystem('baseline_scenarios', redisUrl);
   const stop = () => system.stop();
   cleanups.add(stop);
+  let worker: WorkerProcess | undefined;
   try {
     log(`baseline scenarios: ${COMPANIES} companies + the overlap company…`);
     const companies = [];
@@ -354,7 +375,7 @@ async function baselineScenarios(redisUrl: string): Promise<ScenarioFigures> {
       companies.push(await seedBaselineCompany(system.models, { pacing: toMs(FIRST_SEND.pacing), connections: 1, contacts: FIRST_SEND.contacts, sandboxLatencyMs: FIRST_SEND.latencyMs }));
     }
     const overlap = await seedBaselineCompany(system.models, { pacing: toMs(OVERLAP.pacing), connections: 1, contacts: OVERLAP.contacts, sandboxLatencyMs: 0 });
-    const worker = await system.spawnWorker('all', { NODE_OPTIONS: WORKER_NODE_OPTIONS, BASELINE_PREPARE_CONCURRENCY: String(BASELINE_PREPARE_CONCURRENCY) });
+    worker = await system.spawnWorker('all', { NODE_OPTIONS: WORKER_NODE_OPTIONS, BASELINE_PREPARE_CONCURRENCY: String(BASELINE_PREPARE_CONCURRENCY) });
     children.add(worker);
     const times = scenarioTimes();
     for (const company of companies) {
@@ -365,9 +386,13 @@ async function baselineScenarios(redisUrl: string): Promise<ScenarioFigures> {
     }
     const plan = { ...times, firstSendConnections: companies.map((company) => company.connectionIds[0]!), overlapConnection: overlap.connectionIds[0]! };
     const figures = await measureScenarios(system.db, system.models, plan, 'baseline');
-    await stopChild(worker);
+    if (!figures.overlapComplete) keepOutput(worker, 'baseline-scenarios');
     return figures;
+  } catch (error) {
+    if (worker) keepOutput(worker, 'baseline-scenarios');
+    throw error;
   } finally {
+    if (worker) await stopChild(worker);
     cleanups.delete(stop);
     await stop();
   }
@@ -417,6 +442,9 @@ function report(disparoPrep: PrepareFigures, baselinePrep: PrepareFigures, dispa
   process.stdout.write(`\nbaseline bench (${((performance.now() - wallStart) / 1000).toFixed(0)} s total)\n`);
   process.stdout.write(`${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.slice(1).map(line).join('\n')}\n`);
   if (!disparo.firstSendDrained || !baseline.firstSendDrained) process.stdout.write('note: a first-send campaign was still sending when the overlap began\n');
+  for (const [name, figures] of [['Disparo', disparo], ['seed', baseline]] as const) {
+    if (!figures.overlapComplete) process.stdout.write(`note: ${name} made only ${figures.overlapSends} of ${2 * OVERLAP.contacts} overlap sends within 90 s\n`);
+  }
   process.stdout.write(
     `${JSON.stringify({
       contacts: N,
@@ -424,6 +452,7 @@ function report(disparoPrep: PrepareFigures, baselinePrep: PrepareFigures, dispa
       baselinePreparePerSec: Math.round(baselinePrep.perSec),
       prepareProjected: disparoPrep.budgetHit || baselinePrep.budgetHit,
       baselinePrepareConcurrency: BASELINE_PREPARE_CONCURRENCY,
+      overlapComplete: disparo.overlapComplete && baseline.overlapComplete,
       disparoCpuMsPerContact: round2(disparoPrep.cpuMsPerContact),
       baselineCpuMsPerContact: round2(baselinePrep.cpuMsPerContact),
       prepareRatio: round2(prepareRatio),

@@ -19,7 +19,7 @@ export interface BaselineSystem {
   db: mongoose.Connection;
   models: Models;
   /** A worker process (bench/baseline/worker.ts) with these roles, once its processors are registered. */
-  spawnWorker(roles: string, extraEnv?: Record<string, string>): Promise<Child>;
+  spawnWorker(roles: string, extraEnv?: Record<string, string>): Promise<Child & { output: () => string }>;
   /** Drops the database and removes the queues' keys from Redis. */
   stop(): Promise<void>;
 }
