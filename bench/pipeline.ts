@@ -30,7 +30,6 @@
  * worker as NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
  * Human-readable table first; the last line is one JSON object.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as amqplib from 'amqplib';
 import type { ConfirmChannel } from 'amqplib';
@@ -40,253 +39,27 @@ import { createMessage, newCorrelation } from '../src/domain/events/envelope';
 import { findViolations, IDLE_LANE, recordSend, requiredGap } from '../src/domain/pacing/pacing-rule';
 import type { PacingSettings } from '../src/domain/pacing/pacing-settings';
 import { sandboxStore } from '../src/infrastructure/gateways/sandbox/sandbox-store';
-import { ManagementApi } from '../src/infrastructure/rabbitmq/management-api';
 import { encode, properties } from '../src/infrastructure/rabbitmq/publisher';
-import { percentile, sleep } from '../test/support/collector';
-import { infraUrls, testMongoUrl } from '../test/support/infrastructure';
+import { percentile } from '../test/support/collector';
+import { testMongoUrl } from '../test/support/infrastructure';
 import { createCampaign, seedCompany, spawnWorker, startSystem, type TestSystem, waitForStatus, waitUntil } from '../test/support/system';
+import { fmt, log, round2, wallStart } from './support/bench-log';
+import { measurePrepare, type PrepareResult, setUpPrepare, VARIANTS } from './support/disparo-prepare';
 import { positiveInt } from './support/env';
 import { withVhost } from './support/infra';
+import { children, runBench, stopChild, stopSystem, systems } from './support/lifecycle';
 import { publishAllConfirmed } from './support/raw-publish';
 
 const N = positiveInt('BENCH_CONTACTS', 100_000);
 /** Longest the prepare measurement may run; past it the rate so far is reported (and flagged). */
 const PREPARE_BUDGET_S = positiveInt('BENCH_PREPARE_BUDGET_S', 180);
-const SEED_BATCH = 5_000;
+const PREPARE_SIZE = { contacts: N, budgetS: PREPARE_BUDGET_S };
 const RAW_INSERT_BATCH = 1_000;
 const RAW_INSERT_PARALLEL = 4;
 const LATENCY_CAMPAIGNS = 20;
 const PACING_CONTACTS = 60;
-const FASTEST = { messageInterval: 0.001, longerIntervalAfter: 100_000, greaterInterval: 0.001 };
 const PACING = { messageInterval: 0.2, longerIntervalAfter: 20, greaterInterval: 0.6 };
 const PACING_MS: PacingSettings = { messageIntervalMs: 200, longerIntervalAfter: 20, greaterIntervalMs: 600 };
-const VARIANTS = ['Olá {name}, temos uma oferta especial para você nesta semana!', 'Oi {name}! Chegaram novidades na loja, venha conferir.'];
-
-const wallStart = performance.now();
-const log = (line: string) => process.stdout.write(`[${((performance.now() - wallStart) / 1000).toFixed(1).padStart(6)} s] ${line}\n`);
-
-// ---------------------------------------------------------------------------------------------
-// process accounting (/proc, read only)
-
-function procStatus(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : Number.NaN;
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** The broker's and the MongoDB-wire server's process ids (to attribute CPU time; read only). */
-function infraPids(): { mongo?: number; rabbitmq?: number } {
-  const mongoPort = new URL(infraUrls().mongoUrl).port || '27017';
-  const found: { mongo?: number; rabbitmq?: number } = {};
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (comm === 'beam.smp') found.rabbitmq ??= Number(entry);
-      if (comm === 'java') {
-        // The MongoWire server on MONGO_URL's port (another one may run on the machine).
-        const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-        if (args.includes('MongoWire') && args.includes(mongoPort)) found.mongo ??= Number(entry);
-      }
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return found;
-}
-
-/** CPU seconds the whole machine spent busy (all cores, /proc/stat). */
-function machineBusySeconds(): number {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  return (fields.reduce((sum, value) => sum + value, 0) - idle) / 100;
-}
-
-type CpuProbe = Record<string, number>;
-/** CPU seconds of each named process, and of everything else on the machine ("other"). */
-function cpuSnapshot(pids: Record<string, number | undefined>): CpuProbe {
-  const own = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? Number.NaN : cpuSeconds(pid)]));
-  const tracked = Object.values(own).filter((value) => !Number.isNaN(value)).reduce((sum, value) => sum + value, 0);
-  return { ...own, other: machineBusySeconds() - tracked };
-}
-function cpuShare(before: CpuProbe, after: CpuProbe, seconds: number): Record<string, number> {
-  return Object.fromEntries(Object.keys(before).map((name) => [name, ((after[name]! - before[name]!) / seconds) * 100]));
-}
-
-// ---------------------------------------------------------------------------------------------
-// 1 + 5: prepare throughput and the prepare worker's peak RSS
-
-interface PrepareResult {
-  seedPerSec: number;
-  /** Seconds for all N contacts: measured, or projected from the rate when the budget ran out. */
-  prepareSeconds: number;
-  preparePerSec: number;
-  /** Contacts prepared when the clock stopped (N unless the budget ran out). */
-  prepared: number;
-  measuredSeconds: number;
-  budgetHit: boolean;
-  processingDone: boolean;
-  planFixedMs: number | null;
-  streamDoneMs: number | null;
-  peakRssMb: number;
-  rssTimeline: Array<{ at: number; rssMb: number }>;
-  progress: Array<{ at: number; prepared: number; backlog: number | null; lane: number | null }>;
-  cpu: Record<string, number>;
-  shippingBytes: number;
-}
-
-function vhostOf(system: TestSystem): string {
-  return decodeURIComponent(new URL(system.env.RABBITMQ_URL!).pathname.slice(1));
-}
-
-async function seedContacts(system: TestSystem, companyId: string, listId: string, count: number): Promise<number> {
-  const company = new Types.ObjectId(companyId);
-  const list = new Types.ObjectId(listId);
-  const now = new Date();
-  const started = performance.now();
-  for (let from = 0; from < count; from += SEED_BATCH) {
-    const docs = [];
-    for (let i = from; i < Math.min(count, from + SEED_BATCH); i++) {
-      docs.push({
-        _id: new Types.ObjectId(),
-        companyId: company,
-        phone: `+55119${String(i).padStart(8, '0')}`,
-        name: `Cliente ${i}`,
-        fields: {},
-        listIds: [list],
-        valid: true,
-        onWhatsApp: null,
-        rejectReason: null,
-        checkedAt: null,
-        updatedAt: now,
-      });
-    }
-    await system.models.Contact.collection.insertMany(docs, { ordered: false });
-  }
-  return (count / (performance.now() - started)) * 1000;
-}
-
-async function setUpPrepare(system: TestSystem): Promise<{ key: string; campaignId: string; seedPerSec: number }> {
-  const seeded = await seedCompany(system, { pacing: FASTEST, contacts: 0, sandbox: { latencyMs: 0 } });
-  log(`seeding ${N} contacts with insertMany (batches of ${SEED_BATCH})…`);
-  const seedPerSec = await seedContacts(system, seeded.companyId, seeded.listId, N);
-  log(`seeded at ${fmt(seedPerSec)} docs/s`);
-  const campaignId = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId, variants: VARIANTS });
-  return { key: seeded.key, campaignId, seedPerSec };
-}
-
-const WORKER_NODE_OPTIONS = '--max-old-space-size=160';
-
-async function measurePrepare(system: TestSystem, setup: { key: string; campaignId: string; seedPerSec: number }): Promise<PrepareResult> {
-  // Workers run with the heap cap docker-compose.yml gives them (docs/benchmarks.md): without it
-  // Node lets ~170 MB of garbage pile up before collecting (live data stays near 50 MB).
-  const extraEnv: Record<string, string> = { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? WORKER_NODE_OPTIONS };
-  const worker = await spawnWorker(system, 'campaign-process,contact-prepare', extraEnv);
-  children.add(worker);
-  try {
-    const pid = worker.pid!;
-    const management = new ManagementApi(infraUrls().managementUrl);
-    const vhost = vhostOf(system);
-    const infra = infraPids();
-    const pids = { worker: pid, mongo: infra.mongo, rabbitmq: infra.rabbitmq, bench: process.pid };
-    const { Campaign } = system.models;
-    const rssTimeline: PrepareResult['rssTimeline'] = [];
-    const progress: PrepareResult['progress'] = [];
-    let planFixedMs: number | null = null;
-    let streamDoneMs: number | null = null;
-    let backlog: number | null = null;
-    let lane: number | null = null;
-    const laneQueue = `disparo.lane.${String((await Campaign.findById(setup.campaignId, { connectionId: 1 }).lean())!.connectionId)}`;
-
-    const cpuBefore = cpuSnapshot(pids);
-    const t0 = performance.now();
-    const since = () => performance.now() - t0;
-    // Samplers of their own, so a slow campaign read (the database saturated) does not thin them out.
-    const rssSampler = setInterval(() => rssTimeline.push({ at: since(), rssMb: procStatus(pid, 'VmRSS') }), 100);
-    let queueProbe: Promise<void> | null = null;
-    const queueSampler = setInterval(() => {
-      // Queue depths about once a second (the management API can be slow to answer).
-      queueProbe ??= Promise.all([management.queue(vhost, 'disparo.contact-prepare'), management.queue(vhost, laneQueue).catch(() => ({ messages: 0 }))])
-        .then(([prepare, laneDepth]) => {
-          backlog = prepare.messages;
-          lane = laneDepth.messages;
-        })
-        .catch(() => undefined)
-        .finally(() => (queueProbe = null));
-    }, 1_000);
-    const budgetMs = PREPARE_BUDGET_S * 1000;
-    let done = 0;
-    let doneAt = 0;
-    let processingDone = false;
-    try {
-      const started = await system.api('POST', `/v1/campaigns/${setup.campaignId}/start`, undefined, setup.key);
-      if (started.status !== 202) throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
-      for (;;) {
-        const read = Campaign.findById(setup.campaignId, { counters: 1, processingDone: 1, plan: 1 }).lean();
-        const campaign = await Promise.race([read, sleep(Math.max(0, budgetMs - since())).then(() => 'budget' as const)]);
-        if (campaign === 'budget') {
-          read.catch(() => undefined);
-        } else {
-          if (!campaign) throw new Error('campaign vanished');
-          const at = since();
-          if (planFixedMs === null && campaign.plan) planFixedMs = at;
-          if (streamDoneMs === null && campaign.processingDone) streamDoneMs = at;
-          done = campaign.counters.prepared + campaign.counters.missing;
-          doneAt = at;
-          processingDone = campaign.processingDone;
-          progress.push({ at, prepared: done, backlog, lane });
-          if (done >= N) break;
-        }
-        if (since() >= budgetMs) {
-          log(`prepare budget of ${PREPARE_BUDGET_S} s spent with ${done} of ${N} prepared; stopping it there and projecting`);
-          break;
-        }
-        await sleep(100);
-      }
-    } finally {
-      clearInterval(rssSampler);
-      clearInterval(queueSampler);
-    }
-    const cpu = cpuShare(cpuBefore, cpuSnapshot(pids), since() / 1000);
-    const peakRssMb = procStatus(pid, 'VmHWM');
-    await stopChild(worker);
-    await queueProbe;
-    const elapsedMs = doneAt;
-    const sample = await system.models.Shipping.collection.findOne({ campaignId: new Types.ObjectId(setup.campaignId) });
-    const shippingBytes = sample ? mongoose.mongo.BSON.calculateObjectSize(sample) : Number.NaN;
-    const measuredSeconds = elapsedMs / 1000;
-    const budgetHit = done < N;
-    const preparePerSec = measuredSeconds > 0 ? done / measuredSeconds : 0;
-    return {
-      seedPerSec: setup.seedPerSec,
-      prepareSeconds: budgetHit ? (preparePerSec > 0 ? N / preparePerSec : Number.POSITIVE_INFINITY) : measuredSeconds,
-      preparePerSec,
-      prepared: done,
-      measuredSeconds,
-      budgetHit,
-      processingDone,
-      planFixedMs,
-      streamDoneMs,
-      peakRssMb,
-      rssTimeline,
-      progress,
-      cpu,
-      shippingBytes,
-    };
-  } finally {
-    await stopChild(worker);
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // 2: raw driver insert and raw amqplib publish, same servers
@@ -465,59 +238,13 @@ async function measurePacing(system: TestSystem, seeded: { key: string; connecti
 // ---------------------------------------------------------------------------------------------
 // driver
 
-type Child = Awaited<ReturnType<typeof spawnWorker>>;
-const children = new Set<Child>();
-const systems = new Set<TestSystem>();
-
-async function stopChild(child: Child): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGTERM');
-    const exited = await Promise.race([child.exited().then(() => true), sleep(15_000).then(() => false)]);
-    if (!exited) {
-      child.kill('SIGKILL');
-      await child.exited();
-    }
-  }
-  children.delete(child);
-}
-
-async function stopSystem(system: TestSystem): Promise<void> {
-  systems.delete(system);
-  await system.stop();
-  await dropUntilGone(system.env.MONGO_URL!);
-}
-
-/**
- * Writes a stopped worker had already sent can still be queued in the server (behind a slow scan)
- * and re-create the database after the system dropped it: drop again until it stays gone.
- */
-async function dropUntilGone(mongoUrl: string): Promise<void> {
-  const name = new URL(mongoUrl).pathname.slice(1);
-  const connection = await mongoose.createConnection(mongoUrl).asPromise();
-  try {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      const { databases } = await connection.db!.admin().listDatabases();
-      if (!databases.some((database) => database.name === name)) {
-        if (attempt > 0) return;
-        await sleep(2_000); // one more look, after anything still queued has landed
-        continue;
-      }
-      await connection.dropDatabase();
-      await sleep(2_000);
-    }
-    log(`warning: database ${name} kept coming back; drop it by hand`);
-  } finally {
-    await connection.close().catch(() => undefined);
-  }
-}
-
 async function main(): Promise<void> {
   log(`pipeline bench: N=${N} contacts; ${LATENCY_CAMPAIGNS} scheduled campaigns; ${PACING_CONTACTS}-contact pacing campaign`);
 
   // 1 (set-up) — the prepare system, its contacts seeded before anything is timed.
   const prepareSystem = await startSystem('bench-prepare', { workers: [] });
   systems.add(prepareSystem);
-  const setup = await setUpPrepare(prepareSystem);
+  const setup = await setUpPrepare(prepareSystem, PREPARE_SIZE);
 
   // 2 — raw figures on the same servers, just before the prepare run.
   log(`raw insertMany of ${N} shipping-sized documents (batches of ${RAW_INSERT_BATCH}, ${RAW_INSERT_PARALLEL} at once)…`);
@@ -529,7 +256,7 @@ async function main(): Promise<void> {
 
   // 1 + 5 — prepare through a separate worker process.
   log('prepare: worker process with campaign-process,contact-prepare; starting the campaign…');
-  const prepare = await measurePrepare(prepareSystem, setup);
+  const prepare = await measurePrepare(prepareSystem, setup, PREPARE_SIZE);
   log(`prepared ${prepare.prepared} of ${N} in ${prepare.measuredSeconds.toFixed(1)} s (${fmt(prepare.preparePerSec)}/s), worker peak RSS ${prepare.peakRssMb.toFixed(0)} MB`);
   await stopSystem(prepareSystem);
 
@@ -641,43 +368,4 @@ function report(
   );
 }
 
-// ---------------------------------------------------------------------------------------------
-// helpers
-
-function fmt(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
-
-function round2(value: number): number {
-  return Math.round(value * 100) / 100;
-}
-
-async function cleanUp(): Promise<void> {
-  for (const child of [...children]) await stopChild(child).catch(() => undefined);
-  for (const system of [...systems]) await stopSystem(system).catch(() => undefined);
-}
-
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stderr.write(`bench: ${signal}, cleaning up\n`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-main()
-  .then(() => cleanUp())
-  .then(
-    () => {
-      // Anything left open (a driver pool timer, say) must not keep the process alive.
-      setTimeout(() => process.exit(0), 3_000).unref();
-    },
-    async (error: unknown) => {
-      process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      process.exitCode = 1;
-      await cleanUp();
-      setTimeout(() => process.exit(1), 2_000).unref();
-    },
-  );
+runBench(main);
