@@ -34,7 +34,12 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
   child.stderr.on('data', keep);
   const withOutput = Object.assign(child, { output: () => output });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilReady(url, withOutput, 60_000);
+  try {
+    await waitUntilReady(url, withOutput, 60_000);
+  } catch (error) {
+    child.kill('SIGKILL'); // never leave an orphan running against the shared servers
+    throw error;
+  }
   return {
     url,
     peakRssMb() {

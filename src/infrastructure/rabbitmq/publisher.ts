@@ -42,6 +42,8 @@ interface Outgoing {
   options: Options.Publish;
   deadline: number;
   settled: boolean;
+  /** The message type counted in the metrics once the broker confirms it (raw bytes are not counted). */
+  type: string | undefined;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -107,36 +109,35 @@ export class Publisher {
 
   /** Publishes a domain event to the events exchange, to every queue bound to its routing key. */
   publish<T extends string, P>(definition: MessageDefinition<T, any>, message: Envelope<T, P>): Promise<void> {
-    return this.counted(message.type, this.publishRaw(eventsExchange(this.options.prefix), definition.routingKey, encode(message), properties(message)));
+    return this.enqueue(eventsExchange(this.options.prefix), definition.routingKey, encode(message), properties(message), message.type);
   }
 
   /** Sends a message to one queue, optionally after a delay (plugin-free delay levels). */
   send(queue: string, message: Envelope, options: SendOptions = {}): Promise<void> {
-    return this.counted(message.type, this.sendRaw(queue, encode(message), properties(message), options));
-  }
-
-  private counted(type: string, confirmed: Promise<void>): Promise<void> {
-    const metrics = this.options.metrics;
-    return metrics ? confirmed.then(() => metrics.published(type)) : confirmed;
+    return this.sendRaw(queue, encode(message), properties(message), options, message.type);
   }
 
   /** Sends bytes already encoded (a retry of a delivered message keeps its properties). */
-  sendRaw(queue: string, content: Buffer, props: Options.Publish, options: SendOptions = {}): Promise<void> {
+  sendRaw(queue: string, content: Buffer, props: Options.Publish, options: SendOptions = {}, type?: string): Promise<void> {
     const withHeaders = options.headers ? { ...props, headers: { ...props.headers, ...options.headers } } : props;
-    if (!options.delayMs || options.delayMs <= 0) return this.publishRaw('', queue, content, withHeaders);
+    if (!options.delayMs || options.delayMs <= 0) return this.enqueue('', queue, content, withHeaders, type);
     const route = delayedRoute(delayNames(this.options.prefix), options.delayMs, queue);
-    return this.publishRaw(route.exchange, route.routingKey, content, withHeaders);
+    return this.enqueue(route.exchange, route.routingKey, content, withHeaders, type);
   }
 
   /** Low-level confirmed publish, for dead letters and tools that carry raw bytes. */
   publishRaw(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+    return this.enqueue(exchange, routingKey, content, options, undefined);
+  }
+
+  private enqueue(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, type: string | undefined): Promise<void> {
     if (this.closed) return Promise.reject(new Error('publisher is closed'));
     const deadline = Date.now() + this.options.timeoutMs;
     if (this.inFlight < this.options.maxInFlight && this.slotWaiters.length === 0) {
       this.inFlight++;
-      return this.dispatch(exchange, routingKey, content, options, deadline);
+      return this.dispatch(exchange, routingKey, content, options, deadline, type);
     }
-    return this.waitForSlot(deadline).then(() => this.dispatch(exchange, routingKey, content, options, deadline));
+    return this.waitForSlot(deadline).then(() => this.dispatch(exchange, routingKey, content, options, deadline, type));
   }
 
   /** Messages accepted but not yet confirmed (sent, or waiting for a channel). */
@@ -157,9 +158,9 @@ export class Publisher {
     await this.channel.close();
   }
 
-  private dispatch(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number): Promise<void> {
+  private dispatch(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number, type: string | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const message: Outgoing = { exchange, routingKey, content, options, deadline, settled: false, resends: 0, resolve, reject };
+      const message: Outgoing = { exchange, routingKey, content, options, deadline, settled: false, resends: 0, type, resolve, reject };
       this.unsettled.add(message);
       this.transmit(message);
     });
@@ -244,8 +245,12 @@ export class Publisher {
     message.settled = true;
     this.unsettled.delete(message);
     this.releaseSlot();
-    if (error) message.reject(error);
-    else message.resolve();
+    if (error) {
+      message.reject(error);
+      return;
+    }
+    if (message.type !== undefined) this.options.metrics?.published(message.type);
+    message.resolve();
   }
 
   private waitForSlot(deadline: number): Promise<void> {
