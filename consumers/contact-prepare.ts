@@ -6,7 +6,7 @@ import { PermanentError } from '../src/domain/errors';
 import { ContactsPrepared, PrepareContacts } from '../src/domain/events/campaign-messages';
 import { causedBy, type MessageOf } from '../src/domain/events/envelope';
 import { insertNew } from '../src/infrastructure/mongo/insert-new';
-import type { ShippingDoc } from '../src/infrastructure/mongo/models/shipping';
+import { newShipping, type ShippingDoc } from '../src/infrastructure/mongo/models/shipping';
 import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update';
 import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
 import { sendToLane } from '../publishers/contact-prepared';
@@ -43,31 +43,12 @@ export function contactPrepareConsumer(deps: PipelineDeps & { prefetch: number; 
         const contact = byId.get(item.contactId);
         if (!contact) continue;
         const { variant, text } = personalise(campaign.variants, campaignId, { id: item.contactId, name: contact.name, phone: contact.phone, fields: contact.fields });
-        shippings.push({
-          _id: new Types.ObjectId(),
-          companyId: campaign.companyId,
-          campaignId: campaign._id,
-          contactId: new Types.ObjectId(item.contactId),
-          connectionId: campaign.connectionId,
-          phone: contact.phone,
-          text,
-          variant,
-          mediaUrl: campaign.mediaUrl,
-          status: 'queued',
-          plannedAt: new Date(item.plannedAt),
-          sentAt: null,
-          claimedAt: null,
-          reconciledAt: null,
-          attempts: 0,
-          lastError: null,
-          providerMessageId: null,
-          deliveryStatus: null,
-          deliveryRank: 0,
-          deliveredAt: null,
-          readAt: null,
-          failedReason: null,
-          createdAt: now,
-        });
+        shippings.push(
+          newShipping(
+            { companyId: campaign.companyId, campaignId: campaign._id, contactId: new Types.ObjectId(item.contactId), connectionId: campaign.connectionId, phone: contact.phone, text, variant, mediaUrl: campaign.mediaUrl, plannedAt: new Date(item.plannedAt) },
+            now,
+          ),
+        );
       }
       const { allNew, inserted: created } = await insertNew(Shipping.collection, shippings);
       // Everything of this batch still waiting to be sent: new shippings, and earlier ones a crash left behind.

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { personalise } from '../../../src/domain/campaigns/personalise';
 import { isDuplicateKeyError } from '../../../src/infrastructure/mongo/insert-new';
+import { newShipping } from '../../../src/infrastructure/mongo/models/shipping';
 import type { BaselineContext } from '../context';
 import { type DispatchCampaignData, JOBS, type PrepareContactData } from '../queues';
 
@@ -15,10 +16,8 @@ export async function prepareContact(context: BaselineContext, data: PrepareCont
   if (!campaign) throw new Error(`campaign ${data.campaignId} not found`);
   if (!contact) return 'missing';
   const { variant, text } = personalise(campaign.variants, data.campaignId, { id: data.contactId, phone: contact.phone, name: contact.name, fields: contact.fields });
-  let shippingId = new Types.ObjectId();
-  try {
-    await Shipping.collection.insertOne({
-      _id: shippingId,
+  const shipping = newShipping(
+    {
       companyId: new Types.ObjectId(campaign.companyId),
       campaignId: new Types.ObjectId(data.campaignId),
       contactId: contact._id,
@@ -27,19 +26,13 @@ export async function prepareContact(context: BaselineContext, data: PrepareCont
       text,
       variant,
       mediaUrl: campaign.mediaUrl,
-      status: 'queued',
       plannedAt: new Date(data.plannedAt),
-      sentAt: null,
-      attempts: 0,
-      lastError: null,
-      providerMessageId: null,
-      deliveryStatus: null,
-      deliveryRank: 0,
-      deliveredAt: null,
-      readAt: null,
-      failedReason: null,
-      createdAt: new Date(),
-    });
+    },
+    new Date(),
+  );
+  let shippingId = shipping._id;
+  try {
+    await Shipping.collection.insertOne(shipping);
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
     const existing = await Shipping.findOne({ campaignId: data.campaignId, contactId: data.contactId }, { status: 1 }).lean();

@@ -1,4 +1,4 @@
-import { Schema, type Types } from 'mongoose';
+import { Schema, Types } from 'mongoose';
 import { SHIPPING_STATUSES, type ShippingStatus } from '../../../domain/campaigns/campaign-status';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../domain/whatsapp/delivery-status';
 
@@ -31,6 +31,30 @@ export interface ShippingDoc {
   /** Why the provider could not deliver (`failed` webhook): `<code>: <title>`. */
   failedReason: string | null;
   createdAt: Date;
+}
+
+/** What a new shipping is made of; every other field starts empty (queued, never attempted). */
+export type NewShipping = Pick<ShippingDoc, 'companyId' | 'campaignId' | 'contactId' | 'connectionId' | 'phone' | 'text' | 'variant' | 'mediaUrl' | 'plannedAt'>;
+
+/** A complete shipping document for a bulk insert through the driver (which applies no schema defaults). */
+export function newShipping(fields: NewShipping, now: Date): ShippingDoc {
+  return {
+    _id: new Types.ObjectId(),
+    ...fields,
+    status: 'queued',
+    sentAt: null,
+    claimedAt: null,
+    reconciledAt: null,
+    attempts: 0,
+    lastError: null,
+    providerMessageId: null,
+    deliveryStatus: null,
+    deliveryRank: 0,
+    deliveredAt: null,
+    readAt: null,
+    failedReason: null,
+    createdAt: now,
+  };
 }
 
 export const ShippingSchema = new Schema<ShippingDoc>(
