@@ -9,6 +9,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$ROOT/scripts/with-infra.sh" bash -c '
   set -euo pipefail
   tsx test/support/cleanup-vhosts.ts
+  bash scripts/cleanup-test-servers.sh
   echo "[test] type-check"
   tsc -p tsconfig.json --noEmit
   CHROMIUM_PATH="$(bash scripts/provision-browser.sh)"; export CHROMIUM_PATH
