@@ -96,7 +96,7 @@ describe('consumer runner: validate → handle → ack, retries and dead letters
     // Each outcome is counted: dead letters by reason kind, retries by error, deliveries by outcome.
     const text = (await harness.metrics.exposition()).body;
     const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-    for (const reason of ['malformed json', 'invalid message', 'oversized', 'permanent', 'retries exhausted after']) {
+    for (const reason of ['malformed', 'invalid', 'oversized', 'permanent', 'exhausted']) {
       assert.equal(value(`disparo_dead_letters_total{consumer="probe",reason="${reason}"}`), 1, `${reason} counted once:\n${text}`);
     }
     assert.equal(value('disparo_messages_consumed_total{consumer="probe",type="undecodable",outcome="dead"}'), 3, 'malformed, invalid and oversized');

@@ -3,6 +3,9 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 /** How a delivery ended: handled, sent back for a later retry, or dead-lettered. */
 export type ConsumeOutcome = 'ack' | 'retry' | 'dead';
 
+/** Why a message was dead-lettered: the bounded `reason` label of `disparo_dead_letters_total`. */
+export type DeadLetterKind = 'malformed' | 'invalid' | 'oversized' | 'permanent' | 'exhausted';
+
 /**
  * Every Prometheus metric Disparo exports, on one registry per process (docs/metrics.md lists
  * names and labels). Components receive this object and call its named methods, so a metric's
@@ -132,7 +135,7 @@ export class Metrics {
     this.retries.labels(consumer, reason).inc();
   }
 
-  deadLettered(consumer: string, reason: string): void {
+  deadLettered(consumer: string, reason: DeadLetterKind): void {
     this.deadLetters.labels(consumer, reason).inc();
   }
 
@@ -174,8 +177,3 @@ export class Metrics {
   }
 }
 
-/** The kind of a dead-letter or retry reason ("malformed JSON: …" → "malformed"), a bounded label. */
-export function reasonKind(reason: string): string {
-  const kind = /^[a-z][a-z ]*/i.exec(reason)?.[0]?.trim().toLowerCase() ?? 'other';
-  return kind.length > 0 && kind.length <= 40 ? kind : 'other';
-}

@@ -5,7 +5,7 @@ import { PermanentError } from '../../domain/errors';
 import { decideRetry, type RetryPolicy } from '../../domain/messaging/retry-policy';
 import { GatewayError } from '../../domain/whatsapp/gateway';
 import type { ErrorReporter } from '../observability/error-reporter';
-import { type Metrics, reasonKind } from '../observability/metrics';
+import type { DeadLetterKind, Metrics } from '../observability/metrics';
 import { errorFields, type LogContext, type Logger } from '../observability/logger';
 import type { Broker } from './broker';
 import { republishProperties } from './delivery';
@@ -44,7 +44,7 @@ export interface ConsumerRunnerDeps {
 
 const REQUEUE_PAUSE_MS = 1_000;
 
-type Outcome = { kind: 'ack' } | { kind: 'retry'; delayMs: number; error: unknown; failures: number } | { kind: 'dead'; reason: string; error?: unknown };
+type Outcome = { kind: 'ack' } | { kind: 'retry'; delayMs: number; error: unknown; failures: number } | { kind: 'dead'; why: DeadLetterKind; reason: string; error?: unknown };
 
 /**
  * Runs one consumer: decode → validate → handle → ack once the handler's work is stored.
@@ -118,7 +118,7 @@ export class ConsumerRunner<TMessage> {
     const context: LogContext = decoded.ok ? describe(decoded.message) : { messageId: delivery.properties.messageId };
     const logger = this.logger.child(context);
     const started = performance.now();
-    const outcome = decoded.ok ? await this.runHandler(decoded.message, delivery, logger) : ({ kind: 'dead', reason: decoded.reason } as const);
+    const outcome = decoded.ok ? await this.runHandler(decoded.message, delivery, logger) : ({ kind: 'dead', why: decoded.why, reason: decoded.reason } as const);
     this.deps.metrics.consumed(this.spec.name, (context.eventType as string | undefined) ?? 'undecodable', outcome.kind, (performance.now() - started) / 1000);
     if (isChannelClosed(channel)) {
       // The broker has requeued this delivery already; a retry or dead letter now would be a copy.
@@ -137,19 +137,19 @@ export class ConsumerRunner<TMessage> {
     }
   }
 
-  private decode(delivery: ConsumeMessage): { ok: true; message: TMessage } | { ok: false; reason: string } {
+  private decode(delivery: ConsumeMessage): { ok: true; message: TMessage } | { ok: false; why: DeadLetterKind; reason: string } {
     const size = delivery.content.length;
     if (size > this.deps.maxMessageBytes) {
-      return { ok: false, reason: `oversized: ${size} bytes, limit ${this.deps.maxMessageBytes}` };
+      return { ok: false, why: 'oversized', reason: `oversized: ${size} bytes, limit ${this.deps.maxMessageBytes}` };
     }
     let json: unknown;
     try {
       json = JSON.parse(delivery.content.toString('utf8'));
     } catch (error) {
-      return { ok: false, reason: `malformed JSON: ${(error as Error).message}` };
+      return { ok: false, why: 'malformed', reason: `malformed JSON: ${(error as Error).message}` };
     }
     const parsed = this.spec.schema.safeParse(json);
-    if (!parsed.success) return { ok: false, reason: `invalid message: ${summarise(parsed.error)}` };
+    if (!parsed.success) return { ok: false, why: 'invalid', reason: `invalid message: ${summarise(parsed.error)}` };
     return { ok: true, message: parsed.data };
   }
 
@@ -159,11 +159,11 @@ export class ConsumerRunner<TMessage> {
       await this.spec.handle(message, { logger, previousFailures, redelivered: delivery.fields.redelivered });
       return { kind: 'ack' };
     } catch (error) {
-      if (error instanceof PermanentError) return { kind: 'dead', reason: `permanent: ${error.message}`, error };
+      if (error instanceof PermanentError) return { kind: 'dead', why: 'permanent', reason: `permanent: ${error.message}`, error };
       const failures = previousFailures + 1;
       const decision = decideRetry(this.deps.retryPolicy, failures);
       if (!decision.retry) {
-        return { kind: 'dead', reason: `retries exhausted after ${failures} failures: ${errorFields(error).error}`, error };
+        return { kind: 'dead', why: 'exhausted', reason: `retries exhausted after ${failures} failures: ${errorFields(error).error}`, error };
       }
       return { kind: 'retry', delayMs: decision.delayMs, error, failures };
     }
@@ -185,7 +185,7 @@ export class ConsumerRunner<TMessage> {
       }
       case 'dead': {
         logger.error('message dead-lettered', { reason: outcome.reason, ...(outcome.error ? errorFields(outcome.error) : {}) });
-        this.deps.metrics.deadLettered(this.spec.name, reasonKind(outcome.reason));
+        this.deps.metrics.deadLettered(this.spec.name, outcome.why);
         if (outcome.error) this.deps.errorReporter.capture(outcome.error, { ...context, consumer: this.spec.name, queue: this.spec.queue });
         const props = republishProperties(delivery, {
           [HEADERS.deadReason]: clip(outcome.reason),
