@@ -36,9 +36,20 @@ async function main(): Promise<void> {
     const mongoUrl = testMongoUrl('bench_contacts');
     const mongo = await mongoose.createConnection(mongoUrl).asPromise();
     const models = modelsOf(mongo);
-    const system = await startSystemProcess({ NODE_ENV: 'production', LOG_LEVEL: 'error', RABBITMQ_URL: vhost.url, MONGO_URL: mongoUrl, ADMIN_API_KEY: ADMIN, WORKER_ROLES: 'contact-sync' });
+    const system = await startSystemProcess({
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'error',
+      RABBITMQ_URL: vhost.url,
+      MONGO_URL: mongoUrl,
+      ADMIN_API_KEY: ADMIN,
+      WORKER_ROLES: 'contact-sync',
+    });
     const api = async (method: string, path: string, key: string, body?: unknown) => {
-      const response = await fetch(`${system.url}${path}`, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const response = await fetch(`${system.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       return { status: response.status, body: (await response.json()) as any };
     };
     try {
@@ -48,7 +59,15 @@ async function main(): Promise<void> {
       await scratch.createIndex({ companyId: 1, phone: 1 }, { unique: true });
       let started = performance.now();
       for (let start = 0; start < N; start += 1_000) {
-        const docs = Array.from({ length: Math.min(1_000, N - start) }, (_, k) => ({ companyId: rawCompany, phone: `+5541${9_6000_0000 + start + k}`, name: `P ${start + k}`, fields: {}, listIds: [], valid: true, onWhatsApp: null }));
+        const docs = Array.from({ length: Math.min(1_000, N - start) }, (_, k) => ({
+          companyId: rawCompany,
+          phone: `+5541${9_6000_0000 + start + k}`,
+          name: `P ${start + k}`,
+          fields: {},
+          listIds: [],
+          valid: true,
+          onWhatsApp: null,
+        }));
         await scratch.insertMany(docs, { ordered: false });
       }
       const rawInsertPerSec = N / ((performance.now() - started) / 1000);
@@ -56,7 +75,11 @@ async function main(): Promise<void> {
       started = performance.now();
       for (let start = 0; start < N; start += 1_000) {
         const operations = Array.from({ length: Math.min(1_000, N - start) }, (_, k) => ({
-          updateOne: { filter: { companyId: upsertCompany, phone: `+5541${9_6000_0000 + start + k}` }, update: { $set: { valid: true, onWhatsApp: true }, $setOnInsert: { name: null, fields: {}, listIds: [] } }, upsert: true },
+          updateOne: {
+            filter: { companyId: upsertCompany, phone: `+5541${9_6000_0000 + start + k}` },
+            update: { $set: { valid: true, onWhatsApp: true }, $setOnInsert: { name: null, fields: {}, listIds: [] } },
+            upsert: true,
+          },
         }));
         await scratch.bulkWrite(operations, { ordered: false });
       }
@@ -78,7 +101,9 @@ async function main(): Promise<void> {
         });
         await seedSandboxContacts(store, connectionId, seeds, 'BR');
       }
-      process.stdout.write(`  seeded the sandbox book in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s (untimed)\n`);
+      process.stdout.write(
+        `  seeded the sandbox book in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s (untimed)\n`,
+      );
       started = performance.now();
       const requested = await api('POST', `/v1/connections/${connectionId}/sync`, key);
       const syncId = requested.body.syncId as string;
@@ -90,7 +115,9 @@ async function main(): Promise<void> {
       const syncSeconds = (performance.now() - started) / 1000;
       const run = await models.ContactSync.findById(syncId).lean();
       const syncPerSec = run!.seen / syncSeconds;
-      process.stdout.write(`  sync: ${run!.seen} contacts (${run!.created} created, ${run!.invalid} invalid, ${run!.notOnWhatsApp} off WhatsApp) in ${syncSeconds.toFixed(1)} s = ${fmt(syncPerSec)}/s; server peak RSS so far ${system.peakRssMb().toFixed(0)} MB\n`);
+      process.stdout.write(
+        `  sync: ${run!.seen} contacts (${run!.created} created, ${run!.invalid} invalid, ${run!.notOnWhatsApp} off WhatsApp) in ${syncSeconds.toFixed(1)} s = ${fmt(syncPerSec)}/s; server peak RSS so far ${system.peakRssMb().toFixed(0)} MB\n`,
+      );
 
       // --- CSV import, streamed
       const list = await api('POST', '/v1/contact-lists', key, { name: 'Bench list' });
@@ -98,7 +125,8 @@ async function main(): Promise<void> {
         yield 'name,phone,city,plan\n';
         for (let start = 0; start < N; start += 1_000) {
           let chunk = '';
-          for (let i = start; i < Math.min(N, start + 1_000); i++) chunk += `Pessoa ${i},${phoneOf(31, i)},Cidade ${i % 50},${i % 3 ? 'ouro' : 'prata'}\n`;
+          for (let i = start; i < Math.min(N, start + 1_000); i++)
+            chunk += `Pessoa ${i},${phoneOf(31, i)},Cidade ${i % 50},${i % 3 ? 'ouro' : 'prata'}\n`;
           yield chunk;
         }
       }
@@ -113,10 +141,16 @@ async function main(): Promise<void> {
       const csvSeconds = (performance.now() - started) / 1000;
       if (response.status !== 201) throw new Error(`import answered ${response.status}: ${JSON.stringify(report)}`);
       const csvPerSec = report.rowsRead / csvSeconds;
-      process.stdout.write(`  csv: ${report.rowsRead} rows (${report.imported} imported, ${report.rejected} rejected) in ${csvSeconds.toFixed(1)} s = ${fmt(csvPerSec)}/s\n`);
+      process.stdout.write(
+        `  csv: ${report.rowsRead} rows (${report.imported} imported, ${report.rejected} rejected) in ${csvSeconds.toFixed(1)} s = ${fmt(csvPerSec)}/s\n`,
+      );
 
       const peakRssMb = system.peakRssMb();
-      const verdict = [syncPerSec >= 5_000 ? 'sync >= 5000/s' : 'sync below 5000/s', csvPerSec >= 5_000 ? 'csv >= 5000/s' : 'csv below 5000/s', peakRssMb <= 250 ? 'peak RSS <= 250 MB' : 'peak RSS above 250 MB'];
+      const verdict = [
+        syncPerSec >= 5_000 ? 'sync >= 5000/s' : 'sync below 5000/s',
+        csvPerSec >= 5_000 ? 'csv >= 5000/s' : 'csv below 5000/s',
+        peakRssMb <= 250 ? 'peak RSS <= 250 MB' : 'peak RSS above 250 MB',
+      ];
       process.stdout.write(`  peak RSS ${peakRssMb.toFixed(0)} MB; ${verdict.join(', ')}\n`);
       process.stdout.write(
         `${JSON.stringify({
@@ -136,7 +170,6 @@ async function main(): Promise<void> {
     }
   });
 }
-
 
 function fmt(perSec: number): string {
   return Math.round(perSec).toLocaleString('en-US');

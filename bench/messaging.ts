@@ -18,8 +18,8 @@
  * BENCH_ROUNDS overrides the number of rounds (default 2).
  */
 import { performance } from 'node:perf_hooks';
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import * as amqplib from 'amqplib';
-import type { Channel, ConfirmChannel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { ErrorReporter } from '../src/infrastructure/observability/error-reporter';
 import { createLogger } from '../src/infrastructure/observability/logger';
 import { Metrics } from '../src/infrastructure/observability/metrics';
@@ -28,7 +28,6 @@ import { ConsumerRunner } from '../src/infrastructure/rabbitmq/consumer-runner';
 import { Publisher } from '../src/infrastructure/rabbitmq/publisher';
 import { positiveInt } from './support/env';
 import { withVhost } from './support/infra';
-import { publishAllConfirmed } from './support/raw-publish';
 import {
   BENCH_QUEUE,
   BenchPing,
@@ -40,6 +39,7 @@ import {
   properties,
   workQueueArguments,
 } from './support/messages';
+import { publishAllConfirmed } from './support/raw-publish';
 
 const N = positiveInt('BENCH_MESSAGES', 20_000);
 const PREFETCH = positiveInt('BENCH_PREFETCH', 200);
@@ -92,7 +92,10 @@ async function declareRawQueue(channel: Channel): Promise<void> {
 }
 
 function rawPublishAll(channel: ConfirmChannel, messages: BenchPingMessage[]): Promise<void> {
-  return publishAllConfirmed(channel, BENCH_QUEUE, messages.length, (i) => ({ content: encode(messages[i]!), options: properties(messages[i]!) }));
+  return publishAllConfirmed(channel, BENCH_QUEUE, messages.length, (i) => ({
+    content: encode(messages[i]!),
+    options: properties(messages[i]!),
+  }));
 }
 
 async function rawPublish(url: string, envelopes: BenchPingMessage[], warmup: BenchPingMessage[]): Promise<Timed> {
@@ -117,7 +120,8 @@ async function preload(url: string, envelopes: BenchPingMessage[]): Promise<void
     await declareRawQueue(channel);
     await rawPublishAll(channel, envelopes);
     const { messageCount } = await channel.checkQueue(BENCH_QUEUE);
-    if (messageCount !== envelopes.length) throw new Error(`preload: ${messageCount} messages in the queue, expected ${envelopes.length}`);
+    if (messageCount !== envelopes.length)
+      throw new Error(`preload: ${messageCount} messages in the queue, expected ${envelopes.length}`);
   } finally {
     await connection.close();
   }
@@ -153,7 +157,11 @@ async function rawConsume(url: string, envelopes: BenchPingMessage[]): Promise<T
 // ---------------------------------------------------------------------------------------------
 // the project's messaging core
 
-async function withCore<T>(url: string, name: string, body: (broker: Broker, publisher: Publisher) => Promise<T>): Promise<T> {
+async function withCore<T>(
+  url: string,
+  name: string,
+  body: (broker: Broker, publisher: Publisher) => Promise<T>,
+): Promise<T> {
   const broker = await Broker.connect({ url, topology: benchTopology(), logger, connectionName: name });
   // The same metrics as production: the core's figures include counting every message.
   const publisher = new Publisher(broker, { prefix: PREFIX, timeoutMs: 30_000, maxInFlight: 5_000, logger, metrics });
@@ -196,7 +204,16 @@ async function coreConsume(url: string, envelopes: BenchPingMessage[]): Promise<
           if (++count === total) setImmediate(() => finish(stop()));
         },
       },
-      { broker, publisher, logger, errorReporter: silentReporter, metrics, retryPolicy: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 }, prefix: PREFIX, maxMessageBytes: 64 * 1024 },
+      {
+        broker,
+        publisher,
+        logger,
+        errorReporter: silentReporter,
+        metrics,
+        retryPolicy: { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 },
+        prefix: PREFIX,
+        maxMessageBytes: 64 * 1024,
+      },
     );
     await runner.start();
     try {
@@ -216,7 +233,8 @@ async function measure(kind: Kind, side: Side, round: number): Promise<Sample> {
   const warmup = makeEnvelopes(WARMUP);
   const { elapsedMs, cpuUs } = await withTimeout(
     withVhost(`${side}-${kind}`, (vhost) => {
-      if (kind === 'publish') return side === 'raw' ? rawPublish(vhost.url, envelopes, warmup) : corePublish(vhost.url, envelopes, warmup);
+      if (kind === 'publish')
+        return side === 'raw' ? rawPublish(vhost.url, envelopes, warmup) : corePublish(vhost.url, envelopes, warmup);
       return side === 'raw' ? rawConsume(vhost.url, envelopes) : coreConsume(vhost.url, envelopes);
     }),
     MEASUREMENT_TIMEOUT_MS,
@@ -231,7 +249,9 @@ async function measure(kind: Kind, side: Side, round: number): Promise<Sample> {
 
 async function main(): Promise<void> {
   const bodyBytes = encode(makeEnvelopes(1)[0]!).length;
-  process.stdout.write(`messaging bench: N=${N} messages of ${bodyBytes} bytes, prefetch ${PREFETCH}, ${ROUNDS} rounds, quorum work queue\n`);
+  process.stdout.write(
+    `messaging bench: N=${N} messages of ${bodyBytes} bytes, prefetch ${PREFETCH}, ${ROUNDS} rounds, quorum work queue\n`,
+  );
   const wallStart = performance.now();
   const samples: Sample[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
@@ -241,12 +261,14 @@ async function main(): Promise<void> {
       for (const side of order) samples.push(await measure(kind, side, round));
     }
   }
-  const best = (kind: Kind, side: Side) => Math.max(...samples.filter((s) => s.kind === kind && s.side === side).map((s) => s.perSec));
+  const best = (kind: Kind, side: Side) =>
+    Math.max(...samples.filter((s) => s.kind === kind && s.side === side).map((s) => s.perSec));
   const rawPublishPerSec = best('publish', 'raw');
   const corePublishPerSec = best('publish', 'core');
   const rawConsumePerSec = best('consume', 'raw');
   const coreConsumePerSec = best('consume', 'core');
-  const cpu = (kind: Kind, side: Side) => Math.min(...samples.filter((s) => s.kind === kind && s.side === side).map((s) => s.cpuUsPerMessage));
+  const cpu = (kind: Kind, side: Side) =>
+    Math.min(...samples.filter((s) => s.kind === kind && s.side === side).map((s) => s.cpuUsPerMessage));
   const publishRatio = corePublishPerSec / rawPublishPerSec;
   const consumeRatio = coreConsumePerSec / rawConsumePerSec;
 
@@ -254,16 +276,34 @@ async function main(): Promise<void> {
     ['', 'raw amqplib', 'core', 'core/raw'],
     ['publish (msg/s)', fmt(rawPublishPerSec), fmt(corePublishPerSec), publishRatio.toFixed(2)],
     ['consume (msg/s)', fmt(rawConsumePerSec), fmt(coreConsumePerSec), consumeRatio.toFixed(2)],
-    ['client CPU, publish (µs/msg)', cpu('publish', 'raw').toFixed(1), cpu('publish', 'core').toFixed(1), (cpu('publish', 'core') / cpu('publish', 'raw')).toFixed(2)],
-    ['client CPU, consume (µs/msg)', cpu('consume', 'raw').toFixed(1), cpu('consume', 'core').toFixed(1), (cpu('consume', 'core') / cpu('consume', 'raw')).toFixed(2)],
+    [
+      'client CPU, publish (µs/msg)',
+      cpu('publish', 'raw').toFixed(1),
+      cpu('publish', 'core').toFixed(1),
+      (cpu('publish', 'core') / cpu('publish', 'raw')).toFixed(2),
+    ],
+    [
+      'client CPU, consume (µs/msg)',
+      cpu('consume', 'raw').toFixed(1),
+      cpu('consume', 'core').toFixed(1),
+      (cpu('consume', 'core') / cpu('consume', 'raw')).toFixed(2),
+    ],
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ');
   process.stdout.write(`\nbest of ${ROUNDS} (${((performance.now() - wallStart) / 1000).toFixed(1)} s total)\n`);
-  process.stdout.write(`${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.slice(1).map(line).join('\n')}\n`);
+  process.stdout.write(
+    `${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.slice(1).map(line).join('\n')}\n`,
+  );
   process.stdout.write('(rates: best run; client CPU: lowest run; this process only, the broker shares the machine)\n');
   // Judged on the ratios as reported (2 decimals), so the verdict never contradicts the JSON line.
-  const verdict = round2(publishRatio) >= 0.8 && round2(consumeRatio) >= 0.8 ? 'both ratios >= 0.80' : 'a ratio is below the 0.80 goal';
+  const verdict =
+    round2(publishRatio) >= 0.8 && round2(consumeRatio) >= 0.8
+      ? 'both ratios >= 0.80'
+      : 'a ratio is below the 0.80 goal';
   process.stdout.write(`${verdict}\n`);
   process.stdout.write(
     `${JSON.stringify({

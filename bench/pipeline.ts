@@ -31,8 +31,8 @@
  * Human-readable table first; the last line is one JSON object.
  */
 import { performance } from 'node:perf_hooks';
-import * as amqplib from 'amqplib';
 import type { ConfirmChannel } from 'amqplib';
+import * as amqplib from 'amqplib';
 import mongoose, { Types } from 'mongoose';
 import { ContactPrepared } from '../src/domain/events/dispatch-messages';
 import { createMessage, newCorrelation } from '../src/domain/events/envelope';
@@ -42,7 +42,15 @@ import { sandboxStore } from '../src/infrastructure/gateways/sandbox/sandbox-sto
 import { encode, properties } from '../src/infrastructure/rabbitmq/publisher';
 import { percentile } from '../test/support/collector';
 import { testMongoUrl } from '../test/support/infrastructure';
-import { createCampaign, seedCompany, spawnWorker, startSystem, type TestSystem, waitForStatus, waitUntil } from '../test/support/system';
+import {
+  createCampaign,
+  seedCompany,
+  spawnWorker,
+  startSystem,
+  type TestSystem,
+  waitForStatus,
+  waitUntil,
+} from '../test/support/system';
 import { fmt, log, round2, wallStart } from './support/bench-log';
 import { measurePrepare, type PrepareResult, setUpPrepare, VARIANTS } from './support/disparo-prepare';
 import { positiveInt } from './support/env';
@@ -114,7 +122,11 @@ async function rawInsert(): Promise<{ perSec: number; docBytes: number }> {
   }
 }
 
-function publishAll(channel: ConfirmChannel, queue: string, messages: Array<{ content: Buffer; options: amqplib.Options.Publish }>): Promise<void> {
+function publishAll(
+  channel: ConfirmChannel,
+  queue: string,
+  messages: Array<{ content: Buffer; options: amqplib.Options.Publish }>,
+): Promise<void> {
   return publishAllConfirmed(channel, queue, messages.length, (i) => messages[i]!);
 }
 
@@ -125,7 +137,17 @@ async function rawPublish(): Promise<{ perSec: number; messageBytes: number }> {
   const connectionId = ids();
   const build = (count: number) =>
     Array.from({ length: count }, (_, i) => {
-      const message = createMessage(ContactPrepared, { shippingId: ids(), campaignId, contactId: ids(), connectionId, plannedAt: new Date(Date.now() + i).toISOString() }, cause);
+      const message = createMessage(
+        ContactPrepared,
+        {
+          shippingId: ids(),
+          campaignId,
+          contactId: ids(),
+          connectionId,
+          plannedAt: new Date(Date.now() + i).toISOString(),
+        },
+        cause,
+      );
       return { content: encode(message), options: { ...properties(message), mandatory: true } };
     });
   const warmup = build(200);
@@ -142,7 +164,8 @@ async function rawPublish(): Promise<{ perSec: number; messageBytes: number }> {
       await publishAll(channel, queue, messages);
       const perSec = (N / (performance.now() - started)) * 1000;
       const { messageCount } = await channel.checkQueue(queue);
-      if (messageCount !== N + warmup.length) throw new Error(`raw publish: ${messageCount} messages in the queue, expected ${N + warmup.length}`);
+      if (messageCount !== N + warmup.length)
+        throw new Error(`raw publish: ${messageCount} messages in the queue, expected ${N + warmup.length}`);
       return { perSec, messageBytes };
     } finally {
       await connection.close().catch(() => undefined);
@@ -166,21 +189,33 @@ interface PacingResult {
   gapsLongRequired: number;
 }
 
-async function measureLatency(system: TestSystem, seeded: { key: string; connections: string[]; listId: string }): Promise<LatencyResult> {
+async function measureLatency(
+  system: TestSystem,
+  seeded: { key: string; connections: string[]; listId: string },
+): Promise<LatencyResult> {
   const base = Date.now();
   const scheduled: Array<{ campaignId: string; connectionId: string; at: number }> = [];
   for (let i = 0; i < LATENCY_CAMPAIGNS; i++) {
     const at = base + 3_000 + i * 150;
     const connectionId = seeded.connections[i]!;
-    const campaignId = await createCampaign(system, seeded.key, { connectionId, listId: seeded.listId, variants: VARIANTS, scheduledAt: new Date(at).toISOString() });
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId,
+      listId: seeded.listId,
+      variants: VARIANTS,
+      scheduledAt: new Date(at).toISOString(),
+    });
     scheduled.push({ campaignId, connectionId, at });
   }
-  if (Date.now() > base + 3_000) log(`warning: creating the campaigns took ${Date.now() - base} ms, past the first scheduled time`);
+  if (Date.now() > base + 3_000)
+    log(`warning: creating the campaigns took ${Date.now() - base} ms, past the first scheduled time`);
   const Message = sandboxStore(system.db).Message;
   const firstSends = await waitUntil(
     'a send on every latency connection',
     async () => {
-      const sends = await Message.find({ connectionId: { $in: seeded.connections } }, { connectionId: 1, receivedAt: 1 }).lean();
+      const sends = await Message.find(
+        { connectionId: { $in: seeded.connections } },
+        { connectionId: 1, receivedAt: 1 },
+      ).lean();
       const first = new Map<string, number>();
       for (const send of sends) {
         const at = send.receivedAt.getTime();
@@ -197,7 +232,10 @@ async function measureLatency(system: TestSystem, seeded: { key: string; connect
     const sentAt = firstSends.get(connectionId)!;
     dueToFirstSendMs.push(sentAt - at);
     const campaign = await system.models.Campaign.findById(campaignId, { startedAt: 1 }).lean();
-    const shipping = await system.models.Shipping.findOne({ campaignId: new Types.ObjectId(campaignId) }, { createdAt: 1 }).lean();
+    const shipping = await system.models.Shipping.findOne(
+      { campaignId: new Types.ObjectId(campaignId) },
+      { createdAt: 1 },
+    ).lean();
     if (campaign?.startedAt && shipping) {
       stages.dueToProcessing.push(campaign.startedAt.getTime() - at);
       stages.processingToShipping.push(shipping.createdAt.getTime() - campaign.startedAt.getTime());
@@ -207,8 +245,15 @@ async function measureLatency(system: TestSystem, seeded: { key: string; connect
   return { dueToFirstSendMs, stages };
 }
 
-async function measurePacing(system: TestSystem, seeded: { key: string; connectionId: string; listId: string }): Promise<PacingResult> {
-  const campaignId = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId, variants: VARIANTS });
+async function measurePacing(
+  system: TestSystem,
+  seeded: { key: string; connectionId: string; listId: string },
+): Promise<PacingResult> {
+  const campaignId = await createCampaign(system, seeded.key, {
+    connectionId: seeded.connectionId,
+    listId: seeded.listId,
+    variants: VARIANTS,
+  });
   const started = await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
   if (started.status !== 202) throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
   await waitForStatus(system, seeded.key, campaignId, 'completed', 90_000);
@@ -239,7 +284,9 @@ async function measurePacing(system: TestSystem, seeded: { key: string; connecti
 // driver
 
 async function main(): Promise<void> {
-  log(`pipeline bench: N=${N} contacts; ${LATENCY_CAMPAIGNS} scheduled campaigns; ${PACING_CONTACTS}-contact pacing campaign`);
+  log(
+    `pipeline bench: N=${N} contacts; ${LATENCY_CAMPAIGNS} scheduled campaigns; ${PACING_CONTACTS}-contact pacing campaign`,
+  );
 
   // 1 (set-up) — the prepare system, its contacts seeded before anything is timed.
   const prepareSystem = await startSystem('bench-prepare', { workers: [] });
@@ -247,7 +294,9 @@ async function main(): Promise<void> {
   const setup = await setUpPrepare(prepareSystem, PREPARE_SIZE);
 
   // 2 — raw figures on the same servers, just before the prepare run.
-  log(`raw insertMany of ${N} shipping-sized documents (batches of ${RAW_INSERT_BATCH}, ${RAW_INSERT_PARALLEL} at once)…`);
+  log(
+    `raw insertMany of ${N} shipping-sized documents (batches of ${RAW_INSERT_BATCH}, ${RAW_INSERT_PARALLEL} at once)…`,
+  );
   const insert = await rawInsert();
   log(`raw insert: ${fmt(insert.perSec)} docs/s (${insert.docBytes} bytes each)`);
   log(`raw confirmed publish of ${N} messages into a quorum queue…`);
@@ -257,20 +306,30 @@ async function main(): Promise<void> {
   // 1 + 5 — prepare through a separate worker process.
   log('prepare: worker process with campaign-process,contact-prepare; starting the campaign…');
   const prepare = await measurePrepare(prepareSystem, setup, PREPARE_SIZE);
-  log(`prepared ${prepare.prepared} of ${N} in ${prepare.measuredSeconds.toFixed(1)} s (${fmt(prepare.preparePerSec)}/s), worker peak RSS ${prepare.peakRssMb.toFixed(0)} MB`);
+  log(
+    `prepared ${prepare.prepared} of ${N} in ${prepare.measuredSeconds.toFixed(1)} s (${fmt(prepare.preparePerSec)}/s), worker peak RSS ${prepare.peakRssMb.toFixed(0)} MB`,
+  );
   await stopSystem(prepareSystem);
 
   // 3 + 4 — dispatch system: both companies seeded first, so the worker opens every lane at start.
   const dispatchSystem = await startSystem('bench-dispatch', { workers: [] });
   systems.add(dispatchSystem);
-  const latencyCompany = await seedCompany(dispatchSystem, { pacing: { messageInterval: 0.1, longerIntervalAfter: 20, greaterInterval: 0.3 }, contacts: 1, connections: LATENCY_CAMPAIGNS });
+  const latencyCompany = await seedCompany(dispatchSystem, {
+    pacing: { messageInterval: 0.1, longerIntervalAfter: 20, greaterInterval: 0.3 },
+    contacts: 1,
+    connections: LATENCY_CAMPAIGNS,
+  });
   const pacingCompany = await seedCompany(dispatchSystem, { pacing: PACING, contacts: PACING_CONTACTS });
   const worker = await spawnWorker(dispatchSystem, 'all');
   children.add(worker);
   log(`due → first send: ${LATENCY_CAMPAIGNS} campaigns scheduled 3 s + i × 150 ms ahead…`);
   const latency = await measureLatency(dispatchSystem, latencyCompany);
-  log(`due → first send p50 ${percentile(latency.dueToFirstSendMs, 50)} ms, p99 ${percentile(latency.dueToFirstSendMs, 99)} ms`);
-  log(`pacing: ${PACING_CONTACTS} contacts at ${PACING.messageInterval} s, ${PACING.greaterInterval} s after every ${PACING.longerIntervalAfter}…`);
+  log(
+    `due → first send p50 ${percentile(latency.dueToFirstSendMs, 50)} ms, p99 ${percentile(latency.dueToFirstSendMs, 99)} ms`,
+  );
+  log(
+    `pacing: ${PACING_CONTACTS} contacts at ${PACING.messageInterval} s, ${PACING.greaterInterval} s after every ${PACING.longerIntervalAfter}…`,
+  );
   const pacing = await measurePacing(dispatchSystem, pacingCompany);
   await stopChild(worker);
   await stopSystem(dispatchSystem);
@@ -304,13 +363,23 @@ function report(
     ['contacts (N)', fmt(N), '', ''],
     ['seed insertMany, contacts (docs/s, reference)', fmt(prepare.seedPerSec), '', ''],
     prepare.budgetHit
-      ? [`prepare time (s), PROJECTED: ${fmt(prepare.prepared)} of ${fmt(N)} in the ${PREPARE_BUDGET_S} s budget`, prepare.prepareSeconds.toFixed(1), '', '']
+      ? [
+          `prepare time (s), PROJECTED: ${fmt(prepare.prepared)} of ${fmt(N)} in the ${PREPARE_BUDGET_S} s budget`,
+          prepare.prepareSeconds.toFixed(1),
+          '',
+          '',
+        ]
       : ['prepare time (s)', prepare.prepareSeconds.toFixed(1), '', ''],
     ['  plan fixed at / audience streamed by', `${at(prepare.planFixedMs)} / ${at(prepare.streamDoneMs)}`, '', ''],
     ['prepare throughput (contacts/s)', fmt(prepare.preparePerSec), '', ''],
     [`raw insertMany (docs/s, ${insert.docBytes} B, unique index)`, fmt(insert.perSec), '', ''],
     [`raw confirmed publish (msg/s, ${publish.messageBytes} B, quorum)`, fmt(publish.perSec), '', ''],
-    ['limitRatio = prepare / min(raw insert, raw publish)', limitRatio.toFixed(2), '≥ 0.5', ok(round2(limitRatio) >= 0.5)],
+    [
+      'limitRatio = prepare / min(raw insert, raw publish)',
+      limitRatio.toFixed(2),
+      '≥ 0.5',
+      ok(round2(limitRatio) >= 0.5),
+    ],
     [
       'CPU during prepare (% of one core; 2 cores)',
       Object.entries(prepare.cpu)
@@ -328,14 +397,30 @@ function report(
     [`pacing error p50 (ms, ${pacing.errorsMs.length} gaps, ${pacing.gapsLongRequired} long)`, String(err50), '', ''],
     ['pacing error p99 (ms)', String(err99), '≤ 50', ok(err99 <= 50)],
     ['pacing error max / min (ms)', `${errMax} / ${errMin}`, '', ''],
-    ['pacing violations (sandbox / findViolations)', `${pacing.sandboxViolations} / ${pacing.ruleViolations}`, '0', ok(pacing.sandboxViolations === 0 && pacing.ruleViolations === 0)],
-    [`prepare worker peak RSS (MB, VmHWM, ${fmt(rssContacts)} contacts prepared${prepare.budgetHit ? `, ${prepare.processingDone ? fmt(N) : 'not all'} streamed` : ''})`, prepare.peakRssMb.toFixed(0), '≤ 250', ok(prepare.peakRssMb <= 250)],
+    [
+      'pacing violations (sandbox / findViolations)',
+      `${pacing.sandboxViolations} / ${pacing.ruleViolations}`,
+      '0',
+      ok(pacing.sandboxViolations === 0 && pacing.ruleViolations === 0),
+    ],
+    [
+      `prepare worker peak RSS (MB, VmHWM, ${fmt(rssContacts)} contacts prepared${prepare.budgetHit ? `, ${prepare.processingDone ? fmt(N) : 'not all'} streamed` : ''})`,
+      prepare.peakRssMb.toFixed(0),
+      '≤ 250',
+      ok(prepare.peakRssMb <= 250),
+    ],
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+      .join('  ');
   process.stdout.write(`\npipeline bench (${((performance.now() - wallStart) / 1000).toFixed(0)} s total)\n`);
-  process.stdout.write(`${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.slice(1).map(line).join('\n')}\n`);
-  if (pacing.sandboxViolations !== pacing.ruleViolations) process.stdout.write('warning: the sandbox and findViolations disagree on the violations\n');
+  process.stdout.write(
+    `${line(rows[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.slice(1).map(line).join('\n')}\n`,
+  );
+  if (pacing.sandboxViolations !== pacing.ruleViolations)
+    process.stdout.write('warning: the sandbox and findViolations disagree on the violations\n');
 
   // The prepare progress, every ~2 s: how far along, the contact-prepare backlog, the lane depth.
   process.stdout.write('\nprepare progress (t, prepared, contact-prepare backlog, lane queue, worker RSS MB)\n');
@@ -344,11 +429,15 @@ function report(
     if (point.at < nextAt && index !== prepare.progress.length - 1) return;
     nextAt = point.at + 2_000;
     const rss = [...prepare.rssTimeline].reverse().find((sample) => sample.at <= point.at)?.rssMb ?? Number.NaN;
-    process.stdout.write(`  ${(point.at / 1000).toFixed(1).padStart(6)} s  ${String(point.prepared).padStart(8)}  ${String(point.backlog ?? '-').padStart(6)}  ${String(point.lane ?? '-').padStart(8)}  ${rss.toFixed(0).padStart(5)}\n`);
+    process.stdout.write(
+      `  ${(point.at / 1000).toFixed(1).padStart(6)} s  ${String(point.prepared).padStart(8)}  ${String(point.backlog ?? '-').padStart(6)}  ${String(point.lane ?? '-').padStart(8)}  ${rss.toFixed(0).padStart(5)}\n`,
+    );
   });
 
   if (prepare.budgetHit) {
-    process.stdout.write(`note: prepare hit its ${PREPARE_BUDGET_S} s budget (${prepare.prepared} of ${N}); prepareSeconds is projected from the measured rate\n`);
+    process.stdout.write(
+      `note: prepare hit its ${PREPARE_BUDGET_S} s budget (${prepare.prepared} of ${N}); prepareSeconds is projected from the measured rate\n`,
+    );
   }
   process.stdout.write(
     `${JSON.stringify({

@@ -1,16 +1,16 @@
-import { Types } from 'mongoose';
+import type { Types } from 'mongoose';
+import { publishEvent } from '../publishers/domain-event';
+import { type PlannedContact, sendPrepareContacts } from '../publishers/prepare-contacts';
 import { completeIfDone } from '../src/application/campaign-completion';
 import { declareLane, type PipelineDeps } from '../src/application/pipeline-deps';
 import { PermanentError } from '../src/domain/errors';
 import { CampaignDue, CampaignStarted } from '../src/domain/events/campaign-messages';
-import { causedBy, type Cause, type MessageOf } from '../src/domain/events/envelope';
+import { type Cause, causedBy, type MessageOf } from '../src/domain/events/envelope';
 import { effectivePacing } from '../src/domain/pacing/pacing-settings';
 import { SendPlanner } from '../src/domain/pacing/send-planner';
-import type { CampaignDoc, CampaignPlan } from '../src/infrastructure/mongo/models/campaign';
 import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update';
+import type { CampaignDoc, CampaignPlan } from '../src/infrastructure/mongo/models/campaign';
 import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
-import { publishEvent } from '../publishers/domain-event';
-import { type PlannedContact, sendPrepareContacts } from '../publishers/prepare-contacts';
 
 type Due = MessageOf<typeof CampaignDue>;
 
@@ -55,7 +55,14 @@ export function campaignProcessConsumer(deps: PipelineDeps & { prefetch: number 
       await updateIfMatches(
         deps.models.Campaign,
         { _id: campaign._id, processingDone: false },
-        { $set: { processingDone: true, 'counters.skipped': skipped, plannedUntil: last === null ? null : new Date(last) }, $inc: { 'counters.missing': plan.audience - planned } },
+        {
+          $set: {
+            processingDone: true,
+            'counters.skipped': skipped,
+            plannedUntil: last === null ? null : new Date(last),
+          },
+          $inc: { 'counters.missing': plan.audience - planned },
+        },
       );
       await publishEvent(
         deps.publisher,
@@ -118,7 +125,12 @@ async function streamAudience(
   cause: Cause,
 ): Promise<{ planned: number; first: number | null; last: number | null }> {
   const planner = new SendPlanner(plan.settings, plan.startAt, plan.initial);
-  const cursor = deps.models.Contact.find(eligibleMembers(campaign.companyId, campaign.listId), { _id: 1, phone: 1, name: 1, fields: 1 })
+  const cursor = deps.models.Contact.find(eligibleMembers(campaign.companyId, campaign.listId), {
+    _id: 1,
+    phone: 1,
+    name: 1,
+    fields: 1,
+  })
     .sort({ _id: 1 })
     .lean()
     .cursor({ batchSize: 1_000 });
@@ -131,7 +143,12 @@ async function streamAudience(
   let first: number | null = null;
   let last: number | null = null;
   const flush = async () => {
-    const work = sendPrepareContacts(deps.publisher, deps.queues.contactPrepare, { campaignId, batch: batch++, items }, cause);
+    const work = sendPrepareContacts(
+      deps.publisher,
+      deps.queues.contactPrepare,
+      { campaignId, batch: batch++, items },
+      cause,
+    );
     items = [];
     batchBytes = 0;
     const tracked = work.finally(() => inFlight.delete(tracked));
@@ -144,8 +161,13 @@ async function streamAudience(
     const plannedAt = planner.next();
     first ??= plannedAt;
     last = plannedAt;
-    items.push({ contactId: String(contact._id), plannedAt, contact: { phone: contact.phone, name: contact.name ?? null, fields: contact.fields ?? {} } });
-    batchBytes += contact.phone.length + (contact.name?.length ?? 0) + JSON.stringify(contact.fields ?? {}).length + 120;
+    items.push({
+      contactId: String(contact._id),
+      plannedAt,
+      contact: { phone: contact.phone, name: contact.name ?? null, fields: contact.fields ?? {} },
+    });
+    batchBytes +=
+      contact.phone.length + (contact.name?.length ?? 0) + JSON.stringify(contact.fields ?? {}).length + 120;
     planned++;
     // Custom fields can be large: a batch is also cut by size, well below MAX_MESSAGE_BYTES.
     if (items.length === PREPARE_BATCH_SIZE || batchBytes >= PREPARE_BATCH_BYTES) await flush();

@@ -1,17 +1,26 @@
 import { Types } from 'mongoose';
 import { z } from 'zod';
+import { publishEvent } from '../publishers/domain-event';
 import type { PipelineDeps } from '../src/application/pipeline-deps';
 import { planSyncPage, syncedContacts } from '../src/domain/contacts/sync-page';
 import { PermanentError } from '../src/domain/errors';
-import { ConnectionConnected, ContactsChanged, ContactsSynced, ContactSyncCompleted, ContactSyncRequested } from '../src/domain/events/contact-messages';
+import {
+  ConnectionConnected,
+  ContactSyncCompleted,
+  ContactSyncRequested,
+  ContactsChanged,
+  ContactsSynced,
+} from '../src/domain/events/contact-messages';
 import { causedBy, type MessageOf } from '../src/domain/events/envelope';
 import type { ContactPage, WhatsAppGateway } from '../src/domain/whatsapp/gateway';
 import { type GatewayProvider, UnknownConnectionError } from '../src/infrastructure/gateways/gateway-provider';
 import { ContactWriter } from '../src/infrastructure/mongo/contact-writer';
 import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
-import { publishEvent } from '../publishers/domain-event';
 
-type Trigger = MessageOf<typeof ConnectionConnected> | MessageOf<typeof ContactsChanged> | MessageOf<typeof ContactSyncRequested>;
+type Trigger =
+  | MessageOf<typeof ConnectionConnected>
+  | MessageOf<typeof ContactsChanged>
+  | MessageOf<typeof ContactSyncRequested>;
 
 export interface ContactSyncDeps extends PipelineDeps {
   gateways: GatewayProvider;
@@ -34,7 +43,11 @@ export function contactSyncConsumer(deps: ContactSyncDeps): ConsumerSpec<Trigger
     name: 'contact-sync',
     queue: deps.queues.contactSync,
     prefetch: deps.prefetch,
-    schema: z.union([ConnectionConnected.schema, ContactsChanged.schema, ContactSyncRequested.schema]) as unknown as z.ZodType<Trigger>,
+    schema: z.union([
+      ConnectionConnected.schema,
+      ContactsChanged.schema,
+      ContactSyncRequested.schema,
+    ]) as unknown as z.ZodType<Trigger>,
     async handle(message, { logger }) {
       const { Company, Contact, ContactSync } = deps.models;
       const { connectionId } = message.payload;
@@ -48,7 +61,16 @@ export function contactSyncConsumer(deps: ContactSyncDeps): ConsumerSpec<Trigger
       const syncId = message.eventId;
       const run = await ContactSync.findOneAndUpdate(
         { _id: syncId },
-        { $setOnInsert: { companyId, connectionId: new Types.ObjectId(connectionId), trigger: message.type, status: 'running', cursor: null, startedAt: new Date(deps.now()) } },
+        {
+          $setOnInsert: {
+            companyId,
+            connectionId: new Types.ObjectId(connectionId),
+            trigger: message.type,
+            status: 'running',
+            cursor: null,
+            startedAt: new Date(deps.now()),
+          },
+        },
         { upsert: true, returnDocument: 'after' },
       ).lean();
       if (!run || run.status === 'completed') return;
@@ -72,7 +94,16 @@ export function contactSyncConsumer(deps: ContactSyncDeps): ConsumerSpec<Trigger
           await publishEvent(
             deps.publisher,
             ContactsSynced,
-            { connectionId, syncId, page, created: written.created, updated: written.updated, unchanged: written.unchanged, invalid: planned.invalid.length, notOnWhatsApp },
+            {
+              connectionId,
+              syncId,
+              page,
+              created: written.created,
+              updated: written.updated,
+              unchanged: written.unchanged,
+              invalid: planned.invalid.length,
+              notOnWhatsApp,
+            },
             cause,
           );
         }
@@ -98,9 +129,20 @@ export function contactSyncConsumer(deps: ContactSyncDeps): ConsumerSpec<Trigger
         cursor = current.next;
         page++;
       }
-      const done = await ContactSync.findOneAndUpdate({ _id: syncId, status: 'running' }, { $set: { status: 'completed', finishedAt: new Date(deps.now()) } }, { returnDocument: 'after' }).lean();
+      const done = await ContactSync.findOneAndUpdate(
+        { _id: syncId, status: 'running' },
+        { $set: { status: 'completed', finishedAt: new Date(deps.now()) } },
+        { returnDocument: 'after' },
+      ).lean();
       if (!done) return;
-      const totals = { pages: done.pages, seen: done.seen, created: done.created, updated: done.updated, invalid: done.invalid, notOnWhatsApp: done.notOnWhatsApp };
+      const totals = {
+        pages: done.pages,
+        seen: done.seen,
+        created: done.created,
+        updated: done.updated,
+        invalid: done.invalid,
+        notOnWhatsApp: done.notOnWhatsApp,
+      };
       await publishEvent(deps.publisher, ContactSyncCompleted, { connectionId, syncId, ...totals }, cause);
       logger.info('contact sync completed', { syncId, ...totals });
     },
@@ -117,6 +159,9 @@ interface PreparedPage {
 async function preparePage(gateway: WhatsAppGateway, cursor: string | null, region: string): Promise<PreparedPage> {
   const current = await gateway.listContacts(cursor);
   const planned = planSyncPage(current.contacts, region);
-  const onWhatsApp = planned.numbers.length > 0 ? await gateway.checkNumbers(planned.numbers.map((contact) => contact.phone)) : new Map<string, boolean>();
+  const onWhatsApp =
+    planned.numbers.length > 0
+      ? await gateway.checkNumbers(planned.numbers.map((contact) => contact.phone))
+      : new Map<string, boolean>();
   return { current, planned, onWhatsApp };
 }

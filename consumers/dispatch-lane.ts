@@ -1,20 +1,20 @@
+import { sendToLane } from '../publishers/contact-prepared';
 import { haltConnection, pauseCampaignsOf } from '../src/application/connection-halt';
 import type { PipelineDeps } from '../src/application/pipeline-deps';
 import { recordFailed, recordSent } from '../src/application/shipping-outcome';
 import type { ShippingStatus } from '../src/domain/campaigns/campaign-status';
 import { ContactPrepared } from '../src/domain/events/dispatch-messages';
 import { type Cause, causedBy, type MessageOf } from '../src/domain/events/envelope';
-import { effectivePacing, type PacingSettings } from '../src/domain/pacing/pacing-settings';
 import { waitBeforeSend } from '../src/domain/pacing/pacing-rule';
+import { effectivePacing, type PacingSettings } from '../src/domain/pacing/pacing-settings';
 import { GatewayError, type SendReceipt, type WhatsAppGateway } from '../src/domain/whatsapp/gateway';
-import { clip } from '../src/infrastructure/rabbitmq/headers';
-import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update';
 import type { GatewayProvider } from '../src/infrastructure/gateways/gateway-provider';
+import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update';
 import type { ShippingDoc } from '../src/infrastructure/mongo/models/shipping';
-import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
 import type { ErrorReporter } from '../src/infrastructure/observability/error-reporter';
 import type { Logger } from '../src/infrastructure/observability/logger';
-import { sendToLane } from '../publishers/contact-prepared';
+import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
+import { clip } from '../src/infrastructure/rabbitmq/headers';
 
 type Ready = MessageOf<typeof ContactPrepared>;
 
@@ -46,7 +46,12 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
     async handle(message, { logger }) {
       const { Shipping } = deps.models;
       const cause = causedBy(message);
-      const { gateway, companyId, companyPacing, status: connectionStatus } = await deps.gateways.forConnection(connectionId);
+      const {
+        gateway,
+        companyId,
+        companyPacing,
+        status: connectionStatus,
+      } = await deps.gateways.forConnection(connectionId);
       const shipping = await Shipping.findById(message.payload.shippingId).lean();
       if (!shipping || !isSendable(shipping, gateway)) {
         logger.debug('shipping already handled; dropping the duplicate', { status: shipping?.status ?? 'missing' });
@@ -58,16 +63,34 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
       }
       let campaign = await loadCampaign(deps, message.payload.campaignId);
       if (await parkIfHalted(deps, campaign, shipping)) return;
-      if (connectionStatus !== 'connected') throw new Error(`connection ${connectionId} is ${connectionStatus}; campaign ${message.payload.campaignId} could not be paused`);
+      if (connectionStatus !== 'connected')
+        throw new Error(
+          `connection ${connectionId} is ${connectionStatus}; campaign ${message.payload.campaignId} could not be paused`,
+        );
       const settings = effectivePacing(companyPacing, campaign?.pacing ?? undefined);
 
-      const { sent: lane, coolDownUntil } = await deps.lanes.dispatchState(connectionId, companyId, settings, deps.now());
+      const { sent: lane, coolDownUntil } = await deps.lanes.dispatchState(
+        connectionId,
+        companyId,
+        settings,
+        deps.now(),
+      );
       // Not before its planned time (a shipping handed over early waits here), its pacing gap, or a cool-down.
       const now = deps.now();
-      const wait = Math.max(waitBeforeSend(lane, settings, now), (coolDownUntil ?? 0) - now, Date.parse(message.payload.plannedAt) - now);
+      const wait = Math.max(
+        waitBeforeSend(lane, settings, now),
+        (coolDownUntil ?? 0) - now,
+        Date.parse(message.payload.plannedAt) - now,
+      );
       if (wait > deps.maxHoldMs) {
         // Holding a delivery for long trips the broker's consumer timeout: come back later instead.
-        await sendToLane(deps.publisher, queue, { ...message.payload, plannedAt: new Date(deps.now() + wait) }, cause, deps.now());
+        await sendToLane(
+          deps.publisher,
+          queue,
+          { ...message.payload, plannedAt: new Date(deps.now() + wait) },
+          cause,
+          deps.now(),
+        );
         return;
       }
       if (wait > 0) {
@@ -85,11 +108,23 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
       await deps.lanes.beginSend(connectionId, String(claimed._id), deps.now());
       let receipt: SendReceipt;
       try {
-        receipt = await gateway.send({ idempotencyKey: String(claimed._id), to: claimed.phone, text: claimed.text, mediaUrl: claimed.mediaUrl });
+        receipt = await gateway.send({
+          idempotencyKey: String(claimed._id),
+          to: claimed.phone,
+          text: claimed.text,
+          mediaUrl: claimed.mediaUrl,
+        });
       } catch (error) {
         // A failed attempt still used the number: the next send keeps its distance from it.
         await deps.lanes.endSend(connectionId, lane, settings, deps.now());
-        await handleSendFailure(deps, { connectionId, queue, message: message.payload, gateway: gateway.kind }, claimed as ShippingDoc, error, cause, logger);
+        await handleSendFailure(
+          deps,
+          { connectionId, queue, message: message.payload, gateway: gateway.kind },
+          claimed as ShippingDoc,
+          error,
+          cause,
+          logger,
+        );
         return;
       }
       await deps.lanes.endSend(connectionId, lane, settings, receipt.acceptedAt.getTime());
@@ -123,9 +158,16 @@ async function parkIfHalted(deps: DispatchDeps, campaign: CampaignState, shippin
     return true;
   }
   if (!campaign || campaign.status === 'cancelled') {
-    const cancelled = await updateIfMatches(Shipping, { _id: shipping._id, status: { $in: ['queued', 'paused'] } }, { $set: { status: 'cancelled' } });
+    const cancelled = await updateIfMatches(
+      Shipping,
+      { _id: shipping._id, status: { $in: ['queued', 'paused'] } },
+      { $set: { status: 'cancelled' } },
+    );
     if (cancelled && campaign) {
-      await Campaign.updateOne({ _id: shipping.campaignId }, { $inc: { 'counters.cancelled': 1 }, $set: { lastActivityAt: new Date(deps.now()) } });
+      await Campaign.updateOne(
+        { _id: shipping.campaignId },
+        { $inc: { 'counters.cancelled': 1 }, $set: { lastActivityAt: new Date(deps.now()) } },
+      );
     }
     return true;
   }
@@ -155,13 +197,24 @@ async function handleSendFailure(
   logger: Logger,
 ): Promise<void> {
   const { Shipping } = deps.models;
-  const failure = error instanceof GatewayError ? error : new GatewayError('retry', (error as Error).message ?? String(error));
+  const failure =
+    error instanceof GatewayError ? error : new GatewayError('retry', (error as Error).message ?? String(error));
   const lastError = clip(`${failure.code ? `${failure.code}: ` : ''}${failure.message}`, 500);
-  const fields = { shippingId: String(shipping._id), campaignId: String(shipping.campaignId), connectionId: lane.connectionId, decision: failure.kind, code: failure.code };
+  const fields = {
+    shippingId: String(shipping._id),
+    campaignId: String(shipping.campaignId),
+    connectionId: lane.connectionId,
+    decision: failure.kind,
+    code: failure.code,
+  };
   deps.metrics.gatewayError(lane.gateway, failure.code ?? 'none', failure.kind);
   deps.metrics.sent(lane.connectionId, failure.kind);
   if (failure.kind !== 'permanent') {
-    await updateIfMatches(Shipping, { _id: shipping._id, status: 'sending' }, { $set: { status: 'queued', lastError } });
+    await updateIfMatches(
+      Shipping,
+      { _id: shipping._id, status: 'sending' },
+      { $set: { status: 'queued', lastError } },
+    );
   }
   switch (failure.kind) {
     case 'retry':
@@ -171,11 +224,16 @@ async function handleSendFailure(
     case 'contact-later': {
       const until = deps.now() + (failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
       if (failure.kind === 'lane-backoff') await deps.lanes.coolDown(lane.connectionId, until);
-      logger.warn(failure.kind === 'lane-backoff' ? 'send failed; the number cools down' : 'send failed; this contact is tried again later', {
-        ...fields,
-        until: new Date(until).toISOString(),
-        error: failure.message,
-      });
+      logger.warn(
+        failure.kind === 'lane-backoff'
+          ? 'send failed; the number cools down'
+          : 'send failed; this contact is tried again later',
+        {
+          ...fields,
+          until: new Date(until).toISOString(),
+          error: failure.message,
+        },
+      );
       await sendToLane(deps.publisher, lane.queue, { ...lane.message, plannedAt: new Date(until) }, cause, deps.now());
       return;
     }

@@ -1,12 +1,16 @@
-import { EnvelopeSchema, type Envelope } from '../src/domain/events/envelope';
-import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
+import { type Envelope, EnvelopeSchema } from '../src/domain/events/envelope';
 import type { EventLog } from '../src/infrastructure/mongo/event-log';
+import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
 
 /**
  * Binds `<prefix>.event-recorder` (every routing key) and stores each envelope once in the event
  * log. Any valid envelope is accepted, so events of types added later are recorded too.
  */
-export function eventRecorderConsumer(deps: { queue: string; prefetch: number; eventLog: EventLog }): ConsumerSpec<Envelope> {
+export function eventRecorderConsumer(deps: {
+  queue: string;
+  prefetch: number;
+  eventLog: EventLog;
+}): ConsumerSpec<Envelope> {
   return {
     name: 'event-recorder',
     queue: deps.queue,

@@ -10,6 +10,10 @@ export async function sendCampaignDue(
   cause: Cause,
   now: number = Date.now(),
 ): Promise<void> {
-  const message = createMessage(CampaignDue, { campaignId: campaign.campaignId, scheduledAt: campaign.scheduledAt.toISOString() }, cause);
+  const message = createMessage(
+    CampaignDue,
+    { campaignId: campaign.campaignId, scheduledAt: campaign.scheduledAt.toISOString() },
+    cause,
+  );
   await publisher.send(queue, message, { delayMs: campaign.scheduledAt.getTime() - now });
 }

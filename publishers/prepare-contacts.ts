@@ -15,6 +15,13 @@ export async function sendPrepareContacts(
   batch: { campaignId: string; batch: number; items: PlannedContact[] },
   cause: Cause,
 ): Promise<void> {
-  const items = batch.items.map((item) => ({ contactId: item.contactId, plannedAt: new Date(item.plannedAt).toISOString(), contact: item.contact }));
-  await publisher.send(queue, createMessage(PrepareContacts, { campaignId: batch.campaignId, batch: batch.batch, items }, cause));
+  const items = batch.items.map((item) => ({
+    contactId: item.contactId,
+    plannedAt: new Date(item.plannedAt).toISOString(),
+    contact: item.contact,
+  }));
+  await publisher.send(
+    queue,
+    createMessage(PrepareContacts, { campaignId: batch.campaignId, batch: batch.batch, items }, cause),
+  );
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite from a fresh clone: installs what is missing, starts RabbitMQ and the
-# MongoDB-wire server, removes vhosts interrupted runs left behind, type-checks, then runs the unit,
+# MongoDB-wire server, removes vhosts interrupted runs left behind, type-checks and lints, then runs the unit,
 # integration, end-to-end and fault tests against the real services (the progress page's test in
 # Debian's headless Chromium, installed by provision-browser.sh when missing; the SIGKILL storm at
 # its CI size, 1,000 contacts — `npm run test:faults` runs it at 5,000).
@@ -10,8 +10,9 @@ bash "$ROOT/scripts/with-infra.sh" bash -c '
   set -euo pipefail
   tsx test/support/cleanup-vhosts.ts
   bash scripts/cleanup-test-servers.sh
-  echo "[test] type-check"
-  tsc -p tsconfig.json --noEmit
+  echo "[test] type-check, lint and format, import boundaries"
+  tsc -p tsconfig.json
+  npm run -s lint
   CHROMIUM_PATH="$(bash scripts/provision-browser.sh)"; export CHROMIUM_PATH
   echo "[test] unit, integration, end-to-end and fault tests"
   bash scripts/run-tests.sh test/unit test/integration test/e2e test/faults

@@ -50,7 +50,10 @@ export const ConfigSchema = z.object({
   /** node-cron expression (with seconds) of the scheduled-campaign check. */
   CAMPAIGN_CHECK_CRON: z
     .string()
-    .refine((value) => value.trim().split(/\s+/).length === 6, 'must be a node-cron expression with a seconds field, e.g. "*/20 * * * * *"')
+    .refine(
+      (value) => value.trim().split(/\s+/).length === 6,
+      'must be a node-cron expression with a seconds field, e.g. "*/20 * * * * *"',
+    )
     .default('*/20 * * * * *'),
   /** A running campaign quiet this long has its counters recounted from its shippings. */
   COUNTER_RECOUNT_AFTER_MS: int(100).default(60_000),
@@ -77,7 +80,10 @@ export const ConfigSchema = z.object({
   /** Key for the admin routes (creating companies). Unset: those routes answer 403. */
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** `start` only: seed a demo company, list and campaign on the sandbox and print where to look. */
-  DEMO: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  DEMO: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
 
   SENTRY_DSN: z.string().url('must be a Sentry DSN URL').optional(),
   SENTRY_ENVIRONMENT: z.string().min(1).optional(),
@@ -91,9 +97,7 @@ export class ConfigError extends Error {
 
 /** Parses the environment; empty strings count as unset so `.env` files can leave values blank. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
-  );
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = ConfigSchema.safeParse(present);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
@@ -105,7 +109,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 export function workerRoles(config: Config, known: readonly string[]): string[] {
-  const asked = config.WORKER_ROLES.split(',').map((role) => role.trim()).filter(Boolean);
+  const asked = config.WORKER_ROLES.split(',')
+    .map((role) => role.trim())
+    .filter(Boolean);
   if (asked.includes('all')) return [...known];
   const unknown = asked.filter((role) => !known.includes(role));
   if (unknown.length > 0) {

@@ -50,7 +50,8 @@ export function disparoTopology({ prefix, deliveryLimit }: TopologySettings): To
     workQueue({
       prefix,
       name: 'contact-sync',
-      purpose: 'ConnectionConnected, ContactsChanged, ContactSyncRequested: page through the number\'s contacts, validate, upsert',
+      purpose:
+        "ConnectionConnected, ContactsChanged, ContactSyncRequested: page through the number's contacts, validate, upsert",
       eventPatterns: ['connection.connected', 'contacts.changed', 'contacts.sync-requested'],
       deliveryLimit,
     }),

@@ -25,9 +25,19 @@ export interface BaselineContext {
 export function createContext(models: Models, mongo: Connection, queues: BaselineQueues): BaselineContext {
   const campaigns = new Map<string, Promise<CampaignInfo | null>>();
   const load = async (campaignId: string): Promise<CampaignInfo | null> => {
-    const doc = await models.Campaign.findById(campaignId, { companyId: 1, connectionId: 1, variants: 1, mediaUrl: 1 }).lean();
+    const doc = await models.Campaign.findById(campaignId, {
+      companyId: 1,
+      connectionId: 1,
+      variants: 1,
+      mediaUrl: 1,
+    }).lean();
     if (!doc) return null;
-    return { companyId: String(doc.companyId), connectionId: String(doc.connectionId), variants: doc.variants, mediaUrl: doc.mediaUrl };
+    return {
+      companyId: String(doc.companyId),
+      connectionId: String(doc.connectionId),
+      variants: doc.variants,
+      mediaUrl: doc.mediaUrl,
+    };
   };
   return {
     models,

@@ -20,11 +20,16 @@ export async function seedBaselineCompany(
   const company = await models.Company.create({ name: 'Loja Baseline', pacing: options.pacing });
   const connectionIds: string[] = [];
   for (let i = 0; i < options.connections; i++) {
-    const connection = await models.Connection.create({ companyId: company._id, name: `Número ${i + 1}`, sandbox: { latencyMs: options.sandboxLatencyMs, failureRate: 0 } });
+    const connection = await models.Connection.create({
+      companyId: company._id,
+      name: `Número ${i + 1}`,
+      sandbox: { latencyMs: options.sandboxLatencyMs, failureRate: 0 },
+    });
     connectionIds.push(String(connection._id));
   }
   const listId = String(new Types.ObjectId());
-  const seedPerSec = options.contacts > 0 ? await seedContacts(models, String(company._id), listId, options.contacts) : 0;
+  const seedPerSec =
+    options.contacts > 0 ? await seedContacts(models, String(company._id), listId, options.contacts) : 0;
   return { companyId: String(company._id), connectionIds, listId, seedPerSec };
 }
 

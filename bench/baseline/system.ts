@@ -39,7 +39,14 @@ export async function startBaselineSystem(label: string, redisUrl: string): Prom
     async spawnWorker(roles, extraEnv = {}) {
       const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/baseline/worker.ts')], {
         cwd: ROOT,
-        env: { ...process.env, MONGO_URL: mongoUrl, REDIS_URL: redisUrl, BASELINE_PREFIX: prefix, BASELINE_ROLES: roles, ...extraEnv },
+        env: {
+          ...process.env,
+          MONGO_URL: mongoUrl,
+          REDIS_URL: redisUrl,
+          BASELINE_PREFIX: prefix,
+          BASELINE_ROLES: roles,
+          ...extraEnv,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';

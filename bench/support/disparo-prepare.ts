@@ -13,7 +13,10 @@ import { cpuShare, cpuSnapshot, infraPids, procStatus } from './proc-stats';
 const SEED_BATCH = 5_000;
 /** The fastest pacing the API accepts: prepare is measured, not the lane. */
 export const FASTEST = { messageInterval: 0.001, longerIntervalAfter: 100_000, greaterInterval: 0.001 };
-export const VARIANTS = ['Olá {name}, temos uma oferta especial para você nesta semana!', 'Oi {name}! Chegaram novidades na loja, venha conferir.'];
+export const VARIANTS = [
+  'Olá {name}, temos uma oferta especial para você nesta semana!',
+  'Oi {name}! Chegaram novidades na loja, venha conferir.',
+];
 
 export interface PrepareSize {
   /** N: contacts in the campaign. */
@@ -86,7 +89,11 @@ export async function setUpPrepare(system: TestSystem, size: PrepareSize): Promi
   log(`seeding ${N} contacts with insertMany (batches of ${SEED_BATCH})…`);
   const seedPerSec = await seedContacts(system.models, seeded.companyId, seeded.listId, N);
   log(`seeded at ${fmt(seedPerSec)} docs/s`);
-  const campaignId = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId, variants: VARIANTS });
+  const campaignId = await createCampaign(system, seeded.key, {
+    connectionId: seeded.connectionId,
+    listId: seeded.listId,
+    variants: VARIANTS,
+  });
   return { key: seeded.key, campaignId, seedPerSec };
 }
 
@@ -97,11 +104,17 @@ const WORKER_NODE_OPTIONS = '--max-old-space-size=160';
  * contact-prepare) until every contact is prepared (counters.prepared + counters.missing = N), or
  * until the budget runs out (the rate so far is reported and the total projected).
  */
-export async function measurePrepare(system: TestSystem, setup: PrepareSetup, size: PrepareSize): Promise<PrepareResult> {
+export async function measurePrepare(
+  system: TestSystem,
+  setup: PrepareSetup,
+  size: PrepareSize,
+): Promise<PrepareResult> {
   const N = size.contacts;
   // Workers run with the heap cap docker-compose.yml gives them (docs/benchmarks.md): without it
   // Node lets ~170 MB of garbage pile up before collecting (live data stays near 50 MB).
-  const extraEnv: Record<string, string> = { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? WORKER_NODE_OPTIONS };
+  const extraEnv: Record<string, string> = {
+    NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? WORKER_NODE_OPTIONS,
+  };
   const worker = await spawnWorker(system, 'campaign-process,contact-prepare', extraEnv);
   children.add(worker);
   try {
@@ -127,7 +140,10 @@ export async function measurePrepare(system: TestSystem, setup: PrepareSetup, si
     let queueProbe: Promise<void> | null = null;
     const queueSampler = setInterval(() => {
       // Queue depths about once a second (the management API can be slow to answer).
-      queueProbe ??= Promise.all([management.queue(vhost, 'disparo.contact-prepare'), management.queue(vhost, laneQueue).catch(() => ({ messages: 0 }))])
+      queueProbe ??= Promise.all([
+        management.queue(vhost, 'disparo.contact-prepare'),
+        management.queue(vhost, laneQueue).catch(() => ({ messages: 0 })),
+      ])
         .then(([prepare, laneDepth]) => {
           backlog = prepare.messages;
           lane = laneDepth.messages;
@@ -144,7 +160,10 @@ export async function measurePrepare(system: TestSystem, setup: PrepareSetup, si
       if (started.status !== 202) throw new Error(`start: ${started.status} ${JSON.stringify(started.body)}`);
       for (;;) {
         const read = Campaign.findById(setup.campaignId, { counters: 1, processingDone: 1, plan: 1 }).lean();
-        const campaign = await Promise.race([read, sleep(Math.max(0, budgetMs - since())).then(() => 'budget' as const)]);
+        const campaign = await Promise.race([
+          read,
+          sleep(Math.max(0, budgetMs - since())).then(() => 'budget' as const),
+        ]);
         if (campaign === 'budget') {
           read.catch(() => undefined);
         } else {
@@ -159,7 +178,9 @@ export async function measurePrepare(system: TestSystem, setup: PrepareSetup, si
           if (done >= N) break;
         }
         if (since() >= budgetMs) {
-          log(`prepare budget of ${size.budgetS} s spent with ${done} of ${N} prepared; stopping it there and projecting`);
+          log(
+            `prepare budget of ${size.budgetS} s spent with ${done} of ${N} prepared; stopping it there and projecting`,
+          );
           break;
         }
         await sleep(100);
@@ -173,7 +194,9 @@ export async function measurePrepare(system: TestSystem, setup: PrepareSetup, si
     await stopChild(worker);
     await queueProbe;
     const elapsedMs = doneAt;
-    const sample = await system.models.Shipping.collection.findOne({ campaignId: new Types.ObjectId(setup.campaignId) });
+    const sample = await system.models.Shipping.collection.findOne({
+      campaignId: new Types.ObjectId(setup.campaignId),
+    });
     const shippingBytes = sample ? mongoose.mongo.BSON.calculateObjectSize(sample) : Number.NaN;
     const measuredSeconds = elapsedMs / 1000;
     const budgetHit = done < N;

@@ -86,7 +86,9 @@ export function runBench(main: () => Promise<void>): void {
         setTimeout(() => process.exit(0), 3_000).unref();
       },
       async (error: unknown) => {
-        process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+        process.stderr.write(
+          `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        );
         process.exitCode = 1;
         await cleanUp();
         setTimeout(() => process.exit(1), 2_000).unref();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { createMessage, defineMessage, newCorrelation, type MessageOf } from '../../src/domain/events/envelope';
+import { createMessage, defineMessage, type MessageOf, newCorrelation } from '../../src/domain/events/envelope';
 import { mergeTopologies, type TopologySpec } from '../../src/infrastructure/rabbitmq/topology-spec';
 import { workQueue } from '../../src/infrastructure/rabbitmq/work-queue';
 import { disparoTopology } from '../../src/topology';
@@ -9,7 +9,11 @@ export const BenchPing = defineMessage({
   type: 'BenchPing',
   version: 1,
   routingKey: 'bench.ping',
-  payload: z.object({ seq: z.number().int(), sentAt: z.number(), fail: z.enum(['none', 'transient', 'permanent']).default('none') }),
+  payload: z.object({
+    seq: z.number().int(),
+    sentAt: z.number(),
+    fail: z.enum(['none', 'transient', 'permanent']).default('none'),
+  }),
 });
 export type BenchPingMessage = MessageOf<typeof BenchPing>;
 
@@ -18,7 +22,13 @@ export const BENCH_QUEUE_NAME = 'bench';
 export const BENCH_QUEUE = `${PREFIX}.${BENCH_QUEUE_NAME}`;
 
 function benchWorkQueue(): TopologySpec {
-  return workQueue({ prefix: PREFIX, name: BENCH_QUEUE_NAME, purpose: 'benchmark queue', eventPatterns: ['bench.#'], deliveryLimit: 5 });
+  return workQueue({
+    prefix: PREFIX,
+    name: BENCH_QUEUE_NAME,
+    purpose: 'benchmark queue',
+    eventPatterns: ['bench.#'],
+    deliveryLimit: 5,
+  });
 }
 
 /** Disparo's topology plus the benchmark's work queue (what the core side connects with). */

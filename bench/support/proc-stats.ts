@@ -49,12 +49,18 @@ export function machineBusySeconds(): number {
 export type CpuProbe = Record<string, number>;
 /** CPU seconds of each named process, and of everything else on the machine ("other"). */
 export function cpuSnapshot(pids: Record<string, number | undefined>): CpuProbe {
-  const own = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? Number.NaN : cpuSeconds(pid)]));
-  const tracked = Object.values(own).filter((value) => !Number.isNaN(value)).reduce((sum, value) => sum + value, 0);
+  const own = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? Number.NaN : cpuSeconds(pid)]),
+  );
+  const tracked = Object.values(own)
+    .filter((value) => !Number.isNaN(value))
+    .reduce((sum, value) => sum + value, 0);
   return { ...own, other: machineBusySeconds() - tracked };
 }
 export function cpuShare(before: CpuProbe, after: CpuProbe, seconds: number): Record<string, number> {
-  return Object.fromEntries(Object.keys(before).map((name) => [name, ((after[name]! - before[name]!) / seconds) * 100]));
+  return Object.fromEntries(
+    Object.keys(before).map((name) => [name, ((after[name]! - before[name]!) / seconds) * 100]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

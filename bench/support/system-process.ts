@@ -19,11 +19,26 @@ export interface SystemProcess {
  * driver's memory or tsx's in-process compiler.
  */
 export async function startSystemProcess(env: Record<string, string>): Promise<SystemProcess> {
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { cwd: ROOT, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
   const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli/disparo.js'), 'start'], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'info', DEMO: 'false', HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), METRICS_PORT: '0', ...env },
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'info',
+      DEMO: 'false',
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: String(port),
+      METRICS_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -54,12 +69,20 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
   };
 }
 
-async function waitUntilReady(url: string, child: { exitCode: number | null; output(): string }, timeoutMs: number): Promise<void> {
+async function waitUntilReady(
+  url: string,
+  child: { exitCode: number | null; output(): string },
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ready = await fetch(`${url}/readyz`).then((response) => response.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) return;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`disparo start did not become ready:\n${child.output().slice(-3000)}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`disparo start did not become ready:\n${child.output().slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import type { PipelineDeps } from '../application/pipeline-deps';
-import { newCorrelation, type Cause } from '../domain/events/envelope';
+import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { LaneState } from '../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
 import { companyOf } from './auth';

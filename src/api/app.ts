@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
-import type { Metrics } from '../infrastructure/observability/metrics';
 import { errorFields, type Logger } from '../infrastructure/observability/logger';
+import type { Metrics } from '../infrastructure/observability/metrics';
 import type { ApiContext } from './api-context';
 import { apiKeyAuthenticator } from './auth';
 import { ApiRouter } from './operation';
@@ -34,7 +34,19 @@ export interface ApiDeps {
   context?: ApiContext;
 }
 
-const RESOURCES = [companyRoutes, apiKeyRoutes, connectionRoutes, contactSyncRoutes, contactRoutes, contactListRoutes, contactImportRoutes, campaignRoutes, eventRoutes, progressRoutes, webhookRoutes];
+const RESOURCES = [
+  companyRoutes,
+  apiKeyRoutes,
+  connectionRoutes,
+  contactSyncRoutes,
+  contactRoutes,
+  contactListRoutes,
+  contactImportRoutes,
+  campaignRoutes,
+  eventRoutes,
+  progressRoutes,
+  webhookRoutes,
+];
 
 const API_VERSION = '1.0.0';
 
@@ -44,10 +56,24 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(timed(deps.metrics));
   app.use(problemDetails(deps));
   app.use(notFound());
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: '2mb', onError: (error) => { throw bodyProblem(error); } }));
+  app.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: '2mb',
+      onError: (error) => {
+        throw bodyProblem(error);
+      },
+    }),
+  );
 
-  const noKeys = async () => { throw new HttpProblem(401, 'Unauthorized', 'this server accepts no API keys'); };
-  const api = new ApiRouter(deps.context ? apiKeyAuthenticator(deps.context.pipeline.models, deps.context.adminKey, deps.context.caches.apiKeys) : noKeys);
+  const noKeys = async () => {
+    throw new HttpProblem(401, 'Unauthorized', 'this server accepts no API keys');
+  };
+  const api = new ApiRouter(
+    deps.context
+      ? apiKeyAuthenticator(deps.context.pipeline.models, deps.context.adminKey, deps.context.caches.apiKeys)
+      : noKeys,
+  );
   healthRoutes(api, deps.readiness, deps.metrics);
   if (deps.context) for (const routes of RESOURCES) routes(api, deps.context);
   if (deps.context) progressPageRoutes(api); // a static page; its script sends the key
@@ -72,7 +98,8 @@ function notFound(): Koa.Middleware {
     await next();
     if (ctx.body != null) return;
     if (ctx.status === 404) throw new HttpProblem(404, 'Not Found', 'no such route');
-    if (ctx.status === 405 || ctx.status === 501) throw new HttpProblem(405, 'Method Not Allowed', `allowed here: ${ctx.response.get('allow') || 'none'}`);
+    if (ctx.status === 405 || ctx.status === 501)
+      throw new HttpProblem(405, 'Method Not Allowed', `allowed here: ${ctx.response.get('allow') || 'none'}`);
   };
 }
 
@@ -93,7 +120,12 @@ function timed(metrics: Metrics): Koa.Middleware {
     try {
       await next();
     } finally {
-      metrics.httpRequest(ctx.method, ctx._matchedRoute ? String(ctx._matchedRoute) : 'unmatched', ctx.status, (performance.now() - started) / 1000);
+      metrics.httpRequest(
+        ctx.method,
+        ctx._matchedRoute ? String(ctx._matchedRoute) : 'unmatched',
+        ctx.status,
+        (performance.now() - started) / 1000,
+      );
     }
   };
 }
@@ -106,8 +138,16 @@ function problemDetails(deps: ApiDeps): Koa.Middleware {
     } catch (error) {
       const problem = toHttpProblem(error);
       if (problem.status >= 500) {
-        deps.logger.error('request failed', { method: ctx.method, path: ctx.path, correlationId: ctx.state.requestId, ...errorFields(error) });
-        deps.errorReporter.capture(error, { route: `${ctx.method} ${ctx._matchedRoute ?? ctx.path}`, correlationId: ctx.state.requestId });
+        deps.logger.error('request failed', {
+          method: ctx.method,
+          path: ctx.path,
+          correlationId: ctx.state.requestId,
+          ...errorFields(error),
+        });
+        deps.errorReporter.capture(error, {
+          route: `${ctx.method} ${ctx._matchedRoute ?? ctx.path}`,
+          correlationId: ctx.state.requestId,
+        });
       }
       ctx.status = problem.status;
       ctx.type = 'application/problem+json';
@@ -126,5 +166,15 @@ function toHttpProblem(error: unknown): HttpProblem {
 }
 
 function titleFor(status: number): string {
-  return { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large', 415: 'Unsupported Media Type' }[status] ?? 'Bad Request';
+  return (
+    {
+      400: 'Bad Request',
+      401: 'Unauthorized',
+      403: 'Forbidden',
+      404: 'Not Found',
+      405: 'Method Not Allowed',
+      413: 'Payload Too Large',
+      415: 'Unsupported Media Type',
+    }[status] ?? 'Bad Request'
+  );
 }

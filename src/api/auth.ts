@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { hashApiKey } from '../application/api-keys';
 import type Koa from 'koa';
+import { hashApiKey } from '../application/api-keys';
 import type { Models } from '../infrastructure/mongo/models';
 import { HttpProblem } from './problem';
 import type { TtlCache } from './ttl-cache';
@@ -22,7 +22,11 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 /** Resolves the API key (Authorization: Bearer … or X-Api-Key) to a company or to the admin. */
-export function apiKeyAuthenticator(models: Models, adminKey: string | undefined, cache: TtlCache<string | null>): (ctx: Koa.Context) => Promise<Auth> {
+export function apiKeyAuthenticator(
+  models: Models,
+  adminKey: string | undefined,
+  cache: TtlCache<string | null>,
+): (ctx: Koa.Context) => Promise<Auth> {
   return async (ctx) => {
     const key = presentedKey(ctx);
     if (!key) throw new HttpProblem(401, 'Unauthorized', 'an API key is required (Authorization: Bearer <key>)');

@@ -18,12 +18,21 @@ export function openApiPath(koaPath: string): string {
 /** Path and query parameters, one per property of their object schema. */
 function parameters(operation: Operation): JsonSchema[] {
   const listed: JsonSchema[] = [];
-  for (const [where, schema] of [['path', operation.params], ['query', operation.query]] as const) {
+  for (const [where, schema] of [
+    ['path', operation.params],
+    ['query', operation.query],
+  ] as const) {
     if (!schema) continue;
     const json = schemaOf(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
     for (const [name, property] of Object.entries(json.properties ?? {})) {
       const { description, ...propertySchema } = property;
-      listed.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: propertySchema, ...(description ? { description } : {}) });
+      listed.push({
+        name,
+        in: where,
+        required: where === 'path' || (json.required ?? []).includes(name),
+        schema: propertySchema,
+        ...(description ? { description } : {}),
+      });
     }
   }
   return listed;
@@ -32,16 +41,19 @@ function parameters(operation: Operation): JsonSchema[] {
 function requestBody(operation: Operation): JsonSchema | undefined {
   const body = operation.body ?? operation.documentedBody;
   if (body) return { required: true, content: { 'application/json': { schema: schemaOf(body, 'input') } } };
-  if (operation.rawBodyType) return { required: true, content: { [operation.rawBodyType]: { schema: { type: 'string' } } } };
+  if (operation.rawBodyType)
+    return { required: true, content: { [operation.rawBodyType]: { schema: { type: 'string' } } } };
   return undefined;
 }
 
 const PROBLEM = { $ref: '#/components/schemas/Problem' };
 
 function response(spec: ResponseSpec, status: number): JsonSchema {
-  const { description, schema, contentType } = typeof spec === 'string' ? { description: spec, schema: undefined, contentType: undefined } : spec;
+  const { description, schema, contentType } =
+    typeof spec === 'string' ? { description: spec, schema: undefined, contentType: undefined } : spec;
   if (status >= 400) return { description, content: { 'application/problem+json': { schema: PROBLEM } } };
-  if (schema) return { description, content: { [contentType ?? 'application/json']: { schema: schemaOf(schema, 'output') } } };
+  if (schema)
+    return { description, content: { [contentType ?? 'application/json']: { schema: schemaOf(schema, 'output') } } };
   if (contentType) return { description, content: { [contentType]: { schema: { type: 'string' } } } };
   return { description };
 }
@@ -50,7 +62,9 @@ function response(spec: ResponseSpec, status: number): JsonSchema {
 function commonResponses(operation: Operation): Record<number, ResponseSpec | undefined> {
   const keyed = operation.access === 'company' || operation.access === 'admin' || operation.access === 'any';
   return {
-    ...(operation.params || operation.query || operation.body ? { 400: 'a request part is invalid: `errors` names each bad field' } : {}),
+    ...(operation.params || operation.query || operation.body
+      ? { 400: 'a request part is invalid: `errors` names each bad field' }
+      : {}),
     ...(keyed ? { 401: 'missing, unknown or revoked API key' } : {}),
     ...(operation.access === 'company' ? { 403: 'a company API key is needed' } : {}),
     ...(operation.access === 'admin' ? { 403: 'the admin API key is needed' } : {}),
@@ -68,9 +82,13 @@ export function openApiDocument(operations: readonly Operation[], info: { versio
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const operation of operations) {
     const responses = Object.fromEntries(
-      Object.entries({ ...commonResponses(operation), ...operation.responses }).flatMap(([status, spec]) => (spec ? [[status, response(spec, Number(status))]] : [])),
+      Object.entries({ ...commonResponses(operation), ...operation.responses }).flatMap(([status, spec]) =>
+        spec ? [[status, response(spec, Number(status))]] : [],
+      ),
     );
-    const path = (paths[openApiPath(operation.path)] ??= {});
+    const pathKey = openApiPath(operation.path);
+    paths[pathKey] ??= {};
+    const path = paths[pathKey];
     const parameterList = parameters(operation);
     const body = requestBody(operation);
     const security = securityOf(operation);
@@ -97,7 +115,10 @@ export function openApiDocument(operations: readonly Operation[], info: { versio
     servers: [{ url: '/' }],
     security: [{ bearer: [] }, { apiKey: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+      },
       schemas: { Problem: schemaOf(Problem, 'output') },
     },
     paths,

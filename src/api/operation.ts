@@ -19,7 +19,11 @@ export type ResponseSpec = string | { description: string; schema?: z.ZodType; c
  * One HTTP operation described as data: the router serves it (validating each request part with
  * these schemas before the handler runs) and the OpenAPI document is generated from it.
  */
-export interface Operation<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+export interface Operation<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+> {
   method: Method;
   /** Koa path syntax: `/v1/campaigns/:id`. */
   path: string;
@@ -56,7 +60,11 @@ export class ApiRouter {
 
   constructor(private readonly authenticate: Authenticator) {}
 
-  define<P extends z.ZodType | undefined = undefined, Q extends z.ZodType | undefined = undefined, B extends z.ZodType | undefined = undefined>(
+  define<
+    P extends z.ZodType | undefined = undefined,
+    Q extends z.ZodType | undefined = undefined,
+    B extends z.ZodType | undefined = undefined,
+  >(
     operation: Omit<Operation, 'params' | 'query' | 'body'> & { params?: P; query?: Q; body?: B },
     handler: Handler<P, Q, B>,
   ): void {
@@ -79,8 +87,10 @@ export class ApiRouter {
     if (access === 'public' || access === 'signed') return;
     const auth = await this.authenticate(ctx);
     ctx.state.auth = auth;
-    if (access === 'company' && auth.kind !== 'company') throw new HttpProblem(403, 'Forbidden', 'this route needs a company API key');
-    if (access === 'admin' && auth.kind !== 'admin') throw new HttpProblem(403, 'Forbidden', 'this route needs the admin API key');
+    if (access === 'company' && auth.kind !== 'company')
+      throw new HttpProblem(403, 'Forbidden', 'this route needs a company API key');
+    if (access === 'admin' && auth.kind !== 'admin')
+      throw new HttpProblem(403, 'Forbidden', 'this route needs the admin API key');
   }
 }
 

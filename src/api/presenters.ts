@@ -1,11 +1,11 @@
-import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
-import type { ContactDoc } from '../infrastructure/mongo/models/contact';
-import type { ContactListDoc } from '../infrastructure/mongo/models/contact-list';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
 import type { EventRecord } from '../infrastructure/mongo/event-log';
+import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
 import type { CompanyDoc } from '../infrastructure/mongo/models/company';
 import type { ConnectionDoc } from '../infrastructure/mongo/models/connection';
+import type { ContactDoc } from '../infrastructure/mongo/models/contact';
+import type { ContactListDoc } from '../infrastructure/mongo/models/contact-list';
 import type { ShippingDoc } from '../infrastructure/mongo/models/shipping';
 
 /** Resources as the API shows them: string ids, seconds for intervals, no internal fields. */
@@ -18,7 +18,14 @@ export function pacingView(pacing: Partial<PacingSettings>) {
 }
 
 export function companyView(company: CompanyDoc) {
-  return { id: String(company._id), name: company.name, timezone: company.timezone, defaultRegion: company.defaultRegion, pacing: pacingView(company.pacing), createdAt: company.createdAt };
+  return {
+    id: String(company._id),
+    name: company.name,
+    timezone: company.timezone,
+    defaultRegion: company.defaultRegion,
+    pacing: pacingView(company.pacing),
+    createdAt: company.createdAt,
+  };
 }
 
 /** The last characters of a secret, enough to tell which one is stored. */

@@ -15,20 +15,43 @@ export const Problem = z.object({
   title: z.string(),
   status: z.number().int(),
   detail: z.string().optional(),
-  errors: z.array(z.object({ field: z.string().describe('e.g. body.pacing.messageInterval'), message: z.string() })).optional(),
+  errors: z
+    .array(z.object({ field: z.string().describe('e.g. body.pacing.messageInterval'), message: z.string() }))
+    .optional(),
 });
 
-const Pacing = z.object({ messageInterval: z.number().optional(), longerIntervalAfter: z.number().optional(), greaterInterval: z.number().optional() });
+const Pacing = z.object({
+  messageInterval: z.number().optional(),
+  longerIntervalAfter: z.number().optional(),
+  greaterInterval: z.number().optional(),
+});
 
 const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: nullable(Id) });
 
-export const CompanyView = z.object({ id: Id, name: z.string(), timezone: z.string(), defaultRegion: z.string(), pacing: Pacing, createdAt: Timestamp });
+export const CompanyView = z.object({
+  id: Id,
+  name: z.string(),
+  timezone: z.string(),
+  defaultRegion: z.string(),
+  pacing: Pacing,
+  createdAt: Timestamp,
+});
 export const CompanyList = pageOf(CompanyView);
 
-export const ApiKeyView = z.object({ id: Id, label: z.string(), preview: z.string().describe('the first characters of the key'), createdAt: Timestamp });
+export const ApiKeyView = z.object({
+  id: Id,
+  label: z.string(),
+  preview: z.string().describe('the first characters of the key'),
+  createdAt: Timestamp,
+});
 export const ApiKeyList = z.object({ items: z.array(ApiKeyView) });
-export const CreatedApiKey = ApiKeyView.extend({ apiKey: z.string().describe('the plain key: shown this once, stored only as its hash') });
-export const CreatedCompany = z.object({ company: CompanyView, apiKey: z.string().describe('the company’s first API key, shown this once') });
+export const CreatedApiKey = ApiKeyView.extend({
+  apiKey: z.string().describe('the plain key: shown this once, stored only as its hash'),
+});
+export const CreatedCompany = z.object({
+  company: CompanyView,
+  apiKey: z.string().describe('the company’s first API key, shown this once'),
+});
 
 export const ConnectionView = z.object({
   id: Id,
@@ -38,7 +61,17 @@ export const ConnectionView = z.object({
   haltedReason: nullable(z.string()),
   haltedAt: nullable(Timestamp),
   sandbox: z.object({ latencyMs: z.number(), failureRate: z.number() }),
-  cloudApi: nullable(z.object({ phoneNumberId: z.string(), apiVersion: z.string(), baseUrl: z.string(), accessToken: nullable(z.string()), appSecret: nullable(z.string()), verifyToken: nullable(z.string()), webhookPath: z.string() })),
+  cloudApi: nullable(
+    z.object({
+      phoneNumberId: z.string(),
+      apiVersion: z.string(),
+      baseUrl: z.string(),
+      accessToken: nullable(z.string()),
+      appSecret: nullable(z.string()),
+      verifyToken: nullable(z.string()),
+      webhookPath: z.string(),
+    }),
+  ),
   createdAt: Timestamp,
 });
 export const ConnectionList = pageOf(ConnectionView);
@@ -46,9 +79,15 @@ export const ConnectionStatusView = z.object({
   id: Id,
   status: z.enum(CONNECTION_STATUSES),
   haltedReason: nullable(z.string()),
-  lane: z.object({ lastSentAt: nullable(Timestamp), runLength: z.number().int().describe('sends in the current run'), coolDownUntil: nullable(Timestamp) }),
+  lane: z.object({
+    lastSentAt: nullable(Timestamp),
+    runLength: z.number().int().describe('sends in the current run'),
+    coolDownUntil: nullable(Timestamp),
+  }),
   activeCampaigns: z.number().int().describe('campaigns of this number that are scheduled, queued, running or paused'),
-  lastSync: nullable(z.object({ id: z.string(), status: z.string(), startedAt: Timestamp, finishedAt: nullable(Timestamp) })),
+  lastSync: nullable(
+    z.object({ id: z.string(), status: z.string(), startedAt: Timestamp, finishedAt: nullable(Timestamp) }),
+  ),
 });
 
 export const ContactView = z.object({

@@ -7,7 +7,11 @@ export const ObjectIdText = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-cha
 export const IdParams = z.strictObject({ id: ObjectIdText });
 
 /** The API speaks seconds (fractions allowed, millisecond precision, for tests and demos). */
-const seconds = z.number().positive().max(86_400).refine((value) => Math.round(value * 1000) >= 1, 'must be at least 0.001 s');
+const seconds = z
+  .number()
+  .positive()
+  .max(86_400)
+  .refine((value) => Math.round(value * 1000) >= 1, 'must be at least 0.001 s');
 
 export const PacingInput = z.strictObject({
   messageInterval: seconds.describe('seconds between two sends on one number'),
@@ -32,7 +36,10 @@ const TimeZone = z
 export const CreateCompanyBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
   timezone: TimeZone.optional(),
-  defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR').optional(),
+  defaultRegion: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR')
+    .optional(),
   pacing: PacingInput.partial().optional(),
 });
 
@@ -57,7 +64,8 @@ export const CloudApiInput = CloudApiFields.extend({
 });
 
 const needsCloudApi = (body: { gateway?: string; cloudApi?: unknown }, context: z.RefinementCtx) => {
-  if (body.gateway === 'cloud-api' && !body.cloudApi) context.addIssue({ code: 'custom', path: ['cloudApi'], message: 'is required when gateway is cloud-api' });
+  if (body.gateway === 'cloud-api' && !body.cloudApi)
+    context.addIssue({ code: 'custom', path: ['cloudApi'], message: 'is required when gateway is cloud-api' });
 };
 
 export const CreateConnectionBody = z
@@ -95,7 +103,12 @@ export const AddContactsBody = z.strictObject({
       z.strictObject({
         phone: z.string().min(1).max(40),
         name: z.string().max(200).optional(),
-        fields: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'field names are letters, digits, _ . -'), FieldValue).optional(),
+        fields: z
+          .record(
+            z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'field names are letters, digits, _ . -'),
+            FieldValue,
+          )
+          .optional(),
       }),
     )
     .min(1)
@@ -132,7 +145,11 @@ export const ContactsQuery = PageQuery.extend({
 export function pacingToMs(input: Partial<z.infer<typeof PacingInput>> | undefined) {
   if (!input) return undefined;
   const ms = (value: number | undefined) => (value === undefined ? undefined : Math.round(value * 1000));
-  const result = { messageIntervalMs: ms(input.messageInterval), longerIntervalAfter: input.longerIntervalAfter, greaterIntervalMs: ms(input.greaterInterval) };
+  const result = {
+    messageIntervalMs: ms(input.messageInterval),
+    longerIntervalAfter: input.longerIntervalAfter,
+    greaterIntervalMs: ms(input.greaterInterval),
+  };
   return Object.fromEntries(Object.entries(result).filter(([, value]) => value !== undefined));
 }
 
@@ -149,7 +166,10 @@ export const CompanyFields = z.strictObject({
 });
 
 /** Changes a company's name, region or pacing; pacing fields merge into the stored ones. */
-export const UpdateCompanyBody = CompanyFields.partial().refine((body) => Object.keys(body).length > 0, 'give at least one field to change');
+export const UpdateCompanyBody = CompanyFields.partial().refine(
+  (body) => Object.keys(body).length > 0,
+  'give at least one field to change',
+);
 
 export const CreateApiKeyBody = z.strictObject({ label: z.string().trim().min(1).max(100).default('default') });
 
@@ -161,7 +181,10 @@ export const UpdateContactBody = z
   .strictObject({
     phone: z.string().min(1).max(40),
     name: z.string().max(200).nullable(),
-    fields: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'field names are letters, digits, _ . -'), z.union([z.string().max(1_000), z.number(), z.boolean()])),
+    fields: z.record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'field names are letters, digits, _ . -'),
+      z.union([z.string().max(1_000), z.number(), z.boolean()]),
+    ),
   })
   .partial()
   .refine((body) => Object.keys(body).length > 0, 'give at least one field to change');

@@ -10,7 +10,13 @@ interface Owned {
  * Looked up by `_id` alone (an index lookup on every server; the MongoDB-wire server scans for
  * any other filter) and the tenant checked here, on the document found.
  */
-export async function findOwned<T extends Owned>(model: Model<T>, id: string, companyId: string, what: string, projection?: Record<string, 1>): Promise<T> {
+export async function findOwned<T extends Owned>(
+  model: Model<T>,
+  id: string,
+  companyId: string,
+  what: string,
+  projection?: Record<string, 1>,
+): Promise<T> {
   const found = (await model.findById(id, projection ? { ...projection, companyId: 1 } : undefined).lean()) as T | null;
   if (!found || String(found.companyId) !== companyId) throw new HttpProblem(404, 'Not Found', `no such ${what}`);
   return found;

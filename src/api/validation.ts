@@ -14,7 +14,8 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown, part: R
 export function fieldErrors(error: z.ZodError, part: string): Array<{ field: string; message: string }> {
   const all = error.issues.flatMap((issue) => {
     const at = [part, ...issue.path.map(String)];
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'is not a known field' }));
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'is not a known field' }));
     return [{ field: at.join('.'), message: issue.message }];
   });
   // Bounded: a body with thousands of bad keys gets the first ones, each name cut short.

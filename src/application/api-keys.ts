@@ -13,8 +13,17 @@ export function newApiKey(): string {
 }
 
 /** Creates a key for a company: the stored record, and the plain key to show this once. */
-export async function issueApiKey(models: Pick<Models, 'ApiKey'>, companyId: string, label: string): Promise<{ record: ApiKeyDoc; apiKey: string }> {
+export async function issueApiKey(
+  models: Pick<Models, 'ApiKey'>,
+  companyId: string,
+  label: string,
+): Promise<{ record: ApiKeyDoc; apiKey: string }> {
   const apiKey = newApiKey();
-  const created = await models.ApiKey.create({ _id: hashApiKey(apiKey), companyId, label, preview: apiKey.slice(0, 8) });
+  const created = await models.ApiKey.create({
+    _id: hashApiKey(apiKey),
+    companyId,
+    label,
+    preview: apiKey.slice(0, 8),
+  });
   return { record: created.toObject(), apiKey };
 }

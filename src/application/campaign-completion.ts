@@ -1,7 +1,7 @@
+import { publishEvent } from '../../publishers/domain-event';
 import { CampaignCompleted } from '../domain/events/campaign-messages';
 import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { CampaignCounters } from '../infrastructure/mongo/models/campaign';
-import { publishEvent } from '../../publishers/domain-event';
 import type { PipelineDeps } from './pipeline-deps';
 
 /** Every planned contact has a shipping (or vanished), and every shipping reached an end. */
@@ -19,7 +19,7 @@ export function isCampaignDone(processingDone: boolean, counters: CampaignCounte
 export async function completeIfDone(deps: PipelineDeps, campaignId: string, cause: Cause): Promise<boolean> {
   const { Campaign } = deps.models;
   const campaign = await Campaign.findById(campaignId, { status: 1, processingDone: 1, counters: 1 }).lean();
-  if (!campaign || campaign.status !== 'running' || !isCampaignDone(campaign.processingDone, campaign.counters)) return false;
+  if (campaign?.status !== 'running' || !isCampaignDone(campaign.processingDone, campaign.counters)) return false;
   const completed = await Campaign.findOneAndUpdate(
     { _id: campaign._id, status: 'running' },
     { $set: { status: 'completed', completedAt: new Date(deps.now()) } },
@@ -27,7 +27,12 @@ export async function completeIfDone(deps: PipelineDeps, campaignId: string, cau
   ).lean();
   if (!completed) return false;
   const { sent, failed, cancelled, skipped } = completed.counters;
-  await publishEvent(deps.publisher, CampaignCompleted, { campaignId, counters: { sent, failed, cancelled, skipped } }, cause);
+  await publishEvent(
+    deps.publisher,
+    CampaignCompleted,
+    { campaignId, counters: { sent, failed, cancelled, skipped } },
+    cause,
+  );
   deps.logger.info('campaign completed', { campaignId, companyId: cause.companyId, sent, failed, cancelled, skipped });
   return true;
 }

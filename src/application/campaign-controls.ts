@@ -1,4 +1,6 @@
 import { Types } from 'mongoose';
+import { sendToLane } from '../../publishers/contact-prepared';
+import { publishEvent } from '../../publishers/domain-event';
 import { type CampaignCommand, type CampaignStatus, statusesAllowing } from '../domain/campaigns/campaign-status';
 import { CampaignCancelled, CampaignPaused, CampaignResumed } from '../domain/events/campaign-messages';
 import type { Cause } from '../domain/events/envelope';
@@ -6,8 +8,6 @@ import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-se
 import { SendPlanner } from '../domain/pacing/send-planner';
 import { updateIfMatches } from '../infrastructure/mongo/conditional-update';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
-import { sendToLane } from '../../publishers/contact-prepared';
-import { publishEvent } from '../../publishers/domain-event';
 import { queueIfDue } from './campaign-scheduling';
 import { declareLane, type PipelineDeps } from './pipeline-deps';
 
@@ -29,7 +29,13 @@ export class CampaignStateError extends Error {
 type Update = Record<string, unknown>;
 
 /** Applies a status change atomically, from the statuses that allow it; returns the document before. */
-async function transition(deps: PipelineDeps, companyId: string, campaignId: string, command: CampaignCommand, update: Update): Promise<CampaignDoc> {
+async function transition(
+  deps: PipelineDeps,
+  companyId: string,
+  campaignId: string,
+  command: CampaignCommand,
+  update: Update,
+): Promise<CampaignDoc> {
   const { Campaign } = deps.models;
   const before = await Campaign.findOneAndUpdate(
     { _id: campaignId, companyId, status: { $in: statusesAllowing(command) } },
@@ -44,7 +50,9 @@ async function transition(deps: PipelineDeps, companyId: string, campaignId: str
 
 /** Schedules a draft (or moves a schedule); a time inside the check's window is queued at once. */
 export async function scheduleCampaign(deps: PipelineDeps, cause: Cause, campaignId: string, at: Date): Promise<void> {
-  await transition(deps, cause.companyId, campaignId, 'schedule', { $set: { status: 'scheduled', scheduledAt: at, correlationId: cause.correlationId } });
+  await transition(deps, cause.companyId, campaignId, 'schedule', {
+    $set: { status: 'scheduled', scheduledAt: at, correlationId: cause.correlationId },
+  });
   await queueIfDue(deps, campaignId, cause);
 }
 
@@ -62,7 +70,13 @@ export interface CampaignChanges {
  * Changes a draft or scheduled campaign (atomically: one claimed by the scheduler meanwhile is
  * refused); a new `scheduledAt` moves the schedule, or schedules a draft.
  */
-export async function updateCampaign(deps: PipelineDeps, cause: Cause, campaignId: string, changes: CampaignChanges, scheduledAt?: Date): Promise<void> {
+export async function updateCampaign(
+  deps: PipelineDeps,
+  cause: Cause,
+  campaignId: string,
+  changes: CampaignChanges,
+  scheduledAt?: Date,
+): Promise<void> {
   const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
   if (Object.keys(set).length > 0) await transition(deps, cause.companyId, campaignId, 'update', { $set: set });
   if (scheduledAt) await scheduleCampaign(deps, cause, campaignId, scheduledAt);
@@ -70,7 +84,9 @@ export async function updateCampaign(deps: PipelineDeps, cause: Cause, campaignI
 
 /** Starts now: due immediately, without waiting for the next scheduled check. */
 export async function startCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  await transition(deps, cause.companyId, campaignId, 'start', { $set: { status: 'scheduled', scheduledAt: new Date(deps.now()) } });
+  await transition(deps, cause.companyId, campaignId, 'start', {
+    $set: { status: 'scheduled', scheduledAt: new Date(deps.now()) },
+  });
   await queueIfDue(deps, campaignId, cause);
 }
 
@@ -113,16 +129,32 @@ async function replanParked(deps: PipelineDeps, cause: Cause, campaign: Campaign
   await declareLane(deps, connectionId);
   const initial = await deps.lanes.reserve(connectionId, cause.companyId, settings, now, parked);
   const planner = new SendPlanner(settings, now, initial);
-  const cursor = Shipping.find({ campaignId: campaign._id, status: 'paused' }, { _id: 1, contactId: 1 }).sort({ plannedAt: 1, _id: 1 }).lean().cursor({ batchSize: 500 });
+  const cursor = Shipping.find({ campaignId: campaign._id, status: 'paused' }, { _id: 1, contactId: 1 })
+    .sort({ plannedAt: 1, _id: 1 })
+    .lean()
+    .cursor({ batchSize: 500 });
   let replanned = 0;
   let plannedUntil: Date | null = null;
   for await (const shipping of cursor) {
     if (replanned >= parked) break;
     const plannedAt = new Date(planner.next());
     plannedUntil = plannedAt;
-    if (!(await updateIfMatches(Shipping, { _id: shipping._id, status: 'paused' }, { $set: { status: 'queued', plannedAt } }))) continue;
+    if (
+      !(await updateIfMatches(
+        Shipping,
+        { _id: shipping._id, status: 'paused' },
+        { $set: { status: 'queued', plannedAt } },
+      ))
+    )
+      continue;
     replanned++;
-    await sendToLane(deps.publisher, deps.queues.lane(connectionId), { shippingId: String(shipping._id), campaignId, contactId: String(shipping.contactId), connectionId, plannedAt }, cause, deps.now());
+    await sendToLane(
+      deps.publisher,
+      deps.queues.lane(connectionId),
+      { shippingId: String(shipping._id), campaignId, contactId: String(shipping.contactId), connectionId, plannedAt },
+      cause,
+      deps.now(),
+    );
   }
   if (plannedUntil) await deps.models.Campaign.updateOne({ _id: campaign._id }, { $max: { plannedUntil } });
   deps.logger.info('campaign resumed', { campaignId, companyId: cause.companyId, replanned });
@@ -131,9 +163,15 @@ async function replanParked(deps: PipelineDeps, cause: Cause, campaign: Campaign
 /** Cancels: nothing more is sent; shippings not yet sent are marked cancelled and counted. */
 export async function cancelCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
   const { Shipping, Campaign } = deps.models;
-  await transition(deps, cause.companyId, campaignId, 'cancel', { $set: { status: 'cancelled', completedAt: new Date(deps.now()) } });
-  const result = await Shipping.updateMany({ campaignId: new Types.ObjectId(campaignId), status: { $in: ['queued', 'paused'] } }, { $set: { status: 'cancelled' } });
-  if (result.modifiedCount > 0) await Campaign.updateOne({ _id: campaignId }, { $inc: { 'counters.cancelled': result.modifiedCount } });
+  await transition(deps, cause.companyId, campaignId, 'cancel', {
+    $set: { status: 'cancelled', completedAt: new Date(deps.now()) },
+  });
+  const result = await Shipping.updateMany(
+    { campaignId: new Types.ObjectId(campaignId), status: { $in: ['queued', 'paused'] } },
+    { $set: { status: 'cancelled' } },
+  );
+  if (result.modifiedCount > 0)
+    await Campaign.updateOne({ _id: campaignId }, { $inc: { 'counters.cancelled': result.modifiedCount } });
   await publishEvent(deps.publisher, CampaignCancelled, { campaignId }, cause);
 }
 

@@ -1,5 +1,12 @@
 import { Types } from 'mongoose';
-import { averageSendsPerMinute, bucketCounts, countByReason, failureReason, finishedShare, pendingOf } from '../domain/campaigns/campaign-progress';
+import {
+  averageSendsPerMinute,
+  bucketCounts,
+  countByReason,
+  failureReason,
+  finishedShare,
+  pendingOf,
+} from '../domain/campaigns/campaign-progress';
 import { IDLE_LANE } from '../domain/pacing/pacing-rule';
 import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-settings';
 import { estimateFinish } from '../domain/pacing/send-planner';
@@ -27,7 +34,11 @@ export interface CampaignProgress {
 type ProgressModels = Pick<Models, 'Campaign' | 'Company' | 'Lane'>;
 
 /** Progress of the given campaigns from their counters and their numbers' lanes: no scan of shippings. */
-export async function progressOf(models: ProgressModels, campaigns: CampaignDoc[], now: number): Promise<CampaignProgress[]> {
+export async function progressOf(
+  models: ProgressModels,
+  campaigns: CampaignDoc[],
+  now: number,
+): Promise<CampaignProgress[]> {
   const distinct = (ids: Types.ObjectId[]) => [...new Set(ids.map(String))].map((id) => new Types.ObjectId(id));
   const [companies, lanes] = await Promise.all([
     models.Company.find({ _id: { $in: distinct(campaigns.map((c) => c.companyId)) } }, { pacing: 1 }).lean(),
@@ -38,8 +49,12 @@ export async function progressOf(models: ProgressModels, campaigns: CampaignDoc[
   return campaigns.map((campaign) => {
     const pending = pendingOf(campaign.counters);
     const companyPacing = pacingOf.get(String(campaign.companyId));
-    const settings: PacingSettings | undefined = companyPacing && effectivePacing(companyPacing, campaign.pacing ?? undefined);
-    const finish = campaign.status === 'running' && settings ? estimateFinish(settings, laneOf.get(String(campaign.connectionId)) ?? IDLE_LANE, now, pending) : null;
+    const settings: PacingSettings | undefined =
+      companyPacing && effectivePacing(companyPacing, campaign.pacing ?? undefined);
+    const finish =
+      campaign.status === 'running' && settings
+        ? estimateFinish(settings, laneOf.get(String(campaign.connectionId)) ?? IDLE_LANE, now, pending)
+        : null;
     return {
       campaignId: String(campaign._id),
       companyId: String(campaign.companyId),
@@ -69,12 +84,20 @@ export interface SendTimeline {
  * Reads only the sent shippings of the given campaigns sent since `from` (their send times); on
  * MongoDB the (campaignId, status) index serves it.
  */
-export async function sendTimeline(models: Pick<Models, 'Shipping'>, campaignIds: string[], window: { from: number; to: number; bucketMs: number }): Promise<SendTimeline> {
+export async function sendTimeline(
+  models: Pick<Models, 'Shipping'>,
+  campaignIds: string[],
+  window: { from: number; to: number; bucketMs: number },
+): Promise<SendTimeline> {
   const sent: Record<string, number[]> = Object.fromEntries(campaignIds.map((id) => [id, []]));
   const times: Record<string, number[]> = Object.fromEntries(campaignIds.map((id) => [id, []]));
   if (campaignIds.length > 0) {
     const shippings = await models.Shipping.find(
-      { campaignId: { $in: campaignIds.map((id) => new Types.ObjectId(id)) }, status: 'sent', sentAt: { $gte: new Date(window.from) } },
+      {
+        campaignId: { $in: campaignIds.map((id) => new Types.ObjectId(id)) },
+        status: 'sent',
+        sentAt: { $gte: new Date(window.from) },
+      },
       { campaignId: 1, sentAt: 1 },
     ).lean();
     for (const shipping of shippings) times[String(shipping.campaignId)]?.push(shipping.sentAt!.getTime());
@@ -90,12 +113,18 @@ export interface FailureCount {
   count: number;
 }
 
-export async function failuresByReason(models: Pick<Models, 'Shipping'>, campaignIds: string[]): Promise<FailureCount[]> {
+export async function failuresByReason(
+  models: Pick<Models, 'Shipping'>,
+  campaignIds: string[],
+): Promise<FailureCount[]> {
   if (campaignIds.length === 0) return [];
   const ids = campaignIds.map((id) => new Types.ObjectId(id));
   const [failed, undelivered] = await Promise.all([
     models.Shipping.find({ campaignId: { $in: ids }, status: 'failed' }, { campaignId: 1, lastError: 1 }).lean(),
-    models.Shipping.find({ campaignId: { $in: ids }, status: 'sent', deliveryStatus: 'failed' }, { campaignId: 1, failedReason: 1 }).lean(),
+    models.Shipping.find(
+      { campaignId: { $in: ids }, status: 'sent', deliveryStatus: 'failed' },
+      { campaignId: 1, failedReason: 1 },
+    ).lean(),
   ]);
   const reasons = new Map<string, string[]>();
   const add = (campaignId: unknown, reason: string) => {

@@ -1,7 +1,7 @@
-import { CampaignScheduled } from '../domain/events/campaign-messages';
-import { newCorrelation, type Cause } from '../domain/events/envelope';
 import { sendCampaignDue } from '../../publishers/campaign-due';
 import { publishEvent } from '../../publishers/domain-event';
+import { CampaignScheduled } from '../domain/events/campaign-messages';
+import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { PipelineDeps } from './pipeline-deps';
 
 /** How far ahead the check looks: campaigns due within it are queued to arrive on time. */
@@ -22,16 +22,32 @@ export async function queueIfDue(deps: PipelineDeps, campaignId: string, cause?:
     { $set: { status: 'queued', queuedAt: new Date(now) } },
     { returnDocument: 'after' },
   ).lean();
-  if (!claimed || !claimed.scheduledAt) return false;
+  if (!claimed?.scheduledAt) return false;
   const origin = cause ?? newCorrelation(String(claimed.companyId), claimed.correlationId ?? undefined);
   try {
-    await sendCampaignDue(deps.publisher, deps.queues.campaignProcess, { campaignId, scheduledAt: claimed.scheduledAt }, origin, now);
+    await sendCampaignDue(
+      deps.publisher,
+      deps.queues.campaignProcess,
+      { campaignId, scheduledAt: claimed.scheduledAt },
+      origin,
+      now,
+    );
   } catch (error) {
     await Campaign.updateOne({ _id: claimed._id, status: 'queued' }, { $set: { status: 'scheduled', queuedAt: null } });
     throw error;
   }
-  await publishEvent(deps.publisher, CampaignScheduled, { campaignId, scheduledAt: claimed.scheduledAt.toISOString() }, origin);
-  deps.logger.info('campaign queued', { campaignId, companyId: origin.companyId, correlationId: origin.correlationId, scheduledAt: claimed.scheduledAt });
+  await publishEvent(
+    deps.publisher,
+    CampaignScheduled,
+    { campaignId, scheduledAt: claimed.scheduledAt.toISOString() },
+    origin,
+  );
+  deps.logger.info('campaign queued', {
+    campaignId,
+    companyId: origin.companyId,
+    correlationId: origin.correlationId,
+    scheduledAt: claimed.scheduledAt,
+  });
   return true;
 }
 
@@ -43,23 +59,42 @@ export async function queueIfDue(deps: PipelineDeps, campaignId: string, cause?:
 export async function checkScheduledCampaigns(deps: PipelineDeps): Promise<{ queued: number; resent: number }> {
   const now = deps.now();
   const { Campaign } = deps.models;
-  const due = await Campaign.find({ status: 'scheduled', scheduledAt: { $lte: new Date(now + DUE_WINDOW_MS) } }, { _id: 1 })
+  const due = await Campaign.find(
+    { status: 'scheduled', scheduledAt: { $lte: new Date(now + DUE_WINDOW_MS) } },
+    { _id: 1 },
+  )
     .sort({ scheduledAt: 1 })
     .limit(1_000)
     .lean();
   let queued = 0;
   for (const campaign of due) if (await queueIfDue(deps, String(campaign._id))) queued++;
 
-  const stuck = await Campaign.find({ status: 'queued', queuedAt: { $lte: new Date(now - STUCK_AFTER_MS) }, scheduledAt: { $lte: new Date(now - STUCK_AFTER_MS) } })
+  const stuck = await Campaign.find({
+    status: 'queued',
+    queuedAt: { $lte: new Date(now - STUCK_AFTER_MS) },
+    scheduledAt: { $lte: new Date(now - STUCK_AFTER_MS) },
+  })
     .limit(100)
     .lean();
   let resent = 0;
   for (const campaign of stuck) {
-    const touched = await Campaign.updateOne({ _id: campaign._id, status: 'queued', queuedAt: campaign.queuedAt }, { $set: { queuedAt: new Date(now) } });
+    const touched = await Campaign.updateOne(
+      { _id: campaign._id, status: 'queued', queuedAt: campaign.queuedAt },
+      { $set: { queuedAt: new Date(now) } },
+    );
     if (touched.modifiedCount !== 1) continue;
     const cause = newCorrelation(String(campaign.companyId), campaign.correlationId ?? undefined);
-    await sendCampaignDue(deps.publisher, deps.queues.campaignProcess, { campaignId: String(campaign._id), scheduledAt: campaign.scheduledAt! }, cause, now);
-    deps.logger.warn('re-sent CampaignDue of a campaign stuck in queued', { campaignId: String(campaign._id), companyId: cause.companyId });
+    await sendCampaignDue(
+      deps.publisher,
+      deps.queues.campaignProcess,
+      { campaignId: String(campaign._id), scheduledAt: campaign.scheduledAt! },
+      cause,
+      now,
+    );
+    deps.logger.warn('re-sent CampaignDue of a campaign stuck in queued', {
+      campaignId: String(campaign._id),
+      companyId: cause.companyId,
+    });
     resent++;
   }
   return { queued, resent };

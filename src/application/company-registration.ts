@@ -14,7 +14,11 @@ export interface NewCompany {
  * Creates a company and its first API key. The plain key is returned once, to be shown to its
  * owner; only its hash is stored. Used by `POST /v1/companies`, `disparo company create` and the demo.
  */
-export async function registerCompany(models: Pick<Models, 'Company' | 'ApiKey'>, input: NewCompany, label = 'default'): Promise<{ company: CompanyDoc; apiKey: string }> {
+export async function registerCompany(
+  models: Pick<Models, 'Company' | 'ApiKey'>,
+  input: NewCompany,
+  label = 'default',
+): Promise<{ company: CompanyDoc; apiKey: string }> {
   const company = await models.Company.create({
     name: input.name,
     ...(input.timezone ? { timezone: input.timezone } : {}),

@@ -36,7 +36,10 @@ export async function haltConnection(
   const paused = await pauseCampaignsOf(deps, connectionId);
   if (halted) {
     const context = { connectionId, companyId: String(halted.companyId), reason, pausedCampaigns: paused };
-    logger.error('WhatsApp connection halted by the provider; its campaigns are paused until an operator acts', context);
+    logger.error(
+      'WhatsApp connection halted by the provider; its campaigns are paused until an operator acts',
+      context,
+    );
     deps.errorReporter?.capture(new ConnectionHalted(`connection ${connectionId} halted: ${reason}`), context);
   }
   return paused;
@@ -67,7 +70,10 @@ export async function assertConnectionUsable(deps: PipelineDeps, companyId: stri
   // By _id alone (the MongoDB-wire server scans any other filter); the tenant checked on the document.
   const campaign = await deps.models.Campaign.findById(campaignId, { connectionId: 1, companyId: 1 }).lean();
   if (!campaign || String(campaign.companyId) !== companyId) return;
-  const connection = await deps.models.Connection.findById(campaign.connectionId, { status: 1, haltedReason: 1 }).lean();
+  const connection = await deps.models.Connection.findById(campaign.connectionId, {
+    status: 1,
+    haltedReason: 1,
+  }).lean();
   const connectionId = String(campaign.connectionId);
   if (connection?.status === 'halted') {
     throw new ConnectionHaltedError(
@@ -75,6 +81,8 @@ export async function assertConnectionUsable(deps: PipelineDeps, companyId: stri
     );
   }
   if (connection?.status === 'disconnected') {
-    throw new ConnectionHaltedError(`connection ${connectionId} is disconnected; connect it first (POST /v1/connections/${connectionId}/connect)`);
+    throw new ConnectionHaltedError(
+      `connection ${connectionId} is disconnected; connect it first (POST /v1/connections/${connectionId}/connect)`,
+    );
   }
 }

@@ -16,14 +16,25 @@ const NOT_YET_SENT: ShippingStatus[] = ['queued', 'paused'];
  * Not covered: a contact planned by a campaign still being processed whose shipping is written
  * after this runs is sent once (its batch carries the contact's data).
  */
-export async function deleteContact(deps: PipelineDeps, cause: Cause, contactId: Types.ObjectId): Promise<{ cancelledShippings: number }> {
+export async function deleteContact(
+  deps: PipelineDeps,
+  cause: Cause,
+  contactId: Types.ObjectId,
+): Promise<{ cancelledShippings: number }> {
   const { Contact, Shipping, Campaign } = deps.models;
   await Contact.deleteOne({ _id: contactId });
   const pending = await Shipping.find({ contactId, status: { $in: NOT_YET_SENT } }, { _id: 1, campaignId: 1 }).lean();
   const touched = new Set<string>();
   let cancelledShippings = 0;
   for (const shipping of pending) {
-    if (!(await updateIfMatches(Shipping, { _id: shipping._id, status: { $in: NOT_YET_SENT } }, { $set: { status: 'cancelled', lastError: 'contact deleted' } }))) continue;
+    if (
+      !(await updateIfMatches(
+        Shipping,
+        { _id: shipping._id, status: { $in: NOT_YET_SENT } },
+        { $set: { status: 'cancelled', lastError: 'contact deleted' } },
+      ))
+    )
+      continue;
     await Campaign.updateOne({ _id: shipping.campaignId }, { $inc: { 'counters.cancelled': 1 } });
     touched.add(String(shipping.campaignId));
     cancelledShippings++;

@@ -31,7 +31,12 @@ export interface CsvImportJob {
  * `MAX_REPORTED_ERRORS` row errors, whatever the file's size. The import job document carries
  * the counters after every batch, so another request can follow the progress.
  */
-export async function importCsv(models: Pick<Models, 'Contact' | 'ContactImport'>, job: CsvImportJob, input: Readable, now: () => number = Date.now): Promise<ContactImportDoc> {
+export async function importCsv(
+  models: Pick<Models, 'Contact' | 'ContactImport'>,
+  job: CsvImportJob,
+  input: Readable,
+  now: () => number = Date.now,
+): Promise<ContactImportDoc> {
   const listId = String(job.listId);
   const progress = { rowsRead: 0, imported: 0, created: 0, updated: 0, rejected: 0 };
   const errors: ImportRowError[] = [];
@@ -54,7 +59,10 @@ export async function importCsv(models: Pick<Models, 'Contact' | 'ContactImport'
     max_record_size: MAX_RECORD_BYTES,
     on_skip: (error) => {
       progress.rowsRead++;
-      reject((error as { lines?: number } | undefined)?.lines ?? parser.info.lines, `unreadable CSV: ${error?.message ?? 'malformed record'}`);
+      reject(
+        (error as { lines?: number } | undefined)?.lines ?? parser.info.lines,
+        `unreadable CSV: ${error?.message ?? 'malformed record'}`,
+      );
     },
   });
   input.on('error', (error) => parser.destroy(error));
@@ -71,12 +79,18 @@ export async function importCsv(models: Pick<Models, 'Contact' | 'ContactImport'
       progress.updated += written.updated;
       progress.imported += contacts.length;
     }
-    await models.ContactImport.updateOne({ _id: job.importId }, { $set: { ...progress, ...(errorsChanged ? { errors, errorsTruncated } : {}) } });
+    await models.ContactImport.updateOne(
+      { _id: job.importId },
+      { $set: { ...progress, ...(errorsChanged ? { errors, errorsTruncated } : {}) } },
+    );
     errorsChanged = false;
   };
 
   let pendingRows = 0;
-  for await (const { record, info } of input.pipe(parser) as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+  for await (const { record, info } of input.pipe(parser) as AsyncIterable<{
+    record: string[];
+    info: { lines: number };
+  }>) {
     if (!header) {
       const read = readHeader(record);
       if (!read.ok) throw new CsvHeaderError(read.reason);
@@ -103,8 +117,16 @@ export async function importCsv(models: Pick<Models, 'Contact' | 'ContactImport'
 }
 
 /** Marks an import that could not finish (bad header, client gone, database error). */
-export async function failImport(models: Pick<Models, 'ContactImport'>, importId: Types.ObjectId, reason: string, now: number = Date.now()): Promise<void> {
-  await models.ContactImport.updateOne({ _id: importId, status: 'running' }, { $set: { status: 'failed', failure: reason.slice(0, 500), finishedAt: new Date(now) } });
+export async function failImport(
+  models: Pick<Models, 'ContactImport'>,
+  importId: Types.ObjectId,
+  reason: string,
+  now: number = Date.now(),
+): Promise<void> {
+  await models.ContactImport.updateOne(
+    { _id: importId, status: 'running' },
+    { $set: { status: 'failed', failure: reason.slice(0, 500), finishedAt: new Date(now) } },
+  );
 }
 
 export function importView(job: ContactImportDoc) {

@@ -1,10 +1,10 @@
-import type { Logger } from '../infrastructure/observability/logger';
-import type { Metrics } from '../infrastructure/observability/metrics';
 import type { LaneRepository } from '../infrastructure/mongo/lane-repository';
 import type { Models } from '../infrastructure/mongo/models';
+import type { Logger } from '../infrastructure/observability/logger';
+import type { Metrics } from '../infrastructure/observability/metrics';
 import type { Broker } from '../infrastructure/rabbitmq/broker';
 import type { Publisher } from '../infrastructure/rabbitmq/publisher';
-import { laneTopology, queues, type TopologySettings } from '../topology';
+import { laneTopology, type queues, type TopologySettings } from '../topology';
 
 /** What the campaign pipeline's use cases and consumers need, built once per process. */
 export interface PipelineDeps {
@@ -20,6 +20,9 @@ export interface PipelineDeps {
 }
 
 /** Declares a connection's lane queue; idempotent, and kept for re-declaration after reconnects. */
-export async function declareLane(deps: Pick<PipelineDeps, 'broker' | 'topology'>, connectionId: string): Promise<void> {
+export async function declareLane(
+  deps: Pick<PipelineDeps, 'broker' | 'topology'>,
+  connectionId: string,
+): Promise<void> {
   await deps.broker.declare(laneTopology(deps.topology, connectionId));
 }

@@ -9,7 +9,11 @@ export type ReplayConsumer = (typeof REPLAY_CONSUMERS)[number];
  * Dry-run: what a consumer would do with a replayed event, decided from stored state with reads
  * only (no write, no publish, no gateway call). Mirrors the consumers' own first decisions.
  */
-export async function explainReplay(deps: PipelineDeps, consumer: ReplayConsumer, record: EventRecord): Promise<string> {
+export async function explainReplay(
+  deps: PipelineDeps,
+  consumer: ReplayConsumer,
+  record: EventRecord,
+): Promise<string> {
   switch (consumer) {
     case 'event-recorder': {
       const stored = await new EventLog(deps.models.Campaign.db).model.exists({ _id: record._id });
@@ -30,7 +34,8 @@ async function explainProcessing(deps: PipelineDeps, record: EventRecord): Promi
   if (!record.campaignId) return 'campaign-process would ignore it: no campaign';
   const campaign = await deps.models.Campaign.findById(record.campaignId, { status: 1, counters: 1 }).lean();
   if (!campaign) return `campaign-process would dead-letter it: campaign ${record.campaignId} does not exist`;
-  if (campaign.status !== 'queued' && campaign.status !== 'running') return `campaign-process would do nothing: the campaign is ${campaign.status}`;
+  if (campaign.status !== 'queued' && campaign.status !== 'running')
+    return `campaign-process would do nothing: the campaign is ${campaign.status}`;
   const queued = await deps.models.Shipping.countDocuments({ campaignId: campaign._id, status: 'queued' });
   const stored = await deps.models.Shipping.countDocuments({ campaignId: campaign._id });
   const planned = campaign.counters.audience;
@@ -40,9 +45,16 @@ async function explainProcessing(deps: PipelineDeps, record: EventRecord): Promi
 async function explainDispatch(deps: PipelineDeps, record: EventRecord): Promise<string> {
   const shippingId = (record.payload as { shippingId?: string } | null)?.shippingId;
   if (!shippingId) return 'dispatch would ignore it: no shipping';
-  const shipping = await deps.models.Shipping.findById(shippingId, { status: 1, phone: 1, sentAt: 1, providerMessageId: 1 }).lean();
+  const shipping = await deps.models.Shipping.findById(shippingId, {
+    status: 1,
+    phone: 1,
+    sentAt: 1,
+    providerMessageId: 1,
+  }).lean();
   if (!shipping) return `dispatch would drop it: shipping ${shippingId} does not exist`;
-  if (shipping.status === 'sent') return `dispatch would drop it as a duplicate: already sent at ${shipping.sentAt?.toISOString()} (${shipping.providerMessageId})`;
-  if (shipping.status === 'queued') return `dispatch would send it to ${shipping.phone.slice(0, -4)}**** once the number's pacing allows`;
+  if (shipping.status === 'sent')
+    return `dispatch would drop it as a duplicate: already sent at ${shipping.sentAt?.toISOString()} (${shipping.providerMessageId})`;
+  if (shipping.status === 'queued')
+    return `dispatch would send it to ${shipping.phone.slice(0, -4)}**** once the number's pacing allows`;
   return `dispatch would drop it: the shipping is ${shipping.status}`;
 }

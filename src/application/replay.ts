@@ -1,9 +1,9 @@
 import { CampaignDue, CampaignScheduled } from '../domain/events/campaign-messages';
 import { messageDefinition } from '../domain/events/catalog';
 import { createMessage, type Envelope } from '../domain/events/envelope';
-import { EventLog, type EventFilter, type EventRecord } from '../infrastructure/mongo/event-log';
-import { explainReplay, REPLAY_CONSUMERS, type ReplayConsumer } from './replay-explain';
+import { type EventFilter, EventLog, type EventRecord } from '../infrastructure/mongo/event-log';
 import type { PipelineDeps } from './pipeline-deps';
+import { explainReplay, REPLAY_CONSUMERS, type ReplayConsumer } from './replay-explain';
 
 export const REPLAY_MODES = ['debug', 'dry-run', 'live'] as const;
 export type ReplayMode = (typeof REPLAY_MODES)[number];
@@ -43,7 +43,11 @@ export const debugQueueName = (prefix: string) => `${prefix}.replay.debug`;
  *   CampaignDue being sent, sends that CampaignDue again, which re-drives a campaign a crash left
  *   half-processed. Every consumer is idempotent, so nobody is sent a message twice and pacing holds.
  */
-export async function replayEvents(deps: PipelineDeps, filter: EventFilter, options: ReplayOptions): Promise<ReplayReport> {
+export async function replayEvents(
+  deps: PipelineDeps,
+  filter: EventFilter,
+  options: ReplayOptions,
+): Promise<ReplayReport> {
   if (options.mode === 'dry-run' && (!options.consumer || !REPLAY_CONSUMERS.includes(options.consumer))) {
     throw new ReplayError(`dry-run needs a consumer: one of ${REPLAY_CONSUMERS.join(', ')}`);
   }
@@ -52,7 +56,17 @@ export async function replayEvents(deps: PipelineDeps, filter: EventFilter, opti
   const report: ReplayReport = { mode: options.mode, matched: 0, published: 0, lines: [] };
   if (options.mode === 'debug') {
     report.debugQueue = debugQueueName(deps.topology.prefix);
-    await deps.broker.declare({ exchanges: [], bindings: [], queues: [{ name: report.debugQueue, purpose: 'replayed events, for reading in the console', arguments: { 'x-queue-type': 'quorum' } }] });
+    await deps.broker.declare({
+      exchanges: [],
+      bindings: [],
+      queues: [
+        {
+          name: report.debugQueue,
+          purpose: 'replayed events, for reading in the console',
+          arguments: { 'x-queue-type': 'quorum' },
+        },
+      ],
+    });
   }
   for await (const record of eventLog.stream(filter)) {
     if (report.matched >= limit) {
@@ -64,15 +78,27 @@ export async function replayEvents(deps: PipelineDeps, filter: EventFilter, opti
     if (line.published) report.published++;
     report.lines.push(`${record.occurredAt.toISOString()} ${record.type} ${record._id}: ${line.text}`);
   }
-  deps.logger.info('events replayed', { mode: options.mode, matched: report.matched, published: report.published, ...filter });
+  deps.logger.info('events replayed', {
+    mode: options.mode,
+    matched: report.matched,
+    published: report.published,
+    ...filter,
+  });
   return report;
 }
 
-async function replayOne(deps: PipelineDeps, record: EventRecord, options: ReplayOptions, debugQueue?: string): Promise<{ published: boolean; text: string }> {
+async function replayOne(
+  deps: PipelineDeps,
+  record: EventRecord,
+  options: ReplayOptions,
+  debugQueue?: string,
+): Promise<{ published: boolean; text: string }> {
   const envelope: Envelope = { ...EventLog.toEnvelope(record), replayed: true };
   switch (options.mode) {
     case 'debug':
-      await deps.publisher.send(debugQueue!, envelope, { headers: { 'x-disparo-replayed-at': new Date(deps.now()).toISOString() } });
+      await deps.publisher.send(debugQueue!, envelope, {
+        headers: { 'x-disparo-replayed-at': new Date(deps.now()).toISOString() },
+      });
       return { published: true, text: `copied to ${debugQueue}` };
     case 'dry-run':
       return { published: false, text: await explainReplay(deps, options.consumer!, record) };
@@ -85,10 +111,21 @@ async function replayOne(deps: PipelineDeps, record: EventRecord, options: Repla
   }
 }
 
-async function replayLive(deps: PipelineDeps, record: EventRecord, envelope: Envelope): Promise<{ published: boolean; text: string }> {
+async function replayLive(
+  deps: PipelineDeps,
+  record: EventRecord,
+  envelope: Envelope,
+): Promise<{ published: boolean; text: string }> {
   if (record.type === CampaignScheduled.type) {
     const { campaignId, scheduledAt } = CampaignScheduled.payload.parse(record.payload);
-    const due = { ...createMessage(CampaignDue, { campaignId, scheduledAt }, { companyId: record.companyId, correlationId: record.correlationId, causationId: record._id }), replayed: true };
+    const due = {
+      ...createMessage(
+        CampaignDue,
+        { campaignId, scheduledAt },
+        { companyId: record.companyId, correlationId: record.correlationId, causationId: record._id },
+      ),
+      replayed: true,
+    };
     await deps.publisher.send(deps.queues.campaignProcess, due, { delayMs: Date.parse(scheduledAt) - deps.now() });
     return { published: true, text: 'sent its CampaignDue again to campaign-process' };
   }

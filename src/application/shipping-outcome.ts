@@ -1,9 +1,9 @@
+import { publishEvent } from '../../publishers/domain-event';
 import { MessageDispatched, MessageFailed } from '../domain/events/dispatch-messages';
 import type { Cause } from '../domain/events/envelope';
 import type { SendReceipt } from '../domain/whatsapp/gateway';
 import { updateIfMatches } from '../infrastructure/mongo/conditional-update';
 import type { ShippingDoc } from '../infrastructure/mongo/models/shipping';
-import { publishEvent } from '../../publishers/domain-event';
 import { completeIfDone } from './campaign-completion';
 import type { PipelineDeps } from './pipeline-deps';
 
@@ -14,15 +14,30 @@ type Finished = Pick<ShippingDoc, '_id' | 'campaignId' | 'contactId' | 'connecti
  * compare-and-set, so the lane and the reconciler never both count it), then MessageDispatched is
  * published and the campaign completes if it was the last one. Returns whether this call recorded it.
  */
-export async function recordSent(deps: PipelineDeps, shipping: Finished, receipt: SendReceipt, cause: Cause): Promise<boolean> {
+export async function recordSent(
+  deps: PipelineDeps,
+  shipping: Finished,
+  receipt: SendReceipt,
+  cause: Cause,
+): Promise<boolean> {
   const { Shipping, Campaign } = deps.models;
   const updated = await updateIfMatches(
     Shipping,
     { _id: shipping._id, status: 'sending' },
-    { $set: { status: 'sent', sentAt: receipt.acceptedAt, providerMessageId: receipt.providerMessageId, lastError: null } },
+    {
+      $set: {
+        status: 'sent',
+        sentAt: receipt.acceptedAt,
+        providerMessageId: receipt.providerMessageId,
+        lastError: null,
+      },
+    },
   );
   if (updated) {
-    await Campaign.updateOne({ _id: shipping.campaignId }, { $inc: { 'counters.sent': 1 }, $set: { lastActivityAt: new Date(deps.now()) } });
+    await Campaign.updateOne(
+      { _id: shipping.campaignId },
+      { $inc: { 'counters.sent': 1 }, $set: { lastActivityAt: new Date(deps.now()) } },
+    );
   }
   await publishEvent(
     deps.publisher,
@@ -43,11 +58,23 @@ export async function recordSent(deps: PipelineDeps, shipping: Finished, receipt
 }
 
 /** A shipping in `sending` fails for good (once), MessageFailed is published, the campaign may complete. */
-export async function recordFailed(deps: PipelineDeps, shipping: Finished, failure: { lastError: string; reason: string; code: string | null }, cause: Cause): Promise<boolean> {
+export async function recordFailed(
+  deps: PipelineDeps,
+  shipping: Finished,
+  failure: { lastError: string; reason: string; code: string | null },
+  cause: Cause,
+): Promise<boolean> {
   const { Shipping, Campaign } = deps.models;
-  const updated = await updateIfMatches(Shipping, { _id: shipping._id, status: 'sending' }, { $set: { status: 'failed', lastError: failure.lastError } });
+  const updated = await updateIfMatches(
+    Shipping,
+    { _id: shipping._id, status: 'sending' },
+    { $set: { status: 'failed', lastError: failure.lastError } },
+  );
   if (updated) {
-    await Campaign.updateOne({ _id: shipping.campaignId }, { $inc: { 'counters.failed': 1 }, $set: { lastActivityAt: new Date(deps.now()) } });
+    await Campaign.updateOne(
+      { _id: shipping.campaignId },
+      { $inc: { 'counters.failed': 1 }, $set: { lastActivityAt: new Date(deps.now()) } },
+    );
   }
   await publishEvent(
     deps.publisher,

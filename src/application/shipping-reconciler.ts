@@ -1,9 +1,9 @@
 import type { Types } from 'mongoose';
+import { sendToLane } from '../../publishers/contact-prepared';
 import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { GatewayProvider } from '../infrastructure/gateways/gateway-provider';
 import { updateIfMatches } from '../infrastructure/mongo/conditional-update';
 import type { ShippingDoc } from '../infrastructure/mongo/models/shipping';
-import { sendToLane } from '../../publishers/contact-prepared';
 import type { PipelineDeps } from './pipeline-deps';
 import { recordFailed, recordSent } from './shipping-outcome';
 
@@ -23,7 +23,10 @@ export interface ReconcileResult {
   failed: number;
 }
 
-type Stuck = Pick<ShippingDoc, '_id' | 'companyId' | 'campaignId' | 'contactId' | 'connectionId' | 'plannedAt' | 'status'>;
+type Stuck = Pick<
+  ShippingDoc,
+  '_id' | 'companyId' | 'campaignId' | 'contactId' | 'connectionId' | 'plannedAt' | 'status'
+>;
 
 const RUNNING_CAMPAIGNS_PER_PASS = 500;
 
@@ -41,12 +44,21 @@ const RUNNING_CAMPAIGNS_PER_PASS = 500;
  *   tell, so the shipping fails with that reason: at most one send wins over delivery.
  * One query per pass, bounded by `limit`; on MongoDB it uses the (campaignId, status) index.
  */
-export async function reconcileStuckShippings(deps: PipelineDeps & { gateways: GatewayProvider }, options: ReconcileOptions): Promise<ReconcileResult> {
+export async function reconcileStuckShippings(
+  deps: PipelineDeps & { gateways: GatewayProvider },
+  options: ReconcileOptions,
+): Promise<ReconcileResult> {
   const result: ReconcileResult = { requeued: 0, recorded: 0, failed: 0 };
-  const running = await deps.models.Campaign.find({ status: 'running' }, { _id: 1, connectionId: 1 }).limit(RUNNING_CAMPAIGNS_PER_PASS).lean();
+  const running = await deps.models.Campaign.find({ status: 'running' }, { _id: 1, connectionId: 1 })
+    .limit(RUNNING_CAMPAIGNS_PER_PASS)
+    .lean();
   if (running.length === 0) return result;
   const cutoff = new Date(deps.now() - options.stuckAfterMs);
-  const quiet = await quietConnections(deps, running.map((campaign) => campaign.connectionId), cutoff.getTime());
+  const quiet = await quietConnections(
+    deps,
+    running.map((campaign) => campaign.connectionId),
+    cutoff.getTime(),
+  );
   const stuck = (await deps.models.Shipping.find(
     {
       campaignId: { $in: running.map((campaign) => campaign._id) },
@@ -69,10 +81,14 @@ export async function reconcileStuckShippings(deps: PipelineDeps & { gateways: G
     .lean()) as Stuck[];
   for (const shipping of stuck) {
     const cause = newCorrelation(String(shipping.companyId));
-    const outcome = shipping.status === 'queued' ? await requeue(deps, shipping, 'queued', cause) : await settleSending(deps, shipping, cause);
+    const outcome =
+      shipping.status === 'queued'
+        ? await requeue(deps, shipping, 'queued', cause)
+        : await settleSending(deps, shipping, cause);
     if (outcome) result[outcome]++;
   }
-  if (result.requeued + result.recorded + result.failed > 0) deps.logger.warn('stuck shippings reconciled', { ...result });
+  if (result.requeued + result.recorded + result.failed > 0)
+    deps.logger.warn('stuck shippings reconciled', { ...result });
   return result;
 }
 
@@ -80,15 +96,25 @@ export async function reconcileStuckShippings(deps: PipelineDeps & { gateways: G
  * The numbers whose lane has neither sent nor started a send since `cutoff`. A lane that is
  * sending works through its queue, late or not; a message it lost shows once it falls quiet.
  */
-async function quietConnections(deps: PipelineDeps, connectionIds: Types.ObjectId[], cutoff: number): Promise<Types.ObjectId[]> {
+async function quietConnections(
+  deps: PipelineDeps,
+  connectionIds: Types.ObjectId[],
+  cutoff: number,
+): Promise<Types.ObjectId[]> {
   const lanes = await deps.models.Lane.find({ _id: { $in: connectionIds } }, { sent: 1, inFlight: 1 }).lean();
   const busy = new Set(
-    lanes.filter((lane) => (lane.sent?.lastSentAt ?? -Infinity) > cutoff || (lane.inFlight?.since ?? -Infinity) > cutoff).map((lane) => String(lane._id)),
+    lanes
+      .filter((lane) => (lane.sent?.lastSentAt ?? -Infinity) > cutoff || (lane.inFlight?.since ?? -Infinity) > cutoff)
+      .map((lane) => String(lane._id)),
   );
   return connectionIds.filter((id) => !busy.has(String(id)));
 }
 
-async function settleSending(deps: PipelineDeps & { gateways: GatewayProvider }, shipping: Stuck, cause: Cause): Promise<keyof ReconcileResult | null> {
+async function settleSending(
+  deps: PipelineDeps & { gateways: GatewayProvider },
+  shipping: Stuck,
+  cause: Cause,
+): Promise<keyof ReconcileResult | null> {
   const { gateway } = await deps.gateways.forConnection(String(shipping.connectionId));
   if (gateway.findSent) {
     const receipt = await gateway.findSent(String(shipping._id));
@@ -97,20 +123,38 @@ async function settleSending(deps: PipelineDeps & { gateways: GatewayProvider },
   }
   // The lane may claim a `sending` shipping again on a provider that deduplicates the key.
   if (gateway.idempotent) return requeue(deps, shipping, 'sending', cause);
-  const reason = 'outcome unknown: the send was in flight at a crash and the provider cannot say whether it went out; not re-sent';
-  return (await recordFailed(deps, shipping, { lastError: reason, reason, code: 'UNKNOWN_OUTCOME' }, cause)) ? 'failed' : null;
+  const reason =
+    'outcome unknown: the send was in flight at a crash and the provider cannot say whether it went out; not re-sent';
+  return (await recordFailed(deps, shipping, { lastError: reason, reason, code: 'UNKNOWN_OUTCOME' }, cause))
+    ? 'failed'
+    : null;
 }
 
 /** Back to `queued` (if it still is in `from`) and into its lane now; the lane keeps the pacing. */
-async function requeue(deps: PipelineDeps, shipping: Stuck, from: 'queued' | 'sending', cause: Cause): Promise<'requeued' | null> {
+async function requeue(
+  deps: PipelineDeps,
+  shipping: Stuck,
+  from: 'queued' | 'sending',
+  cause: Cause,
+): Promise<'requeued' | null> {
   const now = new Date(deps.now());
-  const moved = await updateIfMatches(deps.models.Shipping, { _id: shipping._id, status: from }, { $set: { status: 'queued', reconciledAt: now } });
+  const moved = await updateIfMatches(
+    deps.models.Shipping,
+    { _id: shipping._id, status: from },
+    { $set: { status: 'queued', reconciledAt: now } },
+  );
   if (!moved) return null;
   const connectionId = String(shipping.connectionId);
   await sendToLane(
     deps.publisher,
     deps.queues.lane(connectionId),
-    { shippingId: String(shipping._id), campaignId: String(shipping.campaignId), contactId: String(shipping.contactId), connectionId, plannedAt: now },
+    {
+      shippingId: String(shipping._id),
+      campaignId: String(shipping.campaignId),
+      contactId: String(shipping.contactId),
+      connectionId,
+      plannedAt: now,
+    },
     cause,
     deps.now(),
   );

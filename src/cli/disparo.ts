@@ -13,15 +13,39 @@ interface Entry {
 }
 
 const COMMANDS: Record<string, Entry> = {
-  api: { summary: 'run the HTTP API', load: async () => (await import('./commands/serve')).serverCommands.api },
-  worker: { summary: 'run the worker roles named in WORKER_ROLES (default: all)', load: async () => (await import('./commands/serve')).serverCommands.worker },
-  start: { summary: 'run the API and every worker role in one process (DEMO=true seeds a demo)', load: async () => (await import('./commands/serve')).serverCommands.start },
-  company: { summary: 'create a company and its API key (disparo company create <name>)', load: async () => (await import('./commands/company')).companyCommand },
-  import: { summary: 'import a CSV file into a contact list, with a progress bar', load: async () => (await import('./commands/import')).importCommand },
-  progress: { summary: "show campaigns' progress live: a bar each, sends per minute, estimated finish", load: async () => (await import('./commands/progress')).progressCommand },
-  lanes: { summary: "show each number's dispatch lane: state, last send, next allowed, lag, queue depth", load: async () => (await import('./commands/lanes')).lanesCommand },
-  events: { summary: 'list recorded events of a campaign, contact, correlation or time range', load: async () => (await import('./commands/event-log')).eventsCliCommand },
-  replay: { summary: 'replay recorded events: to a debug queue, dry-run through a consumer, or live', load: async () => (await import('./commands/event-log')).replayCliCommand },
+  api: { summary: 'run the HTTP API', load: async () => (await import('./commands/serve.js')).serverCommands.api },
+  worker: {
+    summary: 'run the worker roles named in WORKER_ROLES (default: all)',
+    load: async () => (await import('./commands/serve.js')).serverCommands.worker,
+  },
+  start: {
+    summary: 'run the API and every worker role in one process (DEMO=true seeds a demo)',
+    load: async () => (await import('./commands/serve.js')).serverCommands.start,
+  },
+  company: {
+    summary: 'create a company and its API key (disparo company create <name>)',
+    load: async () => (await import('./commands/company.js')).companyCommand,
+  },
+  import: {
+    summary: 'import a CSV file into a contact list, with a progress bar',
+    load: async () => (await import('./commands/import.js')).importCommand,
+  },
+  progress: {
+    summary: "show campaigns' progress live: a bar each, sends per minute, estimated finish",
+    load: async () => (await import('./commands/progress.js')).progressCommand,
+  },
+  lanes: {
+    summary: "show each number's dispatch lane: state, last send, next allowed, lag, queue depth",
+    load: async () => (await import('./commands/lanes.js')).lanesCommand,
+  },
+  events: {
+    summary: 'list recorded events of a campaign, contact, correlation or time range',
+    load: async () => (await import('./commands/event-log.js')).eventsCliCommand,
+  },
+  replay: {
+    summary: 'replay recorded events: to a debug queue, dry-run through a consumer, or live',
+    load: async () => (await import('./commands/event-log.js')).replayCliCommand,
+  },
 };
 
 const USAGE = `Usage: disparo <command> [options]     (disparo <command> --help for its options)

@@ -2,11 +2,12 @@ import { parseArgs } from 'node:util';
 import { REPLAY_MODES, type ReplayMode, replayEvents } from '../application/replay';
 import { REPLAY_CONSUMERS, type ReplayConsumer } from '../application/replay-explain';
 import type { Config } from '../config';
-import { EventLog, type EventFilter } from '../infrastructure/mongo/event-log';
+import { type EventFilter, EventLog } from '../infrastructure/mongo/event-log';
 import { pipelineDeps } from '../runtime/pipeline';
 import { UsageError } from './cli-errors';
 
 export { UsageError };
+
 import { startServices } from '../runtime/services';
 
 export const EVENTS_USAGE = `Usage: disparo events [--company ID] [--campaign ID] [--contact ID] [--correlation ID]
@@ -32,7 +33,6 @@ const FILTER_OPTIONS = {
   help: { type: 'boolean' },
 } as const;
 
-
 function date(value: string | undefined, name: string): Date | undefined {
   if (value === undefined) return undefined;
   const parsed = new Date(value);
@@ -55,7 +55,8 @@ function filterFrom(values: Record<string, string | boolean | undefined>): Event
 function limitFrom(value: string | boolean | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got "${String(value)}"`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UsageError(`--limit must be a positive integer, got "${String(value)}"`);
   return limit;
 }
 
@@ -67,10 +68,15 @@ export async function eventsCommand(config: Config, args: string[]): Promise<num
   }
   const services = await startServices({ ...config, LOG_LEVEL: 'error' }, 'disparo-cli');
   try {
-    const records = await new EventLog(services.mongo).find(filterFrom(values), { limit: limitFrom(values.limit, 1_000) });
+    const records = await new EventLog(services.mongo).find(filterFrom(values), {
+      limit: limitFrom(values.limit, 1_000),
+    });
     for (const record of records) {
       if (values.json) console.log(JSON.stringify(record));
-      else console.log(`${record.occurredAt.toISOString()}  ${record.type.padEnd(18)} ${record._id}  correlation=${record.correlationId} causation=${record.causationId ?? '-'}${record.replayed ? ' (replayed)' : ''}  ${JSON.stringify(record.payload)}`);
+      else
+        console.log(
+          `${record.occurredAt.toISOString()}  ${record.type.padEnd(18)} ${record._id}  correlation=${record.correlationId} causation=${record.causationId ?? '-'}${record.replayed ? ' (replayed)' : ''}  ${JSON.stringify(record.payload)}`,
+        );
     }
     console.error(`${records.length} events`);
     return 0;
@@ -80,14 +86,20 @@ export async function eventsCommand(config: Config, args: string[]): Promise<num
 }
 
 export async function replayCommand(config: Config, args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { ...FILTER_OPTIONS, mode: { type: 'string', default: 'debug' }, consumer: { type: 'string' } }, strict: true });
+  const { values } = parseArgs({
+    args,
+    options: { ...FILTER_OPTIONS, mode: { type: 'string', default: 'debug' }, consumer: { type: 'string' } },
+    strict: true,
+  });
   if (values.help) {
     console.log(REPLAY_USAGE);
     return 0;
   }
   if (!values.company) throw new UsageError('--company is required: a replay is scoped to one company');
-  if (!REPLAY_MODES.includes(values.mode as ReplayMode)) throw new UsageError(`--mode must be one of ${REPLAY_MODES.join(', ')}`);
-  if (values.consumer && !REPLAY_CONSUMERS.includes(values.consumer as ReplayConsumer)) throw new UsageError(`--consumer must be one of ${REPLAY_CONSUMERS.join(', ')}`);
+  if (!REPLAY_MODES.includes(values.mode as ReplayMode))
+    throw new UsageError(`--mode must be one of ${REPLAY_MODES.join(', ')}`);
+  if (values.consumer && !REPLAY_CONSUMERS.includes(values.consumer as ReplayConsumer))
+    throw new UsageError(`--consumer must be one of ${REPLAY_CONSUMERS.join(', ')}`);
   const services = await startServices({ ...config, LOG_LEVEL: 'error' }, 'disparo-cli');
   try {
     const report = await replayEvents(await pipelineDeps(services), filterFrom(values), {
@@ -96,7 +108,9 @@ export async function replayCommand(config: Config, args: string[]): Promise<num
       limit: limitFrom(values.limit, 10_000),
     });
     for (const line of report.lines) console.log(line);
-    console.error(`${report.matched} events matched, ${report.published} published${report.debugQueue ? ` to ${report.debugQueue}` : ''} (mode ${report.mode})`);
+    console.error(
+      `${report.matched} events matched, ${report.published} published${report.debugQueue ? ` to ${report.debugQueue}` : ''} (mode ${report.mode})`,
+    );
     return 0;
   } finally {
     await services.close();

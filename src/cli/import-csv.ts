@@ -3,7 +3,8 @@
  *   npx tsx src/cli/import-csv.ts --list <listId> --key <apiKey> [--api URL] file.csv
  * It is `disparo import <listId> <file.csv>` (src/cli/commands/import.ts) under another name.
  */
-import { runCommand } from './run-command';
+
 import { importCommand } from './commands/import';
+import { runCommand } from './run-command';
 
 void runCommand(importCommand, process.argv.slice(2));

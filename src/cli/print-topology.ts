@@ -27,7 +27,9 @@ export function renderTopology(topology: TopologySpec): string {
     '',
     '| queue | arguments | purpose |',
     '|---|---|---|',
-    ...topology.queues.filter((q) => !isDelay(q.name)).map((q) => `| \`${q.name}\` | ${formatArguments(q.arguments)} | ${q.purpose} |`),
+    ...topology.queues
+      .filter((q) => !isDelay(q.name))
+      .map((q) => `| \`${q.name}\` | ${formatArguments(q.arguments)} | ${q.purpose} |`),
     '| `disparo.lane.<connectionId>` | queue-type=quorum, single-active-consumer, delivery-limit, dead-letter as above | one per WhatsApp connection, declared when the connection is created: ContactPrepared at its planned time (or up to LANE_HANDOFF_MS early, held by the lane until then); prefetch 1 |',
     `| \`disparo.delay.NN\` (×${DELAY_LEVELS}) | quorum, x-message-ttl 2^NN ms, dead-letter at-least-once to level NN−1 (level 00 to \`disparo.delay.deliver\`), reject-publish | holds each message exactly 2^NN ms |`,
     '',
@@ -37,7 +39,10 @@ export function renderTopology(topology: TopologySpec): string {
     '|---|---|---|',
     ...topology.bindings
       .filter((b) => !isDelay(b.source))
-      .map((b) => `| \`${b.source}\` | \`${b.pattern.replace(/^(\*\.){32}/, '(32 × *.)')}\` | ${b.destinationType} \`${b.destination}\` |`),
+      .map(
+        (b) =>
+          `| \`${b.source}\` | \`${b.pattern.replace(/^(\*\.){32}/, '(32 × *.)')}\` | ${b.destinationType} \`${b.destination}\` |`,
+      ),
     '',
   ];
   return lines.join('\n');

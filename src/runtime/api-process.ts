@@ -1,7 +1,7 @@
 import type Koa from 'koa';
 import { apiCaches } from '../api/api-context';
 import { createApp } from '../api/app';
-import { listen, type HttpServer } from '../api/server';
+import { type HttpServer, listen } from '../api/server';
 import { campaignsByStatus } from '../infrastructure/mongo/campaign-counts';
 import { pingMongo } from '../infrastructure/mongo/connection';
 import { pipelineDeps } from './pipeline';

@@ -2,10 +2,10 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { recountQuietCampaigns } from '../application/campaign-completion';
 import { checkScheduledCampaigns } from '../application/campaign-scheduling';
 import type { PipelineDeps } from '../application/pipeline-deps';
-import { reconcileStuckShippings, type ReconcileOptions } from '../application/shipping-reconciler';
+import { type ReconcileOptions, reconcileStuckShippings } from '../application/shipping-reconciler';
 import type { GatewayProvider } from '../infrastructure/gateways/gateway-provider';
-import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
 import { EventLog } from '../infrastructure/mongo/event-log';
+import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
 import { errorFields } from '../infrastructure/observability/logger';
 
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -18,7 +18,13 @@ const PURGE_EVERY_MS = 10 * 60_000;
  */
 export function startCampaignCheck(
   deps: PipelineDeps & { gateways: GatewayProvider },
-  options: { cron: string; recountAfterMs: number; retentionDays: number; reconcile: ReconcileOptions & { everyMs: number }; errorReporter: ErrorReporter },
+  options: {
+    cron: string;
+    recountAfterMs: number;
+    retentionDays: number;
+    reconcile: ReconcileOptions & { everyMs: number };
+    errorReporter: ErrorReporter;
+  },
 ): { stop(): Promise<void> } {
   const eventLog = new EventLog(deps.models.Campaign.db);
   let lastPurge = 0;

@@ -1,10 +1,23 @@
-import { registerCompany } from '../application/company-registration';
 import { startCampaign } from '../application/campaign-controls';
+import { registerCompany } from '../application/company-registration';
 import { declareLane, type PipelineDeps } from '../application/pipeline-deps';
-import { newCorrelation } from '../domain/events/envelope';
 import type { Config } from '../config';
+import { newCorrelation } from '../domain/events/envelope';
 
-const DEMO_CONTACTS = ['Ana', 'Bruno', 'Carla', 'Diego', 'Elisa', 'Fábio', 'Gabi', 'Hugo', 'Iara', 'João', 'Kátia', 'Lucas'];
+const DEMO_CONTACTS = [
+  'Ana',
+  'Bruno',
+  'Carla',
+  'Diego',
+  'Elisa',
+  'Fábio',
+  'Gabi',
+  'Hugo',
+  'Iara',
+  'João',
+  'Kátia',
+  'Lucas',
+];
 
 /**
  * `npm start`'s demo: a company with a sandbox number, a dozen contacts and a campaign that sends
@@ -13,8 +26,17 @@ const DEMO_CONTACTS = ['Ana', 'Bruno', 'Carla', 'Diego', 'Elisa', 'Fábio', 'Gab
  */
 export async function runDemo(pipeline: PipelineDeps, config: Config, apiUrl: string): Promise<void> {
   const { Connection, ContactList, Contact, Campaign } = pipeline.models;
-  const { company, apiKey } = await registerCompany(pipeline.models, { name: 'Loja Demo', pacing: { messageIntervalMs: 2_000, longerIntervalAfter: 5, greaterIntervalMs: 6_000 } }, 'demo');
-  const connection = await Connection.create({ companyId: company._id, name: 'Sandbox +55 11 90000-0000', gateway: 'sandbox', sandbox: { latencyMs: 80, failureRate: 0.05 } });
+  const { company, apiKey } = await registerCompany(
+    pipeline.models,
+    { name: 'Loja Demo', pacing: { messageIntervalMs: 2_000, longerIntervalAfter: 5, greaterIntervalMs: 6_000 } },
+    'demo',
+  );
+  const connection = await Connection.create({
+    companyId: company._id,
+    name: 'Sandbox +55 11 90000-0000',
+    gateway: 'sandbox',
+    sandbox: { latencyMs: 80, failureRate: 0.05 },
+  });
   await declareLane(pipeline, String(connection._id));
   const list = await ContactList.create({ companyId: company._id, name: 'Clientes demo' });
   await Contact.insertMany(
@@ -31,15 +53,27 @@ export async function runDemo(pipeline: PipelineDeps, config: Config, apiUrl: st
     name: 'Promoção de boas-vindas',
     connectionId: connection._id,
     listId: list._id,
-    variants: ['Olá {name}! A loja de {loja} tem novidades para você.', 'Oi {name}, passe na loja de {loja} esta semana!'],
+    variants: [
+      'Olá {name}! A loja de {loja} tem novidades para você.',
+      'Oi {name}, passe na loja de {loja} esta semana!',
+    ],
   });
   const campaignId = String(campaign._id);
   await startCampaign(pipeline, newCorrelation(String(company._id), 'demo'), campaignId);
-  process.stdout.write(`${demoBanner({ apiUrl, apiKey, campaignId, companyId: String(company._id), consoleUrl: consoleUrl(config), adminKey: config.ADMIN_API_KEY })}\n`);
+  process.stdout.write(
+    `${demoBanner({ apiUrl, apiKey, campaignId, companyId: String(company._id), consoleUrl: consoleUrl(config), adminKey: config.ADMIN_API_KEY })}\n`,
+  );
 }
 
 /** Where to look, printed once the demo campaign has started. */
-export function demoBanner(where: { apiUrl: string; apiKey: string; campaignId: string; companyId: string; consoleUrl: string; adminKey: string | undefined }): string {
+export function demoBanner(where: {
+  apiUrl: string;
+  apiKey: string;
+  campaignId: string;
+  companyId: string;
+  consoleUrl: string;
+  adminKey: string | undefined;
+}): string {
   const { apiUrl, apiKey, campaignId } = where;
   return [
     '',

@@ -1,7 +1,7 @@
-import { dispatchLaneConsumer, type DispatchDeps } from '../../consumers/dispatch-lane';
+import { type DispatchDeps, dispatchLaneConsumer } from '../../consumers/dispatch-lane';
 import { declareLane } from '../application/pipeline-deps';
-import { ConsumerRunner, type ConsumerRunnerDeps } from '../infrastructure/rabbitmq/consumer-runner';
 import { errorFields } from '../infrastructure/observability/logger';
+import { ConsumerRunner, type ConsumerRunnerDeps } from '../infrastructure/rabbitmq/consumer-runner';
 
 /**
  * The dispatch role: subscribes to the lane of every WhatsApp connection (one runner, one channel

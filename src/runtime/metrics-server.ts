@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import Koa from 'koa';
-import { listen, type HttpServer } from '../api/server';
+import { type HttpServer, listen } from '../api/server';
 import type { Services } from './services';
 
 /**

@@ -22,8 +22,15 @@ export interface Services {
 }
 
 export async function startServices(config: Config, processName: string): Promise<Services> {
-  const logger = createLogger({ level: config.LOG_LEVEL === 'silent' ? 'error' : config.LOG_LEVEL, service: processName, silent: config.LOG_LEVEL === 'silent' });
-  const errorReporter = createErrorReporter({ dsn: config.SENTRY_DSN, environment: config.SENTRY_ENVIRONMENT ?? config.NODE_ENV });
+  const logger = createLogger({
+    level: config.LOG_LEVEL === 'silent' ? 'error' : config.LOG_LEVEL,
+    service: processName,
+    silent: config.LOG_LEVEL === 'silent',
+  });
+  const errorReporter = createErrorReporter({
+    dsn: config.SENTRY_DSN,
+    environment: config.SENTRY_ENVIRONMENT ?? config.NODE_ENV,
+  });
   const metrics = new Metrics();
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const broker = await Broker.connect({

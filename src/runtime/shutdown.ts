@@ -18,7 +18,8 @@ export function onShutdownSignal(logger: Logger, deadlineMs: number, steps: Arra
       logger.error('shutdown deadline passed: exiting', { deadlineMs });
       process.exit(1);
     }, deadlineMs + 5_000).unref();
-    for (const step of steps) await step().catch((error) => logger.error('shutdown step failed', { error: String(error) }));
+    for (const step of steps)
+      await step().catch((error) => logger.error('shutdown step failed', { error: String(error) }));
     logger.info('stopped');
     process.exit(0);
   };

@@ -17,6 +17,7 @@ interface Running {
 
 type RoleContext = { services: Services; pipeline: PipelineDeps; runnerDeps: ConsumerRunnerDeps };
 
+// biome-ignore lint/suspicious/noExplicitAny: each role passes its own message type
 async function runConsumer(spec: ConsumerSpec<any>, runnerDeps: ConsumerRunnerDeps): Promise<Running> {
   const runner = new ConsumerRunner(spec, runnerDeps);
   await runner.start();
@@ -28,12 +29,27 @@ const ROLES = {
   'event-recorder': async ({ services, pipeline, runnerDeps }: RoleContext) => {
     const eventLog = new EventLog(services.mongo);
     await eventLog.ensureIndexes();
-    return runConsumer(eventRecorderConsumer({ queue: pipeline.queues.eventRecorder, prefetch: services.config.CONSUMER_PREFETCH, eventLog }), runnerDeps);
+    return runConsumer(
+      eventRecorderConsumer({
+        queue: pipeline.queues.eventRecorder,
+        prefetch: services.config.CONSUMER_PREFETCH,
+        eventLog,
+      }),
+      runnerDeps,
+    );
   },
-  'campaign-process': async ({ pipeline, runnerDeps }: RoleContext) => runConsumer(campaignProcessConsumer({ ...pipeline, prefetch: 2 }), runnerDeps),
-  'contact-prepare': async ({ services, pipeline, runnerDeps }: RoleContext) => runConsumer(contactPrepareConsumer({ ...pipeline, prefetch: 4, laneHandoffMs: services.config.LANE_HANDOFF_MS }), runnerDeps),
+  'campaign-process': async ({ pipeline, runnerDeps }: RoleContext) =>
+    runConsumer(campaignProcessConsumer({ ...pipeline, prefetch: 2 }), runnerDeps),
+  'contact-prepare': async ({ services, pipeline, runnerDeps }: RoleContext) =>
+    runConsumer(
+      contactPrepareConsumer({ ...pipeline, prefetch: 4, laneHandoffMs: services.config.LANE_HANDOFF_MS }),
+      runnerDeps,
+    ),
   'contact-sync': async ({ services, pipeline, runnerDeps }: RoleContext) => {
-    const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, { ...DEFAULT_CLOUD_API_OPTIONS, timeoutMs: services.config.CLOUD_API_TIMEOUT_MS });
+    const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, {
+      ...DEFAULT_CLOUD_API_OPTIONS,
+      timeoutMs: services.config.CLOUD_API_TIMEOUT_MS,
+    });
     return runConsumer(contactSyncConsumer({ ...pipeline, gateways, prefetch: 2 }), runnerDeps);
   },
   dispatch: async ({ services, pipeline, runnerDeps }: RoleContext) => {
@@ -57,14 +73,24 @@ const ROLES = {
   },
   scheduler: async ({ services, pipeline }: RoleContext) => {
     const { config } = services;
-    const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, { ...DEFAULT_CLOUD_API_OPTIONS, timeoutMs: config.CLOUD_API_TIMEOUT_MS });
-    const check = startCampaignCheck({ ...pipeline, gateways }, {
-      cron: config.CAMPAIGN_CHECK_CRON,
-      recountAfterMs: config.COUNTER_RECOUNT_AFTER_MS,
-      retentionDays: config.EVENT_RETENTION_DAYS,
-      reconcile: { everyMs: config.RECONCILE_EVERY_MS, stuckAfterMs: config.RECONCILE_STUCK_AFTER_MS, limit: config.RECONCILE_BATCH },
-      errorReporter: services.errorReporter,
+    const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, {
+      ...DEFAULT_CLOUD_API_OPTIONS,
+      timeoutMs: config.CLOUD_API_TIMEOUT_MS,
     });
+    const check = startCampaignCheck(
+      { ...pipeline, gateways },
+      {
+        cron: config.CAMPAIGN_CHECK_CRON,
+        recountAfterMs: config.COUNTER_RECOUNT_AFTER_MS,
+        retentionDays: config.EVENT_RETENTION_DAYS,
+        reconcile: {
+          everyMs: config.RECONCILE_EVERY_MS,
+          stuckAfterMs: config.RECONCILE_STUCK_AFTER_MS,
+          limit: config.RECONCILE_BATCH,
+        },
+        errorReporter: services.errorReporter,
+      },
+    );
     return { stop: () => check.stop() };
   },
 } satisfies Record<string, (context: RoleContext) => Promise<Running>>;
@@ -86,7 +112,11 @@ export async function startWorker(services: Services, roles: WorkerRole[]): Prom
     logger: services.logger,
     errorReporter: services.errorReporter,
     metrics: services.metrics,
-    retryPolicy: { maxAttempts: config.RETRY_MAX_ATTEMPTS, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
+    retryPolicy: {
+      maxAttempts: config.RETRY_MAX_ATTEMPTS,
+      baseDelayMs: config.RETRY_BASE_DELAY_MS,
+      maxDelayMs: config.RETRY_MAX_DELAY_MS,
+    },
     prefix: config.TOPOLOGY_PREFIX,
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
   };

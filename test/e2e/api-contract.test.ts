@@ -1,9 +1,30 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { routeTable } from '../../src/api/operation';
-import { ApiKeyList, CampaignList, CampaignView, ConnectionStatusView, ContactList, CreatedApiKey, ListPage } from '../../src/api/responses';
-import { CAMPAIGN_STATUSES, type CampaignCommand, type CampaignStatus, canApply } from '../../src/domain/campaigns/campaign-status';
-import { ADMIN_KEY, createCampaign, seedCompany, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
+import {
+  ApiKeyList,
+  CampaignList,
+  CampaignView,
+  ConnectionStatusView,
+  ContactList,
+  CreatedApiKey,
+  ListPage,
+} from '../../src/api/responses';
+import {
+  CAMPAIGN_STATUSES,
+  type CampaignCommand,
+  type CampaignStatus,
+  canApply,
+} from '../../src/domain/campaigns/campaign-status';
+import {
+  ADMIN_KEY,
+  createCampaign,
+  seedCompany,
+  startSystem,
+  type TestSystem,
+  waitForStatus,
+  waitUntil,
+} from '../support/system';
 
 /**
  * The API's contract over real HTTP, against a started server with the real broker and database:
@@ -43,23 +64,49 @@ describe('the API contract', () => {
       const campaignId = await createCampaign(system, a.key, { connectionId: a.connectionId, listId: a.listId });
       const contact = (await call('GET', '/v1/contacts?limit=1', a.key)).body.items[0];
       const apiKey = (await call('GET', '/v1/api-keys', a.key)).body.items[0];
-      const imported = await fetch(`${system.apiUrl}/v1/contact-lists/${a.listId}/imports`, { method: 'POST', headers: { authorization: `Bearer ${a.key}`, 'content-type': 'text/csv' }, body: 'phone,name\n+5511987651111,Zé\n' });
+      const imported = await fetch(`${system.apiUrl}/v1/contact-lists/${a.listId}/imports`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${a.key}`, 'content-type': 'text/csv' },
+        body: 'phone,name\n+5511987651111,Zé\n',
+      });
       const importId = ((await imported.json()) as { id: string }).id;
       const sync = (await call('POST', `/v1/connections/${a.connectionId}/sync`, a.key)).body.syncId as string;
-      const idsOfA: Record<string, string> = { campaigns: campaignId, connections: a.connectionId, 'contact-lists': a.listId, contacts: contact.id, 'api-keys': apiKey.id };
+      const idsOfA: Record<string, string> = {
+        campaigns: campaignId,
+        connections: a.connectionId,
+        'contact-lists': a.listId,
+        contacts: contact.id,
+        'api-keys': apiKey.id,
+      };
       const fill = (path: string) =>
-        path.replace(/:(\w+)/g, (_, name: string) => (name === 'keyId' ? apiKey.id : name === 'importId' ? importId : name === 'syncId' ? sync : idsOfA[path.split('/')[2]!]!));
+        path.replace(/:(\w+)/g, (_, name: string) =>
+          name === 'keyId'
+            ? apiKey.id
+            : name === 'importId'
+              ? importId
+              : name === 'syncId'
+                ? sync
+                : idsOfA[path.split('/')[2]!]!,
+        );
 
       const bodies = validBodies();
-      const routes = routeTable(system.app).filter((route) => route.path.startsWith('/v1/') && route.path.includes('/:') && !route.path.startsWith('/v1/companies'));
+      const routes = routeTable(system.app).filter(
+        (route) =>
+          route.path.startsWith('/v1/') && route.path.includes('/:') && !route.path.startsWith('/v1/companies'),
+      );
       assert.ok(routes.length >= 25, `routes with ids: ${routes.length}`);
       const leaks: string[] = [];
       for (const route of routes) {
         const key = `${route.method} ${route.path}`;
         const path = fill(route.path);
-        const response = route.path.endsWith('/imports') && route.method === 'POST'
-          ? await fetch(`${system.apiUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${b.key}`, 'content-type': 'text/csv' }, body: 'phone\n+5511987652222\n' }).then((r) => ({ status: r.status }))
-          : await call(route.method, path, b.key, bodies[key]);
+        const response =
+          route.path.endsWith('/imports') && route.method === 'POST'
+            ? await fetch(`${system.apiUrl}${path}`, {
+                method: 'POST',
+                headers: { authorization: `Bearer ${b.key}`, 'content-type': 'text/csv' },
+                body: 'phone\n+5511987652222\n',
+              }).then((r) => ({ status: r.status }))
+            : await call(route.method, path, b.key, bodies[key]);
         if (response.status !== 404) leaks.push(`${key} → ${response.status}`);
       }
       assert.deepEqual(leaks, [], "another company's ids answer 404");
@@ -78,7 +125,10 @@ describe('the API contract', () => {
       for (const path of ['/v1/campaigns', '/v1/connections', '/v1/contact-lists', '/v1/contacts', '/v1/api-keys']) {
         const [ofA, ofB] = await Promise.all([call('GET', path, a.key), call('GET', path, b.key)]);
         const idsOfA = new Set(ofA.body.items.map((item: { id: string }) => item.id));
-        assert.ok(ofB.body.items.every((item: { id: string }) => !idsOfA.has(item.id)), `${path}: no item of A in B's list`);
+        assert.ok(
+          ofB.body.items.every((item: { id: string }) => !idsOfA.has(item.id)),
+          `${path}: no item of A in B's list`,
+        );
       }
       const contactsOfB = await call('GET', '/v1/contacts?search=Cliente', b.key);
       assert.equal(contactsOfB.body.items.length, 2, "B's search finds only B's two contacts");
@@ -87,7 +137,12 @@ describe('the API contract', () => {
 
   describe('authentication', () => {
     test('missing, unknown and malformed keys answer 401 as problems', async () => {
-      for (const headers of [{}, { authorization: 'Bearer dsp_nope' }, { authorization: 'Basic abc' }, { 'x-api-key': 'nope' }] as Array<Record<string, string>>) {
+      for (const headers of [
+        {},
+        { authorization: 'Bearer dsp_nope' },
+        { authorization: 'Basic abc' },
+        { 'x-api-key': 'nope' },
+      ] as Array<Record<string, string>>) {
         const response = await fetch(`${system.apiUrl}/v1/campaigns`, { headers });
         assert.equal(response.status, 401, JSON.stringify(headers));
         assert.match(response.headers.get('content-type') ?? '', /application\/problem\+json/);
@@ -114,12 +169,18 @@ describe('the API contract', () => {
     test('admin routes refuse company keys (403) and company routes refuse the admin key (403)', async () => {
       const document = (await system.api('GET', '/openapi.json')).body;
       let admin = 0;
-      for (const [path, methods] of Object.entries(document.paths as Record<string, Record<string, { 'x-access': string }>>)) {
+      for (const [path, methods] of Object.entries(
+        document.paths as Record<string, Record<string, { 'x-access': string }>>,
+      )) {
         for (const [method, operation] of Object.entries(methods)) {
           const concrete = path.replace(/\{(\w+)\}/g, '0123456789abcdef01234567');
           if (operation['x-access'] === 'admin') {
             admin++;
-            assert.equal((await call(method.toUpperCase(), concrete, a.key, method === 'get' ? undefined : {})).status, 403, `${method} ${path} with a company key`);
+            assert.equal(
+              (await call(method.toUpperCase(), concrete, a.key, method === 'get' ? undefined : {})).status,
+              403,
+              `${method} ${path} with a company key`,
+            );
           }
           if (operation['x-access'] === 'company' && method === 'get' && !path.includes('{')) {
             assert.equal((await call('GET', concrete, ADMIN_KEY)).status, 403, `${method} ${path} with the admin key`);
@@ -133,9 +194,16 @@ describe('the API contract', () => {
       const listed = await call('GET', '/v1/companies?limit=1', ADMIN_KEY);
       assert.equal(listed.body.items.length, 1);
       assert.ok(listed.body.nextCursor);
-      const changed = await call('PATCH', `/v1/companies/${b.companyId}`, ADMIN_KEY, { pacing: { greaterInterval: 0.2 }, defaultRegion: 'PT' });
+      const changed = await call('PATCH', `/v1/companies/${b.companyId}`, ADMIN_KEY, {
+        pacing: { greaterInterval: 0.2 },
+        defaultRegion: 'PT',
+      });
       assert.equal(changed.status, 200);
-      assert.deepEqual(changed.body.pacing, { messageInterval: 0.05, longerIntervalAfter: 50, greaterInterval: 0.2 }, 'pacing fields merge');
+      assert.deepEqual(
+        changed.body.pacing,
+        { messageInterval: 0.05, longerIntervalAfter: 50, greaterInterval: 0.2 },
+        'pacing fields merge',
+      );
       assert.equal((await call('GET', '/v1/company', b.key)).body.defaultRegion, 'PT');
       const issued = await call('POST', `/v1/companies/${b.companyId}/api-keys`, ADMIN_KEY, { label: 'recovery' });
       assert.equal(issued.status, 201);
@@ -150,12 +218,19 @@ describe('the API contract', () => {
     test('cursors walk a list newest first, without repeats, to a null cursor; limits are bounded', async () => {
       const c = await seedCompany(system, { pacing: FAST, contacts: 7 });
       const created: string[] = [];
-      for (let i = 0; i < 7; i++) created.push(await createCampaign(system, c.key, { name: `Page ${i}`, connectionId: c.connectionId, listId: c.listId }));
+      for (let i = 0; i < 7; i++)
+        created.push(
+          await createCampaign(system, c.key, { name: `Page ${i}`, connectionId: c.connectionId, listId: c.listId }),
+        );
       const seen: string[] = [];
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const page: { status: number; body: { items: Array<{ id: string }>; nextCursor: string | null } } = await call('GET', `/v1/campaigns?limit=3${cursor ? `&cursor=${cursor}` : ''}`, c.key);
+        const page: { status: number; body: { items: Array<{ id: string }>; nextCursor: string | null } } = await call(
+          'GET',
+          `/v1/campaigns?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+          c.key,
+        );
         assert.equal(page.status, 200);
         CampaignList.parse(page.body);
         assert.ok(page.body.items.length <= 3);
@@ -174,7 +249,11 @@ describe('the API contract', () => {
       const contacts: string[] = [];
       cursor = null;
       do {
-        const page: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await call('GET', `/v1/contacts?listId=${c.listId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`, c.key);
+        const page: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await call(
+          'GET',
+          `/v1/contacts?listId=${c.listId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+          c.key,
+        );
         ContactList.parse(page.body);
         contacts.push(...page.body.items.map((item) => item.id));
         cursor = page.body.nextCursor;
@@ -182,10 +261,22 @@ describe('the API contract', () => {
       assert.equal(new Set(contacts).size, 7, 'every contact of the list once');
       ListPage.parse((await call('GET', '/v1/contact-lists', c.key)).body);
 
-      for (const query of ['limit=0', 'limit=201', 'limit=abc', 'limit=-1', 'cursor=nope', 'cursor=0123', 'page=2', 'status=nope']) {
+      for (const query of [
+        'limit=0',
+        'limit=201',
+        'limit=abc',
+        'limit=-1',
+        'cursor=nope',
+        'cursor=0123',
+        'page=2',
+        'status=nope',
+      ]) {
         const refused = await call('GET', `/v1/campaigns?${query}`, c.key);
         assert.equal(refused.status, 400, query);
-        assert.ok(refused.body.errors.some((error: { field: string }) => error.field.startsWith('query.')), `${query}: the bad field is named`);
+        assert.ok(
+          refused.body.errors.some((error: { field: string }) => error.field.startsWith('query.')),
+          `${query}: the bad field is named`,
+        );
       }
       const bounded = await call('GET', '/v1/campaigns?limit=200', c.key);
       assert.equal(bounded.status, 200);
@@ -193,7 +284,10 @@ describe('the API contract', () => {
 
     test('contacts are found by part of the name or of the phone', async () => {
       const byName = await call('GET', '/v1/contacts?search=cliente%203', a.key);
-      assert.deepEqual(byName.body.items.map((item: { name: string }) => item.name), ['Cliente 3']);
+      assert.deepEqual(
+        byName.body.items.map((item: { name: string }) => item.name),
+        ['Cliente 3'],
+      );
       const byPhone = await call('GET', '/v1/contacts?search=80000002', a.key);
       assert.equal(byPhone.body.items.length, 1);
       assert.equal(byPhone.body.items[0].phone, '+5511980000002');
@@ -217,7 +311,11 @@ describe('the API contract', () => {
           return createCampaign(system, a.key, { connectionId, listId: a.listId, scheduledAt: inDays(2) });
         case 'queued': {
           // Due within the check's window: claimed at once, then waits for its time.
-          const id = await createCampaign(system, a.key, { connectionId, listId: a.listId, scheduledAt: new Date(Date.now() + 30 * 60_000).toISOString() });
+          const id = await createCampaign(system, a.key, {
+            connectionId,
+            listId: a.listId,
+            scheduledAt: new Date(Date.now() + 30 * 60_000).toISOString(),
+          });
           await waitForStatus(system, a.key, id, 'queued', 10_000);
           return id;
         }
@@ -268,11 +366,19 @@ describe('the API contract', () => {
           assert.equal(refused.status, 409, `${command} from ${status}`);
           assert.match(refused.body.detail, new RegExp(`cannot ${command} a campaign that is ${status}`));
         }
-        if (!['running', 'queued'].includes(status)) assert.equal((await call('GET', `/v1/campaigns/${refusedOn}`, a.key)).body.status, status, 'refusals changed nothing');
+        if (!['running', 'queued'].includes(status))
+          assert.equal(
+            (await call('GET', `/v1/campaigns/${refusedOn}`, a.key)).body.status,
+            status,
+            'refusals changed nothing',
+          );
         for (const command of commands.filter((c) => canApply(c, status))) {
           const id = await campaignIn(status);
           const applied = await apply(command, id);
-          assert.ok(applied.status >= 200 && applied.status < 300, `${command} from ${status}: ${applied.status} ${JSON.stringify(applied.body)}`);
+          assert.ok(
+            applied.status >= 200 && applied.status < 300,
+            `${command} from ${status}: ${applied.status} ${JSON.stringify(applied.body)}`,
+          );
           const after = await call('GET', `/v1/campaigns/${id}`, a.key);
           if (command === 'delete') assert.equal(after.status, 404);
           else CampaignView.parse(after.body);
@@ -280,7 +386,8 @@ describe('the API contract', () => {
           if (command === 'pause') assert.equal(after.body.status, 'paused');
           if (command === 'update') assert.equal(after.body.name, 'Renamed');
           if (command === 'schedule') assert.equal(after.body.status, 'scheduled');
-          if (command === 'resume') assert.equal(after.body.status, 'scheduled', 'a campaign paused before it ran goes back to scheduled');
+          if (command === 'resume')
+            assert.equal(after.body.status, 'scheduled', 'a campaign paused before it ran goes back to scheduled');
         }
       });
     }
@@ -288,7 +395,12 @@ describe('the API contract', () => {
     test('update while scheduled: new content, stricter pacing and a moved schedule; references checked', async () => {
       const id = await campaignIn('scheduled');
       const at = inDays(4);
-      const updated = await call('PATCH', `/v1/campaigns/${id}`, a.key, { variants: ['Nova {name}'], mediaUrl: 'https://example.com/a.png', pacing: { messageInterval: 40 }, scheduledAt: at });
+      const updated = await call('PATCH', `/v1/campaigns/${id}`, a.key, {
+        variants: ['Nova {name}'],
+        mediaUrl: 'https://example.com/a.png',
+        pacing: { messageInterval: 40 },
+        scheduledAt: at,
+      });
       assert.equal(updated.status, 200);
       assert.deepEqual(updated.body.variants, ['Nova {name}']);
       assert.equal(updated.body.pacing.messageInterval, 40);
@@ -304,7 +416,10 @@ describe('the API contract', () => {
 
   describe('connections and contacts under running campaigns', () => {
     test('disconnect pauses the number’s campaigns and refuses starts; connect lets them resume and finish', async () => {
-      const c = await seedCompany(system, { pacing: { messageInterval: 0.2, longerIntervalAfter: 50, greaterInterval: 0.3 }, contacts: 8 });
+      const c = await seedCompany(system, {
+        pacing: { messageInterval: 0.2, longerIntervalAfter: 50, greaterInterval: 0.3 },
+        contacts: 8,
+      });
       const id = await createCampaign(system, c.key, { connectionId: c.connectionId, listId: c.listId });
       await call('POST', `/v1/campaigns/${id}/start`, c.key);
       await waitUntil('a first send', async () => (await system.sandboxSends(c.connectionId)).length >= 1, 10_000, 20);
@@ -313,7 +428,11 @@ describe('the API contract', () => {
       assert.equal(disconnected.status, 202);
       assert.equal(disconnected.body.status, 'disconnected');
       assert.equal(disconnected.body.pausedCampaigns, 1);
-      assert.equal((await call('POST', `/v1/connections/${c.connectionId}/disconnect`, c.key)).status, 409, 'disconnected already');
+      assert.equal(
+        (await call('POST', `/v1/connections/${c.connectionId}/disconnect`, c.key)).status,
+        409,
+        'disconnected already',
+      );
       const status = await call('GET', `/v1/connections/${c.connectionId}/status`, c.key);
       ConnectionStatusView.parse(status.body);
       assert.equal(status.body.status, 'disconnected');
@@ -322,7 +441,11 @@ describe('the API contract', () => {
       assert.equal(refused.status, 409);
       assert.match(refused.body.detail, /disconnected/);
       const other = await createCampaign(system, c.key, { connectionId: c.connectionId, listId: c.listId });
-      assert.equal((await call('POST', `/v1/campaigns/${other}/start`, c.key)).status, 409, 'nothing starts on a disconnected number');
+      assert.equal(
+        (await call('POST', `/v1/campaigns/${other}/start`, c.key)).status,
+        409,
+        'nothing starts on a disconnected number',
+      );
 
       const connected = await call('POST', `/v1/connections/${c.connectionId}/connect`, c.key);
       assert.equal(connected.status, 202);
@@ -335,12 +458,18 @@ describe('the API contract', () => {
     });
 
     test('deleting contacts mid-campaign cancels their messages not yet sent; the campaign completes', async () => {
-      const c = await seedCompany(system, { pacing: { messageInterval: 0.25, longerIntervalAfter: 50, greaterInterval: 0.3 }, contacts: 10 });
+      const c = await seedCompany(system, {
+        pacing: { messageInterval: 0.25, longerIntervalAfter: 50, greaterInterval: 0.3 },
+        contacts: 10,
+      });
       const id = await createCampaign(system, c.key, { connectionId: c.connectionId, listId: c.listId });
       await call('POST', `/v1/campaigns/${id}/start`, c.key);
       await waitUntil('two sends', async () => (await system.sandboxSends(c.connectionId)).length >= 2, 10_000, 20);
       const sentSoFar = new Set((await system.sandboxSends(c.connectionId)).map((send) => send.to));
-      const contacts = (await call('GET', `/v1/contacts?listId=${c.listId}&limit=200`, c.key)).body.items as Array<{ id: string; phone: string }>;
+      const contacts = (await call('GET', `/v1/contacts?listId=${c.listId}&limit=200`, c.key)).body.items as Array<{
+        id: string;
+        phone: string;
+      }>;
       const doomed = contacts.filter((contact) => !sentSoFar.has(contact.phone)).slice(0, 3);
       let cancelled = 0;
       for (const contact of doomed) {
@@ -355,14 +484,25 @@ describe('the API contract', () => {
       const deletedAndSent = doomed.filter((contact) => sentTo.has(contact.phone)).length;
       assert.equal(done.counters.sent + done.counters.cancelled, 10, 'every shipping reached an end');
       assert.equal(done.counters.cancelled, cancelled);
-      assert.equal(deletedAndSent, 3 - cancelled, 'a deleted contact is either sent (it was in flight) or cancelled, never both');
+      assert.equal(
+        deletedAndSent,
+        3 - cancelled,
+        'a deleted contact is either sent (it was in flight) or cancelled, never both',
+      );
       assert.ok(cancelled >= 2, `most deleted contacts' messages were cancelled (${cancelled})`);
     });
 
     test('a contact is changed: phone normalised, duplicates refused (409), fields replaced', async () => {
-      const contacts = (await call('GET', `/v1/contacts?listId=${b.listId}`, b.key)).body.items as Array<{ id: string; phone: string }>;
+      const contacts = (await call('GET', `/v1/contacts?listId=${b.listId}`, b.key)).body.items as Array<{
+        id: string;
+        phone: string;
+      }>;
       const [first, second] = contacts;
-      const changed = await call('PATCH', `/v1/contacts/${first!.id}`, b.key, { phone: '+351 912 345 678', name: 'Ana', fields: { city: 'Porto', vip: true } });
+      const changed = await call('PATCH', `/v1/contacts/${first!.id}`, b.key, {
+        phone: '+351 912 345 678',
+        name: 'Ana',
+        fields: { city: 'Porto', vip: true },
+      });
       assert.equal(changed.status, 200);
       assert.equal(changed.body.phone, '+351912345678');
       assert.deepEqual(changed.body.fields, { city: 'Porto', vip: 'true' });

@@ -15,9 +15,17 @@ describe('pause, resume and cancel take effect at the next send', () => {
 
   test('a paused campaign sends nothing; resumed, it finishes without duplicates', async () => {
     const seeded = await seedCompany(system, { pacing, contacts: 20 });
-    const campaignId = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId });
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
     await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
-    await waitUntil('a few sends', async () => (await system.sandboxSends(seeded.connectionId)).length >= 4, 10_000, 20);
+    await waitUntil(
+      'a few sends',
+      async () => (await system.sandboxSends(seeded.connectionId)).length >= 4,
+      10_000,
+      20,
+    );
 
     const paused = await system.api('POST', `/v1/campaigns/${campaignId}/pause`, undefined, seeded.key);
     assert.equal(paused.status, 202);
@@ -37,15 +45,32 @@ describe('pause, resume and cancel take effect at the next send', () => {
     const sends = await system.sandboxSends(seeded.connectionId);
     assert.equal(sends.length, 20);
     assert.equal(new Set(sends.map((send) => send.to)).size, 20, 'no contact twice');
-    assert.deepEqual(sends.filter((send) => send.violation), []);
-    assert.deepEqual(findViolations(sends.map((send) => send.receivedAt.getTime()), { messageIntervalMs: 100, longerIntervalAfter: 50, greaterIntervalMs: 300 }), []);
+    assert.deepEqual(
+      sends.filter((send) => send.violation),
+      [],
+    );
+    assert.deepEqual(
+      findViolations(
+        sends.map((send) => send.receivedAt.getTime()),
+        { messageIntervalMs: 100, longerIntervalAfter: 50, greaterIntervalMs: 300 },
+      ),
+      [],
+    );
   });
 
   test('a cancelled campaign stops sending and counts the rest as cancelled; it cannot be resumed', async () => {
     const seeded = await seedCompany(system, { pacing, contacts: 20 });
-    const campaignId = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId });
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
     await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
-    await waitUntil('a few sends', async () => (await system.sandboxSends(seeded.connectionId)).length >= 3, 10_000, 20);
+    await waitUntil(
+      'a few sends',
+      async () => (await system.sandboxSends(seeded.connectionId)).length >= 3,
+      10_000,
+      20,
+    );
 
     const cancelled = await system.api('POST', `/v1/campaigns/${campaignId}/cancel`, undefined, seeded.key);
     assert.equal(cancelled.status, 202);
@@ -54,11 +79,15 @@ describe('pause, resume and cancel take effect at the next send', () => {
     const sent = (await system.sandboxSends(seeded.connectionId)).length;
     assert.ok(sent <= atCancel + 1, `at most the send in flight at the cancel (${atCancel} → ${sent})`);
 
-    const counters = await waitUntil('every shipping to be settled', async () => {
-      const campaign = await system.api('GET', `/v1/campaigns/${campaignId}`, undefined, seeded.key);
-      const { sent: s, cancelled: c } = campaign.body.counters;
-      return s + c === 20 ? campaign.body.counters : undefined;
-    }, 10_000);
+    const counters = await waitUntil(
+      'every shipping to be settled',
+      async () => {
+        const campaign = await system.api('GET', `/v1/campaigns/${campaignId}`, undefined, seeded.key);
+        const { sent: s, cancelled: c } = campaign.body.counters;
+        return s + c === 20 ? campaign.body.counters : undefined;
+      },
+      10_000,
+    );
     assert.equal(counters.sent, sent);
     assert.equal(counters.cancelled, 20 - sent);
 

@@ -16,7 +16,10 @@ describe('a campaign from creation to completion, on the sandbox', () => {
 
   test('every contact gets one personalised message, spaced by the pacing rule (longer gap after every 4)', async () => {
     const seeded = await seedCompany(system, { pacing, contacts: 10 });
-    const campaignId = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId });
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
     const started = await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
     assert.equal(started.status, 202);
 
@@ -27,12 +30,20 @@ describe('a campaign from creation to completion, on the sandbox', () => {
     const sends = await system.sandboxSends(seeded.connectionId);
     assert.equal(sends.length, 10, 'one send per contact');
     assert.equal(new Set(sends.map((send) => send.to)).size, 10, 'no contact twice');
-    assert.deepEqual(sends.filter((send) => send.violation), [], 'the sandbox saw no pacing violation');
+    assert.deepEqual(
+      sends.filter((send) => send.violation),
+      [],
+      'the sandbox saw no pacing violation',
+    );
     const times = sends.map((send) => send.receivedAt.getTime());
     assert.deepEqual(findViolations(times, pacingMs), []);
     const gaps = times.slice(1).map((at, i) => at - times[i]!);
     assert.ok(gaps[3]! >= 350, `the 5th send waits the longer interval (gap ${gaps[3]} ms)`);
-    for (const send of sends) assert.match(send.text, /^(Olá Cliente \d+, oferta em (Campinas|Santos)!|Oi Cliente \d+! Novidades em (Campinas|Santos)\.)$/);
+    for (const send of sends)
+      assert.match(
+        send.text,
+        /^(Olá Cliente \d+, oferta em (Campinas|Santos)!|Oi Cliente \d+! Novidades em (Campinas|Santos)\.)$/,
+      );
 
     // What a client sees along the way, checked against the documented response schemas.
     const progress = await system.api('GET', `/v1/campaigns/${campaignId}/progress`, undefined, seeded.key);
@@ -47,7 +58,15 @@ describe('a campaign from creation to completion, on the sandbox', () => {
     const pages: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; body: { items: Array<{ id: string; status: string }>; nextCursor: string | null } } = await system.api('GET', `/v1/campaigns/${campaignId}/shippings?status=sent&limit=4${cursor ? `&cursor=${cursor}` : ''}`, undefined, seeded.key);
+      const page: {
+        status: number;
+        body: { items: Array<{ id: string; status: string }>; nextCursor: string | null };
+      } = await system.api(
+        'GET',
+        `/v1/campaigns/${campaignId}/shippings?status=sent&limit=4${cursor ? `&cursor=${cursor}` : ''}`,
+        undefined,
+        seeded.key,
+      );
       assert.equal(page.status, 200);
       ShippingList.parse(page.body);
       assert.ok(page.body.items.every((item) => item.status === 'sent'));
@@ -55,11 +74,23 @@ describe('a campaign from creation to completion, on the sandbox', () => {
       cursor = page.body.nextCursor;
     } while (cursor);
     assert.equal(new Set(pages).size, 10, 'the shippings, page by page, each once');
-    assert.equal((await system.api('GET', `/v1/campaigns/${campaignId}/shippings?status=queued`, undefined, seeded.key)).body.items.length, 0);
+    assert.equal(
+      (await system.api('GET', `/v1/campaigns/${campaignId}/shippings?status=queued`, undefined, seeded.key)).body.items
+        .length,
+      0,
+    );
 
     const listed = await system.api('GET', '/v1/campaigns?status=completed', undefined, seeded.key);
-    assert.deepEqual(listed.body.items.map((item: { id: string }) => item.id), [campaignId]);
-    const eventPage = await system.api('GET', `/v1/campaigns/${campaignId}/events?type=MessageDispatched&pageSize=100`, undefined, seeded.key);
+    assert.deepEqual(
+      listed.body.items.map((item: { id: string }) => item.id),
+      [campaignId],
+    );
+    const eventPage = await system.api(
+      'GET',
+      `/v1/campaigns/${campaignId}/events?type=MessageDispatched&pageSize=100`,
+      undefined,
+      seeded.key,
+    );
     assert.equal(eventPage.status, 200);
     EventPage.parse(eventPage.body);
     assert.equal(eventPage.body.items.length, 10);
@@ -70,7 +101,14 @@ describe('a campaign from creation to completion, on the sandbox', () => {
 
     const events = await system.db.collection('events').find({ campaignId }).toArray();
     const types = new Set(events.map((event) => event.type));
-    for (const type of ['CampaignScheduled', 'CampaignStarted', 'ContactsPrepared', 'MessageDispatched', 'CampaignCompleted']) assert.ok(types.has(type), `event log has ${type}`);
+    for (const type of [
+      'CampaignScheduled',
+      'CampaignStarted',
+      'ContactsPrepared',
+      'MessageDispatched',
+      'CampaignCompleted',
+    ])
+      assert.ok(types.has(type), `event log has ${type}`);
   });
 
   test('the API serves Prometheus metrics: campaigns by status and its requests by route pattern', async () => {
@@ -78,9 +116,16 @@ describe('a campaign from creation to completion, on the sandbox', () => {
     assert.equal(response.status, 200);
     const text = await response.text();
     assert.match(text, /^disparo_campaigns\{status="completed"\} [1-9]\d*$/m, 'the campaign finished above is counted');
-    assert.match(text, /^disparo_http_request_duration_seconds_count\{method="POST",route="\/v1\/campaigns\/:id\/start",status="202"\} 1$/m, 'routes by pattern, not by id');
+    assert.match(
+      text,
+      /^disparo_http_request_duration_seconds_count\{method="POST",route="\/v1\/campaigns\/:id\/start",status="202"\} 1$/m,
+      'routes by pattern, not by id',
+    );
     const workers = await system.workerMetrics();
-    assert.match(workers, /^disparo_messages_consumed_total\{consumer="dispatch",type="ContactPrepared",outcome="ack"\} [1-9]\d*$/m);
+    assert.match(
+      workers,
+      /^disparo_messages_consumed_total\{consumer="dispatch",type="ContactPrepared",outcome="ack"\} [1-9]\d*$/m,
+    );
     assert.match(workers, /^disparo_events_published_total\{type="MessageDispatched"\} [1-9]\d*$/m);
   });
 });

@@ -4,9 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createCampaign, seedCompany, startSystem, type TestSystem, waitUntil } from '../support/system';
 import { ManagementApi } from '../../src/infrastructure/rabbitmq/management-api';
 import { infraUrls } from '../support/infrastructure';
+import { createCampaign, seedCompany, startSystem, type TestSystem, waitUntil } from '../support/system';
 
 const ROOT = join(__dirname, '..', '..');
 /** 20 sends 0.5 s apart: long enough to be looked at while it runs. */
@@ -21,11 +21,17 @@ interface Run {
 }
 
 /** `disparo …` as a real child process, as a script would run it. */
-function disparo(args: string[], env: Record<string, string | undefined> = {}, options: { timeoutMs?: number; onSpawn?: (child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
+function disparo(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  options: { timeoutMs?: number; onSpawn?: (child: ReturnType<typeof spawn>) => void } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/disparo.ts'), ...args], {
       cwd: ROOT,
-      env: Object.fromEntries(Object.entries({ ...process.env, LOG_LEVEL: 'error', ...env }).filter(([, value]) => value !== undefined)) as NodeJS.ProcessEnv,
+      env: Object.fromEntries(
+        Object.entries({ ...process.env, LOG_LEVEL: 'error', ...env }).filter(([, value]) => value !== undefined),
+      ) as NodeJS.ProcessEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -34,7 +40,11 @@ function disparo(args: string[], env: Record<string, string | undefined> = {}, o
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`disparo ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms\n${stdout}\n${stderr}`));
+      reject(
+        new Error(
+          `disparo ${args.join(' ')} did not finish within ${options.timeoutMs ?? 60_000} ms\n${stdout}\n${stderr}`,
+        ),
+      );
     }, options.timeoutMs ?? 60_000);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
@@ -50,18 +60,30 @@ describe('the disparo command line, as child processes against the real broker a
   let env: Record<string, string>;
   before(async () => {
     system = await startSystem('cli');
-    env = { RABBITMQ_URL: system.env.RABBITMQ_URL!, MONGO_URL: system.env.MONGO_URL!, RABBITMQ_MANAGEMENT_URL: infraUrls().managementUrl };
+    env = {
+      RABBITMQ_URL: system.env.RABBITMQ_URL!,
+      MONGO_URL: system.env.MONGO_URL!,
+      RABBITMQ_MANAGEMENT_URL: infraUrls().managementUrl,
+    };
   });
   after(() => system.stop());
 
   test('--help on every command (exit 0) and exit codes for scripts: 2 bad usage, 78 bad configuration, 1 failure', async () => {
-    const [top, ...helps] = await Promise.all([disparo(['--help']), ...COMMANDS.map((name) => disparo([name, '--help'], { MONGO_URL: undefined, RABBITMQ_URL: undefined }))]);
+    const [top, ...helps] = await Promise.all([
+      disparo(['--help']),
+      ...COMMANDS.map((name) => disparo([name, '--help'], { MONGO_URL: undefined, RABBITMQ_URL: undefined })),
+    ]);
     assert.equal(top.code, 0);
-    for (const name of COMMANDS) assert.match(top.stdout, new RegExp(`^  ${name} `, 'm'), `disparo --help lists ${name}`);
+    for (const name of COMMANDS)
+      assert.match(top.stdout, new RegExp(`^  ${name} `, 'm'), `disparo --help lists ${name}`);
     assert.match(top.stdout, /78 bad configuration/);
     helps.forEach((help, i) => {
       assert.equal(help.code, 0, `disparo ${COMMANDS[i]} --help exits 0 (without any configuration)`);
-      assert.match(help.stdout, new RegExp(`^Usage: disparo ${COMMANDS[i]}`), `disparo ${COMMANDS[i]} --help prints its usage`);
+      assert.match(
+        help.stdout,
+        new RegExp(`^Usage: disparo ${COMMANDS[i]}`),
+        `disparo ${COMMANDS[i]} --help prints its usage`,
+      );
     });
 
     const [none, unknown, badOption, noName, noConfig, badConfig, unknownCampaign, noKey] = await Promise.all([
@@ -91,13 +113,19 @@ describe('the disparo command line, as child processes against the real broker a
   });
 
   test('company create prints an id and a key that the API accepts; import streams a CSV with a progress bar', async () => {
-    const created = await disparo(['company', 'create', 'Loja da Linha de Comando', '--region', 'pt', '--message-interval', '2', '--json'], env);
+    const created = await disparo(
+      ['company', 'create', 'Loja da Linha de Comando', '--region', 'pt', '--message-interval', '2', '--json'],
+      env,
+    );
     assert.equal(created.code, 0, created.stderr);
     const { company, apiKey } = JSON.parse(created.stdout) as { company: { id: string; name: string }; apiKey: string };
     assert.match(apiKey, /^dsp_/);
     const me = await system.api('GET', '/v1/company', undefined, apiKey);
     assert.equal(me.status, 200);
-    assert.deepEqual([me.body.id, me.body.name, me.body.defaultRegion, me.body.pacing.messageInterval], [company.id, 'Loja da Linha de Comando', 'PT', 2]);
+    assert.deepEqual(
+      [me.body.id, me.body.name, me.body.defaultRegion, me.body.pacing.messageInterval],
+      [company.id, 'Loja da Linha de Comando', 'PT', 2],
+    );
     const stored = await system.models.ApiKey.find({ companyId: company.id }).lean();
     assert.equal(stored.length, 1);
     assert.notEqual(stored[0]!._id, apiKey, 'only the hash is stored');
@@ -112,7 +140,16 @@ describe('the disparo command line, as child processes against the real broker a
     const list = await system.api('POST', '/v1/contact-lists', { name: 'Importados' }, apiKey);
     const dir = mkdtempSync(join(tmpdir(), 'disparo-cli-'));
     const file = join(dir, 'contacts.csv');
-    writeFileSync(file, ['phone,name,city', '912345678,Ana,Lisboa', '+351 913 456 789,Rui,Porto', 'not-a-phone,Zé,Faro', '961234567,Inês,Braga'].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'phone,name,city',
+        '912345678,Ana,Lisboa',
+        '+351 913 456 789,Rui,Porto',
+        'not-a-phone,Zé,Faro',
+        '961234567,Inês,Braga',
+      ].join('\n'),
+    );
     const imported = await disparo(['import', list.body.id, file, '--api', system.apiUrl], { DISPARO_API_KEY: apiKey });
     assert.equal(imported.code, 0, imported.stderr);
     const report = JSON.parse(imported.stdout);
@@ -125,14 +162,30 @@ describe('the disparo command line, as child processes against the real broker a
   });
 
   test('progress --once and lanes on a running sandbox campaign; live progress follows it to the end', async () => {
-    const seeded = await seedCompany(system, { pacing: { messageInterval: 0.5, longerIntervalAfter: 50, greaterInterval: 1 }, contacts: CONTACTS });
+    const seeded = await seedCompany(system, {
+      pacing: { messageInterval: 0.5, longerIntervalAfter: 50, greaterInterval: 1 },
+      contacts: CONTACTS,
+    });
     // The management API refreshes its figures every few seconds: wait until it shows the lane's dispatcher.
     const management = new ManagementApi(infraUrls().managementUrl);
     const vhost = decodeURIComponent(new URL(system.env.RABBITMQ_URL!).pathname.slice(1));
-    await waitUntil('the lane consumer in the management API', async () => (await management.queue(vhost, `disparo.lane.${seeded.connectionId}`)).consumers === 1, 30_000, 500);
-    const campaignId = await createCampaign(system, seeded.key, { name: 'Campanha do terminal', connectionId: seeded.connectionId, listId: seeded.listId });
+    await waitUntil(
+      'the lane consumer in the management API',
+      async () => (await management.queue(vhost, `disparo.lane.${seeded.connectionId}`)).consumers === 1,
+      30_000,
+      500,
+    );
+    const campaignId = await createCampaign(system, seeded.key, {
+      name: 'Campanha do terminal',
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
     await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
-    await waitUntil('a first send', async () => (await system.models.Campaign.findById(campaignId).lean())?.counters.sent, 20_000);
+    await waitUntil(
+      'a first send',
+      async () => (await system.models.Campaign.findById(campaignId).lean())?.counters.sent,
+      20_000,
+    );
 
     const watching = disparo(['progress', campaignId, '--every', '0.3'], env, { timeoutMs: 60_000 });
     const [frame, json, lanes, lanesJson] = await Promise.all([
@@ -143,22 +196,34 @@ describe('the disparo command line, as child processes against the real broker a
     ]);
     assert.equal(frame.code, 0, frame.stderr);
     assert.match(frame.stdout, new RegExp(`^Campanha do terminal {2}${campaignId} {2}(running|completed)$`, 'm'));
-    assert.match(frame.stdout, new RegExp(`\\[#*-*\\] +\\d+% {2}\\d+/${CONTACTS} sent {2}0 failed {2}\\d+ pending {2}[\\d.]+/min`));
+    assert.match(
+      frame.stdout,
+      new RegExp(`\\[#*-*\\] +\\d+% {2}\\d+/${CONTACTS} sent {2}0 failed {2}\\d+ pending {2}[\\d.]+/min`),
+    );
 
     assert.equal(json.code, 0, json.stderr);
     const [progress] = JSON.parse(json.stdout);
     assert.equal(progress.campaignId, campaignId);
-    assert.ok(progress.counters.sent >= 1 && progress.counters.audience === CONTACTS, JSON.stringify(progress.counters));
+    assert.ok(
+      progress.counters.sent >= 1 && progress.counters.audience === CONTACTS,
+      JSON.stringify(progress.counters),
+    );
 
     assert.equal(lanes.code, 0, lanes.stderr);
     assert.match(lanes.stdout, /^CONNECTION +COMPANY +STATE +LAST SEND +NEXT ALLOWED +LAG +QUEUED +DISPATCHERS$/m);
-    assert.match(lanes.stdout, new RegExp(`Número 1 \\(${seeded.connectionId}\\) +Loja Teste +(sending|pacing|waiting|idle) `));
+    assert.match(
+      lanes.stdout,
+      new RegExp(`Número 1 \\(${seeded.connectionId}\\) +Loja Teste +(sending|pacing|waiting|idle) `),
+    );
     assert.equal(lanesJson.code, 0, lanesJson.stderr);
     const lane = JSON.parse(lanesJson.stdout.trim());
     assert.equal(lane.connectionId, seeded.connectionId);
     assert.equal(lane.dispatchers, 1, 'the management API shows the lane’s one active dispatcher');
     assert.equal(typeof lane.queued, 'number');
-    assert.ok(lane.lastSentAt > 0 && lane.nextAllowedAt >= lane.lastSentAt + 500, `next send no sooner than the pacing gap: ${JSON.stringify(lane)}`);
+    assert.ok(
+      lane.lastSentAt > 0 && lane.nextAllowedAt >= lane.lastSentAt + 500,
+      `next send no sooner than the pacing gap: ${JSON.stringify(lane)}`,
+    );
     assert.ok(lane.lagMs === null || lane.lagMs >= 0);
 
     const live = await watching;
@@ -170,7 +235,10 @@ describe('the disparo command line, as child processes against the real broker a
 
   test('live progress stops on Ctrl-C with exit 130', async () => {
     const seeded = await seedCompany(system, { contacts: 1 });
-    const draft = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId });
+    const draft = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
     const run = await disparo(['progress', draft], env, {
       onSpawn: (child) => {
         let seen = '';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sleep } from '../support/collector';
 import { ANSWERS, LocalCloudApi } from '../support/cloud-api-provider';
+import { sleep } from '../support/collector';
 import { ADMIN_KEY, createCampaign, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
 
 const TOKEN = 'EAAG-test-access-token-0001-abcd';
@@ -19,23 +19,57 @@ async function seedCloudCompany(system: TestSystem, contacts: number) {
   const provider = await new LocalCloudApi({ phoneNumberId, accessToken: TOKEN, appSecret: APP_SECRET }).start();
   const company = await system.api('POST', '/v1/companies', { name: `Loja ${numbers}`, pacing }, ADMIN_KEY);
   const key = company.body.apiKey as string;
-  const connection = await system.api('POST', '/v1/connections', {
-    name: 'Número oficial',
-    gateway: 'cloud-api',
-    cloudApi: { phoneNumberId, accessToken: TOKEN, apiVersion: 'v23.0', baseUrl: provider.url, appSecret: APP_SECRET, verifyToken: VERIFY_TOKEN },
-  }, key);
+  const connection = await system.api(
+    'POST',
+    '/v1/connections',
+    {
+      name: 'Número oficial',
+      gateway: 'cloud-api',
+      cloudApi: {
+        phoneNumberId,
+        accessToken: TOKEN,
+        apiVersion: 'v23.0',
+        baseUrl: provider.url,
+        appSecret: APP_SECRET,
+        verifyToken: VERIFY_TOKEN,
+      },
+    },
+    key,
+  );
   assert.equal(connection.status, 201, JSON.stringify(connection.body));
   const list = await system.api('POST', '/v1/contact-lists', { name: 'Clientes' }, key);
-  const phones = Array.from({ length: contacts }, (_, i) => `+55119${String(70_000_000 + numbers * 100 + i).padStart(8, '0')}`);
-  await system.api('POST', `/v1/contact-lists/${list.body.id}/contacts`, { contacts: phones.map((phone, i) => ({ phone, name: `Cliente ${i}` })) }, key);
+  const phones = Array.from(
+    { length: contacts },
+    (_, i) => `+55119${String(70_000_000 + numbers * 100 + i).padStart(8, '0')}`,
+  );
+  await system.api(
+    'POST',
+    `/v1/contact-lists/${list.body.id}/contacts`,
+    { contacts: phones.map((phone, i) => ({ phone, name: `Cliente ${i}` })) },
+    key,
+  );
   const run = async () => {
-    const campaignId = await createCampaign(system, key, { connectionId: connection.body.id, listId: list.body.id, variants: ['Olá {name}!'] });
+    const campaignId = await createCampaign(system, key, {
+      connectionId: connection.body.id,
+      listId: list.body.id,
+      variants: ['Olá {name}!'],
+    });
     const started = await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, key);
     assert.equal(started.status, 202);
     return campaignId;
   };
-  const shippings = async (campaignId: string) => (await system.api('GET', `/v1/campaigns/${campaignId}/shippings?limit=200`, undefined, key)).body.items as any[];
-  return { key, provider, connectionId: connection.body.id as string, connection: connection.body, phones, digits: phones.map((p) => p.slice(1)), run, shippings };
+  const shippings = async (campaignId: string) =>
+    (await system.api('GET', `/v1/campaigns/${campaignId}/shippings?limit=200`, undefined, key)).body.items as any[];
+  return {
+    key,
+    provider,
+    connectionId: connection.body.id as string,
+    connection: connection.body,
+    phones,
+    digits: phones.map((p) => p.slice(1)),
+    run,
+    shippings,
+  };
 }
 
 type Seeded = Awaited<ReturnType<typeof seedCloudCompany>>;
@@ -50,7 +84,11 @@ describe('WhatsApp Business Cloud API gateway', () => {
   const providers: LocalCloudApi[] = [];
   before(async () => {
     system = await startSystem('cloud-api', {
-      env: { CLOUD_API_TIMEOUT_MS: '500', CLOUD_API_LANE_COOLDOWN_MS: String(COOL_DOWN_MS), CLOUD_API_CONTACT_RETRY_MS: String(CONTACT_RETRY_MS) },
+      env: {
+        CLOUD_API_TIMEOUT_MS: '500',
+        CLOUD_API_LANE_COOLDOWN_MS: String(COOL_DOWN_MS),
+        CLOUD_API_CONTACT_RETRY_MS: String(CONTACT_RETRY_MS),
+      },
     });
   });
   after(async () => {
@@ -77,11 +115,20 @@ describe('WhatsApp Business Cloud API gateway', () => {
       assert.match(request.body.text.body, /^Olá Cliente \d!$/);
     }
     const shippings = await seeded.shippings(campaignId);
-    assert.ok(shippings.every((shipping) => shipping.status === 'sent' && shipping.providerMessageId.startsWith('wamid.')));
+    assert.ok(
+      shippings.every((shipping) => shipping.status === 'sent' && shipping.providerMessageId.startsWith('wamid.')),
+    );
 
-    for (const view of [seeded.connection, (await system.api('GET', `/v1/connections/${seeded.connectionId}`, undefined, seeded.key)).body, (await system.api('GET', '/v1/connections', undefined, seeded.key)).body]) {
+    for (const view of [
+      seeded.connection,
+      (await system.api('GET', `/v1/connections/${seeded.connectionId}`, undefined, seeded.key)).body,
+      (await system.api('GET', '/v1/connections', undefined, seeded.key)).body,
+    ]) {
       const json = JSON.stringify(view);
-      assert.ok(!json.includes(TOKEN) && !json.includes(APP_SECRET) && !json.includes(VERIFY_TOKEN), `no secret in ${json}`);
+      assert.ok(
+        !json.includes(TOKEN) && !json.includes(APP_SECRET) && !json.includes(VERIFY_TOKEN),
+        `no secret in ${json}`,
+      );
     }
     assert.equal(seeded.connection.cloudApi.accessToken, `…${TOKEN.slice(-4)}`);
     assert.equal(seeded.connection.cloudApi.webhookPath, `/webhooks/whatsapp/${seeded.connectionId}`);
@@ -107,14 +154,27 @@ describe('WhatsApp Business Cloud API gateway', () => {
     const seeded = await seed(4);
     seeded.provider.failNext(ANSWERS.throughput);
     const campaignId = await seeded.run();
-    const lane = await waitUntil('the cool-down on the lane', async () => (await system.models.Lane.findById(seeded.connectionId).lean())?.coolDownUntil, 10_000, 20);
+    const lane = await waitUntil(
+      'the cool-down on the lane',
+      async () => (await system.models.Lane.findById(seeded.connectionId).lean())?.coolDownUntil,
+      10_000,
+      20,
+    );
     assert.ok(lane > Date.now() - 100);
     const [limited] = seeded.provider.received;
-    const parked = await waitUntil('the shipping back in the queue with its error', async () => (await seeded.shippings(campaignId)).find((shipping) => shipping.lastError?.startsWith('130429:')), 5_000, 20);
+    const parked = await waitUntil(
+      'the shipping back in the queue with its error',
+      async () => (await seeded.shippings(campaignId)).find((shipping) => shipping.lastError?.startsWith('130429:')),
+      5_000,
+      20,
+    );
     assert.equal(parked.status, 'queued');
     await waitForStatus(system, seeded.key, campaignId, 'completed', 20_000);
     const next = seeded.provider.received[1]!;
-    assert.ok(next.at - limited!.at >= COOL_DOWN_MS - 50, `no send during the cool-down (next one ${next.at - limited!.at} ms later)`);
+    assert.ok(
+      next.at - limited!.at >= COOL_DOWN_MS - 50,
+      `no send during the cool-down (next one ${next.at - limited!.at} ms later)`,
+    );
     assertEachContactOnce(seeded);
   });
 
@@ -129,15 +189,23 @@ describe('WhatsApp Business Cloud API gateway', () => {
     const limitedContact = requests[refused]!.body.to as string;
     const retried = requests.findIndex((request, index) => index > refused && request.body.to === limitedContact);
     assert.ok(retried > refused + 1, 'other contacts were sent to before the retry');
-    assert.ok(requests[retried]!.at - requests[refused]!.at >= CONTACT_RETRY_MS - 50, 'the contact was retried after the pause');
+    assert.ok(
+      requests[retried]!.at - requests[refused]!.at >= CONTACT_RETRY_MS - 50,
+      'the contact was retried after the pause',
+    );
     const shipping = (await seeded.shippings(campaignId)).find((item) => item.phone === `+${limitedContact}`);
     assert.equal(shipping.attempts, 2);
   });
 
   test('undeliverable recipients and bad parameters fail the shipping for good, with the code', async () => {
     const seeded = await seed(6);
-    const cases = [ANSWERS.undeliverable, ANSWERS.invalidParameter, ANSWERS.missingParameter, ANSWERS.invalidParameterValue] as const;
-    cases.forEach((answer, i) => seeded.provider.failNext(answer, { to: seeded.digits[i] }));
+    const cases = [
+      ANSWERS.undeliverable,
+      ANSWERS.invalidParameter,
+      ANSWERS.missingParameter,
+      ANSWERS.invalidParameterValue,
+    ] as const;
+    for (const [i, answer] of cases.entries()) seeded.provider.failNext(answer, { to: seeded.digits[i] });
     const campaignId = await seeded.run();
     const done = await waitForStatus(system, seeded.key, campaignId, 'completed', 20_000);
     assert.equal(done.counters.sent, 2);
@@ -147,7 +215,10 @@ describe('WhatsApp Business Cloud API gateway', () => {
       const shipping = shippings.find((item) => item.phone === seeded.phones[i]);
       assert.equal(shipping.status, 'failed');
       assert.equal(shipping.attempts, 1, 'never retried');
-      assert.ok(shipping.lastError.startsWith(`${typeof answer === 'string' ? '' : answer.error.code}: `), shipping.lastError);
+      assert.ok(
+        shipping.lastError.startsWith(`${typeof answer === 'string' ? '' : answer.error.code}: `),
+        shipping.lastError,
+      );
     });
   });
 
@@ -171,7 +242,12 @@ describe('WhatsApp Business Cloud API gateway', () => {
     assert.equal(refused.status, 409);
     assert.match(refused.body.detail, /is halted/);
 
-    const reconnected = await system.api('PATCH', `/v1/connections/${seeded.connectionId}`, { status: 'connected' }, seeded.key);
+    const reconnected = await system.api(
+      'PATCH',
+      `/v1/connections/${seeded.connectionId}`,
+      { status: 'connected' },
+      seeded.key,
+    );
     assert.equal(reconnected.status, 200);
     assert.equal(reconnected.body.status, 'connected');
     assert.equal((await system.api('POST', `/v1/campaigns/${campaignId}/resume`, undefined, seeded.key)).status, 202);
@@ -191,7 +267,12 @@ describe('WhatsApp Business Cloud API gateway', () => {
     assert.match(halted.haltedReason, /^190: /);
     assert.equal(seeded.provider.received.length, 1);
 
-    const patched = await system.api('PATCH', `/v1/connections/${seeded.connectionId}`, { cloudApi: { accessToken: newToken }, status: 'connected' }, seeded.key);
+    const patched = await system.api(
+      'PATCH',
+      `/v1/connections/${seeded.connectionId}`,
+      { cloudApi: { accessToken: newToken }, status: 'connected' },
+      seeded.key,
+    );
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     assert.equal(patched.body.cloudApi.accessToken, '…wxyz');
     assert.equal(patched.body.cloudApi.phoneNumberId, seeded.provider.settings.phoneNumberId, 'other settings kept');
@@ -204,13 +285,25 @@ describe('WhatsApp Business Cloud API gateway', () => {
   test('every decision above is counted in the metrics, by gateway, provider code and decision', async () => {
     const text = await system.workerMetrics();
     const count = (code: string, decision: string) =>
-      Number(new RegExp(`^disparo_gateway_errors_total\\{gateway="cloud-api",code="${code}",decision="${decision}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
-    assert.ok(count('131000', 'retry') >= 1, `5xx retried:\n${text.split('\n').filter((line) => line.startsWith('disparo_gateway')).join('\n')}`);
+      Number(
+        new RegExp(
+          `^disparo_gateway_errors_total\\{gateway="cloud-api",code="${code}",decision="${decision}"\\} (\\d+)$`,
+          'm',
+        ).exec(text)?.[1] ?? 0,
+      );
+    assert.ok(
+      count('131000', 'retry') >= 1,
+      `5xx retried:\n${text
+        .split('\n')
+        .filter((line) => line.startsWith('disparo_gateway'))
+        .join('\n')}`,
+    );
     assert.ok(count('133004', 'retry') >= 1);
     assert.equal(count('130429', 'lane-backoff'), 1);
     assert.equal(count('131056', 'contact-later'), 1);
     assert.equal(count('131026', 'permanent'), 1);
-    for (const code of ['100', '131008', '131009']) assert.equal(count(code, 'permanent'), 1, `bad parameters (${code})`);
+    for (const code of ['100', '131008', '131009'])
+      assert.equal(count(code, 'permanent'), 1, `bad parameters (${code})`);
     assert.equal(count('131048', 'halt-connection'), 1);
     assert.equal(count('190', 'halt-connection'), 1);
     assert.match(text, /^disparo_sends_total\{connection_id="[0-9a-f]{24}",outcome="sent"\} [1-9]/m);
@@ -220,17 +313,30 @@ describe('WhatsApp Business Cloud API gateway', () => {
 
   test('a connection switches between sandbox and cloud-api by PATCH', async () => {
     const seeded = await seed(1);
-    const toSandbox = await system.api('PATCH', `/v1/connections/${seeded.connectionId}`, { gateway: 'sandbox' }, seeded.key);
+    const toSandbox = await system.api(
+      'PATCH',
+      `/v1/connections/${seeded.connectionId}`,
+      { gateway: 'sandbox' },
+      seeded.key,
+    );
     assert.equal(toSandbox.body.gateway, 'sandbox');
     const campaignId = await seeded.run();
     await waitForStatus(system, seeded.key, campaignId, 'completed', 20_000);
     assert.equal(seeded.provider.received.length, 0);
     assert.equal((await system.sandboxSends(seeded.connectionId)).length, 1);
-    const back = await system.api('PATCH', `/v1/connections/${seeded.connectionId}`, { gateway: 'cloud-api' }, seeded.key);
+    const back = await system.api(
+      'PATCH',
+      `/v1/connections/${seeded.connectionId}`,
+      { gateway: 'cloud-api' },
+      seeded.key,
+    );
     assert.equal(back.body.gateway, 'cloud-api');
     const bad = await system.api('POST', '/v1/connections', { name: 'x', gateway: 'cloud-api' }, seeded.key);
     assert.equal(bad.status, 400);
-    assert.deepEqual(bad.body.errors.map((error: { field: string }) => error.field), ['body.cloudApi']);
+    assert.deepEqual(
+      bad.body.errors.map((error: { field: string }) => error.field),
+      ['body.cloudApi'],
+    );
   });
 });
 
@@ -242,8 +348,10 @@ describe('WhatsApp status webhooks', () => {
   const webhookUrl = () => `${system.apiUrl}/webhooks/whatsapp/${seeded.connectionId}`;
   const send = (statuses: Parameters<LocalCloudApi['statusWebhook']>[0], signing?: 'good' | 'bad' | 'none') =>
     seeded.provider.deliverWebhook(webhookUrl(), seeded.provider.statusWebhook(statuses), signing);
-  const counters = async () => (await system.api('GET', `/v1/campaigns/${campaignId}/progress`, undefined, seeded.key)).body.counters;
-  const shippingOf = async (id: string) => (await seeded.shippings(campaignId)).find((shipping) => shipping.providerMessageId === id);
+  const counters = async () =>
+    (await system.api('GET', `/v1/campaigns/${campaignId}/progress`, undefined, seeded.key)).body.counters;
+  const shippingOf = async (id: string) =>
+    (await seeded.shippings(campaignId)).find((shipping) => shipping.providerMessageId === id);
 
   before(async () => {
     system = await startSystem('cloud-webhooks');
@@ -258,13 +366,21 @@ describe('WhatsApp status webhooks', () => {
   });
 
   test('the verification handshake echoes the challenge only for the right verify token', async () => {
-    const verify = (token: string, mode = 'subscribe') => fetch(`${webhookUrl()}?hub.mode=${mode}&hub.verify_token=${encodeURIComponent(token)}&hub.challenge=1158201444`);
+    const verify = (token: string, mode = 'subscribe') =>
+      fetch(`${webhookUrl()}?hub.mode=${mode}&hub.verify_token=${encodeURIComponent(token)}&hub.challenge=1158201444`);
     const good = await verify(VERIFY_TOKEN);
     assert.equal(good.status, 200);
     assert.equal(await good.text(), '1158201444');
     assert.equal((await verify('wrong-token')).status, 403);
     assert.equal((await verify(VERIFY_TOKEN, 'unsubscribe')).status, 403);
-    assert.equal((await fetch(`${system.apiUrl}/webhooks/whatsapp/0123456789abcdef01234567?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1`)).status, 404);
+    assert.equal(
+      (
+        await fetch(
+          `${system.apiUrl}/webhooks/whatsapp/0123456789abcdef01234567?hub.mode=subscribe&hub.verify_token=${VERIFY_TOKEN}&hub.challenge=1`,
+        )
+      ).status,
+      404,
+    );
   });
 
   test('unsigned or wrongly signed webhooks are refused with 401 and change nothing', async () => {
@@ -274,7 +390,13 @@ describe('WhatsApp status webhooks', () => {
     const body = seeded.provider.statusWebhook(statuses);
     const tampered = await fetch(webhookUrl(), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': (await import('../../src/domain/whatsapp/webhook-signature')).signWebhookBody(body, APP_SECRET) },
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': (await import('../../src/domain/whatsapp/webhook-signature.js')).signWebhookBody(
+          body,
+          APP_SECRET,
+        ),
+      },
       body: body.replace('"read"', '"delivered"'),
     });
     assert.equal(tampered.status, 401, 'the signature covers the raw body');
@@ -286,7 +408,15 @@ describe('WhatsApp status webhooks', () => {
     const [first, second] = ids as [string, string];
     const t = Math.floor(Date.now() / 1000);
     assert.equal((await send([{ id: first, status: 'read', timestamp: t + 20 }])).status, 200);
-    assert.equal((await send([{ id: first, status: 'delivered', timestamp: t + 10 }, { id: first, status: 'sent', timestamp: t }])).status, 200);
+    assert.equal(
+      (
+        await send([
+          { id: first, status: 'delivered', timestamp: t + 10 },
+          { id: first, status: 'sent', timestamp: t },
+        ])
+      ).status,
+      200,
+    );
     const shipping = await shippingOf(first);
     assert.equal(shipping.deliveryStatus, 'read');
     assert.equal(new Date(shipping.readAt).getTime(), (t + 20) * 1000);
@@ -302,7 +432,10 @@ describe('WhatsApp status webhooks', () => {
 
   test('a replayed signed body is harmless', async () => {
     const third = ids[2]!;
-    const body = seeded.provider.statusWebhook([{ id: third, status: 'delivered' }, { id: third, status: 'read' }]);
+    const body = seeded.provider.statusWebhook([
+      { id: third, status: 'delivered' },
+      { id: third, status: 'read' },
+    ]);
     const before = await counters();
     for (let i = 0; i < 3; i++) assert.equal((await seeded.provider.deliverWebhook(webhookUrl(), body)).status, 200);
     const afterReplays = await counters();
@@ -313,7 +446,10 @@ describe('WhatsApp status webhooks', () => {
 
   test('a "failed" status records why the message was not delivered', async () => {
     const fourth = ids[3]!;
-    const answer = await send([{ id: fourth, status: 'failed', errors: [{ code: 131026, title: 'Message undeliverable' }] }, { id: 'wamid.unknown', status: 'delivered' }]);
+    const answer = await send([
+      { id: fourth, status: 'failed', errors: [{ code: 131026, title: 'Message undeliverable' }] },
+      { id: 'wamid.unknown', status: 'delivered' },
+    ]);
     assert.equal(answer.status, 200);
     assert.deepEqual(answer.body.received, { applied: 1, stale: 0, unknown: 1, ignored: 0 });
     const shipping = await shippingOf(fourth);

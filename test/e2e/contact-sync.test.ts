@@ -4,13 +4,23 @@ import { findViolations } from '../../src/domain/pacing/pacing-rule';
 import { createCampaign, seedCompany, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
 
 async function waitForSync(system: TestSystem, key: string, connectionId: string, syncId: string, timeoutMs = 60_000) {
-  return waitUntil(`sync ${syncId} to complete`, async () => {
-    const run = await system.api('GET', `/v1/connections/${connectionId}/syncs/${syncId}`, undefined, key);
-    return run.body?.status === 'completed' ? run.body : undefined;
-  }, timeoutMs, 200);
+  return waitUntil(
+    `sync ${syncId} to complete`,
+    async () => {
+      const run = await system.api('GET', `/v1/connections/${connectionId}/syncs/${syncId}`, undefined, key);
+      return run.body?.status === 'completed' ? run.body : undefined;
+    },
+    timeoutMs,
+    200,
+  );
 }
 
-async function seedBook(system: TestSystem, key: string, connectionId: string, contacts: Array<{ phone: string; name?: string; onWhatsApp?: boolean }>): Promise<string> {
+async function seedBook(
+  system: TestSystem,
+  key: string,
+  connectionId: string,
+  contacts: Array<{ phone: string; name?: string; onWhatsApp?: boolean }>,
+): Promise<string> {
   const seeded = await system.api('POST', `/v1/connections/${connectionId}/sandbox/contacts`, { contacts }, key);
   assert.equal(seeded.status, 200, JSON.stringify(seeded.body));
   return seeded.body.syncId;
@@ -27,7 +37,15 @@ describe('contact sync from a WhatsApp connection (sandbox)', () => {
     const seeded = await seedCompany(system, { contacts: 4 });
     const { key, connectionId, companyId } = seeded;
     // The connection's first sync (ConnectionConnected at creation) found an empty book.
-    const first = await waitUntil('the first sync', async () => (await system.api('GET', `/v1/connections/${connectionId}/syncs`, undefined, key)).body.items.find((run: { trigger: string; status: string }) => run.trigger === 'ConnectionConnected' && run.status === 'completed'), 30_000);
+    const first = await waitUntil(
+      'the first sync',
+      async () =>
+        (await system.api('GET', `/v1/connections/${connectionId}/syncs`, undefined, key)).body.items.find(
+          (run: { trigger: string; status: string }) =>
+            run.trigger === 'ConnectionConnected' && run.status === 'completed',
+        ),
+      30_000,
+    );
     assert.equal(first.seen, 0);
 
     const syncId = await seedBook(system, key, connectionId, [
@@ -65,17 +83,39 @@ describe('contact sync from a WhatsApp connection (sandbox)', () => {
     assert.equal(await Contact.countDocuments({ companyId }), 12);
 
     // Two syncs of the same connection at once: nothing new, nothing twice.
-    const outcome = async () => Contact.find({ companyId }, { _id: 1, phone: 1, name: 1, valid: 1, onWhatsApp: 1, rejectReason: 1, listIds: 1 }).sort({ phone: 1 }).lean();
+    const outcome = async () =>
+      Contact.find({ companyId }, { _id: 1, phone: 1, name: 1, valid: 1, onWhatsApp: 1, rejectReason: 1, listIds: 1 })
+        .sort({ phone: 1 })
+        .lean();
     const converged = await outcome();
-    const again = await Promise.all([1, 2].map(() => system.api('POST', `/v1/connections/${connectionId}/sync`, undefined, key)));
+    const again = await Promise.all(
+      [1, 2].map(() => system.api('POST', `/v1/connections/${connectionId}/sync`, undefined, key)),
+    );
     for (const requested of again) assert.equal(requested.status, 202);
-    const reruns = await Promise.all(again.map((requested) => waitForSync(system, key, connectionId, requested.body.syncId)));
-    for (const rerun of reruns) assert.deepEqual([rerun.seen, rerun.created, rerun.updated + rerun.unchanged], [12, 0, 11], '12 entries, 11 numbers, nothing created');
+    const reruns = await Promise.all(
+      again.map((requested) => waitForSync(system, key, connectionId, requested.body.syncId)),
+    );
+    for (const rerun of reruns)
+      assert.deepEqual(
+        [rerun.seen, rerun.created, rerun.updated + rerun.unchanged],
+        [12, 0, 11],
+        '12 entries, 11 numbers, nothing created',
+      );
     assert.deepEqual(await outcome(), converged, 'the same contacts with the same outcome');
     assert.equal(await Contact.countDocuments({ companyId }), 12);
-    const synced = await system.db.collection('events').find({ type: 'ContactsSynced', 'payload.syncId': syncId }).toArray();
-    assert.equal(synced.reduce((sum, event) => sum + event.payload.created.length, 0), 8, 'the id of every contact created');
-    assert.equal(synced.reduce((sum, event) => sum + event.payload.updated, 0), 3);
+    const synced = await system.db
+      .collection('events')
+      .find({ type: 'ContactsSynced', 'payload.syncId': syncId })
+      .toArray();
+    assert.equal(
+      synced.reduce((sum, event) => sum + event.payload.created.length, 0),
+      8,
+      'the id of every contact created',
+    );
+    assert.equal(
+      synced.reduce((sum, event) => sum + event.payload.updated, 0),
+      3,
+    );
 
     // Campaigns: member 2 is off WhatsApp, member 3 made invalid; both skipped and counted.
     await Contact.updateOne({ companyId, phone: '+5511980000003' }, { $set: { valid: false, rejectReason: 'test' } });
@@ -88,7 +128,9 @@ describe('contact sync from a WhatsApp connection (sandbox)', () => {
     assert.deepEqual(sends.map((send) => send.to).sort(), ['+5511980000000', '+5511980000001']);
   });
 
-  test('a sync of 20,000 contacts runs while a campaign dispatches on the same number; the pacing is untouched', { timeout: 120_000 }, async () => {
+  test('a sync of 20,000 contacts runs while a campaign dispatches on the same number; the pacing is untouched', {
+    timeout: 120_000,
+  }, async () => {
     const pacing = { messageInterval: 0.1, longerIntervalAfter: 5, greaterInterval: 0.3 };
     const pacingMs = { messageIntervalMs: 100, longerIntervalAfter: 5, greaterIntervalMs: 300 };
     const seeded = await seedCompany(system, { pacing, contacts: 40 });
@@ -103,21 +145,41 @@ describe('contact sync from a WhatsApp connection (sandbox)', () => {
       name: `Pessoa ${i}`,
       onWhatsApp: i % 10 !== 3,
     }));
-    const syncIds = [await seedBook(system, key, connectionId, book.slice(0, 10_000)), await seedBook(system, key, connectionId, book.slice(10_000))];
+    const syncIds = [
+      await seedBook(system, key, connectionId, book.slice(0, 10_000)),
+      await seedBook(system, key, connectionId, book.slice(10_000)),
+    ];
     const sendsDuringSync = (await system.sandboxSends(connectionId)).length;
     const runs = await Promise.all(syncIds.map((syncId) => waitForSync(system, key, connectionId, syncId, 90_000)));
     const elapsed = Date.now() - started;
     assert.equal(runs[1]!.seen, 20_000);
-    assert.equal(await system.models.Contact.countDocuments({ companyId }), 40 + 20_000, 'one contact per number, whatever the overlap of the two syncs');
+    assert.equal(
+      await system.models.Contact.countDocuments({ companyId }),
+      40 + 20_000,
+      'one contact per number, whatever the overlap of the two syncs',
+    );
     assert.equal(await system.models.Contact.countDocuments({ companyId, valid: false }), 20);
     assert.equal(await system.models.Contact.countDocuments({ companyId, onWhatsApp: false }), 2_000);
 
     const done = await waitForStatus(system, key, campaignId, 'completed', 60_000);
     assert.equal(done.counters.sent, 40);
     const sends = await system.sandboxSends(connectionId);
-    assert.ok(sendsDuringSync < 40, `the campaign was still sending while the sync ran (${sendsDuringSync} of 40 sent when seeding ended)`);
-    assert.deepEqual(sends.filter((send) => send.violation), [], 'the sandbox saw no pacing violation');
-    assert.deepEqual(findViolations(sends.map((send) => send.receivedAt.getTime()), pacingMs), []);
+    assert.ok(
+      sendsDuringSync < 40,
+      `the campaign was still sending while the sync ran (${sendsDuringSync} of 40 sent when seeding ended)`,
+    );
+    assert.deepEqual(
+      sends.filter((send) => send.violation),
+      [],
+      'the sandbox saw no pacing violation',
+    );
+    assert.deepEqual(
+      findViolations(
+        sends.map((send) => send.receivedAt.getTime()),
+        pacingMs,
+      ),
+      [],
+    );
     process.stdout.write(`# 20,000-contact sync (seeding included) took ${elapsed} ms beside the campaign\n`);
   });
 });

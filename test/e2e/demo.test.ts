@@ -50,7 +50,9 @@ describe('the demo of npm start (disparo start with DEMO=true)', () => {
     const page = await fetch(pageUrl.split('#')[0]!);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<title>Disparo · campaign progress<\/title>/);
-    const progress = await fetch(`http://127.0.0.1:${port}/v1/progress`, { headers: { authorization: `Bearer ${key}` } });
+    const progress = await fetch(`http://127.0.0.1:${port}/v1/progress`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
     assert.equal(progress.status, 200);
     const body = (await progress.json()) as { campaigns: Array<{ campaignId: string }> };
     assert.equal(body.campaigns.length, 1);

@@ -18,15 +18,26 @@ describe('the OpenAPI document and its page', () => {
   });
   after(() => system.stop());
 
-  const documented = () => Object.entries(document.paths as Json).flatMap(([path, methods]) => Object.keys(methods as Json).map((method) => `${method.toUpperCase()} ${path}`));
+  const documented = () =>
+    Object.entries(document.paths as Json).flatMap(([path, methods]) =>
+      Object.keys(methods as Json).map((method) => `${method.toUpperCase()} ${path}`),
+    );
 
   test('every route the router serves is in the document, and every documented operation is served', () => {
     const served = routeTable(system.app).map((route) => `${route.method} ${openApiPath(route.path)}`);
     assert.equal(new Set(served).size, served.length, 'no route is registered twice');
     const inDocument = new Set(documented());
-    assert.deepEqual(served.filter((route) => !inDocument.has(route)), [], 'routes missing from /openapi.json (define them through ApiRouter)');
+    assert.deepEqual(
+      served.filter((route) => !inDocument.has(route)),
+      [],
+      'routes missing from /openapi.json (define them through ApiRouter)',
+    );
     const servedSet = new Set(served);
-    assert.deepEqual([...inDocument].filter((route) => !servedSet.has(route)), [], 'documented operations nobody serves');
+    assert.deepEqual(
+      [...inDocument].filter((route) => !servedSet.has(route)),
+      [],
+      'documented operations nobody serves',
+    );
   });
 
   test('each operation is complete: an id, path parameters declared, responses, schemas from zod', () => {
@@ -38,11 +49,18 @@ describe('the OpenAPI document and its page', () => {
         assert.ok(operation.operationId && !ids.has(operation.operationId), `${where}: unique operationId`);
         ids.add(operation.operationId);
         assert.ok(operation.summary, `${where}: summary`);
-        const declared = (operation.parameters ?? []).filter((p: Json) => p.in === 'path').map((p: Json) => p.name).sort();
+        const declared = (operation.parameters ?? [])
+          .filter((p: Json) => p.in === 'path')
+          .map((p: Json) => p.name)
+          .sort();
         const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
         assert.deepEqual(declared, inPath, `${where}: path parameters`);
-        assert.ok(Object.keys(operation.responses).some((status) => status.startsWith('2')), `${where}: a success response`);
-        if (operation['x-access'] === 'company' || operation['x-access'] === 'admin') assert.ok(operation.responses['401'], `${where}: documents 401`);
+        assert.ok(
+          Object.keys(operation.responses).some((status) => status.startsWith('2')),
+          `${where}: a success response`,
+        );
+        if (operation['x-access'] === 'company' || operation['x-access'] === 'admin')
+          assert.ok(operation.responses['401'], `${where}: documents 401`);
         if (inPath.length > 0) assert.ok(operation.responses['400'], `${where}: documents 400 for bad parameters`);
       }
     }
@@ -53,7 +71,8 @@ describe('the OpenAPI document and its page', () => {
     assert.equal(createCampaign.additionalProperties, false);
     const limit = document.paths['/v1/campaigns'].get.parameters.find((p: Json) => p.name === 'limit');
     assert.equal(limit.schema.maximum, 200);
-    const progress = document.paths['/v1/campaigns/{id}/progress'].get.responses['200'].content['application/json'].schema;
+    const progress =
+      document.paths['/v1/campaigns/{id}/progress'].get.responses['200'].content['application/json'].schema;
     assert.ok(progress.properties.estimatedFinishAt);
   });
 

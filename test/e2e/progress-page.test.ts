@@ -31,11 +31,16 @@ describe('the progress page, in headless Chromium', () => {
     return { problems, urls };
   }
 
-  const sentOn = async (page: Page, campaignId: string) => Number((await page.textContent(`[data-campaign-id="${campaignId}"] [data-field="sent"]`))!.replace(/\D/g, ''));
+  const sentOn = async (page: Page, campaignId: string) =>
+    Number((await page.textContent(`[data-campaign-id="${campaignId}"] [data-field="sent"]`))!.replace(/\D/g, ''));
 
   test('shows a running sandbox campaign, its counts move until it completes; the key never reaches a URL', async () => {
     const seeded = await seedCompany(system, { pacing, contacts: CONTACTS });
-    const campaignId = await createCampaign(system, seeded.key, { name: 'Campanha visível', connectionId: seeded.connectionId, listId: seeded.listId });
+    const campaignId = await createCampaign(system, seeded.key, {
+      name: 'Campanha visível',
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
     assert.equal((await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key)).status, 202);
 
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
@@ -48,27 +53,52 @@ describe('the progress page, in headless Chromium', () => {
     assert.doesNotMatch(page.url(), /key=/, 'the key is wiped from the address bar');
 
     // Counts move while the campaign runs: the page polls, nobody reloads it.
-    const first = await waitUntil('a first send shown', async () => {
-      const sent = await sentOn(page, campaignId);
-      return sent > 0 && sent < CONTACTS ? sent : undefined;
-    }, 20_000, 100);
+    const first = await waitUntil(
+      'a first send shown',
+      async () => {
+        const sent = await sentOn(page, campaignId);
+        return sent > 0 && sent < CONTACTS ? sent : undefined;
+      },
+      20_000,
+      100,
+    );
     assert.equal(await page.textContent(`${row} [data-field="status"]`), 'running');
-    const later = await waitUntil('the sent count to move', async () => {
-      const sent = await sentOn(page, campaignId);
-      return sent > first ? sent : undefined;
-    }, 15_000, 100);
+    const later = await waitUntil(
+      'the sent count to move',
+      async () => {
+        const sent = await sentOn(page, campaignId);
+        return sent > first ? sent : undefined;
+      },
+      15_000,
+      100,
+    );
     assert.ok(later > first, `sent moved from ${first} to ${later}`);
     assert.ok((await page.$$('#chart svg rect')).length > 0, 'the chart draws the sends');
 
-    await waitUntil('the page to show the campaign completed', async () => (await page.textContent(`${row} [data-field="status"]`)) === 'completed', 30_000, 200);
+    await waitUntil(
+      'the page to show the campaign completed',
+      async () => (await page.textContent(`${row} [data-field="status"]`)) === 'completed',
+      30_000,
+      200,
+    );
     assert.equal(await sentOn(page, campaignId), CONTACTS);
     assert.equal(await page.textContent(`${row} [data-field="percent"]`), '100%');
     assert.equal(await page.isVisible('#no-failures'), true);
-    await page.screenshot({ path: process.env.PROGRESS_SCREENSHOT ?? '/tmp/disparo-progress-page.png', fullPage: true });
+    await page.screenshot({
+      path: process.env.PROGRESS_SCREENSHOT ?? '/tmp/disparo-progress-page.png',
+      fullPage: true,
+    });
 
     assert.deepEqual(seen.problems, [], 'no script errors and no Content-Security-Policy violations');
-    assert.ok(seen.urls.some((url) => url.includes('/v1/progress?')), 'the page polled the API');
-    assert.deepEqual(seen.urls.filter((url) => url.includes(seeded.key)), [], 'no request carried the key in its URL');
+    assert.ok(
+      seen.urls.some((url) => url.includes('/v1/progress?')),
+      'the page polled the API',
+    );
+    assert.deepEqual(
+      seen.urls.filter((url) => url.includes(seeded.key)),
+      [],
+      'no request carried the key in its URL',
+    );
     await page.close();
   });
 
@@ -81,7 +111,11 @@ describe('the progress page, in headless Chromium', () => {
     await page.click('#signin button[type=submit]');
     await page.waitForSelector('#signin-error:not([hidden])', { timeout: 10_000 });
     assert.match((await page.textContent('#signin-error'))!, /not accepted/);
-    assert.deepEqual(seen.problems.filter((text) => !/401/.test(text)), [], 'only the refused request is reported');
+    assert.deepEqual(
+      seen.problems.filter((text) => !/401/.test(text)),
+      [],
+      'only the refused request is reported',
+    );
     await page.close();
   });
 });

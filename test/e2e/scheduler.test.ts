@@ -35,7 +35,11 @@ describe('the scheduled-campaign check', () => {
     const events = system.db.collection('events');
     for (const id of ids) {
       const campaignId = String(id);
-      assert.equal(await events.countDocuments({ type: 'CampaignScheduled', campaignId }), 1, 'claimed by exactly one instance');
+      assert.equal(
+        await events.countDocuments({ type: 'CampaignScheduled', campaignId }),
+        1,
+        'claimed by exactly one instance',
+      );
       const started = await events.find({ type: 'CampaignStarted', campaignId }).toArray();
       assert.equal(started.length, 1, 'processed once');
       assert.ok(new Date(started[0]!.payload.firstSendAt).getTime() >= dueAt.getTime(), 'not before its time');
@@ -46,7 +50,10 @@ describe('the scheduled-campaign check', () => {
 
   test("a campaign scheduled by a request carries that request's id as correlationId through every event, the check's too", async () => {
     const seeded = await seedCompany(system, { contacts: 3 });
-    const campaignId = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId });
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
     const requestId = `req-schedule-${campaignId}`;
     // Two hours ahead: outside the check's window, so the scheduler (not the request) makes it due.
     const response = await fetch(`${system.apiUrl}/v1/campaigns/${campaignId}/schedule`, {
@@ -56,23 +63,41 @@ describe('the scheduled-campaign check', () => {
     });
     assert.equal(response.status, 202);
     assert.equal(response.headers.get('x-request-id'), requestId);
-    await system.models.Campaign.updateOne({ _id: campaignId }, { $set: { scheduledAt: new Date(Date.now() + 1_000) } }); // time passes
+    await system.models.Campaign.updateOne(
+      { _id: campaignId },
+      { $set: { scheduledAt: new Date(Date.now() + 1_000) } },
+    ); // time passes
     await waitForStatus(system, seeded.key, campaignId, 'completed', 30_000);
     const events = await system.db.collection('events').find({ campaignId }).toArray();
     const types = new Set(events.map((event) => event.type));
-    for (const type of ['CampaignScheduled', 'CampaignStarted', 'ContactsPrepared', 'MessageDispatched', 'CampaignCompleted']) assert.ok(types.has(type), `event log has ${type}`);
+    for (const type of [
+      'CampaignScheduled',
+      'CampaignStarted',
+      'ContactsPrepared',
+      'MessageDispatched',
+      'CampaignCompleted',
+    ])
+      assert.ok(types.has(type), `event log has ${type}`);
     assert.deepEqual([...new Set(events.map((event) => event.correlationId))], [requestId]);
   });
 
   test('a campaign started now does not wait for the next tick', async () => {
     const seeded = await seedCompany(system, { contacts: 2 });
-    const campaignId = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId });
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
     const startedAt = Date.now();
     await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
-    const [first] = await waitUntil('the first send', async () => {
-      const sends = await system.sandboxSends(seeded.connectionId);
-      return sends.length > 0 ? sends : undefined;
-    }, 10_000, 10);
+    const [first] = await waitUntil(
+      'the first send',
+      async () => {
+        const sends = await system.sandboxSends(seeded.connectionId);
+        return sends.length > 0 ? sends : undefined;
+      },
+      10_000,
+      10,
+    );
     const latency = first!.receivedAt.getTime() - startedAt;
     assert.ok(latency < 1_000, `first send ${latency} ms after start (the check runs every 20 s here)`);
   });

@@ -27,14 +27,28 @@ describe('broker stopped and started mid-campaign', () => {
     await broker?.dispose();
   });
 
-  test('publishers and consumers recover by themselves: nothing confirmed lost, nothing sent twice', { timeout: 240_000 }, async () => {
+  test('publishers and consumers recover by themselves: nothing confirmed lost, nothing sent twice', {
+    timeout: 240_000,
+  }, async () => {
     const seeded = await seedCompany(system, { pacing, contacts: CONTACTS, connections: 2 });
     const [first, second] = seeded.connections as [string, string];
     const running = await createCampaign(system, seeded.key, { connectionId: first, listId: seeded.listId });
-    const startedDuringOutage = await createCampaign(system, seeded.key, { connectionId: second, listId: seeded.listId });
+    const startedDuringOutage = await createCampaign(system, seeded.key, {
+      connectionId: second,
+      listId: seeded.listId,
+    });
     await system.api('POST', `/v1/campaigns/${running}/start`, undefined, seeded.key);
-    await waitUntil('the campaign to be sending', async () => (await system.sandboxSends(first)).length >= 40, 120_000, 50).catch(async (error) => {
-      const campaign = await system.models.Campaign.findById(running, { status: 1, processingDone: 1, counters: 1 }).lean();
+    await waitUntil(
+      'the campaign to be sending',
+      async () => (await system.sandboxSends(first)).length >= 40,
+      120_000,
+      50,
+    ).catch(async (error) => {
+      const campaign = await system.models.Campaign.findById(running, {
+        status: 1,
+        processingDone: 1,
+        counters: 1,
+      }).lean();
       console.log('# DIAG', JSON.stringify({ campaign, sends: (await system.sandboxSends(first)).length }));
       throw error;
     });
@@ -50,7 +64,12 @@ describe('broker stopped and started mid-campaign', () => {
     const restartedAt = Date.now();
     const started = await start;
     assert.equal(started.status, 202, `the start published during the outage: ${JSON.stringify(started.body)}`);
-    await waitUntil('a send after the restart', async () => (await system.sandboxSends(first)).some((send) => send.receivedAt.getTime() > restartedAt), 60_000, 50);
+    await waitUntil(
+      'a send after the restart',
+      async () => (await system.sandboxSends(first)).some((send) => send.receivedAt.getTime() > restartedAt),
+      60_000,
+      50,
+    );
     const resumedAfterMs = Date.now() - restartedAt;
 
     for (const campaignId of [running, startedDuringOutage]) {
@@ -61,13 +80,30 @@ describe('broker stopped and started mid-campaign', () => {
       const sends = await system.sandboxSends(connectionId);
       assert.equal(sends.length, CONTACTS, 'one send per contact');
       assert.equal(new Set(sends.map((send) => send.to)).size, CONTACTS, 'nobody twice');
-      assert.deepEqual(sends.filter((send) => send.violation), [], 'no pacing violation (sandbox judge)');
-      assert.deepEqual(findViolations(sends.map((send) => send.receivedAt.getTime()), rule), []);
+      assert.deepEqual(
+        sends.filter((send) => send.violation),
+        [],
+        'no pacing violation (sandbox judge)',
+      );
+      assert.deepEqual(
+        findViolations(
+          sends.map((send) => send.receivedAt.getTime()),
+          rule,
+        ),
+        [],
+      );
     }
     // Every event published (confirmed) reached the event recorder: each send and each completion, once.
     const events = system.db.collection('events');
-    await waitUntil('the event log to catch up', async () => (await events.distinct('payload.shippingId', { type: 'MessageDispatched' })).length === 2 * CONTACTS, 60_000, 200);
+    await waitUntil(
+      'the event log to catch up',
+      async () => (await events.distinct('payload.shippingId', { type: 'MessageDispatched' })).length === 2 * CONTACTS,
+      60_000,
+      200,
+    );
     assert.equal(await events.countDocuments({ type: 'CampaignCompleted' }), 2);
-    console.log(`# broker restart: stop_app for ${OUTAGE_MS} ms (${((restartedAt - stoppedAt) / 1000).toFixed(1)} s with start_app) after ${sentAtStop} sends, ${sentDuringOutage} sends during the outage; first send ${resumedAfterMs} ms after start_app; the start published during the outage answered 202; ${2 * CONTACTS} sends, 0 duplicates, 0 violations, ${2 * CONTACTS} MessageDispatched recorded`);
+    console.log(
+      `# broker restart: stop_app for ${OUTAGE_MS} ms (${((restartedAt - stoppedAt) / 1000).toFixed(1)} s with start_app) after ${sentAtStop} sends, ${sentDuringOutage} sends during the outage; first send ${resumedAfterMs} ms after start_app; the start published during the outage answered 202; ${2 * CONTACTS} sends, 0 duplicates, 0 violations, ${2 * CONTACTS} MessageDispatched recorded`,
+    );
   });
 });

@@ -26,7 +26,14 @@ describe('database stopped and started mid-campaign', () => {
     mongo = await startDedicatedMongo('db-restart');
     // Retries of a handler that met the outage must outlast it: 8 attempts, up to 2 s apart.
     // The reconciler runs as in production, time-compressed.
-    system = await startSystem('db-restart', { env: { MONGO_URL: mongo.url, RETRY_MAX_DELAY_MS: '2000', RECONCILE_EVERY_MS: '2000', RECONCILE_STUCK_AFTER_MS: '10000' } });
+    system = await startSystem('db-restart', {
+      env: {
+        MONGO_URL: mongo.url,
+        RETRY_MAX_DELAY_MS: '2000',
+        RECONCILE_EVERY_MS: '2000',
+        RECONCILE_STUCK_AFTER_MS: '10000',
+      },
+    });
   });
   after(async () => {
     await system?.stop();
@@ -39,29 +46,56 @@ describe('database stopped and started mid-campaign', () => {
       await createCampaign(system, seeded.key, { connectionId: seeded.connections[0], listId: seeded.listId }),
       await createCampaign(system, seeded.key, { connectionId: seeded.connections[1], listId: seeded.listId }),
     ];
-    for (const campaignId of campaigns) await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
-    await waitUntil('both campaigns to be sending', async () => {
-      const counts = await Promise.all(seeded.connections.map(async (connectionId) => (await system.sandboxSends(connectionId)).length));
-      return counts.every((count) => count >= 40);
-    }, 120_000, 50);
+    for (const campaignId of campaigns)
+      await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
+    await waitUntil(
+      'both campaigns to be sending',
+      async () => {
+        const counts = await Promise.all(
+          seeded.connections.map(async (connectionId) => (await system.sandboxSends(connectionId)).length),
+        );
+        return counts.every((count) => count >= 40);
+      },
+      120_000,
+      50,
+    );
 
     await mongo.stop(STOP_SIGNAL);
     const stoppedAt = Date.now();
     await sleep(OUTAGE_MS);
     await mongo.start();
     const restartedAt = Date.now();
-    await waitUntil('a send after the restart', async () => {
-      const sends = await system.sandboxSends(seeded.connections[0]!).catch(() => []);
-      return sends.some((send) => send.receivedAt.getTime() > restartedAt);
-    }, 60_000, 100);
+    await waitUntil(
+      'a send after the restart',
+      async () => {
+        const sends = await system.sandboxSends(seeded.connections[0]!).catch(() => []);
+        return sends.some((send) => send.receivedAt.getTime() > restartedAt);
+      },
+      60_000,
+      100,
+    );
     const resumedAfterMs = Date.now() - restartedAt;
 
     for (const campaignId of campaigns) {
       const done = await waitForStatus(system, seeded.key, campaignId, 'completed', 60_000).catch(async (error) => {
         const campaign = await system.models.Campaign.findById(campaignId).lean();
-        const byStatus = await system.models.Shipping.aggregate([{ $match: { campaignId: campaign!._id } }, { $group: { _id: '$status', n: { $sum: 1 } } }]);
+        const byStatus = await system.models.Shipping.aggregate([
+          { $match: { campaignId: campaign!._id } },
+          { $group: { _id: '$status', n: { $sum: 1 } } },
+        ]);
         const sends = await system.sandboxSends(String(campaign!.connectionId));
-        console.log('# DIAG', JSON.stringify({ status: campaign!.status, processingDone: campaign!.processingDone, counters: campaign!.counters, batches: campaign!.preparedBatches, byStatus, sends: sends.length, lane: await system.models.Lane.findById(campaign!.connectionId).lean() }));
+        console.log(
+          '# DIAG',
+          JSON.stringify({
+            status: campaign!.status,
+            processingDone: campaign!.processingDone,
+            counters: campaign!.counters,
+            batches: campaign!.preparedBatches,
+            byStatus,
+            sends: sends.length,
+            lane: await system.models.Lane.findById(campaign!.connectionId).lean(),
+          }),
+        );
         throw error;
       });
       assert.equal(done.counters.sent, CONTACTS);
@@ -70,15 +104,42 @@ describe('database stopped and started mid-campaign', () => {
       const sends = await system.sandboxSends(connectionId);
       assert.equal(sends.length, CONTACTS, 'one send per contact');
       assert.equal(new Set(sends.map((send) => send.to)).size, CONTACTS, 'nobody twice');
-      assert.deepEqual(sends.filter((send) => send.violation), [], 'no pacing violation (sandbox judge)');
-      assert.deepEqual(findViolations(sends.map((send) => send.receivedAt.getTime()), rule), []);
+      assert.deepEqual(
+        sends.filter((send) => send.violation),
+        [],
+        'no pacing violation (sandbox judge)',
+      );
+      assert.deepEqual(
+        findViolations(
+          sends.map((send) => send.receivedAt.getTime()),
+          rule,
+        ),
+        [],
+      );
     }
     const names = queues('disparo');
-    const consumers = [names.eventRecorder, names.campaignProcess, names.contactPrepare, ...seeded.connections.map((id) => names.lane(id))];
-    for (const queue of consumers) assert.deepEqual(await takeAll(system.env.RABBITMQ_URL!, deadLetterQueue(queue)), [], `${queue}: nothing given up`);
+    const consumers = [
+      names.eventRecorder,
+      names.campaignProcess,
+      names.contactPrepare,
+      ...seeded.connections.map((id) => names.lane(id)),
+    ];
+    for (const queue of consumers)
+      assert.deepEqual(
+        await takeAll(system.env.RABBITMQ_URL!, deadLetterQueue(queue)),
+        [],
+        `${queue}: nothing given up`,
+      );
     const events = system.db.collection('events');
-    await waitUntil('the event log to catch up', async () => (await events.distinct('payload.shippingId', { type: 'MessageDispatched' })).length === 2 * CONTACTS, 60_000, 200);
+    await waitUntil(
+      'the event log to catch up',
+      async () => (await events.distinct('payload.shippingId', { type: 'MessageDispatched' })).length === 2 * CONTACTS,
+      60_000,
+      200,
+    );
     const reconciled = await system.models.Shipping.countDocuments({ reconciledAt: { $ne: null } });
-    console.log(`# database restart (${STOP_SIGNAL}): ${reconciled} shippings handed back by the reconciler; stopped for ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s (with the restart) mid-campaign; first send ${resumedAfterMs} ms after it answered again; ${2 * CONTACTS} sends, 0 duplicates, 0 violations, 0 dead letters, every MessageDispatched recorded`);
+    console.log(
+      `# database restart (${STOP_SIGNAL}): ${reconciled} shippings handed back by the reconciler; stopped for ${((restartedAt - stoppedAt) / 1000).toFixed(1)} s (with the restart) mid-campaign; first send ${resumedAfterMs} ms after it answered again; ${2 * CONTACTS} sends, 0 duplicates, 0 violations, 0 dead letters, every MessageDispatched recorded`,
+    );
   });
 });

@@ -6,7 +6,15 @@ import { createGatewayProvider } from '../../src/infrastructure/gateways/gateway
 import { LaneRepository } from '../../src/infrastructure/mongo/lane-repository';
 import { queues } from '../../src/topology';
 import { LocalCloudApi } from '../support/cloud-api-provider';
-import { ADMIN_KEY, createCampaign, seedCompany, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
+import {
+  ADMIN_KEY,
+  createCampaign,
+  seedCompany,
+  startSystem,
+  type TestSystem,
+  waitForStatus,
+  waitUntil,
+} from '../support/system';
 
 const pacing = { messageInterval: 0.1, longerIntervalAfter: 10, greaterInterval: 0.3 };
 const CONTACTS = 8;
@@ -19,7 +27,11 @@ async function loseLaneMessages(system: TestSystem, connectionId: string, count:
   const broker = await amqplib.connect(system.env.RABBITMQ_URL!);
   try {
     const channel = await broker.createChannel();
-    await waitUntil('every shipping in the lane', async () => (await channel.checkQueue(lane)).messageCount === count, 60_000);
+    await waitUntil(
+      'every shipping in the lane',
+      async () => (await channel.checkQueue(lane)).messageCount === count,
+      60_000,
+    );
     await channel.purgeQueue(lane);
   } finally {
     await broker.close();
@@ -45,22 +57,38 @@ describe('shipping reconciler: stuck shippings after a crash are finished, never
 
   test('sent-but-unrecorded is recorded from the provider, unsent and lost ones go back to the lane', async () => {
     const seeded = await seedCompany(system, { pacing, contacts: CONTACTS });
-    const campaignId = await createCampaign(system, seeded.key, { connectionId: seeded.connectionId, listId: seeded.listId });
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
     await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
 
     // Every shipping prepared and in the lane; no dispatcher runs yet. Then the lane messages are lost.
     await loseLaneMessages(system, seeded.connectionId, CONTACTS);
 
     const { Shipping } = system.models;
-    const [sentBeforeCrash, claimedBeforeCrash] = await Shipping.find({ campaignId }).sort({ plannedAt: 1 }).limit(2).lean();
+    const [sentBeforeCrash, claimedBeforeCrash] = await Shipping.find({ campaignId })
+      .sort({ plannedAt: 1 })
+      .limit(2)
+      .lean();
     const lanes = new LaneRepository(system.models);
     const { gateway } = await createGatewayProvider(system.models, system.db).forConnection(seeded.connectionId);
     // Crash 1: claimed, marked in flight, accepted by the provider, never recorded.
-    await Shipping.updateOne({ _id: sentBeforeCrash!._id }, { $set: { status: 'sending', claimedAt: new Date() }, $inc: { attempts: 1 } });
+    await Shipping.updateOne(
+      { _id: sentBeforeCrash!._id },
+      { $set: { status: 'sending', claimedAt: new Date() }, $inc: { attempts: 1 } },
+    );
     await lanes.beginSend(seeded.connectionId, String(sentBeforeCrash!._id), Date.now());
-    const firstReceipt = await gateway.send({ idempotencyKey: String(sentBeforeCrash!._id), to: sentBeforeCrash!.phone, text: sentBeforeCrash!.text });
+    const firstReceipt = await gateway.send({
+      idempotencyKey: String(sentBeforeCrash!._id),
+      to: sentBeforeCrash!.phone,
+      text: sentBeforeCrash!.text,
+    });
     // Crash 2: claimed and marked in flight; the process died before the provider call.
-    await Shipping.updateOne({ _id: claimedBeforeCrash!._id }, { $set: { status: 'sending', claimedAt: new Date() }, $inc: { attempts: 1 } });
+    await Shipping.updateOne(
+      { _id: claimedBeforeCrash!._id },
+      { $set: { status: 'sending', claimedAt: new Date() }, $inc: { attempts: 1 } },
+    );
 
     const startedAt = Date.now();
     await system.addWorker(['dispatch', 'scheduler']);
@@ -71,20 +99,43 @@ describe('shipping reconciler: stuck shippings after a crash are finished, never
     const sends = await system.sandboxSends(seeded.connectionId);
     assert.equal(sends.length, CONTACTS, 'exactly one send per shipping (sandbox record)');
     const shippings = await Shipping.find({ campaignId }).lean();
-    assert.deepEqual(new Set(sends.map((send) => send._id)), new Set(shippings.map((shipping) => String(shipping._id))));
+    assert.deepEqual(
+      new Set(sends.map((send) => send._id)),
+      new Set(shippings.map((shipping) => String(shipping._id))),
+    );
     assert.ok(shippings.every((shipping) => shipping.status === 'sent'));
 
     const recorded = shippings.find((shipping) => shipping._id.equals(sentBeforeCrash!._id))!;
-    assert.equal(recorded.providerMessageId, firstReceipt.providerMessageId, 'recorded from the provider, not sent again');
+    assert.equal(
+      recorded.providerMessageId,
+      firstReceipt.providerMessageId,
+      'recorded from the provider, not sent again',
+    );
     assert.equal(recorded.sentAt?.getTime(), firstReceipt.acceptedAt.getTime());
     assert.equal(recorded.attempts, 1, 'the lane never claimed it again');
     const resent = shippings.find((shipping) => shipping._id.equals(claimedBeforeCrash!._id))!;
     assert.ok(resent.reconciledAt, 'the unsent one went back to the lane through the reconciler');
-    assert.equal(shippings.filter((shipping) => shipping.reconciledAt).length, CONTACTS - 1, 'every lost one came back through the reconciler');
+    assert.equal(
+      shippings.filter((shipping) => shipping.reconciledAt).length,
+      CONTACTS - 1,
+      'every lost one came back through the reconciler',
+    );
 
-    assert.deepEqual(sends.filter((send) => send.violation), [], 'no pacing violation (sandbox judge)');
-    assert.deepEqual(findViolations(sends.map((send) => send.receivedAt.getTime()), { messageIntervalMs: 100, longerIntervalAfter: 10, greaterIntervalMs: 300 }), []);
-    console.log(`# reconciler: ${CONTACTS} shippings (1 sent before the crash, 1 claimed, ${CONTACTS - 2} lost) finished in ${tookMs} ms; ${sends.length} sends, 0 violations`);
+    assert.deepEqual(
+      sends.filter((send) => send.violation),
+      [],
+      'no pacing violation (sandbox judge)',
+    );
+    assert.deepEqual(
+      findViolations(
+        sends.map((send) => send.receivedAt.getTime()),
+        { messageIntervalMs: 100, longerIntervalAfter: 10, greaterIntervalMs: 300 },
+      ),
+      [],
+    );
+    console.log(
+      `# reconciler: ${CONTACTS} shippings (1 sent before the crash, 1 claimed, ${CONTACTS - 2} lost) finished in ${tookMs} ms; ${sends.length} sends, 0 violations`,
+    );
   });
 });
 
@@ -96,7 +147,10 @@ describe('shipping reconciler on a provider that cannot tell (Cloud API)', () =>
   let system: TestSystem;
   let provider: LocalCloudApi;
   before(async () => {
-    system = await startSystem('reconciler-cloud', { workers: [['event-recorder', 'campaign-process', 'contact-prepare']], env: RECONCILER });
+    system = await startSystem('reconciler-cloud', {
+      workers: [['event-recorder', 'campaign-process', 'contact-prepare']],
+      env: RECONCILER,
+    });
   });
   after(async () => {
     await provider?.stop();
@@ -104,26 +158,47 @@ describe('shipping reconciler on a provider that cannot tell (Cloud API)', () =>
   });
 
   test('a send in flight at a crash fails as unknown, never re-sent; the lost queued ones are sent once', async () => {
-    const settings = { phoneNumberId: '106540352299001', accessToken: 'EAAG-test-access-token-0001-abcd', appSecret: 'test-app-secret-9876' };
+    const settings = {
+      phoneNumberId: '106540352299001',
+      accessToken: 'EAAG-test-access-token-0001-abcd',
+      appSecret: 'test-app-secret-9876',
+    };
     provider = await new LocalCloudApi(settings).start();
     const company = await system.api('POST', '/v1/companies', { name: 'Loja Oficial', pacing }, ADMIN_KEY);
     const key = company.body.apiKey as string;
-    const connection = await system.api('POST', '/v1/connections', {
-      name: 'Número oficial',
-      gateway: 'cloud-api',
-      cloudApi: { ...settings, apiVersion: 'v23.0', baseUrl: provider.url, verifyToken: 'verify-token-disparo' },
-    }, key);
+    const connection = await system.api(
+      'POST',
+      '/v1/connections',
+      {
+        name: 'Número oficial',
+        gateway: 'cloud-api',
+        cloudApi: { ...settings, apiVersion: 'v23.0', baseUrl: provider.url, verifyToken: 'verify-token-disparo' },
+      },
+      key,
+    );
     assert.equal(connection.status, 201, JSON.stringify(connection.body));
     const list = await system.api('POST', '/v1/contact-lists', { name: 'Clientes' }, key);
     const phones = ['+5511970000101', '+5511970000102', '+5511970000103'];
-    await system.api('POST', `/v1/contact-lists/${list.body.id}/contacts`, { contacts: phones.map((phone, i) => ({ phone, name: `Cliente ${i}` })) }, key);
-    const campaignId = await createCampaign(system, key, { connectionId: connection.body.id, listId: list.body.id, variants: ['Olá {name}!'] });
+    await system.api(
+      'POST',
+      `/v1/contact-lists/${list.body.id}/contacts`,
+      { contacts: phones.map((phone, i) => ({ phone, name: `Cliente ${i}` })) },
+      key,
+    );
+    const campaignId = await createCampaign(system, key, {
+      connectionId: connection.body.id,
+      listId: list.body.id,
+      variants: ['Olá {name}!'],
+    });
     await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, key);
     await loseLaneMessages(system, connection.body.id, phones.length);
 
     const { Shipping } = system.models;
     const [inFlight] = await Shipping.find({ campaignId }).sort({ plannedAt: 1 }).limit(1).lean();
-    await Shipping.updateOne({ _id: inFlight!._id }, { $set: { status: 'sending', claimedAt: new Date() }, $inc: { attempts: 1 } });
+    await Shipping.updateOne(
+      { _id: inFlight!._id },
+      { $set: { status: 'sending', claimedAt: new Date() }, $inc: { attempts: 1 } },
+    );
 
     await system.addWorker(['dispatch', 'scheduler']);
     const done = await waitForStatus(system, key, campaignId, 'completed', 60_000);
@@ -132,7 +207,18 @@ describe('shipping reconciler on a provider that cannot tell (Cloud API)', () =>
     assert.equal(unknown?.status, 'failed');
     assert.match(unknown?.lastError ?? '', /^outcome unknown/);
     const sentTo = provider.sent.map((request) => `+${request.body.to}`).sort();
-    assert.deepEqual(sentTo, phones.filter((phone) => phone !== inFlight!.phone).sort(), 'the other two sent once each; the unknown one never again');
-    await waitUntil('the MessageFailed event recorded', async () => (await system.db.collection('events').countDocuments({ type: 'MessageFailed', 'payload.code': 'UNKNOWN_OUTCOME' })) === 1, 30_000);
+    assert.deepEqual(
+      sentTo,
+      phones.filter((phone) => phone !== inFlight!.phone).sort(),
+      'the other two sent once each; the unknown one never again',
+    );
+    await waitUntil(
+      'the MessageFailed event recorded',
+      async () =>
+        (await system.db
+          .collection('events')
+          .countDocuments({ type: 'MessageFailed', 'payload.code': 'UNKNOWN_OUTCOME' })) === 1,
+      30_000,
+    );
   });
 });

@@ -45,15 +45,21 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
     const campaigns: string[] = [];
     for (let n = 0; n < CONNECTIONS; n++) {
       const list = await system.api('POST', '/v1/contact-lists', { name: `Lista ${n}` }, seeded.key);
-      const contacts = Array.from({ length: perNumber }, (_, i) => ({ phone: `+55119${String(70_000_000 + n * 100_000 + i).padStart(8, '0')}`, name: `Cliente ${n}-${i}` }));
+      const contacts = Array.from({ length: perNumber }, (_, i) => ({
+        phone: `+55119${String(70_000_000 + n * 100_000 + i).padStart(8, '0')}`,
+        name: `Cliente ${n}-${i}`,
+      }));
       const added = await system.api('POST', `/v1/contact-lists/${list.body.id}/contacts`, { contacts }, seeded.key);
       assert.deepEqual([added.body.added, added.body.rejected?.length], [perNumber, 0], `contacts: ${added.status}`);
-      campaigns.push(await createCampaign(system, seeded.key, { connectionId: seeded.connections[n], listId: list.body.id }));
+      campaigns.push(
+        await createCampaign(system, seeded.key, { connectionId: seeded.connections[n], listId: list.body.id }),
+      );
     }
     for (let i = 0; i < WORKERS; i++) children.push(await spawnWorker(system, 'all'));
 
     const startedAt = Date.now();
-    for (const campaignId of campaigns) assert.equal((await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key)).status, 202);
+    for (const campaignId of campaigns)
+      assert.equal((await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key)).status, 202);
 
     // The storm: a random live worker dies every 2–4 s and a new one is started in its place at
     // once (its start-up does not hold the next kill back; a slow start can leave fewer than three).
@@ -74,7 +80,12 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
     })();
 
     const { Campaign, Shipping } = system.models;
-    await waitUntil('every campaign to complete', async () => (await Campaign.countDocuments({ _id: { $in: campaigns }, status: 'completed' })) === CONNECTIONS, TIMEOUT_MS - 60_000, 500);
+    await waitUntil(
+      'every campaign to complete',
+      async () => (await Campaign.countDocuments({ _id: { $in: campaigns }, status: 'completed' })) === CONNECTIONS,
+      TIMEOUT_MS - 60_000,
+      500,
+    );
     const tookMs = Date.now() - startedAt;
     storming = false;
     await storm;
@@ -92,15 +103,31 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
       const lane = await store.Lane.findById(connectionId).lean();
       assert.ok((lane?.sends ?? 0) <= perNumber, 'the simulated number never sent more than once per contact');
       violations += records.filter((record) => record.violation).length;
-      assert.deepEqual(records.filter((record) => record.violation), [], 'no pacing violation (sandbox judge)');
-      assert.deepEqual(findViolations(records.map((record) => record.receivedAt.getTime()), rule), []);
+      assert.deepEqual(
+        records.filter((record) => record.violation),
+        [],
+        'no pacing violation (sandbox judge)',
+      );
+      assert.deepEqual(
+        findViolations(
+          records.map((record) => record.receivedAt.getTime()),
+          rule,
+        ),
+        [],
+      );
     }
     const shippings = await Shipping.countDocuments({ campaignId: { $in: campaigns }, status: 'sent' });
     assert.equal(shippings, perNumber * CONNECTIONS, 'every shipping recorded as sent');
     const recorded = await Shipping.find({ campaignId: { $in: campaigns } }, { _id: 1, providerMessageId: 1 }).lean();
-    const records = await store.Message.find({ _id: { $in: recorded.map((shipping) => String(shipping._id)) } }, { providerMessageId: 1 }).lean();
+    const records = await store.Message.find(
+      { _id: { $in: recorded.map((shipping) => String(shipping._id)) } },
+      { providerMessageId: 1 },
+    ).lean();
     const providerIds = new Map(records.map((record) => [record._id, record.providerMessageId]));
-    assert.ok(recorded.every((shipping) => providerIds.get(String(shipping._id)) === shipping.providerMessageId), 'each shipping records the receipt of its one send');
+    assert.ok(
+      recorded.every((shipping) => providerIds.get(String(shipping._id)) === shipping.providerMessageId),
+      'each shipping records the receipt of its one send',
+    );
     for (const campaignId of campaigns) {
       const campaign = await Campaign.findById(campaignId).lean();
       assert.equal(campaign?.counters.sent, perNumber);
@@ -108,6 +135,8 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
     const reconciled = await Shipping.countDocuments({ campaignId: { $in: campaigns }, reconciledAt: { $ne: null } });
     // Claimed more than once: a kill interrupted the send and the next dispatcher repeated it with the same key.
     const repeated = await Shipping.countDocuments({ campaignId: { $in: campaigns }, attempts: { $gt: 1 } });
-    console.log(`# sigkill storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKERS} workers, ${kills} SIGKILLs in ${(tookMs / 1000).toFixed(1)} s; ${sends} sends (one per shipping), ${violations} violations, ${repeated} sends repeated after a kill and answered by the idempotency key, ${reconciled} shippings handed back by the reconciler`);
+    console.log(
+      `# sigkill storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKERS} workers, ${kills} SIGKILLs in ${(tookMs / 1000).toFixed(1)} s; ${sends} sends (one per shipping), ${violations} violations, ${repeated} sends repeated after a kill and answered by the idempotency key, ${reconciled} shippings handed back by the reconciler`,
+    );
   });
 });

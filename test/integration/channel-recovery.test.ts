@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createMessage, newCorrelation, type MessageOf } from '../../src/domain/events/envelope';
-import { Collector, sleep } from '../support/collector';
+import { createMessage, type MessageOf, newCorrelation } from '../../src/domain/events/envelope';
 import { UnroutableError } from '../../src/infrastructure/rabbitmq/publisher';
+import { Collector, sleep } from '../support/collector';
 import { type Harness, PROBE_QUEUE, probeTopology, startHarness, TestPing } from '../support/messaging-harness';
 
 type Ping = MessageOf<typeof TestPing>;
@@ -26,9 +26,17 @@ describe('channel-only errors do not leave the broker connection half-dead', () 
   const ping = (seq: number) => createMessage(TestPing, { seq, sentAt: Date.now() }, newCorrelation('company-1'));
 
   test('a conflicting declaration is refused, and later declarations still work', async () => {
-    const conflicting = { exchanges: [], bindings: [], queues: [{ name: PROBE_QUEUE, purpose: 'clash', arguments: { 'x-queue-type': 'classic' } }] };
+    const conflicting = {
+      exchanges: [],
+      bindings: [],
+      queues: [{ name: PROBE_QUEUE, purpose: 'clash', arguments: { 'x-queue-type': 'classic' } }],
+    };
     await assert.rejects(harness.broker.declare(conflicting), /PRECONDITION_FAILED/);
-    const later = { exchanges: [], bindings: [], queues: [{ name: 'disparo.later', purpose: 'later', arguments: { 'x-queue-type': 'quorum' } }] };
+    const later = {
+      exchanges: [],
+      bindings: [],
+      queues: [{ name: 'disparo.later', purpose: 'later', arguments: { 'x-queue-type': 'quorum' } }],
+    };
     for (let i = 0; i < 50; i++) {
       await harness.broker.declare(later);
       try {
@@ -94,16 +102,27 @@ describe('publishing while the broker is unreachable', () => {
   test('waiting publishes are bounded: each rejects with PublishTimeoutError instead of hanging', async () => {
     const harness = await startHarness('unreachable', { publishTimeoutMs: 1_000 });
     try {
-      await harness.publisher.publish(TestPing, createMessage(TestPing, { seq: 0, sentAt: Date.now() }, newCorrelation('c')));
+      await harness.publisher.publish(
+        TestPing,
+        createMessage(TestPing, { seq: 0, sentAt: Date.now() }, newCorrelation('c')),
+      );
       // Deleting the vhost drops the connection, and reconnecting keeps failing.
       await harness.management.deleteVhost(harness.vhost);
       await sleep(300);
       const started = Date.now();
       const results = await Promise.allSettled(
-        Array.from({ length: 20 }, (_, seq) => harness.publisher.publish(TestPing, createMessage(TestPing, { seq, sentAt: Date.now() }, newCorrelation('c')))),
+        Array.from({ length: 20 }, (_, seq) =>
+          harness.publisher.publish(
+            TestPing,
+            createMessage(TestPing, { seq, sentAt: Date.now() }, newCorrelation('c')),
+          ),
+        ),
       );
       const elapsed = Date.now() - started;
-      assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as Error).name === 'PublishTimeoutError'), JSON.stringify(results.map((r) => r.status)));
+      assert.ok(
+        results.every((r) => r.status === 'rejected' && (r.reason as Error).name === 'PublishTimeoutError'),
+        JSON.stringify(results.map((r) => r.status)),
+      );
       assert.ok(elapsed < 3_000, `rejected after ${elapsed} ms`);
       assert.equal(harness.publisher.pending, 0);
     } finally {

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PermanentError } from '../../src/domain/errors';
-import { createMessage, newCorrelation, type MessageOf } from '../../src/domain/events/envelope';
+import { createMessage, type MessageOf, newCorrelation } from '../../src/domain/events/envelope';
 import { HEADERS } from '../../src/infrastructure/rabbitmq/headers';
 import { deadLetterQueue } from '../../src/infrastructure/rabbitmq/work-queue';
 import { Collector, sleep } from '../support/collector';
-import { type Harness, injectRaw, PROBE_QUEUE, startHarness, takeAll, TestPing } from '../support/messaging-harness';
+import { type Harness, injectRaw, PROBE_QUEUE, startHarness, TestPing, takeAll } from '../support/messaging-harness';
 
 type Ping = MessageOf<typeof TestPing>;
 const DEAD = deadLetterQueue(PROBE_QUEUE);
@@ -39,7 +39,8 @@ describe('consumer runner: validate → handle → ack, retries and dead letters
         attempts.set(seq, attempt);
         if (fail === 'permanent') throw new PermanentError(`ping ${seq} can never work`);
         // Transient failures: seq < 100 fails twice then works; seq >= 100 always fails.
-        if (fail === 'transient' && (seq >= 100 || attempt <= 2)) throw new Error(`ping ${seq} failed on attempt ${attempt}`);
+        if (fail === 'transient' && (seq >= 100 || attempt <= 2))
+          throw new Error(`ping ${seq} failed on attempt ${attempt}`);
         handled.add({ seq, previousFailures: context.previousFailures });
       },
     });
@@ -95,11 +96,20 @@ describe('consumer runner: validate → handle → ack, retries and dead letters
 
     // Each outcome is counted: dead letters by reason kind, retries by error, deliveries by outcome.
     const text = (await harness.metrics.exposition()).body;
-    const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const value = (series: string) =>
+      Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
     for (const reason of ['malformed', 'invalid', 'oversized', 'permanent', 'exhausted']) {
-      assert.equal(value(`disparo_dead_letters_total{consumer="probe",reason="${reason}"}`), 1, `${reason} counted once:\n${text}`);
+      assert.equal(
+        value(`disparo_dead_letters_total{consumer="probe",reason="${reason}"}`),
+        1,
+        `${reason} counted once:\n${text}`,
+      );
     }
-    assert.equal(value('disparo_messages_consumed_total{consumer="probe",type="undecodable",outcome="dead"}'), 3, 'malformed, invalid and oversized');
+    assert.equal(
+      value('disparo_messages_consumed_total{consumer="probe",type="undecodable",outcome="dead"}'),
+      3,
+      'malformed, invalid and oversized',
+    );
     assert.ok(value('disparo_retries_total{consumer="probe",reason="Error"}') >= 5, 'seq 7 twice, seq 150 three times');
     assert.ok(value('disparo_events_published_total{type="TestPing"}') >= 5);
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createMessage, newCorrelation, type MessageOf } from '../../src/domain/events/envelope';
+import { createMessage, type MessageOf, newCorrelation } from '../../src/domain/events/envelope';
 import { Collector, percentile } from '../support/collector';
 import { type Harness, PROBE_QUEUE, startHarness, TestPing } from '../support/messaging-harness';
 
@@ -35,7 +35,7 @@ describe('delayed delivery through the delay levels (no plugin)', () => {
   });
 
   test('delays from 50 ms to 5 s arrive no earlier than asked and within 100 ms after (p99)', async () => {
-    const delays = Array.from({ length: 60 }, (_, i) => (i === 0 ? 5_000 : 50 + Math.round(((i * 7919) % 4950))));
+    const delays = Array.from({ length: 60 }, (_, i) => (i === 0 ? 5_000 : 50 + Math.round((i * 7919) % 4950)));
     const sent = new Map<number, { at: number; delay: number }>();
     await Promise.all(
       delays.map(async (delay, i) => {

@@ -11,7 +11,7 @@ import { createGatewayProvider, DEFAULT_CLOUD_API_OPTIONS } from '../../src/infr
 import { modelsOf } from '../../src/infrastructure/mongo/models';
 import { startCampaignCheck } from '../../src/runtime/campaign-check';
 import { pipelineDeps } from '../../src/runtime/pipeline';
-import { startServices, type Services } from '../../src/runtime/services';
+import { type Services, startServices } from '../../src/runtime/services';
 import { startWorker, type Worker } from '../../src/runtime/worker';
 import { sleep } from '../support/collector';
 import { createTestVhost, testMongoUrl } from '../support/infrastructure';
@@ -30,7 +30,15 @@ describe('error reporting: consumers, the API and the cron job reach Sentry, tag
   before(async () => {
     await sentry.start();
     vhost = await createTestVhost('sentry');
-    const config = loadConfig({ ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', RABBITMQ_URL: vhost.url, MONGO_URL: testMongoUrl('sentry'), SENTRY_DSN: sentry.dsn, SENTRY_ENVIRONMENT: 'disparo-test' });
+    const config = loadConfig({
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      RABBITMQ_URL: vhost.url,
+      MONGO_URL: testMongoUrl('sentry'),
+      SENTRY_DSN: sentry.dsn,
+      SENTRY_ENVIRONMENT: 'disparo-test',
+    });
     services = await startServices(config, 'test-sentry');
   });
   after(async () => {
@@ -47,7 +55,10 @@ describe('error reporting: consumers, the API and the cron job reach Sentry, tag
       await services.errorReporter.flush(1_000);
       const found = sentry.events.find(match);
       if (found) return found;
-      if (Date.now() > deadline) assert.fail(`no Sentry event for ${what}; received: ${JSON.stringify(sentry.events.map((event) => event.tags))}`);
+      if (Date.now() > deadline)
+        assert.fail(
+          `no Sentry event for ${what}; received: ${JSON.stringify(sentry.events.map((event) => event.tags))}`,
+        );
       await sleep(100);
     }
   }
@@ -56,8 +67,16 @@ describe('error reporting: consumers, the API and the cron job reach Sentry, tag
     worker = await startWorker(services, ['contact-sync']);
     const companyId = new Types.ObjectId().toHexString();
     const connectionId = new Types.ObjectId().toHexString();
-    await publishEvent(services.publisher, ContactSyncRequested, { connectionId }, newCorrelation(companyId, 'corr-sentry-consumer'));
-    const event = await eventWhere('the dead-lettered sync', (candidate) => candidate.tags?.consumer === 'contact-sync');
+    await publishEvent(
+      services.publisher,
+      ContactSyncRequested,
+      { connectionId },
+      newCorrelation(companyId, 'corr-sentry-consumer'),
+    );
+    const event = await eventWhere(
+      'the dead-lettered sync',
+      (candidate) => candidate.tags?.consumer === 'contact-sync',
+    );
     assert.equal(event.tags?.companyId, companyId);
     assert.equal(event.tags?.eventType, 'ContactSyncRequested');
     assert.equal(event.tags?.queue, 'disparo.contact-sync');
@@ -77,7 +96,9 @@ describe('error reporting: consumers, the API and the cron job reach Sentry, tag
     });
     const server = await listen(app, '127.0.0.1', 0);
     try {
-      const response = await fetch(`${server.url}/readyz`, { headers: { authorization: `Bearer ${API_KEY}`, 'x-request-id': 'req-sentry-api' } });
+      const response = await fetch(`${server.url}/readyz`, {
+        headers: { authorization: `Bearer ${API_KEY}`, 'x-request-id': 'req-sentry-api' },
+      });
       assert.equal(response.status, 500);
       const body = await response.text();
       assert.doesNotMatch(body, /ping failed|EAAG|dsp_|98765/, 'the caller learns nothing internal');
@@ -86,7 +107,10 @@ describe('error reporting: consumers, the API and the cron job reach Sentry, tag
     }
     const event = await eventWhere('the API error', (candidate) => candidate.tags?.route === 'GET /readyz');
     assert.equal(event.contexts?.disparo?.correlationId, 'req-sentry-api');
-    assert.equal(event.exception?.values?.[0]?.value, 'ping failed for [phone …4321] using [redacted token], key dsp_[redacted], Bearer [redacted]');
+    assert.equal(
+      event.exception?.values?.[0]?.value,
+      'ping failed for [phone …4321] using [redacted token], key dsp_[redacted], Bearer [redacted]',
+    );
   });
 
   test('a failing scheduled-campaign check is reported with the scheduler as its consumer', async () => {
@@ -97,7 +121,13 @@ describe('error reporting: consumers, the API and the cron job reach Sentry, tag
     const gateways = createGatewayProvider(models, closed, undefined, DEFAULT_CLOUD_API_OPTIONS);
     const check = startCampaignCheck(
       { ...(await pipelineDeps(services)), models, gateways },
-      { cron: '*/30 * * * * *', recountAfterMs: 60_000, retentionDays: 0, reconcile: { everyMs: 0, stuckAfterMs: 60_000, limit: 10 }, errorReporter: services.errorReporter },
+      {
+        cron: '*/30 * * * * *',
+        recountAfterMs: 60_000,
+        retentionDays: 0,
+        reconcile: { everyMs: 0, stuckAfterMs: 60_000, limit: 10 },
+        errorReporter: services.errorReporter,
+      },
     );
     try {
       const event = await eventWhere('the cron failure', (candidate) => candidate.tags?.consumer === 'scheduler');
@@ -109,6 +139,7 @@ describe('error reporting: consumers, the API and the cron job reach Sentry, tag
 
   test('nothing that left the process holds a phone number, a token or an API key', () => {
     assert.ok(sentry.events.length >= 3);
-    for (const secret of [TOKEN, API_KEY, 'opaque.credential-0123', '98765-4321', '5511987654321']) assert.ok(!sentry.raw.includes(secret), `${secret} was sent to Sentry`);
+    for (const secret of [TOKEN, API_KEY, 'opaque.credential-0123', '98765-4321', '5511987654321'])
+      assert.ok(!sentry.raw.includes(secret), `${secret} was sent to Sentry`);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createMessage, newCorrelation, type MessageOf } from '../../src/domain/events/envelope';
+import { createMessage, type MessageOf, newCorrelation } from '../../src/domain/events/envelope';
 import { Collector, sleep } from '../support/collector';
 import { type Harness, PROBE_QUEUE, startHarness, TestPing } from '../support/messaging-harness';
 
@@ -11,7 +11,9 @@ async function closeVhostConnections(harness: Harness): Promise<number> {
   for (let i = 0; i < 100; i++) {
     const connections = await harness.management.connections(harness.vhost);
     if (connections.length > 0) {
-      await Promise.all(connections.map((c) => harness.management.closeConnection(c.name, 'test: force-closed mid-stream')));
+      await Promise.all(
+        connections.map((c) => harness.management.closeConnection(c.name, 'test: force-closed mid-stream')),
+      );
       return connections.length;
     }
     await sleep(100);
@@ -43,7 +45,10 @@ describe('reconnection after the broker force-closes connections', () => {
       const window = Array.from({ length: Math.min(50, total - seq) }, (_, i) => seq + i);
       const confirming = Promise.all(
         window.map(async (n) => {
-          await harness.publisher.publish(TestPing, createMessage(TestPing, { seq: n, sentAt: Date.now() }, newCorrelation('company-1')));
+          await harness.publisher.publish(
+            TestPing,
+            createMessage(TestPing, { seq: n, sentAt: Date.now() }, newCorrelation('company-1')),
+          );
           confirmed.add(n);
         }),
       );
@@ -59,6 +64,8 @@ describe('reconnection after the broker force-closes connections', () => {
     const lost = [...confirmed].filter((seq) => !seen.has(seq));
     assert.deepEqual(lost, [], 'confirmed messages lost');
     const duplicates = received.items.length - seen.size;
-    console.log(`reconnect: ${total} confirmed, ${seen.size} consumed, ${duplicates} duplicates (allowed: at-least-once)`);
+    console.log(
+      `reconnect: ${total} confirmed, ${seen.size} consumed, ${duplicates} duplicates (allowed: at-least-once)`,
+    );
   });
 });

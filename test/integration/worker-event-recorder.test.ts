@@ -23,13 +23,22 @@ describe('worker process: event-recorder role, graceful shutdown, restart', () =
     await harness.dispose();
   });
 
-  const workerEnv = () => ({ RABBITMQ_URL: harness.url, MONGO_URL: mongoUrl, WORKER_ROLES: 'event-recorder', QUEUE_DELIVERY_LIMIT: '5', SHUTDOWN_TIMEOUT_MS: '5000', METRICS_PORT: '0' });
+  const workerEnv = () => ({
+    RABBITMQ_URL: harness.url,
+    MONGO_URL: mongoUrl,
+    WORKER_ROLES: 'event-recorder',
+    QUEUE_DELIVERY_LIMIT: '5',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    METRICS_PORT: '0',
+  });
 
   test('every event is recorded exactly once across a SIGTERM and a restart, duplicates included', async () => {
     const first = spawnDisparo('worker', workerEnv());
     await waitForOutput(first, /worker started/, 30_000);
 
-    const events = Array.from({ length: 400 }, (_, seq) => createMessage(TestPing, { seq, sentAt: Date.now() }, newCorrelation('company-rec', 'corr-rec')));
+    const events = Array.from({ length: 400 }, (_, seq) =>
+      createMessage(TestPing, { seq, sentAt: Date.now() }, newCorrelation('company-rec', 'corr-rec')),
+    );
     const publishAll = (async () => {
       for (const [i, event] of events.entries()) {
         await harness.publisher.publish(TestPing, event);
@@ -49,7 +58,8 @@ describe('worker process: event-recorder role, graceful shutdown, restart', () =
     await waitForOutput(second, /worker started/, 30_000);
     const collection = db.collection('events');
     const deadline = Date.now() + 30_000;
-    while ((await collection.countDocuments({ companyId: 'company-rec' })) < events.length && Date.now() < deadline) await sleep(100);
+    while ((await collection.countDocuments({ companyId: 'company-rec' })) < events.length && Date.now() < deadline)
+      await sleep(100);
     await assertCountedInMetrics(second.output());
     second.kill('SIGTERM');
     assert.equal(await exitOf(second), 0);
@@ -72,15 +82,25 @@ describe('worker process: event-recorder role, graceful shutdown, restart', () =
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
     const text = await response.text();
-    const consumed = Number(/^disparo_messages_consumed_total\{consumer="event-recorder",type="TestPing",outcome="ack"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    const consumed = Number(
+      /^disparo_messages_consumed_total\{consumer="event-recorder",type="TestPing",outcome="ack"\} (\d+)$/m.exec(
+        text,
+      )?.[1] ?? 0,
+    );
     assert.ok(consumed > 0, `acked TestPing deliveries are counted:\n${text.slice(0, 3000)}`);
-    assert.match(text, /^disparo_handler_duration_seconds_count\{consumer="event-recorder",type="TestPing"\} [1-9]\d*$/m);
+    assert.match(
+      text,
+      /^disparo_handler_duration_seconds_count\{consumer="event-recorder",type="TestPing"\} [1-9]\d*$/m,
+    );
     assert.match(text, /^disparo_process_resident_memory_bytes \d+/m);
   }
 
   test('a bad configuration stops the process with one line naming the variable (exit 78)', async () => {
     const child = spawnDisparo('worker', { RABBITMQ_URL: '', MONGO_URL: 'mysql://nope' });
     assert.equal(await exitOf(child), 78);
-    assert.match(child.output(), /disparo: invalid configuration: RABBITMQ_URL is required; MONGO_URL must be a mongodb:\/\/ URL/);
+    assert.match(
+      child.output(),
+      /disparo: invalid configuration: RABBITMQ_URL is required; MONGO_URL must be a mongodb:\/\/ URL/,
+    );
   });
 });

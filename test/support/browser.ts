@@ -9,7 +9,9 @@ import { type Browser, chromium } from 'playwright-core';
 export async function launchChromium(): Promise<Browser> {
   const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
   if (!existsSync(executablePath)) {
-    throw new Error(`no Chromium at ${executablePath}: run scripts/provision-browser.sh (npm test does) or set CHROMIUM_PATH`);
+    throw new Error(
+      `no Chromium at ${executablePath}: run scripts/provision-browser.sh (npm test does) or set CHROMIUM_PATH`,
+    );
   }
   return chromium.launch({ executablePath, headless: true });
 }

@@ -19,7 +19,13 @@ export type ScriptedAnswer =
   | 'drop'
   | 'hang';
 
-const error = (httpStatus: number, code: number, message: string, type = 'OAuthException', error_subcode?: number): ScriptedAnswer => ({
+const error = (
+  httpStatus: number,
+  code: number,
+  message: string,
+  type = 'OAuthException',
+  error_subcode?: number,
+): ScriptedAnswer => ({
   httpStatus,
   error: { message, type, code, ...(error_subcode ? { error_subcode } : {}) },
 });
@@ -30,7 +36,11 @@ export const ANSWERS = {
   unavailable: error(503, 133004, 'Server temporarily unavailable'),
   throughput: error(429, 130429, 'Rate limit hit: Cloud API message throughput has been reached.'),
   pairRateLimit: error(400, 131056, '(Business Account, Consumer Account) pair rate limit hit'),
-  spamRateLimit: error(400, 131048, 'Spam rate limit hit: Message failed to send because there are restrictions on how many messages can be sent from this phone number.'),
+  spamRateLimit: error(
+    400,
+    131048,
+    'Spam rate limit hit: Message failed to send because there are restrictions on how many messages can be sent from this phone number.',
+  ),
   expiredToken: error(401, 190, 'Error validating access token: Session has expired.', 'OAuthException', 463),
   undeliverable: error(400, 131026, 'Message undeliverable'),
   invalidParameter: error(400, 100, 'Invalid parameter', 'OAuthException'),
@@ -55,9 +65,7 @@ export class LocalCloudApi {
   private server: Server | undefined;
   url = '';
 
-  constructor(
-    readonly settings: { phoneNumberId: string; accessToken: string; appSecret: string },
-  ) {}
+  constructor(readonly settings: { phoneNumberId: string; accessToken: string; appSecret: string }) {}
 
   async start(): Promise<this> {
     this.server = createServer((request, response) => void this.handle(request, response));
@@ -92,23 +100,43 @@ export class LocalCloudApi {
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const path = request.url ?? '';
     const match = /^\/(v\d+\.\d+)\/([^/]+)\/messages$/.exec(path);
-    if (request.method !== 'POST' || !match) return this.answer(response, 404, { error: { message: 'Unknown path', type: 'GraphMethodException', code: 100, fbtrace_id: trace() } });
+    if (request.method !== 'POST' || !match)
+      return this.answer(response, 404, {
+        error: { message: 'Unknown path', type: 'GraphMethodException', code: 100, fbtrace_id: trace() },
+      });
     let body: any;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {
-      return this.answer(response, 400, { error: { message: 'Invalid JSON', type: 'OAuthException', code: 100, fbtrace_id: trace() } });
+      return this.answer(response, 400, {
+        error: { message: 'Invalid JSON', type: 'OAuthException', code: 100, fbtrace_id: trace() },
+      });
     }
     const record = (answer: ReceivedRequest['answer']) =>
       this.received.push({ at: Date.now(), path, authorization: request.headers.authorization, body, answer });
 
     if (request.headers.authorization !== `Bearer ${this.settings.accessToken}`) {
       record({ code: 190 });
-      return this.answer(response, 401, { error: { message: 'Invalid OAuth access token - Cannot parse access token', type: 'OAuthException', code: 190, fbtrace_id: trace() } });
+      return this.answer(response, 401, {
+        error: {
+          message: 'Invalid OAuth access token - Cannot parse access token',
+          type: 'OAuthException',
+          code: 190,
+          fbtrace_id: trace(),
+        },
+      });
     }
     if (match[2] !== this.settings.phoneNumberId) {
       record({ code: 100 });
-      return this.answer(response, 400, { error: { message: `Unsupported post request. Object with ID '${match[2]}' does not exist`, type: 'GraphMethodException', code: 100, error_subcode: 33, fbtrace_id: trace() } });
+      return this.answer(response, 400, {
+        error: {
+          message: `Unsupported post request. Object with ID '${match[2]}' does not exist`,
+          type: 'GraphMethodException',
+          code: 100,
+          error_subcode: 33,
+          fbtrace_id: trace(),
+        },
+      });
     }
     const rule = this.rules.find((candidate) => candidate.times > 0 && (!candidate.to || candidate.to === body.to));
     if (rule) {
@@ -128,7 +156,11 @@ export class LocalCloudApi {
     }
     const id = `wamid.${Buffer.from(randomUUID()).toString('base64url')}`;
     record({ id });
-    return this.answer(response, 200, { messaging_product: 'whatsapp', contacts: [{ input: body.to, wa_id: String(body.to).replace(/^\+/, '') }], messages: [{ id }] });
+    return this.answer(response, 200, {
+      messaging_product: 'whatsapp',
+      contacts: [{ input: body.to, wa_id: String(body.to).replace(/^\+/, '') }],
+      messages: [{ id }],
+    });
   }
 
   private answer(response: ServerResponse, status: number, body: unknown): void {
@@ -136,7 +168,15 @@ export class LocalCloudApi {
   }
 
   /** A status webhook body as Meta sends it. */
-  statusWebhook(statuses: Array<{ id: string; status: string; timestamp?: number; recipient?: string; errors?: Array<{ code: number; title: string }> }>): string {
+  statusWebhook(
+    statuses: Array<{
+      id: string;
+      status: string;
+      timestamp?: number;
+      recipient?: string;
+      errors?: Array<{ code: number; title: string }>;
+    }>,
+  ): string {
     return JSON.stringify({
       object: 'whatsapp_business_account',
       entry: [
@@ -164,7 +204,11 @@ export class LocalCloudApi {
   }
 
   /** POSTs a webhook body to Disparo, signed with the app secret unless told otherwise. */
-  async deliverWebhook(url: string, body: string, signing: 'good' | 'bad' | 'none' = 'good'): Promise<{ status: number; body: any }> {
+  async deliverWebhook(
+    url: string,
+    body: string,
+    signing: 'good' | 'bad' | 'none' = 'good',
+  ): Promise<{ status: number; body: any }> {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (signing === 'good') headers['x-hub-signature-256'] = signWebhookBody(body, this.settings.appSecret);
     if (signing === 'bad') headers['x-hub-signature-256'] = signWebhookBody(body, `${this.settings.appSecret}-wrong`);

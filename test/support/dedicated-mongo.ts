@@ -22,7 +22,9 @@ export interface DedicatedMongo {
 
 function mongoWireHome(): string {
   const cache = join(homedir(), '.cache', 'disparo');
-  const builds = existsSync(cache) ? readdirSync(cache).filter((name) => name.startsWith('mongo-wire-') && existsSync(join(cache, name, 'classes'))) : [];
+  const builds = existsSync(cache)
+    ? readdirSync(cache).filter((name) => name.startsWith('mongo-wire-') && existsSync(join(cache, name, 'classes')))
+    : [];
   if (builds.length === 0) throw new Error(`no MongoDB-wire build in ${cache}: run scripts/provision.sh first`);
   return join(cache, builds.sort().at(-1)!);
 }
@@ -51,7 +53,11 @@ export async function startDedicatedMongo(label: string): Promise<DedicatedMongo
   let server: ChildProcess | null = null;
   let output = '';
   const start = async () => {
-    server = spawn('java', ['-Xmx512m', '-cp', `${home}/classes:${home}/lib/*`, 'MongoWire', '127.0.0.1', String(port), file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    server = spawn(
+      'java',
+      ['-Xmx512m', '-cp', `${home}/classes:${home}/lib/*`, 'MongoWire', '127.0.0.1', String(port), file],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     server.stdout?.on('data', (chunk) => (output += chunk));
     server.stderr?.on('data', (chunk) => (output += chunk));
     await waitForPort(port, 60_000).catch((error) => {

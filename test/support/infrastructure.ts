@@ -27,7 +27,9 @@ export function infraUrls(): InfraUrls {
   const managementUrl = pick('RABBITMQ_MANAGEMENT_URL');
   const mongoUrl = pick('MONGO_URL');
   if (!rabbitmqUrl || !managementUrl || !mongoUrl) {
-    throw new Error('RABBITMQ_URL, RABBITMQ_MANAGEMENT_URL and MONGO_URL are needed: run `npm test` (it provisions them)');
+    throw new Error(
+      'RABBITMQ_URL, RABBITMQ_MANAGEMENT_URL and MONGO_URL are needed: run `npm test` (it provisions them)',
+    );
   }
   return { rabbitmqUrl, managementUrl, mongoUrl };
 }

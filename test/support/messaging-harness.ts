@@ -18,14 +18,22 @@ export const TestPing = defineMessage({
   type: 'TestPing',
   version: 1,
   routingKey: 'test.ping',
-  payload: z.object({ seq: z.number().int(), sentAt: z.number(), fail: z.enum(['none', 'transient', 'permanent']).default('none') }),
+  payload: z.object({
+    seq: z.number().int(),
+    sentAt: z.number(),
+    fail: z.enum(['none', 'transient', 'permanent']).default('none'),
+  }),
 });
 
 export const PREFIX = 'disparo';
 export const PROBE_QUEUE = `${PREFIX}.probe`;
 
 /** Quiet unless TEST_LOG_LEVEL asks for logs (e.g. TEST_LOG_LEVEL=debug npm test). */
-export const silentLogger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'error', service: 'test', silent: !process.env.TEST_LOG_LEVEL });
+export const silentLogger = createLogger({
+  level: process.env.TEST_LOG_LEVEL ?? 'error',
+  service: 'test',
+  silent: !process.env.TEST_LOG_LEVEL,
+});
 
 /** Errors the runner reports, kept for assertions (the real reporter sends them to Sentry). */
 export class RecordingReporter implements ErrorReporter {
@@ -59,9 +67,20 @@ export function probeTopology(): TopologySpec {
 /** A fresh vhost with Disparo's topology plus a probe queue, a broker connection and a publisher. */
 export async function startHarness(label: string, options: { publishTimeoutMs?: number } = {}): Promise<Harness> {
   const vhost = await createTestVhost(label);
-  const broker = await Broker.connect({ url: vhost.url, topology: probeTopology(), logger: silentLogger, connectionName: `test:${label}` });
+  const broker = await Broker.connect({
+    url: vhost.url,
+    topology: probeTopology(),
+    logger: silentLogger,
+    connectionName: `test:${label}`,
+  });
   const metrics = new Metrics({ defaultMetrics: false });
-  const publisher = new Publisher(broker, { prefix: PREFIX, timeoutMs: options.publishTimeoutMs ?? 15_000, maxInFlight: 5_000, logger: silentLogger, metrics });
+  const publisher = new Publisher(broker, {
+    prefix: PREFIX,
+    timeoutMs: options.publishTimeoutMs ?? 15_000,
+    maxInFlight: 5_000,
+    logger: silentLogger,
+    metrics,
+  });
   await publisher.start();
   const reporter = new RecordingReporter();
   const runners: Array<ConsumerRunner<unknown>> = [];
@@ -98,7 +117,10 @@ export async function startHarness(label: string, options: { publishTimeoutMs?: 
 }
 
 /** Reads (and removes) every message currently in a queue, with a raw amqplib channel. */
-export async function takeAll(url: string, queue: string): Promise<Array<{ body: string; headers: Record<string, unknown> }>> {
+export async function takeAll(
+  url: string,
+  queue: string,
+): Promise<Array<{ body: string; headers: Record<string, unknown> }>> {
   const amqplib = await import('amqplib');
   const connection = await amqplib.connect(url);
   try {
@@ -107,7 +129,10 @@ export async function takeAll(url: string, queue: string): Promise<Array<{ body:
     for (;;) {
       const message = await channel.get(queue, { noAck: true });
       if (message === false) return taken;
-      taken.push({ body: message.content.toString('utf8'), headers: (message.properties.headers ?? {}) as Record<string, unknown> });
+      taken.push({
+        body: message.content.toString('utf8'),
+        headers: (message.properties.headers ?? {}) as Record<string, unknown>,
+      });
     }
   } finally {
     await connection.close();

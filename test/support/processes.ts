@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -16,10 +16,15 @@ export function spawnDisparo(command: string, env: Record<string, string>): Chil
   return Object.assign(child, { output: () => output });
 }
 
-export async function waitForOutput(child: { output: () => string }, pattern: RegExp, timeoutMs: number): Promise<void> {
+export async function waitForOutput(
+  child: { output: () => string },
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!pattern.test(child.output())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; output:\n${child.output().slice(-3000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${pattern}; output:\n${child.output().slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }

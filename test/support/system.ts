@@ -1,11 +1,11 @@
 import { createServer } from 'node:net';
 import type Koa from 'koa';
-import mongoose from 'mongoose';
+import type mongoose from 'mongoose';
 import { loadConfig } from '../../src/config';
-import { sandboxStore, type SandboxMessageDoc } from '../../src/infrastructure/gateways/sandbox/sandbox-store';
-import { modelsOf, type Models } from '../../src/infrastructure/mongo/models';
+import { type SandboxMessageDoc, sandboxStore } from '../../src/infrastructure/gateways/sandbox/sandbox-store';
+import { type Models, modelsOf } from '../../src/infrastructure/mongo/models';
 import { startApi } from '../../src/runtime/api-process';
-import { startServices, type Services } from '../../src/runtime/services';
+import { type Services, startServices } from '../../src/runtime/services';
 import { KNOWN_ROLES, startWorker, type WorkerRole } from '../../src/runtime/worker';
 import { sleep } from './collector';
 import { createTestVhost, testMongoUrl } from './infrastructure';
@@ -48,7 +48,9 @@ export async function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -57,11 +59,21 @@ export async function freePort(): Promise<number> {
  * A whole Disparo (API + every worker role, sandbox gateway) in this process, on its own vhost and
  * database, talking to the real broker and MongoDB-wire server.
  */
-export async function startSystem(label: string, options: { workers?: WorkerRole[][]; env?: Record<string, string> } = {}): Promise<TestSystem> {
+export async function startSystem(
+  label: string,
+  options: { workers?: WorkerRole[][]; env?: Record<string, string> } = {},
+): Promise<TestSystem> {
   const vhost = await createTestVhost(label);
   const mongoUrl = testMongoUrl(label);
   const port = await freePort();
-  const env: Record<string, string> = { ...FAST, RABBITMQ_URL: vhost.url, MONGO_URL: mongoUrl, HTTP_HOST: '127.0.0.1', HTTP_PORT: String(port), ...options.env };
+  const env: Record<string, string> = {
+    ...FAST,
+    RABBITMQ_URL: vhost.url,
+    MONGO_URL: mongoUrl,
+    HTTP_HOST: '127.0.0.1',
+    HTTP_PORT: String(port),
+    ...options.env,
+  };
   const config = loadConfig(env);
   const apiServices = await startServices(config, 'test-api');
   const server = await startApi(apiServices);
@@ -119,12 +131,23 @@ export async function startSystem(label: string, options: { workers?: WorkerRole
 
 /** A worker as a separate OS process (for crash tests), on the same vhost and database. */
 export async function spawnWorker(system: TestSystem, roles: string, extraEnv: Record<string, string> = {}) {
-  const child = spawnDisparo('worker', { ...system.env, LOG_LEVEL: 'info', WORKER_ROLES: roles, METRICS_PORT: '0', ...extraEnv });
+  const child = spawnDisparo('worker', {
+    ...system.env,
+    LOG_LEVEL: 'info',
+    WORKER_ROLES: roles,
+    METRICS_PORT: '0',
+    ...extraEnv,
+  });
   await waitForOutput(child, /worker started/, 30_000);
   return Object.assign(child, { exited: () => exitOf(child) });
 }
 
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -137,38 +160,88 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
 /** A company with fast pacing, a sandbox connection, and a list of `contacts` contacts. */
 export async function seedCompany(
   system: TestSystem,
-  options: { pacing?: { messageInterval: number; longerIntervalAfter: number; greaterInterval: number }; contacts?: number; connections?: number; sandbox?: { latencyMs?: number; failureRate?: number } } = {},
+  options: {
+    pacing?: { messageInterval: number; longerIntervalAfter: number; greaterInterval: number };
+    contacts?: number;
+    connections?: number;
+    sandbox?: { latencyMs?: number; failureRate?: number };
+  } = {},
 ) {
-  const created = await system.api('POST', '/v1/companies', { name: 'Loja Teste', pacing: options.pacing ?? { messageInterval: 0.1, longerIntervalAfter: 5, greaterInterval: 0.3 } }, ADMIN_KEY);
+  const created = await system.api(
+    'POST',
+    '/v1/companies',
+    {
+      name: 'Loja Teste',
+      pacing: options.pacing ?? { messageInterval: 0.1, longerIntervalAfter: 5, greaterInterval: 0.3 },
+    },
+    ADMIN_KEY,
+  );
   if (created.status !== 201) throw new Error(`company: ${created.status} ${JSON.stringify(created.body)}`);
   const key = created.body.apiKey as string;
   const connections: string[] = [];
   for (let i = 0; i < (options.connections ?? 1); i++) {
-    const connection = await system.api('POST', '/v1/connections', { name: `Número ${i + 1}`, sandbox: { latencyMs: 0, failureRate: 0, ...options.sandbox } }, key);
-    if (connection.status !== 201) throw new Error(`connection: ${connection.status} ${JSON.stringify(connection.body)}`);
+    const connection = await system.api(
+      'POST',
+      '/v1/connections',
+      { name: `Número ${i + 1}`, sandbox: { latencyMs: 0, failureRate: 0, ...options.sandbox } },
+      key,
+    );
+    if (connection.status !== 201)
+      throw new Error(`connection: ${connection.status} ${JSON.stringify(connection.body)}`);
     connections.push(connection.body.id);
   }
   const list = await system.api('POST', '/v1/contact-lists', { name: 'Clientes' }, key);
   const count = options.contacts ?? 10;
-  const contacts = Array.from({ length: count }, (_, i) => ({ phone: `+55119${String(80_000_000 + i).padStart(8, '0')}`, name: `Cliente ${i}`, fields: { city: i % 2 ? 'Campinas' : 'Santos' } }));
+  const contacts = Array.from({ length: count }, (_, i) => ({
+    phone: `+55119${String(80_000_000 + i).padStart(8, '0')}`,
+    name: `Cliente ${i}`,
+    fields: { city: i % 2 ? 'Campinas' : 'Santos' },
+  }));
   for (let i = 0; i < contacts.length; i += 5_000) {
-    const added = await system.api('POST', `/v1/contact-lists/${list.body.id}/contacts`, { contacts: contacts.slice(i, i + 5_000) }, key);
-    if (added.status !== 200 || added.body.rejected.length > 0) throw new Error(`contacts: ${added.status} ${JSON.stringify(added.body).slice(0, 500)}`);
+    const added = await system.api(
+      'POST',
+      `/v1/contact-lists/${list.body.id}/contacts`,
+      { contacts: contacts.slice(i, i + 5_000) },
+      key,
+    );
+    if (added.status !== 200 || added.body.rejected.length > 0)
+      throw new Error(`contacts: ${added.status} ${JSON.stringify(added.body).slice(0, 500)}`);
   }
-  return { key, companyId: created.body.company.id as string, connectionId: connections[0]!, connections, listId: list.body.id as string };
+  return {
+    key,
+    companyId: created.body.company.id as string,
+    connectionId: connections[0]!,
+    connections,
+    listId: list.body.id as string,
+  };
 }
 
 export async function createCampaign(system: TestSystem, key: string, body: Record<string, unknown>): Promise<string> {
-  const created = await system.api('POST', '/v1/campaigns', { name: 'Promoção', variants: ['Olá {name}, oferta em {city}!', 'Oi {name}! Novidades em {city}.'], ...body }, key);
+  const created = await system.api(
+    'POST',
+    '/v1/campaigns',
+    { name: 'Promoção', variants: ['Olá {name}, oferta em {city}!', 'Oi {name}! Novidades em {city}.'], ...body },
+    key,
+  );
   if (created.status !== 201) throw new Error(`campaign: ${created.status} ${JSON.stringify(created.body)}`);
   return created.body.id;
 }
 
-export async function waitForStatus(system: TestSystem, key: string, campaignId: string, status: string, timeoutMs: number) {
-  return waitUntil(`campaign ${campaignId} to be ${status}`, async () => {
-    const campaign = await system.api('GET', `/v1/campaigns/${campaignId}`, undefined, key);
-    return campaign.body?.status === status ? campaign.body : undefined;
-  }, timeoutMs);
+export async function waitForStatus(
+  system: TestSystem,
+  key: string,
+  campaignId: string,
+  status: string,
+  timeoutMs: number,
+) {
+  return waitUntil(
+    `campaign ${campaignId} to be ${status}`,
+    async () => {
+      const campaign = await system.api('GET', `/v1/campaigns/${campaignId}`, undefined, key);
+      return campaign.body?.status === status ? campaign.body : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 export { exitOf };

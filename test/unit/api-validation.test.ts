@@ -17,10 +17,24 @@ function problemOf(run: () => unknown): HttpProblem {
 
 describe('request validation', () => {
   test('a 400 names every bad field, unknown ones included, with its request part', () => {
-    const problem = problemOf(() => validate(CreateCampaignBody, { name: '', connectionId: 'x', variants: [], pacing: { messageInterval: 'fast' }, extra: 1, other: 2 }, 'body'));
+    const problem = problemOf(() =>
+      validate(
+        CreateCampaignBody,
+        { name: '', connectionId: 'x', variants: [], pacing: { messageInterval: 'fast' }, extra: 1, other: 2 },
+        'body',
+      ),
+    );
     assert.equal(problem.status, 400);
     const fields = problem.errors!.map((error) => error.field).sort();
-    assert.deepEqual(fields, ['body.connectionId', 'body.extra', 'body.listId', 'body.name', 'body.other', 'body.pacing.messageInterval', 'body.variants']);
+    assert.deepEqual(fields, [
+      'body.connectionId',
+      'body.extra',
+      'body.listId',
+      'body.name',
+      'body.other',
+      'body.pacing.messageInterval',
+      'body.variants',
+    ]);
   });
 
   test('the error list is bounded, whatever the body', () => {
@@ -32,15 +46,32 @@ describe('request validation', () => {
 
   test('pages: limit 1–200 (default 50), cursor an id, nothing else', () => {
     assert.deepEqual(validate(PageQuery, {}, 'query'), { limit: 50 });
-    assert.deepEqual(validate(PageQuery, { limit: '200', cursor: '0123456789abcdef01234567' }, 'query'), { limit: 200, cursor: '0123456789abcdef01234567' });
-    for (const query of [{ limit: '0' }, { limit: '201' }, { limit: '2.5' }, { limit: ['1', '2'] }, { cursor: 'zz' }, { page: '1' }]) {
-      assert.equal(problemOf(() => validate(PageQuery, query, 'query')).errors![0]!.field.startsWith('query.'), true, JSON.stringify(query));
+    assert.deepEqual(validate(PageQuery, { limit: '200', cursor: '0123456789abcdef01234567' }, 'query'), {
+      limit: 200,
+      cursor: '0123456789abcdef01234567',
+    });
+    for (const query of [
+      { limit: '0' },
+      { limit: '201' },
+      { limit: '2.5' },
+      { limit: ['1', '2'] },
+      { cursor: 'zz' },
+      { page: '1' },
+    ]) {
+      assert.equal(
+        problemOf(() => validate(PageQuery, query, 'query')).errors![0]!.field.startsWith('query.'),
+        true,
+        JSON.stringify(query),
+      );
     }
   });
 
   test('a company’s time zone must be one the runtime knows', () => {
     assert.equal(validate(UpdateCompanyBody, { timezone: 'Europe/Lisbon' }, 'body').timezone, 'Europe/Lisbon');
-    assert.equal(problemOf(() => validate(UpdateCompanyBody, { timezone: 'Mars/Olympus' }, 'body')).errors![0]!.field, 'body.timezone');
+    assert.equal(
+      problemOf(() => validate(UpdateCompanyBody, { timezone: 'Mars/Olympus' }, 'body')).errors![0]!.field,
+      'body.timezone',
+    );
   });
 
   test('an update must change something; null clears the media', () => {
@@ -71,7 +102,11 @@ describe('TtlCache', () => {
 
   test('a failed load is not remembered', async () => {
     const cache = new TtlCache<number>(1_000);
-    await assert.rejects(cache.get('a', async () => { throw new Error('unknown key'); }));
+    await assert.rejects(
+      cache.get('a', async () => {
+        throw new Error('unknown key');
+      }),
+    );
     assert.equal(await cache.get('a', async () => 1), 1);
   });
 });

@@ -11,7 +11,11 @@ describe('campaign completion and estimates', () => {
     assert.equal(isCampaignDone(true, counters), true);
     assert.equal(isCampaignDone(false, counters), false, 'still streaming the audience');
     assert.equal(isCampaignDone(true, { ...counters, prepared: 9 }), false, 'a batch not prepared yet');
-    assert.equal(isCampaignDone(true, { ...counters, prepared: 9, missing: 1, sent: 6 }), true, 'a contact deleted before preparation');
+    assert.equal(
+      isCampaignDone(true, { ...counters, prepared: 9, missing: 1, sent: 6 }),
+      true,
+      'a contact deleted before preparation',
+    );
     assert.equal(isCampaignDone(true, { ...counters, sent: 6 }), false, 'a send still in flight');
   });
 

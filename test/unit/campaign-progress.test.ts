@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { averageSendsPerMinute, bucketCounts, countByReason, failureReason, finishedShare, pendingOf, recentSendsPerMinute } from '../../src/domain/campaigns/campaign-progress';
+import {
+  averageSendsPerMinute,
+  bucketCounts,
+  countByReason,
+  failureReason,
+  finishedShare,
+  pendingOf,
+  recentSendsPerMinute,
+} from '../../src/domain/campaigns/campaign-progress';
 import { laneState } from '../../src/domain/pacing/lane-view';
 
 const counters = { audience: 10, sent: 4, failed: 1, cancelled: 0, missing: 1 };
@@ -20,9 +28,28 @@ describe('campaign progress figures', () => {
   });
 
   test('recent pace from samples of the sent counter over the last minute', () => {
-    const samples = [{ at: 0, sent: 0 }, { at: 30_000, sent: 10 }, { at: 70_000, sent: 30 }, { at: 100_000, sent: 40 }];
-    assert.equal(recentSendsPerMinute(samples, 100_000), 20, 'only the samples of the last minute: 10 sends between 70 s and 100 s (24/min since the start would be wrong)');
-    assert.equal(recentSendsPerMinute([{ at: 0, sent: 0 }, { at: 2_000, sent: 3 }], 2_000), null, 'too short a span to tell');
+    const samples = [
+      { at: 0, sent: 0 },
+      { at: 30_000, sent: 10 },
+      { at: 70_000, sent: 30 },
+      { at: 100_000, sent: 40 },
+    ];
+    assert.equal(
+      recentSendsPerMinute(samples, 100_000),
+      20,
+      'only the samples of the last minute: 10 sends between 70 s and 100 s (24/min since the start would be wrong)',
+    );
+    assert.equal(
+      recentSendsPerMinute(
+        [
+          { at: 0, sent: 0 },
+          { at: 2_000, sent: 3 },
+        ],
+        2_000,
+      ),
+      null,
+      'too short a span to tell',
+    );
     assert.equal(recentSendsPerMinute([{ at: 0, sent: 0 }], 0), null);
   });
 
@@ -37,12 +64,24 @@ describe('campaign progress figures', () => {
     assert.equal(a, '131026: cloud-api: Message undeliverable');
     assert.equal(a, b);
     assert.equal(failureReason(null), 'unknown');
-    assert.deepEqual(countByReason([a, 'x', b, 'w']), [{ reason: a, count: 2 }, { reason: 'w', count: 1 }, { reason: 'x', count: 1 }]);
+    assert.deepEqual(countByReason([a, 'x', b, 'w']), [
+      { reason: a, count: 2 },
+      { reason: 'w', count: 1 },
+      { reason: 'x', count: 1 },
+    ]);
   });
 });
 
 describe('lane state', () => {
-  const idle = { halted: false, coolDownUntil: null, inFlight: false, queued: 0, dispatchers: 1, nextAllowedAt: null, queueMissing: false };
+  const idle = {
+    halted: false,
+    coolDownUntil: null,
+    inFlight: false,
+    queued: 0,
+    dispatchers: 1,
+    nextAllowedAt: null,
+    queueMissing: false,
+  };
   test('the most pressing state wins', () => {
     assert.equal(laneState({ ...idle, halted: true, inFlight: true }, 0), 'halted');
     assert.equal(laneState({ ...idle, coolDownUntil: 10, inFlight: true }, 5), 'cooling-down');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { CampaignProgress } from '../../src/application/campaign-progress';
 import { importLine, importRequest } from '../../src/cli/commands/import';
 import { renderCampaign } from '../../src/cli/commands/progress';
 import { formatDuration, percent, renderBar, renderTable } from '../../src/cli/terminal/progress-bar';
-import type { CampaignProgress } from '../../src/application/campaign-progress';
 
 describe('terminal drawing', () => {
   test('bars are 30 wide by default and clamp out-of-range shares', () => {
@@ -15,33 +15,73 @@ describe('terminal drawing', () => {
   });
 
   test('durations read like people write them', () => {
-    assert.deepEqual([0, 45_000, 185_000, 7_800_000, 3 * 86_400_000].map(formatDuration), ['0s', '45s', '3m 05s', '2h 10m', '3d 0h']);
+    assert.deepEqual([0, 45_000, 185_000, 7_800_000, 3 * 86_400_000].map(formatDuration), [
+      '0s',
+      '45s',
+      '3m 05s',
+      '2h 10m',
+      '3d 0h',
+    ]);
   });
 
   test('tables pad every column but the last', () => {
-    assert.equal(renderTable(['A', 'BB'], [['long', 'x'], ['s', 'yy']]), 'A     BB\nlong  x\ns     yy');
+    assert.equal(
+      renderTable(
+        ['A', 'BB'],
+        [
+          ['long', 'x'],
+          ['s', 'yy'],
+        ],
+      ),
+      'A     BB\nlong  x\ns     yy',
+    );
   });
 
   test('a campaign is two lines: name and status, then bar and figures', () => {
     const progress: CampaignProgress = {
-      campaignId: 'c1', companyId: 'k', connectionId: 'n', name: 'Promo', status: 'running',
+      campaignId: 'c1',
+      companyId: 'k',
+      connectionId: 'n',
+      name: 'Promo',
+      status: 'running',
       counters: { audience: 12, prepared: 12, sent: 3, failed: 1, cancelled: 0, skipped: 0, missing: 0 },
-      pending: 8, done: 4 / 12, sentPerMinute: 10, estimatedFinishAt: new Date(90_000).toISOString(), startedAt: null, completedAt: null,
+      pending: 8,
+      done: 4 / 12,
+      sentPerMinute: 10,
+      estimatedFinishAt: new Date(90_000).toISOString(),
+      startedAt: null,
+      completedAt: null,
     };
     const [title, figures] = renderCampaign(progress, 12.5, 0).split('\n');
     assert.equal(title, 'Promo  c1  running');
-    assert.match(figures!, /^ {2}\[#{10}-{20}\] {2}33% {2}3\/12 sent {2}1 failed {2}8 pending {2}12\.5\/min {2}finish ≈ .+ \(in 1m 30s\)$/);
+    assert.match(
+      figures!,
+      /^ {2}\[#{10}-{20}\] {2}33% {2}3\/12 sent {2}1 failed {2}8 pending {2}12\.5\/min {2}finish ≈ .+ \(in 1m 30s\)$/,
+    );
   });
 
   test('the import bar shows bytes sent and the rows the API has read', () => {
     assert.equal(importLine(50, 100, null, 0), `[${'#'.repeat(15)}${'-'.repeat(15)}]  50%  starting`);
-    assert.match(importLine(100, 100, { status: 'running', rowsRead: 2_000, imported: 1_990, rejected: 10 }, 1_000), /100% {2}2,000 rows, 1,990 imported, 10 rejected, 2,000 rows\/s$/);
+    assert.match(
+      importLine(100, 100, { status: 'running', rowsRead: 2_000, imported: 1_990, rejected: 10 }, 1_000),
+      /100% {2}2,000 rows, 1,990 imported, 10 rejected, 2,000 rows\/s$/,
+    );
   });
 
   test('import arguments: positional or the older --list form; key and URL from the environment', () => {
     const env = { DISPARO_API_KEY: 'dsp_env', DISPARO_API_URL: 'http://api:3000/' };
-    assert.deepEqual(importRequest(['L1', 'f.csv'], env), { listId: 'L1', file: 'f.csv', key: 'dsp_env', api: 'http://api:3000' });
-    assert.deepEqual(importRequest(['--list', 'L1', '--key', 'dsp_flag', 'f.csv'], {}), { listId: 'L1', file: 'f.csv', key: 'dsp_flag', api: 'http://127.0.0.1:3000' });
+    assert.deepEqual(importRequest(['L1', 'f.csv'], env), {
+      listId: 'L1',
+      file: 'f.csv',
+      key: 'dsp_env',
+      api: 'http://api:3000',
+    });
+    assert.deepEqual(importRequest(['--list', 'L1', '--key', 'dsp_flag', 'f.csv'], {}), {
+      listId: 'L1',
+      file: 'f.csv',
+      key: 'dsp_flag',
+      api: 'http://127.0.0.1:3000',
+    });
     assert.throws(() => importRequest(['L1'], env), /a list id and one CSV file/);
     assert.throws(() => importRequest(['L1', 'f.csv'], {}), /DISPARO_API_KEY/);
   });

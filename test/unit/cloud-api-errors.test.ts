@@ -4,12 +4,21 @@ import { decideCloudApiFailure } from '../../src/domain/whatsapp/cloud-api-error
 import { cloudApiMessageBody } from '../../src/infrastructure/gateways/cloud-api/cloud-api-gateway';
 
 const backoff = { laneCoolDownMs: 60_000, contactRetryMs: 30_000 };
-const http = (httpStatus: number, code: number | null) => decideCloudApiFailure({ kind: 'http', httpStatus, code, message: 'x' }, backoff);
+const http = (httpStatus: number, code: number | null) =>
+  decideCloudApiFailure({ kind: 'http', httpStatus, code, message: 'x' }, backoff);
 
 describe('Cloud API error → decision', () => {
   test('network errors, timeouts and 5xx retry this message', () => {
-    assert.deepEqual(decideCloudApiFailure({ kind: 'timeout' }, backoff), { kind: 'retry', code: 'TIMEOUT', retryAfterMs: null });
-    assert.deepEqual(decideCloudApiFailure({ kind: 'network', message: 'ECONNRESET' }, backoff), { kind: 'retry', code: 'NETWORK', retryAfterMs: null });
+    assert.deepEqual(decideCloudApiFailure({ kind: 'timeout' }, backoff), {
+      kind: 'retry',
+      code: 'TIMEOUT',
+      retryAfterMs: null,
+    });
+    assert.deepEqual(decideCloudApiFailure({ kind: 'network', message: 'ECONNRESET' }, backoff), {
+      kind: 'retry',
+      code: 'NETWORK',
+      retryAfterMs: null,
+    });
     assert.deepEqual(http(500, 131000), { kind: 'retry', code: '131000', retryAfterMs: null });
     assert.deepEqual(http(503, null), { kind: 'retry', code: 'HTTP_503', retryAfterMs: null });
     assert.equal(http(502, 999_999).kind, 'retry', 'an unknown code on a 5xx');
@@ -32,7 +41,8 @@ describe('Cloud API error → decision', () => {
   });
 
   test('undeliverable recipients and bad parameters fail the shipping for good', () => {
-    for (const code of [131026, 100, 131008, 131009, 131047, 132001]) assert.equal(http(400, code).kind, 'permanent', String(code));
+    for (const code of [131026, 100, 131008, 131009, 131047, 132001])
+      assert.equal(http(400, code).kind, 'permanent', String(code));
     assert.equal(http(404, null).kind, 'permanent');
   });
 });
@@ -41,7 +51,13 @@ describe('Cloud API message bodies', () => {
   const base = { idempotencyKey: 'k', to: '+5511987654321', text: 'Olá Ana' };
 
   test('text, without the plus sign', () => {
-    assert.deepEqual(cloudApiMessageBody(base), { messaging_product: 'whatsapp', recipient_type: 'individual', to: '5511987654321', type: 'text', text: { body: 'Olá Ana', preview_url: false } });
+    assert.deepEqual(cloudApiMessageBody(base), {
+      messaging_product: 'whatsapp',
+      recipient_type: 'individual',
+      to: '5511987654321',
+      type: 'text',
+      text: { body: 'Olá Ana', preview_url: false },
+    });
   });
 
   test('media by URL with the text as caption', () => {
@@ -53,8 +69,19 @@ describe('Cloud API message bodies', () => {
   });
 
   test('templates', () => {
-    const body = cloudApiMessageBody({ ...base, template: { name: 'boas_vindas', language: 'pt_BR', components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }] }] } });
+    const body = cloudApiMessageBody({
+      ...base,
+      template: {
+        name: 'boas_vindas',
+        language: 'pt_BR',
+        components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }] }],
+      },
+    });
     assert.equal(body.type, 'template');
-    assert.deepEqual(body.template, { name: 'boas_vindas', language: { code: 'pt_BR' }, components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }] }] });
+    assert.deepEqual(body.template, {
+      name: 'boas_vindas',
+      language: { code: 'pt_BR' },
+      components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }] }],
+    });
   });
 });

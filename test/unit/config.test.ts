@@ -15,12 +15,15 @@ describe('configuration', () => {
   });
 
   test('a missing or bad variable fails with one line naming it', () => {
-    assert.throws(() => loadConfig({ MONGO_URL: minimal.MONGO_URL }), (error: Error) => {
-      assert.ok(error instanceof ConfigError);
-      assert.equal(error.message.split('\n').length, 1);
-      assert.match(error.message, /RABBITMQ_URL is required/);
-      return true;
-    });
+    assert.throws(
+      () => loadConfig({ MONGO_URL: minimal.MONGO_URL }),
+      (error: Error) => {
+        assert.ok(error instanceof ConfigError);
+        assert.equal(error.message.split('\n').length, 1);
+        assert.match(error.message, /RABBITMQ_URL is required/);
+        return true;
+      },
+    );
     assert.throws(() => loadConfig({ ...minimal, HTTP_PORT: 'eighty' }), /HTTP_PORT/);
     assert.throws(() => loadConfig({ ...minimal, MONGO_URL: 'postgres://x' }), /MONGO_URL must be a mongodb:\/\/ URL/);
   });
@@ -32,7 +35,9 @@ describe('configuration', () => {
   test('worker roles: all, a list, or a clear error for an unknown role', () => {
     const known = ['event-recorder', 'campaign-process'];
     assert.deepEqual(workerRoles(loadConfig(minimal), known), known);
-    assert.deepEqual(workerRoles(loadConfig({ ...minimal, WORKER_ROLES: 'campaign-process' }), known), ['campaign-process']);
+    assert.deepEqual(workerRoles(loadConfig({ ...minimal, WORKER_ROLES: 'campaign-process' }), known), [
+      'campaign-process',
+    ]);
     assert.throws(() => workerRoles(loadConfig({ ...minimal, WORKER_ROLES: 'nope' }), known), /unknown roles: nope/);
   });
 

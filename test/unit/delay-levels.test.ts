@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { DELAY_LEVELS, delayedRoute, delayNames, delayTopology, MAX_DELAY_MS } from '../../src/infrastructure/rabbitmq/delay-levels';
+import {
+  DELAY_LEVELS,
+  delayedRoute,
+  delayNames,
+  delayTopology,
+  MAX_DELAY_MS,
+} from '../../src/infrastructure/rabbitmq/delay-levels';
 
 const names = delayNames('disparo');
 
@@ -67,7 +73,11 @@ describe('delay levels', () => {
       const level = Number(queue.name.split('.').pop());
       assert.equal(queue.arguments['x-message-ttl'], 2 ** level);
       assert.equal(queue.arguments['x-dead-letter-strategy'], 'at-least-once');
-      assert.equal(queue.arguments['x-overflow'], 'reject-publish', 'at-least-once dead-lettering requires reject-publish');
+      assert.equal(
+        queue.arguments['x-overflow'],
+        'reject-publish',
+        'at-least-once dead-lettering requires reject-publish',
+      );
     }
   });
 });

@@ -12,7 +12,12 @@ const Example = defineMessage({
 
 describe('message envelope', () => {
   test('createMessage fills the envelope and validates the payload', () => {
-    const message = createMessage(Example, { campaignId: 'c1', count: 3 }, newCorrelation('co1', 'req-1'), new Date('2026-01-02T03:04:05Z'));
+    const message = createMessage(
+      Example,
+      { campaignId: 'c1', count: 3 },
+      newCorrelation('co1', 'req-1'),
+      new Date('2026-01-02T03:04:05Z'),
+    );
     assert.equal(message.type, 'ExampleHappened');
     assert.equal(message.version, 2);
     assert.equal(message.companyId, 'co1');
@@ -20,7 +25,10 @@ describe('message envelope', () => {
     assert.equal(message.causationId, null);
     assert.equal(message.occurredAt, '2026-01-02T03:04:05.000Z');
     assert.match(message.eventId, /^[0-9a-f-]{36}$/);
-    assert.throws(() => createMessage(Example, { campaignId: '', count: 1.5 }, newCorrelation('co1')), /campaignId|count/);
+    assert.throws(
+      () => createMessage(Example, { campaignId: '', count: 1.5 }, newCorrelation('co1')),
+      /campaignId|count/,
+    );
   });
 
   test('a caused message keeps the correlation and names its cause', () => {

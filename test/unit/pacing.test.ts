@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { earliestNextSend, findViolations, IDLE_LANE, recordSend, requiredGap, waitBeforeSend } from '../../src/domain/pacing/pacing-rule';
+import {
+  earliestNextSend,
+  findViolations,
+  IDLE_LANE,
+  recordSend,
+  requiredGap,
+  waitBeforeSend,
+} from '../../src/domain/pacing/pacing-rule';
 import { DEFAULT_PACING, effectivePacing } from '../../src/domain/pacing/pacing-settings';
 import { planSendTimes, SendPlanner } from '../../src/domain/pacing/send-planner';
 
@@ -52,11 +59,14 @@ describe('pacing rule', () => {
   });
 
   test('a campaign can slow its number down but never speed it up', () => {
-    assert.deepEqual(effectivePacing(fast, { messageIntervalMs: 10, greaterIntervalMs: 900, longerIntervalAfter: 10 }), {
-      messageIntervalMs: 100,
-      greaterIntervalMs: 900,
-      longerIntervalAfter: 3,
-    });
+    assert.deepEqual(
+      effectivePacing(fast, { messageIntervalMs: 10, greaterIntervalMs: 900, longerIntervalAfter: 10 }),
+      {
+        messageIntervalMs: 100,
+        greaterIntervalMs: 900,
+        longerIntervalAfter: 3,
+      },
+    );
     assert.deepEqual(effectivePacing(fast), fast);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { chooseVariant, personalise, placeholdersOf, renderTemplate } from '../../src/domain/campaigns/personalise';
 import { canApply } from '../../src/domain/campaigns/campaign-status';
+import { chooseVariant, personalise, placeholdersOf, renderTemplate } from '../../src/domain/campaigns/personalise';
 
 describe('personalisation', () => {
   test('placeholders take the contact name, phone and custom fields', () => {

@@ -6,14 +6,29 @@ const policy = { maxAttempts: 5, baseDelayMs: 1_000, maxDelayMs: 10_000 };
 
 describe('retry policy', () => {
   test('delays grow exponentially between half and all of the ceiling', () => {
-    assert.deepEqual(decideRetry(policy, 1, () => 0), { retry: true, delayMs: 500 });
-    assert.deepEqual(decideRetry(policy, 1, () => 1), { retry: true, delayMs: 1_000 });
-    assert.deepEqual(decideRetry(policy, 3, () => 0), { retry: true, delayMs: 2_000 });
-    assert.deepEqual(decideRetry(policy, 3, () => 1), { retry: true, delayMs: 4_000 });
+    assert.deepEqual(
+      decideRetry(policy, 1, () => 0),
+      { retry: true, delayMs: 500 },
+    );
+    assert.deepEqual(
+      decideRetry(policy, 1, () => 1),
+      { retry: true, delayMs: 1_000 },
+    );
+    assert.deepEqual(
+      decideRetry(policy, 3, () => 0),
+      { retry: true, delayMs: 2_000 },
+    );
+    assert.deepEqual(
+      decideRetry(policy, 3, () => 1),
+      { retry: true, delayMs: 4_000 },
+    );
   });
 
   test('the ceiling is capped at maxDelayMs', () => {
-    assert.deepEqual(decideRetry(policy, 5, () => 1), { retry: true, delayMs: 10_000 });
+    assert.deepEqual(
+      decideRetry(policy, 5, () => 1),
+      { retry: true, delayMs: 10_000 },
+    );
   });
 
   test('past maxAttempts the message is not retried', () => {

@@ -13,17 +13,26 @@ describe('webhook signature (X-Hub-Signature-256)', () => {
 
   test('a good signature passes, in either hex case', () => {
     assert.ok(isValidWebhookSignature(body, signWebhookBody(body, secret), secret));
-    assert.ok(isValidWebhookSignature(body, signWebhookBody(body, secret).toUpperCase().replace('SHA256=', 'sha256='), secret));
+    assert.ok(
+      isValidWebhookSignature(body, signWebhookBody(body, secret).toUpperCase().replace('SHA256=', 'sha256='), secret),
+    );
   });
 
   test('missing, malformed, wrong secret or altered body fail', () => {
     assert.equal(isValidWebhookSignature(body, undefined, secret), false);
     assert.equal(isValidWebhookSignature(body, '', secret), false);
     assert.equal(isValidWebhookSignature(body, 'sha256=abc', secret), false);
-    assert.equal(isValidWebhookSignature(body, signWebhookBody(body, secret).replace('sha256=', 'sha1='), secret), false);
+    assert.equal(
+      isValidWebhookSignature(body, signWebhookBody(body, secret).replace('sha256=', 'sha1='), secret),
+      false,
+    );
     assert.equal(isValidWebhookSignature(body, signWebhookBody(body, 'other'), secret), false);
     assert.equal(isValidWebhookSignature(`${body} `, signWebhookBody(body, secret), secret), false);
-    assert.equal(isValidWebhookSignature(body, signWebhookBody(body, ''), ''), false, 'no secret configured: nothing passes');
+    assert.equal(
+      isValidWebhookSignature(body, signWebhookBody(body, ''), ''),
+      false,
+      'no secret configured: nothing passes',
+    );
   });
 
   test('verify tokens compare in constant time and never match when missing', () => {

@@ -10,12 +10,23 @@ import { type DispatchCampaignData, JOBS, type PrepareContactData } from '../que
  * and adds its DispatchCampaign job, delayed to the planned time. A repeated job finds the
  * shipping already written (unique campaign × contact) and re-adds the same dispatch job id.
  */
-export async function prepareContact(context: BaselineContext, data: PrepareContactData): Promise<'prepared' | 'missing'> {
+export async function prepareContact(
+  context: BaselineContext,
+  data: PrepareContactData,
+): Promise<'prepared' | 'missing'> {
   const { Contact, Shipping } = context.models;
-  const [campaign, contact] = await Promise.all([context.campaign(data.campaignId), Contact.findById(data.contactId, { phone: 1, name: 1, fields: 1 }).lean()]);
+  const [campaign, contact] = await Promise.all([
+    context.campaign(data.campaignId),
+    Contact.findById(data.contactId, { phone: 1, name: 1, fields: 1 }).lean(),
+  ]);
   if (!campaign) throw new Error(`campaign ${data.campaignId} not found`);
   if (!contact) return 'missing';
-  const { variant, text } = personalise(campaign.variants, data.campaignId, { id: data.contactId, phone: contact.phone, name: contact.name, fields: contact.fields });
+  const { variant, text } = personalise(campaign.variants, data.campaignId, {
+    id: data.contactId,
+    phone: contact.phone,
+    name: contact.name,
+    fields: contact.fields,
+  });
   const shipping = newShipping(
     {
       companyId: new Types.ObjectId(campaign.companyId),
@@ -35,8 +46,11 @@ export async function prepareContact(context: BaselineContext, data: PrepareCont
     await Shipping.collection.insertOne(shipping);
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
-    const existing = await Shipping.findOne({ campaignId: data.campaignId, contactId: data.contactId }, { status: 1 }).lean();
-    if (!existing || existing.status !== 'queued') return 'prepared';
+    const existing = await Shipping.findOne(
+      { campaignId: data.campaignId, contactId: data.contactId },
+      { status: 1 },
+    ).lean();
+    if (existing?.status !== 'queued') return 'prepared';
     shippingId = existing._id;
   }
   const dispatch: DispatchCampaignData = { shippingId: String(shippingId) };

@@ -20,11 +20,17 @@ export async function processCampaign(context: BaselineContext, data: ProcessCam
   const company = await Company.findById(campaign.companyId, { pacing: 1 }).lean();
   if (!company) throw new Error(`company ${String(campaign.companyId)} of campaign ${data.campaignId} not found`);
   const startAt = Math.max(Date.now(), campaign.scheduledAt?.getTime() ?? 0);
-  const contacts = Contact.find({ companyId: campaign.companyId, listIds: campaign.listId, valid: true }, { _id: 1 }).lean().cursor({ batchSize: ADD_BATCH });
+  const contacts = Contact.find({ companyId: campaign.companyId, listIds: campaign.listId, valid: true }, { _id: 1 })
+    .lean()
+    .cursor({ batchSize: ADD_BATCH });
   let index = 0;
   let batch: Array<{ name: string; data: PrepareContactData; opts: { removeOnComplete: true } }> = [];
   for await (const contact of contacts) {
-    const job: PrepareContactData = { campaignId: data.campaignId, contactId: String(contact._id), plannedAt: startAt + sendOffsetMs(index++, company.pacing) };
+    const job: PrepareContactData = {
+      campaignId: data.campaignId,
+      contactId: String(contact._id),
+      plannedAt: startAt + sendOffsetMs(index++, company.pacing),
+    };
     batch.push({ name: JOBS.prepareContact, data: job, opts: { removeOnComplete: true } });
     if (batch.length === ADD_BATCH) {
       await context.queues.campaign.addBulk(batch);

@@ -12,10 +12,17 @@ const LOOK_AHEAD_MS = 60 * 60_000;
 export async function verifyCampaigns(context: BaselineContext): Promise<number> {
   const { Campaign } = context.models;
   const now = Date.now();
-  const due = await Campaign.find({ status: 'scheduled', scheduledAt: { $lte: new Date(now + LOOK_AHEAD_MS) } }, { _id: 1 }).lean();
+  const due = await Campaign.find(
+    { status: 'scheduled', scheduledAt: { $lte: new Date(now + LOOK_AHEAD_MS) } },
+    { _id: 1 },
+  ).lean();
   let queued = 0;
   for (const { _id } of due) {
-    const claimed = await Campaign.findOneAndUpdate({ _id, status: 'scheduled' }, { $set: { status: 'queued', queuedAt: new Date() } }, { returnDocument: 'after' }).lean();
+    const claimed = await Campaign.findOneAndUpdate(
+      { _id, status: 'scheduled' },
+      { $set: { status: 'queued', queuedAt: new Date() } },
+      { returnDocument: 'after' },
+    ).lean();
     if (!claimed?.scheduledAt) continue;
     const data: ProcessCampaignData = { campaignId: String(_id) };
     await context.queues.campaign.add(JOBS.processCampaign, data, {

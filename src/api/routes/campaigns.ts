@@ -1,8 +1,8 @@
 import { Types } from 'mongoose';
 import {
-  cancelCampaign,
   CampaignNotFoundError,
   CampaignStateError,
+  cancelCampaign,
   deleteDraft,
   pauseCampaign,
   resumeCampaign,
@@ -24,7 +24,15 @@ import { pageOf } from '../pagination';
 import { campaignView, shippingView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { CampaignList, CampaignProgress, CampaignView, ShippingList } from '../responses';
-import { CampaignsQuery, CreateCampaignBody, IdParams, pacingToMs, ScheduleBody, ShippingsQuery, UpdateCampaignBody } from '../schemas';
+import {
+  CampaignsQuery,
+  CreateCampaignBody,
+  IdParams,
+  pacingToMs,
+  ScheduleBody,
+  ShippingsQuery,
+  UpdateCampaignBody,
+} from '../schemas';
 import { findOwned, isOwned } from '../tenant';
 
 type Command = (deps: PipelineDeps, cause: Cause, campaignId: string) => Promise<void>;
@@ -39,7 +47,8 @@ async function applyCommand(run: () => Promise<void>): Promise<void> {
     await run();
   } catch (error) {
     if (error instanceof CampaignNotFoundError) throw new HttpProblem(404, 'Not Found', 'no such campaign');
-    if (error instanceof CampaignStateError || error instanceof ConnectionHaltedError) throw new HttpProblem(409, 'Conflict', error.message);
+    if (error instanceof CampaignStateError || error instanceof ConnectionHaltedError)
+      throw new HttpProblem(409, 'Conflict', error.message);
     throw error;
   }
 }
@@ -62,7 +71,15 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
   };
 
   api.define(
-    { method: 'post', path: '/v1/campaigns', tag: TAG, access: 'company', summary: 'Create a campaign (a draft, or scheduled when scheduledAt is given)', body: CreateCampaignBody, responses: { 201: { description: 'the campaign', schema: CampaignView } } },
+    {
+      method: 'post',
+      path: '/v1/campaigns',
+      tag: TAG,
+      access: 'company',
+      summary: 'Create a campaign (a draft, or scheduled when scheduledAt is given)',
+      body: CreateCampaignBody,
+      responses: { 201: { description: 'the campaign', schema: CampaignView } },
+    },
     async (ctx, { body }) => {
       const companyId = companyOf(ctx);
       await checkReferences(companyId, body);
@@ -76,23 +93,45 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
         pacing: pacingToMs(body.pacing) ?? null,
         status: 'draft',
       });
-      if (body.scheduledAt) await scheduleCampaign(pipeline, causeOf(ctx), String(campaign._id), new Date(body.scheduledAt));
+      if (body.scheduledAt)
+        await scheduleCampaign(pipeline, causeOf(ctx), String(campaign._id), new Date(body.scheduledAt));
       ctx.status = 201;
       ctx.set('location', `/v1/campaigns/${String(campaign._id)}`);
-      ctx.body = campaignView(body.scheduledAt ? await findCampaign(companyId, String(campaign._id)) : campaign.toObject());
+      ctx.body = campaignView(
+        body.scheduledAt ? await findCampaign(companyId, String(campaign._id)) : campaign.toObject(),
+      );
     },
   );
 
   api.define(
-    { method: 'get', path: '/v1/campaigns', tag: TAG, access: 'company', summary: 'List campaigns, newest first', query: CampaignsQuery, responses: { 200: { description: 'a page of campaigns', schema: CampaignList } } },
+    {
+      method: 'get',
+      path: '/v1/campaigns',
+      tag: TAG,
+      access: 'company',
+      summary: 'List campaigns, newest first',
+      query: CampaignsQuery,
+      responses: { 200: { description: 'a page of campaigns', schema: CampaignList } },
+    },
     async (ctx, { query }) => {
-      const filter = { companyId: new Types.ObjectId(companyOf(ctx)), ...(query.status ? { status: query.status } : {}) };
+      const filter = {
+        companyId: new Types.ObjectId(companyOf(ctx)),
+        ...(query.status ? { status: query.status } : {}),
+      };
       ctx.body = await pageOf(Campaign, filter, query, campaignView);
     },
   );
 
   api.define(
-    { method: 'get', path: '/v1/campaigns/:id', tag: TAG, access: 'company', summary: 'Get a campaign', params: IdParams, responses: { 200: { description: 'the campaign', schema: CampaignView }, ...notFound } },
+    {
+      method: 'get',
+      path: '/v1/campaigns/:id',
+      tag: TAG,
+      access: 'company',
+      summary: 'Get a campaign',
+      params: IdParams,
+      responses: { 200: { description: 'the campaign', schema: CampaignView }, ...notFound },
+    },
     async (ctx, { params }) => {
       ctx.body = campaignView(await findCampaign(companyOf(ctx), params.id));
     },
@@ -113,14 +152,37 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
       const companyId = companyOf(ctx);
       await findCampaign(companyId, params.id);
       await checkReferences(companyId, body);
-      const changes = { name: body.name, connectionId: body.connectionId, listId: body.listId, variants: body.variants, mediaUrl: body.mediaUrl, pacing: body.pacing ? pacingToMs(body.pacing) : undefined };
-      await applyCommand(() => updateCampaign(pipeline, causeOf(ctx), params.id, changes, body.scheduledAt ? new Date(body.scheduledAt) : undefined));
+      const changes = {
+        name: body.name,
+        connectionId: body.connectionId,
+        listId: body.listId,
+        variants: body.variants,
+        mediaUrl: body.mediaUrl,
+        pacing: body.pacing ? pacingToMs(body.pacing) : undefined,
+      };
+      await applyCommand(() =>
+        updateCampaign(
+          pipeline,
+          causeOf(ctx),
+          params.id,
+          changes,
+          body.scheduledAt ? new Date(body.scheduledAt) : undefined,
+        ),
+      );
       ctx.body = campaignView(await findCampaign(companyId, params.id));
     },
   );
 
   api.define(
-    { method: 'delete', path: '/v1/campaigns/:id', tag: TAG, access: 'company', summary: 'Delete a draft', params: IdParams, responses: { 204: 'deleted', ...notFound, 409: 'only drafts can be deleted (cancel the others)' } },
+    {
+      method: 'delete',
+      path: '/v1/campaigns/:id',
+      tag: TAG,
+      access: 'company',
+      summary: 'Delete a draft',
+      params: IdParams,
+      responses: { 204: 'deleted', ...notFound, 409: 'only drafts can be deleted (cancel the others)' },
+    },
     async (ctx, { params }) => {
       await findCampaign(companyOf(ctx), params.id);
       await applyCommand(() => deleteDraft(pipeline, causeOf(ctx), params.id));
@@ -149,7 +211,15 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
 
   const command = (path: string, summary: string, run: Command) =>
     api.define(
-      { method: 'post', path: `/v1/campaigns/:id/${path}`, tag: TAG, access: 'company', summary, params: IdParams, responses: { 202: { description: 'the campaign', schema: CampaignView }, ...notFound, ...refused } },
+      {
+        method: 'post',
+        path: `/v1/campaigns/:id/${path}`,
+        tag: TAG,
+        access: 'company',
+        summary,
+        params: IdParams,
+        responses: { 202: { description: 'the campaign', schema: CampaignView }, ...notFound, ...refused },
+      },
       async (ctx, { params }) => {
         await findCampaign(companyOf(ctx), params.id);
         await applyCommand(() => run(pipeline, causeOf(ctx), params.id));
@@ -176,16 +246,31 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
       tag: TAG,
       access: 'company',
       summary: 'Progress: counts by shipping status, sends per minute, estimated finish',
-      description: 'Read from the campaign’s counters and its number’s lane state (lookups by id; the company’s pacing and the lane’s last send are remembered briefly): never a scan of shippings.',
+      description:
+        'Read from the campaign’s counters and its number’s lane state (lookups by id; the company’s pacing and the lane’s last send are remembered briefly): never a scan of shippings.',
       params: IdParams,
       responses: { 200: { description: 'the progress', schema: CampaignProgress }, ...notFound },
     },
     async (ctx, { params }) => {
       const companyId = companyOf(ctx);
-      const campaign = await findOwned(Campaign, params.id, companyId, 'campaign', { status: 1, counters: 1, startedAt: 1, connectionId: 1, pacing: 1 });
+      const campaign = await findOwned(Campaign, params.id, companyId, 'campaign', {
+        status: 1,
+        counters: 1,
+        startedAt: 1,
+        connectionId: 1,
+        pacing: 1,
+      });
       const [pacing, lane] = await Promise.all([
-        caches.pacing.get(companyId, async () => (await Company.findById(companyId, { pacing: 1 }).lean())?.pacing ?? null),
-        campaign.status === 'running' ? caches.lanes.get(String(campaign.connectionId), async () => (await Lane.findById(campaign.connectionId, { sent: 1 }).lean())?.sent ?? null) : null,
+        caches.pacing.get(
+          companyId,
+          async () => (await Company.findById(companyId, { pacing: 1 }).lean())?.pacing ?? null,
+        ),
+        campaign.status === 'running'
+          ? caches.lanes.get(
+              String(campaign.connectionId),
+              async () => (await Lane.findById(campaign.connectionId, { sent: 1 }).lean())?.sent ?? null,
+            )
+          : null,
       ]);
       const { counters } = campaign;
       const pending = pendingOf(counters);

@@ -1,15 +1,22 @@
 import type { z } from 'zod';
-import type { CompanyDoc } from '../../infrastructure/mongo/models/company';
-import type { ApiContext } from '../api-context';
 import { issueApiKey } from '../../application/api-keys';
 import { registerCompany } from '../../application/company-registration';
+import type { CompanyDoc } from '../../infrastructure/mongo/models/company';
+import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
 import { pageOf } from '../pagination';
 import { apiKeyView, companyView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { CompanyList, CompanyView, CreatedApiKey, CreatedCompany } from '../responses';
-import { CompanyIdParams, CreateApiKeyBody, CreateCompanyBody, pacingToMs, PageQuery, UpdateCompanyBody } from '../schemas';
+import {
+  CompanyIdParams,
+  CreateApiKeyBody,
+  CreateCompanyBody,
+  PageQuery,
+  pacingToMs,
+  UpdateCompanyBody,
+} from '../schemas';
 
 const TAG = 'Companies';
 
@@ -26,38 +33,84 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
   /** Only the fields given change; pacing fields are merged into the stored ones. */
   const updateCompany = async (id: string, body: z.infer<typeof UpdateCompanyBody>): Promise<CompanyDoc> => {
     const pacing = Object.entries(pacingToMs(body.pacing) ?? {}).map(([key, value]) => [`pacing.${key}`, value]);
-    const set = { ...(body.name ? { name: body.name } : {}), ...(body.timezone ? { timezone: body.timezone } : {}), ...(body.defaultRegion ? { defaultRegion: body.defaultRegion } : {}), ...Object.fromEntries(pacing) };
-    const updated = Object.keys(set).length > 0 ? await Company.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' }).lean() : await Company.findById(id).lean();
+    const set = {
+      ...(body.name ? { name: body.name } : {}),
+      ...(body.timezone ? { timezone: body.timezone } : {}),
+      ...(body.defaultRegion ? { defaultRegion: body.defaultRegion } : {}),
+      ...Object.fromEntries(pacing),
+    };
+    const updated =
+      Object.keys(set).length > 0
+        ? await Company.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' }).lean()
+        : await Company.findById(id).lean();
     if (!updated) throw new HttpProblem(404, 'Not Found', 'no such company');
     caches.pacing.delete(id);
     return updated;
   };
 
   api.define(
-    { method: 'post', path: '/v1/companies', tag: TAG, access: 'admin', summary: 'Create a company and its first API key (shown once)', body: CreateCompanyBody, responses: { 201: { description: 'the company and its key', schema: CreatedCompany } } },
+    {
+      method: 'post',
+      path: '/v1/companies',
+      tag: TAG,
+      access: 'admin',
+      summary: 'Create a company and its first API key (shown once)',
+      body: CreateCompanyBody,
+      responses: { 201: { description: 'the company and its key', schema: CreatedCompany } },
+    },
     async (ctx, { body }) => {
-      const { company, apiKey } = await registerCompany(pipeline.models, { name: body.name, timezone: body.timezone, defaultRegion: body.defaultRegion, pacing: pacingToMs(body.pacing) });
+      const { company, apiKey } = await registerCompany(pipeline.models, {
+        name: body.name,
+        timezone: body.timezone,
+        defaultRegion: body.defaultRegion,
+        pacing: pacingToMs(body.pacing),
+      });
       ctx.status = 201;
       ctx.body = { company: companyView(company), apiKey };
     },
   );
 
   api.define(
-    { method: 'get', path: '/v1/companies', tag: TAG, access: 'admin', summary: 'List companies, newest first', query: PageQuery, responses: { 200: { description: 'a page of companies', schema: CompanyList } } },
+    {
+      method: 'get',
+      path: '/v1/companies',
+      tag: TAG,
+      access: 'admin',
+      summary: 'List companies, newest first',
+      query: PageQuery,
+      responses: { 200: { description: 'a page of companies', schema: CompanyList } },
+    },
     async (ctx, { query }) => {
       ctx.body = await pageOf(Company, {}, query, companyView);
     },
   );
 
   api.define(
-    { method: 'get', path: '/v1/companies/:id', tag: TAG, access: 'admin', summary: 'Get a company and its settings', params: CompanyIdParams, responses: { 200: { description: 'the company', schema: CompanyView }, 404: 'no such company' } },
+    {
+      method: 'get',
+      path: '/v1/companies/:id',
+      tag: TAG,
+      access: 'admin',
+      summary: 'Get a company and its settings',
+      params: CompanyIdParams,
+      responses: { 200: { description: 'the company', schema: CompanyView }, 404: 'no such company' },
+    },
     async (ctx, { params }) => {
       ctx.body = companyView(await findCompany(params.id));
     },
   );
 
   api.define(
-    { method: 'patch', path: '/v1/companies/:id', tag: TAG, access: 'admin', summary: 'Change a company’s name, region or pacing', params: CompanyIdParams, body: UpdateCompanyBody, responses: { 200: { description: 'the company', schema: CompanyView }, 404: 'no such company' } },
+    {
+      method: 'patch',
+      path: '/v1/companies/:id',
+      tag: TAG,
+      access: 'admin',
+      summary: 'Change a company’s name, region or pacing',
+      params: CompanyIdParams,
+      body: UpdateCompanyBody,
+      responses: { 200: { description: 'the company', schema: CompanyView }, 404: 'no such company' },
+    },
     async (ctx, { params, body }) => {
       ctx.body = companyView(await updateCompany(params.id, body));
     },
@@ -83,7 +136,14 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
   );
 
   api.define(
-    { method: 'get', path: '/v1/company', tag: TAG, access: 'company', summary: 'The caller’s company and its settings (pacing, region)', responses: { 200: { description: 'the company', schema: CompanyView } } },
+    {
+      method: 'get',
+      path: '/v1/company',
+      tag: TAG,
+      access: 'company',
+      summary: 'The caller’s company and its settings (pacing, region)',
+      responses: { 200: { description: 'the company', schema: CompanyView } },
+    },
     async (ctx) => {
       ctx.body = companyView(await findCompany(companyOf(ctx)));
     },
@@ -96,7 +156,8 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       tag: TAG,
       access: 'company',
       summary: 'Change the caller’s company settings (pacing fields merge into the stored ones)',
-      description: 'New pacing applies to every number of the company from its next send; campaigns may still set stricter values for themselves.',
+      description:
+        'New pacing applies to every number of the company from its next send; campaigns may still set stricter values for themselves.',
       body: UpdateCompanyBody,
       responses: { 200: { description: 'the company', schema: CompanyView } },
     },

@@ -1,9 +1,9 @@
 import { Types } from 'mongoose';
+import { publishEvent } from '../../../publishers/domain-event';
 import { pauseCampaignsOf } from '../../application/connection-halt';
 import { declareLane } from '../../application/pipeline-deps';
 import { ConnectionConnected } from '../../domain/events/contact-messages';
 import type { ConnectionStatus } from '../../infrastructure/mongo/models/connection';
-import { publishEvent } from '../../../publishers/domain-event';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -36,13 +36,32 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
   };
 
   api.define(
-    { method: 'post', path: '/v1/connections', tag: TAG, access: 'company', summary: 'Add a WhatsApp number (sandbox or Cloud API); its first contact sync starts', body: CreateConnectionBody, responses: { 201: { description: 'the connection', schema: ConnectionView } } },
+    {
+      method: 'post',
+      path: '/v1/connections',
+      tag: TAG,
+      access: 'company',
+      summary: 'Add a WhatsApp number (sandbox or Cloud API); its first contact sync starts',
+      body: CreateConnectionBody,
+      responses: { 201: { description: 'the connection', schema: ConnectionView } },
+    },
     async (ctx, { body }) => {
       const companyId = companyOf(ctx);
-      const connection = await Connection.create({ companyId, name: body.name, gateway: body.gateway, sandbox: body.sandbox, cloudApi: body.cloudApi ?? null });
+      const connection = await Connection.create({
+        companyId,
+        name: body.name,
+        gateway: body.gateway,
+        sandbox: body.sandbox,
+        cloudApi: body.cloudApi ?? null,
+      });
       await declareLane(pipeline, String(connection._id));
       // A new connection is connected: its first contact sync starts now.
-      await publishEvent(pipeline.publisher, ConnectionConnected, { connectionId: String(connection._id) }, causeOf(ctx));
+      await publishEvent(
+        pipeline.publisher,
+        ConnectionConnected,
+        { connectionId: String(connection._id) },
+        causeOf(ctx),
+      );
       ctx.status = 201;
       ctx.set('location', `/v1/connections/${String(connection._id)}`);
       ctx.body = connectionView(connection.toObject());
@@ -50,14 +69,30 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
   );
 
   api.define(
-    { method: 'get', path: '/v1/connections', tag: TAG, access: 'company', summary: 'List the company’s WhatsApp numbers, newest first', query: PageQuery, responses: { 200: { description: 'a page of connections', schema: ConnectionList } } },
+    {
+      method: 'get',
+      path: '/v1/connections',
+      tag: TAG,
+      access: 'company',
+      summary: 'List the company’s WhatsApp numbers, newest first',
+      query: PageQuery,
+      responses: { 200: { description: 'a page of connections', schema: ConnectionList } },
+    },
     async (ctx, { query }) => {
       ctx.body = await pageOf(Connection, { companyId: new Types.ObjectId(companyOf(ctx)) }, query, connectionView);
     },
   );
 
   api.define(
-    { method: 'get', path: '/v1/connections/:id', tag: TAG, access: 'company', summary: 'Get a connection (secrets shown by their last characters only)', params: IdParams, responses: { 200: { description: 'the connection', schema: ConnectionView }, ...notFound } },
+    {
+      method: 'get',
+      path: '/v1/connections/:id',
+      tag: TAG,
+      access: 'company',
+      summary: 'Get a connection (secrets shown by their last characters only)',
+      params: IdParams,
+      responses: { 200: { description: 'the connection', schema: ConnectionView }, ...notFound },
+    },
     async (ctx, { params }) => {
       ctx.body = connectionView(await findConnection(companyOf(ctx), params.id));
     },
@@ -82,8 +117,17 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
     async (ctx, { params, body }) => {
       const companyId = companyOf(ctx);
       const current = await findConnection(companyId, params.id);
-      const cloudApi = body.cloudApi || body.gateway === 'cloud-api' ? CloudApiInput.safeParse({ ...current.cloudApi, ...body.cloudApi }) : null;
-      if (cloudApi && !cloudApi.success) throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', fieldErrors(cloudApi.error, 'body.cloudApi'));
+      const cloudApi =
+        body.cloudApi || body.gateway === 'cloud-api'
+          ? CloudApiInput.safeParse({ ...current.cloudApi, ...body.cloudApi })
+          : null;
+      if (cloudApi && !cloudApi.success)
+        throw new HttpProblem(
+          400,
+          'Bad Request',
+          'the request body is invalid',
+          fieldErrors(cloudApi.error, 'body.cloudApi'),
+        );
       const set: Record<string, unknown> = {
         ...(body.name ? { name: body.name } : {}),
         ...(body.gateway ? { gateway: body.gateway } : {}),
@@ -91,10 +135,18 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
         ...(cloudApi?.success ? { cloudApi: cloudApi.data } : {}),
         ...(body.status === 'connected' ? { status: 'connected', haltedReason: null, haltedAt: null } : {}),
       };
-      const updated = await Connection.findOneAndUpdate({ _id: current._id }, { $set: set }, { returnDocument: 'after' }).lean();
+      const updated = await Connection.findOneAndUpdate(
+        { _id: current._id },
+        { $set: set },
+        { returnDocument: 'after' },
+      ).lean();
       if (!updated) throw new HttpProblem(404, 'Not Found', 'no such connection');
       if (body.status === 'connected' && current.status === 'halted') {
-        pipeline.logger.warn('halted WhatsApp connection reconnected by an operator', { connectionId: String(updated._id), companyId, haltedReason: current.haltedReason });
+        pipeline.logger.warn('halted WhatsApp connection reconnected by an operator', {
+          connectionId: String(updated._id),
+          companyId,
+          haltedReason: current.haltedReason,
+        });
       }
       ctx.body = connectionView(updated);
     },
@@ -109,7 +161,11 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       summary: 'Connect a disconnected (or halted) number; a contact sync starts',
       description: 'Campaigns paused by the disconnect stay paused until resumed.',
       params: IdParams,
-      responses: { 202: { description: 'the connection', schema: ConnectionView }, ...notFound, 409: 'the number is connected already' },
+      responses: {
+        202: { description: 'the connection', schema: ConnectionView },
+        ...notFound,
+        409: 'the number is connected already',
+      },
     },
     async (ctx, { params }) => {
       const { after } = await moveStatus(companyOf(ctx), params.id, ['disconnected', 'halted'], 'connected');
@@ -128,12 +184,23 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       access: 'company',
       summary: 'Disconnect a number: nothing is sent on it, its campaigns are paused',
       params: IdParams,
-      responses: { 202: { description: 'the connection and how many campaigns were paused', schema: ConnectionView.extend({ pausedCampaigns: ConnectionStatusView.shape.activeCampaigns }) }, ...notFound, 409: 'the number is disconnected already' },
+      responses: {
+        202: {
+          description: 'the connection and how many campaigns were paused',
+          schema: ConnectionView.extend({ pausedCampaigns: ConnectionStatusView.shape.activeCampaigns }),
+        },
+        ...notFound,
+        409: 'the number is disconnected already',
+      },
     },
     async (ctx, { params }) => {
       const { after } = await moveStatus(companyOf(ctx), params.id, ['connected', 'halted'], 'disconnected');
       const pausedCampaigns = await pauseCampaignsOf(pipeline, params.id);
-      pipeline.logger.info('WhatsApp connection disconnected', { connectionId: params.id, companyId: companyOf(ctx), pausedCampaigns });
+      pipeline.logger.info('WhatsApp connection disconnected', {
+        connectionId: params.id,
+        companyId: companyOf(ctx),
+        pausedCampaigns,
+      });
       ctx.status = 202;
       ctx.body = { ...connectionView(after), pausedCampaigns };
     },
@@ -153,16 +220,32 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       const connection = await findConnection(companyOf(ctx), params.id);
       const [lane, activeCampaigns, lastSync] = await Promise.all([
         Lane.findById(connection._id, { sent: 1, coolDownUntil: 1 }).lean(),
-        Campaign.countDocuments({ connectionId: connection._id, status: { $in: ['scheduled', 'queued', 'running', 'paused'] } }),
-        ContactSync.findOne({ connectionId: connection._id }, { status: 1, startedAt: 1, finishedAt: 1 }).sort({ startedAt: -1 }).lean(),
+        Campaign.countDocuments({
+          connectionId: connection._id,
+          status: { $in: ['scheduled', 'queued', 'running', 'paused'] },
+        }),
+        ContactSync.findOne({ connectionId: connection._id }, { status: 1, startedAt: 1, finishedAt: 1 })
+          .sort({ startedAt: -1 })
+          .lean(),
       ]);
       ctx.body = {
         id: String(connection._id),
         status: connection.status,
         haltedReason: connection.haltedReason ?? null,
-        lane: { lastSentAt: timestamp(lane?.sent?.lastSentAt), runLength: lane?.sent?.runLength ?? 0, coolDownUntil: timestamp(lane?.coolDownUntil) },
+        lane: {
+          lastSentAt: timestamp(lane?.sent?.lastSentAt),
+          runLength: lane?.sent?.runLength ?? 0,
+          coolDownUntil: timestamp(lane?.coolDownUntil),
+        },
         activeCampaigns,
-        lastSync: lastSync ? { id: lastSync._id, status: lastSync.status, startedAt: lastSync.startedAt, finishedAt: lastSync.finishedAt } : null,
+        lastSync: lastSync
+          ? {
+              id: lastSync._id,
+              status: lastSync.status,
+              startedAt: lastSync.startedAt,
+              finishedAt: lastSync.finishedAt,
+            }
+          : null,
       };
     },
   );

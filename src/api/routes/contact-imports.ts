@@ -11,7 +11,9 @@ import { findOwned } from '../tenant';
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
 
-const ImportQuery = z.strictObject({ importId: ObjectIdText.optional().describe('name the import beforehand, to follow it from another request') });
+const ImportQuery = z.strictObject({
+  importId: ObjectIdText.optional().describe('name the import beforehand, to follow it from another request'),
+});
 const ImportParams = z.strictObject({ id: ObjectIdText, importId: ObjectIdText });
 const ImportView = z.object({ id: z.string(), status: z.enum(['running', 'completed', 'failed']) }).loose();
 
@@ -38,22 +40,43 @@ export function contactImportRoutes(api: ApiRouter, { pipeline }: ApiContext): v
       params: IdParams,
       query: ImportQuery,
       rawBodyType: 'text/csv',
-      responses: { 201: { description: 'the import report', schema: ImportView }, ...notFound, 409: 'an import with this id exists already', 415: 'the body is not CSV' },
+      responses: {
+        201: { description: 'the import report', schema: ImportView },
+        ...notFound,
+        409: 'an import with this id exists already',
+        415: 'the body is not CSV',
+      },
     },
     async (ctx, { params, query }) => {
       const companyId = companyOf(ctx);
       const list = await ownList(companyId, params.id);
-      if (!ctx.request.is(CSV_TYPES)) throw new HttpProblem(415, 'Unsupported Media Type', 'send the CSV as the body with Content-Type: text/csv');
+      if (!ctx.request.is(CSV_TYPES))
+        throw new HttpProblem(415, 'Unsupported Media Type', 'send the CSV as the body with Content-Type: text/csv');
       const company = await Company.findById(companyId, { defaultRegion: 1 }).lean();
       const importId = query.importId ? new Types.ObjectId(query.importId) : new Types.ObjectId();
       try {
-        await ContactImport.create({ _id: importId, companyId, listId: list._id, status: 'running', startedAt: new Date() });
+        await ContactImport.create({
+          _id: importId,
+          companyId,
+          listId: list._id,
+          status: 'running',
+          startedAt: new Date(),
+        });
       } catch (error) {
         if (isDuplicateKeyError(error)) throw new HttpProblem(409, 'Conflict', 'an import with this id exists already');
         throw error;
       }
       try {
-        const report = await importCsv(pipeline.models, { importId, companyId: new Types.ObjectId(companyId), listId: list._id, defaultRegion: company?.defaultRegion ?? 'BR' }, ctx.req);
+        const report = await importCsv(
+          pipeline.models,
+          {
+            importId,
+            companyId: new Types.ObjectId(companyId),
+            listId: list._id,
+            defaultRegion: company?.defaultRegion ?? 'BR',
+          },
+          ctx.req,
+        );
         ctx.status = 201;
         ctx.set('location', `/v1/contact-lists/${params.id}/imports/${String(importId)}`);
         ctx.body = importView(report);
@@ -66,22 +89,42 @@ export function contactImportRoutes(api: ApiRouter, { pipeline }: ApiContext): v
   );
 
   api.define(
-    { method: 'get', path: '/v1/contact-lists/:id/imports', tag: TAG, access: 'company', summary: 'The latest 20 imports into a list', params: IdParams, responses: { 200: { description: 'the imports', schema: z.object({ items: z.array(ImportView) }) }, ...notFound } },
+    {
+      method: 'get',
+      path: '/v1/contact-lists/:id/imports',
+      tag: TAG,
+      access: 'company',
+      summary: 'The latest 20 imports into a list',
+      params: IdParams,
+      responses: { 200: { description: 'the imports', schema: z.object({ items: z.array(ImportView) }) }, ...notFound },
+    },
     async (ctx, { params }) => {
       const companyId = companyOf(ctx);
       const list = await ownList(companyId, params.id);
-      const jobs = await ContactImport.find({ companyId, listId: list._id }, { errors: 0 }).sort({ startedAt: -1 }).limit(20).lean();
+      const jobs = await ContactImport.find({ companyId, listId: list._id }, { errors: 0 })
+        .sort({ startedAt: -1 })
+        .limit(20)
+        .lean();
       ctx.body = { items: jobs.map((job) => ({ ...importView({ ...job, errors: [] }), errors: undefined })) };
     },
   );
 
   api.define(
-    { method: 'get', path: '/v1/contact-lists/:id/imports/:importId', tag: TAG, access: 'company', summary: 'One import’s progress or report', params: ImportParams, responses: { 200: { description: 'the import', schema: ImportView }, 404: 'no such list or import' } },
+    {
+      method: 'get',
+      path: '/v1/contact-lists/:id/imports/:importId',
+      tag: TAG,
+      access: 'company',
+      summary: 'One import’s progress or report',
+      params: ImportParams,
+      responses: { 200: { description: 'the import', schema: ImportView }, 404: 'no such list or import' },
+    },
     async (ctx, { params }) => {
       const companyId = companyOf(ctx);
       await ownList(companyId, params.id);
       const job = await ContactImport.findById(params.importId).lean();
-      if (!job || String(job.companyId) !== companyId || String(job.listId) !== params.id) throw new HttpProblem(404, 'Not Found', 'no such import');
+      if (!job || String(job.companyId) !== companyId || String(job.listId) !== params.id)
+        throw new HttpProblem(404, 'Not Found', 'no such import');
       ctx.body = importView(job);
     },
   );

@@ -13,13 +13,24 @@ import { findOwned } from '../tenant';
 const TAG = 'Contact lists';
 const notFound = { 404: 'no such contact list (or another company’s)' };
 
-const AddedContacts = z.object({ added: z.number().int(), rejected: z.array(z.object({ index: z.number().int(), phone: z.string(), reason: z.string() })) });
+const AddedContacts = z.object({
+  added: z.number().int(),
+  rejected: z.array(z.object({ index: z.number().int(), phone: z.string(), reason: z.string() })),
+});
 
 export function contactListRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
   const { ContactList, Contact, Company } = pipeline.models;
 
   api.define(
-    { method: 'post', path: '/v1/contact-lists', tag: TAG, access: 'company', summary: 'Create a contact list', body: CreateListBody, responses: { 201: { description: 'the list', schema: ListView } } },
+    {
+      method: 'post',
+      path: '/v1/contact-lists',
+      tag: TAG,
+      access: 'company',
+      summary: 'Create a contact list',
+      body: CreateListBody,
+      responses: { 201: { description: 'the list', schema: ListView } },
+    },
     async (ctx, { body }) => {
       const list = await ContactList.create({ companyId: companyOf(ctx), name: body.name });
       ctx.status = 201;
@@ -29,14 +40,30 @@ export function contactListRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
   );
 
   api.define(
-    { method: 'get', path: '/v1/contact-lists', tag: TAG, access: 'company', summary: 'List the contact lists, newest first', query: PageQuery, responses: { 200: { description: 'a page of lists', schema: ListPage } } },
+    {
+      method: 'get',
+      path: '/v1/contact-lists',
+      tag: TAG,
+      access: 'company',
+      summary: 'List the contact lists, newest first',
+      query: PageQuery,
+      responses: { 200: { description: 'a page of lists', schema: ListPage } },
+    },
     async (ctx, { query }) => {
       ctx.body = await pageOf(ContactList, { companyId: new Types.ObjectId(companyOf(ctx)) }, query, listView);
     },
   );
 
   api.define(
-    { method: 'get', path: '/v1/contact-lists/:id', tag: TAG, access: 'company', summary: 'Get a list and its number of members', params: IdParams, responses: { 200: { description: 'the list', schema: ListWithMembers }, ...notFound } },
+    {
+      method: 'get',
+      path: '/v1/contact-lists/:id',
+      tag: TAG,
+      access: 'company',
+      summary: 'Get a list and its number of members',
+      params: IdParams,
+      responses: { 200: { description: 'the list', schema: ListWithMembers }, ...notFound },
+    },
     async (ctx, { params }) => {
       const companyId = companyOf(ctx);
       const list = await findOwned(ContactList, params.id, companyId, 'contact list');
@@ -59,7 +86,10 @@ export function contactListRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
       summary: 'Add up to 10,000 contacts to a list (phones normalised to E.164; bad rows reported)',
       params: IdParams,
       body: AddContactsBody,
-      responses: { 200: { description: 'how many were added, and the rejected rows', schema: AddedContacts }, ...notFound },
+      responses: {
+        200: { description: 'how many were added, and the rejected rows', schema: AddedContacts },
+        ...notFound,
+      },
     },
     async (ctx, { params, body }) => {
       const companyId = companyOf(ctx);
@@ -74,13 +104,26 @@ export function contactListRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
           rejected.push({ index, phone: contact.phone, reason: phone.reason });
           continue;
         }
-        const fields = Object.fromEntries(Object.entries(contact.fields ?? {}).map(([key, value]) => [key, String(value)]));
+        const fields = Object.fromEntries(
+          Object.entries(contact.fields ?? {}).map(([key, value]) => [key, String(value)]),
+        );
         operations.push({
           updateOne: {
             filter: { companyId: new Types.ObjectId(companyId), phone: phone.e164 },
             update: {
-              $set: { updatedAt: now, ...(contact.name === undefined ? {} : { name: contact.name }), ...(contact.fields === undefined ? {} : { fields }) },
-              $setOnInsert: { valid: true, onWhatsApp: null, rejectReason: null, checkedAt: null, ...(contact.name === undefined ? { name: null } : {}), ...(contact.fields === undefined ? { fields: {} } : {}) },
+              $set: {
+                updatedAt: now,
+                ...(contact.name === undefined ? {} : { name: contact.name }),
+                ...(contact.fields === undefined ? {} : { fields }),
+              },
+              $setOnInsert: {
+                valid: true,
+                onWhatsApp: null,
+                rejectReason: null,
+                checkedAt: null,
+                ...(contact.name === undefined ? { name: null } : {}),
+                ...(contact.fields === undefined ? { fields: {} } : {}),
+              },
               $addToSet: { listIds: list._id },
             },
             upsert: true,

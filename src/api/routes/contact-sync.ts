@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { ContactsChanged, ContactSyncRequested } from '../../domain/events/contact-messages';
+import { publishEvent } from '../../../publishers/domain-event';
+import { ContactSyncRequested, ContactsChanged } from '../../domain/events/contact-messages';
 import { seedSandboxContacts } from '../../infrastructure/gateways/sandbox/sandbox-contacts';
 import { sandboxStore } from '../../infrastructure/gateways/sandbox/sandbox-store';
 import type { ContactSyncDoc } from '../../infrastructure/mongo/models/contact-jobs';
-import { publishEvent } from '../../../publishers/domain-event';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -13,9 +13,18 @@ import { findOwned } from '../tenant';
 
 export const SeedSandboxContactsBody = z.strictObject({
   /** How the simulated WhatsApp reads numbers written without a country code. */
-  region: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR').default('BR'),
+  region: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR')
+    .default('BR'),
   contacts: z
-    .array(z.strictObject({ phone: z.string().min(1).max(64), name: z.string().max(200).optional(), onWhatsApp: z.boolean().optional() }))
+    .array(
+      z.strictObject({
+        phone: z.string().min(1).max(64),
+        name: z.string().max(200).optional(),
+        onWhatsApp: z.boolean().optional(),
+      }),
+    )
     .min(1)
     .max(10_000),
 });
@@ -41,7 +50,8 @@ const notFound = { 404: 'no such connection (or another company’s)' };
  */
 export function contactSyncRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
   const { Connection, ContactSync } = pipeline.models;
-  const ownConnection = (companyId: string, id: string) => findOwned(Connection, id, companyId, 'connection', { gateway: 1 });
+  const ownConnection = (companyId: string, id: string) =>
+    findOwned(Connection, id, companyId, 'connection', { gateway: 1 });
 
   api.define(
     {
@@ -51,18 +61,37 @@ export function contactSyncRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
       access: 'company',
       summary: 'Start a contact sync from the number’s address book',
       params: ConnectionParams,
-      responses: { 202: { description: 'the sync’s id and where to follow it', schema: z.object({ syncId: z.string(), status: z.literal('requested'), progress: z.string() }) }, ...notFound },
+      responses: {
+        202: {
+          description: 'the sync’s id and where to follow it',
+          schema: z.object({ syncId: z.string(), status: z.literal('requested'), progress: z.string() }),
+        },
+        ...notFound,
+      },
     },
     async (ctx, { params }) => {
       await ownConnection(companyOf(ctx), params.id);
-      const syncId = await publishEvent(pipeline.publisher, ContactSyncRequested, { connectionId: params.id }, causeOf(ctx));
+      const syncId = await publishEvent(
+        pipeline.publisher,
+        ContactSyncRequested,
+        { connectionId: params.id },
+        causeOf(ctx),
+      );
       ctx.status = 202;
       ctx.body = { syncId, status: 'requested', progress: `/v1/connections/${params.id}/syncs/${syncId}` };
     },
   );
 
   api.define(
-    { method: 'get', path: '/v1/connections/:id/syncs', tag: TAG, access: 'company', summary: 'The latest 20 syncs of a number', params: ConnectionParams, responses: { 200: { description: 'the syncs', schema: z.object({ items: z.array(SyncView) }) }, ...notFound } },
+    {
+      method: 'get',
+      path: '/v1/connections/:id/syncs',
+      tag: TAG,
+      access: 'company',
+      summary: 'The latest 20 syncs of a number',
+      params: ConnectionParams,
+      responses: { 200: { description: 'the syncs', schema: z.object({ items: z.array(SyncView) }) }, ...notFound },
+    },
     async (ctx, { params }) => {
       const connection = await ownConnection(companyOf(ctx), params.id);
       const runs = await ContactSync.find({ connectionId: connection._id }).sort({ startedAt: -1 }).limit(20).lean();
@@ -71,7 +100,15 @@ export function contactSyncRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
   );
 
   api.define(
-    { method: 'get', path: '/v1/connections/:id/syncs/:syncId', tag: TAG, access: 'company', summary: 'One sync’s progress', params: SyncParams, responses: { 200: { description: 'the sync', schema: SyncView }, ...notFound } },
+    {
+      method: 'get',
+      path: '/v1/connections/:id/syncs/:syncId',
+      tag: TAG,
+      access: 'company',
+      summary: 'One sync’s progress',
+      params: SyncParams,
+      responses: { 200: { description: 'the sync', schema: SyncView }, ...notFound },
+    },
     async (ctx, { params }) => {
       const connection = await ownConnection(companyOf(ctx), params.id);
       const run = await ContactSync.findOne({ _id: params.syncId, connectionId: connection._id }).lean();
@@ -89,11 +126,19 @@ export function contactSyncRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
       summary: 'Sandbox only: put contacts in the simulated number’s address book (a sync follows)',
       params: ConnectionParams,
       body: SeedSandboxContactsBody,
-      responses: { 200: { description: 'how many were stored, and the sync started', schema: z.object({ stored: z.number().int(), syncId: z.string() }) }, ...notFound, 409: 'not a sandbox connection' },
+      responses: {
+        200: {
+          description: 'how many were stored, and the sync started',
+          schema: z.object({ stored: z.number().int(), syncId: z.string() }),
+        },
+        ...notFound,
+        409: 'not a sandbox connection',
+      },
     },
     async (ctx, { params, body }) => {
       const connection = await ownConnection(companyOf(ctx), params.id);
-      if (connection.gateway !== 'sandbox') throw new HttpProblem(409, 'Conflict', 'only sandbox connections have a simulated address book');
+      if (connection.gateway !== 'sandbox')
+        throw new HttpProblem(409, 'Conflict', 'only sandbox connections have a simulated address book');
       const stored = await seedSandboxContacts(sandboxStore(Connection.db), params.id, body.contacts, body.region);
       const syncId = await publishEvent(pipeline.publisher, ContactsChanged, { connectionId: params.id }, causeOf(ctx));
       ctx.body = { stored, syncId };

@@ -31,15 +31,35 @@ export function contactRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
   const findContact = (companyId: string, id: string) => findOwned(Contact, id, companyId, 'contact');
 
   api.define(
-    { method: 'get', path: '/v1/contacts', tag: TAG, access: 'company', summary: 'Search contacts by name or phone, optionally in one list; newest first', query: ContactsQuery, responses: { 200: { description: 'a page of contacts', schema: ContactList } } },
+    {
+      method: 'get',
+      path: '/v1/contacts',
+      tag: TAG,
+      access: 'company',
+      summary: 'Search contacts by name or phone, optionally in one list; newest first',
+      query: ContactsQuery,
+      responses: { 200: { description: 'a page of contacts', schema: ContactList } },
+    },
     async (ctx, { query }) => {
-      const filter = { companyId: new Types.ObjectId(companyOf(ctx)), ...(query.listId ? { listIds: new Types.ObjectId(query.listId) } : {}), ...searchFilter(query.search) };
+      const filter = {
+        companyId: new Types.ObjectId(companyOf(ctx)),
+        ...(query.listId ? { listIds: new Types.ObjectId(query.listId) } : {}),
+        ...searchFilter(query.search),
+      };
       ctx.body = await pageOf(Contact, filter, query, contactView);
     },
   );
 
   api.define(
-    { method: 'get', path: '/v1/contacts/:id', tag: TAG, access: 'company', summary: 'Get a contact', params: IdParams, responses: { 200: { description: 'the contact', schema: ContactView }, ...notFound } },
+    {
+      method: 'get',
+      path: '/v1/contacts/:id',
+      tag: TAG,
+      access: 'company',
+      summary: 'Get a contact',
+      params: IdParams,
+      responses: { 200: { description: 'the contact', schema: ContactView }, ...notFound },
+    },
     async (ctx, { params }) => {
       ctx.body = contactView(await findContact(companyOf(ctx), params.id));
     },
@@ -55,7 +75,11 @@ export function contactRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       description: 'Shippings already prepared keep the phone and text they were prepared with.',
       params: IdParams,
       body: UpdateContactBody,
-      responses: { 200: { description: 'the contact', schema: ContactView }, ...notFound, 409: 'another contact of the company has this phone' },
+      responses: {
+        200: { description: 'the contact', schema: ContactView },
+        ...notFound,
+        409: 'another contact of the company has this phone',
+      },
     },
     async (ctx, { params, body }) => {
       const companyId = companyOf(ctx);
@@ -64,18 +88,30 @@ export function contactRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       if (body.phone !== undefined) {
         const company = await Company.findById(companyId, { defaultRegion: 1 }).lean();
         const phone = normalisePhone(body.phone, company?.defaultRegion ?? 'BR');
-        if (!phone.valid) throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', [{ field: 'body.phone', message: phone.reason }]);
+        if (!phone.valid)
+          throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', [
+            { field: 'body.phone', message: phone.reason },
+          ]);
         // A new number has not been checked on WhatsApp yet.
-        if (phone.e164 !== contact.phone) Object.assign(set, { phone: phone.e164, valid: true, onWhatsApp: null, rejectReason: null, checkedAt: null });
+        if (phone.e164 !== contact.phone)
+          Object.assign(set, { phone: phone.e164, valid: true, onWhatsApp: null, rejectReason: null, checkedAt: null });
       }
       if (body.name !== undefined) set.name = body.name;
-      if (body.fields !== undefined) set.fields = Object.fromEntries(Object.entries(body.fields).map(([key, value]) => [key, String(value)]));
+      if (body.fields !== undefined)
+        set.fields = Object.fromEntries(Object.entries(body.fields).map(([key, value]) => [key, String(value)]));
       try {
-        const updated = await Contact.findOneAndUpdate({ _id: contact._id }, { $set: set }, { returnDocument: 'after' }).lean();
+        const updated = await Contact.findOneAndUpdate(
+          { _id: contact._id },
+          { $set: set },
+          { returnDocument: 'after' },
+        ).lean();
         if (!updated) throw new HttpProblem(404, 'Not Found', 'no such contact');
         ctx.body = contactView(updated);
       } catch (error) {
-        if (isDuplicateKeyError(error)) throw new HttpProblem(409, 'Conflict', 'another contact of the company has this phone', [{ field: 'body.phone', message: 'is taken by another contact' }]);
+        if (isDuplicateKeyError(error))
+          throw new HttpProblem(409, 'Conflict', 'another contact of the company has this phone', [
+            { field: 'body.phone', message: 'is taken by another contact' },
+          ]);
         throw error;
       }
     },
@@ -89,7 +125,13 @@ export function contactRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       access: 'company',
       summary: 'Delete a contact; its messages not yet sent are cancelled, its campaigns go on',
       params: IdParams,
-      responses: { 200: { description: 'how many of its pending messages were cancelled', schema: z.object({ cancelledShippings: z.number().int() }) }, ...notFound },
+      responses: {
+        200: {
+          description: 'how many of its pending messages were cancelled',
+          schema: z.object({ cancelledShippings: z.number().int() }),
+        },
+        ...notFound,
+      },
     },
     async (ctx, { params }) => {
       const contact = await findContact(companyOf(ctx), params.id);

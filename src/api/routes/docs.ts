@@ -15,14 +15,31 @@ export function docsRoutes(api: ApiRouter, version: string): void {
   const built = () => (document ??= openApiDocument(api.operations, { version }));
 
   api.define(
-    { method: 'get', path: '/openapi.json', tag: TAG, access: 'public', summary: 'This API as an OpenAPI 3.1 document', responses: { 200: { description: 'the document', schema: z.object({ openapi: z.string() }).loose() } } },
+    {
+      method: 'get',
+      path: '/openapi.json',
+      tag: TAG,
+      access: 'public',
+      summary: 'This API as an OpenAPI 3.1 document',
+      responses: { 200: { description: 'the document', schema: z.object({ openapi: z.string() }).loose() } },
+    },
     (ctx) => {
       ctx.body = built();
     },
   );
 
-  api.define({ method: 'get', path: '/docs', tag: TAG, access: 'public', summary: 'The OpenAPI document as a readable page', responses: { 200: { description: 'the page', contentType: 'text/html' } } }, (ctx) => {
-    ctx.type = 'text/html; charset=utf-8';
-    ctx.body = page ??= docsPage(built());
-  });
+  api.define(
+    {
+      method: 'get',
+      path: '/docs',
+      tag: TAG,
+      access: 'public',
+      summary: 'The OpenAPI document as a readable page',
+      responses: { 200: { description: 'the page', contentType: 'text/html' } },
+    },
+    (ctx) => {
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = page ??= docsPage(built());
+    },
+  );
 }

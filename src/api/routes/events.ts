@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { REPLAY_MODES, ReplayError, replayEvents } from '../../application/replay';
 import { REPLAY_CONSUMERS } from '../../application/replay-explain';
-import { EventLog, type EventFilter } from '../../infrastructure/mongo/event-log';
+import { type EventFilter, EventLog } from '../../infrastructure/mongo/event-log';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -14,7 +14,10 @@ import { findOwned } from '../tenant';
 const RecordIdText = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
 
 export const EventsQuery = z.strictObject({
-  type: z.string().regex(/^[A-Za-z]+(,[A-Za-z]+)*$/, 'comma-separated event types').optional(),
+  type: z
+    .string()
+    .regex(/^[A-Za-z]+(,[A-Za-z]+)*$/, 'comma-separated event types')
+    .optional(),
   correlationId: z.string().min(1).max(128).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
@@ -28,7 +31,10 @@ export const ReplayBody = z.strictObject({
     campaignId: RecordIdText.optional(),
     contactId: RecordIdText.optional(),
     correlationId: z.string().min(1).max(128).optional(),
-    types: z.array(z.string().regex(/^[A-Za-z]+$/)).max(50).optional(),
+    types: z
+      .array(z.string().regex(/^[A-Za-z]+$/))
+      .max(50)
+      .optional(),
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
   }),
@@ -44,7 +50,13 @@ export function eventRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
 
   const list = async (q: z.infer<typeof EventsQuery>, filter: EventFilter) => {
     const items = await eventLog.find(
-      { ...filter, types: q.type?.split(','), correlationId: q.correlationId, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined },
+      {
+        ...filter,
+        types: q.type?.split(','),
+        correlationId: q.correlationId,
+        from: q.from ? new Date(q.from) : undefined,
+        to: q.to ? new Date(q.to) : undefined,
+      },
       { limit: q.pageSize, skip: (q.page - 1) * q.pageSize },
     );
     return { page: q.page, pageSize: q.pageSize, items: items.map(eventView) };
@@ -53,7 +65,16 @@ export function eventRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
 
   /** A campaign's events in order: follow a send from CampaignScheduled to MessageDispatched. */
   api.define(
-    { method: 'get', path: '/v1/campaigns/:id/events', tag: TAG, access: 'company', summary: 'A campaign’s events, in order', params: IdParams, query: EventsQuery, responses: { ...page, 404: 'no such campaign' } },
+    {
+      method: 'get',
+      path: '/v1/campaigns/:id/events',
+      tag: TAG,
+      access: 'company',
+      summary: 'A campaign’s events, in order',
+      params: IdParams,
+      query: EventsQuery,
+      responses: { ...page, 404: 'no such campaign' },
+    },
     async (ctx, { params, query }) => {
       const companyId = companyOf(ctx);
       await findOwned(pipeline.models.Campaign, params.id, companyId, 'campaign', { _id: 1 });
@@ -62,7 +83,16 @@ export function eventRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
   );
 
   api.define(
-    { method: 'get', path: '/v1/contacts/:id/events', tag: TAG, access: 'company', summary: 'A contact’s events, in order', params: IdParams, query: EventsQuery, responses: { ...page, 404: 'no such contact' } },
+    {
+      method: 'get',
+      path: '/v1/contacts/:id/events',
+      tag: TAG,
+      access: 'company',
+      summary: 'A contact’s events, in order',
+      params: IdParams,
+      query: EventsQuery,
+      responses: { ...page, 404: 'no such contact' },
+    },
     async (ctx, { params, query }) => {
       const companyId = companyOf(ctx);
       await findOwned(pipeline.models.Contact, params.id, companyId, 'contact', { _id: 1 });
@@ -71,7 +101,15 @@ export function eventRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
   );
 
   api.define(
-    { method: 'get', path: '/v1/events', tag: TAG, access: 'company', summary: 'The company’s events, filtered by type, correlation id and time', query: EventsQuery, responses: page },
+    {
+      method: 'get',
+      path: '/v1/events',
+      tag: TAG,
+      access: 'company',
+      summary: 'The company’s events, filtered by type, correlation id and time',
+      query: EventsQuery,
+      responses: page,
+    },
     async (ctx, { query }) => {
       ctx.body = await list(query, { companyId: companyOf(ctx) });
     },
@@ -89,11 +127,22 @@ export function eventRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       responses: { 200: { description: 'what was replayed', schema: z.object({}).loose() } },
     },
     async (ctx, { body }) => {
-      const filter: EventFilter = { ...body.filter, from: body.filter.from ? new Date(body.filter.from) : undefined, to: body.filter.to ? new Date(body.filter.to) : undefined };
+      const filter: EventFilter = {
+        ...body.filter,
+        from: body.filter.from ? new Date(body.filter.from) : undefined,
+        to: body.filter.to ? new Date(body.filter.to) : undefined,
+      };
       try {
-        ctx.body = await replayEvents(pipeline, filter, { mode: body.mode, consumer: body.consumer, limit: body.limit });
+        ctx.body = await replayEvents(pipeline, filter, {
+          mode: body.mode,
+          consumer: body.consumer,
+          limit: body.limit,
+        });
       } catch (error) {
-        if (error instanceof ReplayError) throw new HttpProblem(400, 'Bad Request', error.message, [{ field: 'body.consumer', message: error.message }]);
+        if (error instanceof ReplayError)
+          throw new HttpProblem(400, 'Bad Request', error.message, [
+            { field: 'body.consumer', message: error.message },
+          ]);
         throw error;
       }
     },

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { failuresByReason, progressOf, sendTimeline } from '../../application/campaign-progress';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
-import { PROGRESS_PAGE } from '../progress-page';
-import { HttpProblem } from '../problem';
 import type { ApiRouter } from '../operation';
+import { HttpProblem } from '../problem';
+import { PROGRESS_PAGE } from '../progress-page';
 
 /** Campaigns the page shows when none are named: the company's most recent ones. */
 const RECENT_CAMPAIGNS = 12;
@@ -20,7 +20,12 @@ const ProgressQuery = z.strictObject({
     .regex(/^[a-f0-9]{24}(,[a-f0-9]{24}){0,49}$/, 'must be up to 50 comma-separated campaign ids')
     .optional(),
   /** Time window of the sends chart, in minutes. */
-  minutes: z.coerce.number().int().min(1).max(24 * 60).default(15),
+  minutes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
 });
 
 /** What `GET /v1/progress` answers (the campaign, timeline and failure items as built by campaign-progress). */
@@ -39,7 +44,14 @@ const ProgressOverview = z.object({
  */
 export function progressPageRoutes(api: ApiRouter): void {
   api.define(
-    { method: 'get', path: '/progress', tag: TAG, access: 'public', summary: 'The live progress page (HTML; the API key goes in the URL fragment)', responses: { 200: { description: 'the page', contentType: 'text/html' } } },
+    {
+      method: 'get',
+      path: '/progress',
+      tag: TAG,
+      access: 'public',
+      summary: 'The live progress page (HTML; the API key goes in the URL fragment)',
+      responses: { 200: { description: 'the page', contentType: 'text/html' } },
+    },
     (ctx) => {
       ctx.set('content-security-policy', PROGRESS_PAGE.contentSecurityPolicy);
       ctx.set('referrer-policy', 'no-referrer');
@@ -88,7 +100,13 @@ export function progressRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
         failuresByReason(pipeline.models, campaignIds),
       ]);
       ctx.set('cache-control', 'no-store');
-      ctx.body = { now: new Date(now).toISOString(), company: { id: companyId, name: company.name }, campaigns: progress, timeline, failures };
+      ctx.body = {
+        now: new Date(now).toISOString(),
+        company: { id: companyId, name: company.name },
+        campaigns: progress,
+        timeline,
+        failures,
+      };
     },
   );
 }

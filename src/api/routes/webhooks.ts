@@ -26,7 +26,15 @@ const WebhookPayload = z.object({
                         id: z.string().min(1).max(256),
                         status: z.string(),
                         timestamp: z.union([z.string(), z.number()]).optional(),
-                        errors: z.array(z.object({ code: z.number().optional(), title: z.string().optional(), message: z.string().optional() })).optional(),
+                        errors: z
+                          .array(
+                            z.object({
+                              code: z.number().optional(),
+                              title: z.string().optional(),
+                              message: z.string().optional(),
+                            }),
+                          )
+                          .optional(),
                       }),
                     )
                     .optional(),
@@ -50,7 +58,11 @@ const KNOWN_STATUS = new Set<string>(DELIVERY_STATUSES);
  */
 const TAG = 'Webhooks';
 const ConnectionParams = z.strictObject({ connectionId: ObjectIdText });
-const VerifyQuery = z.object({ 'hub.mode': z.string().optional(), 'hub.verify_token': z.string().optional(), 'hub.challenge': z.string().max(1_000).optional() });
+const VerifyQuery = z.object({
+  'hub.mode': z.string().optional(),
+  'hub.verify_token': z.string().optional(),
+  'hub.challenge': z.string().max(1_000).optional(),
+});
 
 export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
   const { Connection } = pipeline.models;
@@ -71,7 +83,11 @@ export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       summary: 'Meta’s webhook verification handshake (echoes hub.challenge when hub.verify_token matches)',
       params: ConnectionParams,
       query: VerifyQuery,
-      responses: { 200: { description: 'the challenge', contentType: 'text/plain' }, 403: 'verification failed', 404: 'no such Cloud API connection' },
+      responses: {
+        200: { description: 'the challenge', contentType: 'text/plain' },
+        403: 'verification failed',
+        404: 'no such Cloud API connection',
+      },
     },
     async (ctx, { params, query }) => {
       const settings = await cloudApiOf(params.connectionId);
@@ -91,10 +107,19 @@ export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       tag: TAG,
       access: 'signed',
       summary: 'Message status updates from the Cloud API, signed with the app secret (X-Hub-Signature-256)',
-      description: 'The body is validated after its signature is checked, so an unsigned caller learns nothing about it.',
+      description:
+        'The body is validated after its signature is checked, so an unsigned caller learns nothing about it.',
       params: ConnectionParams,
       documentedBody: WebhookPayload,
-      responses: { 200: { description: 'how many statuses were applied', schema: z.object({ received: z.record(z.string(), z.number()) }) }, 400: 'not a webhook payload', 401: 'missing or invalid signature', 404: 'no such Cloud API connection' },
+      responses: {
+        200: {
+          description: 'how many statuses were applied',
+          schema: z.object({ received: z.record(z.string(), z.number()) }),
+        },
+        400: 'not a webhook payload',
+        401: 'missing or invalid signature',
+        404: 'no such Cloud API connection',
+      },
     },
     async (ctx, { params }) => {
       const { connectionId } = params;
@@ -104,7 +129,8 @@ export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
         throw new HttpProblem(401, 'Unauthorized', 'missing or invalid X-Hub-Signature-256');
       }
       const payload = WebhookPayload.safeParse(ctx.request.body);
-      if (!payload.success) throw new HttpProblem(400, 'Bad Request', 'not a WhatsApp webhook payload', fieldErrors(payload.error, 'body'));
+      if (!payload.success)
+        throw new HttpProblem(400, 'Bad Request', 'not a WhatsApp webhook payload', fieldErrors(payload.error, 'body'));
       const outcomes: Record<StatusOutcome | 'ignored', number> = { applied: 0, stale: 0, unknown: 0, ignored: 0 };
       for (const entry of payload.data.entry) {
         for (const change of entry.changes) {
@@ -118,14 +144,18 @@ export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
             const outcome = await applyDeliveryStatus(pipeline, connectionId, {
               providerMessageId: status.id,
               status: status.status as (typeof DELIVERY_STATUSES)[number],
-              at: Number.isFinite(seconds) && seconds > 0 && seconds < 1e11 ? new Date(seconds * 1000) : new Date(pipeline.now()),
+              at:
+                Number.isFinite(seconds) && seconds > 0 && seconds < 1e11
+                  ? new Date(seconds * 1000)
+                  : new Date(pipeline.now()),
               reason: error ? `${error.code ?? 'unknown'}: ${error.title ?? error.message ?? 'failed'}` : null,
             });
             outcomes[outcome]++;
           }
         }
       }
-      if (outcomes.unknown > 0) pipeline.logger.info('status webhook for messages Disparo does not know (yet)', { connectionId, ...outcomes });
+      if (outcomes.unknown > 0)
+        pipeline.logger.info('status webhook for messages Disparo does not know (yet)', { connectionId, ...outcomes });
       ctx.body = { received: outcomes };
     },
   );

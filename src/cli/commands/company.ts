@@ -47,8 +47,19 @@ function companyInput(name: string, values: { [K in keyof typeof OPTIONS]?: stri
     pacing: Object.keys(given).length > 0 ? given : undefined,
   });
   if (!parsed.success) {
-    const flag: Record<string, string> = { defaultRegion: '--region', name: '<name>', timezone: '--timezone', messageInterval: '--message-interval', longerIntervalAfter: '--longer-interval-after', greaterInterval: '--greater-interval' };
-    throw new UsageError(parsed.error.issues.map((issue) => `${flag[String(issue.path.at(-1))] ?? issue.path.join('.')}: ${issue.message}`).join('; '));
+    const flag: Record<string, string> = {
+      defaultRegion: '--region',
+      name: '<name>',
+      timezone: '--timezone',
+      messageInterval: '--message-interval',
+      longerIntervalAfter: '--longer-interval-after',
+      greaterInterval: '--greater-interval',
+    };
+    throw new UsageError(
+      parsed.error.issues
+        .map((issue) => `${flag[String(issue.path.at(-1))] ?? issue.path.join('.')}: ${issue.message}`)
+        .join('; '),
+    );
   }
   return parsed.data;
 }
@@ -58,13 +69,23 @@ export const companyCommand: CliCommand = {
   usage: USAGE,
   async run(args) {
     const [subcommand, ...rest] = args;
-    if (subcommand !== 'create') throw new UsageError(subcommand ? `unknown subcommand "company ${subcommand}"` : 'a subcommand is needed: disparo company create <name>');
+    if (subcommand !== 'create')
+      throw new UsageError(
+        subcommand
+          ? `unknown subcommand "company ${subcommand}"`
+          : 'a subcommand is needed: disparo company create <name>',
+      );
     const { values, positionals } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: true, strict: true });
     if (positionals.length !== 1) throw new UsageError('one company name is needed (quote it if it has spaces)');
     const input = companyInput(positionals[0]!, values);
     const config = loadConfig();
     const { company, apiKey } = await withDatabase(config, (models) =>
-      registerCompany(models, { name: input.name, timezone: input.timezone, defaultRegion: input.defaultRegion, pacing: pacingToMs(input.pacing) }),
+      registerCompany(models, {
+        name: input.name,
+        timezone: input.timezone,
+        defaultRegion: input.defaultRegion,
+        pacing: pacingToMs(input.pacing),
+      }),
     );
     const view = companyView(company);
     if (values.json) {

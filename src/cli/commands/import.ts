@@ -26,7 +26,12 @@ interface ImportProgress {
 }
 
 /** The bar: bytes uploaded against the file's size, and the rows the API has read so far. */
-export function importLine(sentBytes: number, totalBytes: number, progress: ImportProgress | null, elapsedMs: number): string {
+export function importLine(
+  sentBytes: number,
+  totalBytes: number,
+  progress: ImportProgress | null,
+  elapsedMs: number,
+): string {
   const share = totalBytes === 0 ? 1 : sentBytes / totalBytes;
   const rows = progress?.rowsRead ?? 0;
   const rate = elapsedMs > 0 ? Math.round((rows * 1000) / elapsedMs) : 0;
@@ -93,19 +98,23 @@ export async function runImport(request: ImportRequest, err: NodeJS.WriteStream 
       .finally(draw);
   }, 500);
   try {
-    const response = await fetch(`${request.api}/v1/contact-lists/${encodeURIComponent(request.listId)}/imports?importId=${importId}`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'text/csv' },
-      body,
-      duplex: 'half',
-    } as RequestInit);
+    const response = await fetch(
+      `${request.api}/v1/contact-lists/${encodeURIComponent(request.listId)}/imports?importId=${importId}`,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'text/csv' },
+        body,
+        duplex: 'half',
+      } as RequestInit,
+    );
     const text = await response.text();
     const report = (text ? JSON.parse(text) : {}) as ImportProgress & Record<string, unknown>;
     if (response.status === 201) latest = report;
     draw();
     err.write('\n');
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    if (response.status !== 201) throw new CommandFailure(`the API answered ${response.status}: ${String(report.detail ?? report.title ?? text)}`);
+    if (response.status !== 201)
+      throw new CommandFailure(`the API answered ${response.status}: ${String(report.detail ?? report.title ?? text)}`);
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CommandFailure) throw error;

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { type QueryFilter, Types } from 'mongoose';
+import { type Config, loadConfig } from '../../config';
 import { type LaneView, laneState } from '../../domain/pacing/lane-view';
 import { earliestNextSend } from '../../domain/pacing/pacing-rule';
-import { loadConfig, type Config } from '../../config';
 import type { Models } from '../../infrastructure/mongo/models';
 import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
 import { ManagementApi } from '../../infrastructure/rabbitmq/management-api';
@@ -38,25 +38,34 @@ async function laneQueues(config: Config): Promise<Map<string, QueueDepth> | nul
   const path = new URL(config.RABBITMQ_URL).pathname.slice(1);
   const vhost = path ? decodeURIComponent(path) : '/';
   try {
-    const list = await new ManagementApi(config.RABBITMQ_MANAGEMENT_URL).request<Array<{ name: string; messages?: number; consumers?: number }>>(
-      'GET',
-      `/queues/${encodeURIComponent(vhost)}?columns=name,messages,consumers`,
+    const list = await new ManagementApi(config.RABBITMQ_MANAGEMENT_URL).request<
+      Array<{ name: string; messages?: number; consumers?: number }>
+    >('GET', `/queues/${encodeURIComponent(vhost)}?columns=name,messages,consumers`);
+    return new Map(
+      list.map((queue) => [queue.name, { messages: queue.messages ?? 0, consumers: queue.consumers ?? 0 }]),
     );
-    return new Map(list.map((queue) => [queue.name, { messages: queue.messages ?? 0, consumers: queue.consumers ?? 0 }]));
   } catch {
     return null;
   }
 }
 
 /** now − planned time of the message in flight, or of the oldest one already due on a running campaign. */
-async function lagOf(models: Models, connection: ConnectionDoc, inFlight: { shippingId: string } | null, now: number): Promise<number | null> {
+async function lagOf(
+  models: Models,
+  connection: ConnectionDoc,
+  inFlight: { shippingId: string } | null,
+  now: number,
+): Promise<number | null> {
   if (inFlight && Types.ObjectId.isValid(inFlight.shippingId)) {
     const shipping = await models.Shipping.findById(inFlight.shippingId, { plannedAt: 1 }).lean();
     if (shipping) return Math.max(0, now - shipping.plannedAt.getTime());
   }
   const running = await models.Campaign.find({ connectionId: connection._id, status: 'running' }, { _id: 1 }).lean();
   if (running.length === 0) return null;
-  const due = await models.Shipping.find({ campaignId: { $in: running.map((c) => c._id) }, status: 'queued', plannedAt: { $lte: new Date(now) } }, { plannedAt: 1 })
+  const due = await models.Shipping.find(
+    { campaignId: { $in: running.map((c) => c._id) }, status: 'queued', plannedAt: { $lte: new Date(now) } },
+    { plannedAt: 1 },
+  )
     .sort({ plannedAt: 1 })
     .limit(1)
     .lean();
@@ -69,7 +78,10 @@ async function laneViews(models: Models, config: Config, companyId: string | und
   const ids = connections.map((c) => c._id);
   const [lanes, companies, depths] = await Promise.all([
     models.Lane.find({ _id: { $in: ids } }).lean(),
-    models.Company.find({ _id: { $in: [...new Set(connections.map((c) => String(c.companyId)))].map((id) => new Types.ObjectId(id)) } }, { pacing: 1, name: 1 }).lean(),
+    models.Company.find(
+      { _id: { $in: [...new Set(connections.map((c) => String(c.companyId)))].map((id) => new Types.ObjectId(id)) } },
+      { pacing: 1, name: 1 },
+    ).lean(),
     laneQueues(config),
   ]);
   const laneOf = new Map(lanes.map((lane) => [String(lane._id), lane]));
@@ -82,7 +94,13 @@ async function laneViews(models: Models, config: Config, companyId: string | und
       const lane = laneOf.get(id);
       const company = companyOf.get(String(connection.companyId));
       const depth = depths ? (depths.get(queueName(id)) ?? null) : undefined;
-      const next = lane?.sent && company ? earliestNextSend({ lastSentAt: lane.sent.lastSentAt ?? null, runLength: lane.sent.runLength ?? 0 }, company.pacing) : null;
+      const next =
+        lane?.sent && company
+          ? earliestNextSend(
+              { lastSentAt: lane.sent.lastSentAt ?? null, runLength: lane.sent.runLength ?? 0 },
+              company.pacing,
+            )
+          : null;
       const view = {
         connectionId: id,
         name: connection.name,
@@ -114,9 +132,15 @@ export const lanesCommand: CliCommand = {
   summary: "show each connection's dispatch lane: state, last send, next allowed, lag, queue depth",
   usage: USAGE,
   async run(args) {
-    const { values, positionals } = parseArgs({ args, options: { company: { type: 'string' }, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args,
+      options: { company: { type: 'string' }, json: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
     if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals.join(' ')}`);
-    if (values.company && !/^[a-f0-9]{24}$/.test(values.company)) throw new UsageError(`not a company id: ${values.company}`);
+    if (values.company && !/^[a-f0-9]{24}$/.test(values.company))
+      throw new UsageError(`not a company id: ${values.company}`);
     const config = loadConfig();
     const views = await withDatabase(config, (models) => laneViews(models, config, values.company));
     const now = Date.now();
@@ -138,7 +162,12 @@ export const lanesCommand: CliCommand = {
       view.queued === null ? (view.queueMissing ? 'no queue' : '?') : String(view.queued),
       view.dispatchers === null ? '?' : String(view.dispatchers),
     ]);
-    console.log(renderTable(['CONNECTION', 'COMPANY', 'STATE', 'LAST SEND', 'NEXT ALLOWED', 'LAG', 'QUEUED', 'DISPATCHERS'], rows));
+    console.log(
+      renderTable(
+        ['CONNECTION', 'COMPANY', 'STATE', 'LAST SEND', 'NEXT ALLOWED', 'LAG', 'QUEUED', 'DISPATCHERS'],
+        rows,
+      ),
+    );
     return EXIT.ok;
   },
 };

@@ -1,9 +1,9 @@
-import { type QueryFilter, Types } from 'mongoose';
 import { parseArgs } from 'node:util';
+import { type QueryFilter, Types } from 'mongoose';
 import { type CampaignProgress, progressOf } from '../../application/campaign-progress';
-import { type CampaignStatus, isFinished } from '../../domain/campaigns/campaign-status';
-import { recentSendsPerMinute, type SentSample } from '../../domain/campaigns/campaign-progress';
 import { loadConfig } from '../../config';
+import { recentSendsPerMinute, type SentSample } from '../../domain/campaigns/campaign-progress';
+import { type CampaignStatus, isFinished } from '../../domain/campaigns/campaign-status';
 import type { Models } from '../../infrastructure/mongo/models';
 import type { CampaignDoc } from '../../infrastructure/mongo/models/campaign';
 import { withDatabase } from '../cli-database';
@@ -30,12 +30,17 @@ const ACTIVE: CampaignStatus[] = ['queued', 'running', 'paused'];
 const OBJECT_ID = /^[a-f0-9]{24}$/;
 
 async function load(models: Models, ids: string[], companyId: string | undefined): Promise<CampaignProgress[]> {
-  const filter: QueryFilter<CampaignDoc> = ids.length > 0 ? { _id: { $in: ids.map((id) => new Types.ObjectId(id)) } } : { status: { $in: ACTIVE } };
+  const filter: QueryFilter<CampaignDoc> =
+    ids.length > 0 ? { _id: { $in: ids.map((id) => new Types.ObjectId(id)) } } : { status: { $in: ACTIVE } };
   if (companyId) filter.companyId = new Types.ObjectId(companyId);
   const campaigns: CampaignDoc[] = await models.Campaign.find(filter).lean();
   const missing = ids.filter((id) => !campaigns.some((campaign) => String(campaign._id) === id));
   if (missing.length > 0) throw new CommandFailure(`no such campaign: ${missing.join(', ')}`);
-  campaigns.sort((a, b) => (ids.length > 0 ? ids.indexOf(String(a._id)) - ids.indexOf(String(b._id)) : a.createdAt.getTime() - b.createdAt.getTime()));
+  campaigns.sort((a, b) =>
+    ids.length > 0
+      ? ids.indexOf(String(a._id)) - ids.indexOf(String(b._id))
+      : a.createdAt.getTime() - b.createdAt.getTime(),
+  );
   return progressOf(models, campaigns, Date.now());
 }
 
@@ -59,7 +64,9 @@ class PaceTracker {
   private readonly samples = new Map<string, SentSample[]>();
 
   perMinute(progress: CampaignProgress, now: number): number {
-    const list = [...(this.samples.get(progress.campaignId) ?? []), { at: now, sent: progress.counters.sent }].filter((sample) => sample.at >= now - 60_000);
+    const list = [...(this.samples.get(progress.campaignId) ?? []), { at: now, sent: progress.counters.sent }].filter(
+      (sample) => sample.at >= now - 60_000,
+    );
     this.samples.set(progress.campaignId, list);
     return recentSendsPerMinute(list, now) ?? progress.sentPerMinute;
   }
@@ -68,16 +75,28 @@ class PaceTracker {
 function options(args: string[]) {
   const { values, positionals } = parseArgs({
     args,
-    options: { company: { type: 'string' }, once: { type: 'boolean' }, json: { type: 'boolean' }, every: { type: 'string', default: '1' } },
+    options: {
+      company: { type: 'string' },
+      once: { type: 'boolean' },
+      json: { type: 'boolean' },
+      every: { type: 'string', default: '1' },
+    },
     allowPositionals: true,
     strict: true,
   });
   const bad = [...positionals, ...(values.company ? [values.company] : [])].filter((id) => !OBJECT_ID.test(id));
   if (bad.length > 0) throw new UsageError(`not a campaign or company id: ${bad.join(', ')}`);
   const everyMs = Number(values.every) * 1000;
-  if (!Number.isFinite(everyMs) || everyMs < 100) throw new UsageError('--every must be a number of seconds, at least 0.1');
+  if (!Number.isFinite(everyMs) || everyMs < 100)
+    throw new UsageError('--every must be a number of seconds, at least 0.1');
   if (values.json && !values.once) throw new UsageError('--json goes with --once');
-  return { ids: positionals, companyId: values.company, once: Boolean(values.once), json: Boolean(values.json), everyMs };
+  return {
+    ids: positionals,
+    companyId: values.company,
+    once: Boolean(values.once),
+    json: Boolean(values.json),
+    everyMs,
+  };
 }
 
 export const progressCommand: CliCommand = {
@@ -108,7 +127,10 @@ export const progressCommand: CliCommand = {
             console.log(JSON.stringify(progress));
             return EXIT.ok;
           }
-          const body = progress.length === 0 ? 'No campaigns in progress.' : progress.map((p) => renderCampaign(p, pace.perMinute(p, now), now)).join('\n');
+          const body =
+            progress.length === 0
+              ? 'No campaigns in progress.'
+              : progress.map((p) => renderCampaign(p, pace.perMinute(p, now), now)).join('\n');
           frame.draw(`${body}\n${new Date(now).toLocaleTimeString()}${opts.once ? '' : '  (Ctrl-C to stop)'}`);
           if (opts.once || progress.every((p) => isFinished(p.status))) return EXIT.ok;
           await new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import { loadConfig, workerRoles } from '../../config';
 import { startApi } from '../../runtime/api-process';
-import { startMetricsServer } from '../../runtime/metrics-server';
 import { runDemo } from '../../runtime/demo';
+import { startMetricsServer } from '../../runtime/metrics-server';
 import { pipelineDeps } from '../../runtime/pipeline';
 import { startServices } from '../../runtime/services';
 import { onShutdownSignal } from '../../runtime/shutdown';
@@ -30,7 +30,10 @@ const USAGES: Record<ServerKind, string> = {
  * failure to start exits 1, a bad configuration 78.
  */
 async function serve(kind: ServerKind, args: string[]): Promise<number> {
-  if (args.length > 0) throw new UsageError(`disparo ${kind} takes no arguments (configuration comes from the environment), got: ${args.join(' ')}`);
+  if (args.length > 0)
+    throw new UsageError(
+      `disparo ${kind} takes no arguments (configuration comes from the environment), got: ${args.join(' ')}`,
+    );
   const config = loadConfig();
   const roles = kind === 'api' ? [] : (workerRoles(config, KNOWN_ROLES) as WorkerRole[]);
   const services = await startServices(config, kind === 'start' ? 'disparo' : `disparo-${kind}`);
@@ -56,6 +59,14 @@ async function serve(kind: ServerKind, args: string[]): Promise<number> {
 
 export const serverCommands: Record<ServerKind, CliCommand> = {
   api: { summary: 'run the HTTP API', usage: USAGES.api, run: (args) => serve('api', args) },
-  worker: { summary: 'run the worker roles named in WORKER_ROLES (default: all)', usage: USAGES.worker, run: (args) => serve('worker', args) },
-  start: { summary: 'run the API and every worker role in one process (DEMO=true seeds a demo campaign)', usage: USAGES.start, run: (args) => serve('start', args) },
+  worker: {
+    summary: 'run the worker roles named in WORKER_ROLES (default: all)',
+    usage: USAGES.worker,
+    run: (args) => serve('worker', args),
+  },
+  start: {
+    summary: 'run the API and every worker role in one process (DEMO=true seeds a demo campaign)',
+    usage: USAGES.start,
+    run: (args) => serve('start', args),
+  },
 };

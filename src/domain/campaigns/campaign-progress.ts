@@ -39,7 +39,12 @@ export interface SentSample {
  * Sends per minute over the recent samples (the last `windowMs`), so a live view shows the pace
  * now rather than since the start; null until the samples span at least `minSpanMs`.
  */
-export function recentSendsPerMinute(samples: readonly SentSample[], now: number, windowMs = 60_000, minSpanMs = 5_000): number | null {
+export function recentSendsPerMinute(
+  samples: readonly SentSample[],
+  now: number,
+  windowMs = 60_000,
+  minSpanMs = 5_000,
+): number | null {
   const recent = samples.filter((sample) => sample.at >= now - windowMs);
   if (recent.length < 2) return null;
   const first = recent[0]!;
@@ -76,5 +81,7 @@ export function failureReason(error: string | null | undefined): string {
 export function countByReason(reasons: readonly string[]): Array<{ reason: string; count: number }> {
   const counts = new Map<string, number>();
   for (const reason of reasons) counts.set(reason, (counts.get(reason) ?? 0) + 1);
-  return [...counts].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+  return [...counts]
+    .map(([reason, count]) => ({ reason, count }))
+    .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
 }

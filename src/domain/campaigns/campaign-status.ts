@@ -9,7 +9,15 @@
  *
  * `queued` means a CampaignDue message is on its way (exactly one instance claimed it).
  */
-export const CAMPAIGN_STATUSES = ['draft', 'scheduled', 'queued', 'running', 'paused', 'completed', 'cancelled'] as const;
+export const CAMPAIGN_STATUSES = [
+  'draft',
+  'scheduled',
+  'queued',
+  'running',
+  'paused',
+  'completed',
+  'cancelled',
+] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
 export type CampaignCommand = 'schedule' | 'start' | 'pause' | 'resume' | 'cancel' | 'update' | 'delete';

@@ -17,7 +17,10 @@ export function renderTemplate(template: string, contact: ContactFields): string
     const value = contact.fields?.[key];
     return value === undefined || value === null ? '' : String(value);
   });
-  return rendered.replace(/ {2,}/g, ' ').replace(/ +([,.!?;:])/g, '$1').trim();
+  return rendered
+    .replace(/ {2,}/g, ' ')
+    .replace(/ +([,.!?;:])/g, '$1')
+    .trim();
 }
 
 /** Placeholders a template uses, for validating a campaign against its list's fields. */
@@ -36,7 +39,11 @@ export function chooseVariant(variants: readonly string[], campaignId: string, c
   return digest.readUInt32BE(0) % variants.length;
 }
 
-export function personalise(variants: readonly string[], campaignId: string, contact: ContactFields & { id: string }): { variant: number; text: string } {
+export function personalise(
+  variants: readonly string[],
+  campaignId: string,
+  contact: ContactFields & { id: string },
+): { variant: number; text: string } {
   const variant = chooseVariant(variants, campaignId, contact.id);
   return { variant, text: renderTemplate(variants[variant]!, contact) };
 }

@@ -50,7 +50,10 @@ export function mergeByPhone(incoming: IncomingContact[]): IncomingContact[] {
  * ones do not modify the document, so a repeated import reports (and changes) nothing; `updatedAt`
  * is written on insert only for that reason. A sync records `checkedAt` at every check.
  */
-export function contactUpsert(contact: IncomingContact, now: Date): { set: Record<string, unknown>; setOnInsert: Record<string, unknown>; addToSetList: string | null } {
+export function contactUpsert(
+  contact: IncomingContact,
+  now: Date,
+): { set: Record<string, unknown>; setOnInsert: Record<string, unknown>; addToSetList: string | null } {
   const set: Record<string, unknown> = {};
   const setOnInsert: Record<string, unknown> = { updatedAt: now };
   const hasName = contact.name !== undefined && contact.name !== null;

@@ -22,7 +22,8 @@ export function readHeader(cells: string[]): { ok: true; header: CsvHeader } | {
   const names = cells.map((cell) => cell.trim());
   const lower = names.map((name) => name.toLowerCase());
   const phone = lower.indexOf('phone');
-  if (phone < 0) return { ok: false, reason: `the header has no "phone" column (columns: ${names.join(', ') || 'none'})` };
+  if (phone < 0)
+    return { ok: false, reason: `the header has no "phone" column (columns: ${names.join(', ') || 'none'})` };
   const seen = new Set<string>();
   for (const name of lower) {
     if (seen.has(name)) return { ok: false, reason: `the header names "${name}" twice` };
@@ -32,15 +33,27 @@ export function readHeader(cells: string[]): { ok: true; header: CsvHeader } | {
   const fields: CsvHeader['fields'] = [];
   for (const [index, key] of names.entries()) {
     if (index === phone || index === nameIndex) continue;
-    if (!FIELD_NAME.test(key)) return { ok: false, reason: `column "${key}" is not a valid field name (letters, digits, _ . -; starting with a letter or _)` };
+    if (!FIELD_NAME.test(key))
+      return {
+        ok: false,
+        reason: `column "${key}" is not a valid field name (letters, digits, _ . -; starting with a letter or _)`,
+      };
     fields.push({ key, index });
   }
   return { ok: true, header: { phone, name: nameIndex < 0 ? null : nameIndex, fields, width: names.length } };
 }
 
-export function readRow(header: CsvHeader, cells: string[], line: number, defaultRegion: string, listId: string): RowOutcome {
-  if (cells.length < header.width) return { ok: false, line, reason: `missing column(s): expected ${header.width}, found ${cells.length}` };
-  if (cells.length > header.width) return { ok: false, line, reason: `too many columns: expected ${header.width}, found ${cells.length}` };
+export function readRow(
+  header: CsvHeader,
+  cells: string[],
+  line: number,
+  defaultRegion: string,
+  listId: string,
+): RowOutcome {
+  if (cells.length < header.width)
+    return { ok: false, line, reason: `missing column(s): expected ${header.width}, found ${cells.length}` };
+  if (cells.length > header.width)
+    return { ok: false, line, reason: `too many columns: expected ${header.width}, found ${cells.length}` };
   const rawPhone = cells[header.phone]!;
   if (!rawPhone.trim()) return { ok: false, line, reason: 'missing phone' };
   const phone = normalisePhone(rawPhone, defaultRegion);
@@ -48,7 +61,8 @@ export function readRow(header: CsvHeader, cells: string[], line: number, defaul
   const fields: Record<string, string> = {};
   for (const { key, index } of header.fields) {
     const value = cells[index]!.trim();
-    if (value.length > MAX_FIELD_LENGTH) return { ok: false, line, reason: `column "${key}" is longer than ${MAX_FIELD_LENGTH} characters` };
+    if (value.length > MAX_FIELD_LENGTH)
+      return { ok: false, line, reason: `column "${key}" is longer than ${MAX_FIELD_LENGTH} characters` };
     if (value) fields[key] = value;
   }
   const name = header.name === null ? undefined : cells[header.name]!.trim().slice(0, 200) || undefined;

@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 
 export type PhoneCheck = { valid: true; e164: string } | { valid: false; reason: string };
 
@@ -10,7 +10,8 @@ export type PhoneCheck = { valid: true; e164: string } | { valid: false; reason:
 export function normalisePhone(raw: string, defaultRegion: string): PhoneCheck {
   const trimmed = raw.trim();
   if (!trimmed) return { valid: false, reason: 'empty phone' };
-  if (/[a-z]/i.test(trimmed.replace(/\s*(ext\.?|x)\s*\d+$/i, ''))) return { valid: false, reason: 'phone contains letters' };
+  if (/[a-z]/i.test(trimmed.replace(/\s*(ext\.?|x)\s*\d+$/i, '')))
+    return { valid: false, reason: 'phone contains letters' };
   const international = trimmed.replace(/^00(?=[1-9])/, '+');
   const parsed = parsePhoneNumberFromString(international, defaultRegion.toUpperCase() as CountryCode);
   if (!parsed) return { valid: false, reason: 'not a phone number' };

@@ -22,7 +22,13 @@ export const CampaignStarted = defineMessage({
   type: 'CampaignStarted',
   version: 1,
   routingKey: 'campaign.started',
-  payload: z.object({ campaignId: RecordId, connectionId: RecordId, audience: z.number().int().min(0), firstSendAt: Timestamp.nullable(), lastSendAt: Timestamp.nullable() }),
+  payload: z.object({
+    campaignId: RecordId,
+    connectionId: RecordId,
+    audience: z.number().int().min(0),
+    firstSendAt: Timestamp.nullable(),
+    lastSendAt: Timestamp.nullable(),
+  }),
 });
 
 /** Work for contact-prepare: a batch of contacts with their planned send times. */
@@ -39,7 +45,9 @@ export const PrepareContacts = defineMessage({
           contactId: RecordId,
           plannedAt: Timestamp,
           /** The contact as streamed: contact-prepare personalises from it without reading it again. */
-          contact: z.object({ phone: z.string().min(1), name: z.string().nullable(), fields: z.record(z.string(), z.string()) }).optional(),
+          contact: z
+            .object({ phone: z.string().min(1), name: z.string().nullable(), fields: z.record(z.string(), z.string()) })
+            .optional(),
         }),
       )
       .min(1)
@@ -52,14 +60,34 @@ export const ContactsPrepared = defineMessage({
   type: 'ContactsPrepared',
   version: 1,
   routingKey: 'contact.prepared',
-  payload: z.object({ campaignId: RecordId, batch: z.number().int().min(0), created: z.number().int().min(0), handedToLane: z.number().int().min(0) }),
+  payload: z.object({
+    campaignId: RecordId,
+    batch: z.number().int().min(0),
+    created: z.number().int().min(0),
+    handedToLane: z.number().int().min(0),
+  }),
 });
 
 const CampaignRef = z.object({ campaignId: RecordId });
 
-export const CampaignPaused = defineMessage({ type: 'CampaignPaused', version: 1, routingKey: 'campaign.paused', payload: CampaignRef });
-export const CampaignResumed = defineMessage({ type: 'CampaignResumed', version: 1, routingKey: 'campaign.resumed', payload: CampaignRef });
-export const CampaignCancelled = defineMessage({ type: 'CampaignCancelled', version: 1, routingKey: 'campaign.cancelled', payload: CampaignRef });
+export const CampaignPaused = defineMessage({
+  type: 'CampaignPaused',
+  version: 1,
+  routingKey: 'campaign.paused',
+  payload: CampaignRef,
+});
+export const CampaignResumed = defineMessage({
+  type: 'CampaignResumed',
+  version: 1,
+  routingKey: 'campaign.resumed',
+  payload: CampaignRef,
+});
+export const CampaignCancelled = defineMessage({
+  type: 'CampaignCancelled',
+  version: 1,
+  routingKey: 'campaign.cancelled',
+  payload: CampaignRef,
+});
 
 export const CampaignCompleted = defineMessage({
   type: 'CampaignCompleted',
@@ -67,6 +95,11 @@ export const CampaignCompleted = defineMessage({
   routingKey: 'campaign.completed',
   payload: z.object({
     campaignId: RecordId,
-    counters: z.object({ sent: z.number().int(), failed: z.number().int(), cancelled: z.number().int(), skipped: z.number().int() }),
+    counters: z.object({
+      sent: z.number().int(),
+      failed: z.number().int(),
+      cancelled: z.number().int(),
+      skipped: z.number().int(),
+    }),
   }),
 });

@@ -6,13 +6,28 @@ import { RecordId } from './ids';
 const ConnectionRef = z.object({ connectionId: RecordId });
 
 /** A WhatsApp connection is (again) connected: its contacts are synced. Published when it is created. */
-export const ConnectionConnected = defineMessage({ type: 'ConnectionConnected', version: 1, routingKey: 'connection.connected', payload: ConnectionRef });
+export const ConnectionConnected = defineMessage({
+  type: 'ConnectionConnected',
+  version: 1,
+  routingKey: 'connection.connected',
+  payload: ConnectionRef,
+});
 
 /** The provider reported new or changed contacts on a connection (a webhook, or the sandbox being seeded). */
-export const ContactsChanged = defineMessage({ type: 'ContactsChanged', version: 1, routingKey: 'contacts.changed', payload: ConnectionRef });
+export const ContactsChanged = defineMessage({
+  type: 'ContactsChanged',
+  version: 1,
+  routingKey: 'contacts.changed',
+  payload: ConnectionRef,
+});
 
 /** Someone asked for a sync through the API (POST /v1/connections/:id/sync). */
-export const ContactSyncRequested = defineMessage({ type: 'ContactSyncRequested', version: 1, routingKey: 'contacts.sync-requested', payload: ConnectionRef });
+export const ContactSyncRequested = defineMessage({
+  type: 'ContactSyncRequested',
+  version: 1,
+  routingKey: 'contacts.sync-requested',
+  payload: ConnectionRef,
+});
 
 const Count = z.number().int().min(0);
 
@@ -40,7 +55,16 @@ export const ContactSyncCompleted = defineMessage({
   type: 'ContactSyncCompleted',
   version: 1,
   routingKey: 'contacts.sync-completed',
-  payload: z.object({ connectionId: RecordId, syncId: z.string().min(1).max(128), pages: Count, seen: Count, created: Count, updated: Count, invalid: Count, notOnWhatsApp: Count }),
+  payload: z.object({
+    connectionId: RecordId,
+    syncId: z.string().min(1).max(128),
+    pages: Count,
+    seen: Count,
+    created: Count,
+    updated: Count,
+    invalid: Count,
+    notOnWhatsApp: Count,
+  }),
 });
 
 // Replayable from the event log like every other kind.

@@ -7,7 +7,13 @@ export const ContactPrepared = defineMessage({
   type: 'ContactPrepared',
   version: 1,
   routingKey: 'contact.ready',
-  payload: z.object({ shippingId: RecordId, campaignId: RecordId, contactId: RecordId, connectionId: RecordId, plannedAt: Timestamp }),
+  payload: z.object({
+    shippingId: RecordId,
+    campaignId: RecordId,
+    contactId: RecordId,
+    connectionId: RecordId,
+    plannedAt: Timestamp,
+  }),
 });
 
 export const MessageDispatched = defineMessage({

@@ -23,10 +23,23 @@ export interface LaneView {
   queueMissing: boolean;
 }
 
-export const LANE_STATES = ['halted', 'cooling-down', 'sending', 'unknown', 'no-queue', 'no-dispatcher', 'idle', 'pacing', 'waiting'] as const;
+export const LANE_STATES = [
+  'halted',
+  'cooling-down',
+  'sending',
+  'unknown',
+  'no-queue',
+  'no-dispatcher',
+  'idle',
+  'pacing',
+  'waiting',
+] as const;
 export type LaneStateName = (typeof LANE_STATES)[number];
 
-type Facts = Pick<LaneView, 'coolDownUntil' | 'inFlight' | 'queued' | 'dispatchers' | 'nextAllowedAt' | 'queueMissing'> & { halted: boolean };
+type Facts = Pick<
+  LaneView,
+  'coolDownUntil' | 'inFlight' | 'queued' | 'dispatchers' | 'nextAllowedAt' | 'queueMissing'
+> & { halted: boolean };
 
 /**
  * The lane's state, most pressing first: halted by the provider, cooling down, a send under way,

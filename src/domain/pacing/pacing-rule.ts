@@ -43,7 +43,10 @@ export function waitBeforeSend(state: LaneState, settings: PacingSettings, now: 
 }
 
 /** Checks a sequence of send times against the rule; returns the sends that came too early. */
-export function findViolations(sendTimes: number[], settings: PacingSettings): Array<{ index: number; gapMs: number; requiredMs: number }> {
+export function findViolations(
+  sendTimes: number[],
+  settings: PacingSettings,
+): Array<{ index: number; gapMs: number; requiredMs: number }> {
   const violations: Array<{ index: number; gapMs: number; requiredMs: number }> = [];
   let state = IDLE_LANE;
   sendTimes.forEach((at, index) => {

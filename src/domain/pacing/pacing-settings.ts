@@ -26,7 +26,10 @@ export function effectivePacing(company: PacingSettings, campaign?: Partial<Paci
   if (!campaign) return company;
   return {
     messageIntervalMs: Math.max(company.messageIntervalMs, campaign.messageIntervalMs ?? 0),
-    longerIntervalAfter: Math.min(company.longerIntervalAfter, campaign.longerIntervalAfter ?? Number.POSITIVE_INFINITY),
+    longerIntervalAfter: Math.min(
+      company.longerIntervalAfter,
+      campaign.longerIntervalAfter ?? Number.POSITIVE_INFINITY,
+    ),
     greaterIntervalMs: Math.max(company.greaterIntervalMs, campaign.greaterIntervalMs ?? 0),
   };
 }

@@ -39,7 +39,13 @@ export function planSendTimes(settings: PacingSettings, startAt: number, initial
  * When the last of `count` more sends can happen, by the pacing rule, if the number sends nothing
  * else. Exact by simulation up to `exactUpTo` sends; beyond, whole runs repeat the same period.
  */
-export function estimateFinish(settings: PacingSettings, lane: LaneState, now: number, count: number, exactUpTo = 10_000): number | null {
+export function estimateFinish(
+  settings: PacingSettings,
+  lane: LaneState,
+  now: number,
+  count: number,
+  exactUpTo = 10_000,
+): number | null {
   if (count <= 0) return null;
   const planner = new SendPlanner(settings, now, lane);
   const exact = Math.min(count, exactUpTo);

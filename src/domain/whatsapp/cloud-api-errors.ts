@@ -78,6 +78,7 @@ export function decideCloudApiFailure(failure: CloudApiFailure, backoff: Backoff
   const known = failure.code === null ? undefined : BY_CODE.get(failure.code);
   const kind = known ?? byHttpStatus(failure.httpStatus);
   const code = failure.code === null ? `HTTP_${failure.httpStatus}` : String(failure.code);
-  const retryAfterMs = kind === 'lane-backoff' ? backoff.laneCoolDownMs : kind === 'contact-later' ? backoff.contactRetryMs : null;
+  const retryAfterMs =
+    kind === 'lane-backoff' ? backoff.laneCoolDownMs : kind === 'contact-later' ? backoff.contactRetryMs : null;
   return { kind, code, retryAfterMs };
 }

@@ -10,10 +10,14 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export const DELIVERY_RANK: Record<DeliveryStatus, number> = { sent: 1, failed: 2, delivered: 3, read: 4 };
 
 /** Counter changes when a shipping moves from `from` (null: no status yet) to a higher `to`. */
-export function counterChanges(from: DeliveryStatus | null, to: DeliveryStatus): Record<'delivered' | 'read' | 'undelivered', number> {
+export function counterChanges(
+  from: DeliveryStatus | null,
+  to: DeliveryStatus,
+): Record<'delivered' | 'read' | 'undelivered', number> {
   const before = from === null ? 0 : DELIVERY_RANK[from];
   const after = DELIVERY_RANK[to];
-  const reached = (status: DeliveryStatus) => (before < DELIVERY_RANK[status] && after >= DELIVERY_RANK[status] ? 1 : 0);
+  const reached = (status: DeliveryStatus) =>
+    before < DELIVERY_RANK[status] && after >= DELIVERY_RANK[status] ? 1 : 0;
   return {
     // `read` implies delivered, even when the `delivered` webhook never came (or comes later).
     delivered: reached('delivered'),

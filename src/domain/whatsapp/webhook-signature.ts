@@ -9,7 +9,11 @@ export function signWebhookBody(rawBody: string | Buffer, appSecret: string): st
 }
 
 /** Constant-time check of a signature header; anything missing or malformed is simply invalid. */
-export function isValidWebhookSignature(rawBody: string | Buffer, header: string | undefined | null, appSecret: string): boolean {
+export function isValidWebhookSignature(
+  rawBody: string | Buffer,
+  header: string | undefined | null,
+  appSecret: string,
+): boolean {
   if (!header || !appSecret) return false;
   const match = /^sha256=([0-9a-f]{64})$/i.exec(header.trim());
   if (!match) return false;

@@ -24,17 +24,29 @@ export class UnknownConnectionError extends Error {
   override name = 'UnknownConnectionError';
 }
 
-export const DEFAULT_CLOUD_API_OPTIONS: CloudApiOptions = { timeoutMs: 15_000, laneCoolDownMs: 60_000, contactRetryMs: 60_000 };
+export const DEFAULT_CLOUD_API_OPTIONS: CloudApiOptions = {
+  timeoutMs: 15_000,
+  laneCoolDownMs: 60_000,
+  contactRetryMs: 60_000,
+};
 
 /**
  * Builds the gateway of each WhatsApp connection from its stored settings. The connection is read
  * at every call (one small lookup by id) so a halt, a new token or a switch of gateway applies to
  * the very next send; the company's pacing is re-read every `cacheMs`.
  */
-export function createGatewayProvider(models: Models, mongo: Connection, cacheMs = 5_000, cloudApi: CloudApiOptions = DEFAULT_CLOUD_API_OPTIONS): GatewayProvider {
+export function createGatewayProvider(
+  models: Models,
+  mongo: Connection,
+  cacheMs = 5_000,
+  cloudApi: CloudApiOptions = DEFAULT_CLOUD_API_OPTIONS,
+): GatewayProvider {
   const build = (connection: ConnectionDoc, pacing: PacingSettings): WhatsAppGateway => {
     if (connection.gateway === 'cloud-api') {
-      if (!connection.cloudApi) throw new UnknownConnectionError(`connection ${String(connection._id)} is cloud-api but has no cloudApi settings`);
+      if (!connection.cloudApi)
+        throw new UnknownConnectionError(
+          `connection ${String(connection._id)} is cloud-api but has no cloudApi settings`,
+        );
       return new CloudApiGateway(connection.cloudApi, cloudApi);
     }
     return new SandboxGateway(sandboxStore(mongo), String(connection._id), pacing, connection.sandbox);
@@ -47,10 +59,16 @@ export function createGatewayProvider(models: Models, mongo: Connection, cacheMs
       const status = connection.status ?? 'connected';
       const fingerprint = JSON.stringify([connection.gateway, connection.sandbox, connection.cloudApi]);
       const cached = cache.get(connectionId);
-      if (cached && cached.fingerprint === fingerprint && Date.now() - cached.at < cacheMs) return { ...cached.value, status };
+      if (cached && cached.fingerprint === fingerprint && Date.now() - cached.at < cacheMs)
+        return { ...cached.value, status };
       const company = await models.Company.findById(connection.companyId).lean();
       if (!company) throw new UnknownConnectionError(`company of connection ${connectionId} does not exist`);
-      const value = { gateway: build(connection, company.pacing), companyId: String(company._id), companyPacing: company.pacing, status };
+      const value = {
+        gateway: build(connection, company.pacing),
+        companyId: String(company._id),
+        companyPacing: company.pacing,
+        status,
+      };
       cache.set(connectionId, { at: Date.now(), fingerprint, value });
       return value;
     },

@@ -42,7 +42,7 @@ export class ContactWriter {
       const docs = pending.map((contact) => newDocument(this.companyId, contact, now));
       const existing = await insertReportingDuplicates(this.Contact.collection, docs);
       const existed = new Set(existing);
-      docs.forEach((doc, index) => existed.has(index) || result.created.push(String(doc._id)));
+      for (const [index, doc] of docs.entries()) if (!existed.has(index)) result.created.push(String(doc._id));
       pending = existing.map((index) => pending[index]!);
       this.insertFirst = existing.length * 2 < docs.length;
     }
@@ -57,7 +57,13 @@ export class ContactWriter {
 
 function newDocument(companyId: Types.ObjectId, contact: IncomingContact, now: Date): mongo.Document {
   const { set, setOnInsert, addToSetList } = contactUpsert(contact, now);
-  const doc: mongo.Document = { _id: new Types.ObjectId(), companyId, phone: contact.phone, ...setOnInsert, listIds: addToSetList ? [new Types.ObjectId(addToSetList)] : [] };
+  const doc: mongo.Document = {
+    _id: new Types.ObjectId(),
+    companyId,
+    phone: contact.phone,
+    ...setOnInsert,
+    listIds: addToSetList ? [new Types.ObjectId(addToSetList)] : [],
+  };
   for (const [path, value] of Object.entries(set)) {
     if (path.startsWith('fields.')) doc.fields = { ...(doc.fields as object), [path.slice('fields.'.length)]: value };
     else doc[path] = value;
@@ -78,7 +84,12 @@ async function insertReportingDuplicates(collection: mongo.Collection, docs: mon
   }
 }
 
-async function upsertAll(Contact: Model<ContactDoc>, companyId: Types.ObjectId, contacts: IncomingContact[], now: Date): Promise<ContactWriteResult> {
+async function upsertAll(
+  Contact: Model<ContactDoc>,
+  companyId: Types.ObjectId,
+  contacts: IncomingContact[],
+  now: Date,
+): Promise<ContactWriteResult> {
   const result: ContactWriteResult = { created: [], updated: 0, unchanged: 0 };
   let pending = contacts;
   for (let round = 1; pending.length > 0; round++) {
@@ -87,7 +98,11 @@ async function upsertAll(Contact: Model<ContactDoc>, companyId: Types.ObjectId, 
       return {
         updateOne: {
           filter: { companyId, phone: contact.phone },
-          update: { ...(Object.keys(set).length > 0 ? { $set: set } : {}), $setOnInsert: setOnInsert, ...(addToSetList ? { $addToSet: { listIds: new Types.ObjectId(addToSetList) } } : {}) },
+          update: {
+            ...(Object.keys(set).length > 0 ? { $set: set } : {}),
+            $setOnInsert: setOnInsert,
+            ...(addToSetList ? { $addToSet: { listIds: new Types.ObjectId(addToSetList) } } : {}),
+          },
           upsert: true,
         },
       };
@@ -108,14 +123,24 @@ function writeErrorsOf(error: unknown): Array<{ code: number; index: number }> {
 
 type Counts = Pick<mongo.BulkWriteResult, 'upsertedIds' | 'modifiedCount' | 'matchedCount'>;
 
-async function bulkUpsert(collection: mongo.Collection, operations: mongo.AnyBulkWriteOperation<mongo.Document>[], mayRetry: boolean): Promise<{ outcome: Counts; raced: number[] }> {
+async function bulkUpsert(
+  collection: mongo.Collection,
+  operations: mongo.AnyBulkWriteOperation<mongo.Document>[],
+  mayRetry: boolean,
+): Promise<{ outcome: Counts; raced: number[] }> {
   if (operations.length === 0) return { outcome: { upsertedIds: {}, modifiedCount: 0, matchedCount: 0 }, raced: [] };
   try {
     return { outcome: await collection.bulkWrite(operations, { ordered: false }), raced: [] };
   } catch (error) {
     const writeErrors = writeErrorsOf(error);
     const result = (error as { result?: Counts }).result;
-    if (!mayRetry || !result || writeErrors.length === 0 || writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY)) throw error;
+    if (
+      !mayRetry ||
+      !result ||
+      writeErrors.length === 0 ||
+      writeErrors.some((writeError) => writeError.code !== DUPLICATE_KEY)
+    )
+      throw error;
     return { outcome: result, raced: writeErrors.map((writeError) => writeError.index) };
   }
 }

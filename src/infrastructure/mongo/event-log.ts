@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { type Connection, type Model, Schema } from 'mongoose';
 import type { Envelope } from '../../domain/events/envelope';
 import { isDuplicateKeyError } from './insert-new';
 
@@ -59,7 +59,9 @@ export function eventQuery(filter: EventFilter): Record<string, unknown> {
     ...(filter.contactId ? { contactId: filter.contactId } : {}),
     ...(filter.correlationId ? { correlationId: filter.correlationId } : {}),
     ...(filter.types && filter.types.length > 0 ? { type: { $in: filter.types } } : {}),
-    ...(filter.from || filter.to ? { occurredAt: { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lte: filter.to } : {}) } } : {}),
+    ...(filter.from || filter.to
+      ? { occurredAt: { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lte: filter.to } : {}) } }
+      : {}),
   };
 }
 

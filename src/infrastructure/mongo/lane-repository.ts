@@ -2,8 +2,8 @@ import { Types } from 'mongoose';
 import { IDLE_LANE, type LaneState, recordSend } from '../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
 import { SendPlanner } from '../../domain/pacing/send-planner';
-import type { LaneDoc } from './models/lane';
 import type { Models } from './models';
+import type { LaneDoc } from './models/lane';
 
 const normal = (state: Partial<LaneState> | undefined | null): LaneState => ({
   lastSentAt: state?.lastSentAt ?? null,
@@ -28,7 +28,15 @@ export class LaneRepository {
   private async ensure(connectionId: string, companyId: string): Promise<LaneDoc> {
     const doc = await this.models.Lane.findOneAndUpdate(
       { _id: new Types.ObjectId(connectionId) },
-      { $setOnInsert: { companyId: new Types.ObjectId(companyId), sent: IDLE_LANE, planned: IDLE_LANE, inFlight: null, version: 0 } },
+      {
+        $setOnInsert: {
+          companyId: new Types.ObjectId(companyId),
+          sent: IDLE_LANE,
+          planned: IDLE_LANE,
+          inFlight: null,
+          version: 0,
+        },
+      },
       { upsert: true, returnDocument: 'after' },
     ).lean();
     return doc as LaneDoc;
@@ -39,7 +47,13 @@ export class LaneRepository {
    * returns where this plan starts (the planner's initial state). Concurrent campaigns on one
    * number each get their own stretch of time, in the order they reserved.
    */
-  async reserve(connectionId: string, companyId: string, settings: PacingSettings, startAt: number, count: number): Promise<LaneState> {
+  async reserve(
+    connectionId: string,
+    companyId: string,
+    settings: PacingSettings,
+    startAt: number,
+    count: number,
+  ): Promise<LaneState> {
     for (let attempt = 0; attempt < 50; attempt++) {
       const lane = await this.ensure(connectionId, companyId);
       const initial = later(normal(lane.sent), normal(lane.planned));
@@ -63,7 +77,12 @@ export class LaneRepository {
   }
 
   /** The real sends so far (as `sentState`) and until when the number cools down (null: it does not). */
-  async dispatchState(connectionId: string, companyId: string, settings: PacingSettings, now: number): Promise<{ sent: LaneState; coolDownUntil: number | null }> {
+  async dispatchState(
+    connectionId: string,
+    companyId: string,
+    settings: PacingSettings,
+    now: number,
+  ): Promise<{ sent: LaneState; coolDownUntil: number | null }> {
     const lane = await this.ensure(connectionId, companyId);
     const coolDownUntil = lane.coolDownUntil ?? null;
     if (!lane.inFlight) return { sent: normal(lane.sent), coolDownUntil };
@@ -82,7 +101,10 @@ export class LaneRepository {
 
   /** Marks a send as started, before the provider is called (crash-safe pacing). */
   async beginSend(connectionId: string, shippingId: string, now: number): Promise<void> {
-    await this.models.Lane.updateOne({ _id: new Types.ObjectId(connectionId) }, { $set: { inFlight: { shippingId, since: now } } });
+    await this.models.Lane.updateOne(
+      { _id: new Types.ObjectId(connectionId) },
+      { $set: { inFlight: { shippingId, since: now } } },
+    );
   }
 
   /**

@@ -11,11 +11,7 @@ export interface ErrorReporter {
 }
 
 /** Reports to Sentry when a DSN is configured; otherwise reports nowhere (logs still carry it). */
-export function createErrorReporter(options: {
-  dsn?: string;
-  environment?: string;
-  release?: string;
-}): ErrorReporter {
+export function createErrorReporter(options: { dsn?: string; environment?: string; release?: string }): ErrorReporter {
   if (!options.dsn) {
     return { capture: () => undefined, flush: async () => undefined };
   }
@@ -72,5 +68,9 @@ function redactException(value: ExceptionValue): ExceptionValue {
     ...(frame.post_context ? { post_context: frame.post_context.map(redactText) } : {}),
     ...(frame.vars ? { vars: redactValue(frame.vars) } : {}),
   }));
-  return { ...value, ...(value.value ? { value: redactText(value.value) } : {}), ...(frames ? { stacktrace: { ...value.stacktrace, frames } } : {}) };
+  return {
+    ...value,
+    ...(value.value ? { value: redactText(value.value) } : {}),
+    ...(frames ? { stacktrace: { ...value.stacktrace, frames } } : {}),
+  };
 }

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** How a delivery ended: handled, sent back for a later retry, or dead-lettered. */
 export type ConsumeOutcome = 'ack' | 'retry' | 'dead';
@@ -94,7 +94,9 @@ export class Metrics {
     collect: () => this.collectCampaigns(),
   });
 
-  private campaignCounts: { read: () => Promise<Record<string, number>>; maxAgeMs: number; at: number; counts: Record<string, number> } | undefined;
+  private campaignCounts:
+    | { read: () => Promise<Record<string, number>>; maxAgeMs: number; at: number; counts: Record<string, number> }
+    | undefined;
 
   private readonly httpDuration = new Histogram({
     name: 'disparo_http_request_duration_seconds',
@@ -105,7 +107,10 @@ export class Metrics {
   });
 
   /** Label children resolved once per label set (the consume path runs at tens of thousands per second). */
-  private readonly consumedChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
+  private readonly consumedChildren = new Map<
+    string,
+    { count: Counter.Internal; duration: Histogram.Internal<string> }
+  >();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'disparo_' });
@@ -124,7 +129,10 @@ export class Metrics {
     const key = `${consumer}\u0000${type}\u0000${outcome}`;
     let children = this.consumedChildren.get(key);
     if (!children) {
-      children = { count: this.messagesConsumed.labels(consumer, type, outcome), duration: this.handlerDuration.labels(consumer, type) };
+      children = {
+        count: this.messagesConsumed.labels(consumer, type, outcome),
+        duration: this.handlerDuration.labels(consumer, type),
+      };
       this.consumedChildren.set(key, children);
     }
     children.count.inc();
@@ -176,4 +184,3 @@ export class Metrics {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 }
-

@@ -31,7 +31,10 @@ export function redactValue<T>(value: T, depth = 0): T {
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1)) as T;
   const copy: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    copy[key] = SECRET_KEY.test(key) && item !== null && item !== undefined && item !== '' ? '[redacted]' : redactValue(item, depth + 1);
+    copy[key] =
+      SECRET_KEY.test(key) && item !== null && item !== undefined && item !== ''
+        ? '[redacted]'
+        : redactValue(item, depth + 1);
   }
   return copy as T;
 }

@@ -9,11 +9,15 @@ export async function applyTopology(channel: Channel, topology: TopologySpec): P
 }
 
 async function assertExchanges(channel: Channel, exchanges: ExchangeSpec[]): Promise<void> {
-  await Promise.all(exchanges.map((exchange) => channel.assertExchange(exchange.name, exchange.type, { durable: true })));
+  await Promise.all(
+    exchanges.map((exchange) => channel.assertExchange(exchange.name, exchange.type, { durable: true })),
+  );
 }
 
 async function assertQueues(channel: Channel, queues: QueueSpec[]): Promise<void> {
-  await Promise.all(queues.map((queue) => channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments })));
+  await Promise.all(
+    queues.map((queue) => channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments })),
+  );
 }
 
 async function applyBindings(channel: Channel, bindings: BindingSpec[]): Promise<void> {

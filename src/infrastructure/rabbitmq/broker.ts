@@ -87,7 +87,10 @@ export class Broker {
 
   async close(): Promise<void> {
     await this.topologyChannel.close();
-    await Promise.all([settleWithin(this.connection.close(), 3_000), settleWithin(this.publishConnection.close(), 3_000)]);
+    await Promise.all([
+      settleWithin(this.connection.close(), 3_000),
+      settleWithin(this.publishConnection.close(), 3_000),
+    ]);
     this.logger.info('broker connections closed');
   }
 }

@@ -1,17 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { PermanentError } from '../../domain/errors';
 import { decideRetry, type RetryPolicy } from '../../domain/messaging/retry-policy';
 import { GatewayError } from '../../domain/whatsapp/gateway';
 import type { ErrorReporter } from '../observability/error-reporter';
-import type { DeadLetterKind, Metrics } from '../observability/metrics';
 import { errorFields, type LogContext, type Logger } from '../observability/logger';
+import type { DeadLetterKind, Metrics } from '../observability/metrics';
 import type { Broker } from './broker';
 import { republishProperties } from './delivery';
-import { isChannelClosed, ResilientChannel, settleWithin } from './resilient-channel';
 import { clip, HEADERS, readCount } from './headers';
 import type { Publisher } from './publisher';
+import { isChannelClosed, ResilientChannel, settleWithin } from './resilient-channel';
 import { deadLetterExchange } from './work-queue';
 
 export interface HandlerContext {
@@ -44,7 +44,10 @@ export interface ConsumerRunnerDeps {
 
 const REQUEUE_PAUSE_MS = 1_000;
 
-type Outcome = { kind: 'ack' } | { kind: 'retry'; delayMs: number; error: unknown; failures: number } | { kind: 'dead'; why: DeadLetterKind; reason: string; error?: unknown };
+type Outcome =
+  | { kind: 'ack' }
+  | { kind: 'retry'; delayMs: number; error: unknown; failures: number }
+  | { kind: 'dead'; why: DeadLetterKind; reason: string; error?: unknown };
 
 /**
  * Runs one consumer: decode → validate → handle → ack once the handler's work is stored.
@@ -87,10 +90,14 @@ export class ConsumerRunner<TMessage> {
   async stop(timeoutMs: number): Promise<void> {
     this.stopping = true;
     const active = this.active;
-    if (active && !isChannelClosed(active.channel)) await settleWithin(active.channel.cancel(active.consumerTag), 2_000);
+    if (active && !isChannelClosed(active.channel))
+      await settleWithin(active.channel.cancel(active.consumerTag), 2_000);
     const drained = Promise.allSettled([...this.inFlight]);
     const timedOut = await Promise.race([drained.then(() => false), sleep(timeoutMs).then(() => true)]);
-    if (timedOut) this.logger.warn('stopped with handlers still running; their messages will be redelivered', { inFlight: this.inFlight.size });
+    if (timedOut)
+      this.logger.warn('stopped with handlers still running; their messages will be redelivered', {
+        inFlight: this.inFlight.size,
+      });
     await this.channel?.close();
     this.logger.info('consumer stopped');
   }
@@ -118,11 +125,20 @@ export class ConsumerRunner<TMessage> {
     const context: LogContext = decoded.ok ? describe(decoded.message) : { messageId: delivery.properties.messageId };
     const logger = this.logger.child(context);
     const started = performance.now();
-    const outcome = decoded.ok ? await this.runHandler(decoded.message, delivery, logger) : ({ kind: 'dead', why: decoded.why, reason: decoded.reason } as const);
-    this.deps.metrics.consumed(this.spec.name, (context.eventType as string | undefined) ?? 'undecodable', outcome.kind, (performance.now() - started) / 1000);
+    const outcome = decoded.ok
+      ? await this.runHandler(decoded.message, delivery, logger)
+      : ({ kind: 'dead', why: decoded.why, reason: decoded.reason } as const);
+    this.deps.metrics.consumed(
+      this.spec.name,
+      (context.eventType as string | undefined) ?? 'undecodable',
+      outcome.kind,
+      (performance.now() - started) / 1000,
+    );
     if (isChannelClosed(channel)) {
       // The broker has requeued this delivery already; a retry or dead letter now would be a copy.
-      logger.warn('delivery channel closed while handling; the broker redelivers the message', { outcome: outcome.kind });
+      logger.warn('delivery channel closed while handling; the broker redelivers the message', {
+        outcome: outcome.kind,
+      });
       return;
     }
     try {
@@ -137,7 +153,9 @@ export class ConsumerRunner<TMessage> {
     }
   }
 
-  private decode(delivery: ConsumeMessage): { ok: true; message: TMessage } | { ok: false; why: DeadLetterKind; reason: string } {
+  private decode(
+    delivery: ConsumeMessage,
+  ): { ok: true; message: TMessage } | { ok: false; why: DeadLetterKind; reason: string } {
     const size = delivery.content.length;
     if (size > this.deps.maxMessageBytes) {
       return { ok: false, why: 'oversized', reason: `oversized: ${size} bytes, limit ${this.deps.maxMessageBytes}` };
@@ -159,11 +177,17 @@ export class ConsumerRunner<TMessage> {
       await this.spec.handle(message, { logger, previousFailures, redelivered: delivery.fields.redelivered });
       return { kind: 'ack' };
     } catch (error) {
-      if (error instanceof PermanentError) return { kind: 'dead', why: 'permanent', reason: `permanent: ${error.message}`, error };
+      if (error instanceof PermanentError)
+        return { kind: 'dead', why: 'permanent', reason: `permanent: ${error.message}`, error };
       const failures = previousFailures + 1;
       const decision = decideRetry(this.deps.retryPolicy, failures);
       if (!decision.retry) {
-        return { kind: 'dead', why: 'exhausted', reason: `retries exhausted after ${failures} failures: ${errorFields(error).error}`, error };
+        return {
+          kind: 'dead',
+          why: 'exhausted',
+          reason: `retries exhausted after ${failures} failures: ${errorFields(error).error}`,
+          error,
+        };
       }
       return { kind: 'retry', delayMs: decision.delayMs, error, failures };
     }
@@ -174,7 +198,11 @@ export class ConsumerRunner<TMessage> {
       case 'ack':
         return;
       case 'retry': {
-        logger.warn('handler failed; retrying later', { ...errorFields(outcome.error), failures: outcome.failures, retryInMs: outcome.delayMs });
+        logger.warn('handler failed; retrying later', {
+          ...errorFields(outcome.error),
+          failures: outcome.failures,
+          retryInMs: outcome.delayMs,
+        });
         this.deps.metrics.retried(this.spec.name, errorKind(outcome.error));
         const props = republishProperties(delivery, {
           [HEADERS.attempt]: outcome.failures,
@@ -184,16 +212,29 @@ export class ConsumerRunner<TMessage> {
         return;
       }
       case 'dead': {
-        logger.error('message dead-lettered', { reason: outcome.reason, ...(outcome.error ? errorFields(outcome.error) : {}) });
+        logger.error('message dead-lettered', {
+          reason: outcome.reason,
+          ...(outcome.error ? errorFields(outcome.error) : {}),
+        });
         this.deps.metrics.deadLettered(this.spec.name, outcome.why);
-        if (outcome.error) this.deps.errorReporter.capture(outcome.error, { ...context, consumer: this.spec.name, queue: this.spec.queue });
+        if (outcome.error)
+          this.deps.errorReporter.capture(outcome.error, {
+            ...context,
+            consumer: this.spec.name,
+            queue: this.spec.queue,
+          });
         const props = republishProperties(delivery, {
           [HEADERS.deadReason]: clip(outcome.reason),
           [HEADERS.deadAt]: new Date().toISOString(),
           [HEADERS.deadConsumer]: this.spec.name,
           [HEADERS.deadQueue]: this.spec.queue,
         });
-        await this.deps.publisher.publishRaw(deadLetterExchange(this.deps.prefix), this.spec.queue, delivery.content, props);
+        await this.deps.publisher.publishRaw(
+          deadLetterExchange(this.deps.prefix),
+          this.spec.queue,
+          delivery.content,
+          props,
+        );
         return;
       }
       default: {

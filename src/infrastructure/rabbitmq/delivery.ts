@@ -1,7 +1,13 @@
 import type { ConsumeMessage, Options } from 'amqplib';
 
 /** Headers the broker adds on its own; carried forward they would only mislead. */
-const BROKER_HEADERS = ['x-death', 'x-first-death-exchange', 'x-first-death-queue', 'x-first-death-reason', 'x-delivery-count'];
+const BROKER_HEADERS = [
+  'x-death',
+  'x-first-death-exchange',
+  'x-first-death-queue',
+  'x-first-death-reason',
+  'x-delivery-count',
+];
 
 /** The properties to publish a delivered message again (retry, dead letter) as it came. */
 export function republishProperties(message: ConsumeMessage, extraHeaders: Record<string, unknown>): Options.Publish {

@@ -14,7 +14,12 @@ export class ManagementApi {
     this.base = parsed.toString().replace(/\/$/, '');
   }
 
-  async request<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
     const response = await fetch(`${this.base}/api${path}`, {
       method,
       headers: { authorization: this.authorization, 'content-type': 'application/json', ...headers },

@@ -1,9 +1,10 @@
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { z } from 'zod';
 import type { Envelope, MessageDefinition } from '../../domain/events/envelope';
 import type { Logger } from '../observability/logger';
 import type { Metrics } from '../observability/metrics';
 import type { Broker } from './broker';
-import { delayNames, delayedRoute } from './delay-levels';
+import { delayedRoute, delayNames } from './delay-levels';
 import { Fifo } from './fifo';
 import { ResilientChannel } from './resilient-channel';
 import { eventsExchange } from './work-queue';
@@ -108,8 +109,14 @@ export class Publisher {
   }
 
   /** Publishes a domain event to the events exchange, to every queue bound to its routing key. */
-  publish<T extends string, P>(definition: MessageDefinition<T, any>, message: Envelope<T, P>): Promise<void> {
-    return this.enqueue(eventsExchange(this.options.prefix), definition.routingKey, encode(message), properties(message), message.type);
+  publish<T extends string, P>(definition: MessageDefinition<T, z.ZodType>, message: Envelope<T, P>): Promise<void> {
+    return this.enqueue(
+      eventsExchange(this.options.prefix),
+      definition.routingKey,
+      encode(message),
+      properties(message),
+      message.type,
+    );
   }
 
   /** Sends a message to one queue, optionally after a delay (plugin-free delay levels). */
@@ -118,7 +125,13 @@ export class Publisher {
   }
 
   /** Sends bytes already encoded (a retry of a delivered message keeps its properties). */
-  sendRaw(queue: string, content: Buffer, props: Options.Publish, options: SendOptions = {}, type?: string): Promise<void> {
+  sendRaw(
+    queue: string,
+    content: Buffer,
+    props: Options.Publish,
+    options: SendOptions = {},
+    type?: string,
+  ): Promise<void> {
     const withHeaders = options.headers ? { ...props, headers: { ...props.headers, ...options.headers } } : props;
     if (!options.delayMs || options.delayMs <= 0) return this.enqueue('', queue, content, withHeaders, type);
     const route = delayedRoute(delayNames(this.options.prefix), options.delayMs, queue);
@@ -130,7 +143,13 @@ export class Publisher {
     return this.enqueue(exchange, routingKey, content, options, undefined);
   }
 
-  private enqueue(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, type: string | undefined): Promise<void> {
+  private enqueue(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+    type: string | undefined,
+  ): Promise<void> {
     if (this.closed) return Promise.reject(new Error('publisher is closed'));
     const deadline = Date.now() + this.options.timeoutMs;
     if (this.inFlight < this.options.maxInFlight && this.slotWaiters.length === 0) {
@@ -153,14 +172,33 @@ export class Publisher {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     clearInterval(this.sweeper);
-    for (const message of this.unsettled) this.settle(message, new Error('publisher closed before the broker confirmed'));
+    for (const message of this.unsettled)
+      this.settle(message, new Error('publisher closed before the broker confirmed'));
     this.expire(Number.POSITIVE_INFINITY);
     await this.channel.close();
   }
 
-  private dispatch(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, deadline: number, type: string | undefined): Promise<void> {
+  private dispatch(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+    deadline: number,
+    type: string | undefined,
+  ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const message: Outgoing = { exchange, routingKey, content, options, deadline, settled: false, resends: 0, type, resolve, reject };
+      const message: Outgoing = {
+        exchange,
+        routingKey,
+        content,
+        options,
+        deadline,
+        settled: false,
+        resends: 0,
+        type,
+        resolve,
+        reject,
+      };
       this.unsettled.add(message);
       this.transmit(message);
     });
@@ -172,16 +210,24 @@ export class Publisher {
       this.backlog.push(message);
       return;
     }
-    const props = message.options.persistent && message.options.mandatory ? message.options : { ...message.options, persistent: true, mandatory: true };
+    const props =
+      message.options.persistent && message.options.mandatory
+        ? message.options
+        : { ...message.options, persistent: true, mandatory: true };
     try {
       const hasRoom = channel.publish(message.exchange, message.routingKey, message.content, props, (error) => {
         if (!error) this.settle(message);
-        else if (error.message === NACKED) this.settle(message, new Error(`broker refused the message (nack) for ${message.exchange || message.routingKey}`));
+        else if (error.message === NACKED)
+          this.settle(
+            message,
+            new Error(`broker refused the message (nack) for ${message.exchange || message.routingKey}`),
+          );
         else this.resend(message); // the channel closed before the confirm
       });
       if (!hasRoom) this.pauseUntilDrained(channel);
     } catch (error) {
-      if ((error as Error).name === 'IllegalOperationError') this.backlog.push(message); // closed under us; the next channel sends it
+      if ((error as Error).name === 'IllegalOperationError')
+        this.backlog.push(message); // closed under us; the next channel sends it
       else this.settle(message, error as Error); // could not even be encoded (e.g. a header too large)
     }
   }
@@ -189,7 +235,10 @@ export class Publisher {
   private resend(message: Outgoing): void {
     if (message.settled) return;
     if (++message.resends > MAX_RESENDS) {
-      this.settle(message, new Error(`channel closed ${MAX_RESENDS} times while this message was in flight; giving up on it`));
+      this.settle(
+        message,
+        new Error(`channel closed ${MAX_RESENDS} times while this message was in flight; giving up on it`),
+      );
       return;
     }
     this.transmit(message);
@@ -199,8 +248,17 @@ export class Publisher {
   private onReturned(returned: ConsumeMessage): void {
     const { exchange, routingKey } = returned.fields;
     for (const message of this.unsettled) {
-      if (message.exchange === exchange && message.routingKey === routingKey && message.content.equals(returned.content)) {
-        this.settle(message, new UnroutableError(`no queue takes messages to ${exchange || '(default exchange)'} with routing key ${routingKey}`));
+      if (
+        message.exchange === exchange &&
+        message.routingKey === routingKey &&
+        message.content.equals(returned.content)
+      ) {
+        this.settle(
+          message,
+          new UnroutableError(
+            `no queue takes messages to ${exchange || '(default exchange)'} with routing key ${routingKey}`,
+          ),
+        );
         return;
       }
     }
@@ -236,7 +294,8 @@ export class Publisher {
     const missing = /no exchange '([^']*)'/.exec(reason?.message ?? '')?.[1];
     if (missing === undefined) return;
     for (const message of this.unsettled) {
-      if (message.exchange === missing) this.settle(message, new Error(`exchange ${missing} does not exist: ${reason!.message}`));
+      if (message.exchange === missing)
+        this.settle(message, new Error(`exchange ${missing} does not exist: ${reason!.message}`));
     }
   }
 
@@ -254,7 +313,9 @@ export class Publisher {
   }
 
   private waitForSlot(deadline: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => this.slotWaiters.push({ deadline, cancelled: false, resolve, reject }));
+    return new Promise<void>((resolve, reject) =>
+      this.slotWaiters.push({ deadline, cancelled: false, resolve, reject }),
+    );
   }
 
   /** Hands the freed slot straight to the next waiter, so no caller overtakes the queue. */
@@ -277,14 +338,23 @@ export class Publisher {
     if (this.backlog.length > 0) this.backlog.removeWhere((message) => message.settled);
     for (const message of this.unsettled) {
       if (message.deadline <= now) {
-        this.settle(message, new PublishTimeoutError(`publish to ${message.exchange || message.routingKey} not confirmed within ${this.options.timeoutMs} ms`));
+        this.settle(
+          message,
+          new PublishTimeoutError(
+            `publish to ${message.exchange || message.routingKey} not confirmed within ${this.options.timeoutMs} ms`,
+          ),
+        );
       }
     }
     if (this.slotWaiters.length === 0) return;
     this.slotWaiters.removeWhere((waiter) => {
       if (waiter.deadline > now) return false;
       waiter.cancelled = true;
-      waiter.reject(new PublishTimeoutError(`no publish slot free within ${this.options.timeoutMs} ms (${this.inFlight} in flight)`));
+      waiter.reject(
+        new PublishTimeoutError(
+          `no publish slot free within ${this.options.timeoutMs} ms (${this.inFlight} in flight)`,
+        ),
+      );
       return true;
     });
   }

@@ -66,7 +66,8 @@ export class ResilientChannel {
     await this.open(connection, true);
     this.manager.on('connect', this.onConnect);
     // A reconnect between the first open and the listener would otherwise go unnoticed.
-    if (!this.current && this.manager.connection && this.manager.connection !== connection) void this.open(this.manager.connection);
+    if (!this.current && this.manager.connection && this.manager.connection !== connection)
+      void this.open(this.manager.connection);
   }
 
   get channel(): Channel | undefined {

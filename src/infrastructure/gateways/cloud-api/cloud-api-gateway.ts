@@ -1,5 +1,15 @@
-import { type BackoffSettings, type CloudApiFailure, decideCloudApiFailure } from '../../../domain/whatsapp/cloud-api-errors';
-import { type ContactPage, GatewayError, type OutgoingMessage, type SendReceipt, type WhatsAppGateway } from '../../../domain/whatsapp/gateway';
+import {
+  type BackoffSettings,
+  type CloudApiFailure,
+  decideCloudApiFailure,
+} from '../../../domain/whatsapp/cloud-api-errors';
+import {
+  type ContactPage,
+  GatewayError,
+  type OutgoingMessage,
+  type SendReceipt,
+  type WhatsAppGateway,
+} from '../../../domain/whatsapp/gateway';
 import type { CloudApiSettings } from '../../mongo/models/connection';
 
 export interface CloudApiOptions extends BackoffSettings {
@@ -30,13 +40,21 @@ export function cloudApiMessageBody(message: OutgoingMessage): Record<string, un
   const base = { messaging_product: 'whatsapp', recipient_type: 'individual', to: message.to.replace(/^\+/, '') };
   if (message.template) {
     const { name, language, components } = message.template;
-    return { ...base, type: 'template', template: { name, language: { code: language }, ...(components ? { components } : {}) } };
+    return {
+      ...base,
+      type: 'template',
+      template: { name, language: { code: language }, ...(components ? { components } : {}) },
+    };
   }
   if (message.mediaUrl) {
     const type = mediaType(message.mediaUrl);
     // Audio takes no caption on WhatsApp; the text then goes nowhere, so audio is sent as a document.
     const kind = type === 'audio' ? 'document' : type;
-    return { ...base, type: kind, [kind]: { link: message.mediaUrl, ...(message.text ? { caption: message.text } : {}) } };
+    return {
+      ...base,
+      type: kind,
+      [kind]: { link: message.mediaUrl, ...(message.text ? { caption: message.text } : {}) },
+    };
   }
   return { ...base, type: 'text', text: { body: message.text, preview_url: false } };
 }
@@ -77,7 +95,8 @@ export class CloudApiGateway implements WhatsAppGateway {
       answer = (await response.json().catch(() => ({}))) as CloudApiAnswer;
     } catch (error) {
       const name = (error as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') throw this.failure({ kind: 'timeout' }, `no answer within ${this.options.timeoutMs} ms`);
+      if (name === 'TimeoutError' || name === 'AbortError')
+        throw this.failure({ kind: 'timeout' }, `no answer within ${this.options.timeoutMs} ms`);
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const detail = [(error as Error).message, cause?.code ?? cause?.message].filter(Boolean).join(': ');
       throw this.failure({ kind: 'network', message: detail }, `network error: ${detail}`);
@@ -86,10 +105,24 @@ export class CloudApiGateway implements WhatsAppGateway {
     if (response.ok && id) return { providerMessageId: id, acceptedAt: new Date() };
     const error = answer.error ?? {};
     const code = typeof error.code === 'number' ? error.code : null;
-    const detail = [error.message ?? (response.ok ? 'answer without a message id' : `HTTP ${response.status}`), error.fbtrace_id ? `fbtrace_id ${error.fbtrace_id}` : null]
+    const detail = [
+      error.message ?? (response.ok ? 'answer without a message id' : `HTTP ${response.status}`),
+      error.fbtrace_id ? `fbtrace_id ${error.fbtrace_id}` : null,
+    ]
       .filter(Boolean)
       .join('; ');
-    return Promise.reject(this.failure({ kind: 'http', httpStatus: response.ok ? 502 : response.status, code, subcode: error.error_subcode ?? null, message: detail }, detail));
+    return Promise.reject(
+      this.failure(
+        {
+          kind: 'http',
+          httpStatus: response.ok ? 502 : response.status,
+          code,
+          subcode: error.error_subcode ?? null,
+          message: detail,
+        },
+        detail,
+      ),
+    );
   }
 
   /** The Cloud API has no address book: a business number has no contacts to list. */

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { earliestNextSend, recordSend, requiredGap } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
-import { type ContactPage, GatewayError, type OutgoingMessage, type SendReceipt, type WhatsAppGateway } from '../../../domain/whatsapp/gateway';
+import {
+  type ContactPage,
+  GatewayError,
+  type OutgoingMessage,
+  type SendReceipt,
+  type WhatsAppGateway,
+} from '../../../domain/whatsapp/gateway';
 import { isDuplicateKeyError } from '../../mongo/insert-new';
 import { sandboxKeys } from './sandbox-keys';
 import type { SandboxStore } from './sandbox-store';
@@ -40,7 +46,8 @@ export class SandboxGateway implements WhatsAppGateway {
     const random = this.behaviour.random ?? Math.random;
     const receivedAt = new Date();
     if (this.behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.behaviour.latencyMs));
-    if (random() < this.behaviour.failureRate) throw new GatewayError('retry', 'sandbox: simulated transient failure', 'SANDBOX_UNAVAILABLE');
+    if (random() < this.behaviour.failureRate)
+      throw new GatewayError('retry', 'sandbox: simulated transient failure', 'SANDBOX_UNAVAILABLE');
     if (random() < (this.behaviour.rateLimitRate ?? 0)) {
       throw new GatewayError('lane-backoff', 'sandbox: simulated throughput limit', '130429', 1_000);
     }

@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { type Connection, type Model, Schema } from 'mongoose';
 
 /** What the simulated WhatsApp "sent": one document per idempotency key, kept durably. */
 export interface SandboxMessageDoc {
@@ -37,7 +37,12 @@ const SandboxMessageSchema = new Schema<SandboxMessageDoc>(
 SandboxMessageSchema.index({ connectionId: 1, receivedAt: 1 });
 
 const SandboxLaneSchema = new Schema<SandboxLaneDoc>(
-  { _id: String, lastAt: { type: Number, default: null }, runLength: { type: Number, default: 0 }, sends: { type: Number, default: 0 } },
+  {
+    _id: String,
+    lastAt: { type: Number, default: null },
+    runLength: { type: Number, default: 0 },
+    sends: { type: Number, default: 0 },
+  },
   { collection: 'sandbox_lanes', versionKey: false },
 );
 
@@ -83,10 +88,22 @@ export interface SandboxBookDoc {
   entries: number;
 }
 
-const SandboxPageSchema = new Schema<SandboxPageDoc>({ _id: String, entries: { type: Schema.Types.Mixed, default: {} } }, { collection: 'sandbox_book_pages', versionKey: false, minimize: false });
-const SandboxPlaceSchema = new Schema<SandboxPlaceDoc>({ _id: String, page: Number, slot: Number }, { collection: 'sandbox_book_places', versionKey: false });
-const SandboxOffNumberSchema = new Schema<SandboxOffNumberDoc>({ _id: String }, { collection: 'sandbox_off_whatsapp', versionKey: false });
-const SandboxBookSchema = new Schema<SandboxBookDoc>({ _id: String, entries: { type: Number, default: 0 } }, { collection: 'sandbox_books', versionKey: false });
+const SandboxPageSchema = new Schema<SandboxPageDoc>(
+  { _id: String, entries: { type: Schema.Types.Mixed, default: {} } },
+  { collection: 'sandbox_book_pages', versionKey: false, minimize: false },
+);
+const SandboxPlaceSchema = new Schema<SandboxPlaceDoc>(
+  { _id: String, page: Number, slot: Number },
+  { collection: 'sandbox_book_places', versionKey: false },
+);
+const SandboxOffNumberSchema = new Schema<SandboxOffNumberDoc>(
+  { _id: String },
+  { collection: 'sandbox_off_whatsapp', versionKey: false },
+);
+const SandboxBookSchema = new Schema<SandboxBookDoc>(
+  { _id: String, entries: { type: Number, default: 0 } },
+  { collection: 'sandbox_books', versionKey: false },
+);
 
 export interface SandboxStore {
   Message: Model<SandboxMessageDoc>;

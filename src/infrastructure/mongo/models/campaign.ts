@@ -68,12 +68,21 @@ export const CampaignSchema = new Schema<CampaignDoc>(
     listId: { type: Schema.Types.ObjectId, required: true },
     variants: { type: [String], required: true },
     mediaUrl: { type: String, default: null },
-    pacing: { type: new Schema({ messageIntervalMs: Number, longerIntervalAfter: Number, greaterIntervalMs: Number }, { _id: false }), default: null },
+    pacing: {
+      type: new Schema(
+        { messageIntervalMs: Number, longerIntervalAfter: Number, greaterIntervalMs: Number },
+        { _id: false },
+      ),
+      default: null,
+    },
     scheduledAt: { type: Date, default: null },
     correlationId: { type: String, default: null },
     status: { type: String, enum: CAMPAIGN_STATUSES, default: 'draft' },
     plan: {
-      type: new Schema({ startAt: Number, initial: LaneStateSchema, settings: PacingSchema, audience: Number }, { _id: false }),
+      type: new Schema(
+        { startAt: Number, initial: LaneStateSchema, settings: PacingSchema, audience: Number },
+        { _id: false },
+      ),
       default: null,
     },
     processingDone: { type: Boolean, default: false },

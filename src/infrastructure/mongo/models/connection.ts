@@ -59,7 +59,14 @@ export const ConnectionSchema = new Schema<ConnectionDoc>(
     },
     cloudApi: {
       type: new Schema(
-        { phoneNumberId: String, accessToken: String, apiVersion: String, baseUrl: String, appSecret: String, verifyToken: String },
+        {
+          phoneNumberId: String,
+          accessToken: String,
+          apiVersion: String,
+          baseUrl: String,
+          appSecret: String,
+          verifyToken: String,
+        },
         { _id: false },
       ),
       default: null,

@@ -4,8 +4,8 @@ import { type CampaignDoc, CampaignSchema } from './campaign';
 import { type CompanyDoc, CompanySchema } from './company';
 import { type ConnectionDoc, ConnectionSchema } from './connection';
 import { type ContactDoc, ContactSchema } from './contact';
-import { type ContactListDoc, ContactListSchema } from './contact-list';
 import { type ContactImportDoc, ContactImportSchema, type ContactSyncDoc, ContactSyncSchema } from './contact-jobs';
+import { type ContactListDoc, ContactListSchema } from './contact-list';
 import { type LaneDoc, LaneSchema } from './lane';
 import { type ShippingDoc, ShippingSchema } from './shipping';
 

@@ -10,4 +10,7 @@ export const PacingSchema = new Schema(
   { _id: false },
 );
 
-export const LaneStateSchema = new Schema({ lastSentAt: { type: Number, default: null }, runLength: { type: Number, default: 0 } }, { _id: false });
+export const LaneStateSchema = new Schema(
+  { lastSentAt: { type: Number, default: null }, runLength: { type: Number, default: 0 } },
+  { _id: false },
+);

@@ -34,7 +34,10 @@ export interface ShippingDoc {
 }
 
 /** What a new shipping is made of; every other field starts empty (queued, never attempted). */
-export type NewShipping = Pick<ShippingDoc, 'companyId' | 'campaignId' | 'contactId' | 'connectionId' | 'phone' | 'text' | 'variant' | 'mediaUrl' | 'plannedAt'>;
+export type NewShipping = Pick<
+  ShippingDoc,
+  'companyId' | 'campaignId' | 'contactId' | 'connectionId' | 'phone' | 'text' | 'variant' | 'mediaUrl' | 'plannedAt'
+>;
 
 /** A complete shipping document for a bulk insert through the driver (which applies no schema defaults). */
 export function newShipping(fields: NewShipping, now: Date): ShippingDoc {
