@@ -1,15 +1,11 @@
 import { Types } from 'mongoose';
 import { statusesAllowing } from '../domain/campaigns/campaign-status';
+import { AppError, isAppError } from '../domain/errors';
 import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
 import type { Logger } from '../infrastructure/observability/logger';
-import { CampaignNotFoundError, CampaignStateError, pauseCampaign } from './campaign-controls';
+import { pauseCampaign } from './campaign-controls';
 import type { PipelineDeps } from './pipeline-deps';
-
-/** A campaign cannot resume while its WhatsApp connection is halted: the operator fixes it first. */
-export class ConnectionHaltedError extends Error {
-  override name = 'ConnectionHaltedError';
-}
 
 export class ConnectionHalted extends Error {
   override name = 'ConnectionHalted';
@@ -59,7 +55,7 @@ export async function pauseCampaignsOf(deps: PipelineDeps, connectionId: string)
       paused++;
     } catch (error) {
       // Paused, finished or cancelled meanwhile: nothing left to stop.
-      if (!(error instanceof CampaignStateError || error instanceof CampaignNotFoundError)) throw error;
+      if (!(isAppError(error, 'conflict') || isAppError(error, 'not-found'))) throw error;
     }
   }
   return paused;
@@ -76,12 +72,13 @@ export async function assertConnectionUsable(deps: PipelineDeps, companyId: stri
   }).lean();
   const connectionId = String(campaign.connectionId);
   if (connection?.status === 'halted') {
-    throw new ConnectionHaltedError(
+    // A campaign cannot start or resume while its number is halted: the operator fixes it first.
+    throw AppError.conflict(
       `connection ${connectionId} is halted (${connection.haltedReason ?? 'by the provider'}); fix it, then PATCH /v1/connections/${connectionId} with {"status":"connected"}`,
     );
   }
   if (connection?.status === 'disconnected') {
-    throw new ConnectionHaltedError(
+    throw AppError.conflict(
       `connection ${connectionId} is disconnected; connect it first (POST /v1/connections/${connectionId}/connect)`,
     );
   }
