@@ -79,6 +79,30 @@ export class InMemoryShippingRepository implements ShippingRepository {
     return moved;
   }
 
+  async insertNew(shippings: ShippingDoc[]): Promise<{ allNew: boolean; inserted: number }> {
+    let inserted = 0;
+    for (const shipping of shippings) {
+      const taken = [...this.byId.values()].some(
+        (stored) => stored.campaignId.equals(shipping.campaignId) && stored.contactId.equals(shipping.contactId),
+      );
+      if (taken) continue;
+      this.byId.set(String(shipping._id), { ...shipping });
+      inserted++;
+    }
+    return { allNew: inserted === shippings.length, inserted };
+  }
+
+  async queuedOf(campaignId: Types.ObjectId, contactIds: Types.ObjectId[]) {
+    return [...this.byId.values()]
+      .filter(
+        (stored) =>
+          stored.campaignId.equals(campaignId) &&
+          stored.status === 'queued' &&
+          contactIds.some((id) => id.equals(stored.contactId)),
+      )
+      .map(({ _id, contactId, plannedAt }) => ({ _id, contactId, plannedAt }));
+  }
+
   async ofContact(contactId: Types.ObjectId, statuses: readonly ShippingStatus[]) {
     return [...this.byId.values()]
       .filter((shipping) => shipping.contactId.equals(contactId) && statuses.includes(shipping.status))

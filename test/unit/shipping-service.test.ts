@@ -120,6 +120,20 @@ describe('shipping service', () => {
     await assert.rejects(service.requeue(shipping, 'sent', cause), /cannot be requeued/);
   });
 
+  test('create: a batch prepared again creates nothing twice and returns what still waits', async () => {
+    const campaignId = new Types.ObjectId();
+    const first = shippings.add({ campaignId });
+    const again = { ...first, _id: new Types.ObjectId() };
+    const fresh = shippings.add({ campaignId });
+    shippings.byId.delete(String(fresh._id));
+    const result = await service.create(campaignId, [first.contactId, fresh.contactId], [again, fresh]);
+    assert.equal(result.created, 1);
+    assert.deepEqual(
+      result.ready.map((shipping) => String(shipping._id)).sort(),
+      [String(first._id), String(fresh._id)].sort(),
+    );
+  });
+
   test('release: a send to try again goes back to queued with its error', async () => {
     const shipping = shippings.add({ status: 'sending' });
     assert.equal(await service.release(shipping._id, 'RATE: later'), true);

@@ -27,6 +27,16 @@ export interface ShippingRepository {
   claim(id: Types.ObjectId, from: readonly ShippingStatus[], claimedAt: Date): Promise<ShippingDoc | null>;
   /** Moves every shipping of the campaign in `from` to `to`; how many moved. */
   transitionCampaign(campaignId: Types.ObjectId, from: readonly ShippingStatus[], to: ShippingStatus): Promise<number>;
+  /**
+   * Inserts new shippings (queued), skipping any that exists for the same campaign and contact;
+   * whether all were new, and how many were inserted.
+   */
+  insertNew(shippings: ShippingDoc[]): Promise<{ allNew: boolean; inserted: number }>;
+  /** The campaign's shippings of these contacts still queued (a redelivered batch's leftovers). */
+  queuedOf(
+    campaignId: Types.ObjectId,
+    contactIds: Types.ObjectId[],
+  ): Promise<Array<Pick<ShippingDoc, '_id' | 'contactId' | 'plannedAt'>>>;
   /** The contact's shippings in one of `statuses` (few: one per campaign that planned it). */
   ofContact(
     contactId: Types.ObjectId,

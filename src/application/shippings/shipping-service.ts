@@ -45,6 +45,21 @@ export class ShippingService {
     return this.deps.shippings.transition(id, shippingStatusesAllowing(command), shippingTarget(command), changes);
   }
 
+  /**
+   * Creates a batch of shippings (queued) against the unique (campaign, contact) index: a batch
+   * prepared again creates nothing twice. Returns the shippings of the batch still waiting to be
+   * sent (new ones, and earlier ones a crash left behind) and how many were created.
+   */
+  async create(
+    campaignId: Types.ObjectId,
+    contactIds: Types.ObjectId[],
+    shippings: ShippingDoc[],
+  ): Promise<{ created: number; ready: Array<Pick<ShippingDoc, '_id' | 'contactId' | 'plannedAt'>> }> {
+    const { allNew, inserted } = await this.deps.shippings.insertNew(shippings);
+    const ready = allNew ? shippings : await this.deps.shippings.queuedOf(campaignId, contactIds);
+    return { created: inserted, ready };
+  }
+
   find(id: string): Promise<ShippingDoc | null> {
     return this.deps.shippings.findById(id);
   }

@@ -7,6 +7,7 @@ import type {
 } from '../../application/shippings/shipping-repository';
 import type { ShippingStatus } from '../../domain/campaigns/shipping-status';
 import { updateIfMatches } from './conditional-update';
+import { insertNew } from './insert-new';
 import type { Models } from './models';
 import type { ShippingDoc } from './models/shipping';
 
@@ -51,6 +52,17 @@ export class MongoShippingRepository implements ShippingRepository {
       { $set: { status: to } },
     );
     return result.modifiedCount;
+  }
+
+  insertNew(shippings: ShippingDoc[]): Promise<{ allNew: boolean; inserted: number }> {
+    return insertNew(this.models.Shipping.collection, shippings);
+  }
+
+  queuedOf(campaignId: Types.ObjectId, contactIds: Types.ObjectId[]) {
+    return this.models.Shipping.find(
+      { campaignId, contactId: { $in: contactIds }, status: 'queued' },
+      { _id: 1, contactId: 1, plannedAt: 1 },
+    ).lean();
   }
 
   async ofContact(
