@@ -8,7 +8,7 @@ import {
   startCampaign,
   updateCampaign,
 } from '../../application/campaign-controls';
-import { assertConnectionUsable } from '../../application/connection-halt';
+import { assertConnectionUsable } from '../../application/connections/connection-service';
 import type { PipelineDeps } from '../../application/pipeline-deps';
 import { averageSendsPerMinute, pendingOf } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';

@@ -10,7 +10,7 @@ import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
 import type { Logger } from '../../infrastructure/observability/logger';
 import { clip } from '../../infrastructure/rabbitmq/headers';
-import { haltConnection, pauseCampaignsOf } from '../connection-halt';
+import { haltConnection, pauseCampaignsOf } from '../connections/connection-service';
 import type { PipelineDeps } from '../pipeline-deps';
 import { shippingsOf } from '../service-registry';
 
