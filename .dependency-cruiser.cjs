@@ -15,8 +15,7 @@ module.exports = {
     {
       name: 'entry-points-do-not-touch-mongo',
       comment: 'Routes and consumers parse, call an application service and answer or ack: no model access.',
-      // 'warn' until every state change has its application service; then 'error'.
-      severity: 'warn',
+      severity: 'error',
       from: { path: '^(src/api/routes/|consumers/)' },
       to: { path: '^src/infrastructure/mongo/' },
     },

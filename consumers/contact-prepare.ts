@@ -1,152 +1,20 @@
-import { Types } from 'mongoose';
-import { sendToLane } from '../publishers/contact-prepared';
-import { publishEvent } from '../publishers/domain-event';
-import { completeIfDone } from '../src/application/campaign-completion';
-import type { PipelineDeps } from '../src/application/pipeline-deps';
-import { personalise } from '../src/domain/campaigns/personalise';
-import { PermanentError } from '../src/domain/errors';
-import { ContactsPrepared, PrepareContacts } from '../src/domain/events/campaign-messages';
-import { causedBy, type MessageOf } from '../src/domain/events/envelope';
-import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update';
-import { insertNew } from '../src/infrastructure/mongo/insert-new';
-import { newShipping, type ShippingDoc } from '../src/infrastructure/mongo/models/shipping';
+import { type PrepareDeps, prepareContacts } from '../src/application/shippings/contact-preparation';
+import { PrepareContacts } from '../src/domain/events/campaign-messages';
+import type { MessageOf } from '../src/domain/events/envelope';
 import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
 
-type Prepare = MessageOf<typeof PrepareContacts>;
-
 /**
- * `<prefix>.contact-prepare` ← PrepareContacts (a batch). Personalises each contact's message
- * (placeholders; a variant picked reproducibly per contact), writes the shippings in one unordered
- * bulk insert against the unique (campaign, contact) index, and hands every shipping still queued
- * to the connection's lane, to arrive at its planned time. A redelivered batch inserts nothing new
- * and is counted once; the lane drops duplicates it receives.
+ * `<prefix>.contact-prepare` ← PrepareContacts (a batch): the shippings are written and handed to
+ * their lane by the preparation use case (src/application/shippings/contact-preparation.ts).
  */
 export function contactPrepareConsumer(
-  deps: PipelineDeps & { prefetch: number; laneHandoffMs: number },
-): ConsumerSpec<Prepare> {
+  deps: PrepareDeps & { prefetch: number },
+): ConsumerSpec<MessageOf<typeof PrepareContacts>> {
   return {
     name: 'contact-prepare',
     queue: deps.queues.contactPrepare,
     prefetch: deps.prefetch,
     schema: PrepareContacts.schema,
-    async handle(message, { logger }) {
-      const { Campaign, Shipping } = deps.models;
-      const { campaignId, batch, items } = message.payload;
-      const cause = causedBy(message);
-      const campaign = await Campaign.findById(campaignId, {
-        companyId: 1,
-        connectionId: 1,
-        variants: 1,
-        mediaUrl: 1,
-        status: 1,
-      }).lean();
-      if (!campaign) throw new PermanentError(`campaign ${campaignId} does not exist`);
-      if (campaign.status === 'cancelled') return;
-
-      const contactIds = items.map((item) => new Types.ObjectId(item.contactId));
-      const byId = await contactsOf(deps, campaign.companyId, items);
-      const now = new Date(deps.now());
-      const shippings: ShippingDoc[] = [];
-      for (const item of items) {
-        const contact = byId.get(item.contactId);
-        if (!contact) continue;
-        const { variant, text } = personalise(campaign.variants, campaignId, {
-          id: item.contactId,
-          name: contact.name,
-          phone: contact.phone,
-          fields: contact.fields,
-        });
-        shippings.push(
-          newShipping(
-            {
-              companyId: campaign.companyId,
-              campaignId: campaign._id,
-              contactId: new Types.ObjectId(item.contactId),
-              connectionId: campaign.connectionId,
-              phone: contact.phone,
-              text,
-              variant,
-              mediaUrl: campaign.mediaUrl,
-              plannedAt: new Date(item.plannedAt),
-            },
-            now,
-          ),
-        );
-      }
-      const { allNew, inserted: created } = await insertNew(Shipping.collection, shippings);
-      // Everything of this batch still waiting to be sent: new shippings, and earlier ones a crash left behind.
-      const ready = allNew
-        ? shippings
-        : await Shipping.find(
-            { campaignId: campaign._id, contactId: { $in: contactIds }, status: 'queued' },
-            { _id: 1, contactId: 1, plannedAt: 1 },
-          ).lean();
-      const connectionId = String(campaign.connectionId);
-      const lane = deps.queues.lane(connectionId);
-      await Promise.all(
-        ready.map((shipping) =>
-          sendToLane(
-            deps.publisher,
-            lane,
-            {
-              shippingId: String(shipping._id),
-              campaignId,
-              contactId: String(shipping.contactId),
-              connectionId,
-              plannedAt: shipping.plannedAt,
-            },
-            cause,
-            deps.now(),
-            deps.laneHandoffMs,
-          ),
-        ),
-      );
-      await updateIfMatches(
-        Campaign,
-        { _id: campaign._id, preparedBatches: { $ne: batch } },
-        {
-          $push: { preparedBatches: batch },
-          $inc: { 'counters.prepared': shippings.length, 'counters.missing': items.length - shippings.length },
-        },
-      );
-      await publishEvent(
-        deps.publisher,
-        ContactsPrepared,
-        { campaignId, batch, created, handedToLane: ready.length },
-        cause,
-      );
-      logger.debug('batch prepared', { batch, created, handedToLane: ready.length });
-      await completeIfDone(deps, campaignId, cause);
-    },
+    handle: (message, { logger }) => prepareContacts(deps, message, logger),
   };
-}
-
-type ContactData = { phone: string; name: string | null; fields: Record<string, string> };
-
-/**
- * The batch's contacts: as campaign-process streamed them (no second read), or, for a batch sent
- * without them (an older message, a replay), read by _id — an index lookup everywhere; filtering on
- * companyId in the query makes the local wire server scan, so the tenant check happens here.
- */
-async function contactsOf(
-  deps: PipelineDeps,
-  companyId: Types.ObjectId,
-  items: Prepare['payload']['items'],
-): Promise<Map<string, ContactData>> {
-  const byId = new Map<string, ContactData>();
-  const missing: Types.ObjectId[] = [];
-  for (const item of items) {
-    if (item.contact) byId.set(item.contactId, item.contact);
-    else missing.push(new Types.ObjectId(item.contactId));
-  }
-  if (missing.length === 0) return byId;
-  const found = await deps.models.Contact.find(
-    { _id: { $in: missing } },
-    { companyId: 1, phone: 1, name: 1, fields: 1 },
-  ).lean();
-  for (const contact of found) {
-    if (contact.companyId.equals(companyId))
-      byId.set(String(contact._id), { phone: contact.phone, name: contact.name, fields: contact.fields });
-  }
-  return byId;
 }

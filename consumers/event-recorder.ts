@@ -1,5 +1,4 @@
 import { type Envelope, EnvelopeSchema } from '../src/domain/events/envelope';
-import type { EventLog } from '../src/infrastructure/mongo/event-log';
 import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
 
 /**
@@ -9,7 +8,8 @@ import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runne
 export function eventRecorderConsumer(deps: {
   queue: string;
   prefetch: number;
-  eventLog: EventLog;
+  /** Stores an envelope once (the event log); says whether it was new. */
+  eventLog: { record(event: Envelope): Promise<unknown> };
 }): ConsumerSpec<Envelope> {
   return {
     name: 'event-recorder',

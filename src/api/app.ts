@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
+import { AppError, type AppErrorCode } from '../domain/errors';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
 import { errorFields, type Logger } from '../infrastructure/observability/logger';
 import type { Metrics } from '../infrastructure/observability/metrics';
@@ -156,8 +157,22 @@ function problemDetails(deps: ApiDeps): Koa.Middleware {
   };
 }
 
+/** The one place an application error becomes an HTTP status. */
+const STATUS_OF: Record<AppErrorCode, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+};
+
 function toHttpProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
+  if (error instanceof AppError) {
+    const status = STATUS_OF[error.code];
+    const detail = error.help ? `${error.message}; ${error.help}` : error.message;
+    return new HttpProblem(status, titleFor(status), detail, error.fields);
+  }
   const status = (error as { status?: number }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new HttpProblem(status, titleFor(status), (error as Error).message);
@@ -172,6 +187,7 @@ function titleFor(status: number): string {
       401: 'Unauthorized',
       403: 'Forbidden',
       404: 'Not Found',
+      409: 'Conflict',
       405: 'Method Not Allowed',
       413: 'Payload Too Large',
       415: 'Unsupported Media Type',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CAMPAIGN_STATUSES, SHIPPING_STATUSES } from '../domain/campaigns/campaign-status';
+import { CAMPAIGN_STATUSES } from '../domain/campaigns/campaign-status';
+import { SHIPPING_STATUSES } from '../domain/campaigns/shipping-status';
 import { CONNECTION_STATUSES, GATEWAY_KINDS } from '../infrastructure/mongo/models/connection';
 
 /**

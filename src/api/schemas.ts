@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { CAMPAIGN_STATUSES, SHIPPING_STATUSES } from '../domain/campaigns/campaign-status';
+import { CAMPAIGN_STATUSES } from '../domain/campaigns/campaign-status';
+import { SHIPPING_STATUSES } from '../domain/campaigns/shipping-status';
 
 export const ObjectIdText = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
 

@@ -1,29 +1,19 @@
 import { Types } from 'mongoose';
-import { sendToLane } from '../../publishers/contact-prepared';
 import { publishEvent } from '../../publishers/domain-event';
 import { type CampaignCommand, type CampaignStatus, statusesAllowing } from '../domain/campaigns/campaign-status';
+import { AppError } from '../domain/errors';
 import { CampaignCancelled, CampaignPaused, CampaignResumed } from '../domain/events/campaign-messages';
 import type { Cause } from '../domain/events/envelope';
 import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-settings';
 import { SendPlanner } from '../domain/pacing/send-planner';
-import { updateIfMatches } from '../infrastructure/mongo/conditional-update';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
 import { queueIfDue } from './campaign-scheduling';
 import { declareLane, type PipelineDeps } from './pipeline-deps';
+import { shippingsOf } from './service-registry';
 
-export class CampaignNotFoundError extends Error {
-  override name = 'CampaignNotFoundError';
-}
-
-/** A command the campaign's current status does not allow (resume a cancelled campaign, say). */
-export class CampaignStateError extends Error {
-  override name = 'CampaignStateError';
-  constructor(
-    readonly command: CampaignCommand,
-    readonly status: CampaignStatus,
-  ) {
-    super(`cannot ${command} a campaign that is ${status}`);
-  }
+/** A command the campaign's current status does not allow (resume a cancelled campaign, say): a conflict. */
+export function campaignStateConflict(command: CampaignCommand, status: CampaignStatus): AppError {
+  return AppError.conflict(`cannot ${command} a campaign that is ${status}`);
 }
 
 type Update = Record<string, unknown>;
@@ -44,8 +34,8 @@ async function transition(
   ).lean();
   if (before) return before as CampaignDoc;
   const current = await Campaign.findOne({ _id: campaignId, companyId }, { status: 1 }).lean();
-  if (!current) throw new CampaignNotFoundError(`campaign ${campaignId} not found`);
-  throw new CampaignStateError(command, current.status);
+  if (!current) throw AppError.notFound('campaign');
+  throw campaignStateConflict(command, current.status);
 }
 
 /** Schedules a draft (or moves a schedule); a time inside the check's window is queued at once. */
@@ -105,7 +95,7 @@ export async function pauseCampaign(deps: PipelineDeps, cause: Cause, campaignId
 export async function resumeCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
   const { Campaign } = deps.models;
   const current = await Campaign.findOne({ _id: campaignId, companyId: cause.companyId }, { plan: 1 }).lean();
-  if (!current) throw new CampaignNotFoundError(`campaign ${campaignId} not found`);
+  if (!current) throw AppError.notFound('campaign');
   // A campaign whose send plan is fixed was processing when paused; one without had not started.
   const target: CampaignStatus = current.plan ? 'running' : 'scheduled';
   const before = await transition(deps, cause.companyId, campaignId, 'resume', { $set: { status: target } });
@@ -129,7 +119,11 @@ async function replanParked(deps: PipelineDeps, cause: Cause, campaign: Campaign
   await declareLane(deps, connectionId);
   const initial = await deps.lanes.reserve(connectionId, cause.companyId, settings, now, parked);
   const planner = new SendPlanner(settings, now, initial);
-  const cursor = Shipping.find({ campaignId: campaign._id, status: 'paused' }, { _id: 1, contactId: 1 })
+  const shippings = shippingsOf(deps);
+  const cursor = Shipping.find(
+    { campaignId: campaign._id, status: 'paused' },
+    { _id: 1, campaignId: 1, contactId: 1, connectionId: 1, plannedAt: 1 },
+  )
     .sort({ plannedAt: 1, _id: 1 })
     .lean()
     .cursor({ batchSize: 500 });
@@ -139,22 +133,7 @@ async function replanParked(deps: PipelineDeps, cause: Cause, campaign: Campaign
     if (replanned >= parked) break;
     const plannedAt = new Date(planner.next());
     plannedUntil = plannedAt;
-    if (
-      !(await updateIfMatches(
-        Shipping,
-        { _id: shipping._id, status: 'paused' },
-        { $set: { status: 'queued', plannedAt } },
-      ))
-    )
-      continue;
-    replanned++;
-    await sendToLane(
-      deps.publisher,
-      deps.queues.lane(connectionId),
-      { shippingId: String(shipping._id), campaignId, contactId: String(shipping.contactId), connectionId, plannedAt },
-      cause,
-      deps.now(),
-    );
+    if (await shippings.replan(shipping, plannedAt, cause)) replanned++;
   }
   if (plannedUntil) await deps.models.Campaign.updateOne({ _id: campaign._id }, { $max: { plannedUntil } });
   deps.logger.info('campaign resumed', { campaignId, companyId: cause.companyId, replanned });
@@ -162,16 +141,10 @@ async function replanParked(deps: PipelineDeps, cause: Cause, campaign: Campaign
 
 /** Cancels: nothing more is sent; shippings not yet sent are marked cancelled and counted. */
 export async function cancelCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  const { Shipping, Campaign } = deps.models;
   await transition(deps, cause.companyId, campaignId, 'cancel', {
     $set: { status: 'cancelled', completedAt: new Date(deps.now()) },
   });
-  const result = await Shipping.updateMany(
-    { campaignId: new Types.ObjectId(campaignId), status: { $in: ['queued', 'paused'] } },
-    { $set: { status: 'cancelled' } },
-  );
-  if (result.modifiedCount > 0)
-    await Campaign.updateOne({ _id: campaignId }, { $inc: { 'counters.cancelled': result.modifiedCount } });
+  await shippingsOf(deps).cancelCampaign(new Types.ObjectId(campaignId));
   await publishEvent(deps.publisher, CampaignCancelled, { campaignId }, cause);
 }
 

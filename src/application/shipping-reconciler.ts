@@ -1,11 +1,9 @@
 import type { Types } from 'mongoose';
-import { sendToLane } from '../../publishers/contact-prepared';
 import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { GatewayProvider } from '../infrastructure/gateways/gateway-provider';
-import { updateIfMatches } from '../infrastructure/mongo/conditional-update';
 import type { ShippingDoc } from '../infrastructure/mongo/models/shipping';
 import type { PipelineDeps } from './pipeline-deps';
-import { recordFailed, recordSent } from './shipping-outcome';
+import { shippingsOf } from './service-registry';
 
 export interface ReconcileOptions {
   /** A shipping is stuck when still queued this long after its planned time, or sending this long after its claim. */
@@ -119,13 +117,13 @@ async function settleSending(
   if (gateway.findSent) {
     const receipt = await gateway.findSent(String(shipping._id));
     if (!receipt) return requeue(deps, shipping, 'sending', cause);
-    return (await recordSent(deps, shipping, receipt, cause)) ? 'recorded' : null;
+    return (await shippingsOf(deps).markSent(shipping, receipt, cause)) ? 'recorded' : null;
   }
   // The lane may claim a `sending` shipping again on a provider that deduplicates the key.
   if (gateway.idempotent) return requeue(deps, shipping, 'sending', cause);
   const reason =
     'outcome unknown: the send was in flight at a crash and the provider cannot say whether it went out; not re-sent';
-  return (await recordFailed(deps, shipping, { lastError: reason, reason, code: 'UNKNOWN_OUTCOME' }, cause))
+  return (await shippingsOf(deps).markFailed(shipping, { lastError: reason, reason, code: 'UNKNOWN_OUTCOME' }, cause))
     ? 'failed'
     : null;
 }
@@ -137,26 +135,5 @@ async function requeue(
   from: 'queued' | 'sending',
   cause: Cause,
 ): Promise<'requeued' | null> {
-  const now = new Date(deps.now());
-  const moved = await updateIfMatches(
-    deps.models.Shipping,
-    { _id: shipping._id, status: from },
-    { $set: { status: 'queued', reconciledAt: now } },
-  );
-  if (!moved) return null;
-  const connectionId = String(shipping.connectionId);
-  await sendToLane(
-    deps.publisher,
-    deps.queues.lane(connectionId),
-    {
-      shippingId: String(shipping._id),
-      campaignId: String(shipping.campaignId),
-      contactId: String(shipping.contactId),
-      connectionId,
-      plannedAt: now,
-    },
-    cause,
-    deps.now(),
-  );
-  return 'requeued';
+  return (await shippingsOf(deps).requeue(shipping, from, cause)) ? 'requeued' : null;
 }

@@ -1,7 +1,5 @@
 import { Types } from 'mongoose';
 import {
-  CampaignNotFoundError,
-  CampaignStateError,
   cancelCampaign,
   deleteDraft,
   pauseCampaign,
@@ -10,7 +8,7 @@ import {
   startCampaign,
   updateCampaign,
 } from '../../application/campaign-controls';
-import { assertConnectionUsable, ConnectionHaltedError } from '../../application/connection-halt';
+import { assertConnectionUsable } from '../../application/connections/connection-service';
 import type { PipelineDeps } from '../../application/pipeline-deps';
 import { averageSendsPerMinute, pendingOf } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';
@@ -40,18 +38,6 @@ type Command = (deps: PipelineDeps, cause: Cause, campaignId: string) => Promise
 const TAG = 'Campaigns';
 const notFound = { 404: 'no such campaign (or another company’s)' };
 const refused = { 409: 'the campaign’s status does not allow this (e.g. resume a cancelled campaign)' };
-
-/** A state change the campaign's status does not allow answers 409; another company's id 404. */
-async function applyCommand(run: () => Promise<void>): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof CampaignNotFoundError) throw new HttpProblem(404, 'Not Found', 'no such campaign');
-    if (error instanceof CampaignStateError || error instanceof ConnectionHaltedError)
-      throw new HttpProblem(409, 'Conflict', error.message);
-    throw error;
-  }
-}
 
 export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): void {
   const { Campaign, Connection, ContactList, Company, Shipping, Lane } = pipeline.models;
@@ -160,14 +146,12 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
         mediaUrl: body.mediaUrl,
         pacing: body.pacing ? pacingToMs(body.pacing) : undefined,
       };
-      await applyCommand(() =>
-        updateCampaign(
-          pipeline,
-          causeOf(ctx),
-          params.id,
-          changes,
-          body.scheduledAt ? new Date(body.scheduledAt) : undefined,
-        ),
+      await updateCampaign(
+        pipeline,
+        causeOf(ctx),
+        params.id,
+        changes,
+        body.scheduledAt ? new Date(body.scheduledAt) : undefined,
       );
       ctx.body = campaignView(await findCampaign(companyId, params.id));
     },
@@ -185,7 +169,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     },
     async (ctx, { params }) => {
       await findCampaign(companyOf(ctx), params.id);
-      await applyCommand(() => deleteDraft(pipeline, causeOf(ctx), params.id));
+      await deleteDraft(pipeline, causeOf(ctx), params.id);
       ctx.status = 204;
     },
   );
@@ -203,7 +187,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     },
     async (ctx, { params, body }) => {
       await findCampaign(companyOf(ctx), params.id);
-      await applyCommand(() => scheduleCampaign(pipeline, causeOf(ctx), params.id, new Date(body.scheduledAt)));
+      await scheduleCampaign(pipeline, causeOf(ctx), params.id, new Date(body.scheduledAt));
       ctx.status = 202;
       ctx.body = campaignView(await findCampaign(companyOf(ctx), params.id));
     },
@@ -222,7 +206,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
       },
       async (ctx, { params }) => {
         await findCampaign(companyOf(ctx), params.id);
-        await applyCommand(() => run(pipeline, causeOf(ctx), params.id));
+        await run(pipeline, causeOf(ctx), params.id);
         ctx.status = 202;
         ctx.body = campaignView(await findCampaign(companyOf(ctx), params.id));
       },

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { issueApiKey } from '../../application/api-keys';
 import { registerCompany } from '../../application/company-registration';
-import type { CompanyDoc } from '../../infrastructure/mongo/models/company';
+import type { CompanyDoc } from '../../application/read-models';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';

@@ -1,9 +1,11 @@
 import { Types } from 'mongoose';
-import { publishEvent } from '../../../publishers/domain-event';
-import { pauseCampaignsOf } from '../../application/connection-halt';
-import { declareLane } from '../../application/pipeline-deps';
-import { ConnectionConnected } from '../../domain/events/contact-messages';
-import type { ConnectionStatus } from '../../infrastructure/mongo/models/connection';
+import {
+  connectConnection,
+  createConnection,
+  disconnectConnection,
+  findConnection as findOwnConnection,
+  updateConnection,
+} from '../../application/connections/connection-service';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -12,7 +14,6 @@ import { connectionView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { ConnectionList, ConnectionStatusView, ConnectionView } from '../responses';
 import { CloudApiInput, CreateConnectionBody, IdParams, PageQuery, UpdateConnectionBody } from '../schemas';
-import { findOwned } from '../tenant';
 import { fieldErrors } from '../validation';
 
 const TAG = 'Connections';
@@ -21,19 +22,7 @@ const timestamp = (ms: number | null | undefined) => (typeof ms === 'number' ? n
 
 export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
   const { Connection, Lane, Campaign, ContactSync } = pipeline.models;
-  const findConnection = (companyId: string, id: string) => findOwned(Connection, id, companyId, 'connection');
-
-  /** Moves the connection's status from the ones allowed, atomically; anything else is a 409. */
-  const moveStatus = async (companyId: string, id: string, from: ConnectionStatus[], to: ConnectionStatus) => {
-    const current = await findConnection(companyId, id);
-    const updated = await Connection.findOneAndUpdate(
-      { _id: current._id, status: { $in: from } },
-      { $set: { status: to, ...(to === 'connected' ? { haltedReason: null, haltedAt: null } : {}) } },
-      { returnDocument: 'after' },
-    ).lean();
-    if (!updated) throw new HttpProblem(409, 'Conflict', `the connection is ${current.status}`);
-    return { before: current, after: updated };
-  };
+  const findConnection = (companyId: string, id: string) => findOwnConnection(pipeline, companyId, id);
 
   api.define(
     {
@@ -46,25 +35,16 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       responses: { 201: { description: 'the connection', schema: ConnectionView } },
     },
     async (ctx, { body }) => {
-      const companyId = companyOf(ctx);
-      const connection = await Connection.create({
-        companyId,
+      // A new connection is connected: its first contact sync starts now.
+      const connection = await createConnection(pipeline, causeOf(ctx), {
         name: body.name,
         gateway: body.gateway,
         sandbox: body.sandbox,
         cloudApi: body.cloudApi ?? null,
       });
-      await declareLane(pipeline, String(connection._id));
-      // A new connection is connected: its first contact sync starts now.
-      await publishEvent(
-        pipeline.publisher,
-        ConnectionConnected,
-        { connectionId: String(connection._id) },
-        causeOf(ctx),
-      );
       ctx.status = 201;
       ctx.set('location', `/v1/connections/${String(connection._id)}`);
-      ctx.body = connectionView(connection.toObject());
+      ctx.body = connectionView(connection);
     },
   );
 
@@ -133,22 +113,8 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
         ...(body.gateway ? { gateway: body.gateway } : {}),
         ...(body.sandbox ? { sandbox: { ...current.sandbox, ...body.sandbox } } : {}),
         ...(cloudApi?.success ? { cloudApi: cloudApi.data } : {}),
-        ...(body.status === 'connected' ? { status: 'connected', haltedReason: null, haltedAt: null } : {}),
       };
-      const updated = await Connection.findOneAndUpdate(
-        { _id: current._id },
-        { $set: set },
-        { returnDocument: 'after' },
-      ).lean();
-      if (!updated) throw new HttpProblem(404, 'Not Found', 'no such connection');
-      if (body.status === 'connected' && current.status === 'halted') {
-        pipeline.logger.warn('halted WhatsApp connection reconnected by an operator', {
-          connectionId: String(updated._id),
-          companyId,
-          haltedReason: current.haltedReason,
-        });
-      }
-      ctx.body = connectionView(updated);
+      ctx.body = connectionView(await updateConnection(pipeline, current, set, body.status === 'connected'));
     },
   );
 
@@ -168,11 +134,9 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       },
     },
     async (ctx, { params }) => {
-      const { after } = await moveStatus(companyOf(ctx), params.id, ['disconnected', 'halted'], 'connected');
-      await declareLane(pipeline, params.id);
-      await publishEvent(pipeline.publisher, ConnectionConnected, { connectionId: params.id }, causeOf(ctx));
+      const connection = await connectConnection(pipeline, causeOf(ctx), params.id);
       ctx.status = 202;
-      ctx.body = connectionView(after);
+      ctx.body = connectionView(connection);
     },
   );
 
@@ -194,15 +158,9 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       },
     },
     async (ctx, { params }) => {
-      const { after } = await moveStatus(companyOf(ctx), params.id, ['connected', 'halted'], 'disconnected');
-      const pausedCampaigns = await pauseCampaignsOf(pipeline, params.id);
-      pipeline.logger.info('WhatsApp connection disconnected', {
-        connectionId: params.id,
-        companyId: companyOf(ctx),
-        pausedCampaigns,
-      });
+      const { connection, pausedCampaigns } = await disconnectConnection(pipeline, causeOf(ctx), params.id);
       ctx.status = 202;
-      ctx.body = { ...connectionView(after), pausedCampaigns };
+      ctx.body = { ...connectionView(connection), pausedCampaigns };
     },
   );
 

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { z } from 'zod';
+import { startContactImport } from '../../application/contacts/contact-service';
 import { CsvHeaderError, failImport, importCsv, importView } from '../../application/csv-import';
-import { isDuplicateKeyError } from '../../infrastructure/mongo/insert-new';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -54,18 +54,7 @@ export function contactImportRoutes(api: ApiRouter, { pipeline }: ApiContext): v
         throw new HttpProblem(415, 'Unsupported Media Type', 'send the CSV as the body with Content-Type: text/csv');
       const company = await Company.findById(companyId, { defaultRegion: 1 }).lean();
       const importId = query.importId ? new Types.ObjectId(query.importId) : new Types.ObjectId();
-      try {
-        await ContactImport.create({
-          _id: importId,
-          companyId,
-          listId: list._id,
-          status: 'running',
-          startedAt: new Date(),
-        });
-      } catch (error) {
-        if (isDuplicateKeyError(error)) throw new HttpProblem(409, 'Conflict', 'an import with this id exists already');
-        throw error;
-      }
+      await startContactImport(pipeline, { importId, companyId, listId: list._id, startedAt: new Date() });
       try {
         const report = await importCsv(
           pipeline.models,

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { publishEvent } from '../../../publishers/domain-event';
+import type { ContactSyncDoc } from '../../application/read-models';
 import { ContactSyncRequested, ContactsChanged } from '../../domain/events/contact-messages';
 import { seedSandboxContacts } from '../../infrastructure/gateways/sandbox/sandbox-contacts';
 import { sandboxStore } from '../../infrastructure/gateways/sandbox/sandbox-store';
-import type { ContactSyncDoc } from '../../infrastructure/mongo/models/contact-jobs';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';

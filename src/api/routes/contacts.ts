@@ -1,8 +1,8 @@
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import { deleteContact } from '../../application/contact-removal';
+import { updateContact } from '../../application/contacts/contact-service';
 import { normalisePhone } from '../../domain/contacts/phone';
-import { isDuplicateKeyError } from '../../infrastructure/mongo/insert-new';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -99,21 +99,7 @@ export function contactRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       if (body.name !== undefined) set.name = body.name;
       if (body.fields !== undefined)
         set.fields = Object.fromEntries(Object.entries(body.fields).map(([key, value]) => [key, String(value)]));
-      try {
-        const updated = await Contact.findOneAndUpdate(
-          { _id: contact._id },
-          { $set: set },
-          { returnDocument: 'after' },
-        ).lean();
-        if (!updated) throw new HttpProblem(404, 'Not Found', 'no such contact');
-        ctx.body = contactView(updated);
-      } catch (error) {
-        if (isDuplicateKeyError(error))
-          throw new HttpProblem(409, 'Conflict', 'another contact of the company has this phone', [
-            { field: 'body.phone', message: 'is taken by another contact' },
-          ]);
-        throw error;
-      }
+      ctx.body = contactView(await updateContact(pipeline, contact._id, set));
     },
   );
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { type EventFilter, eventLogOf } from '../../application/read-models';
 import { REPLAY_MODES, ReplayError, replayEvents } from '../../application/replay';
 import { REPLAY_CONSUMERS } from '../../application/replay-explain';
-import { type EventFilter, EventLog } from '../../infrastructure/mongo/event-log';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -46,7 +46,7 @@ export const ReplayBody = z.strictObject({
 const TAG = 'Events';
 
 export function eventRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const eventLog = new EventLog(pipeline.models.Campaign.db);
+  const eventLog = eventLogOf(pipeline);
 
   const list = async (q: z.infer<typeof EventsQuery>, filter: EventFilter) => {
     const items = await eventLog.find(

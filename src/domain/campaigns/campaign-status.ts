@@ -44,7 +44,3 @@ export function statusesAllowing(command: CampaignCommand): CampaignStatus[] {
 export function isFinished(status: CampaignStatus): boolean {
   return status === 'completed' || status === 'cancelled';
 }
-
-/** Shipping (one message to one contact of one campaign). */
-export const SHIPPING_STATUSES = ['queued', 'sending', 'sent', 'failed', 'paused', 'cancelled'] as const;
-export type ShippingStatus = (typeof SHIPPING_STATUSES)[number];

@@ -1,4 +1,5 @@
 import { Schema, type Types } from 'mongoose';
+import { CONNECTION_STATUSES, type ConnectionStatus } from '../../../domain/connections/connection-status';
 
 export const GATEWAY_KINDS = ['sandbox', 'cloud-api'] as const;
 export type GatewayKind = (typeof GATEWAY_KINDS)[number];
@@ -26,9 +27,6 @@ export interface CloudApiSettings {
   /** Answers Meta's webhook verification handshake. */
   verifyToken: string;
 }
-
-export const CONNECTION_STATUSES = ['connected', 'disconnected', 'halted'] as const;
-export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 /** One WhatsApp number of a company, and the gateway that sends for it. */
 export interface ConnectionDoc {
@@ -75,3 +73,5 @@ export const ConnectionSchema = new Schema<ConnectionDoc>(
   },
   { collection: 'connections', versionKey: false },
 );
+
+export { CONNECTION_STATUSES, type ConnectionStatus };

@@ -1,5 +1,5 @@
 import { Schema, Types } from 'mongoose';
-import { SHIPPING_STATUSES, type ShippingStatus } from '../../../domain/campaigns/campaign-status';
+import { SHIPPING_STATUSES, type ShippingStatus } from '../../../domain/campaigns/shipping-status';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../domain/whatsapp/delivery-status';
 
 /** One campaign message to one contact: the source of truth for "sent at most once". */

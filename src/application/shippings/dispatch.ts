@@ -1,0 +1,220 @@
+import { sendToLane } from '../../../publishers/contact-prepared';
+import { claimableStatuses } from '../../domain/campaigns/shipping-status';
+import type { ContactPrepared } from '../../domain/events/dispatch-messages';
+import { type Cause, causedBy, type MessageOf } from '../../domain/events/envelope';
+import { waitBeforeSend } from '../../domain/pacing/pacing-rule';
+import { effectivePacing, type PacingSettings } from '../../domain/pacing/pacing-settings';
+import { GatewayError, type SendReceipt, type WhatsAppGateway } from '../../domain/whatsapp/gateway';
+import type { GatewayProvider } from '../../infrastructure/gateways/gateway-provider';
+import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
+import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
+import type { Logger } from '../../infrastructure/observability/logger';
+import { clip } from '../../infrastructure/rabbitmq/headers';
+import { haltConnection, pauseCampaignsOf } from '../connections/connection-service';
+import type { PipelineDeps } from '../pipeline-deps';
+import { shippingsOf } from '../service-registry';
+
+type Ready = MessageOf<typeof ContactPrepared>;
+
+export interface DispatchDeps extends PipelineDeps {
+  gateways: GatewayProvider;
+  /** Longest pacing wait spent holding the message; longer ones go back through the delay levels. */
+  maxHoldMs: number;
+  sleep(ms: number): Promise<void>;
+  /** Alerts when the provider halts a number (spam limit, bad token). */
+  errorReporter?: ErrorReporter;
+}
+
+/**
+ * Sends one shipping on its number's lane (the lane consumer calls it for each ContactPrepared).
+ * Before each send: the campaign must still be running (pause and cancel act here, at the next
+ * send), the number's pacing is respected against its last real send (persisted lane state, so
+ * it survives a failover), and the shipping is claimed atomically (queued → sending) so a
+ * duplicate delivery never sends twice. The lane records the send as started before calling the
+ * gateway; a dispatcher that takes over after a crash treats such a send as made at takeover.
+ */
+export async function dispatchShipping(
+  deps: DispatchDeps,
+  connectionId: string,
+  message: Ready,
+  logger: Logger,
+): Promise<void> {
+  const queue = deps.queues.lane(connectionId);
+  const shippings = shippingsOf(deps);
+  const cause = causedBy(message);
+  const {
+    gateway,
+    companyId,
+    companyPacing,
+    status: connectionStatus,
+  } = await deps.gateways.forConnection(connectionId);
+  const shipping = await shippings.find(message.payload.shippingId);
+  if (!shipping || !isSendable(shipping, gateway)) {
+    logger.debug('shipping already handled; dropping the duplicate', { status: shipping?.status ?? 'missing' });
+    return;
+  }
+  if (connectionStatus !== 'connected') {
+    // Nothing is sent on a halted or disconnected number: a campaign started on it since is paused too.
+    await pauseCampaignsOf(deps, connectionId);
+  }
+  let campaign = await loadCampaign(deps, message.payload.campaignId);
+  if (await parkIfHalted(deps, campaign, shipping)) return;
+  if (connectionStatus !== 'connected')
+    throw new Error(
+      `connection ${connectionId} is ${connectionStatus}; campaign ${message.payload.campaignId} could not be paused`,
+    );
+  const settings = effectivePacing(companyPacing, campaign?.pacing ?? undefined);
+
+  const { sent: lane, coolDownUntil } = await deps.lanes.dispatchState(connectionId, companyId, settings, deps.now());
+  // Not before its planned time (a shipping handed over early waits here), its pacing gap, or a cool-down.
+  const now = deps.now();
+  const wait = Math.max(
+    waitBeforeSend(lane, settings, now),
+    (coolDownUntil ?? 0) - now,
+    Date.parse(message.payload.plannedAt) - now,
+  );
+  if (wait > deps.maxHoldMs) {
+    // Holding a delivery for long trips the broker's consumer timeout: come back later instead.
+    await sendToLane(
+      deps.publisher,
+      queue,
+      { ...message.payload, plannedAt: new Date(deps.now() + wait) },
+      cause,
+      deps.now(),
+    );
+    return;
+  }
+  if (wait > 0) {
+    await deps.sleep(wait);
+    campaign = await loadCampaign(deps, message.payload.campaignId);
+    if (await parkIfHalted(deps, campaign, shipping)) return;
+  }
+
+  const claimed = await shippings.claim(shipping._id, gateway.idempotent);
+  if (!claimed) return;
+  await deps.lanes.beginSend(connectionId, String(claimed._id), deps.now());
+  let receipt: SendReceipt;
+  try {
+    receipt = await gateway.send({
+      idempotencyKey: String(claimed._id),
+      to: claimed.phone,
+      text: claimed.text,
+      mediaUrl: claimed.mediaUrl,
+    });
+  } catch (error) {
+    // A failed attempt still used the number: the next send keeps its distance from it.
+    await deps.lanes.endSend(connectionId, lane, settings, deps.now());
+    await handleSendFailure(
+      deps,
+      { connectionId, queue, message: message.payload, gateway: gateway.kind },
+      claimed,
+      error,
+      cause,
+      logger,
+    );
+    return;
+  }
+  await deps.lanes.endSend(connectionId, lane, settings, receipt.acceptedAt.getTime());
+  await shippings.markSent(claimed, receipt, cause);
+  deps.metrics.sent(connectionId, 'sent', receipt.acceptedAt.getTime() - Date.parse(message.payload.plannedAt));
+  logger.debug('message sent', { shippingId: String(claimed._id), providerMessageId: receipt.providerMessageId });
+}
+
+/** Queued shippings are sendable; one left in `sending` by a crash only when the gateway deduplicates. */
+function isSendable(shipping: Pick<ShippingDoc, 'status'>, gateway: WhatsAppGateway): boolean {
+  return claimableStatuses(gateway.idempotent).includes(shipping.status);
+}
+
+type CampaignState = { status: string; pacing: Partial<PacingSettings> | null } | null;
+
+async function loadCampaign(deps: DispatchDeps, campaignId: string): Promise<CampaignState> {
+  return deps.models.Campaign.findById(campaignId, { status: 1, pacing: 1 }).lean();
+}
+
+/** Pause and cancel take effect here, at the next send; returns true when the shipping was parked. */
+async function parkIfHalted(deps: DispatchDeps, campaign: CampaignState, shipping: ShippingDoc): Promise<boolean> {
+  if (campaign?.status === 'paused') {
+    await shippingsOf(deps).park(shipping._id);
+    return true;
+  }
+  if (!campaign || campaign.status === 'cancelled') {
+    // Counted on the campaign (a campaign that is gone has nothing to count).
+    await shippingsOf(deps).cancel(shipping);
+    return true;
+  }
+  return false;
+}
+
+/** Fallback wait when a gateway asks for a cool-down or a later try without saying how long. */
+const DEFAULT_RETRY_AFTER_MS = 60_000;
+
+/**
+ * What each kind of failure does (the decision and its code are logged and kept in `lastError`):
+ * - `retry`: the shipping goes back to `queued` and the error is rethrown, so the consumer runner
+ *   retries the message with backoff;
+ * - `lane-backoff`: the lane records a cool-down every send on the number waits for, and this
+ *   message comes back when it ends;
+ * - `contact-later`: this message alone comes back later, the number keeps sending to others;
+ * - `halt-connection`: the connection is halted and its campaigns paused (alert in the logs and
+ *   the error reporter); the shipping is parked, so resuming the campaign re-plans it;
+ * - `permanent`: the shipping fails for good.
+ */
+async function handleSendFailure(
+  deps: DispatchDeps,
+  lane: { connectionId: string; queue: string; message: Ready['payload']; gateway: string },
+  shipping: ShippingDoc,
+  error: unknown,
+  cause: Cause,
+  logger: Logger,
+): Promise<void> {
+  const failure =
+    error instanceof GatewayError ? error : new GatewayError('retry', (error as Error).message ?? String(error));
+  const lastError = clip(`${failure.code ? `${failure.code}: ` : ''}${failure.message}`, 500);
+  const fields = {
+    shippingId: String(shipping._id),
+    campaignId: String(shipping.campaignId),
+    connectionId: lane.connectionId,
+    decision: failure.kind,
+    code: failure.code,
+  };
+  deps.metrics.gatewayError(lane.gateway, failure.code ?? 'none', failure.kind);
+  deps.metrics.sent(lane.connectionId, failure.kind);
+  if (failure.kind !== 'permanent') {
+    await shippingsOf(deps).release(shipping._id, lastError);
+  }
+  switch (failure.kind) {
+    case 'retry':
+      logger.warn('send failed; retrying this message later', { ...fields, error: failure.message });
+      throw failure;
+    case 'lane-backoff':
+    case 'contact-later': {
+      const until = deps.now() + (failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS);
+      if (failure.kind === 'lane-backoff') await deps.lanes.coolDown(lane.connectionId, until);
+      logger.warn(
+        failure.kind === 'lane-backoff'
+          ? 'send failed; the number cools down'
+          : 'send failed; this contact is tried again later',
+        {
+          ...fields,
+          until: new Date(until).toISOString(),
+          error: failure.message,
+        },
+      );
+      await sendToLane(deps.publisher, lane.queue, { ...lane.message, plannedAt: new Date(until) }, cause, deps.now());
+      return;
+    }
+    case 'halt-connection': {
+      await haltConnection(deps, lane.connectionId, lastError, logger.child(fields));
+      if (await parkIfHalted(deps, await loadCampaign(deps, String(shipping.campaignId)), shipping)) return;
+      throw failure;
+    }
+    case 'permanent':
+      break;
+    default: {
+      const unknownKind: never = failure.kind;
+      throw new Error(`unknown gateway failure kind ${String(unknownKind)}`);
+    }
+  }
+  logger.warn('message failed for good', { ...fields, error: failure.message });
+  await shippingsOf(deps).markFailed(shipping, { lastError, reason: failure.message, code: failure.code }, cause);
+}

@@ -1,0 +1,197 @@
+import type { Types } from 'mongoose';
+import {
+  claimableStatuses,
+  NOT_YET_SENT,
+  type ShippingCommand,
+  type ShippingStatus,
+  shippingStatusesAllowing,
+  shippingTarget,
+} from '../../domain/campaigns/shipping-status';
+import { MessageDispatched, MessageFailed } from '../../domain/events/dispatch-messages';
+import type { Cause } from '../../domain/events/envelope';
+import type { SendReceipt } from '../../domain/whatsapp/gateway';
+import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
+import type { DomainEvents, LaneHandoff } from '../messaging-ports';
+import type { CampaignCounterStore, ShippingChanges, ShippingRef, ShippingRepository } from './shipping-repository';
+
+export interface ShippingServiceDeps {
+  shippings: ShippingRepository;
+  counters: CampaignCounterStore;
+  events: DomainEvents;
+  lanes: LaneHandoff;
+  /** Completes the campaign if this was its last shipping in flight (the campaign's own rule). */
+  completeIfDone(campaignId: string, cause: Cause): Promise<boolean>;
+  now(): number;
+}
+
+export interface SendFailure {
+  /** Kept on the shipping: `<code>: <message>`, clipped. */
+  lastError: string;
+  /** Published in MessageFailed. */
+  reason: string;
+  code: string | null;
+}
+
+/**
+ * Owns every status change of a shipping (see the table in shipping-status.ts), the campaign
+ * counters each end moves and the events and lane messages it causes. Each change is a
+ * compare-and-set from the statuses the table allows, so a lane, the reconciler and a redelivered
+ * message never both apply one: whoever loses gets `false`/`null` and does nothing more.
+ */
+export class ShippingService {
+  constructor(private readonly deps: ShippingServiceDeps) {}
+
+  private move(id: Types.ObjectId, command: ShippingCommand, changes?: ShippingChanges): Promise<boolean> {
+    return this.deps.shippings.transition(id, shippingStatusesAllowing(command), shippingTarget(command), changes);
+  }
+
+  /**
+   * Creates a batch of shippings (queued) against the unique (campaign, contact) index: a batch
+   * prepared again creates nothing twice. Returns the shippings of the batch still waiting to be
+   * sent (new ones, and earlier ones a crash left behind) and how many were created.
+   */
+  async create(
+    campaignId: Types.ObjectId,
+    contactIds: Types.ObjectId[],
+    shippings: ShippingDoc[],
+  ): Promise<{ created: number; ready: Array<Pick<ShippingDoc, '_id' | 'contactId' | 'plannedAt'>> }> {
+    const { allNew, inserted } = await this.deps.shippings.insertNew(shippings);
+    const ready = allNew ? shippings : await this.deps.shippings.queuedOf(campaignId, contactIds);
+    return { created: inserted, ready };
+  }
+
+  find(id: string): Promise<ShippingDoc | null> {
+    return this.deps.shippings.findById(id);
+  }
+
+  /**
+   * queued → sending (or sending again, on a provider that deduplicates the idempotency key),
+   * counting the attempt; null when it was not claimable any more (another delivery claimed it).
+   */
+  claim(id: Types.ObjectId, providerDeduplicates: boolean): Promise<ShippingDoc | null> {
+    return this.deps.shippings.claim(id, claimableStatuses(providerDeduplicates), new Date(this.deps.now()));
+  }
+
+  /** The provider accepted it: sending → sent (once), counted, MessageDispatched, maybe the campaign's end. */
+  async markSent(shipping: ShippingRef, receipt: SendReceipt, cause: Cause): Promise<boolean> {
+    const updated = await this.move(shipping._id, 'markSent', {
+      sentAt: receipt.acceptedAt,
+      providerMessageId: receipt.providerMessageId,
+      lastError: null,
+    });
+    if (updated) await this.deps.counters.count(shipping.campaignId, 'sent', 1, new Date(this.deps.now()));
+    await this.deps.events.publish(
+      MessageDispatched,
+      {
+        shippingId: String(shipping._id),
+        campaignId: String(shipping.campaignId),
+        contactId: String(shipping.contactId),
+        connectionId: String(shipping.connectionId),
+        providerMessageId: receipt.providerMessageId,
+        plannedAt: shipping.plannedAt.toISOString(),
+        sentAt: receipt.acceptedAt.toISOString(),
+      },
+      cause,
+    );
+    await this.deps.completeIfDone(String(shipping.campaignId), cause);
+    return updated;
+  }
+
+  /** Failed for good: sending → failed (once), counted, MessageFailed, maybe the campaign's end. */
+  async markFailed(shipping: ShippingRef, failure: SendFailure, cause: Cause): Promise<boolean> {
+    const updated = await this.move(shipping._id, 'markFailed', { lastError: failure.lastError });
+    if (updated) await this.deps.counters.count(shipping.campaignId, 'failed', 1, new Date(this.deps.now()));
+    await this.deps.events.publish(
+      MessageFailed,
+      {
+        shippingId: String(shipping._id),
+        campaignId: String(shipping.campaignId),
+        contactId: String(shipping.contactId),
+        connectionId: String(shipping.connectionId),
+        reason: failure.reason,
+        code: failure.code,
+      },
+      cause,
+    );
+    await this.deps.completeIfDone(String(shipping.campaignId), cause);
+    return updated;
+  }
+
+  /** A send that will be tried again (the caller decides when): sending → queued, keeping why. */
+  release(id: Types.ObjectId, lastError: string): Promise<boolean> {
+    return this.move(id, 'release', { lastError });
+  }
+
+  /** Its campaign is paused: queued → paused; resuming re-plans it. */
+  park(id: Types.ObjectId): Promise<boolean> {
+    return this.move(id, 'park');
+  }
+
+  /**
+   * Not to be sent (its campaign was cancelled or is gone, its contact deleted): queued or paused →
+   * cancelled, counted on the campaign. `reason` is kept as its lastError.
+   */
+  async cancel(shipping: Pick<ShippingDoc, '_id' | 'campaignId'>, reason?: string): Promise<boolean> {
+    const cancelled = await this.move(shipping._id, 'cancel', reason ? { lastError: reason } : undefined);
+    if (cancelled) await this.deps.counters.count(shipping.campaignId, 'cancelled', 1, new Date(this.deps.now()));
+    return cancelled;
+  }
+
+  /** Every shipping of a cancelled campaign not yet sent is cancelled and counted; how many. */
+  async cancelCampaign(campaignId: Types.ObjectId): Promise<number> {
+    const { from, to } = { from: shippingStatusesAllowing('cancel'), to: shippingTarget('cancel') };
+    const cancelled = await this.deps.shippings.transitionCampaign(campaignId, from, to);
+    if (cancelled > 0) await this.deps.counters.count(campaignId, 'cancelled', cancelled, null);
+    return cancelled;
+  }
+
+  /**
+   * A deleted contact's shippings not yet sent are cancelled (each claimed as dispatch claims it,
+   * so it is either sent or cancelled, never both); returns the campaigns touched and how many.
+   */
+  async cancelOfContact(contactId: Types.ObjectId, reason: string): Promise<{ campaignIds: string[]; count: number }> {
+    const pending = await this.deps.shippings.ofContact(contactId, NOT_YET_SENT);
+    const campaignIds = new Set<string>();
+    let count = 0;
+    for (const shipping of pending) {
+      if (!(await this.cancel(shipping, reason))) continue;
+      campaignIds.add(String(shipping.campaignId));
+      count++;
+    }
+    return { campaignIds: [...campaignIds], count };
+  }
+
+  /**
+   * The reconciler hands a stuck shipping back (from `from`: queued, its lane message lost; or
+   * sending, its send never reached the provider): → queued, marked reconciled, into its lane now.
+   */
+  async requeue(shipping: ShippingRef, from: ShippingStatus, cause: Cause): Promise<boolean> {
+    if (!shippingStatusesAllowing('requeue').includes(from)) throw new Error(`a ${from} shipping cannot be requeued`);
+    const now = new Date(this.deps.now());
+    const moved = await this.deps.shippings.transition(shipping._id, [from], shippingTarget('requeue'), {
+      reconciledAt: now,
+    });
+    if (moved) await this.handOver(shipping, now, cause);
+    return moved;
+  }
+
+  /** Its campaign resumed: paused → queued at a new time, and into its lane to arrive then. */
+  async replan(shipping: ShippingRef, plannedAt: Date, cause: Cause): Promise<boolean> {
+    const moved = await this.move(shipping._id, 'replan', { plannedAt });
+    if (moved) await this.handOver(shipping, plannedAt, cause);
+    return moved;
+  }
+
+  private handOver(shipping: ShippingRef, plannedAt: Date, cause: Cause): Promise<void> {
+    return this.deps.lanes.toLane(
+      {
+        shippingId: String(shipping._id),
+        campaignId: String(shipping.campaignId),
+        contactId: String(shipping.contactId),
+        connectionId: String(shipping.connectionId),
+        plannedAt,
+      },
+      cause,
+    );
+  }
+}

@@ -1,0 +1,90 @@
+import type { Types } from 'mongoose';
+import type {
+  CampaignCounterStore,
+  OutcomeCounter,
+  ShippingChanges,
+  ShippingRepository,
+} from '../../application/shippings/shipping-repository';
+import type { ShippingStatus } from '../../domain/campaigns/shipping-status';
+import { updateIfMatches } from './conditional-update';
+import { insertNew } from './insert-new';
+import type { Models } from './models';
+import type { ShippingDoc } from './models/shipping';
+
+/** Shippings in MongoDB: every change a findOneAndUpdate filtered on `_id` and the allowed statuses. */
+export class MongoShippingRepository implements ShippingRepository {
+  constructor(private readonly models: Pick<Models, 'Shipping'>) {}
+
+  async findById(id: string): Promise<ShippingDoc | null> {
+    return (await this.models.Shipping.findById(id).lean()) as ShippingDoc | null;
+  }
+
+  transition(
+    id: Types.ObjectId,
+    from: readonly ShippingStatus[],
+    to: ShippingStatus,
+    changes: ShippingChanges = {},
+  ): Promise<boolean> {
+    return updateIfMatches(
+      this.models.Shipping,
+      { _id: id, status: statusFilter(from) },
+      {
+        $set: { ...changes, status: to },
+      },
+    );
+  }
+
+  async claim(id: Types.ObjectId, from: readonly ShippingStatus[], claimedAt: Date): Promise<ShippingDoc | null> {
+    return (await this.models.Shipping.findOneAndUpdate(
+      { _id: id, status: statusFilter(from) },
+      { $set: { status: 'sending', claimedAt }, $inc: { attempts: 1 } },
+      { returnDocument: 'after' },
+    ).lean()) as ShippingDoc | null;
+  }
+
+  async transitionCampaign(
+    campaignId: Types.ObjectId,
+    from: readonly ShippingStatus[],
+    to: ShippingStatus,
+  ): Promise<number> {
+    const result = await this.models.Shipping.updateMany(
+      { campaignId, status: statusFilter(from) },
+      { $set: { status: to } },
+    );
+    return result.modifiedCount;
+  }
+
+  insertNew(shippings: ShippingDoc[]): Promise<{ allNew: boolean; inserted: number }> {
+    return insertNew(this.models.Shipping.collection, shippings);
+  }
+
+  queuedOf(campaignId: Types.ObjectId, contactIds: Types.ObjectId[]) {
+    return this.models.Shipping.find(
+      { campaignId, contactId: { $in: contactIds }, status: 'queued' },
+      { _id: 1, contactId: 1, plannedAt: 1 },
+    ).lean();
+  }
+
+  async ofContact(
+    contactId: Types.ObjectId,
+    statuses: readonly ShippingStatus[],
+  ): Promise<Array<Pick<ShippingDoc, '_id' | 'campaignId'>>> {
+    return this.models.Shipping.find({ contactId, status: { $in: [...statuses] } }, { _id: 1, campaignId: 1 }).lean();
+  }
+}
+
+/** One status as an equality (what the wire server and the indexes handle best), several as $in. */
+function statusFilter(from: readonly ShippingStatus[]): ShippingStatus | { $in: ShippingStatus[] } {
+  return from.length === 1 ? from[0]! : { $in: [...from] };
+}
+
+export class MongoCampaignCounters implements CampaignCounterStore {
+  constructor(private readonly models: Pick<Models, 'Campaign'>) {}
+
+  async count(campaignId: Types.ObjectId, counter: OutcomeCounter, by: number, activityAt: Date | null) {
+    await this.models.Campaign.updateOne(
+      { _id: campaignId },
+      { $inc: { [`counters.${counter}`]: by }, ...(activityAt ? { $set: { lastActivityAt: activityAt } } : {}) },
+    );
+  }
+}

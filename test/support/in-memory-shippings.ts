@@ -1,0 +1,159 @@
+import { Types } from 'mongoose';
+import type { ReadyShipping } from '../../publishers/contact-prepared';
+import type { DomainEvents, LaneHandoff } from '../../src/application/messaging-ports';
+import type {
+  CampaignCounterStore,
+  OutcomeCounter,
+  ShippingChanges,
+  ShippingRepository,
+} from '../../src/application/shippings/shipping-repository';
+import type { ShippingStatus } from '../../src/domain/campaigns/shipping-status';
+import type { Cause } from '../../src/domain/events/envelope';
+import { newShipping, type ShippingDoc } from '../../src/infrastructure/mongo/models/shipping';
+
+/** Shippings in a Map, with the same compare-and-set semantics as the MongoDB repository. */
+export class InMemoryShippingRepository implements ShippingRepository {
+  readonly byId = new Map<string, ShippingDoc>();
+
+  add(fields: Partial<ShippingDoc> = {}, now = new Date(0)): ShippingDoc {
+    const shipping: ShippingDoc = {
+      ...newShipping(
+        {
+          companyId: new Types.ObjectId(),
+          campaignId: new Types.ObjectId(),
+          contactId: new Types.ObjectId(),
+          connectionId: new Types.ObjectId(),
+          phone: '+5511999990000',
+          text: 'hello',
+          variant: 0,
+          mediaUrl: null,
+          plannedAt: now,
+        },
+        now,
+      ),
+      ...fields,
+    };
+    this.byId.set(String(shipping._id), shipping);
+    return { ...shipping };
+  }
+
+  status(id: Types.ObjectId): ShippingStatus | undefined {
+    return this.byId.get(String(id))?.status;
+  }
+
+  async findById(id: string): Promise<ShippingDoc | null> {
+    const found = this.byId.get(id);
+    return found ? { ...found } : null;
+  }
+
+  async transition(
+    id: Types.ObjectId,
+    from: readonly ShippingStatus[],
+    to: ShippingStatus,
+    changes: ShippingChanges = {},
+  ): Promise<boolean> {
+    const found = this.byId.get(String(id));
+    if (!found || !from.includes(found.status)) return false;
+    Object.assign(found, changes, { status: to });
+    return true;
+  }
+
+  async claim(id: Types.ObjectId, from: readonly ShippingStatus[], claimedAt: Date): Promise<ShippingDoc | null> {
+    const found = this.byId.get(String(id));
+    if (!found || !from.includes(found.status)) return null;
+    Object.assign(found, { status: 'sending', claimedAt, attempts: found.attempts + 1 });
+    return { ...found };
+  }
+
+  async transitionCampaign(
+    campaignId: Types.ObjectId,
+    from: readonly ShippingStatus[],
+    to: ShippingStatus,
+  ): Promise<number> {
+    let moved = 0;
+    for (const shipping of this.byId.values()) {
+      if (!shipping.campaignId.equals(campaignId) || !from.includes(shipping.status)) continue;
+      shipping.status = to;
+      moved++;
+    }
+    return moved;
+  }
+
+  async insertNew(shippings: ShippingDoc[]): Promise<{ allNew: boolean; inserted: number }> {
+    let inserted = 0;
+    for (const shipping of shippings) {
+      const taken = [...this.byId.values()].some(
+        (stored) => stored.campaignId.equals(shipping.campaignId) && stored.contactId.equals(shipping.contactId),
+      );
+      if (taken) continue;
+      this.byId.set(String(shipping._id), { ...shipping });
+      inserted++;
+    }
+    return { allNew: inserted === shippings.length, inserted };
+  }
+
+  async queuedOf(campaignId: Types.ObjectId, contactIds: Types.ObjectId[]) {
+    return [...this.byId.values()]
+      .filter(
+        (stored) =>
+          stored.campaignId.equals(campaignId) &&
+          stored.status === 'queued' &&
+          contactIds.some((id) => id.equals(stored.contactId)),
+      )
+      .map(({ _id, contactId, plannedAt }) => ({ _id, contactId, plannedAt }));
+  }
+
+  async ofContact(contactId: Types.ObjectId, statuses: readonly ShippingStatus[]) {
+    return [...this.byId.values()]
+      .filter((shipping) => shipping.contactId.equals(contactId) && statuses.includes(shipping.status))
+      .map((shipping) => ({ _id: shipping._id, campaignId: shipping.campaignId }));
+  }
+}
+
+/** Campaign counters by campaign id, and when each was last active. */
+export class InMemoryCampaignCounters implements CampaignCounterStore {
+  readonly counts = new Map<string, Record<OutcomeCounter, number>>();
+  readonly activity = new Map<string, Date>();
+
+  of(campaignId: Types.ObjectId): Record<OutcomeCounter, number> {
+    return this.counts.get(String(campaignId)) ?? { sent: 0, failed: 0, cancelled: 0 };
+  }
+
+  async count(campaignId: Types.ObjectId, counter: OutcomeCounter, by: number, activityAt: Date | null) {
+    const counts = this.of(campaignId);
+    counts[counter] += by;
+    this.counts.set(String(campaignId), counts);
+    if (activityAt) this.activity.set(String(campaignId), activityAt);
+  }
+}
+
+/** Every event published, in order (type and payload). */
+export class RecordedEvents implements DomainEvents {
+  readonly published: Array<{ type: string; payload: unknown; cause: Cause }> = [];
+
+  async publish(definition: { type: string }, payload: unknown, cause: Cause): Promise<void> {
+    this.published.push({ type: definition.type, payload, cause });
+  }
+
+  types(): string[] {
+    return this.published.map((event) => event.type);
+  }
+}
+
+/** Every hand-off to a lane, in order. */
+export class RecordedLanes implements LaneHandoff {
+  readonly handedOver: ReadyShipping[] = [];
+
+  async toLane(shipping: ReadyShipping): Promise<void> {
+    this.handedOver.push(shipping);
+  }
+}
+
+/** A clock the test moves by hand. */
+export class ManualClock {
+  constructor(public ms = Date.parse('2026-01-05T12:00:00Z')) {}
+  now = (): number => this.ms;
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { beforeEach, describe, test } from 'node:test';
+import { Types } from 'mongoose';
+import { ShippingService } from '../../src/application/shippings/shipping-service';
+import { newCorrelation } from '../../src/domain/events/envelope';
+import {
+  InMemoryCampaignCounters,
+  InMemoryShippingRepository,
+  ManualClock,
+  RecordedEvents,
+  RecordedLanes,
+} from '../support/in-memory-shippings';
+
+describe('shipping service', () => {
+  let shippings: InMemoryShippingRepository;
+  let counters: InMemoryCampaignCounters;
+  let events: RecordedEvents;
+  let lanes: RecordedLanes;
+  let clock: ManualClock;
+  let completions: string[];
+  let service: ShippingService;
+  const cause = newCorrelation(String(new Types.ObjectId()));
+  const receipt = { providerMessageId: 'wamid.1', acceptedAt: new Date('2026-01-05T12:00:01Z') };
+
+  beforeEach(() => {
+    shippings = new InMemoryShippingRepository();
+    counters = new InMemoryCampaignCounters();
+    events = new RecordedEvents();
+    lanes = new RecordedLanes();
+    clock = new ManualClock();
+    completions = [];
+    service = new ShippingService({
+      shippings,
+      counters,
+      events,
+      lanes,
+      completeIfDone: async (campaignId) => {
+        completions.push(campaignId);
+        return false;
+      },
+      now: clock.now,
+    });
+  });
+
+  test('claim: queued → sending once, counting the attempt at the clock’s time', async () => {
+    const shipping = shippings.add();
+    const claimed = await service.claim(shipping._id, false);
+    assert.equal(claimed?.status, 'sending');
+    assert.equal(claimed?.attempts, 1);
+    assert.equal(claimed?.claimedAt?.getTime(), clock.now());
+    assert.equal(await service.claim(shipping._id, false), null, 'a duplicate delivery does not claim it again');
+    assert.equal((await service.claim(shipping._id, true))?.attempts, 2, 'a deduplicating provider may resend');
+  });
+
+  test('markSent: sent once, counted once, the event every time, completion checked', async () => {
+    const shipping = shippings.add({ status: 'sending' });
+    assert.equal(await service.markSent(shipping, receipt, cause), true);
+    assert.equal(await service.markSent(shipping, receipt, cause), false, 'the reconciler loses the race');
+    const stored = await shippings.findById(String(shipping._id));
+    assert.equal(stored?.status, 'sent');
+    assert.equal(stored?.providerMessageId, 'wamid.1');
+    assert.equal(counters.of(shipping.campaignId).sent, 1);
+    assert.equal(counters.activity.get(String(shipping.campaignId))?.getTime(), clock.now());
+    assert.deepEqual(events.types(), ['MessageDispatched', 'MessageDispatched']);
+    assert.deepEqual(completions, [String(shipping.campaignId), String(shipping.campaignId)]);
+  });
+
+  test('markFailed only from sending', async () => {
+    const queued = shippings.add();
+    const failure = { lastError: 'E: no', reason: 'no', code: 'E' };
+    assert.equal(await service.markFailed(queued, failure, cause), false);
+    assert.equal(shippings.status(queued._id), 'queued');
+    const sending = shippings.add({ status: 'sending' });
+    assert.equal(await service.markFailed(sending, failure, cause), true);
+    assert.equal(shippings.status(sending._id), 'failed');
+    assert.equal(counters.of(sending.campaignId).failed, 1);
+  });
+
+  test('park, then replan hands it to its lane at the new time', async () => {
+    const shipping = shippings.add();
+    assert.equal(await service.park(shipping._id), true);
+    assert.equal(shippings.status(shipping._id), 'paused');
+    const plannedAt = new Date(clock.now() + 5_000);
+    assert.equal(await service.replan(shipping, plannedAt, cause), true);
+    assert.equal(await service.replan(shipping, plannedAt, cause), false, 'replanned once');
+    assert.equal(shippings.status(shipping._id), 'queued');
+    assert.equal(lanes.handedOver.length, 1);
+    assert.equal(lanes.handedOver[0]?.plannedAt.getTime(), plannedAt.getTime());
+  });
+
+  test('cancel never touches a send in flight; a campaign’s cancel counts what it stopped', async () => {
+    const campaignId = new Types.ObjectId();
+    const sending = shippings.add({ campaignId, status: 'sending' });
+    assert.equal(await service.cancel(sending), false);
+    shippings.add({ campaignId });
+    shippings.add({ campaignId, status: 'paused' });
+    shippings.add({ campaignId, status: 'sent' });
+    assert.equal(await service.cancelCampaign(campaignId), 2);
+    assert.equal(counters.of(campaignId).cancelled, 2);
+    assert.equal(shippings.status(sending._id), 'sending');
+  });
+
+  test('a deleted contact’s pending shippings are cancelled with the reason, per campaign', async () => {
+    const contactId = new Types.ObjectId();
+    const a = shippings.add({ contactId });
+    shippings.add({ contactId, status: 'sent' });
+    const result = await service.cancelOfContact(contactId, 'contact deleted');
+    assert.deepEqual(result, { campaignIds: [String(a.campaignId)], count: 1 });
+    assert.equal((await shippings.findById(String(a._id)))?.lastError, 'contact deleted');
+  });
+
+  test('requeue: from the status the reconciler saw, marked reconciled, into the lane now', async () => {
+    const shipping = shippings.add({ status: 'sending' });
+    assert.equal(await service.requeue(shipping, 'queued', cause), false, 'it moved on since');
+    assert.equal(await service.requeue(shipping, 'sending', cause), true);
+    const stored = await shippings.findById(String(shipping._id));
+    assert.equal(stored?.status, 'queued');
+    assert.equal(stored?.reconciledAt?.getTime(), clock.now());
+    assert.equal(lanes.handedOver[0]?.plannedAt.getTime(), clock.now());
+    await assert.rejects(service.requeue(shipping, 'sent', cause), /cannot be requeued/);
+  });
+
+  test('create: a batch prepared again creates nothing twice and returns what still waits', async () => {
+    const campaignId = new Types.ObjectId();
+    const first = shippings.add({ campaignId });
+    const again = { ...first, _id: new Types.ObjectId() };
+    const fresh = shippings.add({ campaignId });
+    shippings.byId.delete(String(fresh._id));
+    const result = await service.create(campaignId, [first.contactId, fresh.contactId], [again, fresh]);
+    assert.equal(result.created, 1);
+    assert.deepEqual(
+      result.ready.map((shipping) => String(shipping._id)).sort(),
+      [String(first._id), String(fresh._id)].sort(),
+    );
+  });
+
+  test('release: a send to try again goes back to queued with its error', async () => {
+    const shipping = shippings.add({ status: 'sending' });
+    assert.equal(await service.release(shipping._id, 'RATE: later'), true);
+    const stored = await shippings.findById(String(shipping._id));
+    assert.equal(stored?.status, 'queued');
+    assert.equal(stored?.lastError, 'RATE: later');
+  });
+});
