@@ -7,6 +7,7 @@ import { personalise } from '../src/domain/campaigns/personalise';
 import { PermanentError } from '../src/domain/errors';
 import { ContactsPrepared, PrepareContacts } from '../src/domain/events/campaign-messages';
 import { causedBy, type MessageOf } from '../src/domain/events/envelope';
+import { renderTemplateMessage } from '../src/domain/whatsapp/templates';
 import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update';
 import { insertNew } from '../src/infrastructure/mongo/insert-new';
 import { newShipping, type ShippingDoc } from '../src/infrastructure/mongo/models/shipping';
@@ -38,6 +39,7 @@ export function contactPrepareConsumer(
         connectionId: 1,
         variants: 1,
         mediaUrl: 1,
+        template: 1,
         status: 1,
       }).lean();
       if (!campaign) throw new PermanentError(`campaign ${campaignId} does not exist`);
@@ -50,12 +52,12 @@ export function contactPrepareConsumer(
       for (const item of items) {
         const contact = byId.get(item.contactId);
         if (!contact) continue;
-        const { variant, text } = personalise(campaign.variants, campaignId, {
-          id: item.contactId,
-          name: contact.name,
-          phone: contact.phone,
-          fields: contact.fields,
-        });
+        const fields = { id: item.contactId, name: contact.name, phone: contact.phone, fields: contact.fields };
+        // A template campaign sends the template with this contact's parameters; the others a variant.
+        const rendered = campaign.template ? renderTemplateMessage(campaign.template, fields) : null;
+        const { variant, text } = rendered
+          ? { variant: 0, text: rendered.text }
+          : personalise(campaign.variants, campaignId, fields);
         shippings.push(
           newShipping(
             {
@@ -66,7 +68,8 @@ export function contactPrepareConsumer(
               phone: contact.phone,
               text,
               variant,
-              mediaUrl: campaign.mediaUrl,
+              mediaUrl: rendered ? null : campaign.mediaUrl,
+              template: rendered?.message ?? null,
               plannedAt: new Date(item.plannedAt),
             },
             now,

@@ -2,6 +2,7 @@ import { sendToLane } from '../publishers/contact-prepared';
 import { haltConnection, pauseCampaignsOf } from '../src/application/connection-halt';
 import type { PipelineDeps } from '../src/application/pipeline-deps';
 import { recordFailed, recordSent } from '../src/application/shipping-outcome';
+import { pauseForTemplate } from '../src/application/template-campaigns';
 import type { ShippingStatus } from '../src/domain/campaigns/campaign-status';
 import { ContactPrepared } from '../src/domain/events/dispatch-messages';
 import { type Cause, causedBy, type MessageOf } from '../src/domain/events/envelope';
@@ -113,6 +114,7 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
           to: claimed.phone,
           text: claimed.text,
           mediaUrl: claimed.mediaUrl,
+          template: claimed.template ?? null,
         });
       } catch (error) {
         // A failed attempt still used the number: the next send keeps its distance from it.
@@ -186,6 +188,8 @@ const DEFAULT_RETRY_AFTER_MS = 60_000;
  * - `contact-later`: this message alone comes back later, the number keeps sending to others;
  * - `halt-connection`: the connection is halted and its campaigns paused (alert in the logs and
  *   the error reporter); the shipping is parked, so resuming the campaign re-plans it;
+ * - `pause-campaign`: the campaign's template is unusable: the campaign is paused with the reason
+ *   and the shipping parked like the rest, so resuming (once the template is fixed) sends it;
  * - `permanent`: the shipping fails for good.
  */
 async function handleSendFailure(
@@ -240,6 +244,12 @@ async function handleSendFailure(
     case 'halt-connection': {
       await haltConnection(deps, lane.connectionId, lastError, logger.child(fields));
       if (await parkIfHalted(deps, await loadCampaign(deps, String(shipping.campaignId)), shipping)) return;
+      throw failure;
+    }
+    case 'pause-campaign': {
+      const campaign = { campaignId: String(shipping.campaignId), connectionId: lane.connectionId };
+      await pauseForTemplate(deps, cause, campaign, lastError, logger.child(fields));
+      if (await parkIfHalted(deps, await loadCampaign(deps, campaign.campaignId), shipping)) return;
       throw failure;
     }
     case 'permanent':
