@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import type { Cause } from '../domain/events/envelope';
 import {
   type CampaignTemplate,
+  type CatalogTemplate,
   checkMapping,
   customPlaceholders,
   type FieldProblem,
@@ -12,7 +13,7 @@ import {
 import type { Logger } from '../infrastructure/observability/logger';
 import { CampaignNotFoundError, CampaignStateError, pauseCampaign } from './campaign-controls';
 import type { PipelineDeps } from './pipeline-deps';
-import { markTemplatesStale, type TemplateDeps, templateCatalogue } from './template-catalogue';
+import { markTemplatesStale, refreshTemplates, type TemplateDeps, templateCatalogue } from './template-catalogue';
 
 /** A template campaign that cannot be sent as asked; each problem names the field (`template.components.body.2`). */
 export class TemplateCampaignError extends Error {
@@ -32,7 +33,23 @@ export async function checkTemplateCampaign(
   deps: TemplateDeps,
   campaign: { companyId: string; connectionId: string; listId: string; template: TemplateMapping },
 ): Promise<CampaignTemplate> {
-  const { templates } = await templateCatalogue(deps, campaign.connectionId);
+  const catalogue = await templateCatalogue(deps, campaign.connectionId);
+  try {
+    return await checkAgainst(deps, catalogue.templates, campaign);
+  } catch (error) {
+    // The stored catalogue may be behind the provider (a template approved again since): ask once more.
+    if (!(error instanceof TemplateCampaignError) || catalogue.justRead) throw error;
+    const current = await refreshTemplates(deps, campaign.connectionId).catch(() => null);
+    if (!current) throw error;
+    return checkAgainst(deps, current.templates, campaign);
+  }
+}
+
+async function checkAgainst(
+  deps: TemplateDeps,
+  templates: CatalogTemplate[],
+  campaign: { companyId: string; connectionId: string; listId: string; template: TemplateMapping },
+): Promise<CampaignTemplate> {
   const found = findTemplate(templates, campaign.template);
   if ('problem' in found) throw new TemplateCampaignError([found.problem]);
   const shape = templateShape(found.template);

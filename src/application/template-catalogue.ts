@@ -21,6 +21,8 @@ export interface TemplateCatalogue {
   fetchedAt: Date | null;
   /** Why the last refresh failed (the templates shown are the ones read before), or null. */
   lastError: string | null;
+  /** Read from the provider by this very call (not from the database). */
+  justRead?: boolean;
 }
 
 /**
@@ -74,7 +76,7 @@ export async function refreshTemplates(deps: TemplateDeps, connectionId: string)
     { upsert: true },
   );
   deps.logger.info('message templates refreshed', { connectionId, companyId, templates: templates.length });
-  return { connectionId, templates, fetchedAt, lastError: null };
+  return { connectionId, templates, fetchedAt, lastError: null, justRead: true };
 }
 
 /**
