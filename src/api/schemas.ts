@@ -54,7 +54,7 @@ const CloudApiFields = z.strictObject({
   wabaId: z
     .string()
     .regex(/^\d{5,30}$/, 'must be the WhatsApp Business Account ID (digits) from the WhatsApp Manager')
-    .optional()
+    .nullish()
     .describe('the business account that owns the number: its message templates are read from it'),
   accessToken: z.string().trim().min(20).max(4_096),
   apiVersion: z.string().regex(/^v\d+\.\d+$/, 'must look like v23.0'),
