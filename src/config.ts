@@ -75,6 +75,11 @@ export const ConfigSchema = z.object({
   CLOUD_API_LANE_COOLDOWN_MS: int(0).default(60_000),
   /** WhatsApp Cloud API: how long before a contact is tried again after a pair rate limit (131056). */
   CLOUD_API_CONTACT_RETRY_MS: int(0).default(60_000),
+  /**
+   * Message templates: a connection's catalogue older than this is read again from the provider
+   * before a template campaign is checked, and the scheduler role refreshes catalogues this often.
+   */
+  TEMPLATE_REFRESH_MS: int(1_000).default(3_600_000),
   /** Recorded events older than this are deleted by the scheduler role (0 keeps them forever). */
   EVENT_RETENTION_DAYS: int(0).default(90),
   /** Key for the admin routes (creating companies). Unset: those routes answer 403. */

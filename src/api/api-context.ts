@@ -1,5 +1,6 @@
 import type Koa from 'koa';
 import type { PipelineDeps } from '../application/pipeline-deps';
+import type { TemplateDeps } from '../application/template-catalogue';
 import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { LaneState } from '../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
@@ -22,6 +23,8 @@ export function apiCaches(ttlMs: number): ApiCaches {
 
 export interface ApiContext {
   pipeline: PipelineDeps;
+  /** Reads connections' template catalogues (the pipeline with a gateway provider). */
+  templates: TemplateDeps;
   adminKey: string | undefined;
   caches: ApiCaches;
 }

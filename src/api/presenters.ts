@@ -1,4 +1,6 @@
+import type { TemplateCatalogue } from '../application/template-catalogue';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
+import { templateShape } from '../domain/whatsapp/templates';
 import type { EventRecord } from '../infrastructure/mongo/event-log';
 import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
@@ -48,6 +50,7 @@ export function connectionView(connection: ConnectionDoc) {
     cloudApi: cloud
       ? {
           phoneNumberId: cloud.phoneNumberId,
+          wabaId: cloud.wabaId ?? null,
           apiVersion: cloud.apiVersion,
           baseUrl: cloud.baseUrl,
           accessToken: secretHint(cloud.accessToken),
@@ -65,9 +68,19 @@ export function campaignView(campaign: CampaignDoc) {
     id: String(campaign._id),
     name: campaign.name,
     status: campaign.status,
+    pausedReason: campaign.pausedReason ?? null,
     connectionId: String(campaign.connectionId),
     listId: String(campaign.listId),
     variants: campaign.variants,
+    template: campaign.template
+      ? {
+          name: campaign.template.name,
+          language: campaign.template.language,
+          category: campaign.template.category,
+          components: campaign.template.components,
+          headerMediaUrl: campaign.template.headerMediaUrl ?? null,
+        }
+      : null,
     mediaUrl: campaign.mediaUrl,
     pacing: campaign.pacing ? pacingView(campaign.pacing) : null,
     scheduledAt: campaign.scheduledAt,
@@ -84,6 +97,7 @@ export function shippingView(shipping: ShippingDoc) {
     contactId: String(shipping.contactId),
     phone: shipping.phone,
     text: shipping.text,
+    template: shipping.template ? { ...shipping.template, components: shipping.template.components ?? [] } : null,
     status: shipping.status,
     plannedAt: shipping.plannedAt,
     sentAt: shipping.sentAt,
@@ -131,4 +145,21 @@ export function contactView(contact: ContactDoc) {
 
 export function listView(list: ContactListDoc) {
   return { id: String(list._id), name: list.name, createdAt: list.createdAt };
+}
+
+/** A connection's templates, each with the slots a campaign must fill. */
+export function templateCatalogueView(catalogue: TemplateCatalogue) {
+  return {
+    connectionId: catalogue.connectionId,
+    fetchedAt: catalogue.fetchedAt && catalogue.fetchedAt.getTime() > 0 ? catalogue.fetchedAt : null,
+    lastError: catalogue.lastError,
+    items: catalogue.templates.map((template) => {
+      const shape = templateShape(template);
+      return {
+        ...template,
+        slots: shape.slots.map((slot) => `${slot.section}.${slot.key}`),
+        headerMedia: shape.headerMedia,
+      };
+    }),
+  };
 }

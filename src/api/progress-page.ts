@@ -172,6 +172,8 @@ const SCRIPT = `
       swatch.style.background = colors[c.campaignId];
       title.append(swatch, el('span', { class: 'name' }, c.name), el('span', { class: 'pill ' + c.status, 'data-field': 'status' }, c.status),
         el('span', { class: 'empty', 'data-field': 'percent' }, Math.round(c.done * 100) + '%'));
+      if (c.template) title.append(el('span', { class: 'empty', 'data-field': 'template' }, 'template ' + c.template.name + ' (' + c.template.language + ')'));
+      if (c.pausedReason) title.append(el('span', { class: 'empty', 'data-field': 'paused-reason' }, c.pausedReason));
       var bar = el('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(c.done * 100)) });
       ['sent', 'failed', 'cancelled'].forEach(function (kind) {
         var part = el('span', { class: kind, title: kind + ': ' + counters[kind] });

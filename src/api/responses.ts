@@ -65,6 +65,7 @@ export const ConnectionView = z.object({
   cloudApi: nullable(
     z.object({
       phoneNumberId: z.string(),
+      wabaId: nullable(z.string()),
       apiVersion: z.string(),
       baseUrl: z.string(),
       accessToken: nullable(z.string()),
@@ -120,13 +121,23 @@ const Counters = z.object({
   undelivered: z.number().int().optional(),
 });
 
+const TemplateUse = z.object({
+  name: z.string(),
+  language: z.string(),
+  category: z.string(),
+  components: z.record(z.string(), z.record(z.string(), z.string())).describe('header, body, buttons → slot → value'),
+  headerMediaUrl: nullable(z.string()),
+});
+
 export const CampaignView = z.object({
   id: Id,
   name: z.string(),
   status: z.enum(CAMPAIGN_STATUSES),
+  pausedReason: nullable(z.string()).describe('why Disparo paused it (the provider refused its template)'),
   connectionId: Id,
   listId: Id,
   variants: z.array(z.string()),
+  template: nullable(TemplateUse).describe('the approved template it sends instead of variants'),
   mediaUrl: nullable(z.string()),
   pacing: nullable(Pacing),
   scheduledAt: nullable(Timestamp),
@@ -140,6 +151,8 @@ export const CampaignList = pageOf(CampaignView);
 export const CampaignProgress = z.object({
   campaignId: Id,
   status: z.enum(CAMPAIGN_STATUSES),
+  pausedReason: nullable(z.string()),
+  template: nullable(z.object({ name: z.string(), language: z.string() })),
   counters: Counters,
   pending: z.number().int().describe('planned contacts not yet sent, failed or cancelled'),
   sentPerMinute: z.number(),
@@ -150,7 +163,10 @@ export const ShippingView = z.object({
   id: Id,
   contactId: Id,
   phone: z.string(),
-  text: z.string(),
+  text: z.string().describe('what the contact reads (a template’s body with its parameters filled)'),
+  template: nullable(
+    z.object({ name: z.string(), language: z.string(), components: z.array(z.record(z.string(), z.unknown())) }),
+  ).describe('the template exactly as sent to the provider'),
   status: z.enum(SHIPPING_STATUSES),
   plannedAt: Timestamp,
   sentAt: nullable(Timestamp),
@@ -176,3 +192,20 @@ export const EventView = z.object({
   payload: z.record(z.string(), z.unknown()),
 });
 export const EventPage = z.object({ page: z.number().int(), pageSize: z.number().int(), items: z.array(EventView) });
+
+export const TemplateView = z.object({
+  name: z.string(),
+  language: z.string(),
+  category: z.string(),
+  status: z.string().describe('APPROVED, PENDING, REJECTED, PAUSED, DISABLED, …: only APPROVED ones can be sent'),
+  parameterFormat: z.enum(['POSITIONAL', 'NAMED']),
+  components: z.array(z.record(z.string(), z.unknown())).describe('as the provider describes them'),
+  slots: z.array(z.string()).describe('what a campaign must fill: body.1, header.1, buttons.0 …'),
+  headerMedia: nullable(z.string()).describe('image, video or document: the campaign gives template.headerMediaUrl'),
+});
+export const TemplateCatalogueView = z.object({
+  connectionId: Id,
+  fetchedAt: nullable(Timestamp),
+  lastError: nullable(z.string()).describe('why the last refresh failed; the templates are the ones read before'),
+  items: z.array(TemplateView),
+});

@@ -52,6 +52,11 @@ const SandboxInput = z.strictObject({
 /** A WhatsApp Business Cloud API number (see docs/cloud-api.md for where each value comes from). */
 const CloudApiFields = z.strictObject({
   phoneNumberId: z.string().regex(/^\d{5,30}$/, 'must be the phone number ID (digits) from the WhatsApp Manager'),
+  wabaId: z
+    .string()
+    .regex(/^\d{5,30}$/, 'must be the WhatsApp Business Account ID (digits) from the WhatsApp Manager')
+    .nullish()
+    .describe('the business account that owns the number: its message templates are read from it'),
   accessToken: z.string().trim().min(20).max(4_096),
   apiVersion: z.string().regex(/^v\d+\.\d+$/, 'must look like v23.0'),
   baseUrl: z.url({ protocol: /^https?$/ }).max(2_048),
@@ -116,14 +121,73 @@ export const AddContactsBody = z.strictObject({
     .max(10_000),
 });
 
-export const CreateCampaignBody = z.strictObject({
+/** Values of one template section: parameter name (`1`, `first_name`) or button index → constant or `{placeholder}` text. */
+const SlotValues = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'a parameter name ("1" for {{1}}, "first_name") or a button index'),
+    z.string().max(1_024),
+  )
+  .refine((values) => Object.keys(values).length <= 50, 'at most 50 parameters');
+
+/** A pre-approved WhatsApp template and how each of its parameters is filled (see docs/cloud-api.md). */
+export const TemplateInput = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9_]{1,512}$/, 'template names are lower-case letters, digits and _')
+    .describe('as in GET /v1/connections/{id}/templates'),
+  language: z
+    .string()
+    .regex(/^[a-z]{2,3}(_[A-Za-z]{2,4})?$/, 'must be a language code such as pt_BR or en_US')
+    .describe('the approved translation to send'),
+  components: z
+    .strictObject({
+      header: SlotValues.optional().describe('a text header’s parameters'),
+      body: SlotValues.optional().describe('the body’s parameters: {"1": "{name}", "2": "São Paulo"}'),
+      buttons: SlotValues.optional().describe(
+        'by button index: the end of a URL button, the code of a copy-code button',
+      ),
+    })
+    .default({})
+    .describe('each value is a constant or text with contact placeholders such as {name} or {city}'),
+  headerMediaUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2_048)
+    .optional()
+    .describe('the link of an image, video or document header'),
+});
+
+const CampaignFields = z.strictObject({
   name: z.string().trim().min(1).max(200),
   connectionId: ObjectIdText.describe('the WhatsApp connection that sends'),
   listId: ObjectIdText.describe('the contact list to send to'),
-  variants: z.array(z.string().trim().min(1).max(4_096)).min(1).max(5),
+  variants: z
+    .array(z.string().trim().min(1).max(4_096))
+    .min(1)
+    .max(5)
+    .optional()
+    .describe('free-text messages (one picked per contact); or give a template instead'),
+  template: TemplateInput.optional().describe('send an approved template instead of variants'),
   mediaUrl: z.url().max(2_048).optional(),
   scheduledAt: z.iso.datetime({ offset: true }).optional(),
   pacing: PacingInput.partial().optional(),
+});
+
+/** A campaign sends variants (free text) or a template, never both. */
+export const CreateCampaignBody = CampaignFields.superRefine((body, context) => {
+  if (!body.variants && !body.template)
+    context.addIssue({ code: 'custom', path: ['variants'], message: 'give variants (free text) or a template' });
+  if (body.variants && body.template)
+    context.addIssue({
+      code: 'custom',
+      path: ['template'],
+      message: 'a campaign sends variants or a template, not both',
+    });
+  if (body.template && body.mediaUrl)
+    context.addIssue({
+      code: 'custom',
+      path: ['mediaUrl'],
+      message: 'a template campaign’s media is its header: use template.headerMediaUrl',
+    });
 });
 
 export const ScheduleBody = z.strictObject({ scheduledAt: z.iso.datetime({ offset: true }) });
@@ -155,9 +219,17 @@ export function pacingToMs(input: Partial<z.infer<typeof PacingInput>> | undefin
 }
 
 /** Changes a campaign that has not started (draft or scheduled); only the fields given change. */
-export const UpdateCampaignBody = CreateCampaignBody.partial()
+export const UpdateCampaignBody = CampaignFields.partial()
   .extend({ mediaUrl: z.url().max(2_048).nullable().optional() })
-  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change');
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
+  .superRefine((body, context) => {
+    if (body.variants && body.template)
+      context.addIssue({
+        code: 'custom',
+        path: ['template'],
+        message: 'a campaign sends variants or a template, not both',
+      });
+  });
 
 export const CompanyFields = z.strictObject({
   name: z.string().trim().min(1).max(200),

@@ -6,6 +6,7 @@ import { CampaignCancelled, CampaignPaused, CampaignResumed } from '../domain/ev
 import type { Cause } from '../domain/events/envelope';
 import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-settings';
 import { SendPlanner } from '../domain/pacing/send-planner';
+import type { CampaignTemplate } from '../domain/whatsapp/templates';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
 import { queueIfDue } from './campaign-scheduling';
 import { declareLane, type PipelineDeps } from './pipeline-deps';
@@ -53,6 +54,7 @@ export interface CampaignChanges {
   listId?: string;
   variants?: string[];
   mediaUrl?: string | null;
+  template?: CampaignTemplate | null;
   pacing?: Partial<PacingSettings> | null;
 }
 
@@ -80,10 +82,20 @@ export async function startCampaign(deps: PipelineDeps, cause: Cause, campaignId
   await queueIfDue(deps, campaignId, cause);
 }
 
-/** Pauses at the next send: the lane parks this campaign's shippings instead of sending them. */
-export async function pauseCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  await transition(deps, cause.companyId, campaignId, 'pause', { $set: { status: 'paused' } });
-  await publishEvent(deps.publisher, CampaignPaused, { campaignId }, cause);
+/**
+ * Pauses at the next send: the lane parks this campaign's shippings instead of sending them.
+ * `reason` says why when Disparo paused it itself (the provider refused its template).
+ */
+export async function pauseCampaign(
+  deps: PipelineDeps,
+  cause: Cause,
+  campaignId: string,
+  reason?: string,
+): Promise<void> {
+  await transition(deps, cause.companyId, campaignId, 'pause', {
+    $set: { status: 'paused', pausedReason: reason ?? null },
+  });
+  await publishEvent(deps.publisher, CampaignPaused, { campaignId, ...(reason ? { reason } : {}) }, cause);
 }
 
 /**
@@ -98,7 +110,9 @@ export async function resumeCampaign(deps: PipelineDeps, cause: Cause, campaignI
   if (!current) throw AppError.notFound('campaign');
   // A campaign whose send plan is fixed was processing when paused; one without had not started.
   const target: CampaignStatus = current.plan ? 'running' : 'scheduled';
-  const before = await transition(deps, cause.companyId, campaignId, 'resume', { $set: { status: target } });
+  const before = await transition(deps, cause.companyId, campaignId, 'resume', {
+    $set: { status: target, pausedReason: null },
+  });
   await publishEvent(deps.publisher, CampaignResumed, { campaignId }, cause);
   if (target === 'scheduled') {
     await queueIfDue(deps, campaignId, cause);

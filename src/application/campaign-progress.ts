@@ -20,6 +20,10 @@ export interface CampaignProgress {
   connectionId: string;
   name: string;
   status: CampaignDoc['status'];
+  /** Why Disparo paused it (the provider refused its template), or null. */
+  pausedReason: string | null;
+  /** The approved template it sends, or null for free-text variants. */
+  template: { name: string; language: string } | null;
   counters: CampaignCounters;
   pending: number;
   /** Share (0–1) of the planned messages that reached an end. */
@@ -61,6 +65,8 @@ export async function progressOf(
       connectionId: String(campaign.connectionId),
       name: campaign.name,
       status: campaign.status,
+      pausedReason: campaign.pausedReason ?? null,
+      template: campaign.template ? { name: campaign.template.name, language: campaign.template.language } : null,
       counters: campaign.counters,
       pending,
       done: finishedShare(campaign.counters),

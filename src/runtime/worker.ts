@@ -83,6 +83,7 @@ const ROLES = {
         cron: config.CAMPAIGN_CHECK_CRON,
         recountAfterMs: config.COUNTER_RECOUNT_AFTER_MS,
         retentionDays: config.EVENT_RETENTION_DAYS,
+        templateRefreshMs: config.TEMPLATE_REFRESH_MS,
         reconcile: {
           everyMs: config.RECONCILE_EVERY_MS,
           stuckAfterMs: config.RECONCILE_STUCK_AFTER_MS,

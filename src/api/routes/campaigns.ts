@@ -10,11 +10,13 @@ import {
 } from '../../application/campaign-controls';
 import { assertConnectionUsable } from '../../application/connections/connection-service';
 import type { PipelineDeps } from '../../application/pipeline-deps';
+import { checkTemplateCampaign, recheckTemplateCampaign } from '../../application/template-campaigns';
 import { averageSendsPerMinute, pendingOf } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
 import { estimateFinish } from '../../domain/pacing/send-planner';
+import type { TemplateMapping } from '../../domain/whatsapp/templates';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -31,6 +33,7 @@ import {
   ShippingsQuery,
   UpdateCampaignBody,
 } from '../schemas';
+import { answeringTemplateProblems } from '../template-problems';
 import { findOwned, isOwned } from '../tenant';
 
 type Command = (deps: PipelineDeps, cause: Cause, campaignId: string) => Promise<void>;
@@ -39,7 +42,7 @@ const TAG = 'Campaigns';
 const notFound = { 404: 'no such campaign (or another company’s)' };
 const refused = { 409: 'the campaign’s status does not allow this (e.g. resume a cancelled campaign)' };
 
-export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): void {
+export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: ApiContext): void {
   const { Campaign, Connection, ContactList, Company, Shipping, Lane } = pipeline.models;
   const findCampaign = (companyId: string, id: string) => findOwned(Campaign, id, companyId, 'campaign');
 
@@ -56,6 +59,16 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     if (errors.length > 0) throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', errors);
   };
 
+  /** A template campaign checked against its connection's catalogue and its list; 400 naming each bad slot. */
+  const checkTemplate = (
+    companyId: string,
+    campaign: { connectionId: string; listId: string; template: TemplateMapping },
+  ) => answeringTemplateProblems('body', () => checkTemplateCampaign(templates, { companyId, ...campaign }));
+
+  /** Before a template campaign starts or resumes, it is checked again (the template may be paused since). */
+  const recheckTemplate = (companyId: string, campaignId: string) =>
+    answeringTemplateProblems('campaign', () => recheckTemplateCampaign(templates, companyId, campaignId));
+
   api.define(
     {
       method: 'post',
@@ -69,12 +82,20 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     async (ctx, { body }) => {
       const companyId = companyOf(ctx);
       await checkReferences(companyId, body);
+      const template = body.template
+        ? await checkTemplate(companyId, {
+            connectionId: body.connectionId,
+            listId: body.listId,
+            template: body.template,
+          })
+        : null;
       const campaign = await Campaign.create({
         companyId,
         name: body.name,
         connectionId: body.connectionId,
         listId: body.listId,
-        variants: body.variants,
+        variants: body.variants ?? [],
+        template,
         mediaUrl: body.mediaUrl ?? null,
         pacing: pacingToMs(body.pacing) ?? null,
         status: 'draft',
@@ -136,14 +157,35 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     },
     async (ctx, { params, body }) => {
       const companyId = companyOf(ctx);
-      await findCampaign(companyId, params.id);
+      const current = await findCampaign(companyId, params.id);
       await checkReferences(companyId, body);
+      // A template (new, or kept on a new connection or list) is checked against what it will be sent with.
+      const mapping = body.template ?? (body.variants ? undefined : current.template);
+      const template =
+        mapping && (body.template || body.connectionId || body.listId)
+          ? await checkTemplate(companyId, {
+              connectionId: body.connectionId ?? String(current.connectionId),
+              listId: body.listId ?? String(current.listId),
+              template: {
+                name: mapping.name,
+                language: mapping.language,
+                components: mapping.components,
+                ...(mapping.headerMediaUrl ? { headerMediaUrl: mapping.headerMediaUrl } : {}),
+              },
+            })
+          : undefined;
+      if (current.template && body.mediaUrl && !body.variants)
+        throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', [
+          { field: 'body.mediaUrl', message: 'a template campaign’s media is its header: use template.headerMediaUrl' },
+        ]);
       const changes = {
         name: body.name,
         connectionId: body.connectionId,
         listId: body.listId,
-        variants: body.variants,
-        mediaUrl: body.mediaUrl,
+        // Switching between variants and a template clears the other.
+        variants: body.variants ?? (body.template ? [] : undefined),
+        template: template ?? (body.variants ? null : undefined),
+        mediaUrl: body.mediaUrl ?? (body.template ? null : undefined),
         pacing: body.pacing ? pacingToMs(body.pacing) : undefined,
       };
       await updateCampaign(
@@ -213,11 +255,13 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     );
   command('start', 'Start now (a draft or scheduled campaign)', async (deps, cause, campaignId) => {
     await assertConnectionUsable(deps, cause.companyId, campaignId);
+    await recheckTemplate(cause.companyId, campaignId);
     await startCampaign(deps, cause, campaignId);
   });
   command('pause', 'Pause at the next send', pauseCampaign);
   command('resume', 'Resume a paused campaign where it stopped', async (deps, cause, campaignId) => {
     await assertConnectionUsable(deps, cause.companyId, campaignId);
+    await recheckTemplate(cause.companyId, campaignId);
     await resumeCampaign(deps, cause, campaignId);
   });
   command('cancel', 'Cancel: nothing more is sent', cancelCampaign);
@@ -239,6 +283,8 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
       const companyId = companyOf(ctx);
       const campaign = await findOwned(Campaign, params.id, companyId, 'campaign', {
         status: 1,
+        pausedReason: 1,
+        template: 1,
         counters: 1,
         startedAt: 1,
         connectionId: 1,
@@ -264,6 +310,8 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
       ctx.body = {
         campaignId: String(campaign._id),
         status: campaign.status,
+        pausedReason: campaign.pausedReason ?? null,
+        template: campaign.template ? { name: campaign.template.name, language: campaign.template.language } : null,
         counters,
         pending,
         sentPerMinute: averageSendsPerMinute(counters.sent, campaign.startedAt?.getTime() ?? null, now),

@@ -6,21 +6,23 @@ import {
   findConnection as findOwnConnection,
   updateConnection,
 } from '../../application/connections/connection-service';
+import { refreshTemplates, templateCatalogue } from '../../application/template-catalogue';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
 import { pageOf } from '../pagination';
-import { connectionView } from '../presenters';
+import { connectionView, templateCatalogueView } from '../presenters';
 import { HttpProblem } from '../problem';
-import { ConnectionList, ConnectionStatusView, ConnectionView } from '../responses';
+import { ConnectionList, ConnectionStatusView, ConnectionView, TemplateCatalogueView } from '../responses';
 import { CloudApiInput, CreateConnectionBody, IdParams, PageQuery, UpdateConnectionBody } from '../schemas';
+import { answeringTemplateProblems } from '../template-problems';
 import { fieldErrors } from '../validation';
 
 const TAG = 'Connections';
 const notFound = { 404: 'no such connection (or another company’s)' };
 const timestamp = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
-export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
+export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiContext): void {
   const { Connection, Lane, Campaign, ContactSync } = pipeline.models;
   const findConnection = (companyId: string, id: string) => findOwnConnection(pipeline, companyId, id);
 
@@ -205,6 +207,58 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
             }
           : null,
       };
+    },
+  );
+
+  const templatesUnconfigured = { status: 409 as const, field: 'cloudApi.wabaId' };
+  const templateResponses = {
+    200: { description: 'the templates', schema: TemplateCatalogueView },
+    ...notFound,
+    409: 'a Cloud API connection without cloudApi.wabaId',
+    502: 'the provider could not be asked, and no templates are stored',
+  };
+
+  api.define(
+    {
+      method: 'get',
+      path: '/v1/connections/:id/templates',
+      tag: TAG,
+      access: 'company',
+      summary: 'The number’s message templates (read again from the provider when older than TEMPLATE_REFRESH_MS)',
+      description:
+        'Each template with its status and the slots a template campaign must fill (body.1, header.1, buttons.0 …). A sandbox number has a small built-in catalogue.',
+      params: IdParams,
+      responses: templateResponses,
+    },
+    async (ctx, { params }) => {
+      const connection = await findConnection(companyOf(ctx), params.id);
+      const catalogue = await answeringTemplateProblems(
+        'body',
+        () => templateCatalogue(templates, String(connection._id)),
+        templatesUnconfigured,
+      );
+      ctx.body = templateCatalogueView(catalogue);
+    },
+  );
+
+  api.define(
+    {
+      method: 'post',
+      path: '/v1/connections/:id/templates/refresh',
+      tag: TAG,
+      access: 'company',
+      summary: 'Read the number’s message templates from the provider now',
+      params: IdParams,
+      responses: templateResponses,
+    },
+    async (ctx, { params }) => {
+      const connection = await findConnection(companyOf(ctx), params.id);
+      const catalogue = await answeringTemplateProblems(
+        'body',
+        () => refreshTemplates(templates, String(connection._id)),
+        templatesUnconfigured,
+      );
+      ctx.body = templateCatalogueView(catalogue);
     },
   );
 }

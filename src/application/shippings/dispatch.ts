@@ -13,6 +13,7 @@ import { clip } from '../../infrastructure/rabbitmq/headers';
 import { haltConnection, pauseCampaignsOf } from '../connections/connection-service';
 import type { PipelineDeps } from '../pipeline-deps';
 import { shippingsOf } from '../service-registry';
+import { pauseForTemplate } from '../template-campaigns';
 
 type Ready = MessageOf<typeof ContactPrepared>;
 
@@ -100,6 +101,7 @@ export async function dispatchShipping(
       to: claimed.phone,
       text: claimed.text,
       mediaUrl: claimed.mediaUrl,
+      template: claimed.template ?? null,
     });
   } catch (error) {
     // A failed attempt still used the number: the next send keeps its distance from it.
@@ -157,6 +159,8 @@ const DEFAULT_RETRY_AFTER_MS = 60_000;
  * - `contact-later`: this message alone comes back later, the number keeps sending to others;
  * - `halt-connection`: the connection is halted and its campaigns paused (alert in the logs and
  *   the error reporter); the shipping is parked, so resuming the campaign re-plans it;
+ * - `pause-campaign`: the campaign's template is unusable: the campaign is paused with the reason
+ *   and the shipping parked like the rest, so resuming (once the template is fixed) sends it;
  * - `permanent`: the shipping fails for good.
  */
 async function handleSendFailure(
@@ -206,6 +210,12 @@ async function handleSendFailure(
     case 'halt-connection': {
       await haltConnection(deps, lane.connectionId, lastError, logger.child(fields));
       if (await parkIfHalted(deps, await loadCampaign(deps, String(shipping.campaignId)), shipping)) return;
+      throw failure;
+    }
+    case 'pause-campaign': {
+      const campaign = { campaignId: String(shipping.campaignId), connectionId: lane.connectionId };
+      await pauseForTemplate(deps, cause, campaign, lastError, logger.child(fields));
+      if (await parkIfHalted(deps, await loadCampaign(deps, campaign.campaignId), shipping)) return;
       throw failure;
     }
     case 'permanent':

@@ -53,8 +53,10 @@ export function renderCampaign(progress: CampaignProgress, perMinute: number, no
     : progress.completedAt
       ? `finished ${new Date(progress.completedAt).toLocaleTimeString()}`
       : '';
+  const template = progress.template ? `  template ${progress.template.name} (${progress.template.language})` : '';
+  const reason = progress.pausedReason ? `  (${progress.pausedReason})` : '';
   return [
-    `${progress.name}  ${progress.campaignId}  ${progress.status}`,
+    `${progress.name}  ${progress.campaignId}  ${progress.status}${reason}${template}`,
     `  ${renderBar(progress.done)} ${percent(progress.done)}  ${thousands(counters.sent)}/${thousands(total)} sent  ${thousands(counters.failed)} failed  ${thousands(progress.pending)} pending  ${perMinute}/min  ${finish}`.trimEnd(),
   ].join('\n');
 }

@@ -8,9 +8,11 @@ import {
   type SendReceipt,
   type WhatsAppGateway,
 } from '../../../domain/whatsapp/gateway';
+import type { CatalogTemplate } from '../../../domain/whatsapp/templates';
 import { isDuplicateKeyError } from '../../mongo/insert-new';
 import { sandboxKeys } from './sandbox-keys';
 import type { SandboxStore } from './sandbox-store';
+import { SANDBOX_TEMPLATES } from './sandbox-templates';
 
 /** Contacts per page of the sandbox's address book. */
 export const SANDBOX_CONTACT_PAGE = 1_000;
@@ -60,6 +62,7 @@ export class SandboxGateway implements WhatsAppGateway {
         to: message.to,
         text: message.text,
         mediaUrl: message.mediaUrl ?? null,
+        template: message.template ?? null,
         providerMessageId,
         receivedAt,
         violation: null,
@@ -76,6 +79,11 @@ export class SandboxGateway implements WhatsAppGateway {
   async findSent(idempotencyKey: string): Promise<SendReceipt | null> {
     const sent = await this.store.Message.findById(idempotencyKey, { providerMessageId: 1, receivedAt: 1 }).lean();
     return sent ? { providerMessageId: sent.providerMessageId, acceptedAt: sent.receivedAt } : null;
+  }
+
+  /** Every sandbox number has the same small built-in catalogue (see sandbox-templates). */
+  async listTemplates(): Promise<CatalogTemplate[]> {
+    return structuredClone([...SANDBOX_TEMPLATES]);
   }
 
   /** What the simulated WhatsApp knows of the numbers it listed last (bounded), so checks need no query. */

@@ -7,6 +7,8 @@ export interface SandboxMessageDoc {
   to: string;
   text: string;
   mediaUrl: string | null;
+  /** The template as rendered for this contact, when the message was one. */
+  template?: unknown;
   providerMessageId: string;
   receivedAt: Date;
   /** Set when this send came sooner after the previous one than the number's pacing rule allows. */
@@ -28,6 +30,7 @@ const SandboxMessageSchema = new Schema<SandboxMessageDoc>(
     to: String,
     text: String,
     mediaUrl: { type: String, default: null },
+    template: { type: Schema.Types.Mixed, default: null },
     providerMessageId: String,
     receivedAt: Date,
     violation: { type: new Schema({ gapMs: Number, requiredMs: Number }, { _id: false }), default: null },

@@ -2,6 +2,7 @@ import { Schema, type Types } from 'mongoose';
 import { CAMPAIGN_STATUSES, type CampaignStatus } from '../../../domain/campaigns/campaign-status';
 import type { LaneState } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
+import type { CampaignTemplate } from '../../../domain/whatsapp/templates';
 import { LaneStateSchema, PacingSchema } from './pacing-schema';
 
 /** The send plan fixed when the campaign is first processed, so re-processing plans the same. */
@@ -37,8 +38,13 @@ export interface CampaignDoc {
   name: string;
   connectionId: Types.ObjectId;
   listId: Types.ObjectId;
+  /** Free-text variants; empty for a template campaign. */
   variants: string[];
   mediaUrl: string | null;
+  /** A pre-approved template and how each of its parameters is filled, instead of variants. */
+  template?: CampaignTemplate | null;
+  /** Why Disparo paused it (the provider stopped its template); null when paused by a person or running. */
+  pausedReason?: string | null;
   /** Stricter pacing for this campaign only (never looser than the company's). */
   pacing: Partial<PacingSettings> | null;
   scheduledAt: Date | null;
@@ -66,8 +72,10 @@ export const CampaignSchema = new Schema<CampaignDoc>(
     name: { type: String, required: true },
     connectionId: { type: Schema.Types.ObjectId, required: true },
     listId: { type: Schema.Types.ObjectId, required: true },
-    variants: { type: [String], required: true },
+    variants: { type: [String], default: () => [] },
     mediaUrl: { type: String, default: null },
+    template: { type: Schema.Types.Mixed, default: null },
+    pausedReason: { type: String, default: null },
     pacing: {
       type: new Schema(
         { messageIntervalMs: Number, longerIntervalAfter: Number, greaterIntervalMs: Number },

@@ -17,6 +17,8 @@ export interface SandboxOptions {
  */
 export interface CloudApiSettings {
   phoneNumberId: string;
+  /** The WhatsApp Business Account that owns the number: its message templates are read from it. */
+  wabaId?: string | null;
   accessToken: string;
   /** Graph API version, e.g. `v23.0`. */
   apiVersion: string;
@@ -59,6 +61,7 @@ export const ConnectionSchema = new Schema<ConnectionDoc>(
       type: new Schema(
         {
           phoneNumberId: String,
+          wabaId: { type: String, default: null },
           accessToken: String,
           apiVersion: String,
           baseUrl: String,

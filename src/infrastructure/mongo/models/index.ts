@@ -8,6 +8,7 @@ import { type ContactImportDoc, ContactImportSchema, type ContactSyncDoc, Contac
 import { type ContactListDoc, ContactListSchema } from './contact-list';
 import { type LaneDoc, LaneSchema } from './lane';
 import { type ShippingDoc, ShippingSchema } from './shipping';
+import { type TemplateCatalogueDoc, TemplateCatalogueSchema } from './template-catalogue';
 
 export interface Models {
   Company: Model<CompanyDoc>;
@@ -20,6 +21,7 @@ export interface Models {
   Lane: Model<LaneDoc>;
   ContactSync: Model<ContactSyncDoc>;
   ContactImport: Model<ContactImportDoc>;
+  TemplateCatalogue: Model<TemplateCatalogueDoc>;
 }
 
 const cache = new WeakMap<Connection, Models>();
@@ -39,6 +41,7 @@ export function modelsOf(connection: Connection): Models {
       Lane: connection.model<LaneDoc>('Lane', LaneSchema),
       ContactSync: connection.model<ContactSyncDoc>('ContactSync', ContactSyncSchema),
       ContactImport: connection.model<ContactImportDoc>('ContactImport', ContactImportSchema),
+      TemplateCatalogue: connection.model<TemplateCatalogueDoc>('TemplateCatalogue', TemplateCatalogueSchema),
     };
     cache.set(connection, models);
   }
