@@ -10,6 +10,7 @@ import { apiKeyAuthenticator } from './auth';
 import { ApiRouter } from './operation';
 import { HttpProblem } from './problem';
 import { apiKeyRoutes } from './routes/api-keys';
+import { campaignReportRoutes } from './routes/campaign-report';
 import { campaignRoutes } from './routes/campaigns';
 import { companyRoutes } from './routes/companies';
 import { connectionRoutes } from './routes/connections';
@@ -43,6 +44,7 @@ const RESOURCES = [
   contactListRoutes,
   contactImportRoutes,
   campaignRoutes,
+  campaignReportRoutes,
   eventRoutes,
   progressRoutes,
   webhookRoutes,

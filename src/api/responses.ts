@@ -142,6 +142,10 @@ export const CampaignProgress = z.object({
   counters: Counters,
   pending: z.number().int().describe('planned contacts not yet sent, failed or cancelled'),
   sentPerMinute: z.number(),
+  deliveredRate: nullable(z.number()).describe(
+    'share (0–1) of the sent messages reported delivered; null before the first send',
+  ),
+  readRate: nullable(z.number()).describe('share (0–1) of the sent messages reported read'),
   estimatedFinishAt: nullable(Timestamp).describe('from the pacing rule and the number’s lane; null unless running'),
 });
 

@@ -12,7 +12,7 @@ import {
 } from '../../application/campaign-controls';
 import { assertConnectionUsable, ConnectionHaltedError } from '../../application/connection-halt';
 import type { PipelineDeps } from '../../application/pipeline-deps';
-import { averageSendsPerMinute, pendingOf } from '../../domain/campaigns/campaign-progress';
+import { averageSendsPerMinute, deliveryRates, pendingOf } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
@@ -283,6 +283,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
         counters,
         pending,
         sentPerMinute: averageSendsPerMinute(counters.sent, campaign.startedAt?.getTime() ?? null, now),
+        ...deliveryRates(counters),
         estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
       };
     },

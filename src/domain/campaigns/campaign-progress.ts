@@ -85,3 +85,16 @@ export function countByReason(reasons: readonly string[]): Array<{ reason: strin
     .map(([reason, count]) => ({ reason, count }))
     .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
 }
+
+/**
+ * Shares (0–1, three decimals) of the sent messages the provider reported delivered and read;
+ * null before anything is sent. Read implies delivered: the delivered counter includes read ones.
+ */
+export function deliveryRates(counters: { sent: number; delivered?: number; read?: number }): {
+  deliveredRate: number | null;
+  readRate: number | null;
+} {
+  if (counters.sent <= 0) return { deliveredRate: null, readRate: null };
+  const share = (count: number | undefined) => Math.round(Math.min(1, (count ?? 0) / counters.sent) * 1000) / 1000;
+  return { deliveredRate: share(counters.delivered), readRate: share(counters.read) };
+}
