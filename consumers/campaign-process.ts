@@ -3,6 +3,7 @@ import { publishEvent } from '../publishers/domain-event';
 import { type PlannedContact, sendPrepareContacts } from '../publishers/prepare-contacts';
 import { completeIfDone } from '../src/application/campaign-completion';
 import { declareLane, type PipelineDeps } from '../src/application/pipeline-deps';
+import { suppressedPhonesOf } from '../src/application/suppression/suppression-list';
 import { PermanentError } from '../src/domain/errors';
 import { CampaignDue, CampaignStarted } from '../src/domain/events/campaign-messages';
 import { type Cause, causedBy, type MessageOf } from '../src/domain/events/envelope';
@@ -45,7 +46,7 @@ export function campaignProcessConsumer(deps: PipelineDeps & { prefetch: number 
         return;
       }
       const plan = campaign.plan ?? (await fixPlan(deps, campaign));
-      const { planned, first, last } = await streamAudience(deps, campaign, plan, cause);
+      const { planned, suppressed, first, last } = await streamAudience(deps, campaign, plan, cause);
       const skipped = await deps.models.Contact.countDocuments({
         companyId: campaign.companyId,
         listIds: campaign.listId,
@@ -59,9 +60,10 @@ export function campaignProcessConsumer(deps: PipelineDeps & { prefetch: number 
           $set: {
             processingDone: true,
             'counters.skipped': skipped,
+            'counters.suppressed': suppressed,
             plannedUntil: last === null ? null : new Date(last),
           },
-          $inc: { 'counters.missing': plan.audience - planned },
+          $inc: { 'counters.missing': plan.audience - planned - suppressed },
         },
       );
       await publishEvent(
@@ -123,7 +125,10 @@ async function streamAudience(
   campaign: CampaignDoc,
   plan: CampaignPlan,
   cause: Cause,
-): Promise<{ planned: number; first: number | null; last: number | null }> {
+): Promise<{ planned: number; suppressed: number; first: number | null; last: number | null }> {
+  // Phones on the company's suppression list are not planned (dispatch also checks before each send).
+  const suppressedPhones = await suppressedPhonesOf(deps.models, campaign.companyId);
+  let suppressed = 0;
   const planner = new SendPlanner(plan.settings, plan.startAt, plan.initial);
   const cursor = deps.models.Contact.find(eligibleMembers(campaign.companyId, campaign.listId), {
     _id: 1,
@@ -157,7 +162,11 @@ async function streamAudience(
   };
   for await (const contact of cursor) {
     // The audience was counted when the plan was fixed; members added since wait for a next campaign.
-    if (planned >= plan.audience) break;
+    if (planned + suppressed >= plan.audience) break;
+    if (suppressedPhones.has(contact.phone)) {
+      suppressed++;
+      continue;
+    }
     const plannedAt = planner.next();
     first ??= plannedAt;
     last = plannedAt;
@@ -174,5 +183,5 @@ async function streamAudience(
   }
   if (items.length > 0) await flush();
   await Promise.all(inFlight);
-  return { planned, first, last };
+  return { planned, suppressed, first, last };
 }

@@ -1,7 +1,9 @@
 import { sendToLane } from '../publishers/contact-prepared';
+import { noteSendOutcome } from '../src/application/campaigns/failure-guard';
 import { haltConnection, pauseCampaignsOf } from '../src/application/connection-halt';
 import type { PipelineDeps } from '../src/application/pipeline-deps';
 import { recordFailed, recordSent } from '../src/application/shipping-outcome';
+import { cancelIfSuppressed } from '../src/application/suppression/dispatch-guard';
 import type { ShippingStatus } from '../src/domain/campaigns/campaign-status';
 import { ContactPrepared } from '../src/domain/events/dispatch-messages';
 import { type Cause, causedBy, type MessageOf } from '../src/domain/events/envelope';
@@ -105,6 +107,7 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
         { returnDocument: 'after' },
       ).lean();
       if (!claimed) return;
+      if (await cancelIfSuppressed(deps, claimed as ShippingDoc, cause)) return;
       await deps.lanes.beginSend(connectionId, String(claimed._id), deps.now());
       let receipt: SendReceipt;
       try {
@@ -117,6 +120,7 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
       } catch (error) {
         // A failed attempt still used the number: the next send keeps its distance from it.
         await deps.lanes.endSend(connectionId, lane, settings, deps.now());
+        await noteSendOutcome(deps, claimed as ShippingDoc, error, cause);
         await handleSendFailure(
           deps,
           { connectionId, queue, message: message.payload, gateway: gateway.kind },
@@ -129,6 +133,7 @@ export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): 
       }
       await deps.lanes.endSend(connectionId, lane, settings, receipt.acceptedAt.getTime());
       await recordSent(deps, claimed as ShippingDoc, receipt, cause);
+      await noteSendOutcome(deps, claimed as ShippingDoc, null, cause);
       deps.metrics.sent(connectionId, 'sent', receipt.acceptedAt.getTime() - Date.parse(message.payload.plannedAt));
       logger.debug('message sent', { shippingId: String(claimed._id), providerMessageId: receipt.providerMessageId });
     },

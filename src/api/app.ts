@@ -22,6 +22,7 @@ import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { progressPageRoutes, progressRoutes } from './routes/progress';
+import { suppressionRoutes } from './routes/suppressions';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiDeps {
@@ -48,6 +49,7 @@ const RESOURCES = [
   eventRoutes,
   progressRoutes,
   webhookRoutes,
+  suppressionRoutes,
 ];
 
 const API_VERSION = '1.0.0';

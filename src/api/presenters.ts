@@ -1,4 +1,6 @@
+import { DEFAULT_AUTO_PAUSE } from '../domain/campaigns/failure-threshold';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
+import { DEFAULT_OPT_OUT } from '../domain/suppression/opt-out-keywords';
 import type { EventRecord } from '../infrastructure/mongo/event-log';
 import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
@@ -24,6 +26,8 @@ export function companyView(company: CompanyDoc) {
     timezone: company.timezone,
     defaultRegion: company.defaultRegion,
     pacing: pacingView(company.pacing),
+    optOut: company.optOut ?? DEFAULT_OPT_OUT,
+    autoPause: company.autoPause ?? DEFAULT_AUTO_PAUSE,
     createdAt: company.createdAt,
   };
 }
@@ -72,6 +76,7 @@ export function campaignView(campaign: CampaignDoc) {
     pacing: campaign.pacing ? pacingView(campaign.pacing) : null,
     scheduledAt: campaign.scheduledAt,
     counters: campaign.counters,
+    autoPaused: campaign.autoPaused ?? null,
     createdAt: campaign.createdAt,
     startedAt: campaign.startedAt,
     completedAt: campaign.completedAt,

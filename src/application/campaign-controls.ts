@@ -108,7 +108,9 @@ export async function resumeCampaign(deps: PipelineDeps, cause: Cause, campaignI
   if (!current) throw new CampaignNotFoundError(`campaign ${campaignId} not found`);
   // A campaign whose send plan is fixed was processing when paused; one without had not started.
   const target: CampaignStatus = current.plan ? 'running' : 'scheduled';
-  const before = await transition(deps, cause.companyId, campaignId, 'resume', { $set: { status: target } });
+  const before = await transition(deps, cause.companyId, campaignId, 'resume', {
+    $set: { status: target, autoPaused: null },
+  });
   await publishEvent(deps.publisher, CampaignResumed, { campaignId }, cause);
   if (target === 'scheduled') {
     await queueIfDue(deps, campaignId, cause);

@@ -21,8 +21,23 @@ export async function deleteContact(
   cause: Cause,
   contactId: Types.ObjectId,
 ): Promise<{ cancelledShippings: number }> {
-  const { Contact, Shipping, Campaign } = deps.models;
-  await Contact.deleteOne({ _id: contactId });
+  await deps.models.Contact.deleteOne({ _id: contactId });
+  return { cancelledShippings: await cancelUnsentShippings(deps, cause, contactId, 'contact deleted') };
+}
+
+/**
+ * Cancels every shipping of the contact not yet sent, each claimed atomically as dispatch claims
+ * it (so it is either sent or cancelled, never both; one already `sending` may still go) and
+ * counted on its campaign; a campaign left with nothing else to send completes. Used when a
+ * contact is deleted and when its phone is suppressed (opt-out). Returns how many it cancelled.
+ */
+export async function cancelUnsentShippings(
+  deps: PipelineDeps,
+  cause: Cause,
+  contactId: Types.ObjectId,
+  reason: string,
+): Promise<number> {
+  const { Shipping, Campaign } = deps.models;
   const pending = await Shipping.find({ contactId, status: { $in: NOT_YET_SENT } }, { _id: 1, campaignId: 1 }).lean();
   const touched = new Set<string>();
   let cancelledShippings = 0;
@@ -31,7 +46,7 @@ export async function deleteContact(
       !(await updateIfMatches(
         Shipping,
         { _id: shipping._id, status: { $in: NOT_YET_SENT } },
-        { $set: { status: 'cancelled', lastError: 'contact deleted' } },
+        { $set: { status: 'cancelled', lastError: reason } },
       ))
     )
       continue;
@@ -40,5 +55,5 @@ export async function deleteContact(
     cancelledShippings++;
   }
   for (const campaignId of touched) await completeIfDone(deps, campaignId, cause);
-  return { cancelledShippings };
+  return cancelledShippings;
 }

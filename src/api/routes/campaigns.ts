@@ -259,6 +259,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
         startedAt: 1,
         connectionId: 1,
         pacing: 1,
+        autoPaused: 1,
       });
       const [pacing, lane] = await Promise.all([
         caches.pacing.get(
@@ -284,6 +285,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
         pending,
         sentPerMinute: averageSendsPerMinute(counters.sent, campaign.startedAt?.getTime() ?? null, now),
         ...deliveryRates(counters),
+        autoPaused: campaign.autoPaused ?? null,
         estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
       };
     },

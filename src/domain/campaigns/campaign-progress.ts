@@ -8,16 +8,23 @@ export interface ProgressCounters {
   failed: number;
   cancelled: number;
   missing: number;
+  /** Members not planned because their phone is suppressed. */
+  suppressed?: number;
+}
+
+/** Messages planned: the audience less members deleted before preparation and suppressed phones. */
+function plannedOf(counters: ProgressCounters): number {
+  return counters.audience - counters.missing - (counters.suppressed ?? 0);
 }
 
 /** Messages still to be sent (planned contacts not sent, failed, cancelled or deleted). */
 export function pendingOf(counters: ProgressCounters): number {
-  return Math.max(0, counters.audience - counters.missing - counters.sent - counters.failed - counters.cancelled);
+  return Math.max(0, plannedOf(counters) - counters.sent - counters.failed - counters.cancelled);
 }
 
 /** Share (0–1) of the planned messages that reached an end: sent, failed or cancelled. */
 export function finishedShare(counters: ProgressCounters): number {
-  const total = counters.audience - counters.missing;
+  const total = plannedOf(counters);
   if (total <= 0) return 0;
   return Math.min(1, (counters.sent + counters.failed + counters.cancelled) / total);
 }

@@ -8,6 +8,7 @@ import { type ContactImportDoc, ContactImportSchema, type ContactSyncDoc, Contac
 import { type ContactListDoc, ContactListSchema } from './contact-list';
 import { type LaneDoc, LaneSchema } from './lane';
 import { type ShippingDoc, ShippingSchema } from './shipping';
+import { type SuppressionDoc, SuppressionSchema } from './suppression';
 
 export interface Models {
   Company: Model<CompanyDoc>;
@@ -20,6 +21,7 @@ export interface Models {
   Lane: Model<LaneDoc>;
   ContactSync: Model<ContactSyncDoc>;
   ContactImport: Model<ContactImportDoc>;
+  Suppression: Model<SuppressionDoc>;
 }
 
 const cache = new WeakMap<Connection, Models>();
@@ -39,6 +41,7 @@ export function modelsOf(connection: Connection): Models {
       Lane: connection.model<LaneDoc>('Lane', LaneSchema),
       ContactSync: connection.model<ContactSyncDoc>('ContactSync', ContactSyncSchema),
       ContactImport: connection.model<ContactImportDoc>('ContactImport', ContactImportSchema),
+      Suppression: connection.model<SuppressionDoc>('Suppression', SuppressionSchema),
     };
     cache.set(connection, models);
   }
