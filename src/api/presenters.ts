@@ -9,6 +9,7 @@ import type { ConnectionDoc } from '../infrastructure/mongo/models/connection';
 import type { ContactDoc } from '../infrastructure/mongo/models/contact';
 import type { ContactListDoc } from '../infrastructure/mongo/models/contact-list';
 import type { ShippingDoc } from '../infrastructure/mongo/models/shipping';
+import type { SuppressionDoc } from '../infrastructure/mongo/models/suppression';
 
 /** Resources as the API shows them: string ids, seconds for intervals, no internal fields. */
 export function pacingView(pacing: Partial<PacingSettings>) {
@@ -136,4 +137,14 @@ export function contactView(contact: ContactDoc) {
 
 export function listView(list: ContactListDoc) {
   return { id: String(list._id), name: list.name, createdAt: list.createdAt };
+}
+
+export function suppressionView(entry: SuppressionDoc) {
+  return {
+    phone: entry.phone,
+    source: entry.source,
+    keyword: entry.keyword ?? null,
+    connectionId: entry.connectionId ? String(entry.connectionId) : null,
+    suppressedAt: entry.suppressedAt,
+  };
 }

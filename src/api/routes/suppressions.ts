@@ -6,11 +6,11 @@ import { importSuppressions } from '../../application/suppression/suppression-im
 import { liftSuppression, suppressPhone } from '../../application/suppression/suppression-list';
 import { normalisePhone } from '../../domain/contacts/phone';
 import { SUPPRESSION_SOURCES } from '../../domain/events/suppression-messages';
-import type { SuppressionDoc } from '../../infrastructure/mongo/models/suppression';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
 import { pageOf } from '../pagination';
+import { suppressionView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { IdParams, PageQuery } from '../schemas';
 import { findOwned } from '../tenant';
@@ -53,16 +53,6 @@ const ImportReport = z.object({
   errors: z.array(z.object({ line: z.number().int(), reason: z.string() })),
   errorsTruncated: z.boolean(),
 });
-
-function suppressionView(entry: SuppressionDoc) {
-  return {
-    phone: entry.phone,
-    source: entry.source,
-    keyword: entry.keyword ?? null,
-    connectionId: entry.connectionId ? String(entry.connectionId) : null,
-    suppressedAt: entry.suppressedAt,
-  };
-}
 
 /**
  * The company's suppression list (phones no campaign of it sends to), its CSV import, and the
