@@ -8,6 +8,7 @@ const ROOT = join(__dirname, '..', '..');
 
 export interface SystemProcess {
   url: string;
+  pid: number;
   /** Peak resident memory of the process so far (Linux VmHWM), in MB. */
   peakRssMb(): number;
   stop(): Promise<void>;
@@ -57,6 +58,7 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
   }
   return {
     url,
+    pid: child.pid!,
     peakRssMb() {
       const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
       return Number(kb) / 1024;

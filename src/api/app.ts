@@ -11,6 +11,7 @@ import { apiKeyAuthenticator } from './auth';
 import { ApiRouter } from './operation';
 import { HttpProblem } from './problem';
 import { apiKeyRoutes } from './routes/api-keys';
+import { campaignReportRoutes } from './routes/campaign-report';
 import { campaignRoutes } from './routes/campaigns';
 import { companyRoutes } from './routes/companies';
 import { connectionRoutes } from './routes/connections';
@@ -22,6 +23,7 @@ import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { progressPageRoutes, progressRoutes } from './routes/progress';
+import { suppressionRoutes } from './routes/suppressions';
 import { webhookRoutes } from './routes/webhooks';
 
 export interface ApiDeps {
@@ -44,9 +46,11 @@ const RESOURCES = [
   contactListRoutes,
   contactImportRoutes,
   campaignRoutes,
+  campaignReportRoutes,
   eventRoutes,
   progressRoutes,
   webhookRoutes,
+  suppressionRoutes,
 ];
 
 const API_VERSION = '1.0.0';

@@ -1,5 +1,7 @@
 import type { TemplateCatalogue } from '../application/template-catalogue';
+import { DEFAULT_AUTO_PAUSE } from '../domain/campaigns/failure-threshold';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
+import { DEFAULT_OPT_OUT } from '../domain/suppression/opt-out-keywords';
 import { templateShape } from '../domain/whatsapp/templates';
 import type { EventRecord } from '../infrastructure/mongo/event-log';
 import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
@@ -9,6 +11,7 @@ import type { ConnectionDoc } from '../infrastructure/mongo/models/connection';
 import type { ContactDoc } from '../infrastructure/mongo/models/contact';
 import type { ContactListDoc } from '../infrastructure/mongo/models/contact-list';
 import type { ShippingDoc } from '../infrastructure/mongo/models/shipping';
+import type { SuppressionDoc } from '../infrastructure/mongo/models/suppression';
 
 /** Resources as the API shows them: string ids, seconds for intervals, no internal fields. */
 export function pacingView(pacing: Partial<PacingSettings>) {
@@ -26,6 +29,8 @@ export function companyView(company: CompanyDoc) {
     timezone: company.timezone,
     defaultRegion: company.defaultRegion,
     pacing: pacingView(company.pacing),
+    optOut: company.optOut ?? DEFAULT_OPT_OUT,
+    autoPause: company.autoPause ?? DEFAULT_AUTO_PAUSE,
     createdAt: company.createdAt,
   };
 }
@@ -85,6 +90,7 @@ export function campaignView(campaign: CampaignDoc) {
     pacing: campaign.pacing ? pacingView(campaign.pacing) : null,
     scheduledAt: campaign.scheduledAt,
     counters: campaign.counters,
+    autoPaused: campaign.autoPaused ?? null,
     createdAt: campaign.createdAt,
     startedAt: campaign.startedAt,
     completedAt: campaign.completedAt,
@@ -161,5 +167,15 @@ export function templateCatalogueView(catalogue: TemplateCatalogue) {
         headerMedia: shape.headerMedia,
       };
     }),
+  };
+}
+
+export function suppressionView(entry: SuppressionDoc) {
+  return {
+    phone: entry.phone,
+    source: entry.source,
+    keyword: entry.keyword ?? null,
+    connectionId: entry.connectionId ? String(entry.connectionId) : null,
+    suppressedAt: entry.suppressedAt,
   };
 }

@@ -192,6 +192,8 @@ const SCRIPT = `
       figure('failed', number(counters.failed), 'failed');
       figure('pending', number(c.pending), 'pending');
       figure('sends/min', c.sentPerMinute, 'rate');
+      figure('delivered', c.deliveredRate === null ? '–' : Math.round(c.deliveredRate * 100) + '%', 'delivered-rate');
+      figure('read', c.readRate === null ? '–' : Math.round(c.readRate * 100) + '%', 'read-rate');
       if (c.estimatedFinishAt) figure('estimated finish', time(c.estimatedFinishAt), 'finish');
       else if (c.completedAt) figure('finished', time(c.completedAt), 'finish');
       row.append(title, bar, figures);

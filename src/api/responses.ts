@@ -35,6 +35,13 @@ export const CompanyView = z.object({
   timezone: z.string(),
   defaultRegion: z.string(),
   pacing: Pacing,
+  optOut: z.object({ keywords: z.array(z.string()), optInKeywords: z.array(z.string()) }),
+  autoPause: z.object({
+    enabled: z.boolean(),
+    failureRate: z.number(),
+    window: z.number().int(),
+    consecutive: z.number().int(),
+  }),
   createdAt: Timestamp,
 });
 export const CompanyList = pageOf(CompanyView);
@@ -119,6 +126,7 @@ const Counters = z.object({
   delivered: z.number().int().optional(),
   read: z.number().int().optional(),
   undelivered: z.number().int().optional(),
+  suppressed: z.number().int().optional().describe('members not planned: their phone is on the suppression list'),
 });
 
 const TemplateUse = z.object({
@@ -128,6 +136,9 @@ const TemplateUse = z.object({
   components: z.record(z.string(), z.record(z.string(), z.string())).describe('header, body, buttons → slot → value'),
   headerMediaUrl: nullable(z.string()),
 });
+const AutoPaused = nullable(
+  z.object({ reason: z.string(), at: Timestamp }).describe('why the campaign paused itself on failures'),
+);
 
 export const CampaignView = z.object({
   id: Id,
@@ -142,6 +153,7 @@ export const CampaignView = z.object({
   pacing: nullable(Pacing),
   scheduledAt: nullable(Timestamp),
   counters: Counters,
+  autoPaused: AutoPaused,
   createdAt: Timestamp,
   startedAt: nullable(Timestamp),
   completedAt: nullable(Timestamp),
@@ -156,6 +168,11 @@ export const CampaignProgress = z.object({
   counters: Counters,
   pending: z.number().int().describe('planned contacts not yet sent, failed or cancelled'),
   sentPerMinute: z.number(),
+  autoPaused: AutoPaused,
+  deliveredRate: nullable(z.number()).describe(
+    'share (0–1) of the sent messages reported delivered; null before the first send',
+  ),
+  readRate: nullable(z.number()).describe('share (0–1) of the sent messages reported read'),
   estimatedFinishAt: nullable(Timestamp).describe('from the pacing rule and the number’s lane; null unless running'),
 });
 

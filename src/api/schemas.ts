@@ -231,14 +231,42 @@ export const UpdateCampaignBody = CampaignFields.partial()
       });
   });
 
+const Keyword = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .regex(/^[\p{L}\p{N} ]+$/u, 'letters, digits and spaces only');
+const Keywords = z.array(Keyword).min(1).max(20);
+
+/** The company's opt-out and opt-in keywords (matched ignoring case and accents); no word in both. */
+export const OptOutInput = z
+  .strictObject({
+    keywords: Keywords.describe('answers that opt a contact out (default SAIR, PARAR, CANCELAR, STOP, DESCADASTRAR)'),
+    optInKeywords: Keywords.describe('answers that undo an opt-out (default VOLTAR, START)'),
+  })
+  .partial();
+
+/** When a running campaign pauses itself on failures. */
+export const AutoPauseInput = z
+  .strictObject({
+    enabled: z.boolean(),
+    failureRate: z.number().gt(0).max(1).describe('pause when this share of the last `window` sends failed (0–1]'),
+    window: z.number().int().min(5).max(1_000).describe('how many recent sends the share is taken over'),
+    consecutive: z.number().int().min(1).max(1_000).describe('or after this many failures in a row'),
+  })
+  .partial();
+
 export const CompanyFields = z.strictObject({
   name: z.string().trim().min(1).max(200),
   timezone: TimeZone,
   defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR'),
   pacing: PacingInput.partial(),
+  optOut: OptOutInput,
+  autoPause: AutoPauseInput,
 });
 
-/** Changes a company's name, region or pacing; pacing fields merge into the stored ones. */
+/** Changes a company's name, region, pacing, opt-out keywords or auto-pause; nested fields merge into the stored ones. */
 export const UpdateCompanyBody = CompanyFields.partial().refine(
   (body) => Object.keys(body).length > 0,
   'give at least one field to change',

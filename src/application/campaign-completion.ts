@@ -7,7 +7,7 @@ import type { PipelineDeps } from './pipeline-deps';
 /** Every planned contact has a shipping (or vanished), and every shipping reached an end. */
 export function isCampaignDone(processingDone: boolean, counters: CampaignCounters): boolean {
   if (!processingDone) return false;
-  if (counters.prepared + counters.missing < counters.audience) return false;
+  if (counters.prepared + counters.missing + (counters.suppressed ?? 0) < counters.audience) return false;
   return counters.sent + counters.failed + counters.cancelled >= counters.prepared;
 }
 

@@ -111,7 +111,7 @@ export async function resumeCampaign(deps: PipelineDeps, cause: Cause, campaignI
   // A campaign whose send plan is fixed was processing when paused; one without had not started.
   const target: CampaignStatus = current.plan ? 'running' : 'scheduled';
   const before = await transition(deps, cause.companyId, campaignId, 'resume', {
-    $set: { status: target, pausedReason: null },
+    $set: { status: target, pausedReason: null, autoPaused: null },
   });
   await publishEvent(deps.publisher, CampaignResumed, { campaignId }, cause);
   if (target === 'scheduled') {

@@ -3,6 +3,7 @@ import {
   averageSendsPerMinute,
   bucketCounts,
   countByReason,
+  deliveryRates,
   failureReason,
   finishedShare,
   pendingOf,
@@ -29,6 +30,9 @@ export interface CampaignProgress {
   /** Share (0–1) of the planned messages that reached an end. */
   done: number;
   sentPerMinute: number;
+  /** Shares (0–1) of the sent messages reported delivered and read; null before the first send. */
+  deliveredRate: number | null;
+  readRate: number | null;
   /** By the pacing rule, from the number's last real send; null unless running with messages left. */
   estimatedFinishAt: string | null;
   startedAt: string | null;
@@ -71,6 +75,7 @@ export async function progressOf(
       pending,
       done: finishedShare(campaign.counters),
       sentPerMinute: averageSendsPerMinute(campaign.counters.sent, campaign.startedAt?.getTime() ?? null, now),
+      ...deliveryRates(campaign.counters),
       estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
       startedAt: campaign.startedAt?.toISOString() ?? null,
       completedAt: campaign.completedAt?.toISOString() ?? null,

@@ -50,6 +50,8 @@ describe('terminal drawing', () => {
       pending: 8,
       done: 4 / 12,
       sentPerMinute: 10,
+      deliveredRate: 2 / 3,
+      readRate: null,
       estimatedFinishAt: new Date(90_000).toISOString(),
       startedAt: null,
       completedAt: null,
@@ -58,7 +60,7 @@ describe('terminal drawing', () => {
     assert.equal(title, 'Promo  c1  running');
     assert.match(
       figures!,
-      /^ {2}\[#{10}-{20}\] {2}33% {2}3\/12 sent {2}1 failed {2}8 pending {2}12\.5\/min {2}finish ≈ .+ \(in 1m 30s\)$/,
+      /^ {2}\[#{10}-{20}\] {2}33% {2}3\/12 sent {2}1 failed {2}8 pending {2}66% delivered {2}– read {2}12\.5\/min {2}finish ≈ .+ \(in 1m 30s\)$/,
     );
     const paused = renderCampaign(
       {

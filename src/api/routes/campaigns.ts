@@ -11,7 +11,7 @@ import {
 import { assertConnectionUsable } from '../../application/connections/connection-service';
 import type { PipelineDeps } from '../../application/pipeline-deps';
 import { checkTemplateCampaign, recheckTemplateCampaign } from '../../application/template-campaigns';
-import { averageSendsPerMinute, pendingOf } from '../../domain/campaigns/campaign-progress';
+import { averageSendsPerMinute, deliveryRates, pendingOf } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
@@ -289,6 +289,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         startedAt: 1,
         connectionId: 1,
         pacing: 1,
+        autoPaused: 1,
       });
       const [pacing, lane] = await Promise.all([
         caches.pacing.get(
@@ -315,6 +316,8 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         counters,
         pending,
         sentPerMinute: averageSendsPerMinute(counters.sent, campaign.startedAt?.getTime() ?? null, now),
+        ...deliveryRates(counters),
+        autoPaused: campaign.autoPaused ?? null,
         estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
       };
     },

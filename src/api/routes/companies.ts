@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import { issueApiKey } from '../../application/api-keys';
 import { registerCompany } from '../../application/company-registration';
 import type { CompanyDoc } from '../../application/read-models';
+import { DEFAULT_AUTO_PAUSE } from '../../domain/campaigns/failure-threshold';
+import { DEFAULT_OPT_OUT, overlappingKeywords } from '../../domain/suppression/opt-out-keywords';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -33,7 +35,16 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
   /** Only the fields given change; pacing fields are merged into the stored ones. */
   const updateCompany = async (id: string, body: z.infer<typeof UpdateCompanyBody>): Promise<CompanyDoc> => {
     const pacing = Object.entries(pacingToMs(body.pacing) ?? {}).map(([key, value]) => [`pacing.${key}`, value]);
+    const current = body.optOut || body.autoPause ? await findCompany(id) : null;
+    const optOut = body.optOut ? { ...DEFAULT_OPT_OUT, ...current?.optOut, ...body.optOut } : undefined;
+    const overlap = optOut ? overlappingKeywords(optOut) : [];
+    if (overlap.length > 0)
+      throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', [
+        { field: 'body.optOut', message: `a keyword cannot both opt out and opt in: ${overlap.join(', ')}` },
+      ]);
     const set = {
+      ...(optOut ? { optOut } : {}),
+      ...(body.autoPause ? { autoPause: { ...DEFAULT_AUTO_PAUSE, ...current?.autoPause, ...body.autoPause } } : {}),
       ...(body.name ? { name: body.name } : {}),
       ...(body.timezone ? { timezone: body.timezone } : {}),
       ...(body.defaultRegion ? { defaultRegion: body.defaultRegion } : {}),
@@ -155,7 +166,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       path: '/v1/company',
       tag: TAG,
       access: 'company',
-      summary: 'Change the caller’s company settings (pacing fields merge into the stored ones)',
+      summary: 'Change the caller’s company settings: pacing, opt-out keywords, auto-pause (nested fields merge)',
       description:
         'New pacing applies to every number of the company from its next send; campaigns may still set stricter values for themselves.',
       body: UpdateCompanyBody,

@@ -11,6 +11,7 @@ import type { CampaignDoc, CampaignPlan } from '../../infrastructure/mongo/model
 import type { Logger } from '../../infrastructure/observability/logger';
 import { completeIfDone } from '../campaign-completion';
 import { declareLane, type PipelineDeps } from '../pipeline-deps';
+import { suppressedPhonesOf } from '../suppression/suppression-list';
 
 type Due = MessageOf<typeof CampaignDue>;
 
@@ -39,7 +40,7 @@ export async function processCampaign(deps: PipelineDeps, message: Due, logger: 
     return;
   }
   const plan = campaign.plan ?? (await fixPlan(deps, campaign));
-  const { planned, first, last } = await streamAudience(deps, campaign, plan, cause);
+  const { planned, suppressed, first, last } = await streamAudience(deps, campaign, plan, cause);
   const skipped = await deps.models.Contact.countDocuments({
     companyId: campaign.companyId,
     listIds: campaign.listId,
@@ -53,9 +54,10 @@ export async function processCampaign(deps: PipelineDeps, message: Due, logger: 
       $set: {
         processingDone: true,
         'counters.skipped': skipped,
+        'counters.suppressed': suppressed,
         plannedUntil: last === null ? null : new Date(last),
       },
-      $inc: { 'counters.missing': plan.audience - planned },
+      $inc: { 'counters.missing': plan.audience - planned - suppressed },
     },
   );
   await publishEvent(
@@ -115,7 +117,10 @@ async function streamAudience(
   campaign: CampaignDoc,
   plan: CampaignPlan,
   cause: Cause,
-): Promise<{ planned: number; first: number | null; last: number | null }> {
+): Promise<{ planned: number; suppressed: number; first: number | null; last: number | null }> {
+  // Phones on the company's suppression list are not planned (dispatch also checks before each send).
+  const suppressedPhones = await suppressedPhonesOf(deps.models, campaign.companyId);
+  let suppressed = 0;
   const planner = new SendPlanner(plan.settings, plan.startAt, plan.initial);
   const cursor = deps.models.Contact.find(eligibleMembers(campaign.companyId, campaign.listId), {
     _id: 1,
@@ -149,7 +154,11 @@ async function streamAudience(
   };
   for await (const contact of cursor) {
     // The audience was counted when the plan was fixed; members added since wait for a next campaign.
-    if (planned >= plan.audience) break;
+    if (planned + suppressed >= plan.audience) break;
+    if (suppressedPhones.has(contact.phone)) {
+      suppressed++;
+      continue;
+    }
     const plannedAt = planner.next();
     first ??= plannedAt;
     last = plannedAt;
@@ -166,5 +175,5 @@ async function streamAudience(
   }
   if (items.length > 0) await flush();
   await Promise.all(inFlight);
-  return { planned, first, last };
+  return { planned, suppressed, first, last };
 }

@@ -10,9 +10,11 @@ import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
 import type { Logger } from '../../infrastructure/observability/logger';
 import { clip } from '../../infrastructure/rabbitmq/headers';
+import { noteSendOutcome } from '../campaigns/failure-guard';
 import { haltConnection, pauseCampaignsOf } from '../connections/connection-service';
 import type { PipelineDeps } from '../pipeline-deps';
 import { shippingsOf } from '../service-registry';
+import { cancelIfSuppressed } from '../suppression/dispatch-guard';
 import { pauseForTemplate } from '../template-campaigns';
 
 type Ready = MessageOf<typeof ContactPrepared>;
@@ -93,6 +95,7 @@ export async function dispatchShipping(
 
   const claimed = await shippings.claim(shipping._id, gateway.idempotent);
   if (!claimed) return;
+  if (await cancelIfSuppressed(deps, claimed, cause)) return;
   await deps.lanes.beginSend(connectionId, String(claimed._id), deps.now());
   let receipt: SendReceipt;
   try {
@@ -106,6 +109,7 @@ export async function dispatchShipping(
   } catch (error) {
     // A failed attempt still used the number: the next send keeps its distance from it.
     await deps.lanes.endSend(connectionId, lane, settings, deps.now());
+    await noteSendOutcome(deps, claimed, error, cause);
     await handleSendFailure(
       deps,
       { connectionId, queue, message: message.payload, gateway: gateway.kind },
@@ -118,6 +122,7 @@ export async function dispatchShipping(
   }
   await deps.lanes.endSend(connectionId, lane, settings, receipt.acceptedAt.getTime());
   await shippings.markSent(claimed, receipt, cause);
+  await noteSendOutcome(deps, claimed, null, cause);
   deps.metrics.sent(connectionId, 'sent', receipt.acceptedAt.getTime() - Date.parse(message.payload.plannedAt));
   logger.debug('message sent', { shippingId: String(claimed._id), providerMessageId: receipt.providerMessageId });
 }

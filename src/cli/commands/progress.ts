@@ -44,6 +44,8 @@ async function load(models: Models, ids: string[], companyId: string | undefined
   return progressOf(models, campaigns, Date.now());
 }
 
+const rate = (share: number | null) => (share === null ? '–' : percent(share).trimStart());
+
 /** Two lines per campaign: its name and status, then the bar and the figures. */
 export function renderCampaign(progress: CampaignProgress, perMinute: number, now: number): string {
   const { counters } = progress;
@@ -57,7 +59,7 @@ export function renderCampaign(progress: CampaignProgress, perMinute: number, no
   const reason = progress.pausedReason ? `  (${progress.pausedReason})` : '';
   return [
     `${progress.name}  ${progress.campaignId}  ${progress.status}${reason}${template}`,
-    `  ${renderBar(progress.done)} ${percent(progress.done)}  ${thousands(counters.sent)}/${thousands(total)} sent  ${thousands(counters.failed)} failed  ${thousands(progress.pending)} pending  ${perMinute}/min  ${finish}`.trimEnd(),
+    `  ${renderBar(progress.done)} ${percent(progress.done)}  ${thousands(counters.sent)}/${thousands(total)} sent  ${thousands(counters.failed)} failed  ${thousands(progress.pending)} pending  ${rate(progress.deliveredRate)} delivered  ${rate(progress.readRate)} read  ${perMinute}/min  ${finish}`.trimEnd(),
   ].join('\n');
 }
 

@@ -30,6 +30,8 @@ export interface CampaignCounters {
   read?: number;
   /** Sent shippings the provider reported it could not deliver. */
   undelivered?: number;
+  /** Members not planned because their phone is on the company's suppression list. */
+  suppressed?: number;
 }
 
 export interface CampaignDoc {
@@ -64,6 +66,8 @@ export interface CampaignDoc {
   createdAt: Date;
   startedAt: Date | null;
   completedAt: Date | null;
+  /** Set when the campaign paused itself on failures; cleared when it is resumed. */
+  autoPaused?: { reason: string; at: Date } | null;
 }
 
 export const CampaignSchema = new Schema<CampaignDoc>(
@@ -109,10 +113,12 @@ export const CampaignSchema = new Schema<CampaignDoc>(
       delivered: { type: Number, default: 0 },
       read: { type: Number, default: 0 },
       undelivered: { type: Number, default: 0 },
+      suppressed: { type: Number, default: 0 },
     },
     createdAt: { type: Date, default: () => new Date() },
     startedAt: { type: Date, default: null },
     completedAt: { type: Date, default: null },
+    autoPaused: { type: new Schema({ reason: String, at: Date }, { _id: false }), default: null },
   },
   { collection: 'campaigns', versionKey: false },
 );

@@ -8,6 +8,7 @@ import { type ContactImportDoc, ContactImportSchema, type ContactSyncDoc, Contac
 import { type ContactListDoc, ContactListSchema } from './contact-list';
 import { type LaneDoc, LaneSchema } from './lane';
 import { type ShippingDoc, ShippingSchema } from './shipping';
+import { type SuppressionDoc, SuppressionSchema } from './suppression';
 import { type TemplateCatalogueDoc, TemplateCatalogueSchema } from './template-catalogue';
 
 export interface Models {
@@ -22,6 +23,7 @@ export interface Models {
   ContactSync: Model<ContactSyncDoc>;
   ContactImport: Model<ContactImportDoc>;
   TemplateCatalogue: Model<TemplateCatalogueDoc>;
+  Suppression: Model<SuppressionDoc>;
 }
 
 const cache = new WeakMap<Connection, Models>();
@@ -42,6 +44,7 @@ export function modelsOf(connection: Connection): Models {
       ContactSync: connection.model<ContactSyncDoc>('ContactSync', ContactSyncSchema),
       ContactImport: connection.model<ContactImportDoc>('ContactImport', ContactImportSchema),
       TemplateCatalogue: connection.model<TemplateCatalogueDoc>('TemplateCatalogue', TemplateCatalogueSchema),
+      Suppression: connection.model<SuppressionDoc>('Suppression', SuppressionSchema),
     };
     cache.set(connection, models);
   }
