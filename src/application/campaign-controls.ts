@@ -91,9 +91,11 @@ export async function pauseCampaign(
   cause: Cause,
   campaignId: string,
   reason?: string,
+  autoPaused?: { reason: string; at: Date },
 ): Promise<void> {
+  // One write: whoever sees the campaign paused also sees why.
   await transition(deps, cause.companyId, campaignId, 'pause', {
-    $set: { status: 'paused', pausedReason: reason ?? null },
+    $set: { status: 'paused', pausedReason: reason ?? null, ...(autoPaused ? { autoPaused } : {}) },
   });
   await publishEvent(deps.publisher, CampaignPaused, { campaignId, ...(reason ? { reason } : {}) }, cause);
 }

@@ -72,16 +72,15 @@ async function autoPause(
   const campaignId = String(shipping.campaignId);
   outcomesOf.delete(campaignId);
   try {
-    await pauseCampaign(deps, { ...cause, companyId: String(shipping.companyId) }, campaignId);
+    await pauseCampaign(deps, { ...cause, companyId: String(shipping.companyId) }, campaignId, reason, {
+      reason,
+      at: new Date(deps.now()),
+    });
   } catch (error) {
     // Paused, cancelled or finished meanwhile: nothing left to stop.
     if (isAppError(error, 'conflict') || isAppError(error, 'not-found')) return;
     throw error;
   }
-  await deps.models.Campaign.updateOne(
-    { _id: shipping.campaignId, status: 'paused' },
-    { $set: { autoPaused: { reason, at: new Date(deps.now()) } } },
-  );
   const failures = outcomes.recent.reduce((sum, outcome) => sum + outcome, 0);
   await publishEvent(
     deps.publisher,
