@@ -4,13 +4,13 @@ import { type PlannedContact, sendPrepareContacts } from '../publishers/prepare-
 import { completeIfDone } from '../src/application/campaign-completion';
 import { declareLane, type PipelineDeps } from '../src/application/pipeline-deps';
 import { PermanentError } from '../src/domain/errors';
-import { CampaignDue, CampaignStarted } from '../src/domain/events/campaign-messages';
+import { type CampaignDue, CampaignStarted } from '../src/domain/events/campaign-messages';
 import { type Cause, causedBy, type MessageOf } from '../src/domain/events/envelope';
 import { effectivePacing } from '../src/domain/pacing/pacing-settings';
 import { SendPlanner } from '../src/domain/pacing/send-planner';
 import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update';
 import type { CampaignDoc, CampaignPlan } from '../src/infrastructure/mongo/models/campaign';
-import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
+import type { ConsumerHandler } from '../src/infrastructure/rabbitmq/subscription';
 
 type Due = MessageOf<typeof CampaignDue>;
 
@@ -31,12 +31,8 @@ export function eligibleMembers(companyId: Types.ObjectId, listId: Types.ObjectI
  * emits batches to contact-prepare. Processing again after a crash re-plans the same times and
  * creates no second shipping (contact-prepare inserts against a unique index).
  */
-export function campaignProcessConsumer(deps: PipelineDeps & { prefetch: number }): ConsumerSpec<Due> {
+export function campaignProcessConsumer(deps: PipelineDeps): ConsumerHandler<Due> {
   return {
-    name: 'campaign-process',
-    queue: deps.queues.campaignProcess,
-    prefetch: deps.prefetch,
-    schema: CampaignDue.schema,
     async handle(message, { logger }) {
       const cause = causedBy(message);
       const campaign = await startProcessing(deps, message.payload.campaignId);

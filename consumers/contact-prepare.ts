@@ -5,12 +5,12 @@ import { completeIfDone } from '../src/application/campaign-completion';
 import type { PipelineDeps } from '../src/application/pipeline-deps';
 import { personalise } from '../src/domain/campaigns/personalise';
 import { PermanentError } from '../src/domain/errors';
-import { ContactsPrepared, PrepareContacts } from '../src/domain/events/campaign-messages';
+import { ContactsPrepared, type PrepareContacts } from '../src/domain/events/campaign-messages';
 import { causedBy, type MessageOf } from '../src/domain/events/envelope';
 import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update';
 import { insertNew } from '../src/infrastructure/mongo/insert-new';
 import { newShipping, type ShippingDoc } from '../src/infrastructure/mongo/models/shipping';
-import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
+import type { ConsumerHandler } from '../src/infrastructure/rabbitmq/subscription';
 
 type Prepare = MessageOf<typeof PrepareContacts>;
 
@@ -21,14 +21,8 @@ type Prepare = MessageOf<typeof PrepareContacts>;
  * to the connection's lane, to arrive at its planned time. A redelivered batch inserts nothing new
  * and is counted once; the lane drops duplicates it receives.
  */
-export function contactPrepareConsumer(
-  deps: PipelineDeps & { prefetch: number; laneHandoffMs: number },
-): ConsumerSpec<Prepare> {
+export function contactPrepareConsumer(deps: PipelineDeps & { laneHandoffMs: number }): ConsumerHandler<Prepare> {
   return {
-    name: 'contact-prepare',
-    queue: deps.queues.contactPrepare,
-    prefetch: deps.prefetch,
-    schema: PrepareContacts.schema,
     async handle(message, { logger }) {
       const { Campaign, Shipping } = deps.models;
       const { campaignId, batch, items } = message.payload;

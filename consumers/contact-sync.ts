@@ -1,21 +1,20 @@
 import { Types } from 'mongoose';
-import { z } from 'zod';
 import { publishEvent } from '../publishers/domain-event';
 import type { PipelineDeps } from '../src/application/pipeline-deps';
 import { planSyncPage, syncedContacts } from '../src/domain/contacts/sync-page';
 import { PermanentError } from '../src/domain/errors';
 import {
-  ConnectionConnected,
+  type ConnectionConnected,
   ContactSyncCompleted,
-  ContactSyncRequested,
-  ContactsChanged,
+  type ContactSyncRequested,
+  type ContactsChanged,
   ContactsSynced,
 } from '../src/domain/events/contact-messages';
 import { causedBy, type MessageOf } from '../src/domain/events/envelope';
 import type { ContactPage, WhatsAppGateway } from '../src/domain/whatsapp/gateway';
 import { type GatewayProvider, UnknownConnectionError } from '../src/infrastructure/gateways/gateway-provider';
 import { ContactWriter } from '../src/infrastructure/mongo/contact-writer';
-import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
+import type { ConsumerHandler } from '../src/infrastructure/rabbitmq/subscription';
 
 type Trigger =
   | MessageOf<typeof ConnectionConnected>
@@ -24,7 +23,6 @@ type Trigger =
 
 export interface ContactSyncDeps extends PipelineDeps {
   gateways: GatewayProvider;
-  prefetch: number;
 }
 
 /**
@@ -38,16 +36,8 @@ export interface ContactSyncDeps extends PipelineDeps {
  * (several workers, several triggers): the unique (companyId, phone) index keeps one contact per
  * number. The next page is fetched, normalised and checked while the current one is written.
  */
-export function contactSyncConsumer(deps: ContactSyncDeps): ConsumerSpec<Trigger> {
+export function contactSyncConsumer(deps: ContactSyncDeps): ConsumerHandler<Trigger> {
   return {
-    name: 'contact-sync',
-    queue: deps.queues.contactSync,
-    prefetch: deps.prefetch,
-    schema: z.union([
-      ConnectionConnected.schema,
-      ContactsChanged.schema,
-      ContactSyncRequested.schema,
-    ]) as unknown as z.ZodType<Trigger>,
     async handle(message, { logger }) {
       const { Company, Contact, ContactSync } = deps.models;
       const { connectionId } = message.payload;

@@ -3,7 +3,7 @@ import { haltConnection, pauseCampaignsOf } from '../src/application/connection-
 import type { PipelineDeps } from '../src/application/pipeline-deps';
 import { recordFailed, recordSent } from '../src/application/shipping-outcome';
 import type { ShippingStatus } from '../src/domain/campaigns/campaign-status';
-import { ContactPrepared } from '../src/domain/events/dispatch-messages';
+import type { ContactPrepared } from '../src/domain/events/dispatch-messages';
 import { type Cause, causedBy, type MessageOf } from '../src/domain/events/envelope';
 import { waitBeforeSend } from '../src/domain/pacing/pacing-rule';
 import { effectivePacing, type PacingSettings } from '../src/domain/pacing/pacing-settings';
@@ -13,8 +13,8 @@ import { updateIfMatches } from '../src/infrastructure/mongo/conditional-update'
 import type { ShippingDoc } from '../src/infrastructure/mongo/models/shipping';
 import type { ErrorReporter } from '../src/infrastructure/observability/error-reporter';
 import type { Logger } from '../src/infrastructure/observability/logger';
-import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
 import { clip } from '../src/infrastructure/rabbitmq/headers';
+import type { ConsumerHandler } from '../src/infrastructure/rabbitmq/subscription';
 
 type Ready = MessageOf<typeof ContactPrepared>;
 
@@ -36,13 +36,9 @@ export interface DispatchDeps extends PipelineDeps {
  * duplicate delivery never sends twice. The lane records the send as started before calling the
  * gateway; a dispatcher that takes over after a crash treats such a send as made at takeover.
  */
-export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): ConsumerSpec<Ready> {
+export function dispatchLaneConsumer(deps: DispatchDeps, connectionId: string): ConsumerHandler<Ready> {
   const queue = deps.queues.lane(connectionId);
   return {
-    name: 'dispatch',
-    queue,
-    prefetch: 1,
-    schema: ContactPrepared.schema,
     async handle(message, { logger }) {
       const { Shipping } = deps.models;
       const cause = causedBy(message);

@@ -1,21 +1,13 @@
-import { type Envelope, EnvelopeSchema } from '../src/domain/events/envelope';
+import type { Envelope } from '../src/domain/events/envelope';
 import type { EventLog } from '../src/infrastructure/mongo/event-log';
-import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
+import type { ConsumerHandler } from '../src/infrastructure/rabbitmq/subscription';
 
 /**
- * Binds `<prefix>.event-recorder` (every routing key) and stores each envelope once in the event
+ * `<prefix>.event-recorder` ← every event (bound by `#`): stores each envelope once in the event
  * log. Any valid envelope is accepted, so events of types added later are recorded too.
  */
-export function eventRecorderConsumer(deps: {
-  queue: string;
-  prefetch: number;
-  eventLog: EventLog;
-}): ConsumerSpec<Envelope> {
+export function eventRecorderConsumer(deps: { eventLog: EventLog }): ConsumerHandler<Envelope> {
   return {
-    name: 'event-recorder',
-    queue: deps.queue,
-    prefetch: deps.prefetch,
-    schema: EnvelopeSchema as unknown as ConsumerSpec<Envelope>['schema'],
     async handle(event, { logger }) {
       const outcome = await deps.eventLog.record(event);
       logger.debug('event recorded', { outcome });
