@@ -27,7 +27,7 @@ type RoleContext = { services: Services; pipeline: PipelineDeps; runnerDeps: Con
 /**
  * The handler of every subscription in src/topology.ts, built for this process. The subscription
  * says the queue, what it consumes and the prefetch; the type checks each handler takes its messages.
- * The dispatch subscription has one queue per connection: its factory gets the connection.
+ * The dispatch subscription (one queue per connection) gets its handler per lane in `startLanes`.
  */
 const HANDLERS: {
   [N in Exclude<SubscriptionName, 'dispatch'>]: (
