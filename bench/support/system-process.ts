@@ -15,19 +15,12 @@ export interface SystemProcess {
 }
 
 /**
- * Builds the project (`tsc`, as the Docker image does) and starts `node dist/src/cli/disparo.js
+ * Builds the project (`npm run build`, as the Docker image does) and starts `node dist/src/cli/disparo.js
  * start` as its own process: what is measured is the deployed artifact, without the benchmark
  * driver's memory or tsx's in-process compiler.
  */
 export async function startSystemProcess(env: Record<string, string>): Promise<SystemProcess> {
-  execFileSync(
-    process.execPath,
-    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-    },
-  );
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli/disparo.js'), 'start'], {
     cwd: ROOT,
