@@ -7,7 +7,7 @@ import { z } from 'zod';
 export const PacingSettingsSchema = z.object({
   messageIntervalMs: z.number().int().min(1),
   /** When set, each gap is drawn in [messageIntervalMs, messageIntervalMaxMs] (see send-gap.ts). */
-  messageIntervalMaxMs: z.number().int().min(1).optional(),
+  messageIntervalMaxMs: z.number().int().min(1).nullish(),
   longerIntervalAfter: z.number().int().min(1),
   greaterIntervalMs: z.number().int().min(1),
 });

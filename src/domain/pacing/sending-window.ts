@@ -171,3 +171,58 @@ function firstOpenAtBounded(schedule: CompiledSchedule, zone: string, at: number
 
 /** Open all week (no schedule). */
 export const ALWAYS_OPEN: CompiledSchedule = { spans: [{ start: 0, end: WEEK }] };
+
+/** The windows a campaign sends in, with the zone they are read in. */
+export interface ZonedSchedule {
+  schedule: CompiledSchedule;
+  zone: string;
+}
+
+/**
+ * The windows a campaign's sends honour: the company's, narrowed by the campaign's own (null:
+ * always open). A campaign schedule that no longer meets the company's at all (the company changed
+ * its windows since) is ignored rather than never sending: the company's windows always hold.
+ */
+export function effectiveWindow(
+  zone: string,
+  company: WeeklySchedule | null | undefined,
+  campaign?: WeeklySchedule | null,
+): ZonedSchedule | null {
+  const own = campaign && campaign.length > 0 ? compileSchedule(campaign) : null;
+  const base = company && company.length > 0 ? compileSchedule(company) : null;
+  if (!base && !own) return null;
+  if (!base) return { schedule: own!, zone };
+  if (!own) return { schedule: base, zone };
+  const both = intersectSchedules(base, own);
+  return { schedule: both.spans.length > 0 ? both : base, zone };
+}
+
+/**
+ * The first moment at or after `at` a send may start: the window is open and stays open at least
+ * `marginMs` more (a send started a moment before the closing time must not reach the provider
+ * after it). Null: the windows never open.
+ */
+export function firstSendableAt(window: ZonedSchedule, at: number, marginMs: number): number | null {
+  let t = at;
+  for (let guard = 0; guard < 32; guard++) {
+    const state = windowAt(window.schedule, window.zone, t);
+    if (state.open && state.closesAt - t > marginMs) return t;
+    const next = state.open ? windowAt(window.schedule, window.zone, state.closesAt) : state;
+    if (next.open) return state.open ? state.closesAt : t;
+    if (next.opensAt === null) return null;
+    t = next.opensAt;
+  }
+  return null;
+}
+
+/** What a running campaign waits for at `now`: its window to open (and when), or nothing. */
+export function windowWaitAt(
+  window: ZonedSchedule | null,
+  now: number,
+): { waitingFor: 'window' | null; nextOpeningAt: number | null } {
+  if (!window) return { waitingFor: null, nextOpeningAt: null };
+  const state = windowAt(window.schedule, window.zone, now);
+  return state.open
+    ? { waitingFor: null, nextOpeningAt: null }
+    : { waitingFor: 'window', nextOpeningAt: state.opensAt };
+}

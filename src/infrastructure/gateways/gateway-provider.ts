@@ -1,7 +1,9 @@
 import type { Connection } from 'mongoose';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
+import { effectiveWindow, type WeeklySchedule } from '../../domain/pacing/sending-window';
 import type { WhatsAppGateway } from '../../domain/whatsapp/gateway';
 import type { Models } from '../mongo/models';
+import type { CompanyDoc } from '../mongo/models/company';
 import type { ConnectionDoc, ConnectionStatus } from '../mongo/models/connection';
 import { CloudApiGateway, type CloudApiOptions } from './cloud-api/cloud-api-gateway';
 import { SandboxGateway } from './sandbox/sandbox-gateway';
@@ -12,6 +14,8 @@ export interface ConnectionGateway {
   companyId: string;
   /** The company's pacing: the floor for every campaign on this number. */
   companyPacing: PacingSettings;
+  /** The company's sending windows and the zone they are read in (the campaign may narrow them). */
+  companyWindows: { timezone: string; sendingWindows: WeeklySchedule | null };
   /** `halted`: the provider stopped this number; nothing is sent until an operator reconnects it. */
   status: ConnectionStatus;
 }
@@ -41,7 +45,7 @@ export function createGatewayProvider(
   cacheMs = 5_000,
   cloudApi: CloudApiOptions = DEFAULT_CLOUD_API_OPTIONS,
 ): GatewayProvider {
-  const build = (connection: ConnectionDoc, pacing: PacingSettings): WhatsAppGateway => {
+  const build = (connection: ConnectionDoc, company: CompanyDoc): WhatsAppGateway => {
     if (connection.gateway === 'cloud-api') {
       if (!connection.cloudApi)
         throw new UnknownConnectionError(
@@ -49,7 +53,8 @@ export function createGatewayProvider(
         );
       return new CloudApiGateway(connection.cloudApi, cloudApi);
     }
-    return new SandboxGateway(sandboxStore(mongo), String(connection._id), pacing, connection.sandbox);
+    const window = effectiveWindow(company.timezone, company.sendingWindows);
+    return new SandboxGateway(sandboxStore(mongo), String(connection._id), company.pacing, connection.sandbox, window);
   };
   const cache = new Map<string, { at: number; fingerprint: string; value: ConnectionGateway }>();
   return {
@@ -64,9 +69,10 @@ export function createGatewayProvider(
       const company = await models.Company.findById(connection.companyId).lean();
       if (!company) throw new UnknownConnectionError(`company of connection ${connectionId} does not exist`);
       const value = {
-        gateway: build(connection, company.pacing),
+        gateway: build(connection, company as CompanyDoc),
         companyId: String(company._id),
         companyPacing: company.pacing,
+        companyWindows: { timezone: company.timezone, sendingWindows: company.sendingWindows ?? null },
         status,
       };
       cache.set(connectionId, { at: Date.now(), fingerprint, value });

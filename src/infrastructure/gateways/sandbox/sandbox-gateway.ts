@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { earliestNextSend, recordSend, requiredGap } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
+import { windowAt, type ZonedSchedule } from '../../../domain/pacing/sending-window';
 import {
   type ContactPage,
   GatewayError,
@@ -42,6 +43,8 @@ export class SandboxGateway implements WhatsAppGateway {
     /** The company's rule: the floor no send may break, whatever the campaign. */
     private readonly pacing: PacingSettings,
     private readonly behaviour: SandboxBehaviour,
+    /** The company's sending windows: a send outside them is a violation too. */
+    private readonly window: ZonedSchedule | null = null,
   ) {}
 
   async send(message: OutgoingMessage): Promise<SendReceipt> {
@@ -73,6 +76,7 @@ export class SandboxGateway implements WhatsAppGateway {
       return { providerMessageId: first!.providerMessageId, acceptedAt: first!.receivedAt };
     }
     await this.judgePacing(message.idempotencyKey, receivedAt.getTime());
+    await this.judgeWindow(message.idempotencyKey, receivedAt.getTime());
     return { providerMessageId, acceptedAt: receivedAt };
   }
 
@@ -125,6 +129,15 @@ export class SandboxGateway implements WhatsAppGateway {
     return new Map(phones.map((phone) => [phone, this.known.get(phone) ?? !off.has(phone)]));
   }
 
+  /** A send received while the company's windows are closed is flagged (rule `window`). */
+  private async judgeWindow(key: string, at: number): Promise<void> {
+    if (!this.window || windowAt(this.window.schedule, this.window.zone, at).open) return;
+    await this.store.Message.updateOne(
+      { _id: key },
+      { $set: { violation: { rule: 'window', gapMs: 0, requiredMs: 0 } } },
+    );
+  }
+
   private async judgePacing(key: string, at: number): Promise<void> {
     const before = await this.store.Lane.findOneAndUpdate(
       { _id: this.connectionId },
@@ -137,7 +150,11 @@ export class SandboxGateway implements WhatsAppGateway {
     if (state.lastSentAt !== null && at < earliestNextSend(state, this.pacing)) {
       await this.store.Message.updateOne(
         { _id: key },
-        { $set: { violation: { gapMs: at - state.lastSentAt, requiredMs: requiredGap(state, this.pacing) } } },
+        {
+          $set: {
+            violation: { rule: 'pacing', gapMs: at - state.lastSentAt, requiredMs: requiredGap(state, this.pacing) },
+          },
+        },
       );
     }
   }
