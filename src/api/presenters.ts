@@ -58,6 +58,7 @@ export function connectionView(connection: ConnectionDoc) {
     haltedReason: connection.haltedReason ?? null,
     haltedAt: connection.haltedAt ?? null,
     sandbox: connection.sandbox,
+    dailyCap: connection.dailyCap ?? null,
     cloudApi: cloud
       ? {
           phoneNumberId: cloud.phoneNumberId,

@@ -108,6 +108,21 @@ const needsCloudApi = (body: { gateway?: string; cloudApi?: unknown }, context: 
     context.addIssue({ code: 'custom', path: ['cloudApi'], message: 'is required when gateway is cloud-api' });
 };
 
+/**
+ * A number's daily cap: unique recipients per moving 24 h (a number, or one of WhatsApp's tiers),
+ * and a warm-up ramp, the cap on day 0, 1, 2, … since the number was created.
+ */
+export const DailyCapInput = z.strictObject({
+  perDay: z
+    .union([z.number().int().min(1).max(10_000_000), z.enum(['tier250', 'tier2k', 'tier10k', 'tier100k', 'unlimited'])])
+    .describe('recipients per moving 24 h, or a messaging-limit tier'),
+  warmUp: z
+    .array(z.number().int().min(1).max(10_000_000))
+    .max(365)
+    .default([])
+    .describe('cap per day since the number was created, e.g. [50, 100, 200, 400]'),
+});
+
 export const CreateConnectionBody = z
   .object({
     name: z.string().trim().min(1).max(200),
@@ -130,6 +145,7 @@ export const UpdateConnectionBody = z
     /** No defaults here: only the fields given replace the stored ones. */
     cloudApi: CloudApiFields.partial().optional(),
     status: z.enum(['connected']).optional(),
+    dailyCap: DailyCapInput.nullable().optional().describe('null: no cap'),
   })
   .strict();
 

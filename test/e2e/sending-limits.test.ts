@@ -105,6 +105,41 @@ describe('sending limits on the sandbox: windows and randomised gaps', () => {
     assert.ok(Math.max(...gaps) - Math.min(...gaps) > 100, `the gaps vary: ${gaps.join(', ')}`);
   });
 
+  test('a daily cap (warm-up included) stops a number at its unique recipients for the day', async () => {
+    const seeded = await seedCompany(system, {
+      pacing: { messageInterval: 0.05, longerIntervalAfter: 100, greaterInterval: 5 },
+      contacts: 8,
+    });
+    const capped = await system.api(
+      'PATCH',
+      `/v1/connections/${seeded.connectionId}`,
+      { dailyCap: { perDay: 'tier250', warmUp: [3, 10] } },
+      seeded.key,
+    );
+    assert.equal(capped.status, 200, JSON.stringify(capped.body));
+    assert.deepEqual(capped.body.dailyCap, { perDay: 250, warmUp: [3, 10] });
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
+    await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
+    await waitUntil(
+      'three sends',
+      async () => ((await system.sandboxSends(seeded.connectionId)).length >= 3 ? true : undefined),
+      20_000,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const sends = await system.sandboxSends(seeded.connectionId);
+    assert.equal(sends.length, 3, 'day 0 of the warm-up allows 3 recipients');
+    assert.deepEqual(
+      sends.filter((send) => send.violation),
+      [],
+    );
+    const campaign = await system.api('GET', `/v1/campaigns/${campaignId}`, undefined, seeded.key);
+    assert.equal(campaign.body.status, 'running', 'the rest waits for the cap');
+    await system.api('POST', `/v1/campaigns/${campaignId}/cancel`, undefined, seeded.key);
+  });
+
   test('bad limits answer 400 naming the field', async () => {
     const seeded = await seedCompany(system, { contacts: 1 });
     const cases: Array<[string, string, Record<string, unknown>, string]> = [
@@ -136,6 +171,14 @@ describe('sending limits on the sandbox: windows and randomised gaps', () => {
         `${JSON.stringify(answer.body.errors)} names ${field}`,
       );
     }
+    const zeroCap = await system.api(
+      'PATCH',
+      `/v1/connections/${seeded.connectionId}`,
+      { dailyCap: { perDay: 0 } },
+      seeded.key,
+    );
+    assert.equal(zeroCap.status, 400);
+    assert.equal(zeroCap.body.errors[0].field, 'body.dailyCap.perDay');
     const campaign = await system.api(
       'POST',
       '/v1/campaigns',

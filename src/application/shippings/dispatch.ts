@@ -8,6 +8,7 @@ import { effectiveWindow, firstSendableAt, type WeeklySchedule } from '../../dom
 import { GatewayError, type SendReceipt, type WhatsAppGateway } from '../../domain/whatsapp/gateway';
 import type { GatewayProvider } from '../../infrastructure/gateways/gateway-provider';
 import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
+import { RecipientCaps } from '../../infrastructure/mongo/recipient-caps';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
 import type { Logger } from '../../infrastructure/observability/logger';
 import { clip } from '../../infrastructure/rabbitmq/headers';
@@ -51,6 +52,7 @@ export async function dispatchShipping(
     companyId,
     companyPacing,
     companyWindows,
+    capAt,
     status: connectionStatus,
   } = await deps.gateways.forConnection(connectionId);
   const shipping = await shippings.find(message.payload.shippingId);
@@ -104,6 +106,20 @@ export async function dispatchShipping(
     return;
   }
 
+  // A slot under the number's daily cap, reserved atomically before the send (exact across workers).
+  const limit = capAt(deps.now());
+  if (limit !== null) {
+    const scope = `connection:${connectionId}`;
+    const reservation = await new RecipientCaps(deps.models).reserve(scope, shipping.phone, limit, deps.now());
+    if (!reservation.ok) {
+      logger.debug('daily cap reached; the message waits for a free slot', {
+        until: new Date(reservation.freesAt).toISOString(),
+      });
+      const plannedAt = new Date(reservation.freesAt);
+      await sendToLane(deps.publisher, queue, { ...message.payload, plannedAt }, cause, deps.now());
+      return;
+    }
+  }
   const claimed = await shippings.claim(shipping._id, gateway.idempotent);
   if (!claimed) return;
   if (await cancelIfSuppressed(deps, claimed, cause)) return;

@@ -45,6 +45,8 @@ export class SandboxGateway implements WhatsAppGateway {
     private readonly behaviour: SandboxBehaviour,
     /** The company's sending windows: a send outside them is a violation too. */
     private readonly window: ZonedSchedule | null = null,
+    /** The number's daily cap at a moment (null: none): more unique recipients in 24 h is a violation. */
+    private readonly capAt: (at: number) => number | null = () => null,
   ) {}
 
   async send(message: OutgoingMessage): Promise<SendReceipt> {
@@ -77,6 +79,7 @@ export class SandboxGateway implements WhatsAppGateway {
     }
     await this.judgePacing(message.idempotencyKey, receivedAt.getTime());
     await this.judgeWindow(message.idempotencyKey, receivedAt.getTime());
+    await this.judgeCap(message.idempotencyKey, receivedAt.getTime());
     return { providerMessageId, acceptedAt: receivedAt };
   }
 
@@ -136,6 +139,22 @@ export class SandboxGateway implements WhatsAppGateway {
       { _id: key },
       { $set: { violation: { rule: 'window', gapMs: 0, requiredMs: 0 } } },
     );
+  }
+
+  /** More unique recipients in the 24 h up to this send than the number's cap allows (rule `cap`). */
+  private async judgeCap(key: string, at: number): Promise<void> {
+    const limit = this.capAt(at);
+    if (limit === null) return;
+    const recent = await this.store.Message.find(
+      { connectionId: this.connectionId, receivedAt: { $gt: new Date(at - 86_400_000), $lte: new Date(at) } },
+      { to: 1 },
+    ).lean();
+    const recipients = new Set(recent.map((message) => message.to)).size;
+    if (recipients > limit)
+      await this.store.Message.updateOne(
+        { _id: key },
+        { $set: { violation: { rule: 'cap', gapMs: recipients, requiredMs: limit } } },
+      );
   }
 
   private async judgePacing(key: string, at: number): Promise<void> {
