@@ -16,7 +16,12 @@ import type { SuppressionDoc } from '../infrastructure/mongo/models/suppression'
 /** Resources as the API shows them: string ids, seconds for intervals, no internal fields. */
 export function pacingView(pacing: Partial<PacingSettings>) {
   return {
-    messageInterval: pacing.messageIntervalMs === undefined ? undefined : pacing.messageIntervalMs / 1000,
+    messageInterval:
+      pacing.messageIntervalMs === undefined
+        ? undefined
+        : pacing.messageIntervalMaxMs
+          ? { min: pacing.messageIntervalMs / 1000, max: pacing.messageIntervalMaxMs / 1000 }
+          : pacing.messageIntervalMs / 1000,
     longerIntervalAfter: pacing.longerIntervalAfter,
     greaterInterval: pacing.greaterIntervalMs === undefined ? undefined : pacing.greaterIntervalMs / 1000,
   };
@@ -29,6 +34,7 @@ export function companyView(company: CompanyDoc) {
     timezone: company.timezone,
     defaultRegion: company.defaultRegion,
     pacing: pacingView(company.pacing),
+    sendingWindows: company.sendingWindows ?? null,
     optOut: company.optOut ?? DEFAULT_OPT_OUT,
     autoPause: company.autoPause ?? DEFAULT_AUTO_PAUSE,
     createdAt: company.createdAt,
@@ -52,6 +58,7 @@ export function connectionView(connection: ConnectionDoc) {
     haltedReason: connection.haltedReason ?? null,
     haltedAt: connection.haltedAt ?? null,
     sandbox: connection.sandbox,
+    dailyCap: connection.dailyCap ?? null,
     cloudApi: cloud
       ? {
           phoneNumberId: cloud.phoneNumberId,
@@ -88,6 +95,7 @@ export function campaignView(campaign: CampaignDoc) {
       : null,
     mediaUrl: campaign.mediaUrl,
     pacing: campaign.pacing ? pacingView(campaign.pacing) : null,
+    sendingWindows: campaign.sendingWindows ?? null,
     scheduledAt: campaign.scheduledAt,
     counters: campaign.counters,
     autoPaused: campaign.autoPaused ?? null,

@@ -173,7 +173,11 @@ export const CampaignProgress = z.object({
     'share (0–1) of the sent messages reported delivered; null before the first send',
   ),
   readRate: nullable(z.number()).describe('share (0–1) of the sent messages reported read'),
-  estimatedFinishAt: nullable(Timestamp).describe('from the pacing rule and the number’s lane; null unless running'),
+  estimatedFinishAt: nullable(Timestamp).describe(
+    'from the pacing rule, the sending windows and the number’s lane; null unless running',
+  ),
+  waitingFor: nullable(z.enum(['window'])).describe('window: running but its sending windows are closed'),
+  nextOpeningAt: nullable(Timestamp).describe('when its sending windows open next (while waitingFor is window)'),
 });
 
 export const ShippingView = z.object({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CAMPAIGN_STATUSES } from '../domain/campaigns/campaign-status';
 import { SHIPPING_STATUSES } from '../domain/campaigns/shipping-status';
+import { scheduleProblems, WEEKDAYS } from '../domain/pacing/sending-window';
 
 export const ObjectIdText = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
 
@@ -14,8 +15,15 @@ const seconds = z
   .max(86_400)
   .refine((value) => Math.round(value * 1000) >= 1, 'must be at least 0.001 s');
 
+/** A gap drawn per send inside [min, max] seconds (reproducibly per campaign), never below min. */
+const SecondsRange = z
+  .strictObject({ min: seconds, max: seconds })
+  .refine((range) => range.min <= range.max, { path: ['min'], message: 'the minimum exceeds the maximum' });
+
 export const PacingInput = z.strictObject({
-  messageInterval: seconds.describe('seconds between two sends on one number'),
+  messageInterval: z
+    .union([seconds, SecondsRange])
+    .describe('seconds between two sends on one number, or a range {min, max} each gap is drawn in'),
   longerIntervalAfter: z.number().int().min(1).max(100_000).describe('after this many sends in a row, one longer gap'),
   greaterInterval: seconds.describe('the longer gap, seconds'),
 });
@@ -34,6 +42,31 @@ const TimeZone = z
     }
   }, 'must be an IANA time zone such as America/Sao_Paulo');
 
+const TimeOfDay = z
+  .string()
+  .regex(/^([01]\d|2[0-4]):[0-5]\d(:[0-5]\d)?$/, 'a local time HH:MM or HH:MM:SS (24:00 ends the day)');
+
+/**
+ * A weekly schedule of sending windows in the company's time zone: nothing is sent outside it.
+ * An `end` at or before `start` crosses midnight into the next day. No two windows may overlap.
+ */
+export const SendingWindowsInput = z
+  .array(
+    z.strictObject({
+      days: z.array(z.enum(WEEKDAYS)).min(1).max(7).describe('the days it opens (mon … sun)'),
+      start: TimeOfDay.describe('opens at this local time'),
+      end: TimeOfDay.describe('closes at this local time (at or before start: the next day)'),
+    }),
+  )
+  .min(1)
+  .max(50)
+  .superRefine((windows, context) => {
+    for (const problem of scheduleProblems(windows))
+      context.addIssue({ code: 'custom', path: problem.path.split('.').map(pathPart), message: problem.message });
+  });
+
+const pathPart = (part: string) => (/^\d+$/.test(part) ? Number(part) : part);
+
 export const CreateCompanyBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
   timezone: TimeZone.optional(),
@@ -42,6 +75,7 @@ export const CreateCompanyBody = z.strictObject({
     .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR')
     .optional(),
   pacing: PacingInput.partial().optional(),
+  sendingWindows: SendingWindowsInput.nullable().optional().describe('null or absent: always open'),
 });
 
 const SandboxInput = z.strictObject({
@@ -74,6 +108,21 @@ const needsCloudApi = (body: { gateway?: string; cloudApi?: unknown }, context: 
     context.addIssue({ code: 'custom', path: ['cloudApi'], message: 'is required when gateway is cloud-api' });
 };
 
+/**
+ * A number's daily cap: unique recipients per moving 24 h (a number, or one of WhatsApp's tiers),
+ * and a warm-up ramp, the cap on day 0, 1, 2, … since the number was created.
+ */
+export const DailyCapInput = z.strictObject({
+  perDay: z
+    .union([z.number().int().min(1).max(10_000_000), z.enum(['tier250', 'tier2k', 'tier10k', 'tier100k', 'unlimited'])])
+    .describe('recipients per moving 24 h, or a messaging-limit tier'),
+  warmUp: z
+    .array(z.number().int().min(1).max(10_000_000))
+    .max(365)
+    .default([])
+    .describe('cap per day since the number was created, e.g. [50, 100, 200, 400]'),
+});
+
 export const CreateConnectionBody = z
   .object({
     name: z.string().trim().min(1).max(200),
@@ -96,6 +145,7 @@ export const UpdateConnectionBody = z
     /** No defaults here: only the fields given replace the stored ones. */
     cloudApi: CloudApiFields.partial().optional(),
     status: z.enum(['connected']).optional(),
+    dailyCap: DailyCapInput.nullable().optional().describe('null: no cap'),
   })
   .strict();
 
@@ -170,6 +220,9 @@ const CampaignFields = z.strictObject({
   mediaUrl: z.url().max(2_048).optional(),
   scheduledAt: z.iso.datetime({ offset: true }).optional(),
   pacing: PacingInput.partial().optional(),
+  sendingWindows: SendingWindowsInput.nullable()
+    .optional()
+    .describe('narrows the company’s windows for this campaign (sends only when both are open)'),
 });
 
 /** A campaign sends variants (free text) or a template, never both. */
@@ -210,8 +263,12 @@ export const ContactsQuery = PageQuery.extend({
 export function pacingToMs(input: Partial<z.infer<typeof PacingInput>> | undefined) {
   if (!input) return undefined;
   const ms = (value: number | undefined) => (value === undefined ? undefined : Math.round(value * 1000));
+  const interval = input.messageInterval;
+  const range = typeof interval === 'object' ? interval : null;
   const result = {
-    messageIntervalMs: ms(input.messageInterval),
+    messageIntervalMs: ms(typeof interval === 'number' ? interval : range?.min),
+    // A plain number clears a range given before.
+    messageIntervalMaxMs: interval === undefined ? undefined : range ? ms(range.max) : null,
     longerIntervalAfter: input.longerIntervalAfter,
     greaterIntervalMs: ms(input.greaterInterval),
   };
@@ -262,6 +319,7 @@ export const CompanyFields = z.strictObject({
   timezone: TimeZone,
   defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR'),
   pacing: PacingInput.partial(),
+  sendingWindows: SendingWindowsInput.nullable().describe('null: always open'),
   optOut: OptOutInput,
   autoPause: AutoPauseInput,
 });

@@ -6,6 +6,7 @@ import { CampaignCancelled, CampaignPaused, CampaignResumed } from '../domain/ev
 import type { Cause } from '../domain/events/envelope';
 import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-settings';
 import { SendPlanner } from '../domain/pacing/send-planner';
+import { effectiveWindow, type WeeklySchedule } from '../domain/pacing/sending-window';
 import type { CampaignTemplate } from '../domain/whatsapp/templates';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
 import { queueIfDue } from './campaign-scheduling';
@@ -56,6 +57,7 @@ export interface CampaignChanges {
   mediaUrl?: string | null;
   template?: CampaignTemplate | null;
   pacing?: Partial<PacingSettings> | null;
+  sendingWindows?: WeeklySchedule | null;
 }
 
 /**
@@ -131,10 +133,13 @@ async function replanParked(deps: PipelineDeps, cause: Cause, campaign: Campaign
   if (parked === 0) return;
   const company = await Company.findById(campaign.companyId).lean();
   const settings = effectivePacing(company!.pacing, campaign.pacing ?? undefined);
+  // Limits as they are now (they may have changed while paused); drawn gaps continue the campaign's seed.
+  const window = effectiveWindow(company!.timezone, company!.sendingWindows, campaign.sendingWindows);
+  const limits = { window, seed: `${campaignId}:resumed:${campaign.counters.sent}` };
   const now = deps.now();
   await declareLane(deps, connectionId);
-  const initial = await deps.lanes.reserve(connectionId, cause.companyId, settings, now, parked);
-  const planner = new SendPlanner(settings, now, initial);
+  const initial = await deps.lanes.reserve(connectionId, cause.companyId, settings, now, parked, limits);
+  const planner = new SendPlanner(settings, now, initial, limits);
   const shippings = shippingsOf(deps);
   const cursor = Shipping.find(
     { campaignId: campaign._id, status: 'paused' },

@@ -53,6 +53,8 @@ describe('terminal drawing', () => {
       deliveredRate: 2 / 3,
       readRate: null,
       estimatedFinishAt: new Date(90_000).toISOString(),
+      waitingFor: null,
+      nextOpeningAt: null,
       startedAt: null,
       completedAt: null,
     };

@@ -16,6 +16,7 @@ import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
 import { estimateFinish } from '../../domain/pacing/send-planner';
+import { effectiveWindow, windowWaitAt } from '../../domain/pacing/sending-window';
 import type { TemplateMapping } from '../../domain/whatsapp/templates';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
@@ -98,6 +99,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         template,
         mediaUrl: body.mediaUrl ?? null,
         pacing: pacingToMs(body.pacing) ?? null,
+        sendingWindows: body.sendingWindows ?? null,
         status: 'draft',
       });
       if (body.scheduledAt)
@@ -187,6 +189,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         template: template ?? (body.variants ? null : undefined),
         mediaUrl: body.mediaUrl ?? (body.template ? null : undefined),
         pacing: body.pacing ? pacingToMs(body.pacing) : undefined,
+        sendingWindows: body.sendingWindows,
       };
       await updateCampaign(
         pipeline,
@@ -290,12 +293,14 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         connectionId: 1,
         pacing: 1,
         autoPaused: 1,
+        sendingWindows: 1,
       });
-      const [pacing, lane] = await Promise.all([
+      const [pacing, zoned, lane] = await Promise.all([
         caches.pacing.get(
           companyId,
           async () => (await Company.findById(companyId, { pacing: 1 }).lean())?.pacing ?? null,
         ),
+        Company.findById(companyId, { timezone: 1, sendingWindows: 1 }).lean(),
         campaign.status === 'running'
           ? caches.lanes.get(
               String(campaign.connectionId),
@@ -307,7 +312,11 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
       const pending = pendingOf(counters);
       const now = Date.now();
       const settings = effectivePacing(pacing ?? DEFAULT_PACING, campaign.pacing ?? undefined);
-      const finish = campaign.status === 'running' ? estimateFinish(settings, lane ?? IDLE_LANE, now, pending) : null;
+      const window = zoned ? effectiveWindow(zoned.timezone, zoned.sendingWindows, campaign.sendingWindows) : null;
+      const running = campaign.status === 'running' && pending > 0;
+      const limits = { window, seed: String(campaign._id) };
+      const finish = running ? estimateFinish(settings, lane ?? IDLE_LANE, now, pending, 10_000, limits) : null;
+      const waiting = running ? windowWaitAt(window, now) : { waitingFor: null, nextOpeningAt: null };
       ctx.body = {
         campaignId: String(campaign._id),
         status: campaign.status,
@@ -319,6 +328,8 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         ...deliveryRates(counters),
         autoPaused: campaign.autoPaused ?? null,
         estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
+        waitingFor: waiting.waitingFor,
+        nextOpeningAt: waiting.nextOpeningAt === null ? null : new Date(waiting.nextOpeningAt).toISOString(),
       };
     },
   );

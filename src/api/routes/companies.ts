@@ -48,6 +48,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       ...(body.name ? { name: body.name } : {}),
       ...(body.timezone ? { timezone: body.timezone } : {}),
       ...(body.defaultRegion ? { defaultRegion: body.defaultRegion } : {}),
+      ...(body.sendingWindows !== undefined ? { sendingWindows: body.sendingWindows } : {}),
       ...Object.fromEntries(pacing),
     };
     const updated =
@@ -75,6 +76,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
         timezone: body.timezone,
         defaultRegion: body.defaultRegion,
         pacing: pacingToMs(body.pacing),
+        sendingWindows: body.sendingWindows ?? null,
       });
       ctx.status = 201;
       ctx.body = { company: companyView(company), apiKey };

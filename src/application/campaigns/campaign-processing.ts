@@ -5,7 +5,8 @@ import { PermanentError } from '../../domain/errors';
 import { type CampaignDue, CampaignStarted } from '../../domain/events/campaign-messages';
 import { type Cause, causedBy, type MessageOf } from '../../domain/events/envelope';
 import { effectivePacing } from '../../domain/pacing/pacing-settings';
-import { SendPlanner } from '../../domain/pacing/send-planner';
+import { type PlanLimits, SendPlanner } from '../../domain/pacing/send-planner';
+import { effectiveWindow } from '../../domain/pacing/sending-window';
 import { updateIfMatches } from '../../infrastructure/mongo/conditional-update';
 import type { CampaignDoc, CampaignPlan } from '../../infrastructure/mongo/models/campaign';
 import type { Logger } from '../../infrastructure/observability/logger';
@@ -100,8 +101,11 @@ async function fixPlan(deps: PipelineDeps, campaign: CampaignDoc): Promise<Campa
   const settings = effectivePacing(company.pacing, campaign.pacing ?? undefined);
   const audience = await Contact.countDocuments(eligibleMembers(campaign.companyId, campaign.listId));
   const startAt = deps.now();
-  const initial = await deps.lanes.reserve(connectionId, String(campaign.companyId), settings, startAt, audience);
-  const plan: CampaignPlan = { startAt, initial, settings, audience };
+  const window = effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows);
+  const limits = planLimits({ window }, String(campaign._id));
+  const companyId = String(campaign.companyId);
+  const initial = await deps.lanes.reserve(connectionId, companyId, settings, startAt, audience, limits);
+  const plan: CampaignPlan = { startAt, initial, settings, audience, window };
   const stored = await Campaign.findOneAndUpdate(
     { _id: campaign._id, plan: null },
     { $set: { plan, 'counters.audience': audience } },
@@ -110,6 +114,11 @@ async function fixPlan(deps: PipelineDeps, campaign: CampaignDoc): Promise<Campa
   if (stored?.plan) return stored.plan;
   const winner = await Campaign.findById(campaign._id, { plan: 1 }).lean();
   return winner!.plan!;
+}
+
+/** What a plan honours beside pacing: its windows, and its campaign id as the seed of drawn gaps. */
+export function planLimits(plan: Pick<CampaignPlan, 'window'>, campaignId: string): PlanLimits {
+  return { window: plan.window ?? null, seed: campaignId };
 }
 
 async function streamAudience(
@@ -121,7 +130,7 @@ async function streamAudience(
   // Phones on the company's suppression list are not planned (dispatch also checks before each send).
   const suppressedPhones = await suppressedPhonesOf(deps.models, campaign.companyId);
   let suppressed = 0;
-  const planner = new SendPlanner(plan.settings, plan.startAt, plan.initial);
+  const planner = new SendPlanner(plan.settings, plan.startAt, plan.initial, planLimits(plan, String(campaign._id)));
   const cursor = deps.models.Contact.find(eligibleMembers(campaign.companyId, campaign.listId), {
     _id: 1,
     phone: 1,

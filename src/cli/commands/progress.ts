@@ -57,8 +57,12 @@ export function renderCampaign(progress: CampaignProgress, perMinute: number, no
       : '';
   const template = progress.template ? `  template ${progress.template.name} (${progress.template.language})` : '';
   const reason = progress.pausedReason ? `  (${progress.pausedReason})` : '';
+  const waiting =
+    progress.waitingFor === 'window' && progress.nextOpeningAt
+      ? `  waiting for its window (opens ${new Date(progress.nextOpeningAt).toLocaleString()})`
+      : '';
   return [
-    `${progress.name}  ${progress.campaignId}  ${progress.status}${reason}${template}`,
+    `${progress.name}  ${progress.campaignId}  ${progress.status}${reason}${waiting}${template}`,
     `  ${renderBar(progress.done)} ${percent(progress.done)}  ${thousands(counters.sent)}/${thousands(total)} sent  ${thousands(counters.failed)} failed  ${thousands(progress.pending)} pending  ${rate(progress.deliveredRate)} delivered  ${rate(progress.readRate)} read  ${perMinute}/min  ${finish}`.trimEnd(),
   ].join('\n');
 }

@@ -194,6 +194,8 @@
       figure('sends/min', c.sentPerMinute, 'rate');
       figure('delivered', c.deliveredRate === null ? '–' : Math.round(c.deliveredRate * 100) + '%', 'delivered-rate');
       figure('read', c.readRate === null ? '–' : Math.round(c.readRate * 100) + '%', 'read-rate');
+      if (c.waitingFor === 'window' && c.nextOpeningAt)
+        figure('window opens (waiting)', time(c.nextOpeningAt), 'waiting');
       if (c.estimatedFinishAt) figure('estimated finish', time(c.estimatedFinishAt), 'finish');
       else if (c.completedAt) figure('finished', time(c.completedAt), 'finish');
       row.append(title, bar, figures);

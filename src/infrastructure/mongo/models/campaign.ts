@@ -2,6 +2,7 @@ import { Schema, type Types } from 'mongoose';
 import { CAMPAIGN_STATUSES, type CampaignStatus } from '../../../domain/campaigns/campaign-status';
 import type { LaneState } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
+import type { WeeklySchedule, ZonedSchedule } from '../../../domain/pacing/sending-window';
 import type { CampaignTemplate } from '../../../domain/whatsapp/templates';
 import { LaneStateSchema, PacingSchema } from './pacing-schema';
 
@@ -11,6 +12,8 @@ export interface CampaignPlan {
   initial: LaneState;
   settings: PacingSettings;
   audience: number;
+  /** The sending windows the plan honoured (absent on older plans: none). */
+  window?: ZonedSchedule | null;
 }
 
 export interface CampaignCounters {
@@ -49,6 +52,8 @@ export interface CampaignDoc {
   pausedReason?: string | null;
   /** Stricter pacing for this campaign only (never looser than the company's). */
   pacing: Partial<PacingSettings> | null;
+  /** Narrows the company's sending windows for this campaign (null: the company's as they are). */
+  sendingWindows?: WeeklySchedule | null;
   scheduledAt: Date | null;
   /** The request that scheduled it: the check that later makes it due continues that correlation. */
   correlationId: string | null;
@@ -82,17 +87,29 @@ export const CampaignSchema = new Schema<CampaignDoc>(
     pausedReason: { type: String, default: null },
     pacing: {
       type: new Schema(
-        { messageIntervalMs: Number, longerIntervalAfter: Number, greaterIntervalMs: Number },
+        {
+          messageIntervalMs: Number,
+          messageIntervalMaxMs: Number,
+          longerIntervalAfter: Number,
+          greaterIntervalMs: Number,
+        },
         { _id: false },
       ),
       default: null,
     },
+    sendingWindows: { type: Schema.Types.Mixed, default: null },
     scheduledAt: { type: Date, default: null },
     correlationId: { type: String, default: null },
     status: { type: String, enum: CAMPAIGN_STATUSES, default: 'draft' },
     plan: {
       type: new Schema(
-        { startAt: Number, initial: LaneStateSchema, settings: PacingSchema, audience: Number },
+        {
+          startAt: Number,
+          initial: LaneStateSchema,
+          settings: PacingSchema,
+          audience: Number,
+          window: { type: Schema.Types.Mixed, default: null },
+        },
         { _id: false },
       ),
       default: null,

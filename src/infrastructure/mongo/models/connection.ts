@@ -1,5 +1,6 @@
 import { Schema, type Types } from 'mongoose';
 import { CONNECTION_STATUSES, type ConnectionStatus } from '../../../domain/connections/connection-status';
+import type { CapSettings } from '../../../domain/pacing/daily-cap';
 
 export const GATEWAY_KINDS = ['sandbox', 'cloud-api'] as const;
 export type GatewayKind = (typeof GATEWAY_KINDS)[number];
@@ -42,6 +43,8 @@ export interface ConnectionDoc {
   haltedAt: Date | null;
   sandbox: SandboxOptions;
   cloudApi: CloudApiSettings | null;
+  /** Unique recipients per moving 24 h and the warm-up ramp from `createdAt` (absent: no cap). */
+  dailyCap?: CapSettings | null;
   createdAt: Date;
 }
 
@@ -72,6 +75,7 @@ export const ConnectionSchema = new Schema<ConnectionDoc>(
       ),
       default: null,
     },
+    dailyCap: { type: Schema.Types.Mixed, default: null },
     createdAt: { type: Date, default: () => new Date() },
   },
   { collection: 'connections', versionKey: false },

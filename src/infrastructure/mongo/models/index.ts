@@ -7,6 +7,7 @@ import { type ContactDoc, ContactSchema } from './contact';
 import { type ContactImportDoc, ContactImportSchema, type ContactSyncDoc, ContactSyncSchema } from './contact-jobs';
 import { type ContactListDoc, ContactListSchema } from './contact-list';
 import { type LaneDoc, LaneSchema } from './lane';
+import { type RecipientCapDoc, RecipientCapSchema } from './recipient-cap';
 import { type ShippingDoc, ShippingSchema } from './shipping';
 import { type SuppressionDoc, SuppressionSchema } from './suppression';
 import { type TemplateCatalogueDoc, TemplateCatalogueSchema } from './template-catalogue';
@@ -24,6 +25,7 @@ export interface Models {
   ContactImport: Model<ContactImportDoc>;
   TemplateCatalogue: Model<TemplateCatalogueDoc>;
   Suppression: Model<SuppressionDoc>;
+  RecipientCap: Model<RecipientCapDoc>;
 }
 
 const cache = new WeakMap<Connection, Models>();
@@ -45,6 +47,7 @@ export function modelsOf(connection: Connection): Models {
       ContactImport: connection.model<ContactImportDoc>('ContactImport', ContactImportSchema),
       TemplateCatalogue: connection.model<TemplateCatalogueDoc>('TemplateCatalogue', TemplateCatalogueSchema),
       Suppression: connection.model<SuppressionDoc>('Suppression', SuppressionSchema),
+      RecipientCap: connection.model<RecipientCapDoc>('RecipientCap', RecipientCapSchema),
     };
     cache.set(connection, models);
   }
