@@ -434,7 +434,15 @@ describe('WhatsApp status webhooks', () => {
       { id: 'wamid.unknown', status: 'delivered' },
     ]);
     assert.equal(answer.status, 200);
-    assert.deepEqual(answer.body.received, { applied: 1, stale: 0, unknown: 1, ignored: 0 });
+    assert.deepEqual(answer.body.received, {
+      applied: 1,
+      stale: 0,
+      unknown: 1,
+      ignored: 0,
+      messages: 0,
+      optedOut: 0,
+      optedIn: 0,
+    });
     const shipping = await shippingOf(fourth);
     assert.equal(shipping.deliveryStatus, 'failed');
     assert.equal(shipping.failedReason, '131026: Message undeliverable');
