@@ -22,6 +22,7 @@ import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { progressPageRoutes, progressRoutes } from './routes/progress';
 import { webhookRoutes } from './routes/webhooks';
+import { pairingPageRoutes, whatsappWebPairingRoutes } from './routes/whatsapp-web-pairing';
 
 export interface ApiDeps {
   logger: Logger;
@@ -46,6 +47,7 @@ const RESOURCES = [
   eventRoutes,
   progressRoutes,
   webhookRoutes,
+  whatsappWebPairingRoutes,
 ];
 
 const API_VERSION = '1.0.0';
@@ -77,6 +79,7 @@ export function createApp(deps: ApiDeps): Koa {
   healthRoutes(api, deps.readiness, deps.metrics);
   if (deps.context) for (const routes of RESOURCES) routes(api, deps.context);
   if (deps.context) progressPageRoutes(api); // a static page; its script sends the key
+  if (deps.context) pairingPageRoutes(api);
   docsRoutes(api, API_VERSION);
   for (const middleware of api.middleware()) app.use(middleware);
   return app;

@@ -80,6 +80,11 @@ export async function assertConnectionUsable(deps: PipelineDeps, companyId: stri
       `connection ${connectionId} is halted (${connection.haltedReason ?? 'by the provider'}); fix it, then PATCH /v1/connections/${connectionId} with {"status":"connected"}`,
     );
   }
+  if (connection?.status === 'pairing') {
+    throw new ConnectionHaltedError(
+      `connection ${connectionId} is not linked yet; scan its QR first (GET /v1/connections/${connectionId}/pairing)`,
+    );
+  }
   if (connection?.status === 'disconnected') {
     throw new ConnectionHaltedError(
       `connection ${connectionId} is disconnected; connect it first (POST /v1/connections/${connectionId}/connect)`,

@@ -10,6 +10,7 @@ import { startCampaignCheck } from './campaign-check';
 import { LaneSupervisor } from './lane-supervisor';
 import { pipelineDeps } from './pipeline';
 import type { Services } from './services';
+import { WhatsAppWebHost } from './whatsapp-web-host';
 
 interface Running {
   stop(timeoutMs: number): Promise<void>;
@@ -53,23 +54,46 @@ const ROLES = {
     return runConsumer(contactSyncConsumer({ ...pipeline, gateways, prefetch: 2 }), runnerDeps);
   },
   dispatch: async ({ services, pipeline, runnerDeps }: RoleContext) => {
-    const supervisor = new LaneSupervisor(
-      {
-        ...pipeline,
-        gateways: createGatewayProvider(pipeline.models, services.mongo, undefined, {
-          timeoutMs: services.config.CLOUD_API_TIMEOUT_MS,
-          laneCoolDownMs: services.config.CLOUD_API_LANE_COOLDOWN_MS,
-          contactRetryMs: services.config.CLOUD_API_CONTACT_RETRY_MS,
-        }),
-        errorReporter: services.errorReporter,
-        maxHoldMs: services.config.DISPATCH_MAX_HOLD_MS,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      },
+    const { config } = services;
+    // The WhatsApp Web sockets this worker holds, shared by its gateways and its WhatsApp Web host.
+    const sessions: WhatsAppWebHost['sessions'] = new Map();
+    const deps = {
+      ...pipeline,
+      gateways: createGatewayProvider(
+        pipeline.models,
+        services.mongo,
+        undefined,
+        {
+          timeoutMs: config.CLOUD_API_TIMEOUT_MS,
+          laneCoolDownMs: config.CLOUD_API_LANE_COOLDOWN_MS,
+          contactRetryMs: config.CLOUD_API_CONTACT_RETRY_MS,
+        },
+        { sessions, laneCoolDownMs: config.WHATSAPP_WEB_LANE_COOLDOWN_MS },
+      ),
+      errorReporter: services.errorReporter,
+      maxHoldMs: config.DISPATCH_MAX_HOLD_MS,
+      sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    };
+    const supervisor = new LaneSupervisor(deps, runnerDeps, config.LANE_REFRESH_MS);
+    const web = new WhatsAppWebHost(
+      deps,
       runnerDeps,
-      services.config.LANE_REFRESH_MS,
+      {
+        sessionKey: config.WHATSAPP_SESSION_KEY,
+        leaseMs: config.WHATSAPP_WEB_LEASE_MS,
+        refreshMs: config.LANE_REFRESH_MS,
+        reconnectBaseMs: 1_000,
+        reconnectMaxMs: config.WHATSAPP_WEB_RECONNECT_MAX_MS,
+      },
+      sessions,
     );
+    await web.start();
     await supervisor.start();
-    return supervisor;
+    return {
+      async stop(timeoutMs: number) {
+        await Promise.all([supervisor.stop(timeoutMs), web.stop(timeoutMs)]);
+      },
+    };
   },
   scheduler: async ({ services, pipeline }: RoleContext) => {
     const { config } = services;

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { publishEvent } from '../../../publishers/domain-event';
 import { pauseCampaignsOf } from '../../application/connection-halt';
+import { repairWhatsAppWeb, startWhatsAppWebPairing } from '../../application/connections/whatsapp-web-pairing';
 import { declareLane } from '../../application/pipeline-deps';
 import { ConnectionConnected } from '../../domain/events/contact-messages';
 import type { ConnectionStatus } from '../../infrastructure/mongo/models/connection';
@@ -41,12 +42,22 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       path: '/v1/connections',
       tag: TAG,
       access: 'company',
-      summary: 'Add a WhatsApp number (sandbox or Cloud API); its first contact sync starts',
+      summary:
+        'Add a WhatsApp number (sandbox, Cloud API, or WhatsApp Web to pair by QR); its first contact sync starts',
+      description:
+        'A `whatsapp-web` connection starts in `pairing`: its QR is at GET /v1/connections/:id/pairing (and the page /connections/:id/pair) until the phone links it; then it is `connected` and its contacts sync.',
       body: CreateConnectionBody,
       responses: { 201: { description: 'the connection', schema: ConnectionView } },
     },
     async (ctx, { body }) => {
       const companyId = companyOf(ctx);
+      if (body.gateway === 'whatsapp-web') {
+        const pairing = await startWhatsAppWebPairing(pipeline, companyId, body.name);
+        ctx.status = 201;
+        ctx.set('location', `/v1/connections/${String(pairing._id)}`);
+        ctx.body = connectionView(pairing);
+        return;
+      }
       const connection = await Connection.create({
         companyId,
         name: body.name,
@@ -117,6 +128,12 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
     async (ctx, { params, body }) => {
       const companyId = companyOf(ctx);
       const current = await findConnection(companyId, params.id);
+      if (current.gateway === 'whatsapp-web' && (body.gateway || body.status))
+        throw new HttpProblem(
+          409,
+          'Conflict',
+          'a whatsapp-web number changes state by pairing: POST /v1/connections/:id/connect or /disconnect',
+        );
       const cloudApi =
         body.cloudApi || body.gateway === 'cloud-api'
           ? CloudApiInput.safeParse({ ...current.cloudApi, ...body.cloudApi })
@@ -168,6 +185,15 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       },
     },
     async (ctx, { params }) => {
+      const current = await findConnection(companyOf(ctx), params.id);
+      if (current.gateway === 'whatsapp-web') {
+        // A WhatsApp Web number connects by opening its session: `pairing` (a QR if its session is gone).
+        const repaired = await repairWhatsAppWeb(pipeline, current);
+        if (!repaired) throw new HttpProblem(409, 'Conflict', `the connection is ${current.status}`);
+        ctx.status = 202;
+        ctx.body = connectionView(repaired);
+        return;
+      }
       const { after } = await moveStatus(companyOf(ctx), params.id, ['disconnected', 'halted'], 'connected');
       await declareLane(pipeline, params.id);
       await publishEvent(pipeline.publisher, ConnectionConnected, { connectionId: params.id }, causeOf(ctx));
@@ -183,6 +209,8 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       tag: TAG,
       access: 'company',
       summary: 'Disconnect a number: nothing is sent on it, its campaigns are paused',
+      description:
+        'A whatsapp-web number is also logged out (the device unlinked) and its session deleted; connecting it again shows a new QR.',
       params: IdParams,
       responses: {
         202: {
@@ -194,7 +222,7 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       },
     },
     async (ctx, { params }) => {
-      const { after } = await moveStatus(companyOf(ctx), params.id, ['connected', 'halted'], 'disconnected');
+      const { after } = await moveStatus(companyOf(ctx), params.id, ['connected', 'halted', 'pairing'], 'disconnected');
       const pausedCampaigns = await pauseCampaignsOf(pipeline, params.id);
       pipeline.logger.info('WhatsApp connection disconnected', {
         connectionId: params.id,

@@ -1,6 +1,6 @@
 import { Schema, type Types } from 'mongoose';
 
-export const GATEWAY_KINDS = ['sandbox', 'cloud-api'] as const;
+export const GATEWAY_KINDS = ['sandbox', 'cloud-api', 'whatsapp-web'] as const;
 export type GatewayKind = (typeof GATEWAY_KINDS)[number];
 
 /** Behaviour of the simulated WhatsApp behind a sandbox connection. */
@@ -27,7 +27,8 @@ export interface CloudApiSettings {
   verifyToken: string;
 }
 
-export const CONNECTION_STATUSES = ['connected', 'disconnected', 'halted'] as const;
+/** `pairing`: a whatsapp-web number waiting for its phone to link it (QR or pairing code); nothing is sent yet. */
+export const CONNECTION_STATUSES = ['connected', 'disconnected', 'halted', 'pairing'] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 /** One WhatsApp number of a company, and the gateway that sends for it. */
