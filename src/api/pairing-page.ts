@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The page that links a WhatsApp Web number (`GET /connections/:id/pair`): it asks
+ * The page that links a WhatsApp Web number (`GET /connections/pair#id=<connection id>&key=<API key>`):
+ * it asks
  * `GET /v1/connections/:id/pairing` every 2 s with the company's key and shows the current QR
  * (WhatsApp rotates it) until the phone links the number, then says so. Like the progress page:
  * one self-contained document, its own inline script and style only (CSP hashes), the key from the
  * URL fragment (`#key=dsp_…`, never sent to the server) or the form, kept in sessionStorage, and
- * everything shown through textContent or an <img> of the SVG the API drew.
+ * everything shown through textContent or an <img> of the SVG the API drew. The connection's id is in
+ * the fragment too: the page is the same static document for every number (the server, without
+ * the key, could not tell whose number an id is).
  */
 const STYLE = `
 * { box-sizing: border-box; }
@@ -26,7 +29,8 @@ const SCRIPT = `
 (function () {
   'use strict';
   var key = null, timer = null;
-  var id = (location.pathname.match(/\\/connections\\/([a-f0-9]{24})\\/pair/) || [])[1];
+  var params = new URLSearchParams(location.hash.slice(1));
+  var id = /^[a-f0-9]{24}$/.test(params.get('id') || '') ? params.get('id') : null;
   function $(name) { return document.getElementById(name); }
   function show(name, text) { $(name).textContent = text; }
   function poll() {
@@ -53,8 +57,10 @@ const SCRIPT = `
     key = value; sessionStorage.setItem('disparo.key', key);
     stop(); poll(); timer = setInterval(poll, 2000);
   }
-  var fragment = new URLSearchParams(location.hash.slice(1)).get('key');
-  if (fragment) history.replaceState(null, '', location.pathname + location.search);
+  var fragment = params.get('key');
+  // The key leaves the address bar at once; the id stays (a reload keeps showing this number).
+  if (fragment) history.replaceState(null, '', location.pathname + location.search + (id ? '#id=' + id : ''));
+  if (!id) { $('signin').hidden = true; $('pairing').hidden = false; show('status', 'Open this page as /connections/pair#id=<connection id>&key=<API key>.'); return; }
   var stored = fragment || sessionStorage.getItem('disparo.key');
   $('signin').addEventListener('submit', function (event) { event.preventDefault(); start($('key-input').value.trim()); });
   if (stored) start(stored); else $('signin').hidden = false;

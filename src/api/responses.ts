@@ -88,7 +88,7 @@ export const PairingView = z.object({
   ),
   codeAt: nullable(Timestamp),
   error: nullable(z.string()),
-  page: z.string().describe('the page that shows the QR live (add #key=<API key>)'),
+  page: z.string().describe('the page that shows the QR live (add &key=<API key> to its fragment)'),
 });
 export const ConnectionStatusView = z.object({
   id: Id,

@@ -38,6 +38,7 @@ interface Held {
   lane: ConsumerRunner<unknown> | null;
   /** The phone whose pairing code was last asked for (asked once per request). */
   codePhone: string | null;
+  codeTries: number;
 }
 
 /**
@@ -185,7 +186,7 @@ export class WhatsAppWebHost {
         },
       },
     });
-    const held: Held = { session, lane: null, codePhone: null };
+    const held: Held = { session, lane: null, codePhone: null, codeTries: 0 };
     this.held.set(connectionId, held);
     this.sessions.set(connectionId, session);
     try {
@@ -212,8 +213,11 @@ export class WhatsAppWebHost {
     try {
       const code = await held.session.requestPairingCode(pairing.phone);
       await recordPairingCode(this.deps, connectionId, pairing.phone, { code });
+      held.codeTries = 0;
     } catch (error) {
-      await recordPairingCode(this.deps, connectionId, pairing.phone, { error: (error as Error).message });
+      // The socket may be between two QR rounds (closed, reconnecting): ask again at the next look, thrice.
+      if (++held.codeTries < 3) held.codePhone = null;
+      else await recordPairingCode(this.deps, connectionId, pairing.phone, { error: (error as Error).message });
     }
   }
 

@@ -45,7 +45,7 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       summary:
         'Add a WhatsApp number (sandbox, Cloud API, or WhatsApp Web to pair by QR); its first contact sync starts',
       description:
-        'A `whatsapp-web` connection starts in `pairing`: its QR is at GET /v1/connections/:id/pairing (and the page /connections/:id/pair) until the phone links it; then it is `connected` and its contacts sync.',
+        'A `whatsapp-web` connection starts in `pairing`: its QR is at GET /v1/connections/:id/pairing (and the page /connections/pair#id=<id>&key=<API key>) until the phone links it; then it is `connected` and its contacts sync.',
       body: CreateConnectionBody,
       responses: { 201: { description: 'the connection', schema: ConnectionView } },
     },

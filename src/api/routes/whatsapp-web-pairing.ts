@@ -50,7 +50,7 @@ export function whatsappWebPairingRoutes(api: ApiRouter, { pipeline }: ApiContex
       code: pairingNow?.code ?? null,
       codeAt: pairingNow?.codeAt ?? null,
       error: pairingNow?.error ?? null,
-      page: `/connections/${connectionId}/pair`,
+      page: `/connections/pair#id=${connectionId}`,
     };
   };
 
@@ -113,11 +113,11 @@ export function pairingPageRoutes(api: ApiRouter): void {
   api.define(
     {
       method: 'get',
-      path: '/connections/:id/pair',
+      path: '/connections/pair',
       tag: TAG,
       access: 'public',
-      summary: 'The page that shows a whatsapp-web number’s QR live (HTML; the API key goes in the URL fragment)',
-      params: IdParams,
+      summary:
+        'The page that shows a whatsapp-web number’s QR live (HTML; `#id=<connection id>&key=<API key>` in the URL fragment)',
       responses: { 200: { description: 'the page', contentType: 'text/html' } },
     },
     (ctx) => {
