@@ -128,6 +128,14 @@ export class WhatsAppWebHost {
       this.lastRenewedAt = Date.now();
       return;
     }
+    if (Date.now() - this.lastRenewedAt > this.options.leaseMs * 0.7) {
+      // This process stalled (or the database was away) long enough that its leases may be gone:
+      // close first, take them again afterwards, so two processes never hold one number's socket.
+      this.deps.logger.warn('WhatsApp Web leases not renewed in time; closing the sockets here', { ids });
+      for (const connectionId of ids) await this.drop(connectionId, 'close', undefined, false);
+      this.lastRenewedAt = Date.now();
+      return;
+    }
     try {
       const still = await this.lease.renew(ids);
       this.lastRenewedAt = Date.now();
