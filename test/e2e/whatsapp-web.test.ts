@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { overrideSocketFactory } from '../../src/infrastructure/gateways/whatsapp-web/web-socket';
 import { whatsappWebStore } from '../../src/infrastructure/gateways/whatsapp-web/web-store';
+import { launchChromium } from '../support/browser';
 import { FakeWhatsAppWeb, fakeSocketFactory } from '../support/fake-whatsapp-web-socket';
 import { ADMIN_KEY, createCampaign, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
 
@@ -142,6 +143,47 @@ describe('WhatsApp Web connections (local fake of the socket, real broker and da
     // The session is in MongoDB, sealed: the linked phone's id is nowhere in clear text.
     const raw = JSON.stringify(await whatsappWebStore(system.db).Auth.collection.find({ connectionId: id }).toArray());
     assert.ok(raw.length > 100 && !raw.includes('5511999990001'));
+  });
+
+  test('the pairing page shows the QR live in headless Chromium, then "Linked"; no CSP violation, the key never in a URL', async () => {
+    const id = await create('Página');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 700, height: 700 } });
+      const problems: string[] = [];
+      const urls: string[] = [];
+      page.on('console', (message) => {
+        if (message.type() === 'error') problems.push(message.text());
+      });
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('request', (request) => urls.push(request.url()));
+      await page.goto(`${system.apiUrl}/connections/pair#id=${id}&key=${key}`);
+      await page.waitForSelector('#qr:not([hidden])', { timeout: 15_000 });
+      const firstSrc = await page.getAttribute('#qr', 'src');
+      assert.match(firstSrc ?? '', /^data:image\/svg\+xml/);
+      assert.doesNotMatch(page.url(), /key=/, 'the key is wiped from the address bar');
+      if (process.env.PAIRING_SCREENSHOT) await page.screenshot({ path: process.env.PAIRING_SCREENSHOT });
+      // These run in the browser (this build has no DOM types, and the page's CSP forbids eval of text).
+      await page.waitForFunction(
+        (src) => (globalThis as any).document.getElementById('qr').getAttribute('src') !== src,
+        firstSrc,
+        { timeout: 15_000 },
+      );
+      await waitUntil('a socket waiting for a scan', async () => fake.openSockets(id).length > 0, 10_000);
+      fake.scan(id);
+      await page.waitForFunction(
+        () => /Linked/.test((globalThis as any).document.getElementById('status').textContent),
+        null,
+        { timeout: 15_000 },
+      );
+      assert.deepEqual(problems, [], 'no console error (CSP violations included)');
+      assert.ok(
+        urls.every((url) => !url.includes(key)),
+        'the key is in no request URL',
+      );
+    } finally {
+      await browser.close();
+    }
   });
 
   test('a cancelled pairing removes the connection and its session; the socket closes', async () => {
