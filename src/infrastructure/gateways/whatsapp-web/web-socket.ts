@@ -43,18 +43,26 @@ function baileysLogger(logger: Logger, bindings: Record<string, unknown> = {}) {
   return adapter;
 }
 
-/** The production factory: a real WhatsApp Web socket (a linked device, like WhatsApp on a computer). */
-export const baileysSocketFactory: SocketFactory = async ({ auth, logger }) => {
-  const baileys = await loadBaileys();
-  const makeWASocket = baileys.makeWASocket ?? baileys.default;
-  return makeWASocket({
-    auth: { creds: auth.creds, keys: baileys.makeCacheableSignalKeyStore(auth.keys, baileysLogger(logger)) },
-    logger: baileysLogger(logger),
-    browser: baileys.Browsers.ubuntu('Disparo'),
-    markOnlineOnConnect: false,
-    syncFullHistory: false,
-  }) as unknown as WhatsAppWebSocket;
-};
+/**
+ * The production factory: a real WhatsApp Web socket (a linked device, like WhatsApp on a computer).
+ * `webSocketUrl` is only for tests that point Baileys at a local address instead of WhatsApp.
+ */
+export function createBaileysSocketFactory(overrides: { webSocketUrl?: string } = {}): SocketFactory {
+  return async ({ auth, logger }) => {
+    const baileys = await loadBaileys();
+    const makeWASocket = baileys.makeWASocket ?? baileys.default;
+    return makeWASocket({
+      auth: { creds: auth.creds, keys: baileys.makeCacheableSignalKeyStore(auth.keys, baileysLogger(logger)) },
+      logger: baileysLogger(logger),
+      browser: baileys.Browsers.ubuntu('Disparo'),
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      ...(overrides.webSocketUrl ? { waWebSocketUrl: overrides.webSocketUrl } : {}),
+    }) as unknown as WhatsAppWebSocket;
+  };
+}
+
+export const baileysSocketFactory: SocketFactory = createBaileysSocketFactory();
 
 const OVERRIDE = Symbol.for('disparo.whatsapp-web.socket-factory');
 
