@@ -25,6 +25,7 @@ import { healthRoutes } from './routes/health';
 import { progressPageRoutes, progressRoutes } from './routes/progress';
 import { suppressionRoutes } from './routes/suppressions';
 import { webhookRoutes } from './routes/webhooks';
+import { pairingPageRoutes, whatsappWebPairingRoutes } from './routes/whatsapp-web-pairing';
 
 export interface ApiDeps {
   logger: Logger;
@@ -51,6 +52,7 @@ const RESOURCES = [
   progressRoutes,
   webhookRoutes,
   suppressionRoutes,
+  whatsappWebPairingRoutes,
 ];
 
 const API_VERSION = '1.0.0';
@@ -82,6 +84,7 @@ export function createApp(deps: ApiDeps): Koa {
   healthRoutes(api, deps.readiness, deps.metrics);
   if (deps.context) for (const routes of RESOURCES) routes(api, deps.context);
   if (deps.context) progressPageRoutes(api); // a static page; its script sends the key
+  if (deps.context) pairingPageRoutes(api);
   docsRoutes(api, API_VERSION);
   for (const middleware of api.middleware()) app.use(middleware);
   return app;

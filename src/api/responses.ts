@@ -84,6 +84,21 @@ export const ConnectionView = z.object({
   createdAt: Timestamp,
 });
 export const ConnectionList = pageOf(ConnectionView);
+export const PairingView = z.object({
+  connectionId: Id,
+  status: z.enum(CONNECTION_STATUSES).describe('`pairing` until the phone links the number, then `connected`'),
+  qr: nullable(z.string()).describe('the current QR’s text; WhatsApp rotates it about every 20 s'),
+  qrSvg: nullable(z.string()).describe('the current QR drawn as an SVG document'),
+  qrAt: nullable(Timestamp),
+  qrRotations: z.number().int().describe('QRs shown so far for this pairing'),
+  phone: nullable(z.string()).describe('the phone a pairing code was asked for (digits)'),
+  code: nullable(z.string()).describe(
+    'the pairing code to type on that phone (WhatsApp › Linked devices › Link with phone number)',
+  ),
+  codeAt: nullable(Timestamp),
+  error: nullable(z.string()),
+  page: z.string().describe('the page that shows the QR live (add &key=<API key> to its fragment)'),
+});
 export const ConnectionStatusView = z.object({
   id: Id,
   status: z.enum(CONNECTION_STATUSES),

@@ -123,14 +123,33 @@ export const DailyCapInput = z.strictObject({
     .describe('cap per day since the number was created, e.g. [50, 100, 200, 400]'),
 });
 
+const noCloudApiOnWeb = (body: { gateway?: string; cloudApi?: unknown }, context: z.RefinementCtx) => {
+  if (body.gateway === 'whatsapp-web' && body.cloudApi)
+    context.addIssue({ code: 'custom', path: ['cloudApi'], message: 'is not allowed when gateway is whatsapp-web' });
+};
+
+/**
+ * `whatsapp-web` links a number as a WhatsApp Web device: it is created in `pairing`, and its QR
+ * (or a pairing code) is at GET /v1/connections/:id/pairing until the phone links it.
+ */
 export const CreateConnectionBody = z
   .object({
     name: z.string().trim().min(1).max(200),
-    gateway: z.enum(['sandbox', 'cloud-api']).default('sandbox'),
+    gateway: z.enum(['sandbox', 'cloud-api', 'whatsapp-web']).default('sandbox'),
     sandbox: SandboxInput.default({ latencyMs: 0, failureRate: 0 }),
     cloudApi: CloudApiInput.optional(),
   })
-  .superRefine(needsCloudApi);
+  .superRefine(needsCloudApi)
+  .superRefine(noCloudApiOnWeb);
+
+/** Link with a code typed on the phone instead of scanning the QR: the number that will link. */
+export const PairingCodeBody = z.strictObject({
+  phone: z
+    .string()
+    .min(1)
+    .max(40)
+    .describe('the phone that links, with country code (E.164 or as written in the company’s region)'),
+});
 
 /**
  * Changes a connection: its name, its gateway (switching sandbox ↔ cloud-api), its settings

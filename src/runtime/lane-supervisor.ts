@@ -50,7 +50,8 @@ export class LaneSupervisor {
   }
 
   private async openNewLanes(): Promise<void> {
-    const connections = await this.deps.models.Connection.find({}, { _id: 1 }).lean();
+    // A WhatsApp Web number's lane is subscribed by the worker holding its socket (whatsapp-web-host.ts).
+    const connections = await this.deps.models.Connection.find({ gateway: { $ne: 'whatsapp-web' } }, { _id: 1 }).lean();
     for (const connection of connections) {
       const connectionId = String(connection._id);
       if (this.runners.has(connectionId)) continue;

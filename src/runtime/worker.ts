@@ -17,6 +17,7 @@ import { startCampaignCheck } from './campaign-check';
 import { LaneSupervisor } from './lane-supervisor';
 import { pipelineDeps } from './pipeline';
 import type { Services } from './services';
+import { WhatsAppWebHost } from './whatsapp-web-host';
 
 interface Running {
   stop(timeoutMs: number): Promise<void>;
@@ -65,30 +66,57 @@ async function runSubscription(name: keyof typeof HANDLERS, context: RoleContext
 }
 
 function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Running> {
+  const { config } = services;
+  // The WhatsApp Web sockets this worker holds, shared by its gateways and its WhatsApp Web host.
+  const sessions: WhatsAppWebHost['sessions'] = new Map();
   const deps: DispatchDeps = {
     ...pipeline,
-    gateways: createGatewayProvider(pipeline.models, services.mongo, undefined, {
-      timeoutMs: services.config.CLOUD_API_TIMEOUT_MS,
-      laneCoolDownMs: services.config.CLOUD_API_LANE_COOLDOWN_MS,
-      contactRetryMs: services.config.CLOUD_API_CONTACT_RETRY_MS,
-    }),
+    gateways: createGatewayProvider(
+      pipeline.models,
+      services.mongo,
+      undefined,
+      {
+        timeoutMs: config.CLOUD_API_TIMEOUT_MS,
+        laneCoolDownMs: config.CLOUD_API_LANE_COOLDOWN_MS,
+        contactRetryMs: config.CLOUD_API_CONTACT_RETRY_MS,
+      },
+      { sessions, laneCoolDownMs: config.WHATSAPP_WEB_LANE_COOLDOWN_MS },
+    ),
     errorReporter: services.errorReporter,
-    maxHoldMs: services.config.DISPATCH_MAX_HOLD_MS,
+    maxHoldMs: config.DISPATCH_MAX_HOLD_MS,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
-  const supervisor = new LaneSupervisor(
+  const laneConsumer = (connectionId: string) =>
+    consumerSpec(
+      subscription('dispatch'),
+      dispatchLaneConsumer(deps, connectionId) as ConsumerHandler<unknown>,
+      { prefix: config.TOPOLOGY_PREFIX, CONSUMER_PREFETCH: config.CONSUMER_PREFETCH },
+      connectionId,
+    );
+  const supervisor = new LaneSupervisor(deps, laneConsumer, runnerDeps, config.LANE_REFRESH_MS);
+  // A WhatsApp Web number's lane is subscribed by the worker that holds its socket (a lease).
+  const web = new WhatsAppWebHost(
     deps,
-    (connectionId) =>
-      consumerSpec(
-        subscription('dispatch'),
-        dispatchLaneConsumer(deps, connectionId) as ConsumerHandler<unknown>,
-        { prefix: services.config.TOPOLOGY_PREFIX, CONSUMER_PREFETCH: services.config.CONSUMER_PREFETCH },
-        connectionId,
-      ),
+    laneConsumer,
     runnerDeps,
-    services.config.LANE_REFRESH_MS,
+    {
+      sessionKey: config.WHATSAPP_SESSION_KEY,
+      leaseMs: config.WHATSAPP_WEB_LEASE_MS,
+      refreshMs: config.LANE_REFRESH_MS,
+      reconnectBaseMs: 1_000,
+      reconnectMaxMs: config.WHATSAPP_WEB_RECONNECT_MAX_MS,
+    },
+    sessions,
   );
-  return supervisor.start().then(() => supervisor);
+  return (async () => {
+    await web.start();
+    await supervisor.start();
+    return {
+      async stop(timeoutMs: number) {
+        await Promise.all([supervisor.stop(timeoutMs), web.stop(timeoutMs)]);
+      },
+    };
+  })();
 }
 
 function startScheduler({ services, pipeline }: RoleContext): Running {

@@ -56,6 +56,7 @@ describe('the API contract', () => {
       'POST /v1/campaigns/:id/schedule': { scheduledAt: inDays(3) },
       'PATCH /v1/connections/:id': { name: 'stolen' },
       'POST /v1/connections/:id/sandbox/contacts': { contacts: [{ phone: '+5511987650000' }] },
+      'POST /v1/connections/:id/pairing': { phone: '+5511987650002' },
       'PATCH /v1/contacts/:id': { name: 'stolen' },
       'POST /v1/contact-lists/:id/contacts': { contacts: [{ phone: '+5511987650001' }] },
       'POST /v1/connections/:id/sandbox/inbound': { from: '+5511987650002', text: 'SAIR' },

@@ -7,6 +7,7 @@ import {
   findConnection as findOwnConnection,
   updateConnection,
 } from '../../application/connections/connection-service';
+import { startWhatsAppWebPairing } from '../../application/connections/whatsapp-web-pairing';
 import { refreshTemplates, templateCatalogue } from '../../application/template-catalogue';
 import { CAP_TIERS, type CapSettings } from '../../domain/pacing/daily-cap';
 import { type ApiContext, causeOf } from '../api-context';
@@ -41,11 +42,22 @@ export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiCon
       path: '/v1/connections',
       tag: TAG,
       access: 'company',
-      summary: 'Add a WhatsApp number (sandbox or Cloud API); its first contact sync starts',
+      summary:
+        'Add a WhatsApp number (sandbox, Cloud API, or WhatsApp Web to pair by QR); its first contact sync starts',
+      description:
+        'A `whatsapp-web` connection starts in `pairing`: its QR is at GET /v1/connections/:id/pairing (and the page /connections/pair#id=<id>&key=<API key>) until the phone links it; then it is `connected` and its contacts sync.',
       body: CreateConnectionBody,
       responses: { 201: { description: 'the connection', schema: ConnectionView } },
     },
     async (ctx, { body }) => {
+      if (body.gateway === 'whatsapp-web') {
+        // Created in `pairing`: its QR is shown until the phone links it.
+        const pairing = await startWhatsAppWebPairing(pipeline, companyOf(ctx), body.name);
+        ctx.status = 201;
+        ctx.set('location', `/v1/connections/${String(pairing._id)}`);
+        ctx.body = connectionView(pairing);
+        return;
+      }
       // A new connection is connected: its first contact sync starts now.
       const connection = await createConnection(pipeline, causeOf(ctx), {
         name: body.name,
@@ -108,6 +120,12 @@ export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiCon
     async (ctx, { params, body }) => {
       const companyId = companyOf(ctx);
       const current = await findConnection(companyId, params.id);
+      if (current.gateway === 'whatsapp-web' && (body.gateway || body.status))
+        throw new HttpProblem(
+          409,
+          'Conflict',
+          'a whatsapp-web number changes state by pairing: POST /v1/connections/:id/connect or /disconnect',
+        );
       const cloudApi =
         body.cloudApi || body.gateway === 'cloud-api'
           ? CloudApiInput.safeParse({ ...current.cloudApi, ...body.cloudApi })
@@ -159,6 +177,8 @@ export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiCon
       tag: TAG,
       access: 'company',
       summary: 'Disconnect a number: nothing is sent on it, its campaigns are paused',
+      description:
+        'A whatsapp-web number is also logged out (the device unlinked) and its session deleted; connecting it again shows a new QR.',
       params: IdParams,
       responses: {
         202: {

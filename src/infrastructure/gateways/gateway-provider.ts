@@ -9,6 +9,8 @@ import type { ConnectionDoc, ConnectionStatus } from '../mongo/models/connection
 import { CloudApiGateway, type CloudApiOptions } from './cloud-api/cloud-api-gateway';
 import { SandboxGateway } from './sandbox/sandbox-gateway';
 import { sandboxStore } from './sandbox/sandbox-store';
+import { whatsappWebStore } from './whatsapp-web/web-store';
+import { WhatsAppWebGateway, type WhatsAppWebOptions } from './whatsapp-web/whatsapp-web-gateway';
 
 export interface ConnectionGateway {
   gateway: WhatsAppGateway;
@@ -47,6 +49,8 @@ export function createGatewayProvider(
   mongo: Connection,
   cacheMs = 5_000,
   cloudApi: CloudApiOptions = DEFAULT_CLOUD_API_OPTIONS,
+  /** The WhatsApp Web sockets this process holds (dispatch workers); without it, sends are retried elsewhere. */
+  whatsappWeb: WhatsAppWebOptions | null = null,
 ): GatewayProvider {
   const build = (connection: ConnectionDoc, company: CompanyDoc): WhatsAppGateway => {
     if (connection.gateway === 'cloud-api') {
@@ -56,6 +60,8 @@ export function createGatewayProvider(
         );
       return new CloudApiGateway(connection.cloudApi, cloudApi);
     }
+    if (connection.gateway === 'whatsapp-web')
+      return new WhatsAppWebGateway(whatsappWebStore(mongo), String(connection._id), whatsappWeb);
     const window = effectiveWindow(company.timezone, company.sendingWindows);
     return new SandboxGateway(
       sandboxStore(mongo),

@@ -2,7 +2,7 @@ import { Schema, type Types } from 'mongoose';
 import { CONNECTION_STATUSES, type ConnectionStatus } from '../../../domain/connections/connection-status';
 import type { CapSettings } from '../../../domain/pacing/daily-cap';
 
-export const GATEWAY_KINDS = ['sandbox', 'cloud-api'] as const;
+export const GATEWAY_KINDS = ['sandbox', 'cloud-api', 'whatsapp-web'] as const;
 export type GatewayKind = (typeof GATEWAY_KINDS)[number];
 
 /** Behaviour of the simulated WhatsApp behind a sandbox connection. */
