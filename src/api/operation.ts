@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Auth } from './auth';
 import { HttpProblem } from './problem';
 import { validate } from './validation';
@@ -72,7 +72,8 @@ export class ApiRouter {
     this.router[operation.method](operation.path, async (ctx) => {
       await this.checkAccess(ctx, operation.access);
       const params = operation.params ? validate(operation.params, ctx.params, 'path') : undefined;
-      const query = operation.query ? validate(operation.query, ctx.query, 'query') : undefined;
+      const querySchema = operation.query ?? (operation.access === 'public' ? undefined : NO_QUERY);
+      const query = querySchema ? validate(querySchema, ctx.query, 'query') : undefined;
       const body = operation.body ? validate(operation.body, jsonBody(ctx), 'body') : undefined;
       await handler(ctx, { params, query, body } as Input<P, Q, B>);
     });
@@ -93,6 +94,12 @@ export class ApiRouter {
       throw new HttpProblem(403, 'Forbidden', 'this route needs the admin API key');
   }
 }
+
+/**
+ * The query of a keyed operation that reads none: unknown parameters are refused there too, as in
+ * every query schema (public pages and health probes stay lenient for browsers and probes).
+ */
+const NO_QUERY = z.strictObject({});
 
 /** A body sent as something other than JSON is refused before validation (415). */
 function jsonBody(ctx: Koa.Context): unknown {

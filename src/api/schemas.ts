@@ -68,8 +68,9 @@ const needsCloudApi = (body: { gateway?: string; cloudApi?: unknown }, context: 
     context.addIssue({ code: 'custom', path: ['cloudApi'], message: 'is required when gateway is cloud-api' });
 };
 
+/** Strict like every body: a misspelt `cloudapi` block is a 400, not a sandbox number. */
 export const CreateConnectionBody = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(200),
     gateway: z.enum(['sandbox', 'cloud-api']).default('sandbox'),
     sandbox: SandboxInput.default({ latencyMs: 0, failureRate: 0 }),
