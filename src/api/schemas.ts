@@ -1,5 +1,26 @@
 import { z } from 'zod';
 import { CAMPAIGN_STATUSES, SHIPPING_STATUSES } from '../domain/campaigns/campaign-status';
+import { firstControlCharacter } from '../domain/text/control-characters';
+
+/**
+ * A name or label people read (companies, numbers, lists, campaigns, keys, contacts): no control
+ * characters, which printed raw would drive the reader's terminal. The message names the field.
+ */
+export function nameText(field: string, max = 200, min = 0) {
+  return z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .superRefine((text, context) => {
+      const found = firstControlCharacter(text);
+      if (found)
+        context.addIssue({ code: 'custom', message: `${field} must not contain control characters (${found})` });
+    });
+}
+
+/** A required name: at least one character once trimmed. */
+const requiredName = (field: string, max = 200) => nameText(field, max, 1);
 
 export const ObjectIdText = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
 
@@ -34,7 +55,7 @@ const TimeZone = z
   }, 'must be an IANA time zone such as America/Sao_Paulo');
 
 export const CreateCompanyBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: requiredName('name'),
   timezone: TimeZone.optional(),
   defaultRegion: z
     .string()
@@ -71,7 +92,7 @@ const needsCloudApi = (body: { gateway?: string; cloudApi?: unknown }, context: 
 /** Strict like every body: a misspelt `cloudapi` block is a 400, not a sandbox number. */
 export const CreateConnectionBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
+    name: requiredName('name'),
     gateway: z.enum(['sandbox', 'cloud-api']).default('sandbox'),
     sandbox: SandboxInput.default({ latencyMs: 0, failureRate: 0 }),
     cloudApi: CloudApiInput.optional(),
@@ -85,7 +106,7 @@ export const CreateConnectionBody = z
  */
 export const UpdateConnectionBody = z
   .object({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: requiredName('name').optional(),
     gateway: z.enum(['sandbox', 'cloud-api']).optional(),
     sandbox: SandboxInput.partial().optional(),
     /** No defaults here: only the fields given replace the stored ones. */
@@ -94,7 +115,7 @@ export const UpdateConnectionBody = z
   })
   .strict();
 
-export const CreateListBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
+export const CreateListBody = z.strictObject({ name: requiredName('name') });
 
 const FieldValue = z.union([z.string().max(1_000), z.number(), z.boolean()]);
 
@@ -103,7 +124,7 @@ export const AddContactsBody = z.strictObject({
     .array(
       z.strictObject({
         phone: z.string().min(1).max(40),
-        name: z.string().max(200).optional(),
+        name: nameText('name').optional(),
         fields: z
           .record(
             z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'field names are letters, digits, _ . -'),
@@ -117,7 +138,7 @@ export const AddContactsBody = z.strictObject({
 });
 
 export const CreateCampaignBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: requiredName('name'),
   connectionId: ObjectIdText.describe('the WhatsApp connection that sends'),
   listId: ObjectIdText.describe('the contact list to send to'),
   variants: z.array(z.string().trim().min(1).max(4_096)).min(1).max(5),
@@ -160,7 +181,7 @@ export const UpdateCampaignBody = CreateCampaignBody.partial()
   .refine((body) => Object.keys(body).length > 0, 'give at least one field to change');
 
 export const CompanyFields = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: requiredName('name'),
   timezone: TimeZone,
   defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR'),
   pacing: PacingInput.partial(),
@@ -172,7 +193,7 @@ export const UpdateCompanyBody = CompanyFields.partial().refine(
   'give at least one field to change',
 );
 
-export const CreateApiKeyBody = z.strictObject({ label: z.string().trim().min(1).max(100).default('default') });
+export const CreateApiKeyBody = z.strictObject({ label: requiredName('label', 100).default('default') });
 
 export const ApiKeyParams = z.strictObject({ keyId: ObjectIdText });
 
@@ -181,7 +202,7 @@ export const CompanyIdParams = z.strictObject({ id: ObjectIdText });
 export const UpdateContactBody = z
   .strictObject({
     phone: z.string().min(1).max(40),
-    name: z.string().max(200).nullable(),
+    name: nameText('name').nullable(),
     fields: z.record(
       z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'field names are letters, digits, _ . -'),
       z.union([z.string().max(1_000), z.number(), z.boolean()]),

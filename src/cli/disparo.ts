@@ -6,6 +6,7 @@
  */
 import { type CliCommand, EXIT } from './cli-errors';
 import { runCommand } from './run-command';
+import { print, printError } from './terminal/safe-text';
 
 interface Entry {
   summary: string;
@@ -66,16 +67,16 @@ async function main(argv: string[]): Promise<void> {
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     const topic = name === 'help' ? args[0] : undefined;
     const entry = topic ? COMMANDS[topic] : undefined;
-    if (entry) return void console.log((await entry.load()).usage);
+    if (entry) return void print((await entry.load()).usage);
     const asked = Boolean(name) && !topic;
-    if (topic) console.error(`disparo: unknown command "${topic}"\n`);
-    (asked ? console.log : console.error)(USAGE);
+    if (topic) printError(`disparo: unknown command "${topic}"\n`);
+    (asked ? print : printError)(USAGE);
     process.exitCode = asked ? EXIT.ok : EXIT.usage;
     return;
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    console.error(`disparo: unknown command "${name}"\n\n${USAGE}`);
+    printError(`disparo: unknown command "${name}"\n\n${USAGE}`);
     process.exitCode = EXIT.usage;
     return;
   }

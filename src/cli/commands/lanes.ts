@@ -10,6 +10,7 @@ import { queues } from '../../topology';
 import { withDatabase } from '../cli-database';
 import { type CliCommand, EXIT, UsageError } from '../cli-errors';
 import { formatDuration, renderTable } from '../terminal/progress-bar';
+import { print } from '../terminal/safe-text';
 
 const USAGE = `Usage: disparo lanes [--company ID] [--json]
 
@@ -145,11 +146,11 @@ export const lanesCommand: CliCommand = {
     const views = await withDatabase(config, (models) => laneViews(models, config, values.company));
     const now = Date.now();
     if (values.json) {
-      for (const view of views) console.log(JSON.stringify(view));
+      for (const view of views) print(JSON.stringify(view));
       return EXIT.ok;
     }
     if (views.length === 0) {
-      console.log('No WhatsApp connections.');
+      print('No WhatsApp connections.');
       return EXIT.ok;
     }
     const rows = views.map((view) => [
@@ -162,7 +163,7 @@ export const lanesCommand: CliCommand = {
       view.queued === null ? (view.queueMissing ? 'no queue' : '?') : String(view.queued),
       view.dispatchers === null ? '?' : String(view.dispatchers),
     ]);
-    console.log(
+    print(
       renderTable(
         ['CONNECTION', 'COMPANY', 'STATE', 'LAST SEND', 'NEXT ALLOWED', 'LAG', 'QUEUED', 'DISPATCHERS'],
         rows,

@@ -10,6 +10,7 @@ import { withDatabase } from '../cli-database';
 import { type CliCommand, CommandFailure, EXIT, UsageError } from '../cli-errors';
 import { LiveFrame } from '../terminal/live-frame';
 import { formatDuration, percent, renderBar, thousands } from '../terminal/progress-bar';
+import { print } from '../terminal/safe-text';
 
 const USAGE = `Usage: disparo progress [campaignId…] [--company ID] [--once] [--json] [--every SECONDS]
 
@@ -124,7 +125,7 @@ export const progressCommand: CliCommand = {
           if (ids.length === 0) ids = progress.map((p) => p.campaignId);
           const now = Date.now();
           if (opts.json) {
-            console.log(JSON.stringify(progress));
+            print(JSON.stringify(progress));
             return EXIT.ok;
           }
           const body =
