@@ -56,7 +56,16 @@ export function createApp(deps: ApiDeps): Koa {
   app.use(unreadBodyDrained());
   app.use(timed(deps.metrics));
   app.use(problemDetails(deps));
+  const noKeys = async () => {
+    throw new HttpProblem(401, 'Unauthorized', 'this server accepts no API keys');
+  };
+  const api = new ApiRouter(
+    deps.context
+      ? apiKeyAuthenticator(deps.context.pipeline.models, deps.context.adminKey, deps.context.caches.apiKeys)
+      : noKeys,
+  );
   app.use(notFound());
+  app.use(api.rawBodyPassThrough());
   app.use(
     bodyParser({
       enableTypes: ['json'],
@@ -67,14 +76,6 @@ export function createApp(deps: ApiDeps): Koa {
     }),
   );
 
-  const noKeys = async () => {
-    throw new HttpProblem(401, 'Unauthorized', 'this server accepts no API keys');
-  };
-  const api = new ApiRouter(
-    deps.context
-      ? apiKeyAuthenticator(deps.context.pipeline.models, deps.context.adminKey, deps.context.caches.apiKeys)
-      : noKeys,
-  );
   healthRoutes(api, deps.readiness, deps.metrics);
   if (deps.context) for (const routes of RESOURCES) routes(api, deps.context);
   if (deps.context) progressPageRoutes(api); // a static page; its script sends the key

@@ -79,6 +79,25 @@ export class ApiRouter {
     });
   }
 
+  /**
+   * Lets an operation that reads its body as a stream (a CSV upload) get it unread, whatever the
+   * Content-Type: its handler answers a wrong type itself ("send text/csv") instead of the JSON
+   * parser consuming the upload. Used before the body parser.
+   */
+  rawBodyPassThrough(): Koa.Middleware {
+    return async (ctx, next) => {
+      const matched = this.router.match(ctx.path, ctx.method).pathAndMethod;
+      const raw = matched.some((layer) =>
+        this.operations.some(
+          (operation) =>
+            operation.rawBodyType && operation.path === layer.path && operation.method.toUpperCase() === ctx.method,
+        ),
+      );
+      if (raw) (ctx as { disableBodyParser?: boolean }).disableBodyParser = true;
+      await next();
+    };
+  }
+
   /** Routes and, for a known path with another method, 405 with an Allow header (answered by the app's fallback). */
   middleware(): Koa.Middleware[] {
     return [this.router.routes() as Koa.Middleware, this.router.allowedMethods() as Koa.Middleware];

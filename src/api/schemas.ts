@@ -22,6 +22,9 @@ export function nameText(field: string, max = 200, min = 0) {
 /** A required name: at least one character once trimmed. */
 const requiredName = (field: string, max = 200) => nameText(field, max, 1);
 
+/** What a custom field's name may be (the same rule as a CSV column's). */
+const FIELD_NAME_RULE = 'field names are letters, digits, _ . - (starting with a letter or _), at most 64 characters';
+
 export const ObjectIdText = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
 
 /** Path parameters: ids are checked here, so a malformed one answers 400 naming `path.id`. */
@@ -125,12 +128,7 @@ export const AddContactsBody = z.strictObject({
       z.strictObject({
         phone: z.string().min(1).max(40),
         name: nameText('name').optional(),
-        fields: z
-          .record(
-            z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'field names are letters, digits, _ . -'),
-            FieldValue,
-          )
-          .optional(),
+        fields: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, FIELD_NAME_RULE), FieldValue).optional(),
       }),
     )
     .min(1)
@@ -204,7 +202,7 @@ export const UpdateContactBody = z
     phone: z.string().min(1).max(40),
     name: nameText('name').nullable(),
     fields: z.record(
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'field names are letters, digits, _ . -'),
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, FIELD_NAME_RULE),
       z.union([z.string().max(1_000), z.number(), z.boolean()]),
     ),
   })
