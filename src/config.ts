@@ -37,6 +37,13 @@ export const ConfigSchema = z.object({
   WORKER_ROLES: z.string().min(1).default('all'),
   CONSUMER_PREFETCH: int(1).max(5000).default(50),
   PUBLISH_TIMEOUT_MS: int(100).default(15_000),
+  /**
+   * Starting while the broker is down or slow: each connection attempt waits this long, then a
+   * warning is logged and the next attempt follows after a backoff (doubling, capped at
+   * BROKER_RETRY_MAX_MS). A process keeps trying; it never exits for an unreachable broker.
+   */
+  BROKER_CONNECT_TIMEOUT_MS: int(100).default(10_000),
+  BROKER_RETRY_MAX_MS: int(100).default(30_000),
   /** Publishes allowed to wait for a confirm at once; further publishes wait (back-pressure). */
   PUBLISH_MAX_IN_FLIGHT: int(1).default(5_000),
   RETRY_MAX_ATTEMPTS: int(0).default(8),
