@@ -13,12 +13,17 @@ export class LaneSupervisor {
   private readonly runners = new Map<string, ConsumerRunner<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
+  /** Aborts every held wait at shutdown, so held messages go back to their lanes at once. */
+  private readonly stopping = new AbortController();
+  private readonly deps: DispatchDeps;
 
   constructor(
-    private readonly deps: DispatchDeps,
+    deps: DispatchDeps,
     private readonly runnerDeps: ConsumerRunnerDeps,
     private readonly refreshMs: number,
-  ) {}
+  ) {
+    this.deps = { ...deps, stopping: this.stopping.signal };
+  }
 
   async start(): Promise<void> {
     await this.refresh();
@@ -31,6 +36,7 @@ export class LaneSupervisor {
 
   async stop(timeoutMs: number): Promise<void> {
     clearInterval(this.timer);
+    this.stopping.abort();
     await this.refreshing;
     await Promise.all([...this.runners.values()].map((runner) => runner.stop(timeoutMs)));
   }

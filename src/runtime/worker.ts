@@ -11,6 +11,20 @@ import { LaneSupervisor } from './lane-supervisor';
 import { pipelineDeps } from './pipeline';
 import type { Services } from './services';
 
+/** Waits `ms`, or resolves as soon as `signal` aborts. */
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 interface Running {
   stop(timeoutMs: number): Promise<void>;
 }
@@ -63,7 +77,7 @@ const ROLES = {
         }),
         errorReporter: services.errorReporter,
         maxHoldMs: services.config.DISPATCH_MAX_HOLD_MS,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        sleep: abortableSleep,
       },
       runnerDeps,
       services.config.LANE_REFRESH_MS,
