@@ -1,11 +1,12 @@
 import { Types } from 'mongoose';
 import {
-  averageSendsPerMinute,
   bucketCounts,
   countByReason,
   failureReason,
   finishedShare,
   pendingOf,
+  type SendingSpan,
+  sendsPerMinute,
 } from '../domain/campaigns/campaign-progress';
 import { IDLE_LANE } from '../domain/pacing/pacing-rule';
 import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-settings';
@@ -64,12 +65,25 @@ export async function progressOf(
       counters: campaign.counters,
       pending,
       done: finishedShare(campaign.counters),
-      sentPerMinute: averageSendsPerMinute(campaign.counters.sent, campaign.startedAt?.getTime() ?? null, now),
+      sentPerMinute: sendsPerMinute(sendingSpanOf(campaign), now),
       estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
       startedAt: campaign.startedAt?.toISOString() ?? null,
       completedAt: campaign.completedAt?.toISOString() ?? null,
     };
   });
+}
+
+/** The fields of a campaign document its sending rate is read from. */
+export function sendingSpanOf(
+  campaign: Pick<CampaignDoc, 'counters' | 'status' | 'startedAt' | 'lastActivityAt' | 'completedAt'>,
+): SendingSpan {
+  return {
+    sent: campaign.counters.sent,
+    status: campaign.status,
+    startedAt: campaign.startedAt?.getTime() ?? null,
+    lastActivityAt: campaign.lastActivityAt?.getTime() ?? null,
+    completedAt: campaign.completedAt?.getTime() ?? null,
+  };
 }
 
 /** Sends per time bucket of some campaigns, from their shippings' send times. */

@@ -10,9 +10,10 @@ import {
   startCampaign,
   updateCampaign,
 } from '../../application/campaign-controls';
+import { sendingSpanOf } from '../../application/campaign-progress';
 import { assertConnectionUsable, ConnectionHaltedError } from '../../application/connection-halt';
 import type { PipelineDeps } from '../../application/pipeline-deps';
-import { averageSendsPerMinute, pendingOf } from '../../domain/campaigns/campaign-progress';
+import { pendingOf, sendsPerMinute } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
@@ -257,6 +258,8 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
         status: 1,
         counters: 1,
         startedAt: 1,
+        lastActivityAt: 1,
+        completedAt: 1,
         connectionId: 1,
         pacing: 1,
       });
@@ -282,7 +285,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
         status: campaign.status,
         counters,
         pending,
-        sentPerMinute: averageSendsPerMinute(counters.sent, campaign.startedAt?.getTime() ?? null, now),
+        sentPerMinute: sendsPerMinute(sendingSpanOf(campaign), now),
         estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
       };
     },

@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { type QueryFilter, Types } from 'mongoose';
 import { type CampaignProgress, progressOf } from '../../application/campaign-progress';
 import { loadConfig } from '../../config';
-import { recentSendsPerMinute, type SentSample } from '../../domain/campaigns/campaign-progress';
 import { type CampaignStatus, isFinished } from '../../domain/campaigns/campaign-status';
 import type { Models } from '../../infrastructure/mongo/models';
 import type { CampaignDoc } from '../../infrastructure/mongo/models/campaign';
@@ -14,9 +13,9 @@ import { print } from '../terminal/safe-text';
 
 const USAGE = `Usage: disparo progress [campaignId…] [--company ID] [--once] [--json] [--every SECONDS]
 
-  Shows campaigns' progress live: a bar per campaign, sends per minute (over the last minute once
-  it has watched for a few seconds, before that the average since the start) and the estimated
-  finish by the pacing rule. Without ids: the campaigns in progress (queued, running, paused).
+  Shows campaigns' progress live: a bar per campaign, sends per minute (since the start; for a
+  finished campaign over the span it sent in, as the API and the progress page show it) and the
+  estimated finish by the pacing rule. Without ids: the campaigns in progress (queued, running, paused).
   Refreshes until every campaign shown has finished, or Ctrl-C. Reads MongoDB (MONGO_URL).
 
   --company  only this company's campaigns
@@ -60,19 +59,6 @@ export function renderCampaign(progress: CampaignProgress, perMinute: number, no
   ].join('\n');
 }
 
-/** Remembers each campaign's sent counter over time, for the recent pace. */
-class PaceTracker {
-  private readonly samples = new Map<string, SentSample[]>();
-
-  perMinute(progress: CampaignProgress, now: number): number {
-    const list = [...(this.samples.get(progress.campaignId) ?? []), { at: now, sent: progress.counters.sent }].filter(
-      (sample) => sample.at >= now - 60_000,
-    );
-    this.samples.set(progress.campaignId, list);
-    return recentSendsPerMinute(list, now) ?? progress.sentPerMinute;
-  }
-}
-
 function options(args: string[]) {
   const { values, positionals } = parseArgs({
     args,
@@ -108,7 +94,6 @@ export const progressCommand: CliCommand = {
     const config = loadConfig();
     return withDatabase(config, async (models) => {
       const frame = new LiveFrame();
-      const pace = new PaceTracker();
       let interrupted = false;
       let wake: () => void = () => undefined;
       const onInterrupt = () => {
@@ -131,7 +116,7 @@ export const progressCommand: CliCommand = {
           const body =
             progress.length === 0
               ? 'No campaigns in progress.'
-              : progress.map((p) => renderCampaign(p, pace.perMinute(p, now), now)).join('\n');
+              : progress.map((p) => renderCampaign(p, p.sentPerMinute, now)).join('\n');
           frame.draw(`${body}\n${new Date(now).toLocaleTimeString()}${opts.once ? '' : '  (Ctrl-C to stop)'}`);
           if (opts.once || progress.every((p) => isFinished(p.status))) return EXIT.ok;
           await new Promise<void>((resolve) => {
