@@ -84,6 +84,8 @@ export const ConfigSchema = z.object({
   CLOUD_API_CONTACT_RETRY_MS: int(0).default(60_000),
   /** Recorded events older than this are deleted by the scheduler role (0 keeps them forever). */
   EVENT_RETENTION_DAYS: int(0).default(90),
+  /** Copies a debug replay puts in `<prefix>.replay.debug` expire after this (per-message TTL). */
+  REPLAY_DEBUG_TTL_MS: int(1_000).default(7 * 86_400_000),
   /** Key for the admin routes (creating companies). Unset: those routes answer 403. */
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** `start` only: seed a demo company, list and campaign on the sandbox and print where to look. */

@@ -24,6 +24,8 @@ export interface ApiContext {
   pipeline: PipelineDeps;
   adminKey: string | undefined;
   caches: ApiCaches;
+  /** REPLAY_DEBUG_TTL_MS: how long debug replay copies live (the default when absent). */
+  replayDebugTtlMs?: number;
 }
 
 /** The request's company and correlation id: every event the request causes carries it. */

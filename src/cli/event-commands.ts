@@ -99,6 +99,8 @@ export async function replayCommand(config: Config, args: string[]): Promise<num
   if (!values.company) throw new UsageError('--company is required: a replay is scoped to one company');
   if (!REPLAY_MODES.includes(values.mode as ReplayMode))
     throw new UsageError(`--mode must be one of ${REPLAY_MODES.join(', ')}`);
+  if (values.mode === 'dry-run' && !values.consumer)
+    throw new UsageError(`--mode dry-run needs --consumer: one of ${REPLAY_CONSUMERS.join(', ')}`);
   if (values.consumer && !REPLAY_CONSUMERS.includes(values.consumer as ReplayConsumer))
     throw new UsageError(`--consumer must be one of ${REPLAY_CONSUMERS.join(', ')}`);
   const services = await startServices({ ...config, LOG_LEVEL: 'error' }, 'disparo-cli');
@@ -107,6 +109,7 @@ export async function replayCommand(config: Config, args: string[]): Promise<num
       mode: values.mode as ReplayMode,
       consumer: values.consumer as ReplayConsumer | undefined,
       limit: limitFrom(values.limit, 10_000),
+      debugTtlMs: config.REPLAY_DEBUG_TTL_MS,
     });
     for (const line of report.lines) print(line);
     printError(

@@ -17,7 +17,12 @@ export async function startApi(services: Services): Promise<ApiServer> {
     errorReporter: services.errorReporter,
     metrics: services.metrics,
     readiness: async () => ({ broker: services.broker.isConnected(), database: await pingMongo(services.mongo) }),
-    context: { pipeline, adminKey: services.config.ADMIN_API_KEY, caches: apiCaches(services.config.API_CACHE_MS) },
+    context: {
+      pipeline,
+      adminKey: services.config.ADMIN_API_KEY,
+      caches: apiCaches(services.config.API_CACHE_MS),
+      replayDebugTtlMs: services.config.REPLAY_DEBUG_TTL_MS,
+    },
   });
   services.metrics.countCampaignsWith(() => campaignsByStatus(pipeline.models));
   const server = await listen(app, services.config.HTTP_HOST, services.config.HTTP_PORT);

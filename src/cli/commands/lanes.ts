@@ -19,9 +19,10 @@ const USAGE = `Usage: disparo lanes [--company ID] [--json]
   is not sending, of the oldest message already due), and the lane queue's depth and dispatchers
   from the RabbitMQ management API. Reads MongoDB (MONGO_URL) and RABBITMQ_MANAGEMENT_URL.
 
-  States: sending, pacing (waiting for the pacing gap), cooling-down (the provider's throughput
-  limit), halted (the provider stopped the number), no-dispatcher (messages but no consumer),
-  idle (nothing to send), unknown (no management API).
+  States: sending, pacing (waiting for the pacing gap), waiting (holding a message until its
+  planned time), cooling-down (the provider's throughput limit), halted (the provider stopped the
+  number), no-dispatcher (messages but no consumer), no-queue (the lane's queue is missing), idle
+  (nothing to send), unknown (no management API).
 
   --company  only this company's connections
   --json     one JSON object per connection, one per line
