@@ -5,6 +5,7 @@
  * picks it. Exit codes are in cli-errors.ts (EXIT).
  */
 import { type CliCommand, EXIT } from './cli-errors';
+import { loadInfraEnv } from './infra-env';
 import { runCommand } from './run-command';
 import { print, printError } from './terminal/safe-text';
 
@@ -58,7 +59,8 @@ ${Object.entries(COMMANDS)
   help      show this text, or a command's (disparo help <command>)
 
 Configuration comes from the environment (see .env.example): the servers and the database tools
-read MONGO_URL and RABBITMQ_URL; import talks to the API (DISPARO_API_URL, DISPARO_API_KEY).
+read MONGO_URL and RABBITMQ_URL (when neither is set, from the repository's .infra.env, which
+npm start and npm test write when they provision); import talks to the API (DISPARO_API_URL, DISPARO_API_KEY).
 Exit codes: 0 done, 1 failed, 2 bad usage, 78 bad configuration (one line names the variable),
 130 interrupted (progress).`;
 
@@ -80,6 +82,7 @@ async function main(argv: string[]): Promise<void> {
     process.exitCode = EXIT.usage;
     return;
   }
+  loadInfraEnv();
   await runCommand(await entry.load(), args);
 }
 

@@ -7,7 +7,10 @@ export const wantsHelp = (args: string[]) => args.includes('--help') || args.inc
 /** The exit code of a command's error, after one line on stderr naming what went wrong. */
 export function exitCodeOf(error: unknown, usage?: string): number {
   if (error instanceof ConfigError) {
-    printError(`disparo: ${error.message}`);
+    const unprovisioned = /\b(RABBITMQ_URL|MONGO_URL) is required/.test(error.message);
+    printError(
+      `disparo: ${error.message}${unprovisioned ? ' (no .infra.env found either: `npm start` or `npm test` provisions the services and writes it; or export the variables)' : ''}`,
+    );
     return EXIT.config;
   }
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
