@@ -72,7 +72,8 @@ export class ApiRouter {
     this.router[operation.method](operation.path, async (ctx) => {
       await this.checkAccess(ctx, operation.access);
       const params = operation.params ? validate(operation.params, ctx.params, 'path') : undefined;
-      const querySchema = operation.query ?? (operation.access === 'public' ? undefined : NO_QUERY);
+      const keyed = operation.access !== 'public' && operation.access !== 'signed';
+      const querySchema = operation.query ?? (keyed ? NO_QUERY : undefined);
       const query = querySchema ? validate(querySchema, ctx.query, 'query') : undefined;
       const body = operation.body ? validate(operation.body, jsonBody(ctx), 'body') : undefined;
       await handler(ctx, { params, query, body } as Input<P, Q, B>);
@@ -116,7 +117,8 @@ export class ApiRouter {
 
 /**
  * The query of a keyed operation that reads none: unknown parameters are refused there too, as in
- * every query schema (public pages and health probes stay lenient for browsers and probes).
+ * every query schema (public pages, health probes and provider webhooks, whose callback URL the
+ * operator may have given a query of their own, stay lenient).
  */
 const NO_QUERY = z.strictObject({});
 
