@@ -37,6 +37,13 @@ export const ConfigSchema = z.object({
   WORKER_ROLES: z.string().min(1).default('all'),
   CONSUMER_PREFETCH: int(1).max(5000).default(50),
   PUBLISH_TIMEOUT_MS: int(100).default(15_000),
+  /**
+   * Starting while the broker is down or slow: each connection attempt waits this long, then a
+   * warning is logged and the next attempt follows after a backoff (doubling, capped at
+   * BROKER_RETRY_MAX_MS). A process keeps trying; it never exits for an unreachable broker.
+   */
+  BROKER_CONNECT_TIMEOUT_MS: int(100).default(10_000),
+  BROKER_RETRY_MAX_MS: int(100).default(30_000),
   /** Publishes allowed to wait for a confirm at once; further publishes wait (back-pressure). */
   PUBLISH_MAX_IN_FLIGHT: int(1).default(5_000),
   RETRY_MAX_ATTEMPTS: int(0).default(8),
@@ -96,6 +103,8 @@ export const ConfigSchema = z.object({
   WHATSAPP_WEB_LANE_COOLDOWN_MS: int(0).default(300_000),
   /** Recorded events older than this are deleted by the scheduler role (0 keeps them forever). */
   EVENT_RETENTION_DAYS: int(0).default(90),
+  /** Copies a debug replay puts in `<prefix>.replay.debug` expire after this (per-message TTL). */
+  REPLAY_DEBUG_TTL_MS: int(1_000).default(7 * 86_400_000),
   /** Key for the admin routes (creating companies). Unset: those routes answer 403. */
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** `start` only: seed a demo company, list and campaign on the sandbox and print where to look. */

@@ -27,6 +27,8 @@ export interface ApiContext {
   templates: TemplateDeps;
   adminKey: string | undefined;
   caches: ApiCaches;
+  /** REPLAY_DEBUG_TTL_MS: how long debug replay copies live (the default when absent). */
+  replayDebugTtlMs?: number;
 }
 
 /** The request's company and correlation id: every event the request causes carries it. */

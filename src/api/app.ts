@@ -60,9 +60,19 @@ const API_VERSION = '1.0.0';
 export function createApp(deps: ApiDeps): Koa {
   const app = new Koa();
   app.use(requestId());
+  app.use(unreadBodyDrained());
   app.use(timed(deps.metrics));
   app.use(problemDetails(deps));
+  const noKeys = async () => {
+    throw new HttpProblem(401, 'Unauthorized', 'this server accepts no API keys');
+  };
+  const api = new ApiRouter(
+    deps.context
+      ? apiKeyAuthenticator(deps.context.pipeline.models, deps.context.adminKey, deps.context.caches.apiKeys)
+      : noKeys,
+  );
   app.use(notFound());
+  app.use(api.rawBodyPassThrough());
   app.use(
     bodyParser({
       enableTypes: ['json'],
@@ -73,14 +83,6 @@ export function createApp(deps: ApiDeps): Koa {
     }),
   );
 
-  const noKeys = async () => {
-    throw new HttpProblem(401, 'Unauthorized', 'this server accepts no API keys');
-  };
-  const api = new ApiRouter(
-    deps.context
-      ? apiKeyAuthenticator(deps.context.pipeline.models, deps.context.adminKey, deps.context.caches.apiKeys)
-      : noKeys,
-  );
   healthRoutes(api, deps.readiness, deps.metrics);
   if (deps.context) for (const routes of RESOURCES) routes(api, deps.context);
   if (deps.context) progressPageRoutes(api); // a static page; its script sends the key
@@ -108,6 +110,32 @@ function notFound(): Koa.Middleware {
     if (ctx.status === 404) throw new HttpProblem(404, 'Not Found', 'no such route');
     if (ctx.status === 405 || ctx.status === 501)
       throw new HttpProblem(405, 'Method Not Allowed', `allowed here: ${ctx.response.get('allow') || 'none'}`);
+  };
+}
+
+/** Past this many unread bytes, the connection is closed rather than read to the end. */
+const MAX_DRAINED_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A request answered before its body was read to the end (a rejected upload, a refused key) still
+ * has bytes on the socket; left there, they are parsed as the next request on a keep-alive
+ * connection and the client gets a reset. The rest is read and dropped, so the connection stays
+ * usable; a body too large to be worth reading gets `Connection: close` instead.
+ */
+function unreadBodyDrained(): Koa.Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      const req = ctx.req;
+      if (!req.complete && !req.destroyed) {
+        const declared = Number(req.headers['content-length'] ?? Number.NaN);
+        if (!(declared <= MAX_DRAINED_BYTES)) ctx.set('connection', 'close');
+        req.unpipe();
+        req.removeAllListeners('data');
+        req.resume();
+      }
+    }
   };
 }
 

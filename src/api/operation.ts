@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type Koa from 'koa';
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { Auth } from './auth';
 import { HttpProblem } from './problem';
 import { validate } from './validation';
@@ -72,10 +72,31 @@ export class ApiRouter {
     this.router[operation.method](operation.path, async (ctx) => {
       await this.checkAccess(ctx, operation.access);
       const params = operation.params ? validate(operation.params, ctx.params, 'path') : undefined;
-      const query = operation.query ? validate(operation.query, ctx.query, 'query') : undefined;
+      const keyed = operation.access !== 'public' && operation.access !== 'signed';
+      const querySchema = operation.query ?? (keyed ? NO_QUERY : undefined);
+      const query = querySchema ? validate(querySchema, ctx.query, 'query') : undefined;
       const body = operation.body ? validate(operation.body, jsonBody(ctx), 'body') : undefined;
       await handler(ctx, { params, query, body } as Input<P, Q, B>);
     });
+  }
+
+  /**
+   * Lets an operation that reads its body as a stream (a CSV upload) get it unread, whatever the
+   * Content-Type: its handler answers a wrong type itself ("send text/csv") instead of the JSON
+   * parser consuming the upload. Used before the body parser.
+   */
+  rawBodyPassThrough(): Koa.Middleware {
+    return async (ctx, next) => {
+      const matched = this.router.match(ctx.path, ctx.method).pathAndMethod;
+      const raw = matched.some((layer) =>
+        this.operations.some(
+          (operation) =>
+            operation.rawBodyType && operation.path === layer.path && operation.method.toUpperCase() === ctx.method,
+        ),
+      );
+      if (raw) (ctx as { disableBodyParser?: boolean }).disableBodyParser = true;
+      await next();
+    };
   }
 
   /** Routes and, for a known path with another method, 405 with an Allow header (answered by the app's fallback). */
@@ -93,6 +114,13 @@ export class ApiRouter {
       throw new HttpProblem(403, 'Forbidden', 'this route needs the admin API key');
   }
 }
+
+/**
+ * The query of a keyed operation that reads none: unknown parameters are refused there too, as in
+ * every query schema (public pages, health probes and provider webhooks, whose callback URL the
+ * operator may have given a query of their own, stay lenient).
+ */
+const NO_QUERY = z.strictObject({});
 
 /** A body sent as something other than JSON is refused before validation (415). */
 function jsonBody(ctx: Koa.Context): unknown {

@@ -227,7 +227,7 @@ export const EventView = z.object({
   replayed: z.boolean(),
   payload: z.record(z.string(), z.unknown()),
 });
-export const EventPage = z.object({ page: z.number().int(), pageSize: z.number().int(), items: z.array(EventView) });
+export const EventPage = z.object({ items: z.array(EventView), nextCursor: z.string().nullable() });
 
 export const TemplateView = z.object({
   name: z.string(),

@@ -2,6 +2,30 @@ import { z } from 'zod';
 import { CAMPAIGN_STATUSES } from '../domain/campaigns/campaign-status';
 import { SHIPPING_STATUSES } from '../domain/campaigns/shipping-status';
 import { scheduleProblems, WEEKDAYS } from '../domain/pacing/sending-window';
+import { firstControlCharacter } from '../domain/text/control-characters';
+
+/**
+ * A name or label people read (companies, numbers, lists, campaigns, keys, contacts): no control
+ * characters, which printed raw would drive the reader's terminal. The message names the field.
+ */
+export function nameText(field: string, max = 200, min = 0) {
+  return z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .superRefine((text, context) => {
+      const found = firstControlCharacter(text);
+      if (found)
+        context.addIssue({ code: 'custom', message: `${field} must not contain control characters (${found})` });
+    });
+}
+
+/** A required name: at least one character once trimmed. */
+const requiredName = (field: string, max = 200) => nameText(field, max, 1);
+
+/** What a custom field's name may be (the same rule as a CSV column's). */
+const FIELD_NAME_RULE = 'field names are letters, digits, _ . - (starting with a letter or _), at most 64 characters';
 
 export const ObjectIdText = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
 
@@ -68,7 +92,7 @@ export const SendingWindowsInput = z
 const pathPart = (part: string) => (/^\d+$/.test(part) ? Number(part) : part);
 
 export const CreateCompanyBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: requiredName('name'),
   timezone: TimeZone.optional(),
   defaultRegion: z
     .string()
@@ -132,9 +156,10 @@ const noCloudApiOnWeb = (body: { gateway?: string; cloudApi?: unknown }, context
  * `whatsapp-web` links a number as a WhatsApp Web device: it is created in `pairing`, and its QR
  * (or a pairing code) is at GET /v1/connections/:id/pairing until the phone links it.
  */
+/** Strict like every body: a misspelt `cloudapi` block is a 400, not a sandbox number. */
 export const CreateConnectionBody = z
-  .object({
-    name: z.string().trim().min(1).max(200),
+  .strictObject({
+    name: requiredName('name'),
     gateway: z.enum(['sandbox', 'cloud-api', 'whatsapp-web']).default('sandbox'),
     sandbox: SandboxInput.default({ latencyMs: 0, failureRate: 0 }),
     cloudApi: CloudApiInput.optional(),
@@ -158,7 +183,7 @@ export const PairingCodeBody = z.strictObject({
  */
 export const UpdateConnectionBody = z
   .object({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: requiredName('name').optional(),
     gateway: z.enum(['sandbox', 'cloud-api']).optional(),
     sandbox: SandboxInput.partial().optional(),
     /** No defaults here: only the fields given replace the stored ones. */
@@ -168,7 +193,7 @@ export const UpdateConnectionBody = z
   })
   .strict();
 
-export const CreateListBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
+export const CreateListBody = z.strictObject({ name: requiredName('name') });
 
 const FieldValue = z.union([z.string().max(1_000), z.number(), z.boolean()]);
 
@@ -177,13 +202,8 @@ export const AddContactsBody = z.strictObject({
     .array(
       z.strictObject({
         phone: z.string().min(1).max(40),
-        name: z.string().max(200).optional(),
-        fields: z
-          .record(
-            z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'field names are letters, digits, _ . -'),
-            FieldValue,
-          )
-          .optional(),
+        name: nameText('name').optional(),
+        fields: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, FIELD_NAME_RULE), FieldValue).optional(),
       }),
     )
     .min(1)
@@ -226,7 +246,7 @@ export const TemplateInput = z.strictObject({
 });
 
 const CampaignFields = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: requiredName('name'),
   connectionId: ObjectIdText.describe('the WhatsApp connection that sends'),
   listId: ObjectIdText.describe('the contact list to send to'),
   variants: z
@@ -334,7 +354,7 @@ export const AutoPauseInput = z
   .partial();
 
 export const CompanyFields = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+  name: requiredName('name'),
   timezone: TimeZone,
   defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR'),
   pacing: PacingInput.partial(),
@@ -349,7 +369,7 @@ export const UpdateCompanyBody = CompanyFields.partial().refine(
   'give at least one field to change',
 );
 
-export const CreateApiKeyBody = z.strictObject({ label: z.string().trim().min(1).max(100).default('default') });
+export const CreateApiKeyBody = z.strictObject({ label: requiredName('label', 100).default('default') });
 
 export const ApiKeyParams = z.strictObject({ keyId: ObjectIdText });
 
@@ -358,9 +378,9 @@ export const CompanyIdParams = z.strictObject({ id: ObjectIdText });
 export const UpdateContactBody = z
   .strictObject({
     phone: z.string().min(1).max(40),
-    name: z.string().max(200).nullable(),
+    name: nameText('name').nullable(),
     fields: z.record(
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'field names are letters, digits, _ . -'),
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, FIELD_NAME_RULE),
       z.union([z.string().max(1_000), z.number(), z.boolean()]),
     ),
   })

@@ -16,6 +16,11 @@ export function fieldErrors(error: z.ZodError, part: string): Array<{ field: str
     const at = [part, ...issue.path.map(String)];
     if (issue.code === 'unrecognized_keys')
       return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: 'is not a known field' }));
+    // A record key (a custom field's name) that is not allowed: say which names are.
+    if (issue.code === 'invalid_key')
+      return [
+        { field: at.join('.'), message: `is not an allowed name: ${issue.issues.map((i) => i.message).join('; ')}` },
+      ];
     return [{ field: at.join('.'), message: issue.message }];
   });
   // Bounded: a body with thousands of bad keys gets the first ones, each name cut short.

@@ -1,12 +1,13 @@
 import { Types } from 'mongoose';
 import {
-  averageSendsPerMinute,
   bucketCounts,
   countByReason,
   deliveryRates,
   failureReason,
   finishedShare,
   pendingOf,
+  type SendingSpan,
+  sendsPerMinute,
 } from '../domain/campaigns/campaign-progress';
 import { IDLE_LANE } from '../domain/pacing/pacing-rule';
 import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-settings';
@@ -85,7 +86,7 @@ export async function progressOf(
       counters: campaign.counters,
       pending,
       done: finishedShare(campaign.counters),
-      sentPerMinute: averageSendsPerMinute(campaign.counters.sent, campaign.startedAt?.getTime() ?? null, now),
+      sentPerMinute: sendsPerMinute(sendingSpanOf(campaign), now),
       ...deliveryRates(campaign.counters),
       estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
       waitingFor: waiting.waitingFor,
@@ -94,6 +95,19 @@ export async function progressOf(
       completedAt: campaign.completedAt?.toISOString() ?? null,
     };
   });
+}
+
+/** The fields of a campaign document its sending rate is read from. */
+export function sendingSpanOf(
+  campaign: Pick<CampaignDoc, 'counters' | 'status' | 'startedAt' | 'lastActivityAt' | 'completedAt'>,
+): SendingSpan {
+  return {
+    sent: campaign.counters.sent,
+    status: campaign.status,
+    startedAt: campaign.startedAt?.getTime() ?? null,
+    lastActivityAt: campaign.lastActivityAt?.getTime() ?? null,
+    completedAt: campaign.completedAt?.getTime() ?? null,
+  };
 }
 
 /** Sends per time bucket of some campaigns, from their shippings' send times. */

@@ -3,14 +3,22 @@ import { parse } from 'csv-parse';
 import { Types } from 'mongoose';
 import type { IncomingContact } from '../domain/contacts/contact-changes';
 import { type CsvHeader, readHeader, readRow } from '../domain/contacts/csv-rows';
+import { LongLineGuard } from '../infrastructure/csv/long-line-guard';
 import { ContactWriter } from '../infrastructure/mongo/contact-writer';
 import type { Models } from '../infrastructure/mongo/models';
 import type { ContactImportDoc, ImportRowError } from '../infrastructure/mongo/models/contact-jobs';
 
 export const IMPORT_BATCH_ROWS = 1_000;
 export const MAX_REPORTED_ERRORS = 1_000;
-/** A single CSV record larger than this is a broken file, not a contact. */
-const MAX_RECORD_BYTES = 64 * 1024;
+/** A single CSV line larger than this is a broken row, not a contact (rejected, named by its line). */
+export const MAX_LINE_BYTES = 64 * 1024;
+/** A record over several lines (quoted line breaks) is bounded too. */
+const MAX_RECORD_BYTES = 4 * MAX_LINE_BYTES;
+/**
+ * Phones remembered to find duplicates within one file (the first line of each): past this many
+ * rows, duplicates are no longer looked for (a warning says so), so memory stays bounded.
+ */
+const MAX_TRACKED_PHONES = 1_000_000;
 
 export class CsvHeaderError extends Error {
   override name = 'CsvHeaderError';
@@ -38,8 +46,9 @@ export async function importCsv(
   now: () => number = Date.now,
 ): Promise<ContactImportDoc> {
   const listId = String(job.listId);
-  const progress = { rowsRead: 0, imported: 0, created: 0, updated: 0, rejected: 0 };
+  const progress = { rowsRead: 0, imported: 0, created: 0, updated: 0, rejected: 0, duplicates: 0 };
   const errors: ImportRowError[] = [];
+  const warnings: ImportRowError[] = [];
   let errorsTruncated = false;
   let errorsChanged = false;
   const reject = (line: number, reason: string) => {
@@ -49,6 +58,14 @@ export async function importCsv(
       errorsChanged = true;
     } else errorsTruncated = true;
   };
+  const warn = (line: number, reason: string) => {
+    if (warnings.length < MAX_REPORTED_ERRORS) {
+      warnings.push({ line, reason });
+      errorsChanged = true;
+    }
+  };
+  /** E.164 digits (15 at most: exact as a number) → the first line that had them. */
+  const firstLineOf = new Map<number, number>();
 
   const parser = parse({
     bom: true,
@@ -65,7 +82,12 @@ export async function importCsv(
       );
     },
   });
-  input.on('error', (error) => parser.destroy(error));
+  const guard = new LongLineGuard(MAX_LINE_BYTES, (line) => {
+    progress.rowsRead++;
+    reject(line, `the row is longer than ${MAX_LINE_BYTES / 1024} KB, the limit of one row`);
+  });
+  input.on('error', (error) => guard.destroy(error));
+  guard.on('error', (error) => parser.destroy(error));
 
   let header: CsvHeader | null = null;
   let batch: IncomingContact[] = [];
@@ -81,13 +103,13 @@ export async function importCsv(
     }
     await models.ContactImport.updateOne(
       { _id: job.importId },
-      { $set: { ...progress, ...(errorsChanged ? { errors, errorsTruncated } : {}) } },
+      { $set: { ...progress, ...(errorsChanged ? { errors, errorsTruncated, warnings } : {}) } },
     );
     errorsChanged = false;
   };
 
   let pendingRows = 0;
-  for await (const { record, info } of input.pipe(parser) as AsyncIterable<{
+  for await (const { record, info } of input.pipe(guard).pipe(parser) as AsyncIterable<{
     record: string[];
     info: { lines: number };
   }>) {
@@ -99,8 +121,21 @@ export async function importCsv(
     }
     progress.rowsRead++;
     const row = readRow(header, record, info.lines, job.defaultRegion, listId);
-    if (row.ok) batch.push(row.contact);
-    else reject(row.line, row.reason);
+    if (record.some((cell) => cell.includes('\uFFFD')))
+      warn(info.lines, 'bytes that are not UTF-8 were replaced by U+FFFD: save the file as UTF-8');
+    if (row.ok) {
+      batch.push(row.contact);
+      const key = Number(row.contact.phone.slice(1));
+      const first = firstLineOf.get(key);
+      if (first !== undefined) {
+        progress.duplicates++;
+        warn(info.lines, `duplicate of line ${first} (${row.contact.phone}): this line's values are the ones kept`);
+      } else if (firstLineOf.size < MAX_TRACKED_PHONES) firstLineOf.set(key, info.lines);
+      else if (firstLineOf.size === MAX_TRACKED_PHONES) {
+        warn(info.lines, `more than ${MAX_TRACKED_PHONES} phones: duplicates after this line are not looked for`);
+        firstLineOf.set(-1, info.lines);
+      }
+    } else reject(row.line, row.reason);
     if (++pendingRows >= IMPORT_BATCH_ROWS) {
       pendingRows = 0;
       await flush();
@@ -110,7 +145,7 @@ export async function importCsv(
   await flush();
   const done = await models.ContactImport.findOneAndUpdate(
     { _id: job.importId },
-    { $set: { ...progress, errors, errorsTruncated, status: 'completed', finishedAt: new Date(now()) } },
+    { $set: { ...progress, errors, errorsTruncated, warnings, status: 'completed', finishedAt: new Date(now()) } },
     { returnDocument: 'after' },
   ).lean();
   return done!;
@@ -141,6 +176,8 @@ export function importView(job: ContactImportDoc) {
     rejected: job.rejected,
     errors: job.errors,
     errorsTruncated: job.errorsTruncated,
+    duplicates: job.duplicates ?? 0,
+    warnings: job.warnings ?? [],
     failure: job.failure,
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,

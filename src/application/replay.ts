@@ -14,7 +14,12 @@ export interface ReplayOptions {
   consumer?: ReplayConsumer;
   /** Most events one replay touches (a guard against replaying a whole tenant by mistake). */
   limit?: number;
+  /** debug: how long each copy stays in the debug queue (nothing consumes it). */
+  debugTtlMs?: number;
 }
+
+/** Debug copies are for reading now, not for keeping: they expire after a week unless told otherwise. */
+export const DEFAULT_DEBUG_TTL_MS = 7 * 86_400_000;
 
 export interface ReplayReport {
   mode: ReplayMode;
@@ -98,6 +103,7 @@ async function replayOne(
     case 'debug':
       await deps.publisher.send(debugQueue!, envelope, {
         headers: { 'x-disparo-replayed-at': new Date(deps.now()).toISOString() },
+        expirationMs: options.debugTtlMs ?? DEFAULT_DEBUG_TTL_MS,
       });
       return { published: true, text: `copied to ${debugQueue}` };
     case 'dry-run':

@@ -5,7 +5,9 @@
  * picks it. Exit codes are in cli-errors.ts (EXIT).
  */
 import { type CliCommand, EXIT } from './cli-errors';
+import { loadInfraEnv } from './infra-env';
 import { runCommand } from './run-command';
+import { print, printError } from './terminal/safe-text';
 
 interface Entry {
   summary: string;
@@ -61,7 +63,8 @@ ${Object.entries(COMMANDS)
   help      show this text, or a command's (disparo help <command>)
 
 Configuration comes from the environment (see .env.example): the servers and the database tools
-read MONGO_URL and RABBITMQ_URL; import talks to the API (DISPARO_API_URL, DISPARO_API_KEY).
+read MONGO_URL and RABBITMQ_URL (when neither is set, from the repository's .infra.env, which
+npm start and npm test write when they provision); import talks to the API (DISPARO_API_URL, DISPARO_API_KEY).
 Exit codes: 0 done, 1 failed, 2 bad usage, 78 bad configuration (one line names the variable),
 130 interrupted (progress).`;
 
@@ -70,19 +73,20 @@ async function main(argv: string[]): Promise<void> {
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     const topic = name === 'help' ? args[0] : undefined;
     const entry = topic ? COMMANDS[topic] : undefined;
-    if (entry) return void console.log((await entry.load()).usage);
+    if (entry) return void print((await entry.load()).usage);
     const asked = Boolean(name) && !topic;
-    if (topic) console.error(`disparo: unknown command "${topic}"\n`);
-    (asked ? console.log : console.error)(USAGE);
+    if (topic) printError(`disparo: unknown command "${topic}"\n`);
+    (asked ? print : printError)(USAGE);
     process.exitCode = asked ? EXIT.ok : EXIT.usage;
     return;
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    console.error(`disparo: unknown command "${name}"\n\n${USAGE}`);
+    printError(`disparo: unknown command "${name}"\n\n${USAGE}`);
     process.exitCode = EXIT.usage;
     return;
   }
+  loadInfraEnv();
   await runCommand(await entry.load(), args);
 }
 

@@ -9,6 +9,7 @@ import { UsageError } from './cli-errors';
 export { UsageError };
 
 import { startServices } from '../runtime/services';
+import { print, printError } from './terminal/safe-text';
 
 export const EVENTS_USAGE = `Usage: disparo events [--company ID] [--campaign ID] [--contact ID] [--correlation ID]
                       [--type T1,T2] [--from ISO] [--to ISO] [--limit N] [--json]
@@ -63,7 +64,7 @@ function limitFrom(value: string | boolean | undefined, fallback: number): numbe
 export async function eventsCommand(config: Config, args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...FILTER_OPTIONS, json: { type: 'boolean' } }, strict: true });
   if (values.help) {
-    console.log(EVENTS_USAGE);
+    print(EVENTS_USAGE);
     return 0;
   }
   const services = await startServices({ ...config, LOG_LEVEL: 'error' }, 'disparo-cli');
@@ -72,13 +73,13 @@ export async function eventsCommand(config: Config, args: string[]): Promise<num
       limit: limitFrom(values.limit, 1_000),
     });
     for (const record of records) {
-      if (values.json) console.log(JSON.stringify(record));
+      if (values.json) print(JSON.stringify(record));
       else
-        console.log(
+        print(
           `${record.occurredAt.toISOString()}  ${record.type.padEnd(18)} ${record._id}  correlation=${record.correlationId} causation=${record.causationId ?? '-'}${record.replayed ? ' (replayed)' : ''}  ${JSON.stringify(record.payload)}`,
         );
     }
-    console.error(`${records.length} events`);
+    printError(`${records.length} events`);
     return 0;
   } finally {
     await services.close();
@@ -92,12 +93,14 @@ export async function replayCommand(config: Config, args: string[]): Promise<num
     strict: true,
   });
   if (values.help) {
-    console.log(REPLAY_USAGE);
+    print(REPLAY_USAGE);
     return 0;
   }
   if (!values.company) throw new UsageError('--company is required: a replay is scoped to one company');
   if (!REPLAY_MODES.includes(values.mode as ReplayMode))
     throw new UsageError(`--mode must be one of ${REPLAY_MODES.join(', ')}`);
+  if (values.mode === 'dry-run' && !values.consumer)
+    throw new UsageError(`--mode dry-run needs --consumer: one of ${REPLAY_CONSUMERS.join(', ')}`);
   if (values.consumer && !REPLAY_CONSUMERS.includes(values.consumer as ReplayConsumer))
     throw new UsageError(`--consumer must be one of ${REPLAY_CONSUMERS.join(', ')}`);
   const services = await startServices({ ...config, LOG_LEVEL: 'error' }, 'disparo-cli');
@@ -106,9 +109,10 @@ export async function replayCommand(config: Config, args: string[]): Promise<num
       mode: values.mode as ReplayMode,
       consumer: values.consumer as ReplayConsumer | undefined,
       limit: limitFrom(values.limit, 10_000),
+      debugTtlMs: config.REPLAY_DEBUG_TTL_MS,
     });
-    for (const line of report.lines) console.log(line);
-    console.error(
+    for (const line of report.lines) print(line);
+    printError(
       `${report.matched} events matched, ${report.published} published${report.debugQueue ? ` to ${report.debugQueue}` : ''} (mode ${report.mode})`,
     );
     return 0;

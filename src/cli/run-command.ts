@@ -1,23 +1,27 @@
 import { ConfigError } from '../config';
 import { type CliCommand, CommandFailure, EXIT, UsageError } from './cli-errors';
+import { print, printError } from './terminal/safe-text';
 
 export const wantsHelp = (args: string[]) => args.includes('--help') || args.includes('-h');
 
 /** The exit code of a command's error, after one line on stderr naming what went wrong. */
 export function exitCodeOf(error: unknown, usage?: string): number {
   if (error instanceof ConfigError) {
-    console.error(`disparo: ${error.message}`);
+    const unprovisioned = /\b(RABBITMQ_URL|MONGO_URL) is required/.test(error.message);
+    printError(
+      `disparo: ${error.message}${unprovisioned ? ' (no .infra.env found either: `npm start` or `npm test` provisions the services and writes it; or export the variables)' : ''}`,
+    );
     return EXIT.config;
   }
   if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`disparo: ${(error as Error).message}${usage ? `\n\n${usage}` : ''}`);
+    printError(`disparo: ${(error as Error).message}${usage ? `\n\n${usage}` : ''}`);
     return EXIT.usage;
   }
   if (error instanceof CommandFailure) {
-    console.error(`disparo: ${error.message}`);
+    printError(`disparo: ${error.message}`);
     return EXIT.failure;
   }
-  console.error('disparo: failed:', error);
+  printError(`disparo: failed: ${(error as Error)?.stack ?? String(error)}`);
   return EXIT.failure;
 }
 
@@ -27,7 +31,7 @@ export function exitCodeOf(error: unknown, usage?: string): number {
  */
 export async function runCommand(command: CliCommand, args: string[]): Promise<void> {
   if (wantsHelp(args)) {
-    console.log(command.usage);
+    print(command.usage);
     process.exit(EXIT.ok);
   }
   let code: number;

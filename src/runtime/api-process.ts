@@ -30,6 +30,7 @@ export async function startApi(services: Services): Promise<ApiServer> {
       },
       adminKey: services.config.ADMIN_API_KEY,
       caches: apiCaches(services.config.API_CACHE_MS),
+      replayDebugTtlMs: services.config.REPLAY_DEBUG_TTL_MS,
     },
   });
   services.metrics.countCampaignsWith(() => campaignsByStatus(pipeline.models));

@@ -1,4 +1,4 @@
-import cron, { type ScheduledTask } from 'node-cron';
+import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
 import { recountQuietCampaigns } from '../application/campaign-completion';
 import { checkScheduledCampaigns } from '../application/campaign-scheduling';
 import type { PipelineDeps } from '../application/pipeline-deps';
@@ -7,7 +7,7 @@ import { refreshStaleCatalogues } from '../application/template-catalogue';
 import type { GatewayProvider } from '../infrastructure/gateways/gateway-provider';
 import { EventLog } from '../infrastructure/mongo/event-log';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
-import { errorFields } from '../infrastructure/observability/logger';
+import { errorFields, type Logger } from '../infrastructure/observability/logger';
 
 const PURGE_EVERY_MS = 10 * 60_000;
 /** Most often the scheduler looks for template catalogues to refresh (each is refreshed every templateRefreshMs). */
@@ -72,12 +72,33 @@ export function startCampaignCheck(
       running = false;
     }
   };
-  const task: ScheduledTask = cron.schedule(options.cron, once, { name: 'campaign-check' });
+  cron.setLogger(cronLogger(deps.logger));
+  const task: ScheduledTask = cron.schedule(options.cron, once, {
+    name: 'campaign-check',
+    logger: cronLogger(deps.logger),
+  });
   void once(); // a fresh instance does not wait a whole period for its first check
   return {
     async stop() {
       await task.stop();
       await task.destroy();
     },
+  };
+}
+
+/**
+ * node-cron's messages (a missed execution after a blocked event loop, say) through our logger:
+ * its own prints coloured plain text among the JSON lines, which log collectors cannot parse.
+ */
+export function cronLogger(logger: Logger): CronLogger {
+  const log = logger.child({ component: 'node-cron' });
+  const fields = (error?: Error) => (error ? errorFields(error) : {});
+  return {
+    info: (message) => log.info(message),
+    warn: (message) => log.warn(message),
+    error: (message, error) =>
+      message instanceof Error ? log.error(message.message, errorFields(message)) : log.error(message, fields(error)),
+    debug: (message, error) =>
+      message instanceof Error ? log.debug(message.message, errorFields(message)) : log.debug(message, fields(error)),
   };
 }

@@ -87,8 +87,8 @@ export function demoBanner(where: {
     `  Admin key:         ${where.adminKey ?? '(ADMIN_API_KEY unset: company creation over HTTP disabled)'}`,
     '',
     '  In another terminal (same environment: set -a; . ./.infra.env):',
-    `    node dist/src/cli/disparo.js progress ${campaignId}      # live bars in the terminal`,
-    `    node dist/src/cli/disparo.js lanes --company ${where.companyId}`,
+    `    npx disparo progress ${campaignId}      # live bars in the terminal (another terminal, same folder)`,
+    `    npx disparo lanes --company ${where.companyId}`,
     `    curl -H "Authorization: Bearer ${apiKey}" ${apiUrl}/v1/campaigns/${campaignId}/progress`,
     '',
   ].join('\n');

@@ -38,6 +38,8 @@ export async function startServices(config: Config, processName: string): Promis
     topology: disparoTopology({ prefix: config.TOPOLOGY_PREFIX, deliveryLimit: config.QUEUE_DELIVERY_LIMIT }),
     logger,
     connectionName: `${processName}@${process.pid}`,
+    connectTimeoutMs: config.BROKER_CONNECT_TIMEOUT_MS,
+    retryMaxMs: config.BROKER_RETRY_MAX_MS,
   });
   const publisher = new Publisher(broker, {
     prefix: config.TOPOLOGY_PREFIX,

@@ -19,6 +19,20 @@ import { pipelineDeps } from './pipeline';
 import type { Services } from './services';
 import { WhatsAppWebHost } from './whatsapp-web-host';
 
+/** Waits `ms`, or resolves as soon as `signal` aborts. */
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 interface Running {
   stop(timeoutMs: number): Promise<void>;
 }
@@ -69,6 +83,8 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
   const { config } = services;
   // The WhatsApp Web sockets this worker holds, shared by its gateways and its WhatsApp Web host.
   const sessions: WhatsAppWebHost['sessions'] = new Map();
+  // Aborts every held wait at shutdown, so held messages go back to their lanes at once.
+  const stopping = new AbortController();
   const deps: DispatchDeps = {
     ...pipeline,
     gateways: createGatewayProvider(
@@ -84,7 +100,8 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
     ),
     errorReporter: services.errorReporter,
     maxHoldMs: config.DISPATCH_MAX_HOLD_MS,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep: abortableSleep,
+    stopping: stopping.signal,
   };
   const laneConsumer = (connectionId: string) =>
     consumerSpec(
@@ -113,6 +130,7 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
     await supervisor.start();
     return {
       async stop(timeoutMs: number) {
+        stopping.abort();
         await Promise.all([supervisor.stop(timeoutMs), web.stop(timeoutMs)]);
       },
     };

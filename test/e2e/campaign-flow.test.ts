@@ -87,7 +87,7 @@ describe('a campaign from creation to completion, on the sandbox', () => {
     );
     const eventPage = await system.api(
       'GET',
-      `/v1/campaigns/${campaignId}/events?type=MessageDispatched&pageSize=100`,
+      `/v1/campaigns/${campaignId}/events?type=MessageDispatched&limit=100`,
       undefined,
       seeded.key,
     );

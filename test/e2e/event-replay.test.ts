@@ -86,7 +86,7 @@ describe('the event log and replays', () => {
       10_000,
     );
 
-    const listed = await system.api('GET', `/v1/campaigns/${campaignId}/events?pageSize=100`, undefined, seeded.key);
+    const listed = await system.api('GET', `/v1/campaigns/${campaignId}/events?limit=100`, undefined, seeded.key);
     assert.equal(listed.status, 200);
     const types: string[] = listed.body.items.map((event: { type: string }) => event.type);
     assert.equal(types[0], 'CampaignScheduled');

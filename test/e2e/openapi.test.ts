@@ -83,8 +83,8 @@ describe('the OpenAPI document and its page', () => {
     assert.ok(progress.properties.estimatedFinishAt);
   });
 
-  test('/docs renders every operation in one self-contained page', async () => {
-    const response = await fetch(`${system.apiUrl}/docs`);
+  test('/docs/plain renders every operation in one self-contained page', async () => {
+    const response = await fetch(`${system.apiUrl}/docs/plain`);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /text\/html/);
     const html = await response.text();

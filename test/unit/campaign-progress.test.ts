@@ -8,6 +8,7 @@ import {
   finishedShare,
   pendingOf,
   recentSendsPerMinute,
+  sendsPerMinute,
 } from '../../src/domain/campaigns/campaign-progress';
 import { laneState } from '../../src/domain/pacing/lane-view';
 
@@ -92,5 +93,35 @@ describe('lane state', () => {
     assert.equal(laneState({ ...idle, queued: 3, dispatchers: 0 }, 0), 'no-dispatcher');
     assert.equal(laneState({ ...idle, queued: 3, nextAllowedAt: 100 }, 50), 'pacing');
     assert.equal(laneState({ ...idle, queued: 3, nextAllowedAt: 100 }, 150), 'waiting');
+  });
+});
+
+describe('sends per minute: one definition for the API, the page and the terminal', () => {
+  const started = 1_000_000;
+  test('while running: sends since the start', () => {
+    const running = {
+      sent: 6,
+      status: 'running' as const,
+      startedAt: started,
+      lastActivityAt: null,
+      completedAt: null,
+    };
+    assert.equal(sendsPerMinute(running, started + 30_000), 12);
+  });
+  test('once finished: sends over the span it sent in, the same whenever it is read', () => {
+    const finished = {
+      sent: 4,
+      status: 'completed' as const,
+      startedAt: started,
+      lastActivityAt: started + 20_000,
+      completedAt: started + 25_000,
+    };
+    const readings = [started + 25_000, started + 60_000, started + 3_600_000].map((now) =>
+      sendsPerMinute(finished, now),
+    );
+    assert.deepEqual(readings, [12, 12, 12]);
+    assert.equal(sendsPerMinute({ ...finished, status: 'cancelled' }, started + 999_999), 12);
+    assert.equal(sendsPerMinute({ ...finished, lastActivityAt: null }, started + 999_999), 9.6, 'to completion');
+    assert.equal(sendsPerMinute({ ...finished, startedAt: null }, started), 0, 'never started');
   });
 });

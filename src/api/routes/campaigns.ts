@@ -8,10 +8,11 @@ import {
   startCampaign,
   updateCampaign,
 } from '../../application/campaign-controls';
+import { sendingSpanOf } from '../../application/campaign-progress';
 import { assertConnectionUsable } from '../../application/connections/connection-service';
 import type { PipelineDeps } from '../../application/pipeline-deps';
 import { checkTemplateCampaign, recheckTemplateCampaign } from '../../application/template-campaigns';
-import { averageSendsPerMinute, deliveryRates, pendingOf } from '../../domain/campaigns/campaign-progress';
+import { deliveryRates, pendingOf, sendsPerMinute } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
@@ -290,6 +291,8 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         template: 1,
         counters: 1,
         startedAt: 1,
+        lastActivityAt: 1,
+        completedAt: 1,
         connectionId: 1,
         pacing: 1,
         autoPaused: 1,
@@ -324,7 +327,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         template: campaign.template ? { name: campaign.template.name, language: campaign.template.language } : null,
         counters,
         pending,
-        sentPerMinute: averageSendsPerMinute(counters.sent, campaign.startedAt?.getTime() ?? null, now),
+        sentPerMinute: sendsPerMinute(sendingSpanOf(campaign), now),
         ...deliveryRates(counters),
         autoPaused: campaign.autoPaused ?? null,
         estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),

@@ -51,7 +51,11 @@ export function contactImportRoutes(api: ApiRouter, { pipeline }: ApiContext): v
       const companyId = companyOf(ctx);
       const list = await ownList(companyId, params.id);
       if (!ctx.request.is(CSV_TYPES))
-        throw new HttpProblem(415, 'Unsupported Media Type', 'send the CSV as the body with Content-Type: text/csv');
+        throw new HttpProblem(
+          415,
+          'Unsupported Media Type',
+          `send the CSV as the body with Content-Type: text/csv (not ${ctx.request.type || 'none'})`,
+        );
       const company = await Company.findById(companyId, { defaultRegion: 1 }).lean();
       const importId = query.importId ? new Types.ObjectId(query.importId) : new Types.ObjectId();
       await startContactImport(pipeline, { importId, companyId, listId: list._id, startedAt: new Date() });

@@ -8,7 +8,7 @@ import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
 import { HttpProblem } from '../problem';
-import { ObjectIdText } from '../schemas';
+import { nameText, ObjectIdText } from '../schemas';
 import { findOwned } from '../tenant';
 
 export const SeedSandboxContactsBody = z.strictObject({
@@ -21,7 +21,7 @@ export const SeedSandboxContactsBody = z.strictObject({
     .array(
       z.strictObject({
         phone: z.string().min(1).max(64),
-        name: z.string().max(200).optional(),
+        name: nameText('name').optional(),
         onWhatsApp: z.boolean().optional(),
       }),
     )

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { docsPage } from '../docs-page';
 import { openApiDocument } from '../openapi';
 import type { ApiRouter } from '../operation';
+import { SWAGGER_ASSETS, SWAGGER_CSP, SWAGGER_PAGE, type SwaggerAsset, swaggerAsset } from '../swagger-ui';
 
 const TAG = 'Documentation';
 
@@ -34,7 +35,43 @@ export function docsRoutes(api: ApiRouter, version: string): void {
       path: '/docs',
       tag: TAG,
       access: 'public',
-      summary: 'The OpenAPI document as a readable page',
+      summary: 'Swagger UI over /openapi.json: authorize once with an API key, then try any call',
+      responses: { 200: { description: 'the page', contentType: 'text/html' } },
+    },
+    (ctx) => {
+      ctx.set('content-security-policy', SWAGGER_CSP);
+      ctx.set('referrer-policy', 'no-referrer');
+      ctx.type = 'text/html; charset=utf-8';
+      ctx.body = SWAGGER_PAGE;
+    },
+  );
+
+  api.define(
+    {
+      method: 'get',
+      path: '/docs/assets/:file',
+      tag: TAG,
+      access: 'public',
+      summary: 'The files of the /docs page (Swagger UI, served from this server, never a CDN)',
+      params: z.strictObject({ file: z.enum([...(Object.keys(SWAGGER_ASSETS) as SwaggerAsset[]), 'init.js']) }),
+      responses: { 200: { description: 'the file', contentType: 'application/octet-stream' } },
+    },
+    (ctx, { params }) => {
+      const asset = swaggerAsset(params.file);
+      ctx.set('cache-control', 'public, max-age=3600');
+      ctx.set('x-content-type-options', 'nosniff');
+      ctx.type = asset.type;
+      ctx.body = asset.body;
+    },
+  );
+
+  api.define(
+    {
+      method: 'get',
+      path: '/docs/plain',
+      tag: TAG,
+      access: 'public',
+      summary: 'The OpenAPI document as a plain page (no script)',
       responses: { 200: { description: 'the page', contentType: 'text/html' } },
     },
     (ctx) => {

@@ -21,9 +21,26 @@ export const EventsQuery = z.strictObject({
   correlationId: z.string().min(1).max(128).optional(),
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
-  page: z.coerce.number().int().min(1).max(100_000).default(1),
-  pageSize: z.coerce.number().int().min(1).max(500).default(100),
+  limit: z.coerce.number().int().min(1).max(500).default(100).describe('items per page, 1–500'),
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,400}$/, 'must be the nextCursor of the previous page')
+    .optional()
+    .describe('nextCursor of the previous page'),
 });
+
+/** An events cursor: the last event's time and id (events are in time order, not id order). */
+const encodeCursor = (record: { occurredAt: Date; _id: string }) =>
+  Buffer.from(`${record.occurredAt.getTime()}:${record._id}`).toString('base64url');
+
+function decodeCursor(cursor: string): { occurredAt: Date; id: string } {
+  const match = /^(\d{1,15}):([\w-]{1,128})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match)
+    throw new HttpProblem(400, 'Bad Request', 'the request query is invalid', [
+      { field: 'query.cursor', message: 'must be the nextCursor of the previous page' },
+    ]);
+  return { occurredAt: new Date(Number(match[1])), id: match[2]! };
+}
 
 export const ReplayBody = z.strictObject({
   filter: z.strictObject({
@@ -45,7 +62,7 @@ export const ReplayBody = z.strictObject({
 
 const TAG = 'Events';
 
-export function eventRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
+export function eventRoutes(api: ApiRouter, { pipeline, replayDebugTtlMs }: ApiContext): void {
   const eventLog = eventLogOf(pipeline);
 
   const list = async (q: z.infer<typeof EventsQuery>, filter: EventFilter) => {
@@ -57,9 +74,11 @@ export function eventRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
         from: q.from ? new Date(q.from) : undefined,
         to: q.to ? new Date(q.to) : undefined,
       },
-      { limit: q.pageSize, skip: (q.page - 1) * q.pageSize },
+      { limit: q.limit + 1, after: q.cursor ? decodeCursor(q.cursor) : undefined },
     );
-    return { page: q.page, pageSize: q.pageSize, items: items.map(eventView) };
+    const shown = items.slice(0, q.limit);
+    const more = items.length > q.limit;
+    return { items: shown.map(eventView), nextCursor: more ? encodeCursor(shown.at(-1)!) : null };
   };
   const page = { 200: { description: 'a page of events, oldest first', schema: EventPage } };
 
@@ -137,6 +156,7 @@ export function eventRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
           mode: body.mode,
           consumer: body.consumer,
           limit: body.limit,
+          debugTtlMs: replayDebugTtlMs,
         });
       } catch (error) {
         if (error instanceof ReplayError)

@@ -25,7 +25,10 @@ export interface DispatchDeps extends PipelineDeps {
   gateways: GatewayProvider;
   /** Longest pacing wait spent holding the message; longer ones go back through the delay levels. */
   maxHoldMs: number;
-  sleep(ms: number): Promise<void>;
+  /** Waits `ms`, or less when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Aborted when the process shuts down: a message held for its planned time goes back unsent. */
+  stopping?: AbortSignal;
   /** Alerts when the provider halts a number (spam limit, bad token). */
   errorReporter?: ErrorReporter;
 }
@@ -95,7 +98,18 @@ export async function dispatchShipping(
     return;
   }
   if (wait > 0) {
-    await deps.sleep(wait);
+    await deps.sleep(wait, deps.stopping);
+    if (deps.stopping?.aborted) {
+      // Shutting down: hand the message back to its lane unsent (the dispatcher that takes the
+      // lane over sends it at its time) rather than sending during shutdown or holding the exit.
+      const payload = { ...message.payload, plannedAt: new Date(message.payload.plannedAt) };
+      await sendToLane(deps.publisher, queue, payload, cause, deps.now());
+      logger.info('shutting down: the held message went back to its lane unsent', {
+        shippingId: message.payload.shippingId,
+        plannedAt: message.payload.plannedAt,
+      });
+      return;
+    }
     campaign = await loadCampaign(deps, message.payload.campaignId);
     if (await parkIfHalted(deps, campaign, shipping)) return;
   }

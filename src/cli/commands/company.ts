@@ -5,6 +5,7 @@ import { registerCompany } from '../../application/company-registration';
 import { loadConfig } from '../../config';
 import { withDatabase } from '../cli-database';
 import { type CliCommand, EXIT, UsageError } from '../cli-errors';
+import { print, printError } from '../terminal/safe-text';
 
 const USAGE = `Usage: disparo company create <name> [--region BR] [--timezone America/Sao_Paulo]
                               [--message-interval S] [--longer-interval-after N] [--greater-interval S] [--json]
@@ -89,12 +90,12 @@ export const companyCommand: CliCommand = {
     );
     const view = companyView(company);
     if (values.json) {
-      console.log(JSON.stringify({ company: view, apiKey }));
+      print(JSON.stringify({ company: view, apiKey }));
     } else {
-      console.log(`Created company "${view.name}" (region ${view.defaultRegion}, timezone ${view.timezone})`);
-      console.log(`  company id: ${view.id}`);
-      console.log(`  API key:    ${apiKey}`);
-      console.error('  The key is shown only now (only its hash is stored): keep it somewhere safe.');
+      print(`Created company "${view.name}" (region ${view.defaultRegion}, timezone ${view.timezone})`);
+      print(`  company id: ${view.id}`);
+      print(`  API key:    ${apiKey}`);
+      printError('  The key is shown only now (only its hash is stored): keep it somewhere safe.');
     }
     return EXIT.ok;
   },

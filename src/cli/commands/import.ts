@@ -4,6 +4,7 @@ import { Readable, Transform } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { type CliCommand, CommandFailure, EXIT, UsageError } from '../cli-errors';
 import { percent, renderBar, thousands } from '../terminal/progress-bar';
+import { print, safeText } from '../terminal/safe-text';
 
 const USAGE = `Usage: disparo import <listId> <file.csv> [--key API_KEY] [--api URL]
 
@@ -88,7 +89,7 @@ export async function runImport(request: ImportRequest, err: NodeJS.WriteStream 
   const body = Readable.toWeb(createReadStream(request.file).pipe(counter)) as ReadableStream;
   const startedAt = Date.now();
   let latest: ImportProgress | null = null;
-  const draw = () => err.write(`\r${importLine(sentBytes, totalBytes, latest, Date.now() - startedAt)}   `);
+  const draw = () => err.write(`\r${safeText(importLine(sentBytes, totalBytes, latest, Date.now() - startedAt))}   `);
   const poller = setInterval(() => {
     fetch(progressUrl, { headers })
       .then(async (response) => {
@@ -112,7 +113,7 @@ export async function runImport(request: ImportRequest, err: NodeJS.WriteStream 
     if (response.status === 201) latest = report;
     draw();
     err.write('\n');
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    print(JSON.stringify(report, null, 2));
     if (response.status !== 201)
       throw new CommandFailure(`the API answered ${response.status}: ${String(report.detail ?? report.title ?? text)}`);
     return EXIT.ok;

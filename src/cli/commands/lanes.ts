@@ -10,6 +10,7 @@ import { queues } from '../../topology';
 import { withDatabase } from '../cli-database';
 import { type CliCommand, EXIT, UsageError } from '../cli-errors';
 import { formatDuration, renderTable } from '../terminal/progress-bar';
+import { print } from '../terminal/safe-text';
 
 const USAGE = `Usage: disparo lanes [--company ID] [--json]
 
@@ -18,9 +19,10 @@ const USAGE = `Usage: disparo lanes [--company ID] [--json]
   is not sending, of the oldest message already due), and the lane queue's depth and dispatchers
   from the RabbitMQ management API. Reads MongoDB (MONGO_URL) and RABBITMQ_MANAGEMENT_URL.
 
-  States: sending, pacing (waiting for the pacing gap), cooling-down (the provider's throughput
-  limit), halted (the provider stopped the number), no-dispatcher (messages but no consumer),
-  idle (nothing to send), unknown (no management API).
+  States: sending, pacing (waiting for the pacing gap), waiting (holding a message until its
+  planned time), cooling-down (the provider's throughput limit), halted (the provider stopped the
+  number), no-dispatcher (messages but no consumer), no-queue (the lane's queue is missing), idle
+  (nothing to send), unknown (no management API).
 
   --company  only this company's connections
   --json     one JSON object per connection, one per line
@@ -145,11 +147,11 @@ export const lanesCommand: CliCommand = {
     const views = await withDatabase(config, (models) => laneViews(models, config, values.company));
     const now = Date.now();
     if (values.json) {
-      for (const view of views) console.log(JSON.stringify(view));
+      for (const view of views) print(JSON.stringify(view));
       return EXIT.ok;
     }
     if (views.length === 0) {
-      console.log('No WhatsApp connections.');
+      print('No WhatsApp connections.');
       return EXIT.ok;
     }
     const rows = views.map((view) => [
@@ -162,7 +164,7 @@ export const lanesCommand: CliCommand = {
       view.queued === null ? (view.queueMissing ? 'no queue' : '?') : String(view.queued),
       view.dispatchers === null ? '?' : String(view.dispatchers),
     ]);
-    console.log(
+    print(
       renderTable(
         ['CONNECTION', 'COMPANY', 'STATE', 'LAST SEND', 'NEXT ALLOWED', 'LAG', 'QUEUED', 'DISPATCHERS'],
         rows,

@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { type QueryFilter, Types } from 'mongoose';
 import { type CampaignProgress, progressOf } from '../../application/campaign-progress';
 import { loadConfig } from '../../config';
-import { recentSendsPerMinute, type SentSample } from '../../domain/campaigns/campaign-progress';
 import { type CampaignStatus, isFinished } from '../../domain/campaigns/campaign-status';
 import type { Models } from '../../infrastructure/mongo/models';
 import type { CampaignDoc } from '../../infrastructure/mongo/models/campaign';
@@ -10,12 +9,13 @@ import { withDatabase } from '../cli-database';
 import { type CliCommand, CommandFailure, EXIT, UsageError } from '../cli-errors';
 import { LiveFrame } from '../terminal/live-frame';
 import { formatDuration, percent, renderBar, thousands } from '../terminal/progress-bar';
+import { print } from '../terminal/safe-text';
 
 const USAGE = `Usage: disparo progress [campaignId…] [--company ID] [--once] [--json] [--every SECONDS]
 
-  Shows campaigns' progress live: a bar per campaign, sends per minute (over the last minute once
-  it has watched for a few seconds, before that the average since the start) and the estimated
-  finish by the pacing rule. Without ids: the campaigns in progress (queued, running, paused).
+  Shows campaigns' progress live: a bar per campaign, sends per minute (since the start; for a
+  finished campaign over the span it sent in, as the API and the progress page show it) and the
+  estimated finish by the pacing rule. Without ids: the campaigns in progress (queued, running, paused).
   Refreshes until every campaign shown has finished, or Ctrl-C. Reads MongoDB (MONGO_URL).
 
   --company  only this company's campaigns
@@ -67,19 +67,6 @@ export function renderCampaign(progress: CampaignProgress, perMinute: number, no
   ].join('\n');
 }
 
-/** Remembers each campaign's sent counter over time, for the recent pace. */
-class PaceTracker {
-  private readonly samples = new Map<string, SentSample[]>();
-
-  perMinute(progress: CampaignProgress, now: number): number {
-    const list = [...(this.samples.get(progress.campaignId) ?? []), { at: now, sent: progress.counters.sent }].filter(
-      (sample) => sample.at >= now - 60_000,
-    );
-    this.samples.set(progress.campaignId, list);
-    return recentSendsPerMinute(list, now) ?? progress.sentPerMinute;
-  }
-}
-
 function options(args: string[]) {
   const { values, positionals } = parseArgs({
     args,
@@ -115,7 +102,6 @@ export const progressCommand: CliCommand = {
     const config = loadConfig();
     return withDatabase(config, async (models) => {
       const frame = new LiveFrame();
-      const pace = new PaceTracker();
       let interrupted = false;
       let wake: () => void = () => undefined;
       const onInterrupt = () => {
@@ -132,13 +118,13 @@ export const progressCommand: CliCommand = {
           if (ids.length === 0) ids = progress.map((p) => p.campaignId);
           const now = Date.now();
           if (opts.json) {
-            console.log(JSON.stringify(progress));
+            print(JSON.stringify(progress));
             return EXIT.ok;
           }
           const body =
             progress.length === 0
               ? 'No campaigns in progress.'
-              : progress.map((p) => renderCampaign(p, pace.perMinute(p, now), now)).join('\n');
+              : progress.map((p) => renderCampaign(p, p.sentPerMinute, now)).join('\n');
           frame.draw(`${body}\n${new Date(now).toLocaleTimeString()}${opts.once ? '' : '  (Ctrl-C to stop)'}`);
           if (opts.once || progress.every((p) => isFinished(p.status))) return EXIT.ok;
           await new Promise<void>((resolve) => {

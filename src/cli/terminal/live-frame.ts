@@ -1,3 +1,5 @@
+import { safeText } from './safe-text';
+
 /**
  * Redraws a block of lines in place on a terminal (cursor up, clear to the end), so a live view
  * does not scroll. On a pipe or file, each frame is written out in full when it changed.
@@ -12,7 +14,8 @@ export class LiveFrame {
     return Boolean(this.out.isTTY);
   }
 
-  draw(text: string): void {
+  draw(frame: string): void {
+    const text = safeText(frame);
     if (!this.interactive) {
       if (text !== this.last) this.out.write(`${text}\n\n`);
       this.last = text;

@@ -1,5 +1,7 @@
 /** Text drawing for the terminal commands: pure, so it is tested without a terminal. */
 
+import { escapeControlCharacters } from '../../domain/text/control-characters';
+
 /** `[#########-----------]` for a share between 0 and 1. */
 export function renderBar(share: number, width = 30): string {
   const clamped = Math.min(1, Math.max(0, Number.isFinite(share) ? share : 0));
@@ -24,8 +26,9 @@ export function formatDuration(ms: number): string {
 
 export const thousands = (n: number) => n.toLocaleString('en-US');
 
-/** Columns padded to their widest cell; the last column is not padded. */
-export function renderTable(header: string[], rows: string[][]): string {
+/** Columns padded to their widest cell; the last column is not padded. Cells are made safe (a line break in one is escaped). */
+export function renderTable(header: string[], cellsOfRows: string[][]): string {
+  const rows = cellsOfRows.map((row) => row.map(escapeControlCharacters));
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );

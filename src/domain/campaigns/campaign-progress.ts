@@ -1,3 +1,5 @@
+import { type CampaignStatus, isFinished } from './campaign-status';
+
 /**
  * How far a campaign has come, from its counters alone: what the terminal and the progress page
  * show. Pure, so the numbers mean the same wherever they are drawn.
@@ -34,6 +36,28 @@ export function averageSendsPerMinute(sent: number, startedAt: number | null, no
   if (startedAt === null) return 0;
   const minutes = Math.max((now - startedAt) / 60_000, 1 / 60);
   return Math.round((sent / minutes) * 10) / 10;
+}
+
+/** What the sending rate of a campaign is read from (its document's fields, as epoch ms). */
+export interface SendingSpan {
+  sent: number;
+  status: CampaignStatus;
+  startedAt: number | null;
+  /** The last time one of its messages reached an end (a send, a failure). */
+  lastActivityAt: number | null;
+  completedAt: number | null;
+}
+
+/**
+ * Sends per minute of a campaign: the one definition the API, the progress page and the terminal
+ * show. While it runs: its sends over the time since it started. Once it has finished: its sends
+ * over the span it actually sent in (start to its last send), so the figure stays put instead of
+ * decaying with every minute that passes after the end.
+ */
+export function sendsPerMinute(campaign: SendingSpan, now: number): number {
+  if (!isFinished(campaign.status)) return averageSendsPerMinute(campaign.sent, campaign.startedAt, now);
+  const end = campaign.lastActivityAt ?? campaign.completedAt ?? now;
+  return averageSendsPerMinute(campaign.sent, campaign.startedAt, Math.max(end, campaign.startedAt ?? end));
 }
 
 /** One observation of a campaign's sent counter. */

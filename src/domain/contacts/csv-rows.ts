@@ -1,3 +1,4 @@
+import { firstControlCharacter } from '../text/control-characters';
 import type { IncomingContact } from './contact-changes';
 import { normalisePhone } from './phone';
 
@@ -66,5 +67,7 @@ export function readRow(
     if (value) fields[key] = value;
   }
   const name = header.name === null ? undefined : cells[header.name]!.trim().slice(0, 200) || undefined;
+  const control = name ? firstControlCharacter(name) : null;
+  if (control) return { ok: false, line, reason: `name must not contain control characters (${control})` };
   return { ok: true, contact: { phone: phone.e164, name, fields, listId } };
 }

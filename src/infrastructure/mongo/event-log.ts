@@ -99,12 +99,25 @@ export class EventLog {
     }
   }
 
-  /** Events in the order they happened (ties by id), one page at a time. */
-  async find(filter: EventFilter, page: { limit: number; skip?: number }): Promise<EventRecord[]> {
+  /**
+   * Events in the order they happened (ties by id), one page at a time: `after` is the last event
+   * of the previous page (a position, not an offset, so a page costs what the first one does).
+   */
+  async find(
+    filter: EventFilter,
+    page: { limit: number; after?: { occurredAt: Date; id: string } },
+  ): Promise<EventRecord[]> {
+    const after = page.after
+      ? {
+          $or: [
+            { occurredAt: { $gt: page.after.occurredAt } },
+            { occurredAt: page.after.occurredAt, _id: { $gt: page.after.id } },
+          ],
+        }
+      : {};
     return this.model
-      .find(eventQuery(filter))
+      .find({ $and: [eventQuery(filter), after] })
       .sort({ occurredAt: 1, _id: 1 })
-      .skip(page.skip ?? 0)
       .limit(page.limit)
       .lean();
   }

@@ -1,6 +1,7 @@
 import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
 import type { Logger } from '../observability/logger';
 import { errorFields } from '../observability/logger';
+import { redactText } from '../observability/redact';
 import { applyTopology } from './apply-topology';
 import { ResilientChannel, settleWithin } from './resilient-channel';
 import type { TopologySpec } from './topology-spec';
@@ -12,6 +13,10 @@ export interface BrokerOptions {
   /** Name shown in the management console's connection list. */
   connectionName: string;
   heartbeatSeconds?: number;
+  /** One connection attempt waits this long (a broker that accepts TCP but never answers included). */
+  connectTimeoutMs?: number;
+  /** The longest wait between two attempts while starting (the wait doubles from 1 s up to this). */
+  retryMaxMs?: number;
 }
 
 /**
@@ -41,18 +46,38 @@ export class Broker {
     });
   }
 
-  /** Connects and declares the topology; rejects when a declaration conflicts with the broker's. */
+  /**
+   * Connects and declares the topology. An unreachable or silent broker is waited for, one warning
+   * per attempt with a capped backoff, for as long as it takes (a worker started before its broker
+   * just starts later); it rejects only when the broker says no: refused credentials, a
+   * declaration that conflicts with the broker's.
+   */
   static async connect(options: BrokerOptions): Promise<Broker> {
     const connection = openConnection(options, 'consume');
     const publishConnection = openConnection(options, 'publish');
     const broker = new Broker(connection, publishConnection, options.topology, options.logger);
-    try {
-      await broker.topologyChannel.start();
-    } catch (error) {
-      await Promise.all([connection.close(), publishConnection.close()]).catch(() => undefined);
-      throw error;
+    const attemptMs = options.connectTimeoutMs ?? 10_000;
+    const retryMaxMs = options.retryMaxMs ?? 30_000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await broker.topologyChannel.start(attemptMs);
+        if (attempt > 1) options.logger.info('broker reached', { attempt });
+        return broker;
+      } catch (error) {
+        if (isRefusal(error) || !isUnreachable(error)) {
+          await Promise.all([connection.close(), publishConnection.close()]).catch(() => undefined);
+          throw error;
+        }
+        const retryInMs = Math.min(retryMaxMs, 1_000 * 2 ** Math.min(attempt - 1, 16));
+        options.logger.warn('broker not reachable yet; still trying', {
+          attempt,
+          retryInMs,
+          url: redactText(options.url),
+          ...errorFields(error),
+        });
+        await new Promise((resolve) => setTimeout(resolve, retryInMs));
+      }
     }
-    return broker;
   }
 
   /**
@@ -99,7 +124,11 @@ function openConnection(options: BrokerOptions, role: 'consume' | 'publish'): Am
   const connection = amqp.connect([options.url], {
     heartbeatIntervalInSeconds: options.heartbeatSeconds ?? 5,
     reconnectTimeInSeconds: 1,
-    connectionOptions: { clientProperties: { connection_name: `${options.connectionName} (${role})` } },
+    connectionOptions: {
+      clientProperties: { connection_name: `${options.connectionName} (${role})` },
+      // A broker that accepts the TCP connection but never answers fails the attempt (then retried).
+      timeout: options.connectTimeoutMs ?? 10_000,
+    },
   });
   const logger = options.logger.child({ connection: role });
   connection.on('connect', () => logger.info('broker connected'));
@@ -108,6 +137,16 @@ function openConnection(options: BrokerOptions, role: 'consume' | 'publish'): Am
   connection.on('blocked', ({ reason }) => logger.warn('broker blocked the connection', { reason }));
   connection.on('unblocked', () => logger.info('broker unblocked the connection'));
   return connection;
+}
+
+/** The broker could not be reached or did not answer in time (as opposed to answering no). */
+function isUnreachable(error: unknown): boolean {
+  const message = String((error as Error)?.message ?? '');
+  return (
+    /could not reach the broker|connection lost while starting|timeout|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|socket closed|Socket closed/i.test(
+      message,
+    ) && !/ACCESS[-_]REFUSED|403/.test(message)
+  );
 }
 
 /** 406 PRECONDITION_FAILED / 404 NOT_FOUND / 403 ACCESS_REFUSED: the broker said no, retrying will not help. */

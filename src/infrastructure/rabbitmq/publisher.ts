@@ -23,6 +23,8 @@ export interface PublisherOptions {
 export interface SendOptions {
   delayMs?: number;
   headers?: Record<string, unknown>;
+  /** The broker drops the message if it is still queued after this long (per-message TTL). */
+  expirationMs?: number;
 }
 
 export class PublishTimeoutError extends Error {
@@ -132,7 +134,10 @@ export class Publisher {
     options: SendOptions = {},
     type?: string,
   ): Promise<void> {
-    const withHeaders = options.headers ? { ...props, headers: { ...props.headers, ...options.headers } } : props;
+    const withExpiry = options.expirationMs ? { ...props, expiration: String(options.expirationMs) } : props;
+    const withHeaders = options.headers
+      ? { ...withExpiry, headers: { ...withExpiry.headers, ...options.headers } }
+      : withExpiry;
     if (!options.delayMs || options.delayMs <= 0) return this.enqueue('', queue, content, withHeaders, type);
     const route = delayedRoute(delayNames(this.options.prefix), options.delayMs, queue);
     return this.enqueue(route.exchange, route.routingKey, content, withHeaders, type);

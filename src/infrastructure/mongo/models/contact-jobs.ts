@@ -66,6 +66,10 @@ export interface ContactImportDoc {
   /** The first rejected rows (capped), with line number and reason. */
   errors: ImportRowError[];
   errorsTruncated: boolean;
+  /** Rows whose phone an earlier line of the same file had (the later line's values are kept). */
+  duplicates: number;
+  /** Lines imported with a caveat (a duplicate phone, bytes that were not UTF-8), capped like errors. */
+  warnings: ImportRowError[];
   failure: string | null;
   startedAt: Date;
   finishedAt: Date | null;
@@ -83,6 +87,8 @@ export const ContactImportSchema = new Schema<ContactImportDoc>(
     rejected: count,
     errors: { type: [new Schema({ line: Number, reason: String }, { _id: false })], default: () => [] },
     errorsTruncated: { type: Boolean, default: false },
+    duplicates: count,
+    warnings: { type: [new Schema({ line: Number, reason: String }, { _id: false })], default: () => [] },
     failure: { type: String, default: null },
     startedAt: { type: Date, default: () => new Date() },
     finishedAt: { type: Date, default: null },
