@@ -14,6 +14,8 @@ export function queues(prefix: string) {
     contactSync: `${prefix}.contact-sync`,
     /** The dispatch lane of one WhatsApp connection (declared when the connection is created). */
     lane: (connectionId: string) => `${prefix}.lane.${connectionId}`,
+    /** Dead letters of every lane (the lane's name is in the `x-dead-queue` header and the routing key). */
+    laneDead: `${prefix}.lane-dead`,
   } as const;
 }
 
@@ -55,6 +57,7 @@ export function disparoTopology({ prefix, deliveryLimit }: TopologySettings): To
       eventPatterns: ['connection.connected', 'contacts.changed', 'contacts.sync-requested'],
       deliveryLimit,
     }),
+    laneDeadLetters(prefix),
   );
 }
 
@@ -70,5 +73,25 @@ export function laneTopology({ prefix, deliveryLimit }: TopologySettings, connec
     eventPatterns: [],
     deliveryLimit,
     singleActiveConsumer: true,
+    sharedDeadLetterQueue: queues(prefix).laneDead,
   });
+}
+
+/**
+ * One dead-letter queue for all lanes: a lane is one quorum queue (one Raft group), not two, so
+ * 10,000 numbers fit one broker node (docs/benchmarks.md, "Lanes"). Each lane binds its own name
+ * to it on the dead-letter exchange.
+ */
+function laneDeadLetters(prefix: string): TopologySpec {
+  return {
+    exchanges: [],
+    queues: [
+      {
+        name: queues(prefix).laneDead,
+        purpose: 'dead letters of every lane, with the lane in the x-dead-queue header and the routing key',
+        arguments: { 'x-queue-type': 'quorum' },
+      },
+    ],
+    bindings: [],
+  };
 }

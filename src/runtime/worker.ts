@@ -66,7 +66,14 @@ const ROLES = {
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       },
       runnerDeps,
-      services.config.LANE_REFRESH_MS,
+      {
+        refreshMs: services.config.LANE_REFRESH_MS,
+        heartbeatMs: services.config.LANE_HEARTBEAT_MS,
+        memberTtlMs: services.config.LANE_MEMBER_TTL_MS,
+        standbys: services.config.LANE_STANDBYS,
+        consumersPerChannel: services.config.LANE_CONSUMERS_PER_CHANNEL,
+        channelsPerConnection: services.config.LANE_CHANNELS_PER_CONNECTION,
+      },
     );
     await supervisor.start();
     return supervisor;

@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { publishEvent } from '../../../publishers/domain-event';
 import { pauseCampaignsOf } from '../../application/connection-halt';
 import { declareLane } from '../../application/pipeline-deps';
-import { ConnectionConnected } from '../../domain/events/contact-messages';
+import { ConnectionConnected, ConnectionCreated } from '../../domain/events/contact-messages';
 import type { ConnectionStatus } from '../../infrastructure/mongo/models/connection';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
@@ -55,6 +55,7 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
         cloudApi: body.cloudApi ?? null,
       });
       await declareLane(pipeline, String(connection._id));
+      await publishEvent(pipeline.publisher, ConnectionCreated, { connectionId: String(connection._id) }, causeOf(ctx));
       // A new connection is connected: its first contact sync starts now.
       await publishEvent(
         pipeline.publisher,

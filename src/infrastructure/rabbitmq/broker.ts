@@ -6,7 +6,8 @@ import { ResilientChannel, settleWithin } from './resilient-channel';
 import type { TopologySpec } from './topology-spec';
 
 export interface BrokerOptions {
-  url: string;
+  /** The broker, or every node of a cluster: a connection uses the first that answers, the next after a drop. */
+  urls: string[];
   topology: TopologySpec;
   logger: Logger;
   /** Name shown in the management console's connection list. */
@@ -29,6 +30,7 @@ export class Broker {
     readonly publishConnection: AmqpConnectionManager,
     topology: TopologySpec,
     private readonly logger: Logger,
+    private readonly options: BrokerOptions,
   ) {
     this.declared = [topology];
     this.topologyChannel = new ResilientChannel(connection, {
@@ -45,7 +47,7 @@ export class Broker {
   static async connect(options: BrokerOptions): Promise<Broker> {
     const connection = openConnection(options, 'consume');
     const publishConnection = openConnection(options, 'publish');
-    const broker = new Broker(connection, publishConnection, options.topology, options.logger);
+    const broker = new Broker(connection, publishConnection, options.topology, options.logger, options);
     try {
       await broker.topologyChannel.start();
     } catch (error) {
@@ -81,6 +83,36 @@ export class Broker {
     }
   }
 
+  /**
+   * Declares topology now, retrying through reconnects until `timeoutMs`, without keeping it for
+   * later channels: for durable queues that outlive a reconnect (a lane), so that thousands of them
+   * are not declared again on every new topology channel.
+   */
+  async declareOnce(topology: TopologySpec, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const channel = this.topologyChannel.channel;
+      if (channel) {
+        try {
+          await applyTopology(channel, topology);
+          return;
+        } catch (error) {
+          if (isRefusal(error)) throw error;
+        }
+      }
+      if (Date.now() > deadline) throw new Error('could not declare topology: no broker channel available');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
+   * One more consuming connection, e.g. for lane consumers past a connection's channel_max; the
+   * caller closes it.
+   */
+  openConsumerConnection(label: string): AmqpConnectionManager {
+    return openConnection(this.options, label);
+  }
+
   isConnected(): boolean {
     return this.connection.isConnected() && this.publishConnection.isConnected();
   }
@@ -95,8 +127,8 @@ export class Broker {
   }
 }
 
-function openConnection(options: BrokerOptions, role: 'consume' | 'publish'): AmqpConnectionManager {
-  const connection = amqp.connect([options.url], {
+function openConnection(options: BrokerOptions, role: string): AmqpConnectionManager {
+  const connection = amqp.connect(options.urls, {
     heartbeatIntervalInSeconds: options.heartbeatSeconds ?? 5,
     reconnectTimeInSeconds: 1,
     connectionOptions: { clientProperties: { connection_name: `${options.connectionName} (${role})` } },
