@@ -271,7 +271,6 @@ export class ConsumerPool {
       }
       return;
     }
-    this.hooks.onDelivery?.(member.spec.queue);
     const work = member.processor
       .process(subscription.channel, delivery, async () => {
         if (member.handBack || member.leaving) await this.cancel(member);
@@ -281,6 +280,8 @@ export class ConsumerPool {
         if (member.handBack && !member.leaving) void this.resubscribe(member);
       });
     member.inFlight = work;
+    // After inFlight is set: a hand-back decided here waits for this handler (cancel before its ack).
+    this.hooks.onDelivery?.(member.spec.queue);
   }
 
   private async cancel(member: Member): Promise<void> {
