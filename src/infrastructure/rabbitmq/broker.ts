@@ -24,6 +24,8 @@ export interface BrokerOptions {
 export class Broker {
   private readonly declared: TopologySpec[];
   private readonly topologyChannel: ResilientChannel;
+  private readonly declareChannels: Array<Promise<ResilientChannel> | undefined> = [];
+  private declareTurn = 0;
 
   private constructor(
     readonly connection: AmqpConnectionManager,
@@ -90,8 +92,9 @@ export class Broker {
    */
   async declareOnce(topology: TopologySpec, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const declaring = await this.declareChannel();
     for (;;) {
-      const channel = this.topologyChannel.channel;
+      const channel = declaring.channel;
       if (channel) {
         try {
           await applyTopology(channel, topology);
@@ -103,6 +106,30 @@ export class Broker {
       if (Date.now() > deadline) throw new Error('could not declare topology: no broker channel available');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /**
+   * A channel for `declareOnce`, in turn from a few: a channel runs one declaration at a time, and
+   * creating a quorum queue takes milliseconds, so API processes creating lanes by the thousand
+   * would queue behind one channel (docs/benchmarks.md, "Lanes").
+   */
+  private async declareChannel(): Promise<ResilientChannel> {
+    const index = this.declareTurn++ % DECLARE_CHANNELS;
+    let opening = this.declareChannels[index];
+    if (!opening) {
+      const channel = new ResilientChannel(this.connection, {
+        name: `declare:${index}`,
+        confirm: false,
+        logger: this.logger,
+        setup: async () => undefined,
+      });
+      opening = channel.start().then(() => channel);
+      this.declareChannels[index] = opening;
+      opening.catch(() => {
+        if (this.declareChannels[index] === opening) this.declareChannels[index] = undefined;
+      });
+    }
+    return opening;
   }
 
   /**
@@ -119,6 +146,8 @@ export class Broker {
 
   async close(): Promise<void> {
     await this.topologyChannel.close();
+    for (const opening of this.declareChannels)
+      await opening?.then((channel) => channel.close()).catch(() => undefined);
     await Promise.all([
       settleWithin(this.connection.close(), 3_000),
       settleWithin(this.publishConnection.close(), 3_000),
@@ -141,6 +170,9 @@ function openConnection(options: BrokerOptions, role: string): AmqpConnectionMan
   connection.on('unblocked', () => logger.info('broker unblocked the connection'));
   return connection;
 }
+
+/** Channels `declareOnce` spreads declarations over. */
+const DECLARE_CHANNELS = 4;
 
 /** 406 PRECONDITION_FAILED / 404 NOT_FOUND / 403 ACCESS_REFUSED: the broker said no, retrying will not help. */
 function isRefusal(error: unknown): boolean {
