@@ -14,7 +14,7 @@
  *    (lanes/200)-th one a probe (a ContactPrepared for a shipping that does not exist: the lane's
  *    handler reads it, finds nothing to send, acks) is put in its lane right after the 201;
  *    newLaneMs = from sending the POST until the probe has left the lane (queue.declare's
- *    message count polled every 25 ms).
+ *    message count polled every 25 ms, on 8 channels, while the creation goes on).
  * 2. served: once the workers report every lane owned (their membership documents), one probe into
  *    every lane; servedLanes = lanes whose probe was consumed within 180 s.
  *    maxOverMinLanesPerWorker = most / fewest lanes owned by one worker.
@@ -27,6 +27,7 @@
  * lostEvents = probes published and never consumed. idleWhileDueMsMax is not measured here (null).
  * Human-readable table first; the last line is one JSON object.
  */
+import { rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as amqplib from 'amqplib';
 import { Types } from 'mongoose';
@@ -53,7 +54,18 @@ const names = queues('disparo');
 runBench(async () => {
   log(`lanes bench: ${fmt(LANES)} lanes, 2 dispatch workers, a RabbitMQ node of its own`);
   const node = await startDedicatedRabbitMq('lanes');
-  cleanups.add(() => node.dispose());
+  cleanups.add(async () => {
+    // A node holding thousands of quorum queues can take minutes to stop: past 90 s it is killed
+    // (its data is thrown away anyway).
+    const pid = node.pid();
+    const stopped = await Promise.race([node.dispose().then(() => true), sleep(90_000).then(() => false)]);
+    if (!stopped) {
+      log('the node did not stop within 90 s; killing it');
+      process.kill(pid, 'SIGKILL');
+      await sleep(1_000);
+      rmSync(node.dir, { recursive: true, force: true });
+    }
+  });
   const brokerBaseMb = procStatus(node.pid(), 'VmRSS');
   const system = await startSystem('bench-lanes', {
     workers: [],
@@ -86,7 +98,8 @@ runBench(async () => {
     probes.set(queue, (probes.get(queue) ?? 0) + 1);
     publishChannel.sendToQueue(queue, encode(message), properties(message));
   };
-  const checkChannel = await amqp.createChannel();
+  // Several channels: a channel answers one queue.declare at a time, and the poll's resolution is one round.
+  const checkChannels = await Promise.all(Array.from({ length: 8 }, () => amqp.createChannel()));
   /** Polls the lanes until each has no message left; resolves with the time each emptied (ms since `from`). */
   const consumedAfter = async (lanes: string[], from: number, timeoutMs: number) => {
     const done = new Map<string, number>();
@@ -94,16 +107,17 @@ runBench(async () => {
     let pending = [...lanes];
     while (pending.length > 0 && performance.now() < deadline) {
       const still: string[] = [];
-      for (let i = 0; i < pending.length; i += 200) {
-        const batch = pending.slice(i, i + 200);
-        const counts = await Promise.all(batch.map((id) => checkChannel.checkQueue(names.lane(id))));
-        const now = performance.now();
-        batch.forEach((id, k) => {
-          if (counts[k]!.messageCount === 0) {
-            done.set(id, now - from);
-            probes.delete(names.lane(id));
-          } else still.push(id);
-        });
+      for (let i = 0; i < pending.length; i += 400) {
+        const batch = pending.slice(i, i + 400);
+        await Promise.all(
+          batch.map(async (id, k) => {
+            const { messageCount } = await checkChannels[k % checkChannels.length]!.checkQueue(names.lane(id));
+            if (messageCount === 0) {
+              done.set(id, performance.now() - from);
+              probes.delete(names.lane(id));
+            } else still.push(id);
+          }),
+        );
       }
       pending = still;
       if (pending.length > 0) await sleep(25);
@@ -123,7 +137,8 @@ runBench(async () => {
   log('creating connections through the API');
   const every = Math.max(1, Math.floor(LANES / NEW_LANE_SAMPLES));
   const connectionIds: string[] = [];
-  const sampled: Array<{ id: string; sentAt: number }> = [];
+  const newLane: number[] = [];
+  const watching: Array<Promise<void>> = [];
   const createStarted = performance.now();
   let next = 0;
   await Promise.all(
@@ -138,7 +153,13 @@ runBench(async () => {
         connectionIds.push(id);
         if (index % every === 0) {
           probe(id);
-          sampled.push({ id, sentAt });
+          // Watched from now on, while the creation goes on.
+          watching.push(
+            consumedAfter([id], sentAt, 120_000).then((done) => {
+              const at = done.get(id);
+              if (at !== undefined) newLane.push(at);
+            }),
+          );
         }
         if (connectionIds.length % 1000 === 0)
           log(
@@ -150,18 +171,7 @@ runBench(async () => {
   await publishChannel.waitForConfirms();
   const createSeconds = (performance.now() - createStarted) / 1000;
   log(`created ${fmt(LANES)} connections and lanes in ${createSeconds.toFixed(1)} s`);
-  const newLane: number[] = [];
-  {
-    const done = await consumedAfter(
-      sampled.map((sample) => sample.id),
-      0,
-      60_000,
-    );
-    for (const sample of sampled) {
-      const at = done.get(sample.id);
-      if (at !== undefined) newLane.push(at - sample.sentAt);
-    }
-  }
+  await Promise.all(watching);
   const brokerAfterCreateMb = procStatus(node.pid(), 'VmRSS');
 
   // 2. served and balance
