@@ -93,7 +93,7 @@ export class LaneSupervisor {
   }
 
   async start(): Promise<void> {
-    await this.membership.beat(this.deps.now(), this.holding());
+    await this.membership.join(this.deps.now(), this.holding());
     this.workers = await this.membership.alive(this.deps.now());
     await this.discovery.start();
     await this.serially(() => this.scan());

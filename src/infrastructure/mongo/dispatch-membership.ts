@@ -54,6 +54,15 @@ export class DispatchMembership {
     this.members = dispatchMemberModel(connection);
   }
 
+  /**
+   * Waits for the model's collection to exist before the first write: mongoose creates it in the
+   * background, and the wire server fails an upsert that races with that creation.
+   */
+  async join(now: number, holding: Pick<DispatchMemberDoc, 'owned' | 'standby' | 'channels' | 'connections'>) {
+    await this.members.init().catch(() => undefined);
+    await this.beat(now, holding);
+  }
+
   async beat(now: number, holding: Pick<DispatchMemberDoc, 'owned' | 'standby' | 'channels' | 'connections'>) {
     await this.members.updateOne(
       { _id: this.memberId },
