@@ -162,7 +162,7 @@ async function withCore<T>(
   name: string,
   body: (broker: Broker, publisher: Publisher) => Promise<T>,
 ): Promise<T> {
-  const broker = await Broker.connect({ url, topology: benchTopology(), logger, connectionName: name });
+  const broker = await Broker.connect({ urls: [url], topology: benchTopology(), logger, connectionName: name });
   // The same metrics as production: the core's figures include counting every message.
   const publisher = new Publisher(broker, { prefix: PREFIX, timeoutMs: 30_000, maxInFlight: 5_000, logger, metrics });
   await publisher.start();

@@ -10,7 +10,16 @@ export const ConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['silent', 'error', 'warn', 'info', 'debug']).default('info'),
 
-  RABBITMQ_URL: z.string().regex(/^amqps?:\/\/\S+$/, 'must be an amqp:// or amqps:// URL'),
+  /**
+   * The broker, or the nodes of a RabbitMQ cluster as a comma-separated list: connections go to the
+   * first node that answers and move on to the next when it goes away.
+   */
+  RABBITMQ_URL: z
+    .string()
+    .refine(
+      (value) => value.split(',').every((url) => /^amqps?:\/\/\S+$/.test(url.trim())),
+      'must be an amqp:// or amqps:// URL, or a comma-separated list of them (one per cluster node)',
+    ),
   RABBITMQ_MANAGEMENT_URL: z
     .string()
     .regex(/^https?:\/\/\S+$/, 'must be an http(s):// URL')
@@ -70,8 +79,21 @@ export const ConfigSchema = z.object({
   RECONCILE_STUCK_AFTER_MS: int(100).default(900_000),
   /** Most stuck shippings handled in one pass. */
   RECONCILE_BATCH: int(1).default(200),
-  /** How often a dispatch worker looks for new WhatsApp connections to open lanes for. */
-  LANE_REFRESH_MS: int(50).default(2_000),
+  /**
+   * How often a dispatch worker re-reads every connection as a safety net. New numbers reach the
+   * workers at once through the ConnectionCreated event; this only catches one an outage hid.
+   */
+  LANE_REFRESH_MS: int(50).default(300_000),
+  /** How often a dispatch worker renews its membership (MongoDB) and re-reads who else is alive. */
+  LANE_HEARTBEAT_MS: int(50).default(2_000),
+  /** A dispatch worker silent this long counts as gone: its share of the lanes moves to the others. */
+  LANE_MEMBER_TTL_MS: int(200).default(10_000),
+  /** Dispatch workers holding each lane besides its owner (standbys, ready to take over at once). */
+  LANE_STANDBYS: int(0).max(10).default(1),
+  /** Lane consumers sharing one AMQP channel (each keeps its own prefetch of 1). */
+  LANE_CONSUMERS_PER_CHANNEL: int(1).max(5_000).default(250),
+  /** Channels per AMQP connection for lane consumers; more lanes open more connections (broker channel_max 2047). */
+  LANE_CHANNELS_PER_CONNECTION: int(1).max(2_047).default(1_000),
   /** Shippings planned within this window go straight into their lane, which holds them until their time. */
   LANE_HANDOFF_MS: int(0).default(60_000),
   /** Longest pacing wait a lane spends holding a message (the broker's consumer timeout is 30 min). */
@@ -134,6 +156,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     return `${name} ${message}`;
   });
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}
+
+/** The broker URLs of RABBITMQ_URL (one, or one per cluster node). */
+export function rabbitmqUrls(config: Pick<Config, 'RABBITMQ_URL'>): string[] {
+  return config.RABBITMQ_URL.split(',')
+    .map((url) => url.trim())
+    .filter(Boolean);
 }
 
 export function workerRoles(config: Config, known: readonly string[]): string[] {

@@ -66,6 +66,7 @@ export const SUBSCRIPTIONS = [
     consumes: [sent(ContactPrepared)],
     prefetch: 1,
     singleActiveConsumer: true,
+    sharedDeadLetters: 'lane-dead',
   },
 ] as const satisfies readonly Subscription[];
 
@@ -87,6 +88,8 @@ export function queues(prefix: string) {
     contactSync: subscriptionQueue(prefix, subscription('contact-sync')),
     /** The dispatch lane of one WhatsApp connection (declared when the connection is created). */
     lane: (connectionId: string) => subscriptionQueue(prefix, subscription('dispatch'), connectionId),
+    /** Dead letters of every lane (the lane's name is in the `x-dead-queue` header and the routing key). */
+    laneDead: `${prefix}.lane-dead`,
   } as const;
 }
 
@@ -101,6 +104,7 @@ export function disparoTopology(settings: TopologySettings): TopologySpec {
     coreExchanges(settings.prefix),
     delayTopology(settings.prefix),
     ...SUBSCRIPTIONS.filter((each) => !('keyedBy' in each)).map((each) => subscriptionTopology(each, settings)),
+    laneDeadLetters(settings.prefix),
   );
 }
 
@@ -110,4 +114,23 @@ export function disparoTopology(settings: TopologySettings): TopologySpec {
  */
 export function laneTopology(settings: TopologySettings, connectionId: string): TopologySpec {
   return subscriptionTopology(subscription('dispatch'), settings, connectionId);
+}
+
+/**
+ * One dead-letter queue for all lanes: a lane is one quorum queue (one Raft group), not two, so
+ * 10,000 numbers fit one broker node (docs/benchmarks.md, "Lanes"). Each lane binds its own name
+ * to it on the dead-letter exchange.
+ */
+function laneDeadLetters(prefix: string): TopologySpec {
+  return {
+    exchanges: [],
+    queues: [
+      {
+        name: queues(prefix).laneDead,
+        purpose: 'dead letters of every lane, with the lane in the x-dead-queue header and the routing key',
+        arguments: { 'x-queue-type': 'quorum' },
+      },
+    ],
+    bindings: [],
+  };
 }

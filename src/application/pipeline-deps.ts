@@ -19,10 +19,13 @@ export interface PipelineDeps {
   now(): number;
 }
 
-/** Declares a connection's lane queue; idempotent, and kept for re-declaration after reconnects. */
+/**
+ * Declares a connection's lane queue (idempotent). Lanes are durable quorum queues: they outlive a
+ * reconnect, so they are not declared again on every new channel (thousands of them would stall it).
+ */
 export async function declareLane(
   deps: Pick<PipelineDeps, 'broker' | 'topology'>,
   connectionId: string,
 ): Promise<void> {
-  await deps.broker.declare(laneTopology(deps.topology, connectionId));
+  await deps.broker.declareOnce(laneTopology(deps.topology, connectionId));
 }

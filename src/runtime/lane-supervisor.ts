@@ -1,65 +1,271 @@
-import { declareLane, type PipelineDeps } from '../application/pipeline-deps';
+import { hostname } from 'node:os';
+import type { DispatchDeps } from '../../consumers/dispatch-lane';
+import { declareLane } from '../application/pipeline-deps';
+import { type LaneRole, rankWorkers, roleOf } from '../domain/dispatch/lane-assignment';
+import { ConnectionCreated } from '../domain/events/contact-messages';
+import { DispatchMembership } from '../infrastructure/mongo/dispatch-membership';
 import { errorFields } from '../infrastructure/observability/logger';
-import { ConsumerRunner, type ConsumerRunnerDeps, type ConsumerSpec } from '../infrastructure/rabbitmq/consumer-runner';
+import { ConsumerPool } from '../infrastructure/rabbitmq/consumer-pool';
+import type { ConsumerRunnerDeps, ConsumerSpec } from '../infrastructure/rabbitmq/consumer-runner';
+import { EventSubscription } from '../infrastructure/rabbitmq/event-subscription';
+
+export interface LaneSupervisorOptions {
+  /** Safety re-scan of every connection (new ones arrive through ConnectionCreated). */
+  refreshMs: number;
+  heartbeatMs: number;
+  memberTtlMs: number;
+  standbys: number;
+  consumersPerChannel: number;
+  channelsPerConnection: number;
+}
+
+/** Subscriptions started at once (each is one consume round-trip on some channel). */
+const SUBSCRIBE_CONCURRENCY = 64;
+/** A worker active on a lane it does not own hands it back at most this often (the owner may not be subscribed yet). */
+const HAND_BACK_EVERY_MS = 5_000;
+/** A standby for a new lane subscribes this much after its owner would have, so the owner is first in line. */
+const STANDBY_DELAY_MS = 500;
 
 /**
- * The dispatch role: subscribes to the lane of every WhatsApp connection (one runner, one channel
- * each). Every dispatch worker does the same; the lanes' single-active-consumer makes one of them
- * the sender per number, and another takes over when it dies. New connections are found by
- * polling (`LANE_REFRESH_MS`); their lane queue exists from creation, so nothing waits on this.
- * `laneConsumer` gives the consumer of one connection's lane (the dispatch subscription with its handler).
+ * The dispatch role: holds this worker's share of the lanes. Dispatch workers find each other
+ * through heartbeats in MongoDB (DispatchMembership) and split the lanes by rendezvous hashing
+ * (src/domain/dispatch/lane-assignment.ts): a worker subscribes first to the lanes it owns — on a
+ * single-active-consumer queue the first consumer in line is the active one — then, behind the
+ * owner, to those it stands by for (LANE_STANDBYS), which it takes over the moment the owner dies.
+ * When workers join or leave, only the lanes whose owner changed move: the old owner hands the lane
+ * back (cancels between two messages and subscribes again behind the new owner). A worker that finds
+ * itself active on a lane it does not own (after a reconnect, say) hands it back the same way.
+ *
+ * Consumers share channels (ConsumerPool): prefetch 1 each, on a few channels and connections.
+ * New numbers arrive through the ConnectionCreated event, on a queue of this worker's own; every
+ * connection is re-read only at start, after a reconnect of that queue and every `refreshMs`.
  */
 export class LaneSupervisor {
-  private readonly runners = new Map<string, ConsumerRunner<unknown>>();
-  private timer: NodeJS.Timeout | undefined;
-  private refreshing: Promise<void> | undefined;
+  private readonly lanes = new Set<string>();
+  private readonly laneOfQueue = new Map<string, string>();
+  private readonly handedBackAt = new Map<string, number>();
+  private workers: string[] = [];
+  private readonly pool: ConsumerPool;
+  private readonly discovery: EventSubscription<'ConnectionCreated', typeof ConnectionCreated.payload>;
+  private readonly membership: DispatchMembership;
+  private readonly timers: NodeJS.Timeout[] = [];
+  /** Rebalancing and scans run one at a time. */
+  private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** Lanes announced by ConnectionCreated and not opened yet: opened together, in the next step. */
+  private readonly announcedLanes = new Set<string>();
 
   constructor(
-    private readonly deps: Pick<PipelineDeps, 'models' | 'broker' | 'topology' | 'logger'>,
+    private readonly deps: DispatchDeps,
+    /** The lane consumer of a number (the `dispatch` subscription keyed by connection). */
     private readonly laneConsumer: (connectionId: string) => ConsumerSpec<unknown>,
-    private readonly runnerDeps: ConsumerRunnerDeps,
-    private readonly refreshMs: number,
-  ) {}
-
-  async start(): Promise<void> {
-    await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.refreshMs);
+    runnerDeps: ConsumerRunnerDeps,
+    private readonly options: LaneSupervisorOptions,
+    memberId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
+  ) {
+    this.pool = new ConsumerPool(
+      runnerDeps,
+      {
+        consumersPerChannel: options.consumersPerChannel,
+        channelsPerConnection: options.channelsPerConnection,
+        prefetch: 1,
+        name: 'lanes',
+      },
+      {
+        onDelivery: (queue) => this.onDelivery(queue),
+        onMissingQueue: (queue) => this.onMissingQueue(queue),
+      },
+    );
+    this.discovery = new EventSubscription(deps.broker, {
+      name: 'dispatch-new-lanes',
+      prefix: deps.topology.prefix,
+      definition: ConnectionCreated,
+      logger: deps.logger,
+      handle: async (event) => this.announced(event.payload.connectionId),
+      onResubscribed: () => void this.serially(() => this.scan()),
+    });
+    this.membership = new DispatchMembership(deps.models.Connection.db, memberId, options.memberTtlMs, {
+      host: hostname(),
+      pid: process.pid,
+    });
   }
 
-  get lanes(): string[] {
-    return [...this.runners.keys()];
+  get memberId(): string {
+    return this.membership.memberId;
+  }
+
+  async start(): Promise<void> {
+    await this.membership.join(this.deps.now(), this.holding());
+    this.workers = await this.membership.alive(this.deps.now());
+    await this.discovery.start();
+    await this.serially(() => this.scan());
+    this.timers.push(
+      setInterval(() => void this.heartbeat(), this.options.heartbeatMs),
+      setInterval(() => void this.serially(() => this.scan()), this.options.refreshMs),
+    );
+    this.deps.logger.info('dispatch lanes held', {
+      member: this.memberId,
+      workers: this.workers.length,
+      ...this.holding(),
+    });
+  }
+
+  /** Lanes this worker subscribes to, owned or standing by. */
+  get subscribed(): string[] {
+    return this.pool.queues.map((queue) => this.laneOfQueue.get(queue) ?? queue);
   }
 
   async stop(timeoutMs: number): Promise<void> {
-    clearInterval(this.timer);
-    await this.refreshing;
-    await Promise.all([...this.runners.values()].map((runner) => runner.stop(timeoutMs)));
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await this.queue;
+    await this.discovery.stop().catch(() => undefined);
+    // Leaving first lets the others take this worker's share at their next heartbeat.
+    await this.membership.leave().catch(() => undefined);
+    await this.pool.stop(timeoutMs);
   }
 
-  private refresh(): Promise<void> {
-    if (!this.refreshing) {
-      this.refreshing = this.openNewLanes()
-        .catch((error: unknown) => {
-          this.deps.logger.error('could not refresh dispatch lanes', errorFields(error));
-        })
-        .finally(() => {
-          this.refreshing = undefined;
+  private serially(step: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(async () => {
+      if (this.stopped) return;
+      try {
+        await step();
+      } catch (error) {
+        this.deps.logger.error('could not update dispatch lanes', errorFields(error));
+      }
+    });
+    this.queue = next;
+    return next;
+  }
+
+  private holding() {
+    let owned = 0;
+    for (const queue of this.pool.queues) if (this.pool.standingOf(queue) === 'first') owned++;
+    return {
+      owned,
+      standby: this.pool.queues.length - owned,
+      channels: this.pool.channelCount,
+      connections: this.pool.connectionCount,
+    };
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.membership.beat(this.deps.now(), this.holding());
+      const workers = await this.membership.alive(this.deps.now());
+      if (workers.join() !== this.workers.join()) {
+        this.deps.logger.info('dispatch workers changed; rebalancing lanes', {
+          before: this.workers.length,
+          after: workers.length,
         });
+        this.workers = workers;
+        await this.serially(() => this.rebalance([...this.lanes]));
+      }
+    } catch (error) {
+      this.deps.logger.warn('dispatch heartbeat failed', errorFields(error));
     }
-    return this.refreshing;
   }
 
-  private async openNewLanes(): Promise<void> {
+  private announced(connectionId: string): void {
+    if (this.lanes.has(connectionId)) return;
+    const first = this.announcedLanes.size === 0;
+    this.announcedLanes.add(connectionId);
+    if (!first) return;
+    void this.serially(async () => {
+      const ids = [...this.announcedLanes];
+      this.announcedLanes.clear();
+      await this.open(ids, STANDBY_DELAY_MS);
+    });
+  }
+
+  /** Every connection, as a safety net for a ConnectionCreated this worker did not get. */
+  private async scan(): Promise<void> {
     // A WhatsApp Web number's lane is subscribed by the worker holding its socket (whatsapp-web-host.ts).
     const connections = await this.deps.models.Connection.find({ gateway: { $ne: 'whatsapp-web' } }, { _id: 1 }).lean();
-    for (const connection of connections) {
-      const connectionId = String(connection._id);
-      if (this.runners.has(connectionId)) continue;
-      await declareLane(this.deps, connectionId);
-      const runner = new ConsumerRunner(this.laneConsumer(connectionId), this.runnerDeps);
-      await runner.start();
-      this.runners.set(connectionId, runner as ConsumerRunner<unknown>);
-      this.deps.logger.info('dispatch lane subscribed', { connectionId });
+    const unknown = connections.map((connection) => String(connection._id)).filter((id) => !this.lanes.has(id));
+    if (unknown.length > 0) await this.open(unknown, 0);
+  }
+
+  /** New lanes: the owned ones subscribed first, the standbys after (`standbyDelayMs` later). */
+  private async open(connectionIds: string[], standbyDelayMs: number): Promise<void> {
+    const fresh = connectionIds.filter((id) => !this.lanes.has(id));
+    for (const id of fresh) {
+      this.lanes.add(id);
+      this.laneOfQueue.set(this.deps.queues.lane(id), id);
     }
+    await this.rebalance(fresh, standbyDelayMs);
+    if (fresh.length > 0)
+      this.deps.logger.info('dispatch lanes opened', {
+        lanes: fresh.length,
+        total: this.lanes.size,
+        ...this.holding(),
+      });
+  }
+
+  /** Brings the subscriptions of `laneIds` in line with the current workers. */
+  private async rebalance(laneIds: string[], standbyDelayMs = 0): Promise<void> {
+    const owned: string[] = [];
+    const standby: string[] = [];
+    for (const lane of laneIds) {
+      const queue = this.deps.queues.lane(lane);
+      const role = this.roleOf(lane);
+      const standing = this.pool.standingOf(queue);
+      if (role === 'owner' && standing !== 'first') owned.push(lane);
+      else if (role === 'standby' && standing === undefined) standby.push(lane);
+      else if (role === 'standby' && standing === 'first') this.pool.handBack(queue, 'standby');
+      else if (role === 'none' && standing !== undefined) await this.pool.remove(queue);
+    }
+    await this.subscribeAll(owned, 'first');
+    if (standby.length === 0) return;
+    if (standbyDelayMs === 0) await this.subscribeAll(standby, 'standby');
+    // Later, in its own step: the other workers' owners get in line first, and nothing waits here.
+    else setTimeout(() => void this.serially(() => this.rebalance(standby)), standbyDelayMs).unref();
+  }
+
+  private async subscribeAll(laneIds: string[], standing: 'first' | 'standby'): Promise<void> {
+    let next = 0;
+    const subscribeNext = async () => {
+      while (next < laneIds.length && !this.stopped) {
+        const lane = laneIds[next++]!;
+        await this.pool
+          .add(this.laneConsumer(lane), standing)
+          .catch((error: unknown) =>
+            this.deps.logger.warn('could not subscribe a lane yet', { connectionId: lane, ...errorFields(error) }),
+          );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SUBSCRIBE_CONCURRENCY, laneIds.length) }, subscribeNext));
+  }
+
+  private roleOf(lane: string): LaneRole {
+    return roleOf(lane, this.memberId, this.workers, this.options.standbys);
+  }
+
+  /** Active on a lane another live worker owns: finish this message, then step back behind the owner. */
+  private onDelivery(queue: string): void {
+    const lane = this.laneOfQueue.get(queue);
+    if (!lane || this.workers.length < 2) return;
+    const role = this.roleOf(lane);
+    if (role === 'owner') return;
+    const now = this.deps.now();
+    if (now - (this.handedBackAt.get(lane) ?? 0) < HAND_BACK_EVERY_MS) return;
+    this.handedBackAt.set(lane, now);
+    this.deps.logger.debug('active on a lane another worker owns; handing it back', {
+      connectionId: lane,
+      owner: rankWorkers(lane, this.workers)[0],
+    });
+    if (role === 'standby') this.pool.handBack(queue, 'standby');
+    else void this.pool.remove(queue);
+  }
+
+  /** A lane queue was missing (a crash between creating the connection and its lane): declare it, subscribe again. */
+  private onMissingQueue(queue: string): void {
+    const lane = this.laneOfQueue.get(queue);
+    if (!lane) return;
+    void this.serially(async () => {
+      await declareLane(this.deps, lane);
+      await this.rebalance([lane]);
+    });
   }
 }

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import type { Config } from '../config';
+import { type Config, rabbitmqUrls } from '../config';
 import { connectMongo } from '../infrastructure/mongo/connection';
 import { createErrorReporter, type ErrorReporter } from '../infrastructure/observability/error-reporter';
 import { createLogger, type Logger } from '../infrastructure/observability/logger';
@@ -34,7 +34,7 @@ export async function startServices(config: Config, processName: string): Promis
   const metrics = new Metrics();
   const mongo = await connectMongo(config.MONGO_URL, logger);
   const broker = await Broker.connect({
-    url: config.RABBITMQ_URL,
+    urls: rabbitmqUrls(config),
     topology: disparoTopology({ prefix: config.TOPOLOGY_PREFIX, deliveryLimit: config.QUEUE_DELIVERY_LIMIT }),
     logger,
     connectionName: `${processName}@${process.pid}`,

@@ -110,7 +110,14 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
       { prefix: config.TOPOLOGY_PREFIX, CONSUMER_PREFETCH: config.CONSUMER_PREFETCH },
       connectionId,
     );
-  const supervisor = new LaneSupervisor(deps, laneConsumer, runnerDeps, config.LANE_REFRESH_MS);
+  const supervisor = new LaneSupervisor(deps, laneConsumer, runnerDeps, {
+    refreshMs: config.LANE_REFRESH_MS,
+    heartbeatMs: config.LANE_HEARTBEAT_MS,
+    memberTtlMs: config.LANE_MEMBER_TTL_MS,
+    standbys: config.LANE_STANDBYS,
+    consumersPerChannel: config.LANE_CONSUMERS_PER_CHANNEL,
+    channelsPerConnection: config.LANE_CHANNELS_PER_CONNECTION,
+  });
   // A WhatsApp Web number's lane is subscribed by the worker that holds its socket (a lease).
   const web = new WhatsAppWebHost(
     deps,

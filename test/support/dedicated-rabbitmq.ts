@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +19,10 @@ const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
  */
 export interface DedicatedRabbitMq {
   node: string;
+  /** Its data and log directory (removed by `dispose`). */
+  dir: string;
+  /** The node's OS process id (the Erlang VM), e.g. to read its memory. */
+  pid(): number;
   /** amqp:// URL of the node's default vhost. */
   url: string;
   /** `rabbitmqctl stop_app`: the broker closes every connection and stops accepting new ones. */
@@ -77,6 +81,8 @@ export async function startDedicatedRabbitMq(label: string): Promise<DedicatedRa
   await awaitStartup(node, 90_000);
   return {
     node,
+    dir,
+    pid: () => Number(readFileSync(join(dir, 'pid'), 'utf8').trim()),
     url: `amqp://guest:guest@127.0.0.1:${port}`,
     async stopApp() {
       await tool('rabbitmqctl', ['-n', node, 'stop_app']);

@@ -75,7 +75,7 @@ export function probeTopology(): TopologySpec {
 export async function startHarness(label: string, options: { publishTimeoutMs?: number } = {}): Promise<Harness> {
   const vhost = await createTestVhost(label);
   const broker = await Broker.connect({
-    url: vhost.url,
+    urls: [vhost.url],
     topology: probeTopology(),
     logger: silentLogger,
     connectionName: `test:${label}`,

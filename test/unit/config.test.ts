@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { ConfigError, ConfigSchema, loadConfig, workerRoles } from '../../src/config';
+import { ConfigError, ConfigSchema, loadConfig, rabbitmqUrls, workerRoles } from '../../src/config';
 
 const minimal = { RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672', MONGO_URL: 'mongodb://127.0.0.1:27017/disparo' };
 
@@ -26,6 +26,20 @@ describe('configuration', () => {
     );
     assert.throws(() => loadConfig({ ...minimal, HTTP_PORT: 'eighty' }), /HTTP_PORT/);
     assert.throws(() => loadConfig({ ...minimal, MONGO_URL: 'postgres://x' }), /MONGO_URL must be a mongodb:\/\/ URL/);
+  });
+
+  test('RABBITMQ_URL: one broker, or every node of a cluster, comma-separated', () => {
+    assert.deepEqual(rabbitmqUrls(loadConfig(minimal)), [minimal.RABBITMQ_URL]);
+    const cluster = 'amqp://u:p@127.0.0.1:5701, amqp://u:p@127.0.0.1:5702,amqps://u:p@h3:5671/vh';
+    assert.deepEqual(rabbitmqUrls(loadConfig({ ...minimal, RABBITMQ_URL: cluster })), [
+      'amqp://u:p@127.0.0.1:5701',
+      'amqp://u:p@127.0.0.1:5702',
+      'amqps://u:p@h3:5671/vh',
+    ]);
+    assert.throws(
+      () => loadConfig({ ...minimal, RABBITMQ_URL: 'amqp://a:5672,http://b:5672' }),
+      /RABBITMQ_URL must be an amqp:\/\/ or amqps:\/\/ URL, or a comma-separated list/,
+    );
   });
 
   test('empty values count as unset', () => {

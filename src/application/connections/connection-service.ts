@@ -7,7 +7,7 @@ import {
   connectionTarget,
 } from '../../domain/connections/connection-status';
 import { AppError, isAppError } from '../../domain/errors';
-import { ConnectionConnected } from '../../domain/events/contact-messages';
+import { ConnectionConnected, ConnectionCreated } from '../../domain/events/contact-messages';
 import { type Cause, newCorrelation } from '../../domain/events/envelope';
 import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
@@ -28,8 +28,11 @@ export async function createConnection(
   fields: Pick<ConnectionDoc, 'name' | 'gateway' | 'sandbox'> & { cloudApi: ConnectionDoc['cloudApi'] | null },
 ): Promise<ConnectionDoc> {
   const connection = await deps.models.Connection.create({ companyId: cause.companyId, ...fields });
-  await declareLane(deps, String(connection._id));
-  await publishEvent(deps.publisher, ConnectionConnected, { connectionId: String(connection._id) }, cause);
+  const connectionId = String(connection._id);
+  await declareLane(deps, connectionId);
+  // Dispatch workers pick the new lane up from this event (no polling); ConnectionConnected starts its first sync.
+  await publishEvent(deps.publisher, ConnectionCreated, { connectionId }, cause);
+  await publishEvent(deps.publisher, ConnectionConnected, { connectionId }, cause);
   return connection.toObject() as ConnectionDoc;
 }
 

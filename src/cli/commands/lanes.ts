@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type QueryFilter, Types } from 'mongoose';
-import { type Config, loadConfig } from '../../config';
+import { type Config, loadConfig, rabbitmqUrls } from '../../config';
 import { type LaneView, laneState } from '../../domain/pacing/lane-view';
 import { earliestNextSend } from '../../domain/pacing/pacing-rule';
 import type { Models } from '../../infrastructure/mongo/models';
@@ -37,7 +37,7 @@ interface QueueDepth {
 /** Depth and consumers of every lane queue in one request (null: the management API is not configured or did not answer). */
 async function laneQueues(config: Config): Promise<Map<string, QueueDepth> | null> {
   if (!config.RABBITMQ_MANAGEMENT_URL) return null;
-  const path = new URL(config.RABBITMQ_URL).pathname.slice(1);
+  const path = new URL(rabbitmqUrls(config)[0]!).pathname.slice(1);
   const vhost = path ? decodeURIComponent(path) : '/';
   try {
     const list = await new ManagementApi(config.RABBITMQ_MANAGEMENT_URL).request<

@@ -5,6 +5,14 @@ import { RecordId } from './ids';
 
 const ConnectionRef = z.object({ connectionId: RecordId });
 
+/** A WhatsApp connection was created: every dispatch worker opens its lane at once (no polling). */
+export const ConnectionCreated = defineMessage({
+  type: 'ConnectionCreated',
+  version: 1,
+  routingKey: 'connection.created',
+  payload: ConnectionRef,
+});
+
 /** A WhatsApp connection is (again) connected: its contacts are synced. Published when it is created. */
 export const ConnectionConnected = defineMessage({
   type: 'ConnectionConnected',
@@ -68,4 +76,11 @@ export const ContactSyncCompleted = defineMessage({
 });
 
 // Replayable from the event log like every other kind.
-registerMessages(ConnectionConnected, ContactsChanged, ContactSyncRequested, ContactsSynced, ContactSyncCompleted);
+registerMessages(
+  ConnectionCreated,
+  ConnectionConnected,
+  ContactsChanged,
+  ContactSyncRequested,
+  ContactsSynced,
+  ContactSyncCompleted,
+);

@@ -7,7 +7,8 @@ import { ResilientChannel, settleWithin } from './resilient-channel';
 import type { TopologySpec } from './topology-spec';
 
 export interface BrokerOptions {
-  url: string;
+  /** The broker, or every node of a cluster: a connection uses the first that answers, the next after a drop. */
+  urls: string[];
   topology: TopologySpec;
   logger: Logger;
   /** Name shown in the management console's connection list. */
@@ -28,12 +29,15 @@ export interface BrokerOptions {
 export class Broker {
   private readonly declared: TopologySpec[];
   private readonly topologyChannel: ResilientChannel;
+  private readonly declareChannels: Array<Promise<ResilientChannel> | undefined> = [];
+  private declareTurn = 0;
 
   private constructor(
     readonly connection: AmqpConnectionManager,
     readonly publishConnection: AmqpConnectionManager,
     topology: TopologySpec,
     private readonly logger: Logger,
+    private readonly options: BrokerOptions,
   ) {
     this.declared = [topology];
     this.topologyChannel = new ResilientChannel(connection, {
@@ -55,7 +59,7 @@ export class Broker {
   static async connect(options: BrokerOptions): Promise<Broker> {
     const connection = openConnection(options, 'consume');
     const publishConnection = openConnection(options, 'publish');
-    const broker = new Broker(connection, publishConnection, options.topology, options.logger);
+    const broker = new Broker(connection, publishConnection, options.topology, options.logger, options);
     const attemptMs = options.connectTimeoutMs ?? 10_000;
     const retryMaxMs = options.retryMaxMs ?? 30_000;
     for (let attempt = 1; ; attempt++) {
@@ -72,7 +76,7 @@ export class Broker {
         options.logger.warn('broker not reachable yet; still trying', {
           attempt,
           retryInMs,
-          url: redactText(options.url),
+          urls: options.urls.map((url) => redactText(url)),
           ...errorFields(error),
         });
         await new Promise((resolve) => setTimeout(resolve, retryInMs));
@@ -106,12 +110,69 @@ export class Broker {
     }
   }
 
+  /**
+   * Declares topology now, retrying through reconnects until `timeoutMs`, without keeping it for
+   * later channels: for durable queues that outlive a reconnect (a lane), so that thousands of them
+   * are not declared again on every new topology channel.
+   */
+  async declareOnce(topology: TopologySpec, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const declaring = await this.declareChannel();
+    for (;;) {
+      const channel = declaring.channel;
+      if (channel) {
+        try {
+          await applyTopology(channel, topology);
+          return;
+        } catch (error) {
+          if (isRefusal(error)) throw error;
+        }
+      }
+      if (Date.now() > deadline) throw new Error('could not declare topology: no broker channel available');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
+   * A channel for `declareOnce`, in turn from a few: a channel runs one declaration at a time, and
+   * creating a quorum queue takes milliseconds, so API processes creating lanes by the thousand
+   * would queue behind one channel (docs/benchmarks.md, "Lanes").
+   */
+  private async declareChannel(): Promise<ResilientChannel> {
+    const index = this.declareTurn++ % DECLARE_CHANNELS;
+    let opening = this.declareChannels[index];
+    if (!opening) {
+      const channel = new ResilientChannel(this.connection, {
+        name: `declare:${index}`,
+        confirm: false,
+        logger: this.logger,
+        setup: async () => undefined,
+      });
+      opening = channel.start().then(() => channel);
+      this.declareChannels[index] = opening;
+      opening.catch(() => {
+        if (this.declareChannels[index] === opening) this.declareChannels[index] = undefined;
+      });
+    }
+    return opening;
+  }
+
+  /**
+   * One more consuming connection, e.g. for lane consumers past a connection's channel_max; the
+   * caller closes it.
+   */
+  openConsumerConnection(label: string): AmqpConnectionManager {
+    return openConnection(this.options, label);
+  }
+
   isConnected(): boolean {
     return this.connection.isConnected() && this.publishConnection.isConnected();
   }
 
   async close(): Promise<void> {
     await this.topologyChannel.close();
+    for (const opening of this.declareChannels)
+      await opening?.then((channel) => channel.close()).catch(() => undefined);
     await Promise.all([
       settleWithin(this.connection.close(), 3_000),
       settleWithin(this.publishConnection.close(), 3_000),
@@ -120,8 +181,8 @@ export class Broker {
   }
 }
 
-function openConnection(options: BrokerOptions, role: 'consume' | 'publish'): AmqpConnectionManager {
-  const connection = amqp.connect([options.url], {
+function openConnection(options: BrokerOptions, role: string): AmqpConnectionManager {
+  const connection = amqp.connect(options.urls, {
     heartbeatIntervalInSeconds: options.heartbeatSeconds ?? 5,
     reconnectTimeInSeconds: 1,
     connectionOptions: {
@@ -148,6 +209,9 @@ function isUnreachable(error: unknown): boolean {
     ) && !/ACCESS[-_]REFUSED|403/.test(message)
   );
 }
+
+/** Channels `declareOnce` spreads declarations over. */
+const DECLARE_CHANNELS = 4;
 
 /** 406 PRECONDITION_FAILED / 404 NOT_FOUND / 403 ACCESS_REFUSED: the broker said no, retrying will not help. */
 function isRefusal(error: unknown): boolean {

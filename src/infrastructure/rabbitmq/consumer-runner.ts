@@ -67,12 +67,14 @@ export class ConsumerRunner<TMessage> {
   private readonly inFlight = new Set<Promise<void>>();
   private stopping = false;
   private readonly logger: Logger;
+  private readonly processor: DeliveryProcessor<TMessage>;
 
   constructor(
     private readonly spec: ConsumerSpec<TMessage>,
     private readonly deps: ConsumerRunnerDeps,
   ) {
     this.logger = deps.logger.child({ consumer: spec.name, queue: spec.queue });
+    this.processor = new DeliveryProcessor(spec, deps, this.logger);
   }
 
   async start(): Promise<void> {
@@ -116,11 +118,29 @@ export class ConsumerRunner<TMessage> {
       this.channel?.recycle();
       return;
     }
-    const work = this.process(channel, message).finally(() => this.inFlight.delete(work));
+    const work = this.processor.process(channel, message).finally(() => this.inFlight.delete(work));
     this.inFlight.add(work);
   }
+}
 
-  private async process(channel: Channel, delivery: ConsumeMessage): Promise<void> {
+/**
+ * What happens to one delivery, whichever way its consumer is hosted (a channel of its own, or a
+ * channel shared by many lane consumers): decode → validate → handle → re-route a failure → settle
+ * on the channel it came from.
+ */
+export class DeliveryProcessor<TMessage> {
+  constructor(
+    private readonly spec: ConsumerSpec<TMessage>,
+    private readonly deps: ConsumerRunnerDeps,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * `beforeSettle` runs once the handler's work is stored and its retry or dead letter published,
+   * just before the ack (or requeue): a shared-channel consumer handing its queue to another
+   * worker cancels there, so the next message cannot reach it while this one is still unacked.
+   */
+  async process(channel: Channel, delivery: ConsumeMessage, beforeSettle?: () => Promise<void>): Promise<void> {
     const decoded = this.decode(delivery);
     const context: LogContext = decoded.ok ? describe(decoded.message) : { messageId: delivery.properties.messageId };
     const logger = this.logger.child(context);
@@ -143,12 +163,14 @@ export class ConsumerRunner<TMessage> {
     }
     try {
       await this.apply(outcome, delivery, logger, context);
+      await beforeSettle?.();
       settle(channel, delivery, 'ack', logger);
     } catch (error) {
       // The retry or dead letter could not be published: hold the message a moment (no hot loop),
       // then give it back to the queue; the quorum queue's delivery limit bounds the repeats.
       logger.error('could not re-route a failed message; requeueing it', errorFields(error));
       await sleep(REQUEUE_PAUSE_MS);
+      await beforeSettle?.().catch(() => undefined);
       settle(channel, delivery, 'requeue', logger);
     }
   }

@@ -52,6 +52,11 @@ export interface Subscription {
   readonly prefetch: number | 'CONSUMER_PREFETCH';
   /** One consumer at a time receives (the others stand by and take over when it goes). */
   readonly singleActiveConsumer?: boolean;
+  /**
+   * Dead letters go to this one queue (after the prefix) shared by every queue of the subscription,
+   * instead of a `.dead` queue each: a keyed subscription then costs one quorum queue per key.
+   */
+  readonly sharedDeadLetters?: string;
 }
 
 /** The message type a subscription's handler receives: any of the envelopes it consumes. */
@@ -104,6 +109,9 @@ export function subscriptionTopology(
     eventPatterns: bindingPatterns(subscription),
     deliveryLimit: settings.deliveryLimit,
     singleActiveConsumer: subscription.singleActiveConsumer,
+    ...(subscription.sharedDeadLetters
+      ? { sharedDeadLetterQueue: `${settings.prefix}.${subscription.sharedDeadLetters}` }
+      : {}),
   });
 }
 

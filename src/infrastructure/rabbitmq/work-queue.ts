@@ -10,6 +10,12 @@ export interface WorkQueueOptions {
   eventPatterns: string[];
   deliveryLimit: number;
   singleActiveConsumer?: boolean;
+  /**
+   * A dead-letter queue shared with other queues (declared elsewhere), instead of one of its own:
+   * the dead-letter exchange routes this queue's name there too. Each quorum queue is a Raft group
+   * with its own memory, so thousands of lanes must not each bring a second one.
+   */
+  sharedDeadLetterQueue?: string;
 }
 
 export const eventsExchange = (prefix: string) => `${prefix}.events`;
@@ -23,7 +29,7 @@ export const deadLetterQueue = (queue: string) => `${queue}.dead`;
  */
 export function workQueue(options: WorkQueueOptions): TopologySpec {
   const queue = `${options.prefix}.${options.name}`;
-  const dead = deadLetterQueue(queue);
+  const dead = options.sharedDeadLetterQueue ?? deadLetterQueue(queue);
   return {
     exchanges: [],
     queues: [
@@ -40,11 +46,15 @@ export function workQueue(options: WorkQueueOptions): TopologySpec {
           ...(options.singleActiveConsumer ? { 'x-single-active-consumer': true } : {}),
         },
       },
-      {
-        name: dead,
-        purpose: `dead letters of ${queue}, with the reason in headers`,
-        arguments: { 'x-queue-type': 'quorum' },
-      },
+      ...(options.sharedDeadLetterQueue
+        ? []
+        : [
+            {
+              name: dead,
+              purpose: `dead letters of ${queue}, with the reason in headers`,
+              arguments: { 'x-queue-type': 'quorum' },
+            },
+          ]),
     ],
     bindings: [
       ...options.eventPatterns.map((pattern) => ({

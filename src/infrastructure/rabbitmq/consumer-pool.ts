@@ -1,0 +1,311 @@
+import type { AmqpConnectionManager } from 'amqp-connection-manager';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { errorFields, type Logger } from '../observability/logger';
+import { type ConsumerRunnerDeps, type ConsumerSpec, DeliveryProcessor } from './consumer-runner';
+import { isChannelClosed, ResilientChannel, settleWithin } from './resilient-channel';
+
+export interface ConsumerPoolOptions {
+  /** Consumers sharing one channel. */
+  consumersPerChannel: number;
+  /** Channels per AMQP connection (the broker's channel_max is 2047); more open another connection. */
+  channelsPerConnection: number;
+  /** Prefetch of every consumer in the pool (`basic.qos`, global=false: per consumer). */
+  prefetch: number;
+  /** Name of the pool's connections in the management console. */
+  name: string;
+}
+
+/** How a queue is subscribed: `first` before the pool's standbys when a channel (re)subscribes them all. */
+export type Standing = 'first' | 'standby';
+
+interface Subscription {
+  channel: Channel;
+  consumerTag: string | undefined;
+  /** Cancelled by us: a delivery still arriving on it goes back to the queue untouched. */
+  cancelled: boolean;
+}
+
+interface Member {
+  spec: ConsumerSpec<unknown>;
+  processor: DeliveryProcessor<unknown>;
+  slot: Slot;
+  standing: Standing;
+  subscription: Subscription | undefined;
+  /** The handler running for this consumer's delivery, if any (prefetch 1: at most one per channel). */
+  inFlight: Promise<void> | undefined;
+  /** Cancel, then subscribe again at the back of the queue's single-active-consumer line. */
+  handBack: boolean;
+  /** Cancel and leave (the queue moved away, or the pool stops). */
+  leaving: boolean;
+}
+
+interface Slot {
+  index: number;
+  channel: ResilientChannel;
+  members: Set<Member>;
+  /** Resolves once the slot's first channel is open (rejects when it cannot be). */
+  ready: Promise<void>;
+}
+
+export interface ConsumerPoolHooks {
+  /** Every delivery, before its handler runs (e.g. to decide a hand-over). */
+  onDelivery?(queue: string): void;
+  /** A queue turned out not to exist; it was dropped from the pool (declare it and add it again). */
+  onMissingQueue?(queue: string): void;
+}
+
+/**
+ * Many consumers on few channels, for queues by the thousand (a dispatch lane per WhatsApp number):
+ * each channel carries up to `consumersPerChannel` consumers, each keeping its own prefetch (qos is
+ * per consumer, set once per channel before its consumers subscribe); past `channelsPerConnection`
+ * channels another AMQP connection is opened. A channel that comes back (reconnect) subscribes its
+ * consumers again, those standing `first` before the standbys: on a single-active-consumer queue
+ * the broker makes the first registered consumer the active one.
+ *
+ * Acks go on the channel that delivered, as in ConsumerRunner. Handing a queue over (a dispatch
+ * worker joining or leaving) cancels the consumer only when its handler is done and before its
+ * ack, so the next active consumer never runs beside this one; a delivery that slips in after the
+ * cancel is given back to the queue unhandled.
+ */
+export class ConsumerPool {
+  private readonly members = new Map<string, Member>();
+  private readonly slots: Slot[] = [];
+  private readonly connections: AmqpConnectionManager[] = [];
+  private readonly logger: Logger;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: ConsumerRunnerDeps,
+    private readonly options: ConsumerPoolOptions,
+    private readonly hooks: ConsumerPoolHooks = {},
+  ) {
+    this.logger = deps.logger.child({ pool: options.name });
+  }
+
+  /** Queues subscribed now (whatever their standing). */
+  get queues(): string[] {
+    return [...this.members.keys()];
+  }
+
+  get channelCount(): number {
+    return this.slots.length;
+  }
+
+  get connectionCount(): number {
+    return this.connections.length;
+  }
+
+  has(queue: string): boolean {
+    return this.members.has(queue);
+  }
+
+  standingOf(queue: string): Standing | undefined {
+    return this.members.get(queue)?.standing;
+  }
+
+  /** Subscribes to `queue` (no-op when subscribed already; a new standing applies at the next subscription). */
+  async add(spec: ConsumerSpec<unknown>, standing: Standing): Promise<void> {
+    if (this.stopped) return;
+    if (spec.prefetch !== this.options.prefetch)
+      throw new Error(`${spec.queue}: prefetch ${spec.prefetch}, the pool's consumers use ${this.options.prefetch}`);
+    const existing = this.members.get(spec.queue);
+    if (existing) {
+      existing.standing = standing;
+      return;
+    }
+    const slot = this.slotWithRoom();
+    const member: Member = {
+      spec,
+      processor: new DeliveryProcessor(
+        spec,
+        this.deps,
+        this.deps.logger.child({ consumer: spec.name, queue: spec.queue }),
+      ),
+      slot,
+      standing,
+      subscription: undefined,
+      inFlight: undefined,
+      handBack: false,
+      leaving: false,
+    };
+    this.members.set(spec.queue, member);
+    slot.members.add(member);
+    await slot.ready;
+    const channel = slot.channel.channel;
+    if (channel) await this.subscribe(member, channel);
+  }
+
+  /**
+   * Re-subscribes `queue` at the back of its single-active-consumer line with the new standing:
+   * the next consumer in line (another worker's) becomes the active one. Waits for a running
+   * handler first; the cancel goes out before that handler's ack.
+   */
+  handBack(queue: string, standing: Standing = 'standby'): void {
+    const member = this.members.get(queue);
+    if (!member || member.leaving) return;
+    member.standing = standing;
+    member.handBack = true;
+    if (!member.inFlight) void this.cancel(member).then(() => this.resubscribe(member));
+  }
+
+  /** Cancels the consumer of `queue` (after its running handler) and forgets it. */
+  async remove(queue: string): Promise<void> {
+    const member = this.members.get(queue);
+    if (!member) return;
+    member.leaving = true;
+    this.members.delete(queue);
+    member.slot.members.delete(member);
+    if (member.inFlight) await member.inFlight.catch(() => undefined);
+    else await this.cancel(member);
+  }
+
+  /** Cancels every consumer (each after its running handler, up to `timeoutMs`), closes channels and connections. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
+    const all = [...this.members.values()];
+    for (const member of all) member.leaving = true;
+    await Promise.all(all.filter((member) => !member.inFlight).map((member) => this.cancel(member)));
+    const running = all.flatMap((member) => (member.inFlight ? [member.inFlight] : []));
+    const drained = await Promise.race([
+      Promise.allSettled(running).then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
+    ]);
+    if (!drained)
+      this.logger.warn('stopped with handlers still running; their messages will be redelivered', {
+        inFlight: all.filter((member) => member.inFlight).length,
+      });
+    this.members.clear();
+    await Promise.all(this.slots.map((slot) => slot.channel.close()));
+    await Promise.all(this.connections.map((connection) => settleWithin(connection.close(), 3_000)));
+    this.logger.info('consumer pool stopped', { channels: this.slots.length, connections: this.connections.length });
+  }
+
+  private slotWithRoom(): Slot {
+    const free = this.slots.find((slot) => slot.members.size < this.options.consumersPerChannel);
+    if (free) return free;
+    const index = this.slots.length;
+    const connectionIndex = Math.floor(index / this.options.channelsPerConnection);
+    let connection = this.connections[connectionIndex];
+    if (!connection) {
+      connection = this.deps.broker.openConsumerConnection(`${this.options.name} ${connectionIndex + 1}`);
+      this.connections[connectionIndex] = connection;
+    }
+    const members = new Set<Member>();
+    const channel = new ResilientChannel(connection, {
+      name: `${this.options.name}:${index}`,
+      confirm: false,
+      logger: this.logger,
+      setup: (opened) => this.setUp(slot, opened),
+    });
+    const slot: Slot = { index, members, channel, ready: Promise.resolve() };
+    this.slots.push(slot);
+    slot.ready = this.open(channel);
+    return slot;
+  }
+
+  /** Opens a slot's first channel, trying again while the broker cannot be reached (later ones reopen by themselves). */
+  private async open(channel: ResilientChannel): Promise<void> {
+    for (;;) {
+      try {
+        await channel.start();
+        return;
+      } catch (error) {
+        if (this.stopped) return;
+        this.logger.error('pool channel could not open; trying again', errorFields(error));
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+      }
+    }
+  }
+
+  /** A new channel for the slot: per-consumer prefetch, then every member, those standing first before standbys. */
+  private async setUp(slot: Slot, channel: Channel): Promise<void> {
+    await channel.prefetch(this.options.prefetch, false);
+    // Members added while this runs are subscribed by the loop's next round.
+    for (;;) {
+      const pending = [...slot.members]
+        .filter((member) => member.subscription?.channel !== channel && !member.leaving)
+        .sort((a, b) => rank(a.standing) - rank(b.standing));
+      if (pending.length === 0) return;
+      for (const member of pending) await this.subscribe(member, channel);
+    }
+  }
+
+  private async subscribe(member: Member, channel: Channel): Promise<void> {
+    if (member.leaving || this.stopped || isChannelClosed(channel)) return;
+    if (member.subscription?.channel === channel && !member.subscription.cancelled) return;
+    const subscription: Subscription = { channel, consumerTag: undefined, cancelled: false };
+    member.subscription = subscription;
+    try {
+      const { consumerTag } = await channel.consume(member.spec.queue, (message) =>
+        this.deliver(member, subscription, message),
+      );
+      subscription.consumerTag = consumerTag;
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) {
+        // The queue does not exist: the broker closed the channel. Forget it, or every new channel
+        // of this slot would fail the same way; its owner declares it and adds it again.
+        this.logger.error('pooled consumer on a missing queue dropped', { queue: member.spec.queue });
+        this.members.delete(member.spec.queue);
+        member.slot.members.delete(member);
+        member.leaving = true;
+        this.hooks.onMissingQueue?.(member.spec.queue);
+      }
+      throw error;
+    }
+  }
+
+  private deliver(member: Member, subscription: Subscription, delivery: ConsumeMessage | null): void {
+    if (delivery === null) {
+      // The broker cancelled the consumer (its queue was deleted, say): try again a little later.
+      this.logger.error('the broker cancelled a pooled consumer; re-subscribing', { queue: member.spec.queue });
+      subscription.cancelled = true;
+      setTimeout(() => void this.resubscribe(member), 1_000).unref();
+      return;
+    }
+    if (subscription.cancelled || member.leaving) {
+      // Sent before the broker saw our cancel: the queue's next consumer takes it.
+      try {
+        subscription.channel.nack(delivery, false, true);
+      } catch {
+        // channel closed: the broker requeued it
+      }
+      return;
+    }
+    const work = member.processor
+      .process(subscription.channel, delivery, async () => {
+        if (member.handBack || member.leaving) await this.cancel(member);
+      })
+      .finally(() => {
+        member.inFlight = undefined;
+        if (member.handBack && !member.leaving) void this.resubscribe(member);
+      });
+    member.inFlight = work;
+    // After inFlight is set: a hand-back decided here waits for this handler (cancel before its ack).
+    this.hooks.onDelivery?.(member.spec.queue);
+  }
+
+  private async cancel(member: Member): Promise<void> {
+    const subscription = member.subscription;
+    if (!subscription || subscription.cancelled) return;
+    subscription.cancelled = true;
+    if (subscription.consumerTag && !isChannelClosed(subscription.channel))
+      await settleWithin(subscription.channel.cancel(subscription.consumerTag), 2_000);
+  }
+
+  private async resubscribe(member: Member): Promise<void> {
+    member.handBack = false;
+    if (member.leaving || this.stopped || this.members.get(member.spec.queue) !== member) return;
+    const channel = member.slot.channel.channel;
+    if (!channel) return; // the slot's next channel subscribes it
+    try {
+      await this.subscribe(member, channel);
+    } catch (error) {
+      // The channel closed under us (or the queue is gone): the slot's next channel subscribes it.
+      this.logger.warn('could not re-subscribe a pooled consumer', { queue: member.spec.queue, ...errorFields(error) });
+    }
+  }
+}
+
+function rank(standing: Standing): number {
+  return standing === 'first' ? 0 : 1;
+}

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { findViolations } from '../../src/domain/pacing/pacing-rule';
+import type { DispatchMemberDoc } from '../../src/infrastructure/mongo/dispatch-membership';
+import { createCampaign, seedCompany, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
+
+const CONNECTIONS = 12;
+const CONTACTS = 8;
+const pacing = { messageInterval: 0.02, longerIntervalAfter: 5, greaterInterval: 0.05 };
+const rule = { messageIntervalMs: 20, longerIntervalAfter: 5, greaterIntervalMs: 50 };
+
+/**
+ * Dispatch workers split the lanes between them and rebalance when one joins or leaves; new numbers
+ * reach them through ConnectionCreated (the safety re-scan is an hour away here).
+ */
+describe('lanes spread over dispatch workers', () => {
+  let system: TestSystem;
+  before(async () => {
+    system = await startSystem('lanes-spread', {
+      workers: [
+        ['event-recorder', 'campaign-process', 'contact-prepare', 'contact-sync', 'scheduler'],
+        ['dispatch'],
+        ['dispatch'],
+      ],
+      env: { LANE_REFRESH_MS: '3600000', LANE_HEARTBEAT_MS: '200', LANE_MEMBER_TTL_MS: '1500' },
+    });
+  });
+  after(() => system?.stop());
+
+  const members = () => system.db.collection<DispatchMemberDoc>('dispatch_members').find({}).sort({ _id: 1 }).toArray();
+  const owners = async () => (await members()).map((member) => member.owned);
+
+  async function campaignOnEvery(seeded: Awaited<ReturnType<typeof seedCompany>>) {
+    const campaigns = [];
+    for (const connectionId of seeded.connections) {
+      const id = await createCampaign(system, seeded.key, { connectionId, listId: seeded.listId });
+      await system.api('POST', `/v1/campaigns/${id}/start`, undefined, seeded.key);
+      campaigns.push(id);
+    }
+    for (const id of campaigns)
+      await waitForStatus(system, seeded.key, id, 'completed', 90_000).catch(async (error) => {
+        const campaign = await system.models.Campaign.findById(id, { status: 1, counters: 1, connectionId: 1 }).lean();
+        const shippings = await system.models.Shipping.aggregate([
+          { $match: { campaignId: campaign?._id } },
+          { $group: { _id: '$status', n: { $sum: 1 } } },
+        ]);
+        console.log('# DIAG', JSON.stringify({ campaign, shippings, members: await members() }));
+        throw error;
+      });
+  }
+
+  test('new numbers are taken up through the event, split evenly, and move only when a worker joins or leaves', {
+    timeout: 240_000,
+  }, async () => {
+    const seeded = await seedCompany(system, { pacing, contacts: CONTACTS, connections: CONNECTIONS });
+    await waitUntil(
+      'both workers to hold every new lane',
+      async () => {
+        const held = await owners();
+        return held.length === 2 && held.every((owned) => owned > 0) && held[0]! + held[1]! === CONNECTIONS;
+      },
+      15_000,
+    );
+    const two = await owners();
+    await campaignOnEvery(seeded);
+
+    const third = await system.addWorker(['dispatch']);
+    await waitUntil(
+      'the newcomer to take its share',
+      async () => {
+        const held = await owners();
+        return held.length === 3 && held.every((owned) => owned > 0) && held.reduce((a, b) => a + b) === CONNECTIONS;
+      },
+      15_000,
+    );
+    const three = await owners();
+
+    await third.stop();
+    await waitUntil(
+      'its lanes back with the other two',
+      async () => {
+        const held = await owners();
+        return held.length === 2 && held[0]! + held[1]! === CONNECTIONS;
+      },
+      15_000,
+    );
+    // Another round on every number after the moves: nothing lost, nobody twice, pacing kept.
+    await campaignOnEvery(seeded);
+    for (const connectionId of seeded.connections) {
+      const sends = await system.sandboxSends(connectionId);
+      assert.equal(sends.length, 2 * CONTACTS, 'each campaign sent once to everyone');
+      assert.deepEqual(
+        sends.filter((send) => send.violation),
+        [],
+        'no pacing violation (sandbox judge)',
+      );
+      assert.deepEqual(
+        findViolations(
+          sends.map((send) => send.receivedAt.getTime()),
+          rule,
+        ),
+        [],
+      );
+    }
+    console.log(
+      `# lanes spread: ${CONNECTIONS} lanes owned ${two.join('/')} by two workers, ${three.join('/')} with a third, back to two after it left; ${2 * CONNECTIONS} campaigns completed, 0 violations`,
+    );
+  });
+});
