@@ -25,7 +25,7 @@ describe('opt-out, the suppression list and the automatic pause on failures', ()
   after(() => system.stop());
 
   const events = async (key: string, type: string) =>
-    (await system.api('GET', `/v1/events?type=${type}&pageSize=200`, undefined, key)).body.items as Array<{
+    (await system.api('GET', `/v1/events?type=${type}&limit=200`, undefined, key)).body.items as Array<{
       payload: Record<string, unknown>;
     }>;
 
