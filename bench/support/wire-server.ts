@@ -12,7 +12,8 @@ export interface WireServer {
   dataDir: string;
   /** Bytes of the data files (every NAME.mv in the directory, or the legacy single file). */
   dataBytes(): number;
-  stop(): Promise<void>;
+  /** Stops the server (SIGTERM: it closes its files) and removes its data unless keepData. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
 }
 
 async function portOpen(port: number): Promise<boolean> {
@@ -30,10 +31,10 @@ async function portOpen(port: number): Promise<boolean> {
  * `legacyFile` DATA is one file (the launcher before one-file-per-database: measure it by pointing
  * MONGO_WIRE_HOME at that build).
  */
-export async function startWireServer(options: { port: number; dir: string; heap: string; legacyFile?: boolean }): Promise<WireServer> {
+export async function startWireServer(options: { port: number; dir: string; heap: string; legacyFile?: boolean; keep?: boolean }): Promise<WireServer> {
   if (await portOpen(options.port)) throw new Error(`port ${options.port} is taken: choose another (BENCH_DB_PORT)`);
   const home = mongoWireHome();
-  rmSync(options.dir, { recursive: true, force: true });
+  if (!options.keep) rmSync(options.dir, { recursive: true, force: true });
   mkdirSync(options.dir, { recursive: true });
   const data = options.legacyFile ? join(options.dir, 'legacy.mv') : join(options.dir, 'dbs');
   let output = '';
@@ -56,14 +57,14 @@ export async function startWireServer(options: { port: number; dir: string; heap
     port: options.port,
     dataDir: options.dir,
     dataBytes,
-    async stop() {
+    async stop(stopOptions) {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
         await Promise.race([exited, sleep(30_000)]);
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }
-      rmSync(options.dir, { recursive: true, force: true });
+      if (!stopOptions?.keepData) rmSync(options.dir, { recursive: true, force: true });
     },
   };
 }
