@@ -12,12 +12,14 @@
  * 2. reads, with the N contacts present: BENCH_DB_SAMPLES (default 200) reads of one 40-contact list
  *    of a company (find {companyId, listIds}, lean) and as many countDocuments of it; p50 / p99.
  * 3. due → first send under a big import: 5 small companies (40 contacts, one sandbox number per
- *    round each) and a large company that imports 200,000 contacts by CSV through the API; while
- *    the import runs, 3 rounds of 5 campaigns (one per small company) scheduled for the same second;
- *    from scheduledAt to the sandbox's first receivedAt of each. One worker process, every role.
+ *    round each) and a large company that imports 200,000 contacts by CSV through the API; one
+ *    control round of 5 campaigns (one per small company) due in the same second before the import,
+ *    then 3 rounds while the import runs; from scheduledAt to the sandbox's first receivedAt of each.
+ *    One worker process, every role. dueToFirstSendMsP99 is over the rounds during the import.
  * 4. data files: a scratch database of 200,000 contacts is written, then dropped; the size of the
  *    data files (MB) before and after the drop.
  *
+ * BENCH_DB_JAVA_OPTS adds JVM options to the server (e.g. "-XX:+UseZGC").
  * BENCH_DB_PHASES (default insert,read,due,drop) picks phases (read needs insert). To measure the
  * launcher before this change: MONGO_WIRE_HOME=<that build> BENCH_DB_LEGACY=1 (one data file).
  * Human-readable table first; the last line is one JSON object.
@@ -103,6 +105,8 @@ async function timed<T>(samples: number, run: () => Promise<T>): Promise<number[
 }
 
 interface DueResult {
+  /** The control round, before the import started. */
+  quietMs: number[];
   dueToFirstSendMs: number[];
   duringImport: number;
   importRows: number;
@@ -111,12 +115,38 @@ interface DueResult {
 
 async function dueDuringImport(system: TestSystem): Promise<DueResult> {
   const pacing = { messageInterval: 0.1, longerIntervalAfter: 20, greaterInterval: 0.3 };
-  const small = [];
-  for (let i = 0; i < SMALL; i++) small.push(await seedCompany(system, { pacing, contacts: LIST_SIZE, connections: ROUNDS }));
+  const small: Array<Awaited<ReturnType<typeof seedCompany>>> = [];
+  for (let i = 0; i < SMALL; i++) small.push(await seedCompany(system, { pacing, contacts: LIST_SIZE, connections: ROUNDS + 1 }));
   const large = await seedCompany(system, { pacing, contacts: 1, connections: 1 });
   const worker = await spawnWorker(system, 'all');
   children.add(worker);
   await new Promise((resolve) => setTimeout(resolve, 3_000)); // the worker opens its lanes
+
+  const Message = sandboxStore(system.db).Message;
+  const round = async (index: number, connectionOf: (company: (typeof small)[number]) => string) => {
+    const at = Math.ceil((Date.now() + 3_000) / 1000) * 1000; // all due in the same second
+    const connections = small.map(connectionOf);
+    for (const company of small) {
+      await createCampaign(system, company.key, { connectionId: connectionOf(company), listId: company.listId, scheduledAt: new Date(at).toISOString() });
+    }
+    const firsts = await waitUntil(
+      `round ${index}: a send on every connection`,
+      async () => {
+        const sends = await Message.find({ connectionId: { $in: connections }, receivedAt: { $gte: new Date(at - 1_000) } }, { connectionId: 1, receivedAt: 1 }).lean();
+        const first = new Map<string, number>();
+        for (const send of sends) {
+          const t = send.receivedAt.getTime();
+          if (!first.has(send.connectionId) || t < first.get(send.connectionId)!) first.set(send.connectionId, t);
+        }
+        return first.size === connections.length ? first : undefined;
+      },
+      120_000,
+      50,
+    );
+    return connections.map((c) => firsts.get(c)! - at);
+  };
+  const quietMs = await round(0, (company) => company.connections[ROUNDS]!);
+  log(`  control round before the import: due → first send ${quietMs.join(', ')} ms`);
 
   async function* csv() {
     yield 'name,phone,city\n';
@@ -142,45 +172,26 @@ async function dueDuringImport(system: TestSystem): Promise<DueResult> {
   });
   await new Promise((resolve) => setTimeout(resolve, 2_000));
 
-  const Message = sandboxStore(system.db).Message;
   const dueToFirstSendMs: number[] = [];
   let duringImport = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const at = Math.ceil((Date.now() + 3_000) / 1000) * 1000; // all due in the same second
-    const connections = small.map((company) => company.connections[round]!);
-    for (const company of small) {
-      await createCampaign(system, company.key, { connectionId: company.connections[round], listId: company.listId, scheduledAt: new Date(at).toISOString() });
-    }
-    const firsts = await waitUntil(
-      `round ${round + 1}: a send on every connection`,
-      async () => {
-        const sends = await Message.find({ connectionId: { $in: connections }, receivedAt: { $gte: new Date(at - 1_000) } }, { connectionId: 1, receivedAt: 1 }).lean();
-        const first = new Map<string, number>();
-        for (const send of sends) {
-          const t = send.receivedAt.getTime();
-          if (!first.has(send.connectionId) || t < first.get(send.connectionId)!) first.set(send.connectionId, t);
-        }
-        return first.size === connections.length ? first : undefined;
-      },
-      120_000,
-      50,
-    );
-    const roundMs = connections.map((c) => firsts.get(c)! - at);
+  for (let r = 0; r < ROUNDS; r++) {
+    const roundMs = await round(r + 1, (company) => company.connections[r]!);
     const inImport = performance.now() < importEnded;
     if (inImport) duringImport += roundMs.length;
     dueToFirstSendMs.push(...roundMs);
-    log(`  round ${round + 1}: due → first send ${roundMs.join(', ')} ms${inImport ? ' (import still running)' : ' (import had ended)'}`);
+    log(`  round ${r + 1}: due → first send ${roundMs.join(', ')} ms${inImport ? ' (import still running)' : ' (import had ended)'}`);
   }
   const report = await importDone;
   const importSeconds = (importEnded - importStarted) / 1000;
   log(`import: ${fmt(report.rowsRead ?? 0)} rows (${fmt(report.imported ?? 0)} imported) in ${importSeconds.toFixed(1)} s`);
   await stopChild(worker);
-  return { dueToFirstSendMs, duringImport, importRows: report.imported ?? 0, importSeconds };
+  return { quietMs, dueToFirstSendMs, duringImport, importRows: report.imported ?? 0, importSeconds };
 }
 
 async function main(): Promise<void> {
   log(`db bench: N=${fmt(N)} contacts, ${COMPANIES} companies; own wire server on :${PORT} (${LEGACY ? 'legacy single file' : 'one file per database'}), data in ${DIR}`);
-  const server: WireServer = await startWireServer({ port: PORT, dir: DIR, heap: process.env.BENCH_DB_HEAP || '3g', legacyFile: LEGACY });
+  const javaOptions = (process.env.BENCH_DB_JAVA_OPTS || '').split(' ').filter(Boolean);
+  const server: WireServer = await startWireServer({ port: PORT, dir: DIR, heap: process.env.BENCH_DB_HEAP || '3g', legacyFile: LEGACY, javaOptions });
   cleanups.add(() => server.stop());
   process.env.MONGO_URL = server.url;
 
@@ -256,6 +267,7 @@ function report(r: { insertPerSec: number; listMs: number[]; countMs: number[]; 
       '≤ 250',
       ok(dueP99 === null ? null : dueP99 <= 250),
     ],
+    ['  control round before the import, p50 / p99 (ms)', r.due ? `${percentile(r.due.quietMs, 50)} / ${percentile(r.due.quietMs, 99)}` : 'n/a', '', ''],
     ['import by the large company (rows, s)', r.due ? `${fmt(r.due.importRows)} in ${r.due.importSeconds.toFixed(1)} s` : 'n/a', '', ''],
     ['dataFileMb before / after dropping a database', `${mb(r.dataBefore)} / ${mb(r.dataAfter)}`, 'shrinks', ok(Number.isNaN(r.dataBefore) ? null : r.dataAfter < r.dataBefore)],
   ];
@@ -275,6 +287,7 @@ function report(r: { insertPerSec: number; listMs: number[]; countMs: number[]; 
       dueToFirstSendMsP50: r.due ? percentile(r.due.dueToFirstSendMs, 50) : null,
       dueToFirstSendMsP99: dueP99,
       dueDuringImport: r.due?.duringImport ?? null,
+      dueQuietMsP99: r.due ? percentile(r.due.quietMs, 99) : null,
       importRows: r.due?.importRows ?? null,
       importSeconds: r.due ? round2(r.due.importSeconds) : null,
       dataFileMbBeforeDrop: Number.isNaN(r.dataBefore) ? null : mb(r.dataBefore),

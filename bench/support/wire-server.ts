@@ -31,14 +31,14 @@ async function portOpen(port: number): Promise<boolean> {
  * `legacyFile` DATA is one file (the launcher before one-file-per-database: measure it by pointing
  * MONGO_WIRE_HOME at that build).
  */
-export async function startWireServer(options: { port: number; dir: string; heap: string; legacyFile?: boolean; keep?: boolean }): Promise<WireServer> {
+export async function startWireServer(options: { port: number; dir: string; heap: string; legacyFile?: boolean; keep?: boolean; javaOptions?: string[] }): Promise<WireServer> {
   if (await portOpen(options.port)) throw new Error(`port ${options.port} is taken: choose another (BENCH_DB_PORT)`);
   const home = mongoWireHome();
   if (!options.keep) rmSync(options.dir, { recursive: true, force: true });
   mkdirSync(options.dir, { recursive: true });
   const data = options.legacyFile ? join(options.dir, 'legacy.mv') : join(options.dir, 'dbs');
   let output = '';
-  const child: ChildProcess = spawn('java', [`-Xmx${options.heap}`, '-cp', `${home}/classes:${home}/lib/*`, 'MongoWire', '127.0.0.1', String(options.port), data], {
+  const child: ChildProcess = spawn('java', [`-Xmx${options.heap}`, ...(options.javaOptions ?? []), '-cp', `${home}/classes:${home}/lib/*`, 'MongoWire', '127.0.0.1', String(options.port), data], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk) => (output = (output + chunk).slice(-20_000)));

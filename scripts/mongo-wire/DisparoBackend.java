@@ -30,6 +30,8 @@ final class DisparoBackend extends AbstractMongoBackend {
   private static final String SUFFIX = ".mv";
   /** Files above this size are compacted at start-up. */
   private static final long COMPACT_ABOVE_BYTES = 8L << 20;
+  /** MVStore page cache per database (MB): a read of scattered documents deserialises whole pages. */
+  private static final int CACHE_MB = Integer.getInteger("disparo.cacheMb", 256);
 
   private final Path dir;
   private final Map<String, MVStore> stores = new ConcurrentHashMap<>();
@@ -68,7 +70,7 @@ final class DisparoBackend extends AbstractMongoBackend {
 
   @Override
   protected synchronized MongoDatabase openOrCreateDatabase(String databaseName) {
-    MVStore.Builder builder = new MVStore.Builder().autoCompactFillRate(0).cacheSize(64);
+    MVStore.Builder builder = new MVStore.Builder().autoCompactFillRate(0).cacheSize(CACHE_MB);
     if (dir != null) builder.fileName(fileOf(databaseName).toString());
     MVStore store = builder.open();
     stores.put(databaseName, store);
