@@ -86,17 +86,16 @@ async function main(): Promise<void> {
     }
   };
 
+  const liveIds: Types.ObjectId[][] = [];
   const churn = async () => {
     while (going()) {
-      const docs = Array.from({ length: 1_000 }, () => contact(liveCompany, liveList, liveNext++));
+      const docs = Array.from({ length: 1_000 }, () => ({ _id: new Types.ObjectId(), ...contact(liveCompany, liveList, liveNext++) }));
       await liveModels.Contact.collection.insertMany(docs, { ordered: false });
+      liveIds.push(docs.map((d) => d._id));
       written += docs.length;
       // rewrite some documents, and keep the size at ~LIVE_DOCS by deleting the oldest
       await liveModels.Contact.updateMany({ companyId: liveCompany, phone: { $in: docs.slice(0, 200).map((d) => d.phone) } }, { $set: { 'fields.note': 'y'.repeat(120), updatedAt: new Date() } });
-      if (liveNext > LIVE_DOCS) {
-        const oldest = await liveModels.Contact.find({ companyId: liveCompany }, { _id: 1 }).sort({ _id: 1 }).limit(1_000).lean();
-        await liveModels.Contact.deleteMany({ _id: { $in: oldest.map((d) => d._id) } });
-      }
+      if (liveNext > LIVE_DOCS) await liveModels.Contact.deleteMany({ _id: { $in: liveIds.shift()! } });
     }
   };
 
