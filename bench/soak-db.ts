@@ -136,7 +136,7 @@ async function main(): Promise<void> {
       checks.push([what, false, (error as Error).message.slice(0, 200)]);
     }
   };
-  const liveCount = await liveModels.Contact.countDocuments({ companyId: liveCompany });
+  const extraPhone = contact(liveCompany, liveList, 99_999_999).phone;
   await check('listDatabases', async () => (await live.db!.admin().listDatabases()).databases.map((d) => d.name).join(' '));
   await check('dbStats', async () => (await live.db!.stats()).objects);
   await check('find by list', async () => (await liveModels.Contact.find({ companyId: liveCompany, listIds: liveList }).limit(5).lean()).length);
@@ -152,14 +152,22 @@ async function main(): Promise<void> {
       },
     );
   });
-  await check('findOneAndUpdate (claim)', async () => (await liveModels.Contact.findOneAndUpdate({ companyId: liveCompany, phone: '+551199999999' }, { $set: { valid: false } }, { new: true }).lean())?.valid === false);
-  await check('deleteOne', async () => (await liveModels.Contact.deleteOne({ companyId: liveCompany, phone: '+551199999999' })).deletedCount);
+  await check('findOneAndUpdate (claim)', async () => {
+    const claimed = await liveModels.Contact.findOneAndUpdate({ companyId: liveCompany, phone: extraPhone, valid: true }, { $set: { valid: false } }, { returnDocument: 'after' }).lean();
+    const again = await liveModels.Contact.findOneAndUpdate({ companyId: liveCompany, phone: extraPhone, valid: true }, { $set: { valid: false } }, { returnDocument: 'after' }).lean();
+    if (claimed?.valid !== false || again !== null) throw new Error('a claim was not won exactly once');
+  });
+  await check('deleteOne', async () => {
+    const { deletedCount } = await liveModels.Contact.deleteOne({ companyId: liveCompany, phone: extraPhone });
+    if (deletedCount !== 1) throw new Error(`deleted ${deletedCount}`);
+  });
   await check('create + drop a database', async () => {
     const c = await mongoose.createConnection(url('soak_last')).asPromise();
     await c.db!.collection('x').insertOne({ a: 1 });
     await c.dropDatabase();
     await c.close();
   });
+  const liveCount = await liveModels.Contact.countDocuments({ companyId: liveCompany });
   await sleep(2_000);
   const endBytes = server.dataBytes();
   peakBytes = Math.max(peakBytes, endBytes);
@@ -172,6 +180,7 @@ async function main(): Promise<void> {
   server = await startWireServer({ port: PORT, dir: DIR, heap: process.env.SOAK_DB_HEAP || '2g', keep: true });
   cleanups.add(() => server.stop());
   const restartMs = performance.now() - restartStarted;
+  log(`restarted in ${Math.round(restartMs)} ms:\n${server.output().trim()}`);
   const again = await mongoose.createConnection(url('soak_live')).asPromise();
   const afterRestart = await modelsOf(again).Contact.countDocuments({ companyId: liveCompany });
   await check('after a restart: same count', async () => {

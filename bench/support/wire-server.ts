@@ -10,6 +10,8 @@ export interface WireServer {
   url: string;
   port: number;
   dataDir: string;
+  /** The server's last output (its start-up lines: compaction and index build times). */
+  output(): string;
   /** Bytes of the data files (every NAME.mv in the directory, or the legacy single file). */
   dataBytes(): number;
   /** Stops the server (SIGTERM: it closes its files) and removes its data unless keepData. */
@@ -57,6 +59,7 @@ export async function startWireServer(options: { port: number; dir: string; heap
     port: options.port,
     dataDir: options.dir,
     dataBytes,
+    output: () => output,
     async stop(stopOptions) {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -1,6 +1,7 @@
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -32,7 +33,11 @@ public final class MongoWire {
     MongoBackend backend = new DisparoBackend(args.length > 2 ? Path.of(args[2]) : null);
     backend.version(MONGO_5_0);
     MongoServer server = new MongoServer(backend);
-    server.bind(host, port);
+    // Netty's default is 2 × cores event-loop threads shared by every connection: one long command
+    // (a big import's batch, an updateMany) then stalls every other connection on its thread, even
+    // on other collections and databases. Many threads (idle ones cost little) leave the collection
+    // locks as the only thing one client can wait on.
+    server.bind(new InetSocketAddress(host, port), 1, Integer.getInteger("disparo.ioThreads", 64));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.shutdownNow();
       backend.close();
