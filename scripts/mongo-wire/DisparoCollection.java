@@ -6,6 +6,8 @@ import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.IndexBuildFailedException;
+import de.bwaldvogel.mongo.exception.MongoServerError;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -23,6 +25,26 @@ final class DisparoCollection extends H2Collection {
   DisparoCollection(MongoDatabase database, String collectionName, CollectionOptions options,
       MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursorRegistry) {
     super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
+  }
+
+  /**
+   * A new (or re-opened, hence empty) SortedIndex is filled in one pass over the documents, under
+   * the collection's lock (upstream makes two passes, without the lock); add() checks uniqueness.
+   */
+  @Override
+  public synchronized void addIndex(Index<Object> index) {
+    boolean known = getIndexes().stream().anyMatch(i -> i.getName().equals(index.getName()));
+    if (!(index instanceof SortedIndex) || known || !index.isEmpty()) {
+      super.addIndex(index);
+      return;
+    }
+    try {
+      streamAllDocumentsWithPosition().forEach(d -> index.add(d.getDocument(), d.getPosition(), this));
+    } catch (MongoServerError e) {
+      index.drop();
+      throw new IndexBuildFailedException(e, this);
+    }
+    getIndexes().add(index);
   }
 
   /** The index that narrows the query most, and the part of the query it reads; null: none. */
