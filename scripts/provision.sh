@@ -11,8 +11,12 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 STATE_DIR="${DISPARO_STATE_DIR:-$HOME/.cache/disparo}"
 MONGO_WIRE_SRC="$ROOT/scripts/mongo-wire"
-MONGO_WIRE_HOME="$STATE_DIR/mongo-wire-$(cat "$MONGO_WIRE_SRC/pom.xml" "$MONGO_WIRE_SRC/MongoWire.java" | sha256sum | cut -c1-12)"
-MONGO_DATA="$STATE_DIR/mongo-data"
+# The build is cached per content of the sources (the server and its unit test).
+MONGO_WIRE_SOURCES=("$MONGO_WIRE_SRC/pom.xml" "$MONGO_WIRE_SRC"/*.java "$MONGO_WIRE_SRC"/test/*.java)
+MONGO_WIRE_HOME="$STATE_DIR/mongo-wire-$(cat "${MONGO_WIRE_SOURCES[@]}" | sha256sum | cut -c1-12)"
+# One H2 file per database (NAME.mv) in this directory.
+MONGO_DATA="$STATE_DIR/mongo-data/dbs"
+MONGO_HEAP="${DISPARO_MONGO_HEAP:-3g}"
 MONGO_PORT="${DISPARO_MONGO_PORT:-27017}"
 AMQP_PORT=5672
 MANAGEMENT_PORT=15672
@@ -79,7 +83,7 @@ build_mongo_wire() {
   local build
   build="$(mktemp -d)"
   mvn -q -B -f "$MONGO_WIRE_SRC/pom.xml" dependency:copy-dependencies -DoutputDirectory="$build/lib" >&2
-  javac -nowarn -cp "$build/lib/*" -d "$build/classes" "$MONGO_WIRE_SRC/MongoWire.java"
+  javac -nowarn -cp "$build/lib/*" -d "$build/classes" "$MONGO_WIRE_SRC"/*.java "$MONGO_WIRE_SRC"/test/*.java
   rm -rf "$MONGO_WIRE_HOME"
   mv "$build" "$MONGO_WIRE_HOME"
 }
@@ -90,25 +94,30 @@ ensure_mongo() {
     return
   fi
   if ! port_open "$MONGO_PORT"; then
-    [ -d "$MONGO_WIRE_HOME/classes" ] || build_mongo_wire
     mkdir -p "$MONGO_DATA"
-    log "starting the MongoDB-wire server on 127.0.0.1:$MONGO_PORT (H2 file in $MONGO_DATA)"
-    nohup java -Xmx2g -cp "$MONGO_WIRE_HOME/classes:$MONGO_WIRE_HOME/lib/*" MongoWire \
-      127.0.0.1 "$MONGO_PORT" "$MONGO_DATA/disparo.mv" >"$STATE_DIR/mongo-wire.log" 2>&1 &
+    log "starting the MongoDB-wire server on 127.0.0.1:$MONGO_PORT (H2 files in $MONGO_DATA)"
+    nohup java -Xmx"$MONGO_HEAP" -cp "$MONGO_WIRE_HOME/classes:$MONGO_WIRE_HOME/lib/*" MongoWire \
+      127.0.0.1 "$MONGO_PORT" "$MONGO_DATA" >"$STATE_DIR/mongo-wire.log" 2>&1 &
     echo $! >"$STATE_DIR/mongo-wire.pid"
   fi
-  wait_for_port "$MONGO_PORT" "the MongoDB-wire server" 60
+  # It compacts its files and builds its in-memory indexes before it listens: large data takes a while.
+  wait_for_port "$MONGO_PORT" "the MongoDB-wire server" 600
   MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/disparo"
 }
 
 mkdir -p "$STATE_DIR"
 ensure_rabbitmq
+# The build is needed even when a server already answers: tests start servers of their own.
+if [ -z "${MONGO_URL:-}" ] || command -v javac >/dev/null; then
+  [ -d "$MONGO_WIRE_HOME/classes" ] || build_mongo_wire
+fi
 ensure_mongo
 
 cat >"$ROOT/.infra.env" <<ENV
 RABBITMQ_URL=$RABBITMQ_URL
 RABBITMQ_MANAGEMENT_URL=${RABBITMQ_MANAGEMENT_URL:-}
 MONGO_URL=$MONGO_URL
+MONGO_WIRE_HOME=$MONGO_WIRE_HOME
 ENV
 log "RabbitMQ:            $RABBITMQ_URL"
 log "RabbitMQ console:    ${RABBITMQ_MANAGEMENT_URL:-(not provisioned here)}"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The integration and end-to-end suites against a second MongoDB-wire implementation, SecantusDB
+# (PyPI `secantusdb`, WiredTiger-based), so Disparo keeps to what MongoDB-compatible servers share
+# and not to the embedded server's quirks. Production guidance stays MongoDB itself.
+#
+# Installs SecantusDB into a virtual environment (~/.cache/disparo/secantus-venv, once), starts it on
+# a free port with a temporary storage directory, runs the suites with MONGO_URL pointing at it
+# (RabbitMQ as usual), then stops it and removes its data. The tests that start wire servers of
+# their own (the embedded server's index tests) still use the embedded server.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+STATE_DIR="${DISPARO_STATE_DIR:-$HOME/.cache/disparo}"
+VENV="$STATE_DIR/secantus-venv"
+PORT="${SECANTUS_PORT:-}"
+
+log() { printf '[compat] %s\n' "$*" >&2; }
+
+if [ ! -x "$VENV/bin/secantusd-py" ]; then
+  log "installing SecantusDB into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --pre secantusdb
+fi
+if [ -z "$PORT" ]; then
+  PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+fi
+DATA="$(mktemp -d "${TMPDIR:-/tmp}/disparo-secantus-XXXXXX")"
+"$VENV/bin/secantusd-py" --host 127.0.0.1 --port "$PORT" --storage-path "$DATA" --log-level WARNING >"$DATA.log" 2>&1 &
+SERVER=$!
+cleanup() {
+  kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
+  rm -rf "$DATA" "$DATA.log"
+}
+trap cleanup EXIT
+for ((i = 0; i < 240; i++)); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+  kill -0 "$SERVER" 2>/dev/null || { cat "$DATA.log" >&2; log "SecantusDB did not start"; exit 1; }
+  sleep 0.25
+done
+log "SecantusDB $("$VENV/bin/pip" show secantusdb 2>/dev/null | sed -n 's/^Version: //p') on 127.0.0.1:$PORT"
+export MONGO_URL="mongodb://127.0.0.1:$PORT/disparo"
+cd "$ROOT"
+bash scripts/with-infra.sh bash -c '
+  set -euo pipefail
+  CHROMIUM_PATH="$(bash scripts/provision-browser.sh)"; export CHROMIUM_PATH
+  echo "[compat] integration and end-to-end tests on SecantusDB ($MONGO_URL)"
+  bash scripts/run-tests.sh test/integration test/e2e
+'
