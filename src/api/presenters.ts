@@ -1,3 +1,4 @@
+import type { Page } from '../application/queries/paging';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
 import type { EventRecord } from '../infrastructure/mongo/event-log';
 import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
@@ -131,4 +132,9 @@ export function contactView(contact: ContactDoc) {
 
 export function listView(list: ContactListDoc) {
   return { id: String(list._id), name: list.name, createdAt: list.createdAt };
+}
+
+/** A page of stored records as a page of their views. */
+export function pageView<T, V>(page: Page<T>, view: (doc: T) => V): { items: V[]; nextCursor: string | null } {
+  return { items: page.items.map(view), nextCursor: page.nextCursor };
 }

@@ -1,6 +1,6 @@
-import { Types } from 'mongoose';
 import {
   cancelCampaign,
+  createCampaign,
   deleteDraft,
   pauseCampaign,
   resumeCampaign,
@@ -10,6 +10,7 @@ import {
 } from '../../application/campaign-controls';
 import { assertConnectionUsable } from '../../application/connections/connection-service';
 import type { PipelineDeps } from '../../application/pipeline-deps';
+import { readsOf } from '../../application/service-registry';
 import { averageSendsPerMinute, pendingOf } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
@@ -18,8 +19,7 @@ import { estimateFinish } from '../../domain/pacing/send-planner';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
-import { pageOf } from '../pagination';
-import { campaignView, shippingView } from '../presenters';
+import { campaignView, pageView, shippingView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { CampaignList, CampaignProgress, CampaignView, ShippingList } from '../responses';
 import {
@@ -31,7 +31,6 @@ import {
   ShippingsQuery,
   UpdateCampaignBody,
 } from '../schemas';
-import { findOwned, isOwned } from '../tenant';
 
 type Command = (deps: PipelineDeps, cause: Cause, campaignId: string) => Promise<void>;
 
@@ -40,14 +39,14 @@ const notFound = { 404: 'no such campaign (or another company’s)' };
 const refused = { 409: 'the campaign’s status does not allow this (e.g. resume a cancelled campaign)' };
 
 export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): void {
-  const { Campaign, Connection, ContactList, Company, Shipping, Lane } = pipeline.models;
-  const findCampaign = (companyId: string, id: string) => findOwned(Campaign, id, companyId, 'campaign');
+  const reads = readsOf(pipeline);
+  const findCampaign = (companyId: string, id: string) => reads.campaign(companyId, id);
 
   /** The connection and list a campaign names must be the caller's: otherwise 400 naming the field. */
   const checkReferences = async (companyId: string, body: { connectionId?: string; listId?: string }) => {
     const [connection, list] = await Promise.all([
-      body.connectionId === undefined || isOwned(Connection, body.connectionId, companyId),
-      body.listId === undefined || isOwned(ContactList, body.listId, companyId),
+      body.connectionId === undefined || reads.ownsConnection(companyId, body.connectionId),
+      body.listId === undefined || reads.ownsList(companyId, body.listId),
     ]);
     const errors = [
       ...(connection ? [] : [{ field: 'body.connectionId', message: 'no such connection' }]),
@@ -69,23 +68,22 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     async (ctx, { body }) => {
       const companyId = companyOf(ctx);
       await checkReferences(companyId, body);
-      const campaign = await Campaign.create({
-        companyId,
-        name: body.name,
-        connectionId: body.connectionId,
-        listId: body.listId,
-        variants: body.variants,
-        mediaUrl: body.mediaUrl ?? null,
-        pacing: pacingToMs(body.pacing) ?? null,
-        status: 'draft',
-      });
-      if (body.scheduledAt)
-        await scheduleCampaign(pipeline, causeOf(ctx), String(campaign._id), new Date(body.scheduledAt));
+      const campaign = await createCampaign(
+        pipeline,
+        causeOf(ctx),
+        {
+          name: body.name,
+          connectionId: body.connectionId,
+          listId: body.listId,
+          variants: body.variants,
+          mediaUrl: body.mediaUrl ?? null,
+          pacing: pacingToMs(body.pacing) ?? null,
+        },
+        body.scheduledAt ? new Date(body.scheduledAt) : undefined,
+      );
       ctx.status = 201;
       ctx.set('location', `/v1/campaigns/${String(campaign._id)}`);
-      ctx.body = campaignView(
-        body.scheduledAt ? await findCampaign(companyId, String(campaign._id)) : campaign.toObject(),
-      );
+      ctx.body = campaignView(campaign);
     },
   );
 
@@ -100,11 +98,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
       responses: { 200: { description: 'a page of campaigns', schema: CampaignList } },
     },
     async (ctx, { query }) => {
-      const filter = {
-        companyId: new Types.ObjectId(companyOf(ctx)),
-        ...(query.status ? { status: query.status } : {}),
-      };
-      ctx.body = await pageOf(Campaign, filter, query, campaignView);
+      ctx.body = pageView(await reads.campaigns(companyOf(ctx), query.status, query), campaignView);
     },
   );
 
@@ -237,7 +231,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     },
     async (ctx, { params }) => {
       const companyId = companyOf(ctx);
-      const campaign = await findOwned(Campaign, params.id, companyId, 'campaign', {
+      const campaign = await reads.campaign(companyId, params.id, {
         status: 1,
         counters: 1,
         startedAt: 1,
@@ -245,15 +239,9 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
         pacing: 1,
       });
       const [pacing, lane] = await Promise.all([
-        caches.pacing.get(
-          companyId,
-          async () => (await Company.findById(companyId, { pacing: 1 }).lean())?.pacing ?? null,
-        ),
+        caches.pacing.get(companyId, () => reads.companyPacing(companyId)),
         campaign.status === 'running'
-          ? caches.lanes.get(
-              String(campaign.connectionId),
-              async () => (await Lane.findById(campaign.connectionId, { sent: 1 }).lean())?.sent ?? null,
-            )
+          ? caches.lanes.get(String(campaign.connectionId), () => reads.laneSent(campaign.connectionId))
           : null,
       ]);
       const { counters } = campaign;
@@ -285,8 +273,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     },
     async (ctx, { params, query }) => {
       const campaign = await findCampaign(companyOf(ctx), params.id);
-      const filter = { campaignId: campaign._id, ...(query.status ? { status: query.status } : {}) };
-      ctx.body = await pageOf(Shipping, filter, query, shippingView, 1);
+      ctx.body = pageView(await reads.shippings(campaign._id, query.status, query), shippingView);
     },
   );
 }

@@ -1,4 +1,3 @@
-import { Types } from 'mongoose';
 import {
   connectConnection,
   createConnection,
@@ -6,11 +5,11 @@ import {
   findConnection as findOwnConnection,
   updateConnection,
 } from '../../application/connections/connection-service';
+import { readsOf } from '../../application/service-registry';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
-import { pageOf } from '../pagination';
-import { connectionView } from '../presenters';
+import { connectionView, pageView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { ConnectionList, ConnectionStatusView, ConnectionView } from '../responses';
 import { CloudApiInput, CreateConnectionBody, IdParams, PageQuery, UpdateConnectionBody } from '../schemas';
@@ -21,7 +20,7 @@ const notFound = { 404: 'no such connection (or another company’s)' };
 const timestamp = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
 export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const { Connection, Lane, Campaign, ContactSync } = pipeline.models;
+  const reads = readsOf(pipeline);
   const findConnection = (companyId: string, id: string) => findOwnConnection(pipeline, companyId, id);
 
   api.define(
@@ -59,7 +58,7 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       responses: { 200: { description: 'a page of connections', schema: ConnectionList } },
     },
     async (ctx, { query }) => {
-      ctx.body = await pageOf(Connection, { companyId: new Types.ObjectId(companyOf(ctx)) }, query, connectionView);
+      ctx.body = pageView(await reads.connections(companyOf(ctx), query), connectionView);
     },
   );
 
@@ -176,16 +175,7 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
     },
     async (ctx, { params }) => {
       const connection = await findConnection(companyOf(ctx), params.id);
-      const [lane, activeCampaigns, lastSync] = await Promise.all([
-        Lane.findById(connection._id, { sent: 1, coolDownUntil: 1 }).lean(),
-        Campaign.countDocuments({
-          connectionId: connection._id,
-          status: { $in: ['scheduled', 'queued', 'running', 'paused'] },
-        }),
-        ContactSync.findOne({ connectionId: connection._id }, { status: 1, startedAt: 1, finishedAt: 1 })
-          .sort({ startedAt: -1 })
-          .lean(),
-      ]);
+      const { lane, activeCampaigns, lastSync } = await reads.connectionActivity(connection._id);
       ctx.body = {
         id: String(connection._id),
         status: connection.status,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { applyDeliveryStatus, type StatusOutcome } from '../../application/delivery-status';
+import { readsOf } from '../../application/service-registry';
 import { DELIVERY_STATUSES } from '../../domain/whatsapp/delivery-status';
 import { isValidWebhookSignature, sameSecretText } from '../../domain/whatsapp/webhook-signature';
 import type { ApiContext } from '../api-context';
@@ -65,13 +66,7 @@ const VerifyQuery = z.object({
 });
 
 export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const { Connection } = pipeline.models;
-
-  const cloudApiOf = async (id: string) => {
-    const connection = await Connection.findById(id, { gateway: 1, cloudApi: 1 }).lean();
-    if (!connection?.cloudApi) throw new HttpProblem(404, 'Not Found', 'no such WhatsApp Cloud API connection');
-    return connection.cloudApi;
-  };
+  const cloudApiOf = (id: string) => readsOf(pipeline).cloudApiOf(id);
 
   /** Meta's verification handshake: echo hub.challenge when the verify token matches. */
   api.define(
