@@ -143,6 +143,15 @@ export class InMemoryCampaignRepository implements CampaignRepository {
     found.plannedUntil = result.plannedUntil;
   }
 
+  async countPreparedBatch(id: Types.ObjectId, batch: number, prepared: number, missing: number) {
+    const found = this.byId.get(String(id));
+    if (!found || found.preparedBatches.includes(batch)) return false;
+    found.preparedBatches.push(batch);
+    found.counters.prepared += prepared;
+    found.counters.missing += missing;
+    return true;
+  }
+
   async extendPlannedUntil(id: Types.ObjectId, plannedUntil: Date): Promise<void> {
     const found = this.byId.get(String(id))!;
     if (!found.plannedUntil || found.plannedUntil < plannedUntil) found.plannedUntil = plannedUntil;

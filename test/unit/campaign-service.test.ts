@@ -239,6 +239,15 @@ describe('campaign service', () => {
     );
   });
 
+  test('a prepared batch is counted once, however often it is delivered', async () => {
+    const campaign = campaigns.add({ companyId, status: 'running' });
+    assert.equal(await service.countPreparedBatch(String(campaign._id), 0, { prepared: 499, missing: 1 }), true);
+    assert.equal(await service.countPreparedBatch(String(campaign._id), 0, { prepared: 499, missing: 1 }), false);
+    assert.equal(await service.countPreparedBatch(String(campaign._id), 1, { prepared: 3, missing: 0 }), true);
+    const { prepared, missing } = campaigns.get(campaign._id)!.counters;
+    assert.deepEqual({ prepared, missing }, { prepared: 502, missing: 1 });
+  });
+
   test('recount: a quiet campaign whose counters missed a shipping’s end is recounted and completed', async () => {
     const counters = { audience: 2, prepared: 2, sent: 1, failed: 0, cancelled: 0, skipped: 0, missing: 0 };
     const campaign = campaigns.add({ companyId, status: 'running', processingDone: true, counters });

@@ -352,6 +352,19 @@ export class CampaignService {
   }
 
   /**
+   * Counts a prepared batch of shippings once (a redelivered batch counts nothing more); the caller
+   * then checks completion (after announcing the batch).
+   */
+  async countPreparedBatch(campaignId: string, batch: number, counts: { prepared: number; missing: number }) {
+    return this.deps.campaigns.countPreparedBatch(
+      new Types.ObjectId(campaignId),
+      batch,
+      counts.prepared,
+      counts.missing,
+    );
+  }
+
+  /**
    * Completes a running campaign once nothing is left in flight; called after every step that can
    * be the last (a send, a prepared batch, the end of processing). The status change is atomic, so
    * exactly one caller publishes CampaignCompleted.

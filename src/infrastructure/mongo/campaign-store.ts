@@ -101,6 +101,14 @@ export class MongoCampaignRepository implements CampaignRepository {
     );
   }
 
+  countPreparedBatch(id: Types.ObjectId, batch: number, prepared: number, missing: number): Promise<boolean> {
+    return updateIfMatches(
+      this.models.Campaign,
+      { _id: id, preparedBatches: { $ne: batch } },
+      { $push: { preparedBatches: batch }, $inc: { 'counters.prepared': prepared, 'counters.missing': missing } },
+    );
+  }
+
   async extendPlannedUntil(id: Types.ObjectId, plannedUntil: Date): Promise<void> {
     await this.models.Campaign.updateOne({ _id: id }, { $max: { plannedUntil } });
   }
