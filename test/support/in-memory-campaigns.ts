@@ -81,6 +81,10 @@ export class InMemoryCampaignRepository implements CampaignRepository {
     return found ? copyOf(found) : null;
   }
 
+  async completionState(id: string) {
+    return this.findById(id);
+  }
+
   async transition(
     id: string,
     from: readonly CampaignStatus[],

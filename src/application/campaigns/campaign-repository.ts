@@ -55,6 +55,8 @@ export interface RecountedCounters {
 export interface CampaignRepository {
   create(fields: NewCampaign): Promise<CampaignDoc>;
   findById(id: string): Promise<CampaignDoc | null>;
+  /** Only what completion looks at (read after every send: kept small). */
+  completionState(id: string): Promise<Pick<CampaignDoc, '_id' | 'status' | 'processingDone' | 'counters'> | null>;
   /** Moves one campaign from `from` (and the guard) with `set`; the document as it was before, or null. */
   transition(
     id: string,

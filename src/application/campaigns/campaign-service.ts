@@ -370,7 +370,7 @@ export class CampaignService {
    * exactly one caller publishes CampaignCompleted.
    */
   async completeIfDone(campaignId: string, cause: Cause): Promise<boolean> {
-    const campaign = Types.ObjectId.isValid(campaignId) ? await this.deps.campaigns.findById(campaignId) : null;
+    const campaign = Types.ObjectId.isValid(campaignId) ? await this.deps.campaigns.completionState(campaignId) : null;
     if (campaign?.status !== 'running' || !isCampaignDone(campaign.processingDone, campaign.counters)) return false;
     const completed = await this.deps.campaigns.transition(campaignId, statusesAllowing('complete'), {
       status: 'completed',

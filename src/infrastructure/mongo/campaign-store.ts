@@ -30,6 +30,10 @@ export class MongoCampaignRepository implements CampaignRepository {
     return (await this.models.Campaign.findById(id).lean()) as CampaignDoc | null;
   }
 
+  async completionState(id: string) {
+    return this.models.Campaign.findById(id, { status: 1, processingDone: 1, counters: 1 }).lean();
+  }
+
   async transition(
     id: string,
     from: readonly CampaignStatus[],
