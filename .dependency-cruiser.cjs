@@ -1,6 +1,7 @@
 /**
  * Import boundaries (npm run lint): the layer order the README draws.
- * domain ← application ← adapters (infrastructure) ← entry points (api routes, consumers, cli, runtime).
+ * entry points (api routes, consumers, cli, runtime) → application → adapters (infrastructure,
+ * publishers) → domain; arrows are imports.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

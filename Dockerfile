@@ -7,7 +7,8 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY consumers ./consumers
 COPY publishers ./publishers
-RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
+# The build compiles to dist/ and copies the static files (the progress page) beside the code.
+RUN npm run build && npm prune --omit=dev
 
 FROM node:22-bookworm-slim
 ENV NODE_ENV=production

@@ -1,21 +1,14 @@
 import { processCampaign } from '../src/application/campaigns/campaign-processing';
 import type { PipelineDeps } from '../src/application/pipeline-deps';
-import { CampaignDue } from '../src/domain/events/campaign-messages';
+import type { CampaignDue } from '../src/domain/events/campaign-messages';
 import type { MessageOf } from '../src/domain/events/envelope';
-import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
+import type { ConsumerHandler } from '../src/infrastructure/rabbitmq/subscription';
 
 /**
- * `<prefix>.campaign-process` ← CampaignDue (at the scheduled time): the campaign is expanded into
- * prepare batches by the processing use case (src/application/campaigns/campaign-processing.ts).
+ * `<prefix>.campaign-process` ← CampaignDue (at the scheduled time; the subscription in
+ * src/topology.ts): the campaign is expanded into prepare batches by the processing use case
+ * (src/application/campaigns/campaign-processing.ts).
  */
-export function campaignProcessConsumer(
-  deps: PipelineDeps & { prefetch: number },
-): ConsumerSpec<MessageOf<typeof CampaignDue>> {
-  return {
-    name: 'campaign-process',
-    queue: deps.queues.campaignProcess,
-    prefetch: deps.prefetch,
-    schema: CampaignDue.schema,
-    handle: (message, { logger }) => processCampaign(deps, message, logger),
-  };
+export function campaignProcessConsumer(deps: PipelineDeps): ConsumerHandler<MessageOf<typeof CampaignDue>> {
+  return { handle: (message, { logger }) => processCampaign(deps, message, logger) };
 }

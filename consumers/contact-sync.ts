@@ -1,24 +1,13 @@
-import { z } from 'zod';
 import { type ContactSyncDeps, type ContactSyncTrigger, syncContacts } from '../src/application/contacts/contact-sync';
-import { ConnectionConnected, ContactSyncRequested, ContactsChanged } from '../src/domain/events/contact-messages';
-import type { ConsumerSpec } from '../src/infrastructure/rabbitmq/consumer-runner';
+import type { ConsumerHandler } from '../src/infrastructure/rabbitmq/subscription';
 
 export type { ContactSyncDeps } from '../src/application/contacts/contact-sync';
 
 /**
- * `<prefix>.contact-sync` ← ConnectionConnected | ContactsChanged | ContactSyncRequested: the run is
- * the contact sync use case's (src/application/contacts/contact-sync.ts).
+ * `<prefix>.contact-sync` ← ConnectionConnected | ContactsChanged | ContactSyncRequested (the
+ * subscription in src/topology.ts): the run is the contact sync use case's
+ * (src/application/contacts/contact-sync.ts).
  */
-export function contactSyncConsumer(deps: ContactSyncDeps & { prefetch: number }): ConsumerSpec<ContactSyncTrigger> {
-  return {
-    name: 'contact-sync',
-    queue: deps.queues.contactSync,
-    prefetch: deps.prefetch,
-    schema: z.union([
-      ConnectionConnected.schema,
-      ContactsChanged.schema,
-      ContactSyncRequested.schema,
-    ]) as unknown as z.ZodType<ContactSyncTrigger>,
-    handle: (message, { logger }) => syncContacts(deps, message, logger),
-  };
+export function contactSyncConsumer(deps: ContactSyncDeps): ConsumerHandler<ContactSyncTrigger> {
+  return { handle: (message, { logger }) => syncContacts(deps, message, logger) };
 }

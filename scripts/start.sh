@@ -9,6 +9,6 @@ export DEMO="${DEMO:-true}"
 export ADMIN_API_KEY="${ADMIN_API_KEY:-admin-$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)}"
 bash "$ROOT/scripts/with-infra.sh" bash -c '
   set -euo pipefail
-  tsc -p tsconfig.build.json
+  npm run -s build
   exec node dist/src/cli/disparo.js start
 '

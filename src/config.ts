@@ -75,6 +75,25 @@ export const ConfigSchema = z.object({
   CLOUD_API_LANE_COOLDOWN_MS: int(0).default(60_000),
   /** WhatsApp Cloud API: how long before a contact is tried again after a pair rate limit (131056). */
   CLOUD_API_CONTACT_RETRY_MS: int(0).default(60_000),
+  /**
+   * Message templates: a connection's catalogue older than this is read again from the provider
+   * before a template campaign is checked, and the scheduler role refreshes catalogues this often.
+   */
+  TEMPLATE_REFRESH_MS: int(1_000).default(3_600_000),
+  /**
+   * WhatsApp Web (connections with gateway whatsapp-web): key sealing their sessions at rest,
+   * AES-256-GCM, 32 bytes as 64 hex digits or base64. Required once such a connection exists.
+   */
+  WHATSAPP_SESSION_KEY: z
+    .string()
+    .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=?)$/, 'must be 32 bytes as 64 hex digits or base64')
+    .optional(),
+  /** WhatsApp Web: how long a process holds a number's socket without renewing its lease (failover time). */
+  WHATSAPP_WEB_LEASE_MS: int(1_000).default(30_000),
+  /** WhatsApp Web: longest wait between reconnection attempts after a transient close. */
+  WHATSAPP_WEB_RECONNECT_MAX_MS: int(100).default(60_000),
+  /** WhatsApp Web: how long a number cools down after a rate or spam signal. */
+  WHATSAPP_WEB_LANE_COOLDOWN_MS: int(0).default(300_000),
   /** Recorded events older than this are deleted by the scheduler role (0 keeps them forever). */
   EVENT_RETENTION_DAYS: int(0).default(90),
   /** Key for the admin routes (creating companies). Unset: those routes answer 403. */

@@ -1,19 +1,92 @@
+import { CampaignDue, PrepareContacts } from './domain/events/campaign-messages';
+import { ConnectionConnected, ContactSyncRequested, ContactsChanged } from './domain/events/contact-messages';
+import { ContactPrepared } from './domain/events/dispatch-messages';
+import { EnvelopeSchema } from './domain/events/envelope';
 import { delayTopology } from './infrastructure/rabbitmq/delay-levels';
+import {
+  published,
+  type Subscription,
+  sent,
+  subscriptionQueue,
+  subscriptionTopology,
+} from './infrastructure/rabbitmq/subscription';
 import { mergeTopologies, type TopologySpec } from './infrastructure/rabbitmq/topology-spec';
-import { coreExchanges, workQueue } from './infrastructure/rabbitmq/work-queue';
+import { coreExchanges } from './infrastructure/rabbitmq/work-queue';
+
+/** Any envelope on the events exchange, whatever its type (including types added later). */
+const EveryEvent = { type: 'every event', routingKey: '#', schema: EnvelopeSchema } as const;
 
 /**
- * Disparo's whole broker topology, in one place. Consumer files name their queue from `queues()`;
- * docs/topology.md is printed from `disparoTopology()` by `npm run docs:topology`.
+ * Every consumer of Disparo, declared once: its queue, what it consumes, its prefetch and the
+ * worker role that runs it. Queues and their bindings are derived from this (a consumed event binds
+ * the queue by its routing key; a command sent to the queue binds nothing), the worker starts its
+ * roles' consumers from it, and docs/topology.md prints it (`npm run docs:topology`).
  */
+export const SUBSCRIPTIONS = [
+  {
+    name: 'event-recorder',
+    role: 'event-recorder',
+    queue: 'event-recorder',
+    purpose: 'every domain event, stored once in the event log',
+    consumes: [published(EveryEvent)],
+    prefetch: 'CONSUMER_PREFETCH',
+  },
+  {
+    name: 'campaign-process',
+    role: 'campaign-process',
+    queue: 'campaign-process',
+    purpose: 'CampaignDue, delivered at the scheduled time: expand a campaign into prepare batches',
+    consumes: [sent(CampaignDue)],
+    prefetch: 2,
+  },
+  {
+    name: 'contact-prepare',
+    role: 'contact-prepare',
+    queue: 'contact-prepare',
+    purpose: 'PrepareContacts batches: personalise, store shippings, hand them to the lane',
+    consumes: [sent(PrepareContacts)],
+    prefetch: 4,
+  },
+  {
+    name: 'contact-sync',
+    role: 'contact-sync',
+    queue: 'contact-sync',
+    purpose:
+      "ConnectionConnected, ContactsChanged, ContactSyncRequested: page through the number's contacts, validate, upsert",
+    consumes: [published(ConnectionConnected), published(ContactsChanged), published(ContactSyncRequested)],
+    prefetch: 2,
+  },
+  {
+    name: 'dispatch',
+    role: 'dispatch',
+    queue: 'lane',
+    keyedBy: 'connection',
+    purpose:
+      'dispatch lane of one WhatsApp connection: ContactPrepared at its planned time (or up to LANE_HANDOFF_MS early, held by the lane until then)',
+    consumes: [sent(ContactPrepared)],
+    prefetch: 1,
+    singleActiveConsumer: true,
+  },
+] as const satisfies readonly Subscription[];
+
+export type DisparoSubscription = (typeof SUBSCRIPTIONS)[number];
+export type SubscriptionName = DisparoSubscription['name'];
+
+export function subscription<N extends SubscriptionName>(name: N): Extract<DisparoSubscription, { name: N }> {
+  const found = SUBSCRIPTIONS.find((candidate) => candidate.name === name);
+  if (!found) throw new Error(`no subscription named ${name}`);
+  return found as Extract<DisparoSubscription, { name: N }>;
+}
+
+/** Queue names, for code that sends to a queue (commands) or inspects one. */
 export function queues(prefix: string) {
   return {
-    eventRecorder: `${prefix}.event-recorder`,
-    campaignProcess: `${prefix}.campaign-process`,
-    contactPrepare: `${prefix}.contact-prepare`,
-    contactSync: `${prefix}.contact-sync`,
+    eventRecorder: subscriptionQueue(prefix, subscription('event-recorder')),
+    campaignProcess: subscriptionQueue(prefix, subscription('campaign-process')),
+    contactPrepare: subscriptionQueue(prefix, subscription('contact-prepare')),
+    contactSync: subscriptionQueue(prefix, subscription('contact-sync')),
     /** The dispatch lane of one WhatsApp connection (declared when the connection is created). */
-    lane: (connectionId: string) => `${prefix}.lane.${connectionId}`,
+    lane: (connectionId: string) => subscriptionQueue(prefix, subscription('dispatch'), connectionId),
   } as const;
 }
 
@@ -22,39 +95,12 @@ export interface TopologySettings {
   deliveryLimit: number;
 }
 
-export function disparoTopology({ prefix, deliveryLimit }: TopologySettings): TopologySpec {
+/** Disparo's whole broker topology: exchanges, delay levels and the queue of every subscription. */
+export function disparoTopology(settings: TopologySettings): TopologySpec {
   return mergeTopologies(
-    coreExchanges(prefix),
-    delayTopology(prefix),
-    workQueue({
-      prefix,
-      name: 'event-recorder',
-      purpose: 'every domain event, stored once in the event log',
-      eventPatterns: ['#'],
-      deliveryLimit,
-    }),
-    workQueue({
-      prefix,
-      name: 'campaign-process',
-      purpose: 'CampaignDue, delivered at the scheduled time: expand a campaign into prepare batches',
-      eventPatterns: [],
-      deliveryLimit,
-    }),
-    workQueue({
-      prefix,
-      name: 'contact-prepare',
-      purpose: 'PrepareContacts batches: personalise, store shippings, hand them to the lane',
-      eventPatterns: [],
-      deliveryLimit,
-    }),
-    workQueue({
-      prefix,
-      name: 'contact-sync',
-      purpose:
-        "ConnectionConnected, ContactsChanged, ContactSyncRequested: page through the number's contacts, validate, upsert",
-      eventPatterns: ['connection.connected', 'contacts.changed', 'contacts.sync-requested'],
-      deliveryLimit,
-    }),
+    coreExchanges(settings.prefix),
+    delayTopology(settings.prefix),
+    ...SUBSCRIPTIONS.filter((each) => !('keyedBy' in each)).map((each) => subscriptionTopology(each, settings)),
   );
 }
 
@@ -62,13 +108,6 @@ export function disparoTopology({ prefix, deliveryLimit }: TopologySettings): To
  * The dispatch lane of one connection: ContactPrepared messages arrive at their planned time;
  * single-active-consumer, so one worker sends for the number and another takes over if it dies.
  */
-export function laneTopology({ prefix, deliveryLimit }: TopologySettings, connectionId: string): TopologySpec {
-  return workQueue({
-    prefix,
-    name: `lane.${connectionId}`,
-    purpose: `dispatch lane of connection ${connectionId} (prefetch 1, single active consumer)`,
-    eventPatterns: [],
-    deliveryLimit,
-    singleActiveConsumer: true,
-  });
+export function laneTopology(settings: TopologySettings, connectionId: string): TopologySpec {
+  return subscriptionTopology(subscription('dispatch'), settings, connectionId);
 }

@@ -8,25 +8,19 @@ const ROOT = join(__dirname, '..', '..');
 
 export interface SystemProcess {
   url: string;
+  pid: number;
   /** Peak resident memory of the process so far (Linux VmHWM), in MB. */
   peakRssMb(): number;
   stop(): Promise<void>;
 }
 
 /**
- * Builds the project (`tsc`, as the Docker image does) and starts `node dist/src/cli/disparo.js
+ * Builds the project (`npm run build`, as the Docker image does) and starts `node dist/src/cli/disparo.js
  * start` as its own process: what is measured is the deployed artifact, without the benchmark
  * driver's memory or tsx's in-process compiler.
  */
 export async function startSystemProcess(env: Record<string, string>): Promise<SystemProcess> {
-  execFileSync(
-    process.execPath,
-    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')],
-    {
-      cwd: ROOT,
-      stdio: 'inherit',
-    },
-  );
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli/disparo.js'), 'start'], {
     cwd: ROOT,
@@ -57,6 +51,7 @@ export async function startSystemProcess(env: Record<string, string>): Promise<S
   }
   return {
     url,
+    pid: child.pid!,
     peakRssMb() {
       const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
       return Number(kb) / 1024;

@@ -1,27 +1,30 @@
 import type Koa from 'koa';
 import type { PipelineDeps } from '../application/pipeline-deps';
+import type { TemplateDeps } from '../application/template-catalogue';
 import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { LaneState } from '../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
+import { type ApiCache, apiCache } from './api-cache';
 import { companyOf } from './auth';
-import { TtlCache } from './ttl-cache';
 
 /** Lookups repeated on every request, remembered for API_CACHE_MS. */
 export interface ApiCaches {
   /** API key hash → its company's id (only keys found are kept). */
-  apiKeys: TtlCache<string | null>;
+  apiKeys: ApiCache<string | null>;
   /** Company id → its pacing settings (progress estimates). */
-  pacing: TtlCache<PacingSettings | null>;
+  pacing: ApiCache<PacingSettings | null>;
   /** Connection id → its lane's last send, for finish estimates: at most a second old (one gap of error at most). */
-  lanes: TtlCache<LaneState | null>;
+  lanes: ApiCache<LaneState | null>;
 }
 
 export function apiCaches(ttlMs: number): ApiCaches {
-  return { apiKeys: new TtlCache(ttlMs), pacing: new TtlCache(ttlMs), lanes: new TtlCache(Math.min(ttlMs, 1_000)) };
+  return { apiKeys: apiCache(ttlMs), pacing: apiCache(ttlMs), lanes: apiCache(Math.min(ttlMs, 1_000)) };
 }
 
 export interface ApiContext {
   pipeline: PipelineDeps;
+  /** Reads connections' template catalogues (the pipeline with a gateway provider). */
+  templates: TemplateDeps;
   adminKey: string | undefined;
   caches: ApiCaches;
 }

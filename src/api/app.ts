@@ -12,6 +12,7 @@ import { apiKeyAuthenticator } from './auth';
 import { ApiRouter } from './operation';
 import { HttpProblem } from './problem';
 import { apiKeyRoutes } from './routes/api-keys';
+import { campaignReportRoutes } from './routes/campaign-report';
 import { campaignRoutes } from './routes/campaigns';
 import { companyRoutes } from './routes/companies';
 import { connectionRoutes } from './routes/connections';
@@ -23,7 +24,9 @@ import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
 import { progressPageRoutes, progressRoutes } from './routes/progress';
+import { suppressionRoutes } from './routes/suppressions';
 import { webhookRoutes } from './routes/webhooks';
+import { pairingPageRoutes, whatsappWebPairingRoutes } from './routes/whatsapp-web-pairing';
 
 export interface ApiDeps {
   logger: Logger;
@@ -45,9 +48,12 @@ const RESOURCES = [
   contactListRoutes,
   contactImportRoutes,
   campaignRoutes,
+  campaignReportRoutes,
   eventRoutes,
   progressRoutes,
   webhookRoutes,
+  suppressionRoutes,
+  whatsappWebPairingRoutes,
 ];
 
 const API_VERSION = '1.0.0';
@@ -83,6 +89,7 @@ export function createApp(deps: ApiDeps): Koa {
   healthRoutes(api, deps.readiness, deps.metrics);
   if (deps.context) for (const routes of RESOURCES) routes(api, deps.context);
   if (deps.context) progressPageRoutes(api); // a static page; its script sends the key
+  if (deps.context) pairingPageRoutes(api);
   docsRoutes(api, API_VERSION);
   for (const middleware of api.middleware()) app.use(middleware);
   return app;

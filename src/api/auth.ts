@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import { hashApiKey } from '../application/api-keys';
+import type { ApiCache } from './api-cache';
 import { HttpProblem } from './problem';
-import type { TtlCache } from './ttl-cache';
 
 export type Auth = { kind: 'company'; companyId: string } | { kind: 'admin' };
 
@@ -24,7 +24,7 @@ function sameSecret(a: string, b: string): boolean {
 export function apiKeyAuthenticator(
   companyOfKey: (hash: string) => Promise<string | null>,
   adminKey: string | undefined,
-  cache: TtlCache<string | null>,
+  cache: ApiCache<string | null>,
 ): (ctx: Koa.Context) => Promise<Auth> {
   return async (ctx) => {
     const key = presentedKey(ctx);

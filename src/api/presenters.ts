@@ -1,5 +1,9 @@
 import type { Page } from '../application/queries/paging';
+import type { TemplateCatalogue } from '../application/template-catalogue';
+import { DEFAULT_AUTO_PAUSE } from '../domain/campaigns/failure-threshold';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
+import { DEFAULT_OPT_OUT } from '../domain/suppression/opt-out-keywords';
+import { templateShape } from '../domain/whatsapp/templates';
 import type { EventRecord } from '../infrastructure/mongo/event-log';
 import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
@@ -8,11 +12,17 @@ import type { ConnectionDoc } from '../infrastructure/mongo/models/connection';
 import type { ContactDoc } from '../infrastructure/mongo/models/contact';
 import type { ContactListDoc } from '../infrastructure/mongo/models/contact-list';
 import type { ShippingDoc } from '../infrastructure/mongo/models/shipping';
+import type { SuppressionDoc } from '../infrastructure/mongo/models/suppression';
 
 /** Resources as the API shows them: string ids, seconds for intervals, no internal fields. */
 export function pacingView(pacing: Partial<PacingSettings>) {
   return {
-    messageInterval: pacing.messageIntervalMs === undefined ? undefined : pacing.messageIntervalMs / 1000,
+    messageInterval:
+      pacing.messageIntervalMs === undefined
+        ? undefined
+        : pacing.messageIntervalMaxMs
+          ? { min: pacing.messageIntervalMs / 1000, max: pacing.messageIntervalMaxMs / 1000 }
+          : pacing.messageIntervalMs / 1000,
     longerIntervalAfter: pacing.longerIntervalAfter,
     greaterInterval: pacing.greaterIntervalMs === undefined ? undefined : pacing.greaterIntervalMs / 1000,
   };
@@ -25,6 +35,9 @@ export function companyView(company: CompanyDoc) {
     timezone: company.timezone,
     defaultRegion: company.defaultRegion,
     pacing: pacingView(company.pacing),
+    sendingWindows: company.sendingWindows ?? null,
+    optOut: company.optOut ?? DEFAULT_OPT_OUT,
+    autoPause: company.autoPause ?? DEFAULT_AUTO_PAUSE,
     createdAt: company.createdAt,
   };
 }
@@ -46,9 +59,11 @@ export function connectionView(connection: ConnectionDoc) {
     haltedReason: connection.haltedReason ?? null,
     haltedAt: connection.haltedAt ?? null,
     sandbox: connection.sandbox,
+    dailyCap: connection.dailyCap ?? null,
     cloudApi: cloud
       ? {
           phoneNumberId: cloud.phoneNumberId,
+          wabaId: cloud.wabaId ?? null,
           apiVersion: cloud.apiVersion,
           baseUrl: cloud.baseUrl,
           accessToken: secretHint(cloud.accessToken),
@@ -66,13 +81,25 @@ export function campaignView(campaign: CampaignDoc) {
     id: String(campaign._id),
     name: campaign.name,
     status: campaign.status,
+    pausedReason: campaign.pausedReason ?? null,
     connectionId: String(campaign.connectionId),
     listId: String(campaign.listId),
     variants: campaign.variants,
+    template: campaign.template
+      ? {
+          name: campaign.template.name,
+          language: campaign.template.language,
+          category: campaign.template.category,
+          components: campaign.template.components,
+          headerMediaUrl: campaign.template.headerMediaUrl ?? null,
+        }
+      : null,
     mediaUrl: campaign.mediaUrl,
     pacing: campaign.pacing ? pacingView(campaign.pacing) : null,
+    sendingWindows: campaign.sendingWindows ?? null,
     scheduledAt: campaign.scheduledAt,
     counters: campaign.counters,
+    autoPaused: campaign.autoPaused ?? null,
     createdAt: campaign.createdAt,
     startedAt: campaign.startedAt,
     completedAt: campaign.completedAt,
@@ -85,6 +112,7 @@ export function shippingView(shipping: ShippingDoc) {
     contactId: String(shipping.contactId),
     phone: shipping.phone,
     text: shipping.text,
+    template: shipping.template ? { ...shipping.template, components: shipping.template.components ?? [] } : null,
     status: shipping.status,
     plannedAt: shipping.plannedAt,
     sentAt: shipping.sentAt,
@@ -137,4 +165,31 @@ export function listView(list: ContactListDoc) {
 /** A page of stored records as a page of their views. */
 export function pageView<T, V>(page: Page<T>, view: (doc: T) => V): { items: V[]; nextCursor: string | null } {
   return { items: page.items.map(view), nextCursor: page.nextCursor };
+}
+
+/** A connection's templates, each with the slots a campaign must fill. */
+export function templateCatalogueView(catalogue: TemplateCatalogue) {
+  return {
+    connectionId: catalogue.connectionId,
+    fetchedAt: catalogue.fetchedAt && catalogue.fetchedAt.getTime() > 0 ? catalogue.fetchedAt : null,
+    lastError: catalogue.lastError,
+    items: catalogue.templates.map((template) => {
+      const shape = templateShape(template);
+      return {
+        ...template,
+        slots: shape.slots.map((slot) => `${slot.section}.${slot.key}`),
+        headerMedia: shape.headerMedia,
+      };
+    }),
+  };
+}
+
+export function suppressionView(entry: SuppressionDoc) {
+  return {
+    phone: entry.phone,
+    source: entry.source,
+    keyword: entry.keyword ?? null,
+    connectionId: entry.connectionId ? String(entry.connectionId) : null,
+    suppressedAt: entry.suppressedAt,
+  };
 }

@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * The live progress page (`GET /progress`): one self-contained HTML document, no external assets
- * (the machine may be offline, and nothing is loaded from a CDN). It asks `GET /v1/progress` every
+ * (the machine may be offline, and nothing is loaded from a CDN). Its HTML, CSS and JS are the files
+ * in `static/progress/` (the build copies them next to the compiled code); at start-up the style and
+ * script are put inline in the page and their sha256 hashes become the Content-Security-Policy, so
+ * nothing else can run on it. It asks `GET /v1/progress` every
  * 2 s with the company's API key and draws each campaign's bar, the sends over time (an SVG chart)
  * and the failures by reason. Everything shown goes through textContent, never innerHTML, so a
  * campaign's name cannot inject markup.
@@ -11,332 +16,42 @@ import { createHash } from 'node:crypto';
  * in its logs or a Referer) or from the form; it is kept in sessionStorage for the tab and wiped
  * from the address bar at once.
  */
-const STYLE = `
-:root { --bg:#f6f7f9; --card:#fff; --ink:#1d2433; --muted:#6b7385; --line:#e3e6ec; --sent:#1f9d55; --failed:#d64545; --cancelled:#9aa3b2; --accent:#2f6fde; }
-* { box-sizing: border-box; }
-body { margin:0; font:14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background:var(--bg); color:var(--ink); }
-header { display:flex; align-items:center; gap:16px; padding:14px 24px; background:#16213a; color:#fff; }
-header h1 { font-size:18px; margin:0; font-weight:600; }
-header .company { opacity:.85; }
-header .spacer { flex:1; }
-header .updated { font-size:12px; opacity:.75; }
-header button { background:transparent; color:#fff; border:1px solid rgba(255,255,255,.4); border-radius:6px; padding:4px 10px; cursor:pointer; }
-.dot { display:inline-block; width:9px; height:9px; border-radius:50%; background:#9aa3b2; margin-right:6px; }
-.dot.live { background:#3ddc84; } .dot.error { background:#ff6b6b; }
-main { max-width:1080px; margin:0 auto; padding:20px 24px 40px; display:grid; gap:18px; }
-section { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:16px 18px; }
-section h2 { font-size:13px; text-transform:uppercase; letter-spacing:.06em; color:var(--muted); margin:0 0 12px; font-weight:600; }
-.campaign { padding:10px 0; border-top:1px solid var(--line); }
-.campaign:first-of-type { border-top:none; }
-.campaign .title { display:flex; align-items:baseline; gap:10px; }
-.campaign .name { font-weight:600; font-size:15px; }
-.swatch { display:inline-block; width:10px; height:10px; border-radius:2px; }
-.pill { font-size:11px; padding:1px 8px; border-radius:10px; background:#eef1f6; color:#3a4356; text-transform:uppercase; letter-spacing:.04em; }
-.pill.running { background:#e3f4ea; color:#17733f; } .pill.completed { background:#e6eefc; color:#2350a8; }
-.pill.paused { background:#fff3d6; color:#8a6100; } .pill.cancelled { background:#f1f1f1; color:#666; }
-.bar { display:flex; height:14px; border-radius:7px; overflow:hidden; background:#edf0f4; margin:8px 0 6px; }
-.bar span { display:block; height:100%; transition:width .6s ease; }
-.bar .sent { background:var(--sent); } .bar .failed { background:var(--failed); } .bar .cancelled { background:var(--cancelled); }
-.figures { display:flex; flex-wrap:wrap; gap:4px 18px; color:var(--muted); font-size:13px; }
-.figures b { color:var(--ink); font-weight:600; }
-.empty { color:var(--muted); }
-svg text { font-size:11px; fill:var(--muted); }
-.legend { display:flex; flex-wrap:wrap; gap:6px 16px; font-size:12px; color:var(--muted); margin-top:6px; }
-table { width:100%; border-collapse:collapse; }
-th, td { text-align:left; padding:6px 8px; border-top:1px solid var(--line); font-size:13px; }
-th { color:var(--muted); font-weight:600; border-top:none; }
-td.count { text-align:right; font-variant-numeric:tabular-nums; }
-form.key { display:flex; gap:8px; flex-wrap:wrap; align-items:center; }
-form.key input { flex:1; min-width:260px; padding:8px 10px; border:1px solid var(--line); border-radius:6px; font:inherit; }
-form.key button { padding:8px 14px; border:none; border-radius:6px; background:var(--accent); color:#fff; font:inherit; cursor:pointer; }
-.error { color:var(--failed); margin-top:8px; }
-#dashboard { display:grid; gap:18px; }
-section.wide { width:100%; }
-th.count { text-align:right; }
-[hidden] { display:none !important; }
-`;
+export interface ProgressPage {
+  html: string;
+  contentSecurityPolicy: string;
+}
 
-const SCRIPT = `
-(function () {
-  'use strict';
-  var POLL_MS = 2000;
-  var COLORS = ['#2f6fde', '#1f9d55', '#e07b1a', '#8e44ad', '#d64545', '#16a2b8', '#b8860b', '#5d6d7e', '#c2185b', '#00897b', '#6d4c41', '#3949ab'];
-  var SVG = 'http://www.w3.org/2000/svg';
-  var key = null;
-  var timer = null;
-  var minutes = 15;
-
-  function $(id) { return document.getElementById(id); }
-  function el(tag, attrs, text) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
-    if (text !== undefined) node.textContent = String(text);
-    return node;
-  }
-  function svg(tag, attrs) {
-    var node = document.createElementNS(SVG, tag);
-    Object.keys(attrs).forEach(function (name) { node.setAttribute(name, attrs[name]); });
-    return node;
-  }
-  function number(n) { return Number(n || 0).toLocaleString(); }
-  function time(iso) { return iso ? new Date(iso).toLocaleTimeString() : '-'; }
-  function colorOf(index) { return COLORS[index % COLORS.length]; }
-
-  /** Takes the key from the fragment (never sent to the server) and wipes it from the address bar. */
-  function keyFromFragment() {
-    var match = /(?:^#|&)key=([^&]+)/.exec(location.hash);
-    if (!match) return null;
-    history.replaceState(null, '', location.pathname + location.search);
-    return decodeURIComponent(match[1]);
-  }
-
-  function showForm(message) {
-    stop();
-    $('signin').hidden = false;
-    $('dashboard').hidden = true;
-    $('signout').hidden = true;
-    $('signin-error').textContent = message || '';
-    $('signin-error').hidden = !message;
-  }
-
-  function start(newKey) {
-    key = newKey;
-    sessionStorage.setItem('disparo.key', key);
-    $('signin').hidden = true;
-    $('dashboard').hidden = false;
-    $('signout').hidden = false;
-    poll();
-  }
-
-  function stop() { if (timer) clearTimeout(timer); timer = null; }
-
-  function setLive(state, text) {
-    $('live').className = 'dot ' + state;
-    $('updated').textContent = text;
-  }
-
-  function poll() {
-    stop();
-    fetch('/v1/progress?minutes=' + minutes, { headers: { authorization: 'Bearer ' + key }, cache: 'no-store' })
-      .then(function (response) {
-        if (response.status === 401 || response.status === 403) {
-          sessionStorage.removeItem('disparo.key');
-          showForm('That API key was not accepted.');
-          return null;
-        }
-        if (!response.ok) throw new Error('HTTP ' + response.status);
-        return response.json();
-      })
-      .then(function (data) {
-        if (!data) return;
-        render(data);
-        minutes = chartMinutes(data);
-        setLive('live', 'updated ' + time(data.now));
-        timer = setTimeout(poll, POLL_MS);
-      })
-      .catch(function (error) {
-        setLive('error', 'cannot reach the API (' + error.message + '), retrying');
-        timer = setTimeout(poll, POLL_MS);
-      });
-  }
-
-  /** The chart spans the campaigns in progress (or finished within the hour): 2 to 60 minutes. */
-  function chartMinutes(data) {
-    var now = Date.parse(data.now);
-    var starts = data.campaigns.filter(function (c) {
-      return c.startedAt && (!c.completedAt || now - Date.parse(c.completedAt) < 3600000);
-    }).map(function (c) { return Date.parse(c.startedAt); });
-    if (starts.length === 0) return 15;
-    return Math.min(60, Math.max(2, Math.ceil((now - Math.min.apply(null, starts)) / 60000) + 1));
-  }
-
-  function render(data) {
-    $('company').textContent = data.company.name;
-    var colors = {};
-    data.campaigns.forEach(function (campaign, index) { colors[campaign.campaignId] = colorOf(index); });
-    renderCampaigns(data.campaigns, colors);
-    renderChart(data.campaigns, data.timeline, colors);
-    renderFailures(data.campaigns, data.failures);
-  }
-
-  function renderCampaigns(campaigns, colors) {
-    var list = $('campaigns');
-    list.replaceChildren();
-    if (campaigns.length === 0) { list.appendChild(el('p', { class: 'empty' }, 'No campaigns yet.')); return; }
-    campaigns.forEach(function (c) {
-      var counters = c.counters;
-      var total = Math.max(1, counters.audience - counters.missing);
-      var row = el('div', { class: 'campaign', 'data-campaign-id': c.campaignId });
-      var title = el('div', { class: 'title' });
-      var swatch = el('span', { class: 'swatch' });
-      swatch.style.background = colors[c.campaignId];
-      title.append(swatch, el('span', { class: 'name' }, c.name), el('span', { class: 'pill ' + c.status, 'data-field': 'status' }, c.status),
-        el('span', { class: 'empty', 'data-field': 'percent' }, Math.round(c.done * 100) + '%'));
-      var bar = el('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(c.done * 100)) });
-      ['sent', 'failed', 'cancelled'].forEach(function (kind) {
-        var part = el('span', { class: kind, title: kind + ': ' + counters[kind] });
-        part.style.width = (100 * counters[kind] / total) + '%';
-        bar.appendChild(part);
-      });
-      var figures = el('div', { class: 'figures' });
-      function figure(label, value, field) {
-        var span = el('span');
-        span.append(el('b', { 'data-field': field }, value), document.createTextNode(' ' + label));
-        figures.appendChild(span);
-      }
-      var sent = el('span');
-      sent.append(el('b', { 'data-field': 'sent' }, number(counters.sent)), document.createTextNode(' of '), el('b', { 'data-field': 'planned' }, number(total)), document.createTextNode(' sent'));
-      figures.appendChild(sent);
-      figure('failed', number(counters.failed), 'failed');
-      figure('pending', number(c.pending), 'pending');
-      figure('sends/min', c.sentPerMinute, 'rate');
-      if (c.estimatedFinishAt) figure('estimated finish', time(c.estimatedFinishAt), 'finish');
-      else if (c.completedAt) figure('finished', time(c.completedAt), 'finish');
-      row.append(title, bar, figures);
-      list.appendChild(row);
-    });
-  }
-
-  /** Stacked bars: sends per time bucket, one colour per campaign; the axis is in sends per minute. */
-  function renderChart(campaigns, timeline, colors) {
-    var holder = $('chart');
-    holder.replaceChildren();
-    var ids = campaigns.map(function (c) { return c.campaignId; }).filter(function (id) { return timeline.sent[id]; });
-    var buckets = ids.length ? timeline.sent[ids[0]].length : 0;
-    var totals = [];
-    for (var i = 0; i < buckets; i++) totals.push(ids.reduce(function (sum, id) { return sum + timeline.sent[id][i]; }, 0));
-    var perMinute = 60 / timeline.bucketSeconds;
-    var peak = Math.max.apply(null, [1].concat(totals));
-    var width = 1000, height = 220, left = 44, bottom = 22, top = 10;
-    var plotW = width - left - 8, plotH = height - top - bottom;
-    var chart = svg('svg', { viewBox: '0 0 ' + width + ' ' + height, width: '100%', role: 'img', 'aria-label': 'sends over time' });
-    [0, 0.5, 1].forEach(function (share) {
-      var y = top + plotH * (1 - share);
-      chart.appendChild(svg('line', { x1: left, x2: width - 8, y1: y, y2: y, stroke: '#e3e6ec' }));
-      var label = svg('text', { x: left - 6, y: y + 4, 'text-anchor': 'end' });
-      label.textContent = String(Math.round(peak * share * perMinute * 10) / 10);
-      chart.appendChild(label);
-    });
-    var slot = plotW / Math.max(1, buckets);
-    for (var b = 0; b < buckets; b++) {
-      var y = top + plotH;
-      ids.forEach(function (id) {
-        var count = timeline.sent[id][b];
-        if (!count) return;
-        var h = plotH * count / peak;
-        y -= h;
-        var rect = svg('rect', { x: left + b * slot + 1, y: y, width: Math.max(1, slot - 2), height: h, fill: colors[id] });
-        var tip = svg('title', {});
-        tip.textContent = count + ' sent';
-        rect.appendChild(tip);
-        chart.appendChild(rect);
-      });
-    }
-    var from = Date.parse(timeline.from);
-    [0, Math.floor(buckets / 2), buckets].forEach(function (index, n) {
-      var label = svg('text', { x: left + index * slot, y: height - 6, 'text-anchor': n === 0 ? 'start' : n === 2 ? 'end' : 'middle' });
-      label.textContent = new Date(from + index * timeline.bucketSeconds * 1000).toLocaleTimeString();
-      chart.appendChild(label);
-    });
-    holder.appendChild(chart);
-    $('chart-caption').textContent = 'Sends per minute, ' + timeline.bucketSeconds + ' s bars, total in window: ' + number(totals.reduce(function (a, b) { return a + b; }, 0));
-    var legend = $('legend');
-    legend.replaceChildren();
-    campaigns.forEach(function (c) {
-      var item = el('span');
-      var swatch = el('span', { class: 'swatch' });
-      swatch.style.background = colors[c.campaignId];
-      item.append(swatch, document.createTextNode(' ' + c.name));
-      legend.appendChild(item);
-    });
-  }
-
-  function renderFailures(campaigns, failures) {
-    var names = {};
-    campaigns.forEach(function (c) { names[c.campaignId] = c.name; });
-    var body = $('failures');
-    body.replaceChildren();
-    $('no-failures').hidden = failures.length > 0;
-    $('failures-table').hidden = failures.length === 0;
-    failures.forEach(function (f) {
-      var row = el('tr', { 'data-reason': f.reason });
-      row.append(el('td', {}, names[f.campaignId] || f.campaignId), el('td', {}, f.reason), el('td', { class: 'count' }, number(f.count)));
-      body.appendChild(row);
-    });
-  }
-
-  $('signin').addEventListener('submit', function (event) {
-    event.preventDefault();
-    var value = $('key-input').value.trim();
-    $('key-input').value = '';
-    if (value) start(value);
-  });
-  $('signout').addEventListener('click', function () {
-    sessionStorage.removeItem('disparo.key');
-    showForm('');
-  });
-
-  var initial = keyFromFragment() || sessionStorage.getItem('disparo.key');
-  if (initial) start(initial); else showForm('');
-})();
-`;
-
-const BODY = `
-<header>
-  <h1>Disparo</h1><span class="company" id="company"></span>
-  <span class="spacer"></span>
-  <span class="updated"><span class="dot" id="live"></span><span id="updated">not connected</span></span>
-  <button type="button" id="signout" hidden>Forget key</button>
-</header>
-<main>
-  <form class="key" id="signin" hidden>
-    <section class="wide">
-      <h2>Campaign progress</h2>
-      <p>Enter your company's API key. It stays in this browser tab and is sent only in the request header.</p>
-      <div class="key">
-        <input id="key-input" type="password" autocomplete="off" placeholder="dsp_…" aria-label="API key">
-        <button type="submit">Show progress</button>
-      </div>
-      <div class="error" id="signin-error" hidden></div>
-    </section>
-  </form>
-  <div id="dashboard" hidden>
-    <section><h2>Campaigns</h2><div id="campaigns"></div></section>
-    <section><h2>Sends over time</h2><div id="chart"></div><div class="legend" id="legend"></div><div class="empty" id="chart-caption"></div></section>
-    <section><h2>Failures by reason</h2>
-      <p class="empty" id="no-failures">No failed messages.</p>
-      <table id="failures-table" hidden><thead><tr><th>Campaign</th><th>Reason</th><th class="count">Messages</th></tr></thead><tbody id="failures"></tbody></table>
-    </section>
-  </div>
-</main>
-`;
+export const PROGRESS_PAGE_DIR = join(__dirname, 'static', 'progress');
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
 
-export const PROGRESS_PAGE = {
-  html: `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-<title>Disparo · campaign progress</title>
-<style>${STYLE}</style>
-</head>
-<body>${BODY}<script>${SCRIPT}</script>
-</body>
-</html>
-`,
-  /** Only this page's own inline script and style run; it talks to its own origin only. */
-  contentSecurityPolicy: [
-    "default-src 'none'",
-    `script-src ${sha256(SCRIPT)}`,
-    `style-src ${sha256(STYLE)}`,
-    "connect-src 'self'",
-    "img-src 'self' data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; '),
-};
+/** Reads the page's files, inlines the style and script (as the stand-alone file links them) and hashes them. */
+export function loadProgressPage(dir: string = PROGRESS_PAGE_DIR): ProgressPage {
+  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+  const style = read('page.css');
+  const script = read('page.js');
+  const html = inline(
+    inline(read('index.html'), '<link rel="stylesheet" href="page.css">', `<style>${style}</style>`),
+    '<script src="page.js"></script>',
+    `<script>${script}</script>`,
+  );
+  return {
+    html,
+    /** Only this page's own inline script and style run; it talks to its own origin only. */
+    contentSecurityPolicy: [
+      "default-src 'none'",
+      `script-src ${sha256(script)}`,
+      `style-src ${sha256(style)}`,
+      "connect-src 'self'",
+      "img-src 'self' data:",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join('; '),
+  };
+}
+
+function inline(html: string, tag: string, replacement: string): string {
+  if (!html.includes(tag)) throw new Error(`progress page: index.html has no ${tag}`);
+  return html.replace(tag, () => replacement);
+}

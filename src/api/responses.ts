@@ -35,6 +35,13 @@ export const CompanyView = z.object({
   timezone: z.string(),
   defaultRegion: z.string(),
   pacing: Pacing,
+  optOut: z.object({ keywords: z.array(z.string()), optInKeywords: z.array(z.string()) }),
+  autoPause: z.object({
+    enabled: z.boolean(),
+    failureRate: z.number(),
+    window: z.number().int(),
+    consecutive: z.number().int(),
+  }),
   createdAt: Timestamp,
 });
 export const CompanyList = pageOf(CompanyView);
@@ -65,6 +72,7 @@ export const ConnectionView = z.object({
   cloudApi: nullable(
     z.object({
       phoneNumberId: z.string(),
+      wabaId: nullable(z.string()),
       apiVersion: z.string(),
       baseUrl: z.string(),
       accessToken: nullable(z.string()),
@@ -76,6 +84,21 @@ export const ConnectionView = z.object({
   createdAt: Timestamp,
 });
 export const ConnectionList = pageOf(ConnectionView);
+export const PairingView = z.object({
+  connectionId: Id,
+  status: z.enum(CONNECTION_STATUSES).describe('`pairing` until the phone links the number, then `connected`'),
+  qr: nullable(z.string()).describe('the current QR’s text; WhatsApp rotates it about every 20 s'),
+  qrSvg: nullable(z.string()).describe('the current QR drawn as an SVG document'),
+  qrAt: nullable(Timestamp),
+  qrRotations: z.number().int().describe('QRs shown so far for this pairing'),
+  phone: nullable(z.string()).describe('the phone a pairing code was asked for (digits)'),
+  code: nullable(z.string()).describe(
+    'the pairing code to type on that phone (WhatsApp › Linked devices › Link with phone number)',
+  ),
+  codeAt: nullable(Timestamp),
+  error: nullable(z.string()),
+  page: z.string().describe('the page that shows the QR live (add &key=<API key> to its fragment)'),
+});
 export const ConnectionStatusView = z.object({
   id: Id,
   status: z.enum(CONNECTION_STATUSES),
@@ -118,19 +141,34 @@ const Counters = z.object({
   delivered: z.number().int().optional(),
   read: z.number().int().optional(),
   undelivered: z.number().int().optional(),
+  suppressed: z.number().int().optional().describe('members not planned: their phone is on the suppression list'),
 });
+
+const TemplateUse = z.object({
+  name: z.string(),
+  language: z.string(),
+  category: z.string(),
+  components: z.record(z.string(), z.record(z.string(), z.string())).describe('header, body, buttons → slot → value'),
+  headerMediaUrl: nullable(z.string()),
+});
+const AutoPaused = nullable(
+  z.object({ reason: z.string(), at: Timestamp }).describe('why the campaign paused itself on failures'),
+);
 
 export const CampaignView = z.object({
   id: Id,
   name: z.string(),
   status: z.enum(CAMPAIGN_STATUSES),
+  pausedReason: nullable(z.string()).describe('why Disparo paused it (the provider refused its template)'),
   connectionId: Id,
   listId: Id,
   variants: z.array(z.string()),
+  template: nullable(TemplateUse).describe('the approved template it sends instead of variants'),
   mediaUrl: nullable(z.string()),
   pacing: nullable(Pacing),
   scheduledAt: nullable(Timestamp),
   counters: Counters,
+  autoPaused: AutoPaused,
   createdAt: Timestamp,
   startedAt: nullable(Timestamp),
   completedAt: nullable(Timestamp),
@@ -140,17 +178,31 @@ export const CampaignList = pageOf(CampaignView);
 export const CampaignProgress = z.object({
   campaignId: Id,
   status: z.enum(CAMPAIGN_STATUSES),
+  pausedReason: nullable(z.string()),
+  template: nullable(z.object({ name: z.string(), language: z.string() })),
   counters: Counters,
   pending: z.number().int().describe('planned contacts not yet sent, failed or cancelled'),
   sentPerMinute: z.number(),
-  estimatedFinishAt: nullable(Timestamp).describe('from the pacing rule and the number’s lane; null unless running'),
+  autoPaused: AutoPaused,
+  deliveredRate: nullable(z.number()).describe(
+    'share (0–1) of the sent messages reported delivered; null before the first send',
+  ),
+  readRate: nullable(z.number()).describe('share (0–1) of the sent messages reported read'),
+  estimatedFinishAt: nullable(Timestamp).describe(
+    'from the pacing rule, the sending windows and the number’s lane; null unless running',
+  ),
+  waitingFor: nullable(z.enum(['window'])).describe('window: running but its sending windows are closed'),
+  nextOpeningAt: nullable(Timestamp).describe('when its sending windows open next (while waitingFor is window)'),
 });
 
 export const ShippingView = z.object({
   id: Id,
   contactId: Id,
   phone: z.string(),
-  text: z.string(),
+  text: z.string().describe('what the contact reads (a template’s body with its parameters filled)'),
+  template: nullable(
+    z.object({ name: z.string(), language: z.string(), components: z.array(z.record(z.string(), z.unknown())) }),
+  ).describe('the template exactly as sent to the provider'),
   status: z.enum(SHIPPING_STATUSES),
   plannedAt: Timestamp,
   sentAt: nullable(Timestamp),
@@ -176,3 +228,20 @@ export const EventView = z.object({
   payload: z.record(z.string(), z.unknown()),
 });
 export const EventPage = z.object({ page: z.number().int(), pageSize: z.number().int(), items: z.array(EventView) });
+
+export const TemplateView = z.object({
+  name: z.string(),
+  language: z.string(),
+  category: z.string(),
+  status: z.string().describe('APPROVED, PENDING, REJECTED, PAUSED, DISABLED, …: only APPROVED ones can be sent'),
+  parameterFormat: z.enum(['POSITIONAL', 'NAMED']),
+  components: z.array(z.record(z.string(), z.unknown())).describe('as the provider describes them'),
+  slots: z.array(z.string()).describe('what a campaign must fill: body.1, header.1, buttons.0 …'),
+  headerMedia: nullable(z.string()).describe('image, video or document: the campaign gives template.headerMediaUrl'),
+});
+export const TemplateCatalogueView = z.object({
+  connectionId: Id,
+  fetchedAt: nullable(Timestamp),
+  lastError: nullable(z.string()).describe('why the last refresh failed; the templates are the ones read before'),
+  items: z.array(TemplateView),
+});

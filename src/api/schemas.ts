@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CAMPAIGN_STATUSES } from '../domain/campaigns/campaign-status';
 import { SHIPPING_STATUSES } from '../domain/campaigns/shipping-status';
+import { scheduleProblems, WEEKDAYS } from '../domain/pacing/sending-window';
 
 export const ObjectIdText = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
 
@@ -14,8 +15,15 @@ const seconds = z
   .max(86_400)
   .refine((value) => Math.round(value * 1000) >= 1, 'must be at least 0.001 s');
 
+/** A gap drawn per send inside [min, max] seconds (reproducibly per campaign), never below min. */
+const SecondsRange = z
+  .strictObject({ min: seconds, max: seconds })
+  .refine((range) => range.min <= range.max, { path: ['min'], message: 'the minimum exceeds the maximum' });
+
 export const PacingInput = z.strictObject({
-  messageInterval: seconds.describe('seconds between two sends on one number'),
+  messageInterval: z
+    .union([seconds, SecondsRange])
+    .describe('seconds between two sends on one number, or a range {min, max} each gap is drawn in'),
   longerIntervalAfter: z.number().int().min(1).max(100_000).describe('after this many sends in a row, one longer gap'),
   greaterInterval: seconds.describe('the longer gap, seconds'),
 });
@@ -34,6 +42,31 @@ const TimeZone = z
     }
   }, 'must be an IANA time zone such as America/Sao_Paulo');
 
+const TimeOfDay = z
+  .string()
+  .regex(/^([01]\d|2[0-4]):[0-5]\d(:[0-5]\d)?$/, 'a local time HH:MM or HH:MM:SS (24:00 ends the day)');
+
+/**
+ * A weekly schedule of sending windows in the company's time zone: nothing is sent outside it.
+ * An `end` at or before `start` crosses midnight into the next day. No two windows may overlap.
+ */
+export const SendingWindowsInput = z
+  .array(
+    z.strictObject({
+      days: z.array(z.enum(WEEKDAYS)).min(1).max(7).describe('the days it opens (mon … sun)'),
+      start: TimeOfDay.describe('opens at this local time'),
+      end: TimeOfDay.describe('closes at this local time (at or before start: the next day)'),
+    }),
+  )
+  .min(1)
+  .max(50)
+  .superRefine((windows, context) => {
+    for (const problem of scheduleProblems(windows))
+      context.addIssue({ code: 'custom', path: problem.path.split('.').map(pathPart), message: problem.message });
+  });
+
+const pathPart = (part: string) => (/^\d+$/.test(part) ? Number(part) : part);
+
 export const CreateCompanyBody = z.strictObject({
   name: z.string().trim().min(1).max(200),
   timezone: TimeZone.optional(),
@@ -42,6 +75,7 @@ export const CreateCompanyBody = z.strictObject({
     .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR')
     .optional(),
   pacing: PacingInput.partial().optional(),
+  sendingWindows: SendingWindowsInput.nullable().optional().describe('null or absent: always open'),
 });
 
 const SandboxInput = z.strictObject({
@@ -52,6 +86,11 @@ const SandboxInput = z.strictObject({
 /** A WhatsApp Business Cloud API number (see docs/cloud-api.md for where each value comes from). */
 const CloudApiFields = z.strictObject({
   phoneNumberId: z.string().regex(/^\d{5,30}$/, 'must be the phone number ID (digits) from the WhatsApp Manager'),
+  wabaId: z
+    .string()
+    .regex(/^\d{5,30}$/, 'must be the WhatsApp Business Account ID (digits) from the WhatsApp Manager')
+    .nullish()
+    .describe('the business account that owns the number: its message templates are read from it'),
   accessToken: z.string().trim().min(20).max(4_096),
   apiVersion: z.string().regex(/^v\d+\.\d+$/, 'must look like v23.0'),
   baseUrl: z.url({ protocol: /^https?$/ }).max(2_048),
@@ -69,14 +108,48 @@ const needsCloudApi = (body: { gateway?: string; cloudApi?: unknown }, context: 
     context.addIssue({ code: 'custom', path: ['cloudApi'], message: 'is required when gateway is cloud-api' });
 };
 
+/**
+ * A number's daily cap: unique recipients per moving 24 h (a number, or one of WhatsApp's tiers),
+ * and a warm-up ramp, the cap on day 0, 1, 2, … since the number was created.
+ */
+export const DailyCapInput = z.strictObject({
+  perDay: z
+    .union([z.number().int().min(1).max(10_000_000), z.enum(['tier250', 'tier2k', 'tier10k', 'tier100k', 'unlimited'])])
+    .describe('recipients per moving 24 h, or a messaging-limit tier'),
+  warmUp: z
+    .array(z.number().int().min(1).max(10_000_000))
+    .max(365)
+    .default([])
+    .describe('cap per day since the number was created, e.g. [50, 100, 200, 400]'),
+});
+
+const noCloudApiOnWeb = (body: { gateway?: string; cloudApi?: unknown }, context: z.RefinementCtx) => {
+  if (body.gateway === 'whatsapp-web' && body.cloudApi)
+    context.addIssue({ code: 'custom', path: ['cloudApi'], message: 'is not allowed when gateway is whatsapp-web' });
+};
+
+/**
+ * `whatsapp-web` links a number as a WhatsApp Web device: it is created in `pairing`, and its QR
+ * (or a pairing code) is at GET /v1/connections/:id/pairing until the phone links it.
+ */
 export const CreateConnectionBody = z
   .object({
     name: z.string().trim().min(1).max(200),
-    gateway: z.enum(['sandbox', 'cloud-api']).default('sandbox'),
+    gateway: z.enum(['sandbox', 'cloud-api', 'whatsapp-web']).default('sandbox'),
     sandbox: SandboxInput.default({ latencyMs: 0, failureRate: 0 }),
     cloudApi: CloudApiInput.optional(),
   })
-  .superRefine(needsCloudApi);
+  .superRefine(needsCloudApi)
+  .superRefine(noCloudApiOnWeb);
+
+/** Link with a code typed on the phone instead of scanning the QR: the number that will link. */
+export const PairingCodeBody = z.strictObject({
+  phone: z
+    .string()
+    .min(1)
+    .max(40)
+    .describe('the phone that links, with country code (E.164 or as written in the company’s region)'),
+});
 
 /**
  * Changes a connection: its name, its gateway (switching sandbox ↔ cloud-api), its settings
@@ -91,6 +164,7 @@ export const UpdateConnectionBody = z
     /** No defaults here: only the fields given replace the stored ones. */
     cloudApi: CloudApiFields.partial().optional(),
     status: z.enum(['connected']).optional(),
+    dailyCap: DailyCapInput.nullable().optional().describe('null: no cap'),
   })
   .strict();
 
@@ -116,14 +190,76 @@ export const AddContactsBody = z.strictObject({
     .max(10_000),
 });
 
-export const CreateCampaignBody = z.strictObject({
+/** Values of one template section: parameter name (`1`, `first_name`) or button index → constant or `{placeholder}` text. */
+const SlotValues = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'a parameter name ("1" for {{1}}, "first_name") or a button index'),
+    z.string().max(1_024),
+  )
+  .refine((values) => Object.keys(values).length <= 50, 'at most 50 parameters');
+
+/** A pre-approved WhatsApp template and how each of its parameters is filled (see docs/cloud-api.md). */
+export const TemplateInput = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z0-9_]{1,512}$/, 'template names are lower-case letters, digits and _')
+    .describe('as in GET /v1/connections/{id}/templates'),
+  language: z
+    .string()
+    .regex(/^[a-z]{2,3}(_[A-Za-z]{2,4})?$/, 'must be a language code such as pt_BR or en_US')
+    .describe('the approved translation to send'),
+  components: z
+    .strictObject({
+      header: SlotValues.optional().describe('a text header’s parameters'),
+      body: SlotValues.optional().describe('the body’s parameters: {"1": "{name}", "2": "São Paulo"}'),
+      buttons: SlotValues.optional().describe(
+        'by button index: the end of a URL button, the code of a copy-code button',
+      ),
+    })
+    .default({})
+    .describe('each value is a constant or text with contact placeholders such as {name} or {city}'),
+  headerMediaUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2_048)
+    .optional()
+    .describe('the link of an image, video or document header'),
+});
+
+const CampaignFields = z.strictObject({
   name: z.string().trim().min(1).max(200),
   connectionId: ObjectIdText.describe('the WhatsApp connection that sends'),
   listId: ObjectIdText.describe('the contact list to send to'),
-  variants: z.array(z.string().trim().min(1).max(4_096)).min(1).max(5),
+  variants: z
+    .array(z.string().trim().min(1).max(4_096))
+    .min(1)
+    .max(5)
+    .optional()
+    .describe('free-text messages (one picked per contact); or give a template instead'),
+  template: TemplateInput.optional().describe('send an approved template instead of variants'),
   mediaUrl: z.url().max(2_048).optional(),
   scheduledAt: z.iso.datetime({ offset: true }).optional(),
   pacing: PacingInput.partial().optional(),
+  sendingWindows: SendingWindowsInput.nullable()
+    .optional()
+    .describe('narrows the company’s windows for this campaign (sends only when both are open)'),
+});
+
+/** A campaign sends variants (free text) or a template, never both. */
+export const CreateCampaignBody = CampaignFields.superRefine((body, context) => {
+  if (!body.variants && !body.template)
+    context.addIssue({ code: 'custom', path: ['variants'], message: 'give variants (free text) or a template' });
+  if (body.variants && body.template)
+    context.addIssue({
+      code: 'custom',
+      path: ['template'],
+      message: 'a campaign sends variants or a template, not both',
+    });
+  if (body.template && body.mediaUrl)
+    context.addIssue({
+      code: 'custom',
+      path: ['mediaUrl'],
+      message: 'a template campaign’s media is its header: use template.headerMediaUrl',
+    });
 });
 
 export const ScheduleBody = z.strictObject({ scheduledAt: z.iso.datetime({ offset: true }) });
@@ -146,8 +282,12 @@ export const ContactsQuery = PageQuery.extend({
 export function pacingToMs(input: Partial<z.infer<typeof PacingInput>> | undefined) {
   if (!input) return undefined;
   const ms = (value: number | undefined) => (value === undefined ? undefined : Math.round(value * 1000));
+  const interval = input.messageInterval;
+  const range = typeof interval === 'object' ? interval : null;
   const result = {
-    messageIntervalMs: ms(input.messageInterval),
+    messageIntervalMs: ms(typeof interval === 'number' ? interval : range?.min),
+    // A plain number clears a range given before.
+    messageIntervalMaxMs: interval === undefined ? undefined : range ? ms(range.max) : null,
     longerIntervalAfter: input.longerIntervalAfter,
     greaterIntervalMs: ms(input.greaterInterval),
   };
@@ -155,18 +295,55 @@ export function pacingToMs(input: Partial<z.infer<typeof PacingInput>> | undefin
 }
 
 /** Changes a campaign that has not started (draft or scheduled); only the fields given change. */
-export const UpdateCampaignBody = CreateCampaignBody.partial()
+export const UpdateCampaignBody = CampaignFields.partial()
   .extend({ mediaUrl: z.url().max(2_048).nullable().optional() })
-  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change');
+  .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
+  .superRefine((body, context) => {
+    if (body.variants && body.template)
+      context.addIssue({
+        code: 'custom',
+        path: ['template'],
+        message: 'a campaign sends variants or a template, not both',
+      });
+  });
+
+const Keyword = z
+  .string()
+  .trim()
+  .min(1)
+  .max(40)
+  .regex(/^[\p{L}\p{N} ]+$/u, 'letters, digits and spaces only');
+const Keywords = z.array(Keyword).min(1).max(20);
+
+/** The company's opt-out and opt-in keywords (matched ignoring case and accents); no word in both. */
+export const OptOutInput = z
+  .strictObject({
+    keywords: Keywords.describe('answers that opt a contact out (default SAIR, PARAR, CANCELAR, STOP, DESCADASTRAR)'),
+    optInKeywords: Keywords.describe('answers that undo an opt-out (default VOLTAR, START)'),
+  })
+  .partial();
+
+/** When a running campaign pauses itself on failures. */
+export const AutoPauseInput = z
+  .strictObject({
+    enabled: z.boolean(),
+    failureRate: z.number().gt(0).max(1).describe('pause when this share of the last `window` sends failed (0–1]'),
+    window: z.number().int().min(5).max(1_000).describe('how many recent sends the share is taken over'),
+    consecutive: z.number().int().min(1).max(1_000).describe('or after this many failures in a row'),
+  })
+  .partial();
 
 export const CompanyFields = z.strictObject({
   name: z.string().trim().min(1).max(200),
   timezone: TimeZone,
   defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR'),
   pacing: PacingInput.partial(),
+  sendingWindows: SendingWindowsInput.nullable().describe('null: always open'),
+  optOut: OptOutInput,
+  autoPause: AutoPauseInput,
 });
 
-/** Changes a company's name, region or pacing; pacing fields merge into the stored ones. */
+/** Changes a company's name, region, pacing, opt-out keywords or auto-pause; nested fields merge into the stored ones. */
 export const UpdateCompanyBody = CompanyFields.partial().refine(
   (body) => Object.keys(body).length > 0,
   'give at least one field to change',

@@ -51,9 +51,18 @@ export function startCampaign(deps: PipelineDeps, cause: Cause, campaignId: stri
   return campaignsOf(deps).start(cause, campaignId);
 }
 
-/** Pauses at the next send: the lane parks this campaign's shippings instead of sending them. */
-export function pauseCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  return campaignsOf(deps).pause(cause, campaignId);
+/**
+ * Pauses at the next send: the lane parks this campaign's shippings instead of sending them.
+ * `reason` says why when Disparo paused it itself (the provider refused its template).
+ */
+export function pauseCampaign(
+  deps: PipelineDeps,
+  cause: Cause,
+  campaignId: string,
+  reason?: string,
+  autoPaused?: { reason: string; at: Date },
+): Promise<void> {
+  return campaignsOf(deps).pause(cause, campaignId, reason, autoPaused);
 }
 
 /** Resumes where the campaign stopped (parked shippings re-planned; nothing is sent twice). */

@@ -3,6 +3,7 @@ import {
   averageSendsPerMinute,
   bucketCounts,
   countByReason,
+  deliveryRates,
   failureReason,
   finishedShare,
   pendingOf,
@@ -10,6 +11,7 @@ import {
 import { IDLE_LANE } from '../domain/pacing/pacing-rule';
 import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-settings';
 import { estimateFinish } from '../domain/pacing/send-planner';
+import { effectiveWindow, windowWaitAt } from '../domain/pacing/sending-window';
 import type { Models } from '../infrastructure/mongo/models';
 import type { CampaignCounters, CampaignDoc } from '../infrastructure/mongo/models/campaign';
 
@@ -20,13 +22,23 @@ export interface CampaignProgress {
   connectionId: string;
   name: string;
   status: CampaignDoc['status'];
+  /** Why Disparo paused it (the provider refused its template), or null. */
+  pausedReason: string | null;
+  /** The approved template it sends, or null for free-text variants. */
+  template: { name: string; language: string } | null;
   counters: CampaignCounters;
   pending: number;
   /** Share (0–1) of the planned messages that reached an end. */
   done: number;
   sentPerMinute: number;
+  /** Shares (0–1) of the sent messages reported delivered and read; null before the first send. */
+  deliveredRate: number | null;
+  readRate: number | null;
   /** By the pacing rule, from the number's last real send; null unless running with messages left. */
   estimatedFinishAt: string | null;
+  /** `window`: running, with messages left, while its sending windows are closed (until nextOpeningAt). */
+  waitingFor: 'window' | null;
+  nextOpeningAt: string | null;
   startedAt: string | null;
   completedAt: string | null;
 }
@@ -41,31 +53,43 @@ export async function progressOf(
 ): Promise<CampaignProgress[]> {
   const distinct = (ids: Types.ObjectId[]) => [...new Set(ids.map(String))].map((id) => new Types.ObjectId(id));
   const [companies, lanes] = await Promise.all([
-    models.Company.find({ _id: { $in: distinct(campaigns.map((c) => c.companyId)) } }, { pacing: 1 }).lean(),
+    models.Company.find(
+      { _id: { $in: distinct(campaigns.map((c) => c.companyId)) } },
+      { pacing: 1, timezone: 1, sendingWindows: 1 },
+    ).lean(),
     models.Lane.find({ _id: { $in: distinct(campaigns.map((c) => c.connectionId)) } }, { sent: 1 }).lean(),
   ]);
-  const pacingOf = new Map(companies.map((company) => [String(company._id), company.pacing]));
+  const companyOf = new Map(companies.map((company) => [String(company._id), company]));
   const laneOf = new Map(lanes.map((lane) => [String(lane._id), lane.sent]));
   return campaigns.map((campaign) => {
     const pending = pendingOf(campaign.counters);
-    const companyPacing = pacingOf.get(String(campaign.companyId));
+    const company = companyOf.get(String(campaign.companyId));
     const settings: PacingSettings | undefined =
-      companyPacing && effectivePacing(companyPacing, campaign.pacing ?? undefined);
+      company && effectivePacing(company.pacing, campaign.pacing ?? undefined);
+    const window = company ? effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows) : null;
+    const lane = laneOf.get(String(campaign.connectionId)) ?? IDLE_LANE;
+    const running = campaign.status === 'running' && pending > 0;
     const finish =
-      campaign.status === 'running' && settings
-        ? estimateFinish(settings, laneOf.get(String(campaign.connectionId)) ?? IDLE_LANE, now, pending)
+      running && settings
+        ? estimateFinish(settings, lane, now, pending, 10_000, { window, seed: String(campaign._id) })
         : null;
+    const waiting = running ? windowWaitAt(window, now) : { waitingFor: null, nextOpeningAt: null };
     return {
       campaignId: String(campaign._id),
       companyId: String(campaign.companyId),
       connectionId: String(campaign.connectionId),
       name: campaign.name,
       status: campaign.status,
+      pausedReason: campaign.pausedReason ?? null,
+      template: campaign.template ? { name: campaign.template.name, language: campaign.template.language } : null,
       counters: campaign.counters,
       pending,
       done: finishedShare(campaign.counters),
       sentPerMinute: averageSendsPerMinute(campaign.counters.sent, campaign.startedAt?.getTime() ?? null, now),
+      ...deliveryRates(campaign.counters),
       estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
+      waitingFor: waiting.waitingFor,
+      nextOpeningAt: waiting.nextOpeningAt === null ? null : new Date(waiting.nextOpeningAt).toISOString(),
       startedAt: campaign.startedAt?.toISOString() ?? null,
       completedAt: campaign.completedAt?.toISOString() ?? null,
     };

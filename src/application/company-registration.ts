@@ -1,4 +1,5 @@
 import { DEFAULT_PACING, type PacingSettings } from '../domain/pacing/pacing-settings';
+import type { WeeklySchedule } from '../domain/pacing/sending-window';
 import type { Models } from '../infrastructure/mongo/models';
 import type { CompanyDoc } from '../infrastructure/mongo/models/company';
 import { issueApiKey } from './api-keys';
@@ -8,6 +9,7 @@ export interface NewCompany {
   timezone?: string;
   defaultRegion?: string;
   pacing?: Partial<PacingSettings>;
+  sendingWindows?: WeeklySchedule | null;
 }
 
 /**
@@ -24,6 +26,7 @@ export async function registerCompany(
     ...(input.timezone ? { timezone: input.timezone } : {}),
     ...(input.defaultRegion ? { defaultRegion: input.defaultRegion } : {}),
     pacing: { ...DEFAULT_PACING, ...input.pacing },
+    sendingWindows: input.sendingWindows ?? null,
   });
   const { apiKey } = await issueApiKey(models, String(company._id), label);
   return { company: company.toObject(), apiKey };

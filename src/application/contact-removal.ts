@@ -19,7 +19,22 @@ export async function deleteContact(
   contactId: Types.ObjectId,
 ): Promise<{ cancelledShippings: number }> {
   await deps.models.Contact.deleteOne({ _id: contactId });
-  const { campaignIds, count } = await shippingsOf(deps).cancelOfContact(contactId, 'contact deleted');
+  return { cancelledShippings: await cancelUnsentShippings(deps, cause, contactId, 'contact deleted') };
+}
+
+/**
+ * Cancels every shipping of the contact not yet sent (each claimed as dispatch claims it, so it is
+ * either sent or cancelled, never both; one already `sending` may still go), counted on its
+ * campaign; a campaign left with nothing else to send completes. Used when a contact is deleted and
+ * when its phone is suppressed (opt-out). Returns how many it cancelled.
+ */
+export async function cancelUnsentShippings(
+  deps: PipelineDeps,
+  cause: Cause,
+  contactId: Types.ObjectId,
+  reason: string,
+): Promise<number> {
+  const { campaignIds, count } = await shippingsOf(deps).cancelOfContact(contactId, reason);
   for (const campaignId of campaignIds) await completeIfDone(deps, campaignId, cause);
-  return { cancelledShippings: count };
+  return count;
 }

@@ -2,7 +2,8 @@ import {
   MongoCampaignAudience,
   MongoCampaignRepository,
   MongoCampaignShippings,
-  MongoCompanyPacing,
+  MongoCompanySending,
+  MongoSuppressedPhones,
 } from '../infrastructure/mongo/campaign-store';
 import { MongoCampaignCounters, MongoShippingRepository } from '../infrastructure/mongo/shipping-store';
 import { CampaignService } from './campaigns/campaign-service';
@@ -43,11 +44,12 @@ export function campaignsOf(deps: PipelineDeps): CampaignService {
         replan: (shipping, plannedAt, cause) => shippingsOf(deps).replan(shipping, plannedAt, cause),
         cancelCampaign: (campaignId) => shippingsOf(deps).cancelCampaign(campaignId),
       },
-      companies: new MongoCompanyPacing(deps.models),
+      companies: new MongoCompanySending(deps.models),
+      suppressions: new MongoSuppressedPhones(deps.models),
       lanes: {
         declare: (connectionId) => declareLane(deps, connectionId),
-        reserve: (connectionId, companyId, settings, startAt, count) =>
-          deps.lanes.reserve(connectionId, companyId, settings, startAt, count),
+        reserve: (connectionId, companyId, settings, startAt, count, limits) =>
+          deps.lanes.reserve(connectionId, companyId, settings, startAt, count, limits),
       },
       commands: brokerCampaignCommands(deps),
       events: brokerEvents(deps),

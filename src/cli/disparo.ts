@@ -34,6 +34,10 @@ const COMMANDS: Record<string, Entry> = {
     summary: "show campaigns' progress live: a bar each, sends per minute, estimated finish",
     load: async () => (await import('./commands/progress.js')).progressCommand,
   },
+  report: {
+    summary: "write a campaign's per-contact report as CSV (to stdout or --out FILE)",
+    load: async () => (await import('./commands/report.js')).reportCommand,
+  },
   lanes: {
     summary: "show each number's dispatch lane: state, last send, next allowed, lag, queue depth",
     load: async () => (await import('./commands/lanes.js')).lanesCommand,

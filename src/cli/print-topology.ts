@@ -1,11 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DELAY_LEVELS } from '../infrastructure/rabbitmq/delay-levels';
+import { type Subscription, subscriptionQueue } from '../infrastructure/rabbitmq/subscription';
 import type { TopologySpec } from '../infrastructure/rabbitmq/topology-spec';
-import { disparoTopology } from '../topology';
+import { disparoTopology, SUBSCRIPTIONS } from '../topology';
 
-/** Renders the topology as the markdown in docs/topology.md (`npm run docs:topology`). */
-export function renderTopology(topology: TopologySpec): string {
+/** Renders the topology and its subscriptions as the markdown in docs/topology.md (`npm run docs:topology`). */
+export function renderTopology(topology: TopologySpec, subscriptions: readonly Subscription[]): string {
   const isDelay = (name: string) => /\.delay\.\d+$/.test(name);
   const lines = [
     '# Broker topology',
@@ -15,6 +16,19 @@ export function renderTopology(topology: TopologySpec): string {
     '',
     `The ${DELAY_LEVELS} delay levels (\`disparo.delay.00\` … \`disparo.delay.${DELAY_LEVELS - 1}\`) are summarised in one row each`,
     'below; see docs/delayed-delivery.md for how a message travels through them.',
+    '',
+    '## Subscriptions',
+    '',
+    'One row per consumer: the worker role that runs it, its queue, what it consumes and its prefetch.',
+    'A consumed event binds the queue to `disparo.events` by its routing key; a command is sent to the',
+    'queue itself (straight or through the delay levels) and binds nothing.',
+    '',
+    '| consumer | role | queue | consumes | prefetch |',
+    '|---|---|---|---|---|',
+    ...subscriptions.map(
+      (s) =>
+        `| ${s.name} | \`${s.role}\` | \`${queueOf(s)}\` | ${consumedBy(s)} | ${s.prefetch === 'CONSUMER_PREFETCH' ? '`CONSUMER_PREFETCH`' : s.prefetch}${s.singleActiveConsumer ? ', single active consumer' : ''} |`,
+    ),
     '',
     '## Exchanges',
     '',
@@ -48,6 +62,22 @@ export function renderTopology(topology: TopologySpec): string {
   return lines.join('\n');
 }
 
+function queueOf(subscription: Subscription): string {
+  return subscription.keyedBy === 'connection'
+    ? subscriptionQueue('disparo', subscription, '<connectionId>')
+    : subscriptionQueue('disparo', subscription);
+}
+
+function consumedBy(subscription: Subscription): string {
+  return subscription.consumes
+    .map((consumed) =>
+      consumed.arrives === 'published'
+        ? `${consumed.message.type} (bound by \`${consumed.message.routingKey}\`)`
+        : `${consumed.message.type} (command sent to the queue, no binding)`,
+    )
+    .join(', ');
+}
+
 function formatArguments(args: Record<string, unknown>): string {
   return Object.entries(args)
     .map(([key, value]) => `${key.replace(/^x-/, '')}=${String(value)}`)
@@ -57,6 +87,6 @@ function formatArguments(args: Record<string, unknown>): string {
 export const TOPOLOGY_DOC = join(__dirname, '..', '..', 'docs', 'topology.md');
 
 if (require.main === module) {
-  writeFileSync(TOPOLOGY_DOC, renderTopology(disparoTopology({ prefix: 'disparo', deliveryLimit: 20 })));
+  writeFileSync(TOPOLOGY_DOC, renderTopology(disparoTopology({ prefix: 'disparo', deliveryLimit: 20 }), SUBSCRIPTIONS));
   console.log(`wrote ${TOPOLOGY_DOC}`);
 }

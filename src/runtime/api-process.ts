@@ -2,6 +2,7 @@ import type Koa from 'koa';
 import { apiCaches } from '../api/api-context';
 import { createApp } from '../api/app';
 import { type HttpServer, listen } from '../api/server';
+import { createGatewayProvider, DEFAULT_CLOUD_API_OPTIONS } from '../infrastructure/gateways/gateway-provider';
 import { campaignsByStatus } from '../infrastructure/mongo/campaign-counts';
 import { pingMongo } from '../infrastructure/mongo/connection';
 import { pipelineDeps } from './pipeline';
@@ -17,7 +18,19 @@ export async function startApi(services: Services): Promise<ApiServer> {
     errorReporter: services.errorReporter,
     metrics: services.metrics,
     readiness: async () => ({ broker: services.broker.isConnected(), database: await pingMongo(services.mongo) }),
-    context: { pipeline, adminKey: services.config.ADMIN_API_KEY, caches: apiCaches(services.config.API_CACHE_MS) },
+    context: {
+      pipeline,
+      templates: {
+        ...pipeline,
+        gateways: createGatewayProvider(pipeline.models, services.mongo, undefined, {
+          ...DEFAULT_CLOUD_API_OPTIONS,
+          timeoutMs: services.config.CLOUD_API_TIMEOUT_MS,
+        }),
+        templateMaxAgeMs: services.config.TEMPLATE_REFRESH_MS,
+      },
+      adminKey: services.config.ADMIN_API_KEY,
+      caches: apiCaches(services.config.API_CACHE_MS),
+    },
   });
   services.metrics.countCampaignsWith(() => campaignsByStatus(pipeline.models));
   const server = await listen(app, services.config.HTTP_HOST, services.config.HTTP_PORT);

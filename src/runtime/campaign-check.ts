@@ -3,12 +3,15 @@ import { recountQuietCampaigns } from '../application/campaign-completion';
 import { checkScheduledCampaigns } from '../application/campaign-scheduling';
 import type { PipelineDeps } from '../application/pipeline-deps';
 import { type ReconcileOptions, reconcileStuckShippings } from '../application/shipping-reconciler';
+import { refreshStaleCatalogues } from '../application/template-catalogue';
 import type { GatewayProvider } from '../infrastructure/gateways/gateway-provider';
 import { EventLog } from '../infrastructure/mongo/event-log';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
 import { errorFields } from '../infrastructure/observability/logger';
 
 const PURGE_EVERY_MS = 10 * 60_000;
+/** Most often the scheduler looks for template catalogues to refresh (each is refreshed every templateRefreshMs). */
+const TEMPLATE_SWEEP_MS = 60_000;
 
 /**
  * The scheduler role: node-cron runs the scheduled-campaign check (every 20 s by default). Any
@@ -22,6 +25,8 @@ export function startCampaignCheck(
     cron: string;
     recountAfterMs: number;
     retentionDays: number;
+    /** Template catalogues older than this are read again from their provider (TEMPLATE_REFRESH_MS; absent: never). */
+    templateRefreshMs?: number;
     reconcile: ReconcileOptions & { everyMs: number };
     errorReporter: ErrorReporter;
   },
@@ -29,6 +34,7 @@ export function startCampaignCheck(
   const eventLog = new EventLog(deps.models.Campaign.db);
   let lastPurge = 0;
   let lastReconcile = deps.now();
+  let lastTemplateSweep = 0;
   const run = async () => {
     try {
       const { queued, resent } = await checkScheduledCampaigns(deps);
@@ -37,6 +43,12 @@ export function startCampaignCheck(
       if (options.reconcile.everyMs > 0 && deps.now() - lastReconcile >= options.reconcile.everyMs) {
         lastReconcile = deps.now();
         await reconcileStuckShippings(deps, options.reconcile);
+      }
+      const refreshMs = options.templateRefreshMs;
+      if (refreshMs && deps.now() - lastTemplateSweep >= Math.min(TEMPLATE_SWEEP_MS, refreshMs)) {
+        lastTemplateSweep = deps.now();
+        const templates = await refreshStaleCatalogues({ ...deps, templateMaxAgeMs: refreshMs });
+        if (templates.refreshed + templates.failed > 0) deps.logger.info('template catalogues refreshed', templates);
       }
       if (options.retentionDays > 0 && deps.now() - lastPurge > PURGE_EVERY_MS) {
         lastPurge = deps.now();

@@ -1,15 +1,23 @@
 import { campaignProcessConsumer } from '../../consumers/campaign-process';
 import { contactPrepareConsumer } from '../../consumers/contact-prepare';
 import { contactSyncConsumer } from '../../consumers/contact-sync';
+import { type DispatchDeps, dispatchLaneConsumer } from '../../consumers/dispatch-lane';
 import { eventRecorderConsumer } from '../../consumers/event-recorder';
 import type { PipelineDeps } from '../application/pipeline-deps';
 import { createGatewayProvider, DEFAULT_CLOUD_API_OPTIONS } from '../infrastructure/gateways/gateway-provider';
 import { EventLog } from '../infrastructure/mongo/event-log';
-import { ConsumerRunner, type ConsumerRunnerDeps, type ConsumerSpec } from '../infrastructure/rabbitmq/consumer-runner';
+import { ConsumerRunner, type ConsumerRunnerDeps } from '../infrastructure/rabbitmq/consumer-runner';
+import {
+  type ConsumerHandler,
+  consumerSpec,
+  type MessageOfSubscription,
+} from '../infrastructure/rabbitmq/subscription';
+import { type DisparoSubscription, SUBSCRIPTIONS, type SubscriptionName, subscription } from '../topology';
 import { startCampaignCheck } from './campaign-check';
 import { LaneSupervisor } from './lane-supervisor';
 import { pipelineDeps } from './pipeline';
 import type { Services } from './services';
+import { WhatsAppWebHost } from './whatsapp-web-host';
 
 interface Running {
   stop(timeoutMs: number): Promise<void>;
@@ -17,86 +25,141 @@ interface Running {
 
 type RoleContext = { services: Services; pipeline: PipelineDeps; runnerDeps: ConsumerRunnerDeps };
 
-// biome-ignore lint/suspicious/noExplicitAny: each role passes its own message type
-async function runConsumer(spec: ConsumerSpec<any>, runnerDeps: ConsumerRunnerDeps): Promise<Running> {
-  const runner = new ConsumerRunner(spec, runnerDeps);
-  await runner.start();
-  return runner;
-}
-
-/** Every worker role and how it starts. Any process may run any set of roles. */
-const ROLES = {
-  'event-recorder': async ({ services, pipeline, runnerDeps }: RoleContext) => {
+/**
+ * The handler of every subscription in src/topology.ts, built for this process. The subscription
+ * says the queue, what it consumes and the prefetch; the type checks each handler takes its messages.
+ * The dispatch subscription (one queue per connection) gets its handler per lane in `startLanes`.
+ */
+const HANDLERS: {
+  [N in Exclude<SubscriptionName, 'dispatch'>]: (
+    context: RoleContext,
+  ) => Promise<ConsumerHandler<MessageOfSubscription<Extract<DisparoSubscription, { name: N }>>>>;
+} = {
+  'event-recorder': async ({ services }) => {
     const eventLog = new EventLog(services.mongo);
     await eventLog.ensureIndexes();
-    return runConsumer(
-      eventRecorderConsumer({
-        queue: pipeline.queues.eventRecorder,
-        prefetch: services.config.CONSUMER_PREFETCH,
-        eventLog,
-      }),
-      runnerDeps,
-    );
+    return eventRecorderConsumer({ eventLog });
   },
-  'campaign-process': async ({ pipeline, runnerDeps }: RoleContext) =>
-    runConsumer(campaignProcessConsumer({ ...pipeline, prefetch: 2 }), runnerDeps),
-  'contact-prepare': async ({ services, pipeline, runnerDeps }: RoleContext) =>
-    runConsumer(
-      contactPrepareConsumer({ ...pipeline, prefetch: 4, laneHandoffMs: services.config.LANE_HANDOFF_MS }),
-      runnerDeps,
-    ),
-  'contact-sync': async ({ services, pipeline, runnerDeps }: RoleContext) => {
+  'campaign-process': async ({ pipeline }) => campaignProcessConsumer(pipeline),
+  'contact-prepare': async ({ services, pipeline }) =>
+    contactPrepareConsumer({ ...pipeline, laneHandoffMs: services.config.LANE_HANDOFF_MS }),
+  'contact-sync': async ({ services, pipeline }) => {
     const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, {
       ...DEFAULT_CLOUD_API_OPTIONS,
       timeoutMs: services.config.CLOUD_API_TIMEOUT_MS,
     });
-    return runConsumer(contactSyncConsumer({ ...pipeline, gateways, prefetch: 2 }), runnerDeps);
+    return contactSyncConsumer({ ...pipeline, gateways });
   },
-  dispatch: async ({ services, pipeline, runnerDeps }: RoleContext) => {
-    const supervisor = new LaneSupervisor(
-      {
-        ...pipeline,
-        gateways: createGatewayProvider(pipeline.models, services.mongo, undefined, {
-          timeoutMs: services.config.CLOUD_API_TIMEOUT_MS,
-          laneCoolDownMs: services.config.CLOUD_API_LANE_COOLDOWN_MS,
-          contactRetryMs: services.config.CLOUD_API_CONTACT_RETRY_MS,
-        }),
-        errorReporter: services.errorReporter,
-        maxHoldMs: services.config.DISPATCH_MAX_HOLD_MS,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      },
-      runnerDeps,
-      services.config.LANE_REFRESH_MS,
-    );
-    await supervisor.start();
-    return supervisor;
-  },
-  scheduler: async ({ services, pipeline }: RoleContext) => {
-    const { config } = services;
-    const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, {
-      ...DEFAULT_CLOUD_API_OPTIONS,
-      timeoutMs: config.CLOUD_API_TIMEOUT_MS,
-    });
-    const check = startCampaignCheck(
-      { ...pipeline, gateways },
-      {
-        cron: config.CAMPAIGN_CHECK_CRON,
-        recountAfterMs: config.COUNTER_RECOUNT_AFTER_MS,
-        retentionDays: config.EVENT_RETENTION_DAYS,
-        reconcile: {
-          everyMs: config.RECONCILE_EVERY_MS,
-          stuckAfterMs: config.RECONCILE_STUCK_AFTER_MS,
-          limit: config.RECONCILE_BATCH,
-        },
-        errorReporter: services.errorReporter,
-      },
-    );
-    return { stop: () => check.stop() };
-  },
-} satisfies Record<string, (context: RoleContext) => Promise<Running>>;
+};
 
-export type WorkerRole = keyof typeof ROLES;
-export const KNOWN_ROLES = Object.keys(ROLES) as WorkerRole[];
+async function runSubscription(name: keyof typeof HANDLERS, context: RoleContext): Promise<Running> {
+  const handler = (await HANDLERS[name](context)) as ConsumerHandler<unknown>;
+  const runner = new ConsumerRunner(
+    consumerSpec(subscription(name), handler, {
+      prefix: context.services.config.TOPOLOGY_PREFIX,
+      CONSUMER_PREFETCH: context.services.config.CONSUMER_PREFETCH,
+    }),
+    context.runnerDeps,
+  );
+  await runner.start();
+  return runner;
+}
+
+function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Running> {
+  const { config } = services;
+  // The WhatsApp Web sockets this worker holds, shared by its gateways and its WhatsApp Web host.
+  const sessions: WhatsAppWebHost['sessions'] = new Map();
+  const deps: DispatchDeps = {
+    ...pipeline,
+    gateways: createGatewayProvider(
+      pipeline.models,
+      services.mongo,
+      undefined,
+      {
+        timeoutMs: config.CLOUD_API_TIMEOUT_MS,
+        laneCoolDownMs: config.CLOUD_API_LANE_COOLDOWN_MS,
+        contactRetryMs: config.CLOUD_API_CONTACT_RETRY_MS,
+      },
+      { sessions, laneCoolDownMs: config.WHATSAPP_WEB_LANE_COOLDOWN_MS },
+    ),
+    errorReporter: services.errorReporter,
+    maxHoldMs: config.DISPATCH_MAX_HOLD_MS,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+  const laneConsumer = (connectionId: string) =>
+    consumerSpec(
+      subscription('dispatch'),
+      dispatchLaneConsumer(deps, connectionId) as ConsumerHandler<unknown>,
+      { prefix: config.TOPOLOGY_PREFIX, CONSUMER_PREFETCH: config.CONSUMER_PREFETCH },
+      connectionId,
+    );
+  const supervisor = new LaneSupervisor(deps, laneConsumer, runnerDeps, config.LANE_REFRESH_MS);
+  // A WhatsApp Web number's lane is subscribed by the worker that holds its socket (a lease).
+  const web = new WhatsAppWebHost(
+    deps,
+    laneConsumer,
+    runnerDeps,
+    {
+      sessionKey: config.WHATSAPP_SESSION_KEY,
+      leaseMs: config.WHATSAPP_WEB_LEASE_MS,
+      refreshMs: config.LANE_REFRESH_MS,
+      reconnectBaseMs: 1_000,
+      reconnectMaxMs: config.WHATSAPP_WEB_RECONNECT_MAX_MS,
+    },
+    sessions,
+  );
+  return (async () => {
+    await web.start();
+    await supervisor.start();
+    return {
+      async stop(timeoutMs: number) {
+        await Promise.all([supervisor.stop(timeoutMs), web.stop(timeoutMs)]);
+      },
+    };
+  })();
+}
+
+function startScheduler({ services, pipeline }: RoleContext): Running {
+  const { config } = services;
+  const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, {
+    ...DEFAULT_CLOUD_API_OPTIONS,
+    timeoutMs: config.CLOUD_API_TIMEOUT_MS,
+  });
+  const check = startCampaignCheck(
+    { ...pipeline, gateways },
+    {
+      cron: config.CAMPAIGN_CHECK_CRON,
+      recountAfterMs: config.COUNTER_RECOUNT_AFTER_MS,
+      retentionDays: config.EVENT_RETENTION_DAYS,
+      templateRefreshMs: config.TEMPLATE_REFRESH_MS,
+      reconcile: {
+        everyMs: config.RECONCILE_EVERY_MS,
+        stuckAfterMs: config.RECONCILE_STUCK_AFTER_MS,
+        limit: config.RECONCILE_BATCH,
+      },
+      errorReporter: services.errorReporter,
+    },
+  );
+  return { stop: () => check.stop() };
+}
+
+/** Roles that run no subscription: the scheduler's timers. */
+export const TIMER_ROLES = ['scheduler'] as const;
+
+/** Every worker role: one per subscription, plus the timer roles. Any process may run any set of roles. */
+export const KNOWN_ROLES = [...new Set(SUBSCRIPTIONS.map((each) => each.role)), ...TIMER_ROLES] as WorkerRole[];
+
+/** Starts what a role runs: its subscriptions' consumers (the dispatch lanes for `dispatch`), or its timers. */
+async function startRole(role: WorkerRole, context: RoleContext): Promise<Running[]> {
+  if (role === 'scheduler') return [startScheduler(context)];
+  return Promise.all(
+    SUBSCRIPTIONS.filter((each) => each.role === role).map((each) =>
+      each.name === 'dispatch' ? startLanes(context) : runSubscription(each.name, context),
+    ),
+  );
+}
+
+export type WorkerRole = DisparoSubscription['role'] | (typeof TIMER_ROLES)[number];
 
 export interface Worker {
   roles: WorkerRole[];
@@ -120,7 +183,7 @@ export async function startWorker(services: Services, roles: WorkerRole[]): Prom
     prefix: config.TOPOLOGY_PREFIX,
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
   };
-  const running = await Promise.all(roles.map((role) => ROLES[role]({ services, pipeline, runnerDeps })));
+  const running = (await Promise.all(roles.map((role) => startRole(role, { services, pipeline, runnerDeps })))).flat();
   services.logger.info('worker started', { roles });
   return {
     roles,

@@ -56,8 +56,10 @@ describe('the API contract', () => {
       'POST /v1/campaigns/:id/schedule': { scheduledAt: inDays(3) },
       'PATCH /v1/connections/:id': { name: 'stolen' },
       'POST /v1/connections/:id/sandbox/contacts': { contacts: [{ phone: '+5511987650000' }] },
+      'POST /v1/connections/:id/pairing': { phone: '+5511987650002' },
       'PATCH /v1/contacts/:id': { name: 'stolen' },
       'POST /v1/contact-lists/:id/contacts': { contacts: [{ phone: '+5511987650001' }] },
+      'POST /v1/connections/:id/sandbox/inbound': { from: '+5511987650002', text: 'SAIR' },
     });
 
     test("every route that takes an id answers 404 to another company's id, and changes nothing", async () => {
@@ -71,12 +73,15 @@ describe('the API contract', () => {
       });
       const importId = ((await imported.json()) as { id: string }).id;
       const sync = (await call('POST', `/v1/connections/${a.connectionId}/sync`, a.key)).body.syncId as string;
+      const suppressed = await call('POST', '/v1/suppressions', a.key, { phone: '+5511987653333' });
+      assert.equal(suppressed.status, 201);
       const idsOfA: Record<string, string> = {
         campaigns: campaignId,
         connections: a.connectionId,
         'contact-lists': a.listId,
         contacts: contact.id,
         'api-keys': apiKey.id,
+        suppressions: '+5511987653333',
       };
       const fill = (path: string) =>
         path.replace(/:(\w+)/g, (_, name: string) =>
@@ -119,6 +124,11 @@ describe('the API contract', () => {
       assert.equal((await call('GET', `/v1/connections/${a.connectionId}`, a.key)).body.status, 'connected');
       assert.equal((await call('GET', '/v1/api-keys', a.key)).body.items.length, 1);
       assert.equal((await call('GET', `/v1/contact-lists/${a.listId}`, a.key)).body.members, 5);
+      const stillSuppressed = await call('GET', '/v1/suppressions', a.key);
+      assert.deepEqual(
+        stillSuppressed.body.items.map((item: { phone: string }) => item.phone),
+        ['+5511987653333'],
+      );
     });
 
     test("lists show only the caller's own items", async () => {

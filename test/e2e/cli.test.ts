@@ -198,7 +198,9 @@ describe('the disparo command line, as child processes against the real broker a
     assert.match(frame.stdout, new RegExp(`^Campanha do terminal {2}${campaignId} {2}(running|completed)$`, 'm'));
     assert.match(
       frame.stdout,
-      new RegExp(`\\[#*-*\\] +\\d+% {2}\\d+/${CONTACTS} sent {2}0 failed {2}\\d+ pending {2}[\\d.]+/min`),
+      new RegExp(
+        `\\[#*-*\\] +\\d+% {2}\\d+/${CONTACTS} sent {2}0 failed {2}\\d+ pending {2}(\\d+%|–) delivered {2}(\\d+%|–) read {2}[\\d.]+/min`,
+      ),
     );
 
     assert.equal(json.code, 0, json.stderr);

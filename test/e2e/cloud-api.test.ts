@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { seedCloudApiCompany } from '../support/cloud-api-company';
 import { ANSWERS, LocalCloudApi } from '../support/cloud-api-provider';
 import { sleep } from '../support/collector';
-import { ADMIN_KEY, createCampaign, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
+import { createCampaign, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
 
 const TOKEN = 'EAAG-test-access-token-0001-abcd';
 const APP_SECRET = 'test-app-secret-9876';
@@ -17,41 +18,23 @@ let numbers = 0;
 async function seedCloudCompany(system: TestSystem, contacts: number) {
   const phoneNumberId = String(106540352242922 + ++numbers);
   const provider = await new LocalCloudApi({ phoneNumberId, accessToken: TOKEN, appSecret: APP_SECRET }).start();
-  const company = await system.api('POST', '/v1/companies', { name: `Loja ${numbers}`, pacing }, ADMIN_KEY);
-  const key = company.body.apiKey as string;
-  const connection = await system.api(
-    'POST',
-    '/v1/connections',
-    {
-      name: 'Número oficial',
-      gateway: 'cloud-api',
-      cloudApi: {
-        phoneNumberId,
-        accessToken: TOKEN,
-        apiVersion: 'v23.0',
-        baseUrl: provider.url,
-        appSecret: APP_SECRET,
-        verifyToken: VERIFY_TOKEN,
-      },
-    },
-    key,
-  );
-  assert.equal(connection.status, 201, JSON.stringify(connection.body));
-  const list = await system.api('POST', '/v1/contact-lists', { name: 'Clientes' }, key);
   const phones = Array.from(
     { length: contacts },
     (_, i) => `+55119${String(70_000_000 + numbers * 100 + i).padStart(8, '0')}`,
   );
-  await system.api(
-    'POST',
-    `/v1/contact-lists/${list.body.id}/contacts`,
-    { contacts: phones.map((phone, i) => ({ phone, name: `Cliente ${i}` })) },
-    key,
-  );
+  const { key, connection, listId } = await seedCloudApiCompany(system, provider, {
+    name: `Loja ${numbers}`,
+    pacing,
+    phoneNumberId,
+    accessToken: TOKEN,
+    appSecret: APP_SECRET,
+    verifyToken: VERIFY_TOKEN,
+    phones,
+  });
   const run = async () => {
     const campaignId = await createCampaign(system, key, {
-      connectionId: connection.body.id,
-      listId: list.body.id,
+      connectionId: connection.id,
+      listId,
       variants: ['Olá {name}!'],
     });
     const started = await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, key);
@@ -63,8 +46,8 @@ async function seedCloudCompany(system: TestSystem, contacts: number) {
   return {
     key,
     provider,
-    connectionId: connection.body.id as string,
-    connection: connection.body,
+    connectionId: connection.id as string,
+    connection,
     phones,
     digits: phones.map((p) => p.slice(1)),
     run,
@@ -451,7 +434,15 @@ describe('WhatsApp status webhooks', () => {
       { id: 'wamid.unknown', status: 'delivered' },
     ]);
     assert.equal(answer.status, 200);
-    assert.deepEqual(answer.body.received, { applied: 1, stale: 0, unknown: 1, ignored: 0 });
+    assert.deepEqual(answer.body.received, {
+      applied: 1,
+      stale: 0,
+      unknown: 1,
+      ignored: 0,
+      messages: 0,
+      optedOut: 0,
+      optedIn: 0,
+    });
     const shipping = await shippingOf(fourth);
     assert.equal(shipping.deliveryStatus, 'failed');
     assert.equal(shipping.failedReason, '131026: Message undeliverable');

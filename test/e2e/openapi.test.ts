@@ -66,8 +66,15 @@ describe('the OpenAPI document and its page', () => {
     }
     // The schemas are the validating ones: constraints show up in the document.
     const createCampaign = document.paths['/v1/campaigns'].post.requestBody.content['application/json'].schema;
-    assert.deepEqual(createCampaign.required.sort(), ['connectionId', 'listId', 'name', 'variants']);
+    // Variants or a template: either may be left out (the other is then required, checked by the route).
+    assert.deepEqual(createCampaign.required.sort(), ['connectionId', 'listId', 'name']);
     assert.equal(createCampaign.properties.variants.maxItems, 5);
+    assert.deepEqual(createCampaign.properties.template.required.sort(), ['language', 'name']);
+    assert.deepEqual(Object.keys(createCampaign.properties.template.properties.components.properties), [
+      'header',
+      'body',
+      'buttons',
+    ]);
     assert.equal(createCampaign.additionalProperties, false);
     const limit = document.paths['/v1/campaigns'].get.parameters.find((p: Json) => p.name === 'limit');
     assert.equal(limit.schema.maximum, 200);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { seedCloudApiCompany } from '../support/cloud-api-company';
 import { ANSWERS, LocalCloudApi } from '../support/cloud-api-provider';
 import {
   ADMIN_KEY,
@@ -31,42 +32,24 @@ describe('GET /v1/progress: what the progress page draws', () => {
   });
 
   test('counters, sends per time bucket and failures by reason from a real campaign; another company sees none of it', async () => {
-    const company = await system.api('POST', '/v1/companies', { name: 'Loja Oficial', pacing }, ADMIN_KEY);
-    const key = company.body.apiKey as string;
-    const connection = await system.api(
-      'POST',
-      '/v1/connections',
-      {
-        name: 'Número oficial',
-        gateway: 'cloud-api',
-        cloudApi: {
-          phoneNumberId: '106540352249001',
-          accessToken: TOKEN,
-          apiVersion: 'v23.0',
-          baseUrl: provider.url,
-          appSecret: 'progress-app-secret',
-          verifyToken: 'verify-token-progress',
-        },
-      },
-      key,
-    );
-    assert.equal(connection.status, 201, JSON.stringify(connection.body));
-    const list = await system.api('POST', '/v1/contact-lists', { name: 'Clientes' }, key);
     const phones = Array.from({ length: 6 }, (_, i) => `+55119${String(71_000_000 + i).padStart(8, '0')}`);
-    await system.api(
-      'POST',
-      `/v1/contact-lists/${list.body.id}/contacts`,
-      { contacts: phones.map((phone, i) => ({ phone, name: `Cliente ${i}` })) },
-      key,
-    );
+    const { key, companyId, connectionId, listId } = await seedCloudApiCompany(system, provider, {
+      name: 'Loja Oficial',
+      pacing,
+      phoneNumberId: '106540352249001',
+      accessToken: TOKEN,
+      appSecret: 'progress-app-secret',
+      verifyToken: 'verify-token-progress',
+      phones,
+    });
     // Two undeliverable recipients and one bad parameter: three failures for good, two reasons.
     provider.failNext(ANSWERS.undeliverable, { to: phones[0]!.slice(1) });
     provider.failNext(ANSWERS.undeliverable, { to: phones[1]!.slice(1) });
     provider.failNext(ANSWERS.invalidParameter, { to: phones[2]!.slice(1) });
     const campaignId = await createCampaign(system, key, {
       name: 'Oficial',
-      connectionId: connection.body.id,
-      listId: list.body.id,
+      connectionId,
+      listId,
       variants: ['Olá {name}!'],
     });
     assert.equal((await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, key)).status, 202);
@@ -75,7 +58,7 @@ describe('GET /v1/progress: what the progress page draws', () => {
     const answer = await system.api('GET', '/v1/progress?minutes=5', undefined, key);
     assert.equal(answer.status, 200);
     const { company: shown, campaigns, timeline, failures } = answer.body;
-    assert.deepEqual(shown, { id: company.body.company.id, name: 'Loja Oficial' });
+    assert.deepEqual(shown, { id: companyId, name: 'Loja Oficial' });
     assert.equal(campaigns.length, 1);
     const [progress] = campaigns;
     assert.equal(progress.campaignId, campaignId);

@@ -1,11 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createMessage, type MessageOf, newCorrelation } from '../../src/domain/events/envelope';
+import { createMessage, newCorrelation } from '../../src/domain/events/envelope';
 import { UnroutableError } from '../../src/infrastructure/rabbitmq/publisher';
 import { Collector, sleep } from '../support/collector';
-import { type Harness, PROBE_QUEUE, probeTopology, startHarness, TestPing } from '../support/messaging-harness';
-
-type Ping = MessageOf<typeof TestPing>;
+import {
+  type Harness,
+  PROBE_QUEUE,
+  probeConsumer,
+  probeTopology,
+  startHarness,
+  TestPing,
+} from '../support/messaging-harness';
 
 describe('channel-only errors do not leave the broker connection half-dead', () => {
   let harness: Harness;
@@ -13,13 +18,7 @@ describe('channel-only errors do not leave the broker connection half-dead', () 
 
   before(async () => {
     harness = await startHarness('channel', { publishTimeoutMs: 1_500 });
-    await harness.run<Ping>({
-      name: 'probe',
-      queue: PROBE_QUEUE,
-      prefetch: 10,
-      schema: TestPing.schema,
-      handle: async (message) => received.add(message.payload.seq),
-    });
+    await harness.run(probeConsumer(10, async (message) => received.add(message.payload.seq)));
   });
   after(() => harness.dispose());
 
@@ -66,13 +65,7 @@ describe('nothing is confirmed that no queue took; cancelled consumers come back
 
   before(async () => {
     harness = await startHarness('unroutable');
-    await harness.run<Ping>({
-      name: 'probe',
-      queue: PROBE_QUEUE,
-      prefetch: 10,
-      schema: TestPing.schema,
-      handle: async (message) => received.add(message.payload.seq),
-    });
+    await harness.run(probeConsumer(10, async (message) => received.add(message.payload.seq)));
   });
   after(() => harness.dispose());
 

@@ -1,13 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PermanentError } from '../../src/domain/errors';
-import { createMessage, type MessageOf, newCorrelation } from '../../src/domain/events/envelope';
+import { createMessage, newCorrelation } from '../../src/domain/events/envelope';
 import { HEADERS } from '../../src/infrastructure/rabbitmq/headers';
 import { deadLetterQueue } from '../../src/infrastructure/rabbitmq/work-queue';
 import { Collector, sleep } from '../support/collector';
-import { type Harness, injectRaw, PROBE_QUEUE, startHarness, TestPing, takeAll } from '../support/messaging-harness';
+import {
+  type Harness,
+  injectRaw,
+  PROBE_QUEUE,
+  probeConsumer,
+  startHarness,
+  TestPing,
+  takeAll,
+} from '../support/messaging-harness';
 
-type Ping = MessageOf<typeof TestPing>;
 const DEAD = deadLetterQueue(PROBE_QUEUE);
 
 async function waitForDead(harness: Harness, count: number, timeoutMs = 10_000) {
@@ -28,12 +35,8 @@ describe('consumer runner: validate → handle → ack, retries and dead letters
 
   before(async () => {
     harness = await startHarness('runner');
-    await harness.run<Ping>({
-      name: 'probe',
-      queue: PROBE_QUEUE,
-      prefetch: 10,
-      schema: TestPing.schema,
-      handle: async (message, context) => {
+    await harness.run(
+      probeConsumer(10, async (message, context) => {
         const { seq, fail } = message.payload;
         const attempt = (attempts.get(seq) ?? 0) + 1;
         attempts.set(seq, attempt);
@@ -42,8 +45,8 @@ describe('consumer runner: validate → handle → ack, retries and dead letters
         if (fail === 'transient' && (seq >= 100 || attempt <= 2))
           throw new Error(`ping ${seq} failed on attempt ${attempt}`);
         handled.add({ seq, previousFailures: context.previousFailures });
-      },
-    });
+      }),
+    );
   });
   after(() => harness.dispose());
 

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createMessage, type MessageOf, newCorrelation } from '../../src/domain/events/envelope';
+import { createMessage, newCorrelation } from '../../src/domain/events/envelope';
 import { Collector, percentile } from '../support/collector';
-import { type Harness, PROBE_QUEUE, startHarness, TestPing } from '../support/messaging-harness';
-
-type Ping = MessageOf<typeof TestPing>;
+import { type Harness, PROBE_QUEUE, probeConsumer, startHarness, TestPing } from '../support/messaging-harness';
 
 describe('delayed delivery through the delay levels (no plugin)', () => {
   let harness: Harness;
@@ -12,13 +10,7 @@ describe('delayed delivery through the delay levels (no plugin)', () => {
 
   before(async () => {
     harness = await startHarness('delay');
-    await harness.run<Ping>({
-      name: 'probe',
-      queue: PROBE_QUEUE,
-      prefetch: 50,
-      schema: TestPing.schema,
-      handle: async (message) => received.add({ seq: message.payload.seq, at: Date.now() }),
-    });
+    await harness.run(probeConsumer(50, async (message) => received.add({ seq: message.payload.seq, at: Date.now() })));
   });
   after(() => harness.dispose());
 

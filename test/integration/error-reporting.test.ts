@@ -8,6 +8,9 @@ import { loadConfig } from '../../src/config';
 import { ContactSyncRequested } from '../../src/domain/events/contact-messages';
 import { newCorrelation } from '../../src/domain/events/envelope';
 import { createGatewayProvider, DEFAULT_CLOUD_API_OPTIONS } from '../../src/infrastructure/gateways/gateway-provider';
+import { useMongoAuthState } from '../../src/infrastructure/gateways/whatsapp-web/auth-store';
+import { SessionCipher } from '../../src/infrastructure/gateways/whatsapp-web/session-cipher';
+import { whatsappWebStore } from '../../src/infrastructure/gateways/whatsapp-web/web-store';
 import { modelsOf } from '../../src/infrastructure/mongo/models';
 import { startCampaignCheck } from '../../src/runtime/campaign-check';
 import { pipelineDeps } from '../../src/runtime/pipeline';
@@ -20,6 +23,12 @@ import { LocalSentry, type ReceivedEvent } from '../support/local-sentry';
 const PHONE = '+55 11 98765-4321';
 const TOKEN = 'EAAGsecretAccessToken0123456789';
 const API_KEY = 'dsp_abcdefghijklmnopqrstuvwx';
+/** The worker's WHATSAPP_SESSION_KEY, and another key a stored session was sealed with. */
+const SESSION_KEY = Buffer.alloc(32, 7);
+const OTHER_SESSION_KEY = Buffer.alloc(32, 9);
+/** A QR's text (built, so the source line Sentry shows with the stack does not hold it whole). */
+const QR = ['2@fake-ref', 'noise', 'identity', 'adv'].join(',');
+const sessionSecrets: string[] = [SESSION_KEY.toString('base64'), OTHER_SESSION_KEY.toString('base64'), QR];
 
 describe('error reporting: consumers, the API and the cron job reach Sentry, tagged and without secrets', () => {
   const sentry = new LocalSentry();
@@ -38,6 +47,7 @@ describe('error reporting: consumers, the API and the cron job reach Sentry, tag
       MONGO_URL: testMongoUrl('sentry'),
       SENTRY_DSN: sentry.dsn,
       SENTRY_ENVIRONMENT: 'disparo-test',
+      WHATSAPP_SESSION_KEY: SESSION_KEY.toString('base64'),
     });
     services = await startServices(config, 'test-sentry');
   });
@@ -137,9 +147,52 @@ describe('error reporting: consumers, the API and the cron job reach Sentry, tag
     }
   });
 
-  test('nothing that left the process holds a phone number, a token or an API key', () => {
+  test('a WhatsApp Web session the key does not open is reported naming WHATSAPP_SESSION_KEY, without session secrets', async () => {
+    const { models } = await pipelineDeps(services);
+    const company = new Types.ObjectId();
+    const connection = await models.Connection.create({
+      companyId: company,
+      name: 'Web',
+      gateway: 'whatsapp-web',
+      status: 'connected',
+    });
+    const connectionId = String(connection._id);
+    // A session sealed with another key (a key rotated without re-pairing, or the wrong one deployed).
+    const store = whatsappWebStore(services.mongo);
+    const auth = await useMongoAuthState(store, new SessionCipher(OTHER_SESSION_KEY), connectionId);
+    auth.state.creds.me = { id: '5511987654321:3@s.whatsapp.net' };
+    await auth.saveCreds();
+    const stored = await store.Auth.findById(`${connectionId}|creds`).lean();
+    const creds = auth.state.creds;
+    sessionSecrets.push(
+      Buffer.from(creds.noiseKey.private).toString('base64'),
+      Buffer.from(creds.signedIdentityKey.private).toString('base64'),
+      creds.advSecretKey,
+      stored!.sealed.data.slice(0, 40),
+    );
+    const dispatch = await startWorker(services, ['dispatch']);
+    try {
+      const event = await eventWhere('the session key error', (candidate) =>
+        /WHATSAPP_SESSION_KEY does not open/.test(candidate.exception?.values?.[0]?.value ?? ''),
+      );
+      assert.equal(event.exception?.values?.[0]?.type, 'SessionKeyError');
+      assert.equal(event.tags?.connectionId ?? event.contexts?.disparo?.connectionId, connectionId);
+      // Session material handed to the reporter by mistake is redacted on the way out.
+      services.errorReporter.capture(new Error('session dump'), {
+        connectionId,
+        creds,
+        sealed: stored!.sealed,
+        qr: QR,
+      });
+      await eventWhere('the session dump', (candidate) => candidate.exception?.values?.[0]?.value === 'session dump');
+    } finally {
+      await dispatch.stop();
+    }
+  });
+
+  test('nothing that left the process holds a phone number, a token, an API key or WhatsApp Web session secrets', () => {
     assert.ok(sentry.events.length >= 3);
-    for (const secret of [TOKEN, API_KEY, 'opaque.credential-0123', '98765-4321', '5511987654321'])
+    for (const secret of [TOKEN, API_KEY, 'opaque.credential-0123', '98765-4321', '5511987654321', ...sessionSecrets])
       assert.ok(!sentry.raw.includes(secret), `${secret} was sent to Sentry`);
   });
 });

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createMessage, type MessageOf, newCorrelation } from '../../src/domain/events/envelope';
+import { createMessage, newCorrelation } from '../../src/domain/events/envelope';
 import { Collector, sleep } from '../support/collector';
-import { type Harness, PROBE_QUEUE, startHarness, TestPing } from '../support/messaging-harness';
-
-type Ping = MessageOf<typeof TestPing>;
+import { type Harness, probeConsumer, startHarness, TestPing } from '../support/messaging-harness';
 
 async function closeVhostConnections(harness: Harness): Promise<number> {
   // The management API lists a new connection after its stats tick; wait until it shows.
@@ -27,13 +25,7 @@ describe('reconnection after the broker force-closes connections', () => {
 
   before(async () => {
     harness = await startHarness('reconnect');
-    await harness.run<Ping>({
-      name: 'probe',
-      queue: PROBE_QUEUE,
-      prefetch: 50,
-      schema: TestPing.schema,
-      handle: async (message) => received.add(message.payload.seq),
-    });
+    await harness.run(probeConsumer(50, async (message) => received.add(message.payload.seq)));
   });
   after(() => harness.dispose());
 

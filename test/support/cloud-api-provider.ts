@@ -1,7 +1,75 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { templateShape } from '../../src/domain/whatsapp/templates';
 import { signWebhookBody } from '../../src/domain/whatsapp/webhook-signature';
+
+/** A template as Meta's `message_templates` lists it. */
+export interface ProviderTemplate {
+  id?: string;
+  name: string;
+  language: string;
+  status: string;
+  category: string;
+  parameter_format?: 'POSITIONAL' | 'NAMED';
+  components: Array<Record<string, unknown>>;
+}
+
+/** The business account's catalogue the provider starts with (Meta's sample template among them). */
+export const PROVIDER_TEMPLATES: ProviderTemplate[] = [
+  {
+    name: 'hello_world',
+    language: 'en_US',
+    status: 'APPROVED',
+    category: 'UTILITY',
+    components: [
+      { type: 'HEADER', format: 'TEXT', text: 'Hello World' },
+      { type: 'BODY', text: 'Welcome and congratulations!!' },
+    ],
+  },
+  {
+    name: 'order_update',
+    language: 'pt_BR',
+    status: 'APPROVED',
+    category: 'UTILITY',
+    parameter_format: 'POSITIONAL',
+    components: [
+      { type: 'HEADER', format: 'IMAGE', example: { header_handle: ['4::aW1hZ2U='] } },
+      {
+        type: 'BODY',
+        text: 'Olá {{1}}, seu pedido {{2}} para {{3}} saiu para entrega.',
+        example: { body_text: [['Ana', '4512', 'Recife']] },
+      },
+      { type: 'FOOTER', text: 'Loja Exemplo' },
+      {
+        type: 'BUTTONS',
+        buttons: [
+          {
+            type: 'URL',
+            text: 'Acompanhar',
+            url: 'https://loja.example/pedidos/{{1}}',
+            example: ['https://loja.example/pedidos/4512'],
+          },
+          { type: 'QUICK_REPLY', text: 'Parar' },
+        ],
+      },
+    ],
+  },
+  {
+    name: 'order_update',
+    language: 'en_US',
+    status: 'APPROVED',
+    category: 'UTILITY',
+    components: [{ type: 'BODY', text: 'Hi {{1}}, order {{2}} to {{3}} is on its way.' }],
+  },
+  {
+    name: 'spring_sale',
+    language: 'pt_BR',
+    status: 'REJECTED',
+    category: 'MARKETING',
+    components: [{ type: 'BODY', text: 'Promoção!' }],
+  },
+];
 
 /** One request the local provider received on its messages endpoint. */
 export interface ReceivedRequest {
@@ -64,8 +132,22 @@ export class LocalCloudApi {
   private readonly hanging = new Set<ServerResponse>();
   private server: Server | undefined;
   url = '';
+  /** The business account's templates, in the order `message_templates` lists them. */
+  readonly templates: ProviderTemplate[] = structuredClone(PROVIDER_TEMPLATES);
+  /** Templates per page of `message_templates` at most, whatever limit is asked (so paging is exercised). */
+  templatePageSize = 2;
 
-  constructor(readonly settings: { phoneNumberId: string; accessToken: string; appSecret: string }) {}
+  constructor(readonly settings: { phoneNumberId: string; accessToken: string; appSecret: string; wabaId?: string }) {}
+
+  /** Meta pauses (or disables, or approves again) a template: sends of it answer accordingly from now on. */
+  setTemplateStatus(name: string, language: string, status: string): void {
+    const template = this.templates.find((entry) => entry.name === name && entry.language === language);
+    if (!template) throw new Error(`no template ${name} ${language}`);
+    template.status = status;
+  }
+
+  /** Requests to the templates endpoint. */
+  templateReads = 0;
 
   async start(): Promise<this> {
     this.server = createServer((request, response) => void this.handle(request, response));
@@ -99,6 +181,8 @@ export class LocalCloudApi {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const path = request.url ?? '';
+    const templates = /^\/(v\d+\.\d+)\/([^/?]+)\/message_templates(\?.*)?$/.exec(path);
+    if (request.method === 'GET' && templates) return this.listTemplates(request, response, templates[2]!, path);
     const match = /^\/(v\d+\.\d+)\/([^/]+)\/messages$/.exec(path);
     if (request.method !== 'POST' || !match)
       return this.answer(response, 404, {
@@ -138,6 +222,11 @@ export class LocalCloudApi {
         },
       });
     }
+    const refused = body.type === 'template' ? this.checkTemplate(body.template) : null;
+    if (refused) {
+      record({ code: refused.code });
+      return this.answer(response, 400, { error: { ...refused, type: 'OAuthException', fbtrace_id: trace() } });
+    }
     const rule = this.rules.find((candidate) => candidate.times > 0 && (!candidate.to || candidate.to === body.to));
     if (rule) {
       rule.times--;
@@ -161,6 +250,66 @@ export class LocalCloudApi {
       contacts: [{ input: body.to, wa_id: String(body.to).replace(/^\+/, '') }],
       messages: [{ id }],
     });
+  }
+
+  /** GET /{version}/{waba-id}/message_templates: pages of templates with cursors, like the Graph API. */
+  private listTemplates(request: IncomingMessage, response: ServerResponse, wabaId: string, path: string) {
+    this.templateReads++;
+    if (request.headers.authorization !== `Bearer ${this.settings.accessToken}`)
+      return this.answer(response, 401, {
+        error: { message: 'Invalid OAuth access token', type: 'OAuthException', code: 190, fbtrace_id: trace() },
+      });
+    if (wabaId !== this.settings.wabaId)
+      return this.answer(response, 400, {
+        error: {
+          message: `Unsupported get request. Object with ID '${wabaId}' does not exist`,
+          type: 'GraphMethodException',
+          code: 100,
+          error_subcode: 33,
+          fbtrace_id: trace(),
+        },
+      });
+    const query = new URL(path, 'http://local').searchParams;
+    const limit = Math.min(Number(query.get('limit') ?? 25), this.templatePageSize);
+    const start = query.get('after') ? Number(Buffer.from(query.get('after')!, 'base64url').toString()) : 0;
+    const page = this.templates.slice(start, start + limit);
+    const cursor = (index: number) => Buffer.from(String(index)).toString('base64url');
+    const next = start + limit < this.templates.length;
+    if (next) query.set('after', cursor(start + limit));
+    return this.answer(response, 200, {
+      data: page.map((template, i) => ({ id: template.id ?? String(5_944_254_792_600 + start + i), ...template })),
+      paging: {
+        cursors: { before: cursor(start), after: cursor(start + page.length) },
+        ...(next ? { next: `${this.url}${path.split('?')[0]}?${query}` } : {}),
+      },
+    });
+  }
+
+  /** What Meta answers to a template it will not send: unknown, not in that language, paused, wrong parameter count. */
+  private checkTemplate(template: any): { code: number; message: string } | null {
+    const named = this.templates.filter((entry) => entry.name === template?.name);
+    const found = named.find((entry) => entry.language === template?.language?.code);
+    if (!found) return { code: 132001, message: '(#132001) Template name does not exist in the translation' };
+    if (found.status === 'PAUSED')
+      return { code: 132015, message: '(#132015) Cannot send message as the template is paused' };
+    if (found.status === 'DISABLED')
+      return { code: 132016, message: '(#132016) Template is disabled and cannot be sent' };
+    if (found.status !== 'APPROVED') return { code: 132001, message: `(#132001) Template is ${found.status}` };
+    const shape = templateShape({
+      parameterFormat: found.parameter_format === 'NAMED' ? 'NAMED' : 'POSITIONAL',
+      components: found.components as never,
+    });
+    const given = (type: string) =>
+      (template.components ?? [])
+        .filter((component: any) => component.type === type)
+        .reduce((sum: number, component: any) => sum + (component.parameters?.length ?? 0), 0);
+    const wanted = (section: string) => shape.slots.filter((slot) => slot.section === section).length;
+    if (given('body') !== wanted('body') || given('button') !== wanted('buttons'))
+      return {
+        code: 132000,
+        message: '(#132000) Number of parameters does not match the expected number of params',
+      };
+    return null;
   }
 
   private answer(response: ServerResponse, status: number, body: unknown): void {

@@ -8,18 +8,19 @@ import type {
   CampaignRepository,
   CampaignShippingChanges,
   CampaignShippingsView,
-  CompanyPacing,
+  CompanySending,
   LaneReservations,
   NewCampaign,
   PrepareBatch,
   RecountedCounters,
+  SuppressedPhones,
 } from '../../src/application/campaigns/campaign-repository';
 import type { ShippingRef } from '../../src/application/shippings/shipping-repository';
 import type { CampaignStatus } from '../../src/domain/campaigns/campaign-status';
 import type { Cause } from '../../src/domain/events/envelope';
 import { IDLE_LANE, type LaneState } from '../../src/domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../src/domain/pacing/pacing-settings';
-import { SendPlanner } from '../../src/domain/pacing/send-planner';
+import { type PlanLimits, SendPlanner } from '../../src/domain/pacing/send-planner';
 import type { CampaignDoc, CampaignPlan } from '../../src/infrastructure/mongo/models/campaign';
 
 const toId = (id: Types.ObjectId | string) => (typeof id === 'string' ? new Types.ObjectId(id) : id);
@@ -70,6 +71,7 @@ export class InMemoryCampaignRepository implements CampaignRepository {
   async create(fields: NewCampaign): Promise<CampaignDoc> {
     return this.add({
       ...fields,
+      variants: fields.variants ?? [],
       companyId: toId(fields.companyId),
       connectionId: toId(fields.connectionId),
       listId: toId(fields.listId),
@@ -138,11 +140,15 @@ export class InMemoryCampaignRepository implements CampaignRepository {
     return found.plan;
   }
 
-  async finishProcessing(id: Types.ObjectId, result: { skipped: number; missing: number; plannedUntil: Date | null }) {
+  async finishProcessing(
+    id: Types.ObjectId,
+    result: { skipped: number; suppressed: number; missing: number; plannedUntil: Date | null },
+  ) {
     const found = this.byId.get(String(id));
     if (!found || found.processingDone) return;
     found.processingDone = true;
     found.counters.skipped = result.skipped;
+    found.counters.suppressed = result.suppressed;
     found.counters.missing += result.missing;
     found.plannedUntil = result.plannedUntil;
   }
@@ -271,10 +277,24 @@ export class InMemoryCampaignShippings implements CampaignShippingsView, Campaig
 }
 
 /** Every company has the same pacing unless told otherwise. */
-export class FixedPacing implements CompanyPacing {
+/** A company's pacing, always open (no sending windows), in UTC; null settings: no such company. */
+export class FixedPacing implements CompanySending {
   constructor(public settings: PacingSettings | null) {}
-  async pacingOf(): Promise<PacingSettings | null> {
-    return this.settings;
+  async sendingOf() {
+    return this.settings ? { pacing: this.settings, timezone: 'UTC', sendingWindows: null } : null;
+  }
+}
+
+/** A suppression list per company. */
+export class InMemorySuppressions implements SuppressedPhones {
+  readonly phones = new Map<string, Set<string>>();
+  suppress(companyId: Types.ObjectId, phone: string): void {
+    const phones = this.phones.get(String(companyId)) ?? new Set<string>();
+    phones.add(phone);
+    this.phones.set(String(companyId), phones);
+  }
+  async phonesOf(companyId: Types.ObjectId): Promise<Set<string>> {
+    return new Set(this.phones.get(String(companyId)));
   }
 }
 
@@ -287,9 +307,16 @@ export class InMemoryLanes implements LaneReservations {
     this.declared.add(connectionId);
   }
 
-  async reserve(connectionId: string, _companyId: string, settings: PacingSettings, startAt: number, count: number) {
+  async reserve(
+    connectionId: string,
+    _companyId: string,
+    settings: PacingSettings,
+    startAt: number,
+    count: number,
+    limits: PlanLimits = {},
+  ) {
     const initial = this.planned.get(connectionId) ?? IDLE_LANE;
-    const planner = new SendPlanner(settings, startAt, initial);
+    const planner = new SendPlanner(settings, startAt, initial, limits);
     for (let i = 0; i < count; i++) planner.next();
     this.planned.set(connectionId, planner.horizon);
     return initial;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineMessage } from '../../src/domain/events/envelope';
+import { defineMessage, type MessageOf } from '../../src/domain/events/envelope';
 import type { RetryPolicy } from '../../src/domain/messaging/retry-policy';
 import type { ErrorReporter } from '../../src/infrastructure/observability/error-reporter';
 import { createLogger } from '../../src/infrastructure/observability/logger';
@@ -55,6 +55,13 @@ export interface Harness {
   metrics: Metrics;
   run<T>(spec: ConsumerSpec<T>, retryPolicy?: RetryPolicy): Promise<ConsumerRunner<T>>;
   dispose(): Promise<void>;
+}
+
+export type Ping = MessageOf<typeof TestPing>;
+
+/** The consumer every messaging test runs on the probe queue: TestPing messages, handled by `handle`. */
+export function probeConsumer(prefetch: number, handle: ConsumerSpec<Ping>['handle']): ConsumerSpec<Ping> {
+  return { name: 'probe', queue: PROBE_QUEUE, prefetch, schema: TestPing.schema, handle };
 }
 
 export function probeTopology(): TopologySpec {

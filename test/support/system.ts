@@ -138,7 +138,13 @@ export async function spawnWorker(system: TestSystem, roles: string, extraEnv: R
     METRICS_PORT: '0',
     ...extraEnv,
   });
-  await waitForOutput(child, /worker started/, 30_000);
+  try {
+    await waitForOutput(child, /worker started/, 30_000);
+  } catch (error) {
+    // A worker that never started must not outlive the test: its pipes would keep the runner alive.
+    child.kill('SIGKILL');
+    throw error;
+  }
   return Object.assign(child, { exited: () => exitOf(child) });
 }
 

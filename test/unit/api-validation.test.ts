@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { apiCache } from '../../src/api/api-cache';
 import { HttpProblem } from '../../src/api/problem';
 import { CreateCampaignBody, PageQuery, UpdateCampaignBody, UpdateCompanyBody } from '../../src/api/schemas';
-import { TtlCache } from '../../src/api/ttl-cache';
 import { validate } from '../../src/api/validation';
 
 function problemOf(run: () => unknown): HttpProblem {
@@ -80,28 +80,28 @@ describe('request validation', () => {
   });
 });
 
-describe('TtlCache', () => {
+describe('API cache (lru-cache)', () => {
   test('keeps a value for its time, loads again after; 0 keeps nothing; bounded', async () => {
-    let now = 0;
+    let now = 1_000;
     let loads = 0;
     const load = async () => ++loads;
-    const cache = new TtlCache<number>(100, 2, () => now);
+    const cache = apiCache<number>(100, 2, { now: () => now });
     assert.equal(await cache.get('a', load), 1);
     assert.equal(await cache.get('a', load), 1);
-    now = 101;
+    now = 1_101;
     assert.equal(await cache.get('a', load), 2);
     cache.delete('a');
     assert.equal(await cache.get('a', load), 3);
     await cache.get('b', load);
     await cache.get('c', load); // evicts the oldest, a
     assert.equal(await cache.get('a', load), 6);
-    const never = new TtlCache<number>(0);
+    const never = apiCache<number>(0);
     assert.equal(await never.get('a', load), 7);
     assert.equal(await never.get('a', load), 8);
   });
 
   test('a failed load is not remembered', async () => {
-    const cache = new TtlCache<number>(1_000);
+    const cache = apiCache<number>(1_000);
     await assert.rejects(
       cache.get('a', async () => {
         throw new Error('unknown key');

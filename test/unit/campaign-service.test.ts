@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { Types } from 'mongoose';
-import { CampaignService, DUE_WINDOW_MS, STUCK_AFTER_MS } from '../../src/application/campaigns/campaign-service';
+import {
+  CampaignService,
+  DUE_WINDOW_MS,
+  isCampaignDone,
+  STUCK_AFTER_MS,
+} from '../../src/application/campaigns/campaign-service';
 import { isAppError } from '../../src/domain/errors';
 import { type Cause, newCorrelation } from '../../src/domain/events/envelope';
 import { createLogger } from '../../src/infrastructure/observability/logger';
@@ -11,6 +16,7 @@ import {
   InMemoryCampaignRepository,
   InMemoryCampaignShippings,
   InMemoryLanes,
+  InMemorySuppressions,
   RecordedCommands,
 } from '../support/in-memory-campaigns';
 import { ManualClock, RecordedEvents } from '../support/in-memory-shippings';
@@ -24,6 +30,7 @@ describe('campaign service', () => {
   let audience: InMemoryAudience;
   let shippings: InMemoryCampaignShippings;
   let lanes: InMemoryLanes;
+  let suppressions: InMemorySuppressions;
   let commands: RecordedCommands;
   let events: RecordedEvents;
   let service: CampaignService;
@@ -38,6 +45,7 @@ describe('campaign service', () => {
     audience = new InMemoryAudience();
     shippings = new InMemoryCampaignShippings();
     lanes = new InMemoryLanes();
+    suppressions = new InMemorySuppressions();
     commands = new RecordedCommands();
     events = new RecordedEvents();
     service = new CampaignService({
@@ -46,6 +54,7 @@ describe('campaign service', () => {
       shippings,
       shippingChanges: shippings,
       companies: new FixedPacing(pacing),
+      suppressions,
       lanes,
       commands,
       events,
@@ -149,6 +158,24 @@ describe('campaign service', () => {
     assert.deepEqual(events.types(), ['CampaignScheduled', 'CampaignPaused', 'CampaignResumed', 'CampaignScheduled']);
   });
 
+  test('pause with a reason: the reason and the auto-pause mark are set in the same write, resume clears both', async () => {
+    const campaign = campaigns.add({ companyId, status: 'running' });
+    const autoPaused = { reason: '10 failures in a row', at: new Date(clock.now()) };
+    await service.pause(cause, String(campaign._id), 'template paused by the provider', autoPaused);
+    const paused = campaigns.get(campaign._id)!;
+    assert.deepEqual(
+      [paused.status, paused.pausedReason, paused.autoPaused],
+      ['paused', 'template paused by the provider', autoPaused],
+    );
+    assert.deepEqual(events.published.at(-1)?.payload, {
+      campaignId: String(campaign._id),
+      reason: 'template paused by the provider',
+    });
+    await service.resume(cause, String(campaign._id));
+    const resumed = campaigns.get(campaign._id)!;
+    assert.deepEqual([resumed.pausedReason, resumed.autoPaused], [null, null]);
+  });
+
   test('resume a running campaign: parked shippings get new times after the lane’s plan, sent ones stay', async () => {
     const plan = { startAt: clock.now(), initial: { lastSentAt: null, runLength: 0 }, settings: pacing, audience: 5 };
     const campaign = campaigns.add({ companyId, status: 'paused', plan, processingDone: true });
@@ -211,6 +238,23 @@ describe('campaign service', () => {
     const again = commands.batches.slice(1).flatMap((batch) => batch.items.map((item) => item.plannedAt));
     assert.deepEqual(again, planned);
     assert.equal(campaigns.get(campaign._id)?.counters.missing, 0, 'processing is marked done once');
+  });
+
+  test('process: suppressed phones are not planned, counted as suppressed, and the campaign can still complete', async () => {
+    const campaign = campaigns.add({ companyId, status: 'queued', scheduledAt: new Date(clock.now()) });
+    audience.add(campaign.listId, 3);
+    suppressions.suppress(companyId, audience.members[1]!.phone);
+    assert.equal(await service.process(String(campaign._id), cause), true);
+    const stored = campaigns.get(campaign._id)!;
+    assert.deepEqual(
+      [stored.counters.audience, stored.counters.suppressed, stored.counters.missing],
+      [3, 1, 0],
+      'missing = audience − planned − suppressed',
+    );
+    const contacts = commands.batches.flatMap((batch) => batch.items.map((item) => item.contact?.phone));
+    assert.deepEqual(contacts, [audience.members[0]!.phone, audience.members[2]!.phone]);
+    assert.equal(isCampaignDone(true, { ...stored.counters, prepared: 2, sent: 2 }), true);
+    assert.equal(isCampaignDone(true, { ...stored.counters, prepared: 2, sent: 2, suppressed: 0 }), false);
   });
 
   test('process: a paused or cancelled campaign is not processed', async () => {

@@ -44,11 +44,17 @@ describe('terminal drawing', () => {
       connectionId: 'n',
       name: 'Promo',
       status: 'running',
+      pausedReason: null,
+      template: null,
       counters: { audience: 12, prepared: 12, sent: 3, failed: 1, cancelled: 0, skipped: 0, missing: 0 },
       pending: 8,
       done: 4 / 12,
       sentPerMinute: 10,
+      deliveredRate: 2 / 3,
+      readRate: null,
       estimatedFinishAt: new Date(90_000).toISOString(),
+      waitingFor: null,
+      nextOpeningAt: null,
       startedAt: null,
       completedAt: null,
     };
@@ -56,8 +62,19 @@ describe('terminal drawing', () => {
     assert.equal(title, 'Promo  c1  running');
     assert.match(
       figures!,
-      /^ {2}\[#{10}-{20}\] {2}33% {2}3\/12 sent {2}1 failed {2}8 pending {2}12\.5\/min {2}finish ≈ .+ \(in 1m 30s\)$/,
+      /^ {2}\[#{10}-{20}\] {2}33% {2}3\/12 sent {2}1 failed {2}8 pending {2}66% delivered {2}– read {2}12\.5\/min {2}finish ≈ .+ \(in 1m 30s\)$/,
     );
+    const paused = renderCampaign(
+      {
+        ...progress,
+        status: 'paused',
+        pausedReason: '132015: template paused',
+        template: { name: 'order_update', language: 'pt_BR' },
+      },
+      0,
+      0,
+    ).split('\n')[0];
+    assert.equal(paused, 'Promo  c1  paused  (132015: template paused)  template order_update (pt_BR)');
   });
 
   test('the import bar shows bytes sent and the rows the API has read', () => {

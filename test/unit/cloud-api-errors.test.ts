@@ -41,9 +41,14 @@ describe('Cloud API error → decision', () => {
   });
 
   test('undeliverable recipients and bad parameters fail the shipping for good', () => {
-    for (const code of [131026, 100, 131008, 131009, 131047, 132001])
+    for (const code of [131026, 100, 131008, 131009, 131047, 132005, 132007, 132012])
       assert.equal(http(400, code).kind, 'permanent', String(code));
     assert.equal(http(404, null).kind, 'permanent');
+  });
+
+  test('a template that cannot be sent any more (paused, disabled, gone, changed) pauses the campaign', () => {
+    for (const code of [132000, 132001, 132015, 132016])
+      assert.equal(http(400, code).kind, 'pause-campaign', String(code));
   });
 });
 

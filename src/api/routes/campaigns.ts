@@ -11,11 +11,14 @@ import {
 import { assertConnectionUsable } from '../../application/connections/connection-service';
 import type { PipelineDeps } from '../../application/pipeline-deps';
 import { readsOf } from '../../application/service-registry';
-import { averageSendsPerMinute, pendingOf } from '../../domain/campaigns/campaign-progress';
+import { checkTemplateCampaign, recheckTemplateCampaign } from '../../application/template-campaigns';
+import { averageSendsPerMinute, deliveryRates, pendingOf } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
 import { estimateFinish } from '../../domain/pacing/send-planner';
+import { effectiveWindow, windowWaitAt } from '../../domain/pacing/sending-window';
+import type { TemplateMapping } from '../../domain/whatsapp/templates';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -31,6 +34,7 @@ import {
   ShippingsQuery,
   UpdateCampaignBody,
 } from '../schemas';
+import { answeringTemplateProblems } from '../template-problems';
 
 type Command = (deps: PipelineDeps, cause: Cause, campaignId: string) => Promise<void>;
 
@@ -38,7 +42,7 @@ const TAG = 'Campaigns';
 const notFound = { 404: 'no such campaign (or another company’s)' };
 const refused = { 409: 'the campaign’s status does not allow this (e.g. resume a cancelled campaign)' };
 
-export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): void {
+export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: ApiContext): void {
   const reads = readsOf(pipeline);
   const findCampaign = (companyId: string, id: string) => reads.campaign(companyId, id);
 
@@ -55,6 +59,16 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     if (errors.length > 0) throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', errors);
   };
 
+  /** A template campaign checked against its connection's catalogue and its list; 400 naming each bad slot. */
+  const checkTemplate = (
+    companyId: string,
+    campaign: { connectionId: string; listId: string; template: TemplateMapping },
+  ) => answeringTemplateProblems('body', () => checkTemplateCampaign(templates, { companyId, ...campaign }));
+
+  /** Before a template campaign starts or resumes, it is checked again (the template may be paused since). */
+  const recheckTemplate = (companyId: string, campaignId: string) =>
+    answeringTemplateProblems('campaign', () => recheckTemplateCampaign(templates, companyId, campaignId));
+
   api.define(
     {
       method: 'post',
@@ -68,6 +82,13 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     async (ctx, { body }) => {
       const companyId = companyOf(ctx);
       await checkReferences(companyId, body);
+      const template = body.template
+        ? await checkTemplate(companyId, {
+            connectionId: body.connectionId,
+            listId: body.listId,
+            template: body.template,
+          })
+        : null;
       const campaign = await createCampaign(
         pipeline,
         causeOf(ctx),
@@ -75,9 +96,11 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
           name: body.name,
           connectionId: body.connectionId,
           listId: body.listId,
-          variants: body.variants,
+          variants: body.variants ?? [],
+          template,
           mediaUrl: body.mediaUrl ?? null,
           pacing: pacingToMs(body.pacing) ?? null,
+          sendingWindows: body.sendingWindows ?? null,
         },
         body.scheduledAt ? new Date(body.scheduledAt) : undefined,
       );
@@ -130,15 +153,37 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     },
     async (ctx, { params, body }) => {
       const companyId = companyOf(ctx);
-      await findCampaign(companyId, params.id);
+      const current = await findCampaign(companyId, params.id);
       await checkReferences(companyId, body);
+      // A template (new, or kept on a new connection or list) is checked against what it will be sent with.
+      const mapping = body.template ?? (body.variants ? undefined : current.template);
+      const template =
+        mapping && (body.template || body.connectionId || body.listId)
+          ? await checkTemplate(companyId, {
+              connectionId: body.connectionId ?? String(current.connectionId),
+              listId: body.listId ?? String(current.listId),
+              template: {
+                name: mapping.name,
+                language: mapping.language,
+                components: mapping.components,
+                ...(mapping.headerMediaUrl ? { headerMediaUrl: mapping.headerMediaUrl } : {}),
+              },
+            })
+          : undefined;
+      if (current.template && body.mediaUrl && !body.variants)
+        throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', [
+          { field: 'body.mediaUrl', message: 'a template campaign’s media is its header: use template.headerMediaUrl' },
+        ]);
       const changes = {
         name: body.name,
         connectionId: body.connectionId,
         listId: body.listId,
-        variants: body.variants,
-        mediaUrl: body.mediaUrl,
+        // Switching between variants and a template clears the other.
+        variants: body.variants ?? (body.template ? [] : undefined),
+        template: template ?? (body.variants ? null : undefined),
+        mediaUrl: body.mediaUrl ?? (body.template ? null : undefined),
         pacing: body.pacing ? pacingToMs(body.pacing) : undefined,
+        sendingWindows: body.sendingWindows,
       };
       await updateCampaign(
         pipeline,
@@ -207,11 +252,13 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
     );
   command('start', 'Start now (a draft or scheduled campaign)', async (deps, cause, campaignId) => {
     await assertConnectionUsable(deps, cause.companyId, campaignId);
+    await recheckTemplate(cause.companyId, campaignId);
     await startCampaign(deps, cause, campaignId);
   });
   command('pause', 'Pause at the next send', pauseCampaign);
   command('resume', 'Resume a paused campaign where it stopped', async (deps, cause, campaignId) => {
     await assertConnectionUsable(deps, cause.companyId, campaignId);
+    await recheckTemplate(cause.companyId, campaignId);
     await resumeCampaign(deps, cause, campaignId);
   });
   command('cancel', 'Cancel: nothing more is sent', cancelCampaign);
@@ -233,13 +280,18 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
       const companyId = companyOf(ctx);
       const campaign = await reads.campaign(companyId, params.id, {
         status: 1,
+        pausedReason: 1,
+        template: 1,
         counters: 1,
         startedAt: 1,
         connectionId: 1,
         pacing: 1,
+        autoPaused: 1,
+        sendingWindows: 1,
       });
-      const [pacing, lane] = await Promise.all([
+      const [pacing, zoned, lane] = await Promise.all([
         caches.pacing.get(companyId, () => reads.companyPacing(companyId)),
+        reads.companyWindows(companyId),
         campaign.status === 'running'
           ? caches.lanes.get(String(campaign.connectionId), () => reads.laneSent(campaign.connectionId))
           : null,
@@ -248,14 +300,24 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches }: ApiContext)
       const pending = pendingOf(counters);
       const now = Date.now();
       const settings = effectivePacing(pacing ?? DEFAULT_PACING, campaign.pacing ?? undefined);
-      const finish = campaign.status === 'running' ? estimateFinish(settings, lane ?? IDLE_LANE, now, pending) : null;
+      const window = zoned ? effectiveWindow(zoned.timezone, zoned.sendingWindows, campaign.sendingWindows) : null;
+      const running = campaign.status === 'running' && pending > 0;
+      const limits = { window, seed: String(campaign._id) };
+      const finish = running ? estimateFinish(settings, lane ?? IDLE_LANE, now, pending, 10_000, limits) : null;
+      const waiting = running ? windowWaitAt(window, now) : { waitingFor: null, nextOpeningAt: null };
       ctx.body = {
         campaignId: String(campaign._id),
         status: campaign.status,
+        pausedReason: campaign.pausedReason ?? null,
+        template: campaign.template ? { name: campaign.template.name, language: campaign.template.language } : null,
         counters,
         pending,
         sentPerMinute: averageSendsPerMinute(counters.sent, campaign.startedAt?.getTime() ?? null, now),
+        ...deliveryRates(counters),
+        autoPaused: campaign.autoPaused ?? null,
         estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
+        waitingFor: waiting.waitingFor,
+        nextOpeningAt: waiting.nextOpeningAt === null ? null : new Date(waiting.nextOpeningAt).toISOString(),
       };
     },
   );

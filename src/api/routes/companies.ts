@@ -29,6 +29,9 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       timezone: body.timezone,
       defaultRegion: body.defaultRegion,
       pacing: pacingToMs(body.pacing),
+      sendingWindows: body.sendingWindows,
+      optOut: body.optOut,
+      autoPause: body.autoPause,
     });
     caches.pacing.delete(id);
     return updated;
@@ -50,6 +53,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
         timezone: body.timezone,
         defaultRegion: body.defaultRegion,
         pacing: pacingToMs(body.pacing),
+        sendingWindows: body.sendingWindows ?? null,
       });
       ctx.status = 201;
       ctx.body = { company: companyView(company), apiKey };
@@ -140,7 +144,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       path: '/v1/company',
       tag: TAG,
       access: 'company',
-      summary: 'Change the caller’s company settings (pacing fields merge into the stored ones)',
+      summary: 'Change the caller’s company settings: pacing, opt-out keywords, auto-pause (nested fields merge)',
       description:
         'New pacing applies to every number of the company from its next send; campaigns may still set stricter values for themselves.',
       body: UpdateCompanyBody,

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import {
   connectConnection,
   createConnection,
@@ -5,21 +6,32 @@ import {
   findConnection as findOwnConnection,
   updateConnection,
 } from '../../application/connections/connection-service';
+import { startWhatsAppWebPairing } from '../../application/connections/whatsapp-web-pairing';
 import { readsOf } from '../../application/service-registry';
+import { refreshTemplates, templateCatalogue } from '../../application/template-catalogue';
+import { CAP_TIERS, type CapSettings } from '../../domain/pacing/daily-cap';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
-import { connectionView, pageView } from '../presenters';
+import { connectionView, pageView, templateCatalogueView } from '../presenters';
 import { HttpProblem } from '../problem';
-import { ConnectionList, ConnectionStatusView, ConnectionView } from '../responses';
-import { CloudApiInput, CreateConnectionBody, IdParams, PageQuery, UpdateConnectionBody } from '../schemas';
+import { ConnectionList, ConnectionStatusView, ConnectionView, TemplateCatalogueView } from '../responses';
+import {
+  CloudApiInput,
+  CreateConnectionBody,
+  type DailyCapInput,
+  IdParams,
+  PageQuery,
+  UpdateConnectionBody,
+} from '../schemas';
+import { answeringTemplateProblems } from '../template-problems';
 import { fieldErrors } from '../validation';
 
 const TAG = 'Connections';
 const notFound = { 404: 'no such connection (or another company’s)' };
 const timestamp = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
-export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
+export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiContext): void {
   const reads = readsOf(pipeline);
   const findConnection = (companyId: string, id: string) => findOwnConnection(pipeline, companyId, id);
 
@@ -29,11 +41,22 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       path: '/v1/connections',
       tag: TAG,
       access: 'company',
-      summary: 'Add a WhatsApp number (sandbox or Cloud API); its first contact sync starts',
+      summary:
+        'Add a WhatsApp number (sandbox, Cloud API, or WhatsApp Web to pair by QR); its first contact sync starts',
+      description:
+        'A `whatsapp-web` connection starts in `pairing`: its QR is at GET /v1/connections/:id/pairing (and the page /connections/pair#id=<id>&key=<API key>) until the phone links it; then it is `connected` and its contacts sync.',
       body: CreateConnectionBody,
       responses: { 201: { description: 'the connection', schema: ConnectionView } },
     },
     async (ctx, { body }) => {
+      if (body.gateway === 'whatsapp-web') {
+        // Created in `pairing`: its QR is shown until the phone links it.
+        const pairing = await startWhatsAppWebPairing(pipeline, companyOf(ctx), body.name);
+        ctx.status = 201;
+        ctx.set('location', `/v1/connections/${String(pairing._id)}`);
+        ctx.body = connectionView(pairing);
+        return;
+      }
       // A new connection is connected: its first contact sync starts now.
       const connection = await createConnection(pipeline, causeOf(ctx), {
         name: body.name,
@@ -96,6 +119,12 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
     async (ctx, { params, body }) => {
       const companyId = companyOf(ctx);
       const current = await findConnection(companyId, params.id);
+      if (current.gateway === 'whatsapp-web' && (body.gateway || body.status))
+        throw new HttpProblem(
+          409,
+          'Conflict',
+          'a whatsapp-web number changes state by pairing: POST /v1/connections/:id/connect or /disconnect',
+        );
       const cloudApi =
         body.cloudApi || body.gateway === 'cloud-api'
           ? CloudApiInput.safeParse({ ...current.cloudApi, ...body.cloudApi })
@@ -112,6 +141,7 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
         ...(body.gateway ? { gateway: body.gateway } : {}),
         ...(body.sandbox ? { sandbox: { ...current.sandbox, ...body.sandbox } } : {}),
         ...(cloudApi?.success ? { cloudApi: cloudApi.data } : {}),
+        ...(body.dailyCap !== undefined ? { dailyCap: capSettingsOf(body.dailyCap) } : {}),
       };
       ctx.body = connectionView(await updateConnection(pipeline, current, set, body.status === 'connected'));
     },
@@ -146,6 +176,8 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       tag: TAG,
       access: 'company',
       summary: 'Disconnect a number: nothing is sent on it, its campaigns are paused',
+      description:
+        'A whatsapp-web number is also logged out (the device unlinked) and its session deleted; connecting it again shows a new QR.',
       params: IdParams,
       responses: {
         202: {
@@ -197,4 +229,63 @@ export function connectionRoutes(api: ApiRouter, { pipeline }: ApiContext): void
       };
     },
   );
+
+  const templatesUnconfigured = { status: 409 as const, field: 'cloudApi.wabaId' };
+  const templateResponses = {
+    200: { description: 'the templates', schema: TemplateCatalogueView },
+    ...notFound,
+    409: 'a Cloud API connection without cloudApi.wabaId',
+    502: 'the provider could not be asked, and no templates are stored',
+  };
+
+  api.define(
+    {
+      method: 'get',
+      path: '/v1/connections/:id/templates',
+      tag: TAG,
+      access: 'company',
+      summary: 'The number’s message templates (read again from the provider when older than TEMPLATE_REFRESH_MS)',
+      description:
+        'Each template with its status and the slots a template campaign must fill (body.1, header.1, buttons.0 …). A sandbox number has a small built-in catalogue.',
+      params: IdParams,
+      responses: templateResponses,
+    },
+    async (ctx, { params }) => {
+      const connection = await findConnection(companyOf(ctx), params.id);
+      const catalogue = await answeringTemplateProblems(
+        'body',
+        () => templateCatalogue(templates, String(connection._id)),
+        templatesUnconfigured,
+      );
+      ctx.body = templateCatalogueView(catalogue);
+    },
+  );
+
+  api.define(
+    {
+      method: 'post',
+      path: '/v1/connections/:id/templates/refresh',
+      tag: TAG,
+      access: 'company',
+      summary: 'Read the number’s message templates from the provider now',
+      params: IdParams,
+      responses: templateResponses,
+    },
+    async (ctx, { params }) => {
+      const connection = await findConnection(companyOf(ctx), params.id);
+      const catalogue = await answeringTemplateProblems(
+        'body',
+        () => refreshTemplates(templates, String(connection._id)),
+        templatesUnconfigured,
+      );
+      ctx.body = templateCatalogueView(catalogue);
+    },
+  );
+}
+
+/** The stored form of a daily cap: a tier becomes its number (null: unlimited). */
+function capSettingsOf(input: z.infer<typeof DailyCapInput> | null): CapSettings | null {
+  if (!input) return null;
+  const perDay = typeof input.perDay === 'number' ? input.perDay : CAP_TIERS[input.perDay];
+  return { perDay, warmUp: input.warmUp };
 }

@@ -3,7 +3,7 @@ import { readsOf } from '../../application/service-registry';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
-import { PROGRESS_PAGE } from '../progress-page';
+import { loadProgressPage } from '../progress-page';
 
 /** Campaigns the page shows when none are named: the company's most recent ones. */
 const RECENT_CAMPAIGNS = 12;
@@ -42,6 +42,8 @@ const ProgressOverview = z.object({
  * browsers do not send, or is typed into the page; the page's script sends it as a Bearer header.
  */
 export function progressPageRoutes(api: ApiRouter): void {
+  // Read once, when the API starts: a missing or broken page file stops the start, not a request.
+  const page = loadProgressPage();
   api.define(
     {
       method: 'get',
@@ -52,12 +54,12 @@ export function progressPageRoutes(api: ApiRouter): void {
       responses: { 200: { description: 'the page', contentType: 'text/html' } },
     },
     (ctx) => {
-      ctx.set('content-security-policy', PROGRESS_PAGE.contentSecurityPolicy);
+      ctx.set('content-security-policy', page.contentSecurityPolicy);
       ctx.set('referrer-policy', 'no-referrer');
       ctx.set('cache-control', 'no-store');
       ctx.set('x-content-type-options', 'nosniff');
       ctx.type = 'text/html; charset=utf-8';
-      ctx.body = PROGRESS_PAGE.html;
+      ctx.body = page.html;
     },
   );
 }

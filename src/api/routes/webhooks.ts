@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { applyDeliveryStatus, type StatusOutcome } from '../../application/delivery-status';
 import { readsOf } from '../../application/service-registry';
+import { receiveInboundMessage } from '../../application/suppression/inbound-message';
 import { DELIVERY_STATUSES } from '../../domain/whatsapp/delivery-status';
 import { isValidWebhookSignature, sameSecretText } from '../../domain/whatsapp/webhook-signature';
 import type { ApiContext } from '../api-context';
@@ -9,7 +10,17 @@ import { HttpProblem } from '../problem';
 import { ObjectIdText } from '../schemas';
 import { fieldErrors } from '../validation';
 
-/** The part of Meta's webhook payload Disparo reads: message statuses (incoming messages are ignored). */
+/** A message a contact sent: text, or the text of a quick-reply button ("STOP" buttons of marketing templates). */
+const InboundMessage = z.object({
+  from: z.string().regex(/^\d{6,20}$/, 'the sender’s WhatsApp id (digits with the country code)'),
+  id: z.string().min(1).max(256),
+  timestamp: z.union([z.string(), z.number()]).optional(),
+  type: z.string().max(64),
+  text: z.object({ body: z.string().max(65_536) }).optional(),
+  button: z.object({ text: z.string().max(1_024).optional(), payload: z.string().max(1_024).optional() }).optional(),
+});
+
+/** The part of Meta's webhook payload Disparo reads: message statuses and incoming messages. */
 const WebhookPayload = z.object({
   object: z.string().optional(),
   entry: z
@@ -39,6 +50,7 @@ const WebhookPayload = z.object({
                       }),
                     )
                     .optional(),
+                  messages: z.array(InboundMessage).max(1_000).optional(),
                 })
                 .passthrough()
                 .optional(),
@@ -66,7 +78,8 @@ const VerifyQuery = z.object({
 });
 
 export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const cloudApiOf = (id: string) => readsOf(pipeline).cloudApiOf(id);
+  const connectionOf = (id: string) => readsOf(pipeline).cloudApiConnectionOf(id);
+  const cloudApiOf = async (id: string) => (await connectionOf(id)).settings;
 
   /** Meta's verification handshake: echo hub.challenge when the verify token matches. */
   api.define(
@@ -101,14 +114,15 @@ export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       path: '/webhooks/whatsapp/:connectionId',
       tag: TAG,
       access: 'signed',
-      summary: 'Message status updates from the Cloud API, signed with the app secret (X-Hub-Signature-256)',
+      summary:
+        'Message statuses and incoming messages from the Cloud API, signed with the app secret (X-Hub-Signature-256)',
       description:
-        'The body is validated after its signature is checked, so an unsigned caller learns nothing about it.',
+        'The body is validated after its signature is checked, so an unsigned caller learns nothing about it. An incoming text (or quick-reply button) that is one of the company’s opt-out keywords suppresses the sender; an opt-in keyword undoes it; other messages change nothing.',
       params: ConnectionParams,
       documentedBody: WebhookPayload,
       responses: {
         200: {
-          description: 'how many statuses were applied',
+          description: 'how many statuses were applied, and what the incoming messages did',
           schema: z.object({ received: z.record(z.string(), z.number()) }),
         },
         400: 'not a webhook payload',
@@ -118,7 +132,7 @@ export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
     },
     async (ctx, { params }) => {
       const { connectionId } = params;
-      const settings = await cloudApiOf(connectionId);
+      const { companyId, settings } = await connectionOf(connectionId);
       const raw = (ctx.request as { rawBody?: string }).rawBody;
       if (raw === undefined || !isValidWebhookSignature(raw, ctx.get('x-hub-signature-256'), settings.appSecret)) {
         throw new HttpProblem(401, 'Unauthorized', 'missing or invalid X-Hub-Signature-256');
@@ -126,7 +140,15 @@ export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       const payload = WebhookPayload.safeParse(ctx.request.body);
       if (!payload.success)
         throw new HttpProblem(400, 'Bad Request', 'not a WhatsApp webhook payload', fieldErrors(payload.error, 'body'));
-      const outcomes: Record<StatusOutcome | 'ignored', number> = { applied: 0, stale: 0, unknown: 0, ignored: 0 };
+      const outcomes: Record<StatusOutcome | 'ignored' | 'messages' | 'optedOut' | 'optedIn', number> = {
+        applied: 0,
+        stale: 0,
+        unknown: 0,
+        ignored: 0,
+        messages: 0,
+        optedOut: 0,
+        optedIn: 0,
+      };
       for (const entry of payload.data.entry) {
         for (const change of entry.changes) {
           for (const status of change.value?.statuses ?? []) {
@@ -134,18 +156,29 @@ export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
               outcomes.ignored++;
               continue;
             }
-            const seconds = Number(status.timestamp);
             const error = status.errors?.[0];
             const outcome = await applyDeliveryStatus(pipeline, connectionId, {
               providerMessageId: status.id,
               status: status.status as (typeof DELIVERY_STATUSES)[number],
-              at:
-                Number.isFinite(seconds) && seconds > 0 && seconds < 1e11
-                  ? new Date(seconds * 1000)
-                  : new Date(pipeline.now()),
+              at: timeOf(status.timestamp, pipeline.now()),
               reason: error ? `${error.code ?? 'unknown'}: ${error.title ?? error.message ?? 'failed'}` : null,
             });
             outcomes[outcome]++;
+          }
+          for (const message of change.value?.messages ?? []) {
+            const text = message.text?.body ?? message.button?.text ?? message.button?.payload;
+            if (text === undefined) continue; // media, reactions, locations: never a keyword
+            outcomes.messages++;
+            const inbound = await receiveInboundMessage(pipeline, {
+              companyId,
+              connectionId,
+              from: `+${message.from}`,
+              text,
+              at: timeOf(message.timestamp, pipeline.now()),
+              source: 'cloud-api',
+            });
+            if (inbound.action === 'opted-out' && inbound.changed) outcomes.optedOut++;
+            if (inbound.action === 'opted-in' && inbound.changed) outcomes.optedIn++;
           }
         }
       }
@@ -154,4 +187,10 @@ export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       ctx.body = { received: outcomes };
     },
   );
+}
+
+/** Meta's timestamps are seconds since the epoch, as text; anything else means "now". */
+function timeOf(timestamp: string | number | undefined, now: number): Date {
+  const seconds = Number(timestamp);
+  return Number.isFinite(seconds) && seconds > 0 && seconds < 1e11 ? new Date(seconds * 1000) : new Date(now);
 }

@@ -1,12 +1,17 @@
 import type { Cause } from '../../domain/events/envelope';
-import { SendPlanner } from '../../domain/pacing/send-planner';
+import { type PlanLimits, SendPlanner } from '../../domain/pacing/send-planner';
 import type { CampaignDoc, CampaignPlan } from '../../infrastructure/mongo/models/campaign';
-import type { CampaignAudience, CampaignCommands, PrepareBatch } from './campaign-repository';
+import type { CampaignAudience, CampaignCommands, PrepareBatch, SuppressedPhones } from './campaign-repository';
 
 export const PREPARE_BATCH_SIZE = 500;
 const PREPARE_BATCH_BYTES = 128 * 1024;
 /** Prepare batches published at once while streaming the audience. */
 const BATCHES_IN_FLIGHT = 8;
+
+/** What a plan honours beside pacing: its windows, and its campaign id as the seed of drawn gaps. */
+export function planLimits(plan: Pick<CampaignPlan, 'window'>, campaignId: string): PlanLimits {
+  return { window: plan.window ?? null, seed: campaignId };
+}
 
 /**
  * Streams a campaign's audience in a stable order, plans each member's send time from the fixed
@@ -14,12 +19,15 @@ const BATCHES_IN_FLIGHT = 8;
  * The same plan streamed again plans the same times.
  */
 export async function planAudience(
-  deps: { audience: CampaignAudience; commands: CampaignCommands },
+  deps: { audience: CampaignAudience; commands: CampaignCommands; suppressions: SuppressedPhones },
   campaign: Pick<CampaignDoc, '_id' | 'companyId' | 'listId'>,
   plan: CampaignPlan,
   cause: Cause,
-): Promise<{ planned: number; first: number | null; last: number | null }> {
-  const planner = new SendPlanner(plan.settings, plan.startAt, plan.initial);
+): Promise<{ planned: number; suppressed: number; first: number | null; last: number | null }> {
+  // Phones on the company's suppression list are not planned (dispatch also checks before each send).
+  const suppressedPhones = await deps.suppressions.phonesOf(campaign.companyId);
+  let suppressed = 0;
+  const planner = new SendPlanner(plan.settings, plan.startAt, plan.initial, planLimits(plan, String(campaign._id)));
   const inFlight = new Set<Promise<void>>();
   const campaignId = String(campaign._id);
   let items: PrepareBatch['items'] = [];
@@ -38,7 +46,11 @@ export async function planAudience(
   };
   for await (const contact of deps.audience.eligible(campaign.companyId, campaign.listId)) {
     // The audience was counted when the plan was fixed; members added since wait for a next campaign.
-    if (planned >= plan.audience) break;
+    if (planned + suppressed >= plan.audience) break;
+    if (suppressedPhones.has(contact.phone)) {
+      suppressed++;
+      continue;
+    }
     const plannedAt = planner.next();
     first ??= plannedAt;
     last = plannedAt;
@@ -55,5 +67,5 @@ export async function planAudience(
   }
   if (items.length > 0) await flush();
   await Promise.all(inFlight);
-  return { planned, first, last };
+  return { planned, suppressed, first, last };
 }

@@ -3,15 +3,18 @@ import type { CampaignStatus } from '../../domain/campaigns/campaign-status';
 import type { Cause } from '../../domain/events/envelope';
 import type { LaneState } from '../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
+import type { PlanLimits } from '../../domain/pacing/send-planner';
+import type { WeeklySchedule } from '../../domain/pacing/sending-window';
 import type { CampaignDoc, CampaignPlan } from '../../infrastructure/mongo/models/campaign';
 import type { ShippingRef } from '../shippings/shipping-repository';
 
 /** What a new campaign is made of (it starts as a draft). */
-export type NewCampaign = Pick<CampaignDoc, 'name' | 'variants' | 'mediaUrl' | 'pacing'> & {
-  companyId: string;
-  connectionId: string;
-  listId: string;
-};
+export type NewCampaign = Pick<CampaignDoc, 'name' | 'variants' | 'mediaUrl' | 'pacing'> &
+  Partial<Pick<CampaignDoc, 'template' | 'sendingWindows'>> & {
+    companyId: string;
+    connectionId: string;
+    listId: string;
+  };
 
 /** Fields a status change may set besides the status. */
 export type CampaignChanges = Partial<
@@ -20,7 +23,11 @@ export type CampaignChanges = Partial<
     | 'name'
     | 'variants'
     | 'mediaUrl'
+    | 'template'
     | 'pacing'
+    | 'sendingWindows'
+    | 'pausedReason'
+    | 'autoPaused'
     | 'scheduledAt'
     | 'correlationId'
     | 'queuedAt'
@@ -80,7 +87,7 @@ export interface CampaignRepository {
   /** Marks processing done once, with the members skipped and missed and the last planned send. */
   finishProcessing(
     id: Types.ObjectId,
-    result: { skipped: number; missing: number; plannedUntil: Date | null },
+    result: { skipped: number; suppressed: number; missing: number; plannedUntil: Date | null },
   ): Promise<void>;
   /**
    * Counts a prepared batch once (a redelivered batch is not counted again): shippings created, and
@@ -127,9 +134,18 @@ export interface CampaignShippingChanges {
   cancelCampaign(campaignId: Types.ObjectId): Promise<number>;
 }
 
-/** The company's pacing (null when the company does not exist). */
-export interface CompanyPacing {
-  pacingOf(companyId: string): Promise<PacingSettings | null>;
+/** What a company's sends honour: its pacing, time zone and sending windows (null when it does not exist). */
+export interface CompanySending {
+  sendingOf(companyId: string): Promise<{
+    pacing: PacingSettings;
+    timezone: string;
+    sendingWindows?: WeeklySchedule | null;
+  } | null>;
+}
+
+/** The phones on a company's suppression list (not planned). */
+export interface SuppressedPhones {
+  phonesOf(companyId: Types.ObjectId): Promise<Set<string>>;
 }
 
 /** A number's lane: declared before use; send slots reserved on it for a campaign's plan. */
@@ -141,6 +157,7 @@ export interface LaneReservations {
     settings: PacingSettings,
     startAt: number,
     count: number,
+    limits?: PlanLimits,
   ): Promise<LaneState>;
 }
 

@@ -11,11 +11,13 @@ import {
 } from '../../domain/events/campaign-messages';
 import { type Cause, newCorrelation } from '../../domain/events/envelope';
 import { effectivePacing, type PacingSettings } from '../../domain/pacing/pacing-settings';
-import { SendPlanner } from '../../domain/pacing/send-planner';
+import { type PlanLimits, SendPlanner } from '../../domain/pacing/send-planner';
+import { effectiveWindow, type WeeklySchedule } from '../../domain/pacing/sending-window';
+import type { CampaignTemplate } from '../../domain/whatsapp/templates';
 import type { CampaignCounters, CampaignDoc, CampaignPlan } from '../../infrastructure/mongo/models/campaign';
 import type { Logger } from '../../infrastructure/observability/logger';
 import type { DomainEvents } from '../messaging-ports';
-import { planAudience } from './audience-planning';
+import { planAudience, planLimits } from './audience-planning';
 import type {
   CampaignAudience,
   CampaignChanges,
@@ -23,9 +25,10 @@ import type {
   CampaignRepository,
   CampaignShippingChanges,
   CampaignShippingsView,
-  CompanyPacing,
+  CompanySending,
   LaneReservations,
   NewCampaign,
+  SuppressedPhones,
 } from './campaign-repository';
 
 /** How far ahead the check looks: campaigns due within it are queued to arrive on time. */
@@ -38,7 +41,8 @@ export interface CampaignServiceDeps {
   audience: CampaignAudience;
   shippings: CampaignShippingsView;
   shippingChanges: CampaignShippingChanges;
-  companies: CompanyPacing;
+  companies: CompanySending;
+  suppressions: SuppressedPhones;
   lanes: LaneReservations;
   commands: CampaignCommands;
   events: DomainEvents;
@@ -53,7 +57,9 @@ export interface CampaignEdits {
   listId?: string;
   variants?: string[];
   mediaUrl?: string | null;
+  template?: CampaignTemplate | null;
   pacing?: Partial<PacingSettings> | null;
+  sendingWindows?: WeeklySchedule | null;
 }
 
 /** A command the campaign's current status does not allow (resume a cancelled campaign, say): a conflict. */
@@ -64,7 +70,7 @@ export function campaignStateConflict(command: CampaignCommand, status: Campaign
 /** Every planned contact has a shipping (or vanished), and every shipping reached an end. */
 export function isCampaignDone(processingDone: boolean, counters: CampaignCounters): boolean {
   if (!processingDone) return false;
-  if (counters.prepared + counters.missing < counters.audience) return false;
+  if (counters.prepared + counters.missing + (counters.suppressed ?? 0) < counters.audience) return false;
   return counters.sent + counters.failed + counters.cancelled >= counters.prepared;
 }
 
@@ -135,10 +141,24 @@ export class CampaignService {
     await this.queueIfDue(campaignId, cause);
   }
 
-  /** Pauses at the next send: the lane parks this campaign's shippings instead of sending them. */
-  async pause(cause: Cause, campaignId: string): Promise<void> {
-    await this.apply(cause.companyId, campaignId, 'pause', { status: 'paused' });
-    await this.deps.events.publish(CampaignPaused, { campaignId }, cause);
+  /**
+   * Pauses at the next send: the lane parks this campaign's shippings instead of sending them.
+   * `reason` says why when Disparo paused it itself (the provider refused its template);
+   * `autoPaused` marks a pause on failures.
+   */
+  async pause(
+    cause: Cause,
+    campaignId: string,
+    reason?: string,
+    autoPaused?: { reason: string; at: Date },
+  ): Promise<void> {
+    // One write: whoever sees the campaign paused also sees why.
+    await this.apply(cause.companyId, campaignId, 'pause', {
+      status: 'paused',
+      pausedReason: reason ?? null,
+      ...(autoPaused ? { autoPaused } : {}),
+    });
+    await this.deps.events.publish(CampaignPaused, { campaignId, ...(reason ? { reason } : {}) }, cause);
   }
 
   /**
@@ -151,7 +171,11 @@ export class CampaignService {
     const current = await this.find(cause.companyId, campaignId);
     // A campaign whose send plan is fixed was processing when paused; one without had not started.
     const target: CampaignStatus = current.plan ? 'running' : 'scheduled';
-    const before = await this.apply(cause.companyId, campaignId, 'resume', { status: target });
+    const before = await this.apply(cause.companyId, campaignId, 'resume', {
+      status: target,
+      pausedReason: null,
+      autoPaused: null,
+    });
     await this.deps.events.publish(CampaignResumed, { campaignId }, cause);
     if (target === 'scheduled') {
       await this.queueIfDue(campaignId, cause);
@@ -166,13 +190,16 @@ export class CampaignService {
     const connectionId = String(campaign.connectionId);
     const parked = await shippings.countParked(campaign._id);
     if (parked === 0) return;
-    const pacing = await this.deps.companies.pacingOf(String(campaign.companyId));
-    if (!pacing) throw new PermanentError(`company ${String(campaign.companyId)} does not exist`);
-    const settings = effectivePacing(pacing, campaign.pacing ?? undefined);
+    const company = await this.deps.companies.sendingOf(String(campaign.companyId));
+    if (!company) throw new PermanentError(`company ${String(campaign.companyId)} does not exist`);
+    const settings = effectivePacing(company.pacing, campaign.pacing ?? undefined);
+    // Limits as they are now (they may have changed while paused); drawn gaps continue the campaign's seed.
+    const window = effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows);
+    const limits: PlanLimits = { window, seed: `${campaignId}:resumed:${campaign.counters.sent}` };
     const now = this.deps.now();
     await lanes.declare(connectionId);
-    const initial = await lanes.reserve(connectionId, cause.companyId, settings, now, parked);
-    const planner = new SendPlanner(settings, now, initial);
+    const initial = await lanes.reserve(connectionId, cause.companyId, settings, now, parked, limits);
+    const planner = new SendPlanner(settings, now, initial, limits);
     let replanned = 0;
     let plannedUntil: Date | null = null;
     for await (const shipping of shippings.parked(campaign._id)) {
@@ -300,12 +327,13 @@ export class CampaignService {
       return false;
     }
     const plan = campaign.plan ?? (await this.fixPlan(campaign));
-    const { planned, first, last } = await planAudience(this.deps, campaign, plan, cause);
+    const { planned, suppressed, first, last } = await planAudience(this.deps, campaign, plan, cause);
     const skipped = await this.deps.audience.countSkipped(campaign.companyId, campaign.listId);
     // Counted once: members removed between the count and the stream never get a shipping.
     await this.deps.campaigns.finishProcessing(campaign._id, {
       skipped,
-      missing: plan.audience - planned,
+      suppressed,
+      missing: plan.audience - planned - suppressed,
       plannedUntil: last === null ? null : new Date(last),
     });
     await this.deps.events.publish(
@@ -340,15 +368,17 @@ export class CampaignService {
   /** Reserves the campaign's stretch of time on its number and stores the plan (first writer wins). */
   private async fixPlan(campaign: CampaignDoc): Promise<CampaignPlan> {
     const companyId = String(campaign.companyId);
-    const pacing = await this.deps.companies.pacingOf(companyId);
-    if (!pacing) throw new PermanentError(`company ${companyId} does not exist`);
+    const company = await this.deps.companies.sendingOf(companyId);
+    if (!company) throw new PermanentError(`company ${companyId} does not exist`);
     const connectionId = String(campaign.connectionId);
     await this.deps.lanes.declare(connectionId);
-    const settings = effectivePacing(pacing, campaign.pacing ?? undefined);
+    const settings = effectivePacing(company.pacing, campaign.pacing ?? undefined);
     const audience = await this.deps.audience.countEligible(campaign.companyId, campaign.listId);
     const startAt = this.deps.now();
-    const initial = await this.deps.lanes.reserve(connectionId, companyId, settings, startAt, audience);
-    return this.deps.campaigns.storePlan(campaign._id, { startAt, initial, settings, audience });
+    const window = effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows);
+    const limits = planLimits({ window }, String(campaign._id));
+    const initial = await this.deps.lanes.reserve(connectionId, companyId, settings, startAt, audience, limits);
+    return this.deps.campaigns.storePlan(campaign._id, { startAt, initial, settings, audience, window });
   }
 
   /**

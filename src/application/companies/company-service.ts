@@ -1,5 +1,8 @@
+import { type AutoPauseSettings, DEFAULT_AUTO_PAUSE } from '../../domain/campaigns/failure-threshold';
 import { AppError } from '../../domain/errors';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
+import type { WeeklySchedule } from '../../domain/pacing/sending-window';
+import { DEFAULT_OPT_OUT, type OptOutSettings, overlappingKeywords } from '../../domain/suppression/opt-out-keywords';
 import type { ApiKeyDoc } from '../../infrastructure/mongo/models/api-key';
 import type { CompanyDoc } from '../../infrastructure/mongo/models/company';
 import { issueApiKey } from '../api-keys';
@@ -28,16 +31,34 @@ export interface CompanyChanges {
   timezone?: string;
   defaultRegion?: string;
   pacing?: Partial<PacingSettings>;
+  /** Null: always open. */
+  sendingWindows?: WeeklySchedule | null;
+  /** Merged into the stored (or default) keywords. */
+  optOut?: Partial<OptOutSettings>;
+  /** Merged into the stored (or default) thresholds. */
+  autoPause?: Partial<AutoPauseSettings>;
 }
 
 /** Changes only the fields given; not-found for an unknown company. */
 export async function updateCompany(deps: Deps, companyId: string, changes: CompanyChanges): Promise<CompanyDoc> {
   const { Company } = deps.models;
   const pacing = Object.entries(changes.pacing ?? {}).map(([key, value]) => [`pacing.${key}`, value]);
+  const current = changes.optOut || changes.autoPause ? await Company.findById(companyId).lean() : null;
+  if ((changes.optOut || changes.autoPause) && !current) throw AppError.notFound('company');
+  const optOut = changes.optOut ? { ...DEFAULT_OPT_OUT, ...current?.optOut, ...changes.optOut } : undefined;
+  const overlap = optOut ? overlappingKeywords(optOut) : [];
+  if (overlap.length > 0)
+    throw AppError.invalid('the request body is invalid', [
+      { field: 'body.optOut', message: `a keyword cannot both opt out and opt in: ${overlap.join(', ')}` },
+    ]);
+  const autoPause = changes.autoPause ? { ...DEFAULT_AUTO_PAUSE, ...current?.autoPause, ...changes.autoPause } : null;
   const set = {
+    ...(optOut ? { optOut } : {}),
+    ...(autoPause ? { autoPause } : {}),
     ...(changes.name ? { name: changes.name } : {}),
     ...(changes.timezone ? { timezone: changes.timezone } : {}),
     ...(changes.defaultRegion ? { defaultRegion: changes.defaultRegion } : {}),
+    ...(changes.sendingWindows !== undefined ? { sendingWindows: changes.sendingWindows } : {}),
     ...Object.fromEntries(pacing),
   };
   const updated =

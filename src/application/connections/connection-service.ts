@@ -12,6 +12,7 @@ import type { ErrorReporter } from '../../infrastructure/observability/error-rep
 import type { Logger } from '../../infrastructure/observability/logger';
 import { declareLane, type PipelineDeps } from '../pipeline-deps';
 import { campaignsOf } from '../service-registry';
+import { repairWhatsAppWeb } from './whatsapp-web-pairing';
 
 /**
  * Owns a WhatsApp connection's changes: created, settings changed, connected, disconnected,
@@ -84,6 +85,13 @@ async function moveStatus(
 
 /** Connects a disconnected or halted number; a contact sync starts. Campaigns paused stay paused. */
 export async function connectConnection(deps: PipelineDeps, cause: Cause, id: string): Promise<ConnectionDoc> {
+  const current = await findConnection(deps, cause.companyId, id);
+  if (current.gateway === 'whatsapp-web') {
+    // A WhatsApp Web number connects by opening its session: `pairing` (a QR if its session is gone).
+    const repaired = await repairWhatsAppWeb(deps, current);
+    if (!repaired) throw AppError.conflict(`the connection is ${current.status}`);
+    return repaired;
+  }
   const after = await moveStatus(deps, cause.companyId, id, 'connect');
   await declareLane(deps, id);
   await publishEvent(deps.publisher, ConnectionConnected, { connectionId: id }, cause);
@@ -159,6 +167,11 @@ export async function assertConnectionUsable(deps: PipelineDeps, companyId: stri
     // A campaign cannot start or resume while its number is halted: the operator fixes it first.
     throw AppError.conflict(
       `connection ${connectionId} is halted (${connection.haltedReason ?? 'by the provider'}); fix it, then PATCH /v1/connections/${connectionId} with {"status":"connected"}`,
+    );
+  }
+  if (connection?.status === 'pairing') {
+    throw AppError.conflict(
+      `connection ${connectionId} is not linked yet; scan its QR first (GET /v1/connections/${connectionId}/pairing)`,
     );
   }
   if (connection?.status === 'disconnected') {

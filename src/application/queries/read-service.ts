@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Types } from 'mongoose';
 import type { CampaignStatus } from '../../domain/campaigns/campaign-status';
 import type { ShippingStatus } from '../../domain/campaigns/shipping-status';
@@ -14,6 +15,7 @@ import type { ContactImportDoc, ContactSyncDoc } from '../../infrastructure/mong
 import type { ContactListDoc } from '../../infrastructure/mongo/models/contact-list';
 import type { LaneDoc } from '../../infrastructure/mongo/models/lane';
 import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
+import type { SuppressionDoc } from '../../infrastructure/mongo/models/suppression';
 import {
   type CampaignProgress,
   type FailureCount,
@@ -22,6 +24,7 @@ import {
   type SendTimeline,
   sendTimeline,
 } from '../campaign-progress';
+import { campaignReportCsv } from '../reports/campaign-report';
 import { findOwned, isOwned, type Page, type PageRequest, pageOf } from './paging';
 
 type Projection = Record<string, 1>;
@@ -67,6 +70,29 @@ export class ReadService {
   /** The company's pacing (null when the company does not exist). */
   async companyPacing(companyId: string): Promise<PacingSettings | null> {
     return (await this.models.Company.findById(companyId, { pacing: 1 }).lean())?.pacing ?? null;
+  }
+
+  /** The company's time zone and sending windows (null when it does not exist). */
+  companyWindows(companyId: string) {
+    return this.models.Company.findById(companyId, { timezone: 1, sendingWindows: 1 }).lean();
+  }
+
+  /** A campaign by id alone (an operator's look-up), or null. */
+  campaignById(id: string, projection?: Projection): Promise<CampaignDoc | null> {
+    return Types.ObjectId.isValid(id)
+      ? (this.models.Campaign.findById(id, projection).lean() as Promise<CampaignDoc | null>)
+      : Promise.resolve(null);
+  }
+
+  /** A campaign's per-contact report as CSV, streamed (bounded memory whatever its size). */
+  campaignReport(campaignId: Types.ObjectId): Readable {
+    return campaignReportCsv(this.models, campaignId);
+  }
+
+  /** The company's suppressed phones, newest first. */
+  suppressions(companyId: string, page: PageRequest): Promise<Page<SuppressionDoc>> {
+    const filter = { companyId: new Types.ObjectId(companyId), suppressed: true };
+    return pageOf(this.models.Suppression, filter, page);
   }
 
   /** The region a company's phone numbers without a country code are read in. */
@@ -162,12 +188,14 @@ export class ReadService {
   }
 
   /** A Cloud API connection's webhook settings, by id alone (the webhook names no company). */
-  async cloudApiOf(connectionId: string): Promise<NonNullable<ConnectionDoc['cloudApi']>> {
+  async cloudApiConnectionOf(
+    connectionId: string,
+  ): Promise<{ companyId: string; settings: NonNullable<ConnectionDoc['cloudApi']> }> {
     const found = Types.ObjectId.isValid(connectionId)
-      ? await this.models.Connection.findById(connectionId, { gateway: 1, cloudApi: 1 }).lean()
+      ? await this.models.Connection.findById(connectionId, { gateway: 1, cloudApi: 1, companyId: 1 }).lean()
       : null;
     if (!found?.cloudApi) throw AppError.notFound('WhatsApp Cloud API connection');
-    return found.cloudApi;
+    return { companyId: String(found.companyId), settings: found.cloudApi };
   }
 
   /** The lane's real sends so far (null before the first). */

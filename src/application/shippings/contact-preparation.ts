@@ -5,6 +5,7 @@ import { personalise } from '../../domain/campaigns/personalise';
 import { PermanentError } from '../../domain/errors';
 import { ContactsPrepared, type PrepareContacts } from '../../domain/events/campaign-messages';
 import { causedBy, type MessageOf } from '../../domain/events/envelope';
+import { renderTemplateMessage } from '../../domain/whatsapp/templates';
 import { newShipping, type ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import type { Logger } from '../../infrastructure/observability/logger';
 import type { PipelineDeps } from '../pipeline-deps';
@@ -30,6 +31,7 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
     connectionId: 1,
     variants: 1,
     mediaUrl: 1,
+    template: 1,
     status: 1,
   }).lean();
   if (!campaign) throw new PermanentError(`campaign ${campaignId} does not exist`);
@@ -42,12 +44,12 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
   for (const item of items) {
     const contact = byId.get(item.contactId);
     if (!contact) continue;
-    const { variant, text } = personalise(campaign.variants, campaignId, {
-      id: item.contactId,
-      name: contact.name,
-      phone: contact.phone,
-      fields: contact.fields,
-    });
+    const fields = { id: item.contactId, name: contact.name, phone: contact.phone, fields: contact.fields };
+    // A template campaign sends the template with this contact's parameters; the others a variant.
+    const rendered = campaign.template ? renderTemplateMessage(campaign.template, fields) : null;
+    const { variant, text } = rendered
+      ? { variant: 0, text: rendered.text }
+      : personalise(campaign.variants, campaignId, fields);
     shippings.push(
       newShipping(
         {
@@ -58,7 +60,8 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
           phone: contact.phone,
           text,
           variant,
-          mediaUrl: campaign.mediaUrl,
+          mediaUrl: rendered ? null : campaign.mediaUrl,
+          template: rendered?.message ?? null,
           plannedAt: new Date(item.plannedAt),
         },
         now,

@@ -4,15 +4,20 @@ import type { ContactPrepared } from '../../domain/events/dispatch-messages';
 import { type Cause, causedBy, type MessageOf } from '../../domain/events/envelope';
 import { waitBeforeSend } from '../../domain/pacing/pacing-rule';
 import { effectivePacing, type PacingSettings } from '../../domain/pacing/pacing-settings';
+import { effectiveWindow, firstSendableAt, type WeeklySchedule } from '../../domain/pacing/sending-window';
 import { GatewayError, type SendReceipt, type WhatsAppGateway } from '../../domain/whatsapp/gateway';
 import type { GatewayProvider } from '../../infrastructure/gateways/gateway-provider';
 import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
+import { RecipientCaps } from '../../infrastructure/mongo/recipient-caps';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
 import type { Logger } from '../../infrastructure/observability/logger';
 import { clip } from '../../infrastructure/rabbitmq/headers';
+import { noteSendOutcome } from '../campaigns/failure-guard';
 import { haltConnection, pauseCampaignsOf } from '../connections/connection-service';
 import type { PipelineDeps } from '../pipeline-deps';
 import { shippingsOf } from '../service-registry';
+import { cancelIfSuppressed } from '../suppression/dispatch-guard';
+import { pauseForTemplate } from '../template-campaigns';
 
 type Ready = MessageOf<typeof ContactPrepared>;
 
@@ -46,6 +51,8 @@ export async function dispatchShipping(
     gateway,
     companyId,
     companyPacing,
+    companyWindows,
+    capAt,
     status: connectionStatus,
   } = await deps.gateways.forConnection(connectionId);
   const shipping = await shippings.find(message.payload.shippingId);
@@ -68,11 +75,14 @@ export async function dispatchShipping(
   const { sent: lane, coolDownUntil } = await deps.lanes.dispatchState(connectionId, companyId, settings, deps.now());
   // Not before its planned time (a shipping handed over early waits here), its pacing gap, or a cool-down.
   const now = deps.now();
-  const wait = Math.max(
+  const byPacing = Math.max(
     waitBeforeSend(lane, settings, now),
     (coolDownUntil ?? 0) - now,
     Date.parse(message.payload.plannedAt) - now,
   );
+  // …and inside a sending window (the company's, narrowed by the campaign's; read now, so a change applies here).
+  const window = effectiveWindow(companyWindows.timezone, companyWindows.sendingWindows, campaign?.sendingWindows);
+  const wait = window ? untilSendable(window, now, byPacing) : byPacing;
   if (wait > deps.maxHoldMs) {
     // Holding a delivery for long trips the broker's consumer timeout: come back later instead.
     await sendToLane(
@@ -89,9 +99,30 @@ export async function dispatchShipping(
     campaign = await loadCampaign(deps, message.payload.campaignId);
     if (await parkIfHalted(deps, campaign, shipping)) return;
   }
+  if (window && untilSendable(window, deps.now(), 0) > 0) {
+    // Woke too late for the window (a slow timer at its closing): back to the lane for its next opening.
+    const at = deps.now() + untilSendable(window, deps.now(), 0);
+    await sendToLane(deps.publisher, queue, { ...message.payload, plannedAt: new Date(at) }, cause, deps.now());
+    return;
+  }
 
+  // A slot under the number's daily cap, reserved atomically before the send (exact across workers).
+  const limit = capAt(deps.now());
+  if (limit !== null) {
+    const scope = `connection:${connectionId}`;
+    const reservation = await new RecipientCaps(deps.models).reserve(scope, shipping.phone, limit, deps.now());
+    if (!reservation.ok) {
+      logger.debug('daily cap reached; the message waits for a free slot', {
+        until: new Date(reservation.freesAt).toISOString(),
+      });
+      const plannedAt = new Date(reservation.freesAt);
+      await sendToLane(deps.publisher, queue, { ...message.payload, plannedAt }, cause, deps.now());
+      return;
+    }
+  }
   const claimed = await shippings.claim(shipping._id, gateway.idempotent);
   if (!claimed) return;
+  if (await cancelIfSuppressed(deps, claimed, cause)) return;
   await deps.lanes.beginSend(connectionId, String(claimed._id), deps.now());
   let receipt: SendReceipt;
   try {
@@ -100,10 +131,12 @@ export async function dispatchShipping(
       to: claimed.phone,
       text: claimed.text,
       mediaUrl: claimed.mediaUrl,
+      template: claimed.template ?? null,
     });
   } catch (error) {
     // A failed attempt still used the number: the next send keeps its distance from it.
     await deps.lanes.endSend(connectionId, lane, settings, deps.now());
+    await noteSendOutcome(deps, claimed, error, cause);
     await handleSendFailure(
       deps,
       { connectionId, queue, message: message.payload, gateway: gateway.kind },
@@ -116,8 +149,21 @@ export async function dispatchShipping(
   }
   await deps.lanes.endSend(connectionId, lane, settings, receipt.acceptedAt.getTime());
   await shippings.markSent(claimed, receipt, cause);
+  await noteSendOutcome(deps, claimed, null, cause);
   deps.metrics.sent(connectionId, 'sent', receipt.acceptedAt.getTime() - Date.parse(message.payload.plannedAt));
   logger.debug('message sent', { shippingId: String(claimed._id), providerMessageId: receipt.providerMessageId });
+}
+
+/**
+ * A send must start at least this long before its window closes: the provider receives it a few
+ * milliseconds after the check, and that moment must still be inside the window.
+ */
+const WINDOW_CLOSING_MARGIN_MS = 1_000;
+
+/** How long from `now` until a send `wait` ms from now may start inside a window (an hour when none ever opens). */
+function untilSendable(window: NonNullable<ReturnType<typeof effectiveWindow>>, now: number, wait: number): number {
+  const at = firstSendableAt(window, now + wait, WINDOW_CLOSING_MARGIN_MS);
+  return at === null ? wait + 3_600_000 : at - now;
 }
 
 /** Queued shippings are sendable; one left in `sending` by a crash only when the gateway deduplicates. */
@@ -125,10 +171,14 @@ function isSendable(shipping: Pick<ShippingDoc, 'status'>, gateway: WhatsAppGate
   return claimableStatuses(gateway.idempotent).includes(shipping.status);
 }
 
-type CampaignState = { status: string; pacing: Partial<PacingSettings> | null } | null;
+type CampaignState = {
+  status: string;
+  pacing: Partial<PacingSettings> | null;
+  sendingWindows?: WeeklySchedule | null;
+} | null;
 
 async function loadCampaign(deps: DispatchDeps, campaignId: string): Promise<CampaignState> {
-  return deps.models.Campaign.findById(campaignId, { status: 1, pacing: 1 }).lean();
+  return deps.models.Campaign.findById(campaignId, { status: 1, pacing: 1, sendingWindows: 1 }).lean();
 }
 
 /** Pause and cancel take effect here, at the next send; returns true when the shipping was parked. */
@@ -157,6 +207,8 @@ const DEFAULT_RETRY_AFTER_MS = 60_000;
  * - `contact-later`: this message alone comes back later, the number keeps sending to others;
  * - `halt-connection`: the connection is halted and its campaigns paused (alert in the logs and
  *   the error reporter); the shipping is parked, so resuming the campaign re-plans it;
+ * - `pause-campaign`: the campaign's template is unusable: the campaign is paused with the reason
+ *   and the shipping parked like the rest, so resuming (once the template is fixed) sends it;
  * - `permanent`: the shipping fails for good.
  */
 async function handleSendFailure(
@@ -206,6 +258,12 @@ async function handleSendFailure(
     case 'halt-connection': {
       await haltConnection(deps, lane.connectionId, lastError, logger.child(fields));
       if (await parkIfHalted(deps, await loadCampaign(deps, String(shipping.campaignId)), shipping)) return;
+      throw failure;
+    }
+    case 'pause-campaign': {
+      const campaign = { campaignId: String(shipping.campaignId), connectionId: lane.connectionId };
+      await pauseForTemplate(deps, cause, campaign, lastError, logger.child(fields));
+      if (await parkIfHalted(deps, await loadCampaign(deps, campaign.campaignId), shipping)) return;
       throw failure;
     }
     case 'permanent':

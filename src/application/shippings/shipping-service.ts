@@ -137,6 +137,16 @@ export class ShippingService {
     return cancelled;
   }
 
+  /**
+   * Claimed by the lane but its phone was found suppressed before the provider call: sending →
+   * cancelled, counted on the campaign. Only the lane that holds the claim calls it.
+   */
+  async withdraw(shipping: Pick<ShippingDoc, '_id' | 'campaignId'>, reason: string): Promise<boolean> {
+    const withdrawn = await this.move(shipping._id, 'withdraw', { lastError: reason });
+    if (withdrawn) await this.deps.counters.count(shipping.campaignId, 'cancelled', 1, new Date(this.deps.now()));
+    return withdrawn;
+  }
+
   /** Every shipping of a cancelled campaign not yet sent is cancelled and counted; how many. */
   async cancelCampaign(campaignId: Types.ObjectId): Promise<number> {
     const { from, to } = { from: shippingStatusesAllowing('cancel'), to: shippingTarget('cancel') };

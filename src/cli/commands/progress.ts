@@ -40,6 +40,8 @@ async function load(database: Database, ids: string[], companyId: string | undef
   return reads.progressOf(campaigns, Date.now());
 }
 
+const rate = (share: number | null) => (share === null ? '–' : percent(share).trimStart());
+
 /** Two lines per campaign: its name and status, then the bar and the figures. */
 export function renderCampaign(progress: CampaignProgress, perMinute: number, now: number): string {
   const { counters } = progress;
@@ -49,9 +51,15 @@ export function renderCampaign(progress: CampaignProgress, perMinute: number, no
     : progress.completedAt
       ? `finished ${new Date(progress.completedAt).toLocaleTimeString()}`
       : '';
+  const template = progress.template ? `  template ${progress.template.name} (${progress.template.language})` : '';
+  const reason = progress.pausedReason ? `  (${progress.pausedReason})` : '';
+  const waiting =
+    progress.waitingFor === 'window' && progress.nextOpeningAt
+      ? `  waiting for its window (opens ${new Date(progress.nextOpeningAt).toLocaleString()})`
+      : '';
   return [
-    `${progress.name}  ${progress.campaignId}  ${progress.status}`,
-    `  ${renderBar(progress.done)} ${percent(progress.done)}  ${thousands(counters.sent)}/${thousands(total)} sent  ${thousands(counters.failed)} failed  ${thousands(progress.pending)} pending  ${perMinute}/min  ${finish}`.trimEnd(),
+    `${progress.name}  ${progress.campaignId}  ${progress.status}${reason}${waiting}${template}`,
+    `  ${renderBar(progress.done)} ${percent(progress.done)}  ${thousands(counters.sent)}/${thousands(total)} sent  ${thousands(counters.failed)} failed  ${thousands(progress.pending)} pending  ${rate(progress.deliveredRate)} delivered  ${rate(progress.readRate)} read  ${perMinute}/min  ${finish}`.trimEnd(),
   ].join('\n');
 }
 

@@ -8,16 +8,23 @@ export interface ProgressCounters {
   failed: number;
   cancelled: number;
   missing: number;
+  /** Members not planned because their phone is suppressed. */
+  suppressed?: number;
+}
+
+/** Messages planned: the audience less members deleted before preparation and suppressed phones. */
+function plannedOf(counters: ProgressCounters): number {
+  return counters.audience - counters.missing - (counters.suppressed ?? 0);
 }
 
 /** Messages still to be sent (planned contacts not sent, failed, cancelled or deleted). */
 export function pendingOf(counters: ProgressCounters): number {
-  return Math.max(0, counters.audience - counters.missing - counters.sent - counters.failed - counters.cancelled);
+  return Math.max(0, plannedOf(counters) - counters.sent - counters.failed - counters.cancelled);
 }
 
 /** Share (0–1) of the planned messages that reached an end: sent, failed or cancelled. */
 export function finishedShare(counters: ProgressCounters): number {
-  const total = counters.audience - counters.missing;
+  const total = plannedOf(counters);
   if (total <= 0) return 0;
   return Math.min(1, (counters.sent + counters.failed + counters.cancelled) / total);
 }
@@ -84,4 +91,17 @@ export function countByReason(reasons: readonly string[]): Array<{ reason: strin
   return [...counts]
     .map(([reason, count]) => ({ reason, count }))
     .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+}
+
+/**
+ * Shares (0–1, three decimals) of the sent messages the provider reported delivered and read;
+ * null before anything is sent. Read implies delivered: the delivered counter includes read ones.
+ */
+export function deliveryRates(counters: { sent: number; delivered?: number; read?: number }): {
+  deliveredRate: number | null;
+  readRate: number | null;
+} {
+  if (counters.sent <= 0) return { deliveredRate: null, readRate: null };
+  const share = (count: number | undefined) => Math.round(Math.min(1, (count ?? 0) / counters.sent) * 1000) / 1000;
+  return { deliveredRate: share(counters.delivered), readRate: share(counters.read) };
 }

@@ -7,6 +7,7 @@
  *     │  └──park (campaign paused)──► paused ──replan (campaign resumed)──► queued
  *     └──requeue (reconciler: its lane message was lost)
  *   queued / paused ──cancel (campaign cancelled, contact deleted)──► cancelled
+ *   sending ──withdraw (its phone opted out before the provider was called)──► cancelled
  *
  * Every change is a compare-and-set from the statuses listed here, so two workers (a lane and the
  * reconciler, a redelivered message) never both apply it: at most one send, each counted once.
@@ -25,7 +26,8 @@ export type ShippingCommand =
   | 'requeue'
   | 'park'
   | 'replan'
-  | 'cancel';
+  | 'cancel'
+  | 'withdraw';
 
 interface Transition {
   from: readonly ShippingStatus[];
@@ -42,6 +44,7 @@ export const SHIPPING_TRANSITIONS: Readonly<Record<ShippingCommand, Transition>>
   park: { from: ['queued'], to: 'paused' },
   replan: { from: ['paused'], to: 'queued' },
   cancel: { from: ['queued', 'paused'], to: 'cancelled' },
+  withdraw: { from: ['sending'], to: 'cancelled' },
 };
 
 /** The statuses a command applies from: the filter of its compare-and-set. */

@@ -70,11 +70,12 @@ export const ContactsPrepared = defineMessage({
 
 const CampaignRef = z.object({ campaignId: RecordId });
 
+/** `reason`: why Disparo paused it itself (the provider refused its template); absent when a person paused it. */
 export const CampaignPaused = defineMessage({
   type: 'CampaignPaused',
   version: 1,
   routingKey: 'campaign.paused',
-  payload: CampaignRef,
+  payload: CampaignRef.extend({ reason: z.string().max(1_000).optional() }),
 });
 export const CampaignResumed = defineMessage({
   type: 'CampaignResumed',

@@ -6,6 +6,8 @@ import { z } from 'zod';
  */
 export const PacingSettingsSchema = z.object({
   messageIntervalMs: z.number().int().min(1),
+  /** When set, each gap is drawn in [messageIntervalMs, messageIntervalMaxMs] (see send-gap.ts). */
+  messageIntervalMaxMs: z.number().int().min(1).nullish(),
   longerIntervalAfter: z.number().int().min(1),
   greaterIntervalMs: z.number().int().min(1),
 });
@@ -24,8 +26,12 @@ export const DEFAULT_PACING: PacingSettings = {
  */
 export function effectivePacing(company: PacingSettings, campaign?: Partial<PacingSettings>): PacingSettings {
   if (!campaign) return company;
+  const messageIntervalMs = Math.max(company.messageIntervalMs, campaign.messageIntervalMs ?? 0);
+  // The range's top is the wider of the two (a campaign may add randomness, never remove the floor).
+  const top = Math.max(company.messageIntervalMaxMs ?? 0, campaign.messageIntervalMaxMs ?? 0);
   return {
-    messageIntervalMs: Math.max(company.messageIntervalMs, campaign.messageIntervalMs ?? 0),
+    messageIntervalMs,
+    ...(top > messageIntervalMs ? { messageIntervalMaxMs: top } : {}),
     longerIntervalAfter: Math.min(
       company.longerIntervalAfter,
       campaign.longerIntervalAfter ?? Number.POSITIVE_INFINITY,

@@ -57,8 +57,12 @@ const BY_CODE: ReadonlyMap<number, GatewayFailureKind> = new Map<number, Gateway
   [131051, 'permanent'], // unsupported message type
   [131052, 'permanent'], // media download error
   [131053, 'permanent'], // media upload error
-  [132000, 'permanent'], // template parameter count mismatch
-  [132001, 'permanent'], // template does not exist
+  // The campaign's template cannot be sent as the campaign maps it, to anyone: the campaign pauses.
+  [132000, 'pause-campaign'], // parameter count mismatch: the template changed since the campaign was checked
+  [132001, 'pause-campaign'], // template does not exist (in that language)
+  [132015, 'pause-campaign'], // template paused for low quality
+  [132016, 'pause-campaign'], // template disabled (paused too often)
+  // The template is fine but this contact's rendered parameters are not: this shipping fails.
   [132005, 'permanent'], // translated template text too long
   [132007, 'permanent'], // template format policy violation
   [132012, 'permanent'], // template parameter format mismatch

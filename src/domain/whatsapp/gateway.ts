@@ -1,3 +1,5 @@
+import type { CatalogTemplate } from './templates';
+
 /**
  * What Disparo needs from a WhatsApp provider. Implementations: the embedded sandbox (default) and
  * the WhatsApp Business Cloud API. Contact listing and number checks arrive with contact sync.
@@ -41,6 +43,8 @@ export interface WhatsAppGateway {
   listContacts(cursor: string | null): Promise<ContactPage>;
   /** Whether each number (E.164) is on WhatsApp; a number missing from the answer was not checked. */
   checkNumbers(phones: string[]): Promise<Map<string, boolean>>;
+  /** The approved (and other) message templates the number may send; providers without templates leave it out. */
+  listTemplates?(): Promise<CatalogTemplate[]>;
 }
 
 /** A contact as the provider knows it: the phone as written in the address book. */
@@ -62,10 +66,19 @@ export interface ContactPage {
  * - `contact-later`: this contact, later; the number keeps sending to others (pair rate limit);
  * - `halt-connection`: stop the number and pause its campaigns until an operator acts (spam rate
  *   limit, expired or invalid token);
+ * - `pause-campaign`: the campaign's template cannot be sent any more (paused, disabled, deleted
+ *   or changed by the provider): the campaign pauses with the reason instead of failing every
+ *   remaining contact;
  * - `permanent`: this shipping fails for good (invalid recipient, bad parameters).
  * `retryAfterMs` says how long to wait for `lane-backoff` and `contact-later`.
  */
-export type GatewayFailureKind = 'retry' | 'lane-backoff' | 'contact-later' | 'halt-connection' | 'permanent';
+export type GatewayFailureKind =
+  | 'retry'
+  | 'lane-backoff'
+  | 'contact-later'
+  | 'halt-connection'
+  | 'pause-campaign'
+  | 'permanent';
 
 export class GatewayError extends Error {
   override name = 'GatewayError';

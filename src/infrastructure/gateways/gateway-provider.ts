@@ -1,17 +1,26 @@
 import type { Connection } from 'mongoose';
+import { capAt } from '../../domain/pacing/daily-cap';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
+import { effectiveWindow, type WeeklySchedule } from '../../domain/pacing/sending-window';
 import type { WhatsAppGateway } from '../../domain/whatsapp/gateway';
 import type { Models } from '../mongo/models';
+import type { CompanyDoc } from '../mongo/models/company';
 import type { ConnectionDoc, ConnectionStatus } from '../mongo/models/connection';
 import { CloudApiGateway, type CloudApiOptions } from './cloud-api/cloud-api-gateway';
 import { SandboxGateway } from './sandbox/sandbox-gateway';
 import { sandboxStore } from './sandbox/sandbox-store';
+import { whatsappWebStore } from './whatsapp-web/web-store';
+import { WhatsAppWebGateway, type WhatsAppWebOptions } from './whatsapp-web/whatsapp-web-gateway';
 
 export interface ConnectionGateway {
   gateway: WhatsAppGateway;
   companyId: string;
   /** The company's pacing: the floor for every campaign on this number. */
   companyPacing: PacingSettings;
+  /** The company's sending windows and the zone they are read in (the campaign may narrow them). */
+  companyWindows: { timezone: string; sendingWindows: WeeklySchedule | null };
+  /** The number's daily cap at `at` (warm-up included); null: none. Read at every call. */
+  capAt(at: number): number | null;
   /** `halted`: the provider stopped this number; nothing is sent until an operator reconnects it. */
   status: ConnectionStatus;
 }
@@ -40,8 +49,10 @@ export function createGatewayProvider(
   mongo: Connection,
   cacheMs = 5_000,
   cloudApi: CloudApiOptions = DEFAULT_CLOUD_API_OPTIONS,
+  /** The WhatsApp Web sockets this process holds (dispatch workers); without it, sends are retried elsewhere. */
+  whatsappWeb: WhatsAppWebOptions | null = null,
 ): GatewayProvider {
-  const build = (connection: ConnectionDoc, pacing: PacingSettings): WhatsAppGateway => {
+  const build = (connection: ConnectionDoc, company: CompanyDoc): WhatsAppGateway => {
     if (connection.gateway === 'cloud-api') {
       if (!connection.cloudApi)
         throw new UnknownConnectionError(
@@ -49,7 +60,17 @@ export function createGatewayProvider(
         );
       return new CloudApiGateway(connection.cloudApi, cloudApi);
     }
-    return new SandboxGateway(sandboxStore(mongo), String(connection._id), pacing, connection.sandbox);
+    if (connection.gateway === 'whatsapp-web')
+      return new WhatsAppWebGateway(whatsappWebStore(mongo), String(connection._id), whatsappWeb);
+    const window = effectiveWindow(company.timezone, company.sendingWindows);
+    return new SandboxGateway(
+      sandboxStore(mongo),
+      String(connection._id),
+      company.pacing,
+      connection.sandbox,
+      window,
+      capOf(connection),
+    );
   };
   const cache = new Map<string, { at: number; fingerprint: string; value: ConnectionGateway }>();
   return {
@@ -57,20 +78,32 @@ export function createGatewayProvider(
       const connection = (await models.Connection.findById(connectionId).lean()) as ConnectionDoc | null;
       if (!connection) throw new UnknownConnectionError(`connection ${connectionId} does not exist`);
       const status = connection.status ?? 'connected';
-      const fingerprint = JSON.stringify([connection.gateway, connection.sandbox, connection.cloudApi]);
+      const fingerprint = JSON.stringify([
+        connection.gateway,
+        connection.sandbox,
+        connection.cloudApi,
+        connection.dailyCap,
+      ]);
       const cached = cache.get(connectionId);
       if (cached && cached.fingerprint === fingerprint && Date.now() - cached.at < cacheMs)
-        return { ...cached.value, status };
+        return { ...cached.value, status, capAt: capOf(connection) };
       const company = await models.Company.findById(connection.companyId).lean();
       if (!company) throw new UnknownConnectionError(`company of connection ${connectionId} does not exist`);
       const value = {
-        gateway: build(connection, company.pacing),
+        gateway: build(connection, company as CompanyDoc),
         companyId: String(company._id),
         companyPacing: company.pacing,
+        companyWindows: { timezone: company.timezone, sendingWindows: company.sendingWindows ?? null },
+        capAt: capOf(connection),
         status,
       };
       cache.set(connectionId, { at: Date.now(), fingerprint, value });
       return value;
     },
   };
+}
+
+function capOf(connection: ConnectionDoc): (at: number) => number | null {
+  const settings = connection.dailyCap;
+  return (at) => (settings ? capAt(settings, connection.createdAt.getTime(), at) : null);
 }

@@ -6,13 +6,13 @@ import type {
   CampaignGuard,
   CampaignRepository,
   CampaignShippingsView,
-  CompanyPacing,
+  CompanySending,
   NewCampaign,
   RecountedCounters,
+  SuppressedPhones,
 } from '../../application/campaigns/campaign-repository';
 import type { ShippingRef } from '../../application/shippings/shipping-repository';
 import type { CampaignStatus } from '../../domain/campaigns/campaign-status';
-import type { PacingSettings } from '../../domain/pacing/pacing-settings';
 import { updateIfMatches } from './conditional-update';
 import type { Models } from './models';
 import type { CampaignDoc, CampaignPlan } from './models/campaign';
@@ -22,7 +22,7 @@ export class MongoCampaignRepository implements CampaignRepository {
   constructor(private readonly models: Pick<Models, 'Campaign'>) {}
 
   async create(fields: NewCampaign): Promise<CampaignDoc> {
-    const created = await this.models.Campaign.create({ ...fields, status: 'draft' });
+    const created = await this.models.Campaign.create({ ...fields, variants: fields.variants ?? [], status: 'draft' });
     return created.toObject() as CampaignDoc;
   }
 
@@ -93,13 +93,18 @@ export class MongoCampaignRepository implements CampaignRepository {
 
   async finishProcessing(
     id: Types.ObjectId,
-    result: { skipped: number; missing: number; plannedUntil: Date | null },
+    result: { skipped: number; suppressed: number; missing: number; plannedUntil: Date | null },
   ): Promise<void> {
     await updateIfMatches(
       this.models.Campaign,
       { _id: id, processingDone: false },
       {
-        $set: { processingDone: true, 'counters.skipped': result.skipped, plannedUntil: result.plannedUntil },
+        $set: {
+          processingDone: true,
+          'counters.skipped': result.skipped,
+          'counters.suppressed': result.suppressed,
+          plannedUntil: result.plannedUntil,
+        },
         $inc: { 'counters.missing': result.missing },
       },
     );
@@ -211,10 +216,27 @@ export class MongoCampaignShippings implements CampaignShippingsView {
   }
 }
 
-export class MongoCompanyPacing implements CompanyPacing {
+export class MongoCompanySending implements CompanySending {
   constructor(private readonly models: Pick<Models, 'Company'>) {}
 
-  async pacingOf(companyId: string): Promise<PacingSettings | null> {
-    return (await this.models.Company.findById(companyId, { pacing: 1 }).lean())?.pacing ?? null;
+  async sendingOf(companyId: string) {
+    return this.models.Company.findById(companyId, { pacing: 1, timezone: 1, sendingWindows: 1 }).lean();
+  }
+}
+
+/**
+ * Every suppressed phone of a company, read once when a campaign is processed (one pass over the
+ * company's list, instead of a lookup per member); empty, and cheap, for a company that has none.
+ */
+export class MongoSuppressedPhones implements SuppressedPhones {
+  constructor(private readonly models: Pick<Models, 'Suppression'>) {}
+
+  async phonesOf(companyId: Types.ObjectId): Promise<Set<string>> {
+    const phones = new Set<string>();
+    const cursor = this.models.Suppression.find({ companyId, suppressed: true }, { _id: 0, phone: 1 })
+      .lean()
+      .cursor({ batchSize: 5_000 });
+    for await (const entry of cursor) phones.add(entry.phone);
+    return phones;
   }
 }

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { IDLE_LANE, type LaneState, recordSend } from '../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
-import { SendPlanner } from '../../domain/pacing/send-planner';
+import { type PlanLimits, SendPlanner } from '../../domain/pacing/send-planner';
 import type { Models } from './models';
 import type { LaneDoc } from './models/lane';
 
@@ -53,11 +53,12 @@ export class LaneRepository {
     settings: PacingSettings,
     startAt: number,
     count: number,
+    limits: PlanLimits = {},
   ): Promise<LaneState> {
     for (let attempt = 0; attempt < 50; attempt++) {
       const lane = await this.ensure(connectionId, companyId);
       const initial = later(normal(lane.sent), normal(lane.planned));
-      const planner = new SendPlanner(settings, startAt, initial);
+      const planner = new SendPlanner(settings, startAt, initial, limits);
       for (let i = 0; i < count; i++) planner.next();
       const result = await this.models.Lane.updateOne(
         { _id: lane._id, version: lane.version },

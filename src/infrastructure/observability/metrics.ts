@@ -86,6 +86,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly suppressionChanges = new Counter({
+    name: 'disparo_suppression_changes_total',
+    help: 'Phones put on (opted-out) or taken off (opted-in) a suppression list, by source (opt-out, opt-in, api, import).',
+    labelNames: ['change', 'source'],
+    registers: [this.registry],
+  });
+
+  private readonly autoPauses = new Counter({
+    name: 'disparo_campaigns_auto_paused_total',
+    help: 'Running campaigns paused automatically because their sends failed past the threshold.',
+    registers: [this.registry],
+  });
+
   private readonly campaigns = new Gauge({
     name: 'disparo_campaigns',
     help: 'Campaigns by status (counted when scraped, at most every few seconds).',
@@ -114,6 +127,14 @@ export class Metrics {
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'disparo_' });
+  }
+
+  suppressionChanged(change: 'opted-out' | 'opted-in', source: string, count = 1): void {
+    this.suppressionChanges.inc({ change, source }, count);
+  }
+
+  campaignAutoPaused(): void {
+    this.autoPauses.inc();
   }
 
   published(type: string): void {

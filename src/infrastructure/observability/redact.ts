@@ -1,11 +1,13 @@
 /**
  * Keeps secrets and personal data out of what leaves the process for an error tracker: access
- * tokens, API keys, app secrets and phone numbers. Values under a secret-sounding key are
+ * tokens, API keys, app secrets, WhatsApp Web session material (key pairs, signal keys, sealed
+ * values, QRs, pairing codes) and phone numbers. Values under a secret-sounding key are
  * replaced whole; inside free text (error messages), tokens are replaced and phone numbers keep
  * only their last four digits, enough to tell two contacts apart in an investigation.
  */
 
-const SECRET_KEY = /token|secret|password|passwd|authorization|api[-_]?key|apikey|cookie|dsn/i;
+const SECRET_KEY =
+  /token|secret|password|passwd|authorization|api[-_]?key|apikey|cookie|dsn|private|noisekey|identitykey|prekey|keydata|sealed|session[-_]?key|pairing[-_]?code|^qr$/i;
 
 /** Disparo API keys, Meta access tokens, bearer credentials and basic-auth URLs. */
 const SECRET_TEXT: Array<[RegExp, string]> = [

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { earliestNextSend, recordSend, requiredGap } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
+import { windowAt, type ZonedSchedule } from '../../../domain/pacing/sending-window';
 import {
   type ContactPage,
   GatewayError,
@@ -8,9 +9,11 @@ import {
   type SendReceipt,
   type WhatsAppGateway,
 } from '../../../domain/whatsapp/gateway';
+import type { CatalogTemplate } from '../../../domain/whatsapp/templates';
 import { isDuplicateKeyError } from '../../mongo/insert-new';
 import { sandboxKeys } from './sandbox-keys';
 import type { SandboxStore } from './sandbox-store';
+import { SANDBOX_TEMPLATES } from './sandbox-templates';
 
 /** Contacts per page of the sandbox's address book. */
 export const SANDBOX_CONTACT_PAGE = 1_000;
@@ -40,6 +43,10 @@ export class SandboxGateway implements WhatsAppGateway {
     /** The company's rule: the floor no send may break, whatever the campaign. */
     private readonly pacing: PacingSettings,
     private readonly behaviour: SandboxBehaviour,
+    /** The company's sending windows: a send outside them is a violation too. */
+    private readonly window: ZonedSchedule | null = null,
+    /** The number's daily cap at a moment (null: none): more unique recipients in 24 h is a violation. */
+    private readonly capAt: (at: number) => number | null = () => null,
   ) {}
 
   async send(message: OutgoingMessage): Promise<SendReceipt> {
@@ -60,6 +67,7 @@ export class SandboxGateway implements WhatsAppGateway {
         to: message.to,
         text: message.text,
         mediaUrl: message.mediaUrl ?? null,
+        template: message.template ?? null,
         providerMessageId,
         receivedAt,
         violation: null,
@@ -70,12 +78,19 @@ export class SandboxGateway implements WhatsAppGateway {
       return { providerMessageId: first!.providerMessageId, acceptedAt: first!.receivedAt };
     }
     await this.judgePacing(message.idempotencyKey, receivedAt.getTime());
+    await this.judgeWindow(message.idempotencyKey, receivedAt.getTime());
+    await this.judgeCap(message.idempotencyKey, receivedAt.getTime());
     return { providerMessageId, acceptedAt: receivedAt };
   }
 
   async findSent(idempotencyKey: string): Promise<SendReceipt | null> {
     const sent = await this.store.Message.findById(idempotencyKey, { providerMessageId: 1, receivedAt: 1 }).lean();
     return sent ? { providerMessageId: sent.providerMessageId, acceptedAt: sent.receivedAt } : null;
+  }
+
+  /** Every sandbox number has the same small built-in catalogue (see sandbox-templates). */
+  async listTemplates(): Promise<CatalogTemplate[]> {
+    return structuredClone([...SANDBOX_TEMPLATES]);
   }
 
   /** What the simulated WhatsApp knows of the numbers it listed last (bounded), so checks need no query. */
@@ -117,6 +132,31 @@ export class SandboxGateway implements WhatsAppGateway {
     return new Map(phones.map((phone) => [phone, this.known.get(phone) ?? !off.has(phone)]));
   }
 
+  /** A send received while the company's windows are closed is flagged (rule `window`). */
+  private async judgeWindow(key: string, at: number): Promise<void> {
+    if (!this.window || windowAt(this.window.schedule, this.window.zone, at).open) return;
+    await this.store.Message.updateOne(
+      { _id: key },
+      { $set: { violation: { rule: 'window', gapMs: 0, requiredMs: 0 } } },
+    );
+  }
+
+  /** More unique recipients in the 24 h up to this send than the number's cap allows (rule `cap`). */
+  private async judgeCap(key: string, at: number): Promise<void> {
+    const limit = this.capAt(at);
+    if (limit === null) return;
+    const recent = await this.store.Message.find(
+      { connectionId: this.connectionId, receivedAt: { $gt: new Date(at - 86_400_000), $lte: new Date(at) } },
+      { to: 1 },
+    ).lean();
+    const recipients = new Set(recent.map((message) => message.to)).size;
+    if (recipients > limit)
+      await this.store.Message.updateOne(
+        { _id: key },
+        { $set: { violation: { rule: 'cap', gapMs: recipients, requiredMs: limit } } },
+      );
+  }
+
   private async judgePacing(key: string, at: number): Promise<void> {
     const before = await this.store.Lane.findOneAndUpdate(
       { _id: this.connectionId },
@@ -129,7 +169,11 @@ export class SandboxGateway implements WhatsAppGateway {
     if (state.lastSentAt !== null && at < earliestNextSend(state, this.pacing)) {
       await this.store.Message.updateOne(
         { _id: key },
-        { $set: { violation: { gapMs: at - state.lastSentAt, requiredMs: requiredGap(state, this.pacing) } } },
+        {
+          $set: {
+            violation: { rule: 'pacing', gapMs: at - state.lastSentAt, requiredMs: requiredGap(state, this.pacing) },
+          },
+        },
       );
     }
   }

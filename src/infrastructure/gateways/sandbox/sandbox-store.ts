@@ -7,10 +7,15 @@ export interface SandboxMessageDoc {
   to: string;
   text: string;
   mediaUrl: string | null;
+  /** The template as rendered for this contact, when the message was one. */
+  template?: unknown;
   providerMessageId: string;
   receivedAt: Date;
-  /** Set when this send came sooner after the previous one than the number's pacing rule allows. */
-  violation: { gapMs: number; requiredMs: number } | null;
+  /**
+   * Set when this send broke a rule: `pacing` (sooner after the previous one than the number's
+   * pacing allows), `window` (outside the company's sending windows), `cap` (over a daily cap).
+   */
+  violation: { rule?: 'pacing' | 'window' | 'cap'; gapMs: number; requiredMs: number } | null;
 }
 
 /** The simulated number's own view of its pacing, to judge each send independently of Disparo. */
@@ -28,9 +33,13 @@ const SandboxMessageSchema = new Schema<SandboxMessageDoc>(
     to: String,
     text: String,
     mediaUrl: { type: String, default: null },
+    template: { type: Schema.Types.Mixed, default: null },
     providerMessageId: String,
     receivedAt: Date,
-    violation: { type: new Schema({ gapMs: Number, requiredMs: Number }, { _id: false }), default: null },
+    violation: {
+      type: new Schema({ rule: String, gapMs: Number, requiredMs: Number }, { _id: false }),
+      default: null,
+    },
   },
   { collection: 'sandbox_messages', versionKey: false },
 );

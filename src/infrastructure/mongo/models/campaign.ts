@@ -2,6 +2,8 @@ import { Schema, type Types } from 'mongoose';
 import { CAMPAIGN_STATUSES, type CampaignStatus } from '../../../domain/campaigns/campaign-status';
 import type { LaneState } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
+import type { WeeklySchedule, ZonedSchedule } from '../../../domain/pacing/sending-window';
+import type { CampaignTemplate } from '../../../domain/whatsapp/templates';
 import { LaneStateSchema, PacingSchema } from './pacing-schema';
 
 /** The send plan fixed when the campaign is first processed, so re-processing plans the same. */
@@ -10,6 +12,8 @@ export interface CampaignPlan {
   initial: LaneState;
   settings: PacingSettings;
   audience: number;
+  /** The sending windows the plan honoured (absent on older plans: none). */
+  window?: ZonedSchedule | null;
 }
 
 export interface CampaignCounters {
@@ -29,6 +33,8 @@ export interface CampaignCounters {
   read?: number;
   /** Sent shippings the provider reported it could not deliver. */
   undelivered?: number;
+  /** Members not planned because their phone is on the company's suppression list. */
+  suppressed?: number;
 }
 
 export interface CampaignDoc {
@@ -37,10 +43,17 @@ export interface CampaignDoc {
   name: string;
   connectionId: Types.ObjectId;
   listId: Types.ObjectId;
+  /** Free-text variants; empty for a template campaign. */
   variants: string[];
   mediaUrl: string | null;
+  /** A pre-approved template and how each of its parameters is filled, instead of variants. */
+  template?: CampaignTemplate | null;
+  /** Why Disparo paused it (the provider stopped its template); null when paused by a person or running. */
+  pausedReason?: string | null;
   /** Stricter pacing for this campaign only (never looser than the company's). */
   pacing: Partial<PacingSettings> | null;
+  /** Narrows the company's sending windows for this campaign (null: the company's as they are). */
+  sendingWindows?: WeeklySchedule | null;
   scheduledAt: Date | null;
   /** The request that scheduled it: the check that later makes it due continues that correlation. */
   correlationId: string | null;
@@ -58,6 +71,8 @@ export interface CampaignDoc {
   createdAt: Date;
   startedAt: Date | null;
   completedAt: Date | null;
+  /** Set when the campaign paused itself on failures; cleared when it is resumed. */
+  autoPaused?: { reason: string; at: Date } | null;
 }
 
 export const CampaignSchema = new Schema<CampaignDoc>(
@@ -66,21 +81,35 @@ export const CampaignSchema = new Schema<CampaignDoc>(
     name: { type: String, required: true },
     connectionId: { type: Schema.Types.ObjectId, required: true },
     listId: { type: Schema.Types.ObjectId, required: true },
-    variants: { type: [String], required: true },
+    variants: { type: [String], default: () => [] },
     mediaUrl: { type: String, default: null },
+    template: { type: Schema.Types.Mixed, default: null },
+    pausedReason: { type: String, default: null },
     pacing: {
       type: new Schema(
-        { messageIntervalMs: Number, longerIntervalAfter: Number, greaterIntervalMs: Number },
+        {
+          messageIntervalMs: Number,
+          messageIntervalMaxMs: Number,
+          longerIntervalAfter: Number,
+          greaterIntervalMs: Number,
+        },
         { _id: false },
       ),
       default: null,
     },
+    sendingWindows: { type: Schema.Types.Mixed, default: null },
     scheduledAt: { type: Date, default: null },
     correlationId: { type: String, default: null },
     status: { type: String, enum: CAMPAIGN_STATUSES, default: 'draft' },
     plan: {
       type: new Schema(
-        { startAt: Number, initial: LaneStateSchema, settings: PacingSchema, audience: Number },
+        {
+          startAt: Number,
+          initial: LaneStateSchema,
+          settings: PacingSchema,
+          audience: Number,
+          window: { type: Schema.Types.Mixed, default: null },
+        },
         { _id: false },
       ),
       default: null,
@@ -101,10 +130,12 @@ export const CampaignSchema = new Schema<CampaignDoc>(
       delivered: { type: Number, default: 0 },
       read: { type: Number, default: 0 },
       undelivered: { type: Number, default: 0 },
+      suppressed: { type: Number, default: 0 },
     },
     createdAt: { type: Date, default: () => new Date() },
     startedAt: { type: Date, default: null },
     completedAt: { type: Date, default: null },
+    autoPaused: { type: new Schema({ reason: String, at: Date }, { _id: false }), default: null },
   },
   { collection: 'campaigns', versionKey: false },
 );

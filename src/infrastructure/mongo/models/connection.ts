@@ -1,7 +1,8 @@
 import { Schema, type Types } from 'mongoose';
 import { CONNECTION_STATUSES, type ConnectionStatus } from '../../../domain/connections/connection-status';
+import type { CapSettings } from '../../../domain/pacing/daily-cap';
 
-export const GATEWAY_KINDS = ['sandbox', 'cloud-api'] as const;
+export const GATEWAY_KINDS = ['sandbox', 'cloud-api', 'whatsapp-web'] as const;
 export type GatewayKind = (typeof GATEWAY_KINDS)[number];
 
 /** Behaviour of the simulated WhatsApp behind a sandbox connection. */
@@ -17,6 +18,8 @@ export interface SandboxOptions {
  */
 export interface CloudApiSettings {
   phoneNumberId: string;
+  /** The WhatsApp Business Account that owns the number: its message templates are read from it. */
+  wabaId?: string | null;
   accessToken: string;
   /** Graph API version, e.g. `v23.0`. */
   apiVersion: string;
@@ -40,6 +43,8 @@ export interface ConnectionDoc {
   haltedAt: Date | null;
   sandbox: SandboxOptions;
   cloudApi: CloudApiSettings | null;
+  /** Unique recipients per moving 24 h and the warm-up ramp from `createdAt` (absent: no cap). */
+  dailyCap?: CapSettings | null;
   createdAt: Date;
 }
 
@@ -59,6 +64,7 @@ export const ConnectionSchema = new Schema<ConnectionDoc>(
       type: new Schema(
         {
           phoneNumberId: String,
+          wabaId: { type: String, default: null },
           accessToken: String,
           apiVersion: String,
           baseUrl: String,
@@ -69,6 +75,7 @@ export const ConnectionSchema = new Schema<ConnectionDoc>(
       ),
       default: null,
     },
+    dailyCap: { type: Schema.Types.Mixed, default: null },
     createdAt: { type: Date, default: () => new Date() },
   },
   { collection: 'connections', versionKey: false },

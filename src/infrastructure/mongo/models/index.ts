@@ -7,7 +7,10 @@ import { type ContactDoc, ContactSchema } from './contact';
 import { type ContactImportDoc, ContactImportSchema, type ContactSyncDoc, ContactSyncSchema } from './contact-jobs';
 import { type ContactListDoc, ContactListSchema } from './contact-list';
 import { type LaneDoc, LaneSchema } from './lane';
+import { type RecipientCapDoc, RecipientCapSchema } from './recipient-cap';
 import { type ShippingDoc, ShippingSchema } from './shipping';
+import { type SuppressionDoc, SuppressionSchema } from './suppression';
+import { type TemplateCatalogueDoc, TemplateCatalogueSchema } from './template-catalogue';
 
 export interface Models {
   Company: Model<CompanyDoc>;
@@ -20,6 +23,9 @@ export interface Models {
   Lane: Model<LaneDoc>;
   ContactSync: Model<ContactSyncDoc>;
   ContactImport: Model<ContactImportDoc>;
+  TemplateCatalogue: Model<TemplateCatalogueDoc>;
+  Suppression: Model<SuppressionDoc>;
+  RecipientCap: Model<RecipientCapDoc>;
 }
 
 const cache = new WeakMap<Connection, Models>();
@@ -39,6 +45,9 @@ export function modelsOf(connection: Connection): Models {
       Lane: connection.model<LaneDoc>('Lane', LaneSchema),
       ContactSync: connection.model<ContactSyncDoc>('ContactSync', ContactSyncSchema),
       ContactImport: connection.model<ContactImportDoc>('ContactImport', ContactImportSchema),
+      TemplateCatalogue: connection.model<TemplateCatalogueDoc>('TemplateCatalogue', TemplateCatalogueSchema),
+      Suppression: connection.model<SuppressionDoc>('Suppression', SuppressionSchema),
+      RecipientCap: connection.model<RecipientCapDoc>('RecipientCap', RecipientCapSchema),
     };
     cache.set(connection, models);
   }

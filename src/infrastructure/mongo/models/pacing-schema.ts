@@ -4,6 +4,8 @@ import { DEFAULT_PACING } from '../../../domain/pacing/pacing-settings';
 export const PacingSchema = new Schema(
   {
     messageIntervalMs: { type: Number, default: DEFAULT_PACING.messageIntervalMs },
+    /** Set: each gap is drawn in [messageIntervalMs, messageIntervalMaxMs]. */
+    messageIntervalMaxMs: { type: Number, default: null },
     longerIntervalAfter: { type: Number, default: DEFAULT_PACING.longerIntervalAfter },
     greaterIntervalMs: { type: Number, default: DEFAULT_PACING.greaterIntervalMs },
   },

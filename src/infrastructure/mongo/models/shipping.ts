@@ -1,6 +1,7 @@
 import { Schema, Types } from 'mongoose';
 import { SHIPPING_STATUSES, type ShippingStatus } from '../../../domain/campaigns/shipping-status';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../domain/whatsapp/delivery-status';
+import type { RenderedTemplate } from '../../../domain/whatsapp/templates';
 
 /** One campaign message to one contact: the source of truth for "sent at most once". */
 export interface ShippingDoc {
@@ -10,9 +11,12 @@ export interface ShippingDoc {
   contactId: Types.ObjectId;
   connectionId: Types.ObjectId;
   phone: string;
+  /** What the contact reads: the personalised variant, or a template's body with its parameters filled. */
   text: string;
   variant: number;
   mediaUrl: string | null;
+  /** The template exactly as sent (name, language, rendered components); null for a text message. */
+  template?: RenderedTemplate | null;
   status: ShippingStatus;
   plannedAt: Date;
   sentAt: Date | null;
@@ -37,12 +41,14 @@ export interface ShippingDoc {
 export type NewShipping = Pick<
   ShippingDoc,
   'companyId' | 'campaignId' | 'contactId' | 'connectionId' | 'phone' | 'text' | 'variant' | 'mediaUrl' | 'plannedAt'
->;
+> &
+  Pick<Partial<ShippingDoc>, 'template'>;
 
 /** A complete shipping document for a bulk insert through the driver (which applies no schema defaults). */
 export function newShipping(fields: NewShipping, now: Date): ShippingDoc {
   return {
     _id: new Types.ObjectId(),
+    template: null,
     ...fields,
     status: 'queued',
     sentAt: null,
@@ -70,6 +76,7 @@ export const ShippingSchema = new Schema<ShippingDoc>(
     text: { type: String, required: true },
     variant: { type: Number, default: 0 },
     mediaUrl: { type: String, default: null },
+    template: { type: Schema.Types.Mixed, default: null },
     status: { type: String, enum: SHIPPING_STATUSES, default: 'queued' },
     plannedAt: { type: Date, required: true },
     sentAt: { type: Date, default: null },

@@ -1,0 +1,135 @@
+import { Types } from 'mongoose';
+import { isAppError } from '../domain/errors';
+import type { Cause } from '../domain/events/envelope';
+import {
+  type CampaignTemplate,
+  type CatalogTemplate,
+  checkMapping,
+  customPlaceholders,
+  type FieldProblem,
+  findTemplate,
+  type TemplateMapping,
+  templateShape,
+} from '../domain/whatsapp/templates';
+import type { Logger } from '../infrastructure/observability/logger';
+import { pauseCampaign } from './campaign-controls';
+import type { PipelineDeps } from './pipeline-deps';
+import { markTemplatesStale, refreshTemplates, type TemplateDeps, templateCatalogue } from './template-catalogue';
+
+/** A template campaign that cannot be sent as asked; each problem names the field (`template.components.body.2`). */
+export class TemplateCampaignError extends Error {
+  override name = 'TemplateCampaignError';
+  constructor(readonly problems: FieldProblem[]) {
+    super(problems.map((problem) => `${problem.field} ${problem.message}`).join('; '));
+  }
+}
+
+/**
+ * Checks a template campaign against its connection's catalogue and its list: the template exists
+ * in that language and is APPROVED, every slot is filled, no slot is invented, and every contact
+ * placeholder is a field at least one member of the list has. Returns the mapping with the
+ * template's shape, which is what preparation renders from.
+ */
+export async function checkTemplateCampaign(
+  deps: TemplateDeps,
+  campaign: { companyId: string; connectionId: string; listId: string; template: TemplateMapping },
+): Promise<CampaignTemplate> {
+  const catalogue = await templateCatalogue(deps, campaign.connectionId);
+  try {
+    return await checkAgainst(deps, catalogue.templates, campaign);
+  } catch (error) {
+    // The stored catalogue may be behind the provider (a template approved again since): ask once more.
+    if (!(error instanceof TemplateCampaignError) || catalogue.justRead) throw error;
+    const current = await refreshTemplates(deps, campaign.connectionId).catch(() => null);
+    if (!current) throw error;
+    return checkAgainst(deps, current.templates, campaign);
+  }
+}
+
+async function checkAgainst(
+  deps: TemplateDeps,
+  templates: CatalogTemplate[],
+  campaign: { companyId: string; connectionId: string; listId: string; template: TemplateMapping },
+): Promise<CampaignTemplate> {
+  const found = findTemplate(templates, campaign.template);
+  if ('problem' in found) throw new TemplateCampaignError([found.problem]);
+  const shape = templateShape(found.template);
+  const problems = checkMapping(shape, campaign.template);
+  const placeholders = customPlaceholders(campaign.template);
+  const distinct = [...new Set(placeholders.map((used) => used.placeholder))];
+  const present = await Promise.all(
+    distinct.map(async (field) => ({
+      field,
+      present: Boolean(
+        await deps.models.Contact.exists({
+          companyId: new Types.ObjectId(campaign.companyId),
+          listIds: new Types.ObjectId(campaign.listId),
+          [`fields.${field}`]: { $exists: true },
+        }),
+      ),
+    })),
+  );
+  const missing = new Set(present.filter((entry) => !entry.present).map((entry) => entry.field));
+  for (const used of placeholders)
+    if (missing.has(used.placeholder))
+      problems.push({
+        field: used.field,
+        message: `{${used.placeholder}} is not a field of any contact in the list`,
+      });
+  if (problems.length > 0) throw new TemplateCampaignError(problems);
+  return { ...campaign.template, category: found.template.category, shape };
+}
+
+/**
+ * Before a template campaign starts or resumes: checks it again against the catalogue (the
+ * template may have been paused, or changed, since) and keeps the shape it will be sent with.
+ * A text campaign passes untouched.
+ */
+export async function recheckTemplateCampaign(
+  deps: TemplateDeps,
+  companyId: string,
+  campaignId: string,
+): Promise<void> {
+  const campaign = await deps.models.Campaign.findById(campaignId, {
+    companyId: 1,
+    connectionId: 1,
+    listId: 1,
+    template: 1,
+    status: 1,
+  }).lean();
+  if (!campaign?.template || String(campaign.companyId) !== companyId) return;
+  // Only before it may start or resume: the command itself answers 409 for any other status.
+  if (!['draft', 'scheduled', 'paused'].includes(campaign.status)) return;
+  const { name, language, components, headerMediaUrl } = campaign.template;
+  const template = await checkTemplateCampaign(deps, {
+    companyId,
+    connectionId: String(campaign.connectionId),
+    listId: String(campaign.listId),
+    template: { name, language, components, headerMediaUrl },
+  });
+  await deps.models.Campaign.updateOne({ _id: campaign._id }, { $set: { template } });
+}
+
+/**
+ * The provider refused the campaign's template itself (paused, disabled, gone, changed): the
+ * campaign pauses with the reason, instead of failing every remaining contact, and the connection's
+ * catalogue is read again before the campaign may resume. Returns whether this call paused it.
+ */
+export async function pauseForTemplate(
+  deps: PipelineDeps,
+  cause: Cause,
+  campaign: { campaignId: string; connectionId: string },
+  reason: string,
+  logger: Logger = deps.logger,
+): Promise<boolean> {
+  await markTemplatesStale(deps, campaign.connectionId);
+  try {
+    await pauseCampaign(deps, cause, campaign.campaignId, reason);
+  } catch (error) {
+    // Paused, cancelled or finished meanwhile (another send hit the same error first).
+    if (isAppError(error, 'conflict') || isAppError(error, 'not-found')) return false;
+    throw error;
+  }
+  logger.warn('campaign paused: the provider refused its template', { ...campaign, reason });
+  return true;
+}

@@ -1,0 +1,21 @@
+import { Schema } from 'mongoose';
+
+/**
+ * The recipients one scope (a number: `connection:<id>`) started conversations with in the last
+ * 24 h, for its daily cap. Changed only by compare-and-set on `version`, so two workers never both
+ * take the last slot.
+ */
+export interface RecipientCapDoc {
+  _id: string;
+  recent: Array<{ phone: string; at: number }>;
+  version: number;
+}
+
+export const RecipientCapSchema = new Schema<RecipientCapDoc>(
+  {
+    _id: { type: String, required: true },
+    recent: { type: [new Schema({ phone: String, at: Number }, { _id: false })], default: () => [] },
+    version: { type: Number, default: 0 },
+  },
+  { collection: 'recipient_caps', versionKey: false },
+);
