@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { bodyParser } from '@koa/bodyparser';
 import Koa from 'koa';
+import { readsOf } from '../application/service-registry';
 import { AppError, type AppErrorCode } from '../domain/errors';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
 import { errorFields, type Logger } from '../infrastructure/observability/logger';
@@ -68,7 +69,11 @@ export function createApp(deps: ApiDeps): Koa {
   };
   const api = new ApiRouter(
     deps.context
-      ? apiKeyAuthenticator(deps.context.pipeline.models, deps.context.adminKey, deps.context.caches.apiKeys)
+      ? apiKeyAuthenticator(
+          (hash) => readsOf(deps.context!.pipeline).companyOfKey(hash),
+          deps.context.adminKey,
+          deps.context.caches.apiKeys,
+        )
       : noKeys,
   );
   app.use(notFound());

@@ -1,7 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
 import { hashApiKey } from '../application/api-keys';
-import type { Models } from '../infrastructure/mongo/models';
 import type { ApiCache } from './api-cache';
 import { HttpProblem } from './problem';
 
@@ -23,7 +22,7 @@ function sameSecret(a: string, b: string): boolean {
 
 /** Resolves the API key (Authorization: Bearer … or X-Api-Key) to a company or to the admin. */
 export function apiKeyAuthenticator(
-  models: Models,
+  companyOfKey: (hash: string) => Promise<string | null>,
   adminKey: string | undefined,
   cache: ApiCache<string | null>,
 ): (ctx: Koa.Context) => Promise<Auth> {
@@ -35,9 +34,9 @@ export function apiKeyAuthenticator(
     // Looked up by _id (the hash): an index lookup on every server, no scan.
     const hash = hashApiKey(key);
     const companyId = await cache.get(hash, async () => {
-      const stored = await models.ApiKey.findById(hash, { companyId: 1 }).lean();
-      if (!stored) throw new HttpProblem(401, 'Unauthorized', 'unknown API key');
-      return String(stored.companyId);
+      const companyId = await companyOfKey(hash);
+      if (!companyId) throw new HttpProblem(401, 'Unauthorized', 'unknown API key');
+      return companyId;
     });
     if (!companyId) throw new HttpProblem(401, 'Unauthorized', 'unknown API key');
     return { kind: 'company', companyId };

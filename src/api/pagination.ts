@@ -1,19 +1,12 @@
-import { type Model, Types } from 'mongoose';
+import type { Model, Types } from 'mongoose';
+import { type Page, type PageRequest, pageOf as pageOfRecords } from '../application/queries/paging';
 
-export interface PageRequest {
-  limit: number;
-  cursor?: string;
-}
-
-export interface Page<V> {
-  items: V[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  nextCursor: string | null;
-}
+export type { Page, PageRequest };
 
 /**
- * One page of a list, keyed by `_id` (a cursor, not an offset: stable while items are added, and
- * as cheap for the thousandth page as for the first). `direction` -1 is newest first.
+ * Kept for routes written before the read service (merged from other branches): new code reads a
+ * page through `readsOf(deps)` and maps it with `pageView`. The boundary test names any route that
+ * still reaches a model.
  */
 export async function pageOf<T extends { _id: Types.ObjectId }, V>(
   model: Model<T>,
@@ -22,13 +15,6 @@ export async function pageOf<T extends { _id: Types.ObjectId }, V>(
   view: (doc: T) => V,
   direction: 1 | -1 = -1,
 ): Promise<Page<V>> {
-  const after = page.cursor ? { _id: { [direction === 1 ? '$gt' : '$lt']: new Types.ObjectId(page.cursor) } } : {};
-  const docs = (await model
-    .find({ ...filter, ...after })
-    .sort({ _id: direction })
-    .limit(page.limit + 1)
-    .lean()) as T[];
-  const items = docs.slice(0, page.limit);
-  const more = docs.length > page.limit;
-  return { items: items.map(view), nextCursor: more ? String(items.at(-1)!._id) : null };
+  const found = await pageOfRecords(model, filter, page, direction);
+  return { items: found.items.map(view), nextCursor: found.nextCursor };
 }

@@ -1,3 +1,4 @@
+import type { Page } from '../application/queries/paging';
 import type { TemplateCatalogue } from '../application/template-catalogue';
 import { DEFAULT_AUTO_PAUSE } from '../domain/campaigns/failure-threshold';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
@@ -159,6 +160,11 @@ export function contactView(contact: ContactDoc) {
 
 export function listView(list: ContactListDoc) {
   return { id: String(list._id), name: list.name, createdAt: list.createdAt };
+}
+
+/** A page of stored records as a page of their views. */
+export function pageView<T, V>(page: Page<T>, view: (doc: T) => V): { items: V[]; nextCursor: string | null } {
+  return { items: page.items.map(view), nextCursor: page.nextCursor };
 }
 
 /** A connection's templates, each with the slots a campaign must fill. */

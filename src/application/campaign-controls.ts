@@ -1,176 +1,81 @@
-import { Types } from 'mongoose';
-import { publishEvent } from '../../publishers/domain-event';
-import { type CampaignCommand, type CampaignStatus, statusesAllowing } from '../domain/campaigns/campaign-status';
-import { AppError } from '../domain/errors';
-import { CampaignCancelled, CampaignPaused, CampaignResumed } from '../domain/events/campaign-messages';
 import type { Cause } from '../domain/events/envelope';
-import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-settings';
-import { SendPlanner } from '../domain/pacing/send-planner';
-import { effectiveWindow, type WeeklySchedule } from '../domain/pacing/sending-window';
-import type { CampaignTemplate } from '../domain/whatsapp/templates';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
-import { queueIfDue } from './campaign-scheduling';
-import { declareLane, type PipelineDeps } from './pipeline-deps';
-import { shippingsOf } from './service-registry';
+import type { NewCampaign } from './campaigns/campaign-repository';
+import type { CampaignEdits } from './campaigns/campaign-service';
+import type { PipelineDeps } from './pipeline-deps';
+import { campaignsOf } from './service-registry';
 
-/** A command the campaign's current status does not allow (resume a cancelled campaign, say): a conflict. */
-export function campaignStateConflict(command: CampaignCommand, status: CampaignStatus): AppError {
-  return AppError.conflict(`cannot ${command} a campaign that is ${status}`);
+/**
+ * The campaign commands of the API, the CLI and the connection service: each one call of the
+ * campaign service (src/application/campaigns/campaign-service.ts), which owns the transitions.
+ */
+
+export { campaignStateConflict } from './campaigns/campaign-service';
+
+/** The fields of a campaign that may change before it starts. */
+export type CampaignChanges = CampaignEdits;
+
+/** Creates a draft; with `scheduledAt`, schedules it at once. */
+export function createCampaign(
+  deps: PipelineDeps,
+  cause: Cause,
+  fields: Omit<NewCampaign, 'companyId'>,
+  scheduledAt?: Date,
+): Promise<CampaignDoc> {
+  return campaignsOf(deps).create(cause, fields, scheduledAt);
 }
 
-type Update = Record<string, unknown>;
-
-/** Applies a status change atomically, from the statuses that allow it; returns the document before. */
-async function transition(
-  deps: PipelineDeps,
-  companyId: string,
-  campaignId: string,
-  command: CampaignCommand,
-  update: Update,
-): Promise<CampaignDoc> {
-  const { Campaign } = deps.models;
-  const before = await Campaign.findOneAndUpdate(
-    { _id: campaignId, companyId, status: { $in: statusesAllowing(command) } },
-    update,
-    { returnDocument: 'before' },
-  ).lean();
-  if (before) return before as CampaignDoc;
-  const current = await Campaign.findOne({ _id: campaignId, companyId }, { status: 1 }).lean();
-  if (!current) throw AppError.notFound('campaign');
-  throw campaignStateConflict(command, current.status);
+/** The company's campaign, or not-found (also for another company's id). */
+export function findCampaign(deps: PipelineDeps, companyId: string, campaignId: string): Promise<CampaignDoc> {
+  return campaignsOf(deps).find(companyId, campaignId);
 }
 
 /** Schedules a draft (or moves a schedule); a time inside the check's window is queued at once. */
-export async function scheduleCampaign(deps: PipelineDeps, cause: Cause, campaignId: string, at: Date): Promise<void> {
-  await transition(deps, cause.companyId, campaignId, 'schedule', {
-    $set: { status: 'scheduled', scheduledAt: at, correlationId: cause.correlationId },
-  });
-  await queueIfDue(deps, campaignId, cause);
+export function scheduleCampaign(deps: PipelineDeps, cause: Cause, campaignId: string, at: Date): Promise<void> {
+  return campaignsOf(deps).schedule(cause, campaignId, at);
 }
 
-/** The fields of a campaign that may change before it starts. */
-export interface CampaignChanges {
-  name?: string;
-  connectionId?: string;
-  listId?: string;
-  variants?: string[];
-  mediaUrl?: string | null;
-  template?: CampaignTemplate | null;
-  pacing?: Partial<PacingSettings> | null;
-  sendingWindows?: WeeklySchedule | null;
-}
-
-/**
- * Changes a draft or scheduled campaign (atomically: one claimed by the scheduler meanwhile is
- * refused); a new `scheduledAt` moves the schedule, or schedules a draft.
- */
-export async function updateCampaign(
+/** Changes a draft or scheduled campaign; a new `scheduledAt` moves the schedule, or schedules a draft. */
+export function updateCampaign(
   deps: PipelineDeps,
   cause: Cause,
   campaignId: string,
   changes: CampaignChanges,
   scheduledAt?: Date,
 ): Promise<void> {
-  const set = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-  if (Object.keys(set).length > 0) await transition(deps, cause.companyId, campaignId, 'update', { $set: set });
-  if (scheduledAt) await scheduleCampaign(deps, cause, campaignId, scheduledAt);
+  return campaignsOf(deps).update(cause, campaignId, changes, scheduledAt);
 }
 
 /** Starts now: due immediately, without waiting for the next scheduled check. */
-export async function startCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  await transition(deps, cause.companyId, campaignId, 'start', {
-    $set: { status: 'scheduled', scheduledAt: new Date(deps.now()) },
-  });
-  await queueIfDue(deps, campaignId, cause);
+export function startCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
+  return campaignsOf(deps).start(cause, campaignId);
 }
 
 /**
  * Pauses at the next send: the lane parks this campaign's shippings instead of sending them.
  * `reason` says why when Disparo paused it itself (the provider refused its template).
  */
-export async function pauseCampaign(
+export function pauseCampaign(
   deps: PipelineDeps,
   cause: Cause,
   campaignId: string,
   reason?: string,
   autoPaused?: { reason: string; at: Date },
 ): Promise<void> {
-  // One write: whoever sees the campaign paused also sees why.
-  await transition(deps, cause.companyId, campaignId, 'pause', {
-    $set: { status: 'paused', pausedReason: reason ?? null, ...(autoPaused ? { autoPaused } : {}) },
-  });
-  await publishEvent(deps.publisher, CampaignPaused, { campaignId, ...(reason ? { reason } : {}) }, cause);
+  return campaignsOf(deps).pause(cause, campaignId, reason, autoPaused);
 }
 
-/**
- * Resumes where the campaign stopped. One not yet processed goes back to `scheduled` (and is
- * queued at once if due). A running one continues: shippings the lane parked while paused get new
- * send times after everything already planned on the number, and go back to the lane; shippings
- * that were sent are never touched, so nothing is sent twice.
- */
-export async function resumeCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  const { Campaign } = deps.models;
-  const current = await Campaign.findOne({ _id: campaignId, companyId: cause.companyId }, { plan: 1 }).lean();
-  if (!current) throw AppError.notFound('campaign');
-  // A campaign whose send plan is fixed was processing when paused; one without had not started.
-  const target: CampaignStatus = current.plan ? 'running' : 'scheduled';
-  const before = await transition(deps, cause.companyId, campaignId, 'resume', {
-    $set: { status: target, pausedReason: null, autoPaused: null },
-  });
-  await publishEvent(deps.publisher, CampaignResumed, { campaignId }, cause);
-  if (target === 'scheduled') {
-    await queueIfDue(deps, campaignId, cause);
-    return;
-  }
-  await replanParked(deps, cause, before);
-}
-
-async function replanParked(deps: PipelineDeps, cause: Cause, campaign: CampaignDoc): Promise<void> {
-  const { Shipping, Company } = deps.models;
-  const campaignId = String(campaign._id);
-  const connectionId = String(campaign.connectionId);
-  const parked = await Shipping.countDocuments({ campaignId: campaign._id, status: 'paused' });
-  if (parked === 0) return;
-  const company = await Company.findById(campaign.companyId).lean();
-  const settings = effectivePacing(company!.pacing, campaign.pacing ?? undefined);
-  // Limits as they are now (they may have changed while paused); drawn gaps continue the campaign's seed.
-  const window = effectiveWindow(company!.timezone, company!.sendingWindows, campaign.sendingWindows);
-  const limits = { window, seed: `${campaignId}:resumed:${campaign.counters.sent}` };
-  const now = deps.now();
-  await declareLane(deps, connectionId);
-  const initial = await deps.lanes.reserve(connectionId, cause.companyId, settings, now, parked, limits);
-  const planner = new SendPlanner(settings, now, initial, limits);
-  const shippings = shippingsOf(deps);
-  const cursor = Shipping.find(
-    { campaignId: campaign._id, status: 'paused' },
-    { _id: 1, campaignId: 1, contactId: 1, connectionId: 1, plannedAt: 1 },
-  )
-    .sort({ plannedAt: 1, _id: 1 })
-    .lean()
-    .cursor({ batchSize: 500 });
-  let replanned = 0;
-  let plannedUntil: Date | null = null;
-  for await (const shipping of cursor) {
-    if (replanned >= parked) break;
-    const plannedAt = new Date(planner.next());
-    plannedUntil = plannedAt;
-    if (await shippings.replan(shipping, plannedAt, cause)) replanned++;
-  }
-  if (plannedUntil) await deps.models.Campaign.updateOne({ _id: campaign._id }, { $max: { plannedUntil } });
-  deps.logger.info('campaign resumed', { campaignId, companyId: cause.companyId, replanned });
+/** Resumes where the campaign stopped (parked shippings re-planned; nothing is sent twice). */
+export function resumeCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
+  return campaignsOf(deps).resume(cause, campaignId);
 }
 
 /** Cancels: nothing more is sent; shippings not yet sent are marked cancelled and counted. */
-export async function cancelCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  await transition(deps, cause.companyId, campaignId, 'cancel', {
-    $set: { status: 'cancelled', completedAt: new Date(deps.now()) },
-  });
-  await shippingsOf(deps).cancelCampaign(new Types.ObjectId(campaignId));
-  await publishEvent(deps.publisher, CampaignCancelled, { campaignId }, cause);
+export function cancelCampaign(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
+  return campaignsOf(deps).cancel(cause, campaignId);
 }
 
 /** Deletes a draft (nothing was planned or sent for it). */
-export async function deleteDraft(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
-  await transition(deps, cause.companyId, campaignId, 'delete', { $set: { status: 'cancelled' } });
-  await deps.models.Campaign.deleteOne({ _id: campaignId, companyId: cause.companyId });
+export function deleteDraft(deps: PipelineDeps, cause: Cause, campaignId: string): Promise<void> {
+  return campaignsOf(deps).deleteDraft(cause, campaignId);
 }

@@ -1,7 +1,10 @@
 import type { z } from 'zod';
+import { sendCampaignDue } from '../../publishers/campaign-due';
 import { type ReadyShipping, sendToLane } from '../../publishers/contact-prepared';
 import { publishEvent } from '../../publishers/domain-event';
+import { sendPrepareContacts } from '../../publishers/prepare-contacts';
 import type { Cause, MessageDefinition } from '../domain/events/envelope';
+import type { CampaignCommands } from './campaigns/campaign-repository';
 import type { PipelineDeps } from './pipeline-deps';
 
 /** Publishes domain events (MessageDispatched, CampaignPaused, …) to every interested queue. */
@@ -26,5 +29,13 @@ export function brokerLanes(deps: Pick<PipelineDeps, 'publisher' | 'queues' | 'n
   return {
     toLane: (shipping, cause, handoffMs = 0) =>
       sendToLane(deps.publisher, deps.queues.lane(shipping.connectionId), shipping, cause, deps.now(), handoffMs),
+  };
+}
+
+export function brokerCampaignCommands(deps: Pick<PipelineDeps, 'publisher' | 'queues'>): CampaignCommands {
+  return {
+    sendDue: (campaign, cause, now) =>
+      sendCampaignDue(deps.publisher, deps.queues.campaignProcess, campaign, cause, now),
+    sendPrepare: (batch, cause) => sendPrepareContacts(deps.publisher, deps.queues.contactPrepare, batch, cause),
   };
 }

@@ -1,10 +1,19 @@
+import {
+  MongoCampaignAudience,
+  MongoCampaignRepository,
+  MongoCampaignShippings,
+  MongoCompanySending,
+  MongoSuppressedPhones,
+} from '../infrastructure/mongo/campaign-store';
 import { MongoCampaignCounters, MongoShippingRepository } from '../infrastructure/mongo/shipping-store';
-import { completeIfDone } from './campaign-completion';
-import { brokerEvents, brokerLanes } from './messaging-ports';
-import type { PipelineDeps } from './pipeline-deps';
+import { CampaignService } from './campaigns/campaign-service';
+import { brokerCampaignCommands, brokerEvents, brokerLanes } from './messaging-ports';
+import { declareLane, type PipelineDeps } from './pipeline-deps';
+import { ReadService } from './queries/read-service';
 import { ShippingService } from './shippings/shipping-service';
 
 const shippingServices = new WeakMap<PipelineDeps, ShippingService>();
+const campaignServices = new WeakMap<PipelineDeps, CampaignService>();
 
 /** The shipping service on this process's MongoDB and broker (one per set of pipeline dependencies). */
 export function shippingsOf(deps: PipelineDeps): ShippingService {
@@ -15,10 +24,51 @@ export function shippingsOf(deps: PipelineDeps): ShippingService {
       counters: new MongoCampaignCounters(deps.models),
       events: brokerEvents(deps),
       lanes: brokerLanes(deps),
-      completeIfDone: (campaignId, cause) => completeIfDone(deps, campaignId, cause),
+      completeIfDone: (campaignId, cause) => campaignsOf(deps).completeIfDone(campaignId, cause),
       now: () => deps.now(),
     });
     shippingServices.set(deps, service);
+  }
+  return service;
+}
+
+/** The campaign service on this process's MongoDB and broker (one per set of pipeline dependencies). */
+export function campaignsOf(deps: PipelineDeps): CampaignService {
+  let service = campaignServices.get(deps);
+  if (!service) {
+    service = new CampaignService({
+      campaigns: new MongoCampaignRepository(deps.models),
+      audience: new MongoCampaignAudience(deps.models),
+      shippings: new MongoCampaignShippings(deps.models),
+      shippingChanges: {
+        replan: (shipping, plannedAt, cause) => shippingsOf(deps).replan(shipping, plannedAt, cause),
+        cancelCampaign: (campaignId) => shippingsOf(deps).cancelCampaign(campaignId),
+      },
+      companies: new MongoCompanySending(deps.models),
+      suppressions: new MongoSuppressedPhones(deps.models),
+      lanes: {
+        declare: (connectionId) => declareLane(deps, connectionId),
+        reserve: (connectionId, companyId, settings, startAt, count, limits) =>
+          deps.lanes.reserve(connectionId, companyId, settings, startAt, count, limits),
+      },
+      commands: brokerCampaignCommands(deps),
+      events: brokerEvents(deps),
+      logger: deps.logger,
+      now: () => deps.now(),
+    });
+    campaignServices.set(deps, service);
+  }
+  return service;
+}
+
+const readServices = new WeakMap<object, ReadService>();
+
+/** The read service on this process's MongoDB (what entry points list and look up). */
+export function readsOf(deps: Pick<PipelineDeps, 'models'>): ReadService {
+  let service = readServices.get(deps.models);
+  if (!service) {
+    service = new ReadService(deps.models);
+    readServices.set(deps.models, service);
   }
   return service;
 }

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
+import { type EventFilter, eventLogOf } from '../application/read-models';
 import { REPLAY_MODES, type ReplayMode, replayEvents } from '../application/replay';
 import { REPLAY_CONSUMERS, type ReplayConsumer } from '../application/replay-explain';
 import type { Config } from '../config';
-import { type EventFilter, EventLog } from '../infrastructure/mongo/event-log';
 import { pipelineDeps } from '../runtime/pipeline';
+import { withDatabase } from './cli-database';
 import { UsageError } from './cli-errors';
 
 export { UsageError };
@@ -67,11 +68,9 @@ export async function eventsCommand(config: Config, args: string[]): Promise<num
     print(EVENTS_USAGE);
     return 0;
   }
-  const services = await startServices({ ...config, LOG_LEVEL: 'error' }, 'disparo-cli');
-  try {
-    const records = await new EventLog(services.mongo).find(filterFrom(values), {
-      limit: limitFrom(values.limit, 1_000),
-    });
+  // Only MongoDB is needed to list what was recorded.
+  return withDatabase(config, async (database) => {
+    const records = await eventLogOf(database).find(filterFrom(values), { limit: limitFrom(values.limit, 1_000) });
     for (const record of records) {
       if (values.json) print(JSON.stringify(record));
       else
@@ -81,9 +80,7 @@ export async function eventsCommand(config: Config, args: string[]): Promise<num
     }
     printError(`${records.length} events`);
     return 0;
-  } finally {
-    await services.close();
-  }
+  });
 }
 
 export async function replayCommand(config: Config, args: string[]): Promise<number> {

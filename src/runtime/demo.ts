@@ -1,6 +1,8 @@
-import { startCampaign } from '../application/campaign-controls';
-import { registerCompany } from '../application/company-registration';
-import { declareLane, type PipelineDeps } from '../application/pipeline-deps';
+import { createCampaign, startCampaign } from '../application/campaign-controls';
+import { createCompany } from '../application/companies/company-service';
+import { createConnection } from '../application/connections/connection-service';
+import { addContacts, createList } from '../application/contacts/contact-lists';
+import type { PipelineDeps } from '../application/pipeline-deps';
 import type { Config } from '../config';
 import { newCorrelation } from '../domain/events/envelope';
 
@@ -25,43 +27,46 @@ const DEMO_CONTACTS = [
  * and the RabbitMQ console. Prints where to look and an API key.
  */
 export async function runDemo(pipeline: PipelineDeps, config: Config, apiUrl: string): Promise<void> {
-  const { Connection, ContactList, Contact, Campaign } = pipeline.models;
-  const { company, apiKey } = await registerCompany(
-    pipeline.models,
+  // The same use cases as the API's: register, add a number, a list and its contacts, a campaign.
+  const { company, apiKey } = await createCompany(
+    pipeline,
     { name: 'Loja Demo', pacing: { messageIntervalMs: 2_000, longerIntervalAfter: 5, greaterIntervalMs: 6_000 } },
     'demo',
   );
-  const connection = await Connection.create({
-    companyId: company._id,
+  const companyId = String(company._id);
+  const cause = newCorrelation(companyId, 'demo');
+  const connection = await createConnection(pipeline, cause, {
     name: 'Sandbox +55 11 90000-0000',
     gateway: 'sandbox',
     sandbox: { latencyMs: 80, failureRate: 0.05 },
+    cloudApi: null,
   });
-  await declareLane(pipeline, String(connection._id));
-  const list = await ContactList.create({ companyId: company._id, name: 'Clientes demo' });
-  await Contact.insertMany(
+  const list = await createList(pipeline, companyId, 'Clientes demo');
+  await addContacts(
+    pipeline,
+    companyId,
+    list._id,
     DEMO_CONTACTS.map((name, i) => ({
-      companyId: company._id,
       phone: `+55119${String(70_000_000 + i).padStart(8, '0')}`,
       name,
       fields: { loja: i % 2 ? 'Campinas' : 'Santos' },
-      listIds: [list._id],
     })),
   );
-  const campaign = await Campaign.create({
-    companyId: company._id,
+  const campaign = await createCampaign(pipeline, cause, {
     name: 'Promoção de boas-vindas',
-    connectionId: connection._id,
-    listId: list._id,
+    connectionId: String(connection._id),
+    listId: String(list._id),
     variants: [
       'Olá {name}! A loja de {loja} tem novidades para você.',
       'Oi {name}, passe na loja de {loja} esta semana!',
     ],
+    mediaUrl: null,
+    pacing: null,
   });
   const campaignId = String(campaign._id);
-  await startCampaign(pipeline, newCorrelation(String(company._id), 'demo'), campaignId);
+  await startCampaign(pipeline, cause, campaignId);
   process.stdout.write(
-    `${demoBanner({ apiUrl, apiKey, campaignId, companyId: String(company._id), consoleUrl: consoleUrl(config), adminKey: config.ADMIN_API_KEY })}\n`,
+    `${demoBanner({ apiUrl, apiKey, campaignId, companyId, consoleUrl: consoleUrl(config), adminKey: config.ADMIN_API_KEY })}\n`,
   );
 }
 

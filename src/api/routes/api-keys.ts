@@ -1,10 +1,9 @@
-import { Types } from 'mongoose';
-import { issueApiKey } from '../../application/api-keys';
+import { issueCompanyApiKey, revokeApiKey } from '../../application/companies/company-service';
+import { readsOf } from '../../application/service-registry';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
 import { apiKeyView } from '../presenters';
-import { HttpProblem } from '../problem';
 import { ApiKeyList, CreatedApiKey } from '../responses';
 import { ApiKeyParams, CreateApiKeyBody } from '../schemas';
 
@@ -12,7 +11,7 @@ const TAG = 'API keys';
 
 /** A company's API keys: more of them (one per integration), listed without secrets, revoked at once. */
 export function apiKeyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): void {
-  const { ApiKey } = pipeline.models;
+  const reads = readsOf(pipeline);
 
   api.define(
     {
@@ -25,7 +24,7 @@ export function apiKeyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): 
       responses: { 201: { description: 'the key', schema: CreatedApiKey } },
     },
     async (ctx, { body }) => {
-      const { record, apiKey } = await issueApiKey(pipeline.models, companyOf(ctx), body.label);
+      const { record, apiKey } = await issueCompanyApiKey(pipeline, companyOf(ctx), body.label);
       ctx.status = 201;
       ctx.body = { ...apiKeyView(record), apiKey };
     },
@@ -41,10 +40,7 @@ export function apiKeyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): 
       responses: { 200: { description: 'the keys', schema: ApiKeyList } },
     },
     async (ctx) => {
-      const keys = await ApiKey.find({ companyId: new Types.ObjectId(companyOf(ctx)) })
-        .sort({ createdAt: 1 })
-        .limit(500)
-        .lean();
+      const keys = await reads.apiKeys(companyOf(ctx));
       ctx.body = { items: keys.map(apiKeyView) };
     },
   );
@@ -60,13 +56,8 @@ export function apiKeyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): 
       responses: { 204: 'revoked', 404: 'no such key' },
     },
     async (ctx, { params }) => {
-      const key = await ApiKey.findOne(
-        { keyId: params.keyId, companyId: new Types.ObjectId(companyOf(ctx)) },
-        { _id: 1 },
-      ).lean();
-      if (!key) throw new HttpProblem(404, 'Not Found', 'no such API key');
-      await ApiKey.deleteOne({ _id: key._id });
-      caches.apiKeys.delete(key._id);
+      const hash = await revokeApiKey(pipeline, companyOf(ctx), params.keyId);
+      caches.apiKeys.delete(hash);
       ctx.status = 204;
     },
   );

@@ -1,13 +1,12 @@
-import { campaignReportCsv } from '../../application/reports/campaign-report';
+import { readsOf } from '../../application/service-registry';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
 import { IdParams } from '../schemas';
-import { findOwned } from '../tenant';
 
 /** A campaign's per-contact report, streamed as CSV (bounded memory whatever the campaign's size). */
 export function campaignReportRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const { Campaign } = pipeline.models;
+  const reads = readsOf(pipeline);
   api.define(
     {
       method: 'get',
@@ -24,10 +23,10 @@ export function campaignReportRoutes(api: ApiRouter, { pipeline }: ApiContext): 
       },
     },
     async (ctx, { params }) => {
-      const campaign = await findOwned(Campaign, params.id, companyOf(ctx), 'campaign', { _id: 1 });
+      const campaign = await reads.campaign(companyOf(ctx), params.id, { _id: 1 });
       ctx.type = 'text/csv; charset=utf-8';
       ctx.set('content-disposition', `attachment; filename="campaign-${params.id}.csv"`);
-      ctx.body = campaignReportCsv(pipeline.models, campaign._id);
+      ctx.body = reads.campaignReport(campaign._id);
     },
   );
 }

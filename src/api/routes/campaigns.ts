@@ -1,6 +1,6 @@
-import { Types } from 'mongoose';
 import {
   cancelCampaign,
+  createCampaign,
   deleteDraft,
   pauseCampaign,
   resumeCampaign,
@@ -11,6 +11,7 @@ import {
 import { sendingSpanOf } from '../../application/campaign-progress';
 import { assertConnectionUsable } from '../../application/connections/connection-service';
 import type { PipelineDeps } from '../../application/pipeline-deps';
+import { readsOf } from '../../application/service-registry';
 import { checkTemplateCampaign, recheckTemplateCampaign } from '../../application/template-campaigns';
 import { deliveryRates, pendingOf, sendsPerMinute } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';
@@ -22,8 +23,7 @@ import type { TemplateMapping } from '../../domain/whatsapp/templates';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
-import { pageOf } from '../pagination';
-import { campaignView, shippingView } from '../presenters';
+import { campaignView, pageView, shippingView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { CampaignList, CampaignProgress, CampaignView, ShippingList } from '../responses';
 import {
@@ -36,7 +36,6 @@ import {
   UpdateCampaignBody,
 } from '../schemas';
 import { answeringTemplateProblems } from '../template-problems';
-import { findOwned, isOwned } from '../tenant';
 
 type Command = (deps: PipelineDeps, cause: Cause, campaignId: string) => Promise<void>;
 
@@ -45,14 +44,14 @@ const notFound = { 404: 'no such campaign (or another company’s)' };
 const refused = { 409: 'the campaign’s status does not allow this (e.g. resume a cancelled campaign)' };
 
 export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: ApiContext): void {
-  const { Campaign, Connection, ContactList, Company, Shipping, Lane } = pipeline.models;
-  const findCampaign = (companyId: string, id: string) => findOwned(Campaign, id, companyId, 'campaign');
+  const reads = readsOf(pipeline);
+  const findCampaign = (companyId: string, id: string) => reads.campaign(companyId, id);
 
   /** The connection and list a campaign names must be the caller's: otherwise 400 naming the field. */
   const checkReferences = async (companyId: string, body: { connectionId?: string; listId?: string }) => {
     const [connection, list] = await Promise.all([
-      body.connectionId === undefined || isOwned(Connection, body.connectionId, companyId),
-      body.listId === undefined || isOwned(ContactList, body.listId, companyId),
+      body.connectionId === undefined || reads.ownsConnection(companyId, body.connectionId),
+      body.listId === undefined || reads.ownsList(companyId, body.listId),
     ]);
     const errors = [
       ...(connection ? [] : [{ field: 'body.connectionId', message: 'no such connection' }]),
@@ -91,25 +90,24 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
             template: body.template,
           })
         : null;
-      const campaign = await Campaign.create({
-        companyId,
-        name: body.name,
-        connectionId: body.connectionId,
-        listId: body.listId,
-        variants: body.variants ?? [],
-        template,
-        mediaUrl: body.mediaUrl ?? null,
-        pacing: pacingToMs(body.pacing) ?? null,
-        sendingWindows: body.sendingWindows ?? null,
-        status: 'draft',
-      });
-      if (body.scheduledAt)
-        await scheduleCampaign(pipeline, causeOf(ctx), String(campaign._id), new Date(body.scheduledAt));
+      const campaign = await createCampaign(
+        pipeline,
+        causeOf(ctx),
+        {
+          name: body.name,
+          connectionId: body.connectionId,
+          listId: body.listId,
+          variants: body.variants ?? [],
+          template,
+          mediaUrl: body.mediaUrl ?? null,
+          pacing: pacingToMs(body.pacing) ?? null,
+          sendingWindows: body.sendingWindows ?? null,
+        },
+        body.scheduledAt ? new Date(body.scheduledAt) : undefined,
+      );
       ctx.status = 201;
       ctx.set('location', `/v1/campaigns/${String(campaign._id)}`);
-      ctx.body = campaignView(
-        body.scheduledAt ? await findCampaign(companyId, String(campaign._id)) : campaign.toObject(),
-      );
+      ctx.body = campaignView(campaign);
     },
   );
 
@@ -124,11 +122,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
       responses: { 200: { description: 'a page of campaigns', schema: CampaignList } },
     },
     async (ctx, { query }) => {
-      const filter = {
-        companyId: new Types.ObjectId(companyOf(ctx)),
-        ...(query.status ? { status: query.status } : {}),
-      };
-      ctx.body = await pageOf(Campaign, filter, query, campaignView);
+      ctx.body = pageView(await reads.campaigns(companyOf(ctx), query.status, query), campaignView);
     },
   );
 
@@ -285,7 +279,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
     },
     async (ctx, { params }) => {
       const companyId = companyOf(ctx);
-      const campaign = await findOwned(Campaign, params.id, companyId, 'campaign', {
+      const campaign = await reads.campaign(companyId, params.id, {
         status: 1,
         pausedReason: 1,
         template: 1,
@@ -299,16 +293,10 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         sendingWindows: 1,
       });
       const [pacing, zoned, lane] = await Promise.all([
-        caches.pacing.get(
-          companyId,
-          async () => (await Company.findById(companyId, { pacing: 1 }).lean())?.pacing ?? null,
-        ),
-        Company.findById(companyId, { timezone: 1, sendingWindows: 1 }).lean(),
+        caches.pacing.get(companyId, () => reads.companyPacing(companyId)),
+        reads.companyWindows(companyId),
         campaign.status === 'running'
-          ? caches.lanes.get(
-              String(campaign.connectionId),
-              async () => (await Lane.findById(campaign.connectionId, { sent: 1 }).lean())?.sent ?? null,
-            )
+          ? caches.lanes.get(String(campaign.connectionId), () => reads.laneSent(campaign.connectionId))
           : null,
       ]);
       const { counters } = campaign;
@@ -350,8 +338,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
     },
     async (ctx, { params, query }) => {
       const campaign = await findCampaign(companyOf(ctx), params.id);
-      const filter = { campaignId: campaign._id, ...(query.status ? { status: query.status } : {}) };
-      ctx.body = await pageOf(Shipping, filter, query, shippingView, 1);
+      ctx.body = pageView(await reads.shippings(campaign._id, query.status, query), shippingView);
     },
   );
 }

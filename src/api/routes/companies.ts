@@ -1,15 +1,10 @@
 import type { z } from 'zod';
-import { issueApiKey } from '../../application/api-keys';
-import { registerCompany } from '../../application/company-registration';
-import type { CompanyDoc } from '../../application/read-models';
-import { DEFAULT_AUTO_PAUSE } from '../../domain/campaigns/failure-threshold';
-import { DEFAULT_OPT_OUT, overlappingKeywords } from '../../domain/suppression/opt-out-keywords';
+import { createCompany, issueCompanyApiKey, updateCompany } from '../../application/companies/company-service';
+import { readsOf } from '../../application/service-registry';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
-import { pageOf } from '../pagination';
-import { apiKeyView, companyView } from '../presenters';
-import { HttpProblem } from '../problem';
+import { apiKeyView, companyView, pageView } from '../presenters';
 import { CompanyList, CompanyView, CreatedApiKey, CreatedCompany } from '../responses';
 import {
   CompanyIdParams,
@@ -24,38 +19,20 @@ const TAG = 'Companies';
 
 /** Companies are the admin's; a company reads and changes its own settings (pacing, region). */
 export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext): void {
-  const { Company } = pipeline.models;
-
-  const findCompany = async (id: string) => {
-    const company = await Company.findById(id).lean();
-    if (!company) throw new HttpProblem(404, 'Not Found', 'no such company');
-    return company;
-  };
+  const reads = readsOf(pipeline);
+  const findCompany = (id: string) => reads.company(id);
 
   /** Only the fields given change; pacing fields are merged into the stored ones. */
-  const updateCompany = async (id: string, body: z.infer<typeof UpdateCompanyBody>): Promise<CompanyDoc> => {
-    const pacing = Object.entries(pacingToMs(body.pacing) ?? {}).map(([key, value]) => [`pacing.${key}`, value]);
-    const current = body.optOut || body.autoPause ? await findCompany(id) : null;
-    const optOut = body.optOut ? { ...DEFAULT_OPT_OUT, ...current?.optOut, ...body.optOut } : undefined;
-    const overlap = optOut ? overlappingKeywords(optOut) : [];
-    if (overlap.length > 0)
-      throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', [
-        { field: 'body.optOut', message: `a keyword cannot both opt out and opt in: ${overlap.join(', ')}` },
-      ]);
-    const set = {
-      ...(optOut ? { optOut } : {}),
-      ...(body.autoPause ? { autoPause: { ...DEFAULT_AUTO_PAUSE, ...current?.autoPause, ...body.autoPause } } : {}),
-      ...(body.name ? { name: body.name } : {}),
-      ...(body.timezone ? { timezone: body.timezone } : {}),
-      ...(body.defaultRegion ? { defaultRegion: body.defaultRegion } : {}),
-      ...(body.sendingWindows !== undefined ? { sendingWindows: body.sendingWindows } : {}),
-      ...Object.fromEntries(pacing),
-    };
-    const updated =
-      Object.keys(set).length > 0
-        ? await Company.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'after' }).lean()
-        : await Company.findById(id).lean();
-    if (!updated) throw new HttpProblem(404, 'Not Found', 'no such company');
+  const update = async (id: string, body: z.infer<typeof UpdateCompanyBody>) => {
+    const updated = await updateCompany(pipeline, id, {
+      name: body.name,
+      timezone: body.timezone,
+      defaultRegion: body.defaultRegion,
+      pacing: pacingToMs(body.pacing),
+      sendingWindows: body.sendingWindows,
+      optOut: body.optOut,
+      autoPause: body.autoPause,
+    });
     caches.pacing.delete(id);
     return updated;
   };
@@ -71,7 +48,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       responses: { 201: { description: 'the company and its key', schema: CreatedCompany } },
     },
     async (ctx, { body }) => {
-      const { company, apiKey } = await registerCompany(pipeline.models, {
+      const { company, apiKey } = await createCompany(pipeline, {
         name: body.name,
         timezone: body.timezone,
         defaultRegion: body.defaultRegion,
@@ -94,7 +71,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       responses: { 200: { description: 'a page of companies', schema: CompanyList } },
     },
     async (ctx, { query }) => {
-      ctx.body = await pageOf(Company, {}, query, companyView);
+      ctx.body = pageView(await reads.companies(query), companyView);
     },
   );
 
@@ -125,7 +102,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       responses: { 200: { description: 'the company', schema: CompanyView }, 404: 'no such company' },
     },
     async (ctx, { params, body }) => {
-      ctx.body = companyView(await updateCompany(params.id, body));
+      ctx.body = companyView(await update(params.id, body));
     },
   );
 
@@ -141,8 +118,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       responses: { 201: { description: 'the key, shown this once', schema: CreatedApiKey }, 404: 'no such company' },
     },
     async (ctx, { params, body }) => {
-      await findCompany(params.id);
-      const { record, apiKey } = await issueApiKey(pipeline.models, params.id, body.label);
+      const { record, apiKey } = await issueCompanyApiKey(pipeline, params.id, body.label);
       ctx.status = 201;
       ctx.body = { ...apiKeyView(record), apiKey };
     },
@@ -175,7 +151,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       responses: { 200: { description: 'the company', schema: CompanyView } },
     },
     async (ctx, { body }) => {
-      ctx.body = companyView(await updateCompany(companyOf(ctx), body));
+      ctx.body = companyView(await update(companyOf(ctx), body));
     },
   );
 }

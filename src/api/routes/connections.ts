@@ -1,4 +1,3 @@
-import { Types } from 'mongoose';
 import type { z } from 'zod';
 import {
   connectConnection,
@@ -8,13 +7,13 @@ import {
   updateConnection,
 } from '../../application/connections/connection-service';
 import { startWhatsAppWebPairing } from '../../application/connections/whatsapp-web-pairing';
+import { readsOf } from '../../application/service-registry';
 import { refreshTemplates, templateCatalogue } from '../../application/template-catalogue';
 import { CAP_TIERS, type CapSettings } from '../../domain/pacing/daily-cap';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
-import { pageOf } from '../pagination';
-import { connectionView, templateCatalogueView } from '../presenters';
+import { connectionView, pageView, templateCatalogueView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { ConnectionList, ConnectionStatusView, ConnectionView, TemplateCatalogueView } from '../responses';
 import {
@@ -33,7 +32,7 @@ const notFound = { 404: 'no such connection (or another company’s)' };
 const timestamp = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 
 export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiContext): void {
-  const { Connection, Lane, Campaign, ContactSync } = pipeline.models;
+  const reads = readsOf(pipeline);
   const findConnection = (companyId: string, id: string) => findOwnConnection(pipeline, companyId, id);
 
   api.define(
@@ -82,7 +81,7 @@ export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiCon
       responses: { 200: { description: 'a page of connections', schema: ConnectionList } },
     },
     async (ctx, { query }) => {
-      ctx.body = await pageOf(Connection, { companyId: new Types.ObjectId(companyOf(ctx)) }, query, connectionView);
+      ctx.body = pageView(await reads.connections(companyOf(ctx), query), connectionView);
     },
   );
 
@@ -208,16 +207,7 @@ export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiCon
     },
     async (ctx, { params }) => {
       const connection = await findConnection(companyOf(ctx), params.id);
-      const [lane, activeCampaigns, lastSync] = await Promise.all([
-        Lane.findById(connection._id, { sent: 1, coolDownUntil: 1 }).lean(),
-        Campaign.countDocuments({
-          connectionId: connection._id,
-          status: { $in: ['scheduled', 'queued', 'running', 'paused'] },
-        }),
-        ContactSync.findOne({ connectionId: connection._id }, { status: 1, startedAt: 1, finishedAt: 1 })
-          .sort({ startedAt: -1 })
-          .lean(),
-      ]);
+      const { lane, activeCampaigns, lastSync } = await reads.connectionActivity(connection._id);
       ctx.body = {
         id: String(connection._id),
         status: connection.status,

@@ -1,13 +1,13 @@
 import { Types } from 'mongoose';
 import { z } from 'zod';
-import { startContactImport } from '../../application/contacts/contact-service';
-import { CsvHeaderError, failImport, importCsv, importView } from '../../application/csv-import';
+import { importContacts } from '../../application/contacts/contact-service';
+import { CsvHeaderError, importView } from '../../application/csv-import';
+import { readsOf } from '../../application/service-registry';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
 import { HttpProblem } from '../problem';
 import { IdParams, ObjectIdText } from '../schemas';
-import { findOwned } from '../tenant';
 
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
 
@@ -27,8 +27,8 @@ const notFound = { 404: 'no such contact list (or another company’s)' };
  * with GET …/imports/:importId from another request while the upload runs (the CLI does).
  */
 export function contactImportRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const { ContactList, ContactImport, Company } = pipeline.models;
-  const ownList = (companyId: string, id: string) => findOwned(ContactList, id, companyId, 'contact list', { _id: 1 });
+  const reads = readsOf(pipeline);
+  const ownList = (companyId: string, id: string) => reads.list(companyId, id, { _id: 1 });
 
   api.define(
     {
@@ -56,25 +56,13 @@ export function contactImportRoutes(api: ApiRouter, { pipeline }: ApiContext): v
           'Unsupported Media Type',
           `send the CSV as the body with Content-Type: text/csv (not ${ctx.request.type || 'none'})`,
         );
-      const company = await Company.findById(companyId, { defaultRegion: 1 }).lean();
       const importId = query.importId ? new Types.ObjectId(query.importId) : new Types.ObjectId();
-      await startContactImport(pipeline, { importId, companyId, listId: list._id, startedAt: new Date() });
       try {
-        const report = await importCsv(
-          pipeline.models,
-          {
-            importId,
-            companyId: new Types.ObjectId(companyId),
-            listId: list._id,
-            defaultRegion: company?.defaultRegion ?? 'BR',
-          },
-          ctx.req,
-        );
+        const report = await importContacts(pipeline, { importId, companyId, listId: list._id }, ctx.req);
         ctx.status = 201;
         ctx.set('location', `/v1/contact-lists/${params.id}/imports/${String(importId)}`);
         ctx.body = importView(report);
       } catch (error) {
-        await failImport(pipeline.models, importId, (error as Error).message ?? String(error));
         if (error instanceof CsvHeaderError) throw new HttpProblem(400, 'Bad Request', error.message);
         throw error;
       }
@@ -94,10 +82,7 @@ export function contactImportRoutes(api: ApiRouter, { pipeline }: ApiContext): v
     async (ctx, { params }) => {
       const companyId = companyOf(ctx);
       const list = await ownList(companyId, params.id);
-      const jobs = await ContactImport.find({ companyId, listId: list._id }, { errors: 0 })
-        .sort({ startedAt: -1 })
-        .limit(20)
-        .lean();
+      const jobs = await reads.imports(companyId, list._id);
       ctx.body = { items: jobs.map((job) => ({ ...importView({ ...job, errors: [] }), errors: undefined })) };
     },
   );
@@ -115,10 +100,7 @@ export function contactImportRoutes(api: ApiRouter, { pipeline }: ApiContext): v
     async (ctx, { params }) => {
       const companyId = companyOf(ctx);
       await ownList(companyId, params.id);
-      const job = await ContactImport.findById(params.importId).lean();
-      if (!job || String(job.companyId) !== companyId || String(job.listId) !== params.id)
-        throw new HttpProblem(404, 'Not Found', 'no such import');
-      ctx.body = importView(job);
+      ctx.body = importView(await reads.import(companyId, params.id, params.importId));
     },
   );
 }

@@ -1,14 +1,12 @@
-import { Types } from 'mongoose';
 import { z } from 'zod';
-import { normalisePhone } from '../../domain/contacts/phone';
+import { addContacts, createList } from '../../application/contacts/contact-lists';
+import { readsOf } from '../../application/service-registry';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
-import { pageOf } from '../pagination';
-import { listView } from '../presenters';
+import { listView, pageView } from '../presenters';
 import { ListPage, ListView, ListWithMembers } from '../responses';
 import { AddContactsBody, CreateListBody, IdParams, PageQuery } from '../schemas';
-import { findOwned } from '../tenant';
 
 const TAG = 'Contact lists';
 const notFound = { 404: 'no such contact list (or another company’s)' };
@@ -19,7 +17,7 @@ const AddedContacts = z.object({
 });
 
 export function contactListRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const { ContactList, Contact, Company } = pipeline.models;
+  const reads = readsOf(pipeline);
 
   api.define(
     {
@@ -32,10 +30,10 @@ export function contactListRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
       responses: { 201: { description: 'the list', schema: ListView } },
     },
     async (ctx, { body }) => {
-      const list = await ContactList.create({ companyId: companyOf(ctx), name: body.name });
+      const list = await createList(pipeline, companyOf(ctx), body.name);
       ctx.status = 201;
       ctx.set('location', `/v1/contact-lists/${String(list._id)}`);
-      ctx.body = listView(list.toObject());
+      ctx.body = listView(list);
     },
   );
 
@@ -50,7 +48,7 @@ export function contactListRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
       responses: { 200: { description: 'a page of lists', schema: ListPage } },
     },
     async (ctx, { query }) => {
-      ctx.body = await pageOf(ContactList, { companyId: new Types.ObjectId(companyOf(ctx)) }, query, listView);
+      ctx.body = pageView(await reads.lists(companyOf(ctx), query), listView);
     },
   );
 
@@ -66,8 +64,8 @@ export function contactListRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
     },
     async (ctx, { params }) => {
       const companyId = companyOf(ctx);
-      const list = await findOwned(ContactList, params.id, companyId, 'contact list');
-      const members = await Contact.countDocuments({ companyId, listIds: list._id });
+      const list = await reads.list(companyId, params.id);
+      const members = await reads.members(companyId, list._id);
       ctx.body = { ...listView(list), members };
     },
   );
@@ -93,45 +91,8 @@ export function contactListRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
     },
     async (ctx, { params, body }) => {
       const companyId = companyOf(ctx);
-      const list = await findOwned(ContactList, params.id, companyId, 'contact list', { _id: 1 });
-      const company = await Company.findById(companyId, { defaultRegion: 1 }).lean();
-      const rejected: Array<{ index: number; phone: string; reason: string }> = [];
-      const operations = [];
-      const now = new Date();
-      for (const [index, contact] of body.contacts.entries()) {
-        const phone = normalisePhone(contact.phone, company?.defaultRegion ?? 'BR');
-        if (!phone.valid) {
-          rejected.push({ index, phone: contact.phone, reason: phone.reason });
-          continue;
-        }
-        const fields = Object.fromEntries(
-          Object.entries(contact.fields ?? {}).map(([key, value]) => [key, String(value)]),
-        );
-        operations.push({
-          updateOne: {
-            filter: { companyId: new Types.ObjectId(companyId), phone: phone.e164 },
-            update: {
-              $set: {
-                updatedAt: now,
-                ...(contact.name === undefined ? {} : { name: contact.name }),
-                ...(contact.fields === undefined ? {} : { fields }),
-              },
-              $setOnInsert: {
-                valid: true,
-                onWhatsApp: null,
-                rejectReason: null,
-                checkedAt: null,
-                ...(contact.name === undefined ? { name: null } : {}),
-                ...(contact.fields === undefined ? { fields: {} } : {}),
-              },
-              $addToSet: { listIds: list._id },
-            },
-            upsert: true,
-          },
-        });
-      }
-      if (operations.length > 0) await Contact.bulkWrite(operations, { ordered: false });
-      ctx.body = { added: operations.length, rejected };
+      const list = await reads.list(companyId, params.id, { _id: 1 });
+      ctx.body = await addContacts(pipeline, companyId, list._id, body.contacts);
     },
   );
 }

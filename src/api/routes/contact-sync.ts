@@ -1,15 +1,12 @@
 import { z } from 'zod';
-import { publishEvent } from '../../../publishers/domain-event';
+import { requestContactSync, seedSandboxAddressBook } from '../../application/contacts/contact-service';
 import type { ContactSyncDoc } from '../../application/read-models';
-import { ContactSyncRequested, ContactsChanged } from '../../domain/events/contact-messages';
-import { seedSandboxContacts } from '../../infrastructure/gateways/sandbox/sandbox-contacts';
-import { sandboxStore } from '../../infrastructure/gateways/sandbox/sandbox-store';
+import { readsOf } from '../../application/service-registry';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
 import { HttpProblem } from '../problem';
 import { nameText, ObjectIdText } from '../schemas';
-import { findOwned } from '../tenant';
 
 export const SeedSandboxContactsBody = z.strictObject({
   /** How the simulated WhatsApp reads numbers written without a country code. */
@@ -49,9 +46,8 @@ const notFound = { 404: 'no such connection (or another company’s)' };
  * webhook would, announces ContactsChanged and so starts a sync).
  */
 export function contactSyncRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const { Connection, ContactSync } = pipeline.models;
-  const ownConnection = (companyId: string, id: string) =>
-    findOwned(Connection, id, companyId, 'connection', { gateway: 1 });
+  const reads = readsOf(pipeline);
+  const ownConnection = (companyId: string, id: string) => reads.connection(companyId, id, { gateway: 1 });
 
   api.define(
     {
@@ -71,12 +67,7 @@ export function contactSyncRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
     },
     async (ctx, { params }) => {
       await ownConnection(companyOf(ctx), params.id);
-      const syncId = await publishEvent(
-        pipeline.publisher,
-        ContactSyncRequested,
-        { connectionId: params.id },
-        causeOf(ctx),
-      );
+      const syncId = await requestContactSync(pipeline, causeOf(ctx), params.id);
       ctx.status = 202;
       ctx.body = { syncId, status: 'requested', progress: `/v1/connections/${params.id}/syncs/${syncId}` };
     },
@@ -94,7 +85,7 @@ export function contactSyncRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
     },
     async (ctx, { params }) => {
       const connection = await ownConnection(companyOf(ctx), params.id);
-      const runs = await ContactSync.find({ connectionId: connection._id }).sort({ startedAt: -1 }).limit(20).lean();
+      const runs = await reads.syncs(connection._id);
       ctx.body = { items: runs.map(syncView) };
     },
   );
@@ -111,7 +102,7 @@ export function contactSyncRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
     },
     async (ctx, { params }) => {
       const connection = await ownConnection(companyOf(ctx), params.id);
-      const run = await ContactSync.findOne({ _id: params.syncId, connectionId: connection._id }).lean();
+      const run = await reads.sync(connection._id, params.syncId);
       // Not stored yet: the sync was requested and no worker has taken it.
       ctx.body = run ? syncView(run) : { id: params.syncId, connectionId: params.id, status: 'requested' };
     },
@@ -139,9 +130,7 @@ export function contactSyncRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
       const connection = await ownConnection(companyOf(ctx), params.id);
       if (connection.gateway !== 'sandbox')
         throw new HttpProblem(409, 'Conflict', 'only sandbox connections have a simulated address book');
-      const stored = await seedSandboxContacts(sandboxStore(Connection.db), params.id, body.contacts, body.region);
-      const syncId = await publishEvent(pipeline.publisher, ContactsChanged, { connectionId: params.id }, causeOf(ctx));
-      ctx.body = { stored, syncId };
+      ctx.body = await seedSandboxAddressBook(pipeline, causeOf(ctx), params.id, body.contacts, body.region);
     },
   );
 }

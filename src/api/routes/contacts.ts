@@ -1,34 +1,22 @@
-import { Types } from 'mongoose';
 import { z } from 'zod';
 import { deleteContact } from '../../application/contact-removal';
 import { updateContact } from '../../application/contacts/contact-service';
+import { readsOf } from '../../application/service-registry';
 import { normalisePhone } from '../../domain/contacts/phone';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
-import { pageOf } from '../pagination';
-import { contactView } from '../presenters';
+import { contactView, pageView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { ContactList, ContactView } from '../responses';
 import { ContactsQuery, IdParams, UpdateContactBody } from '../schemas';
-import { findOwned } from '../tenant';
 
 const TAG = 'Contacts';
 const notFound = { 404: 'no such contact (or another company’s)' };
 
-const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-/** A search matches part of the name (any case) or, when it holds digits, part of the phone. */
-function searchFilter(search: string | undefined) {
-  if (!search) return {};
-  const digits = search.replace(/\D/g, '');
-  const byName = { name: { $regex: escapeRegex(search), $options: 'i' } };
-  return digits.length > 0 ? { $or: [byName, { phone: { $regex: digits } }] } : byName;
-}
-
 export function contactRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const { Contact, Company } = pipeline.models;
-  const findContact = (companyId: string, id: string) => findOwned(Contact, id, companyId, 'contact');
+  const reads = readsOf(pipeline);
+  const findContact = (companyId: string, id: string) => reads.contact(companyId, id);
 
   api.define(
     {
@@ -41,12 +29,8 @@ export function contactRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       responses: { 200: { description: 'a page of contacts', schema: ContactList } },
     },
     async (ctx, { query }) => {
-      const filter = {
-        companyId: new Types.ObjectId(companyOf(ctx)),
-        ...(query.listId ? { listIds: new Types.ObjectId(query.listId) } : {}),
-        ...searchFilter(query.search),
-      };
-      ctx.body = await pageOf(Contact, filter, query, contactView);
+      const search = { listId: query.listId, text: query.search };
+      ctx.body = pageView(await reads.contacts(companyOf(ctx), search, query), contactView);
     },
   );
 
@@ -86,8 +70,7 @@ export function contactRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       const contact = await findContact(companyId, params.id);
       const set: Record<string, unknown> = { updatedAt: new Date() };
       if (body.phone !== undefined) {
-        const company = await Company.findById(companyId, { defaultRegion: 1 }).lean();
-        const phone = normalisePhone(body.phone, company?.defaultRegion ?? 'BR');
+        const phone = normalisePhone(body.phone, await reads.companyRegion(companyId));
         if (!phone.valid)
           throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', [
             { field: 'body.phone', message: phone.reason },

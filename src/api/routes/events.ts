@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type EventFilter, eventLogOf } from '../../application/read-models';
 import { REPLAY_MODES, ReplayError, replayEvents } from '../../application/replay';
 import { REPLAY_CONSUMERS } from '../../application/replay-explain';
+import { readsOf } from '../../application/service-registry';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -9,7 +10,6 @@ import { eventView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { EventPage } from '../responses';
 import { IdParams } from '../schemas';
-import { findOwned } from '../tenant';
 
 const RecordIdText = z.string().regex(/^[a-f0-9]{24}$/, 'must be a 24-character hex id');
 
@@ -96,7 +96,7 @@ export function eventRoutes(api: ApiRouter, { pipeline, replayDebugTtlMs }: ApiC
     },
     async (ctx, { params, query }) => {
       const companyId = companyOf(ctx);
-      await findOwned(pipeline.models.Campaign, params.id, companyId, 'campaign', { _id: 1 });
+      await readsOf(pipeline).campaign(companyId, params.id, { _id: 1 });
       ctx.body = await list(query, { companyId, campaignId: params.id });
     },
   );
@@ -114,7 +114,7 @@ export function eventRoutes(api: ApiRouter, { pipeline, replayDebugTtlMs }: ApiC
     },
     async (ctx, { params, query }) => {
       const companyId = companyOf(ctx);
-      await findOwned(pipeline.models.Contact, params.id, companyId, 'contact', { _id: 1 });
+      await readsOf(pipeline).contact(companyId, params.id, { _id: 1 });
       ctx.body = await list(query, { companyId, contactId: params.id });
     },
   );

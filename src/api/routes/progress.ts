@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { failuresByReason, progressOf, sendTimeline } from '../../application/campaign-progress';
+import { readsOf } from '../../application/service-registry';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
-import { HttpProblem } from '../problem';
 import { loadProgressPage } from '../progress-page';
 
 /** Campaigns the page shows when none are named: the company's most recent ones. */
@@ -70,7 +69,7 @@ export function progressPageRoutes(api: ApiRouter): void {
  * counters, sends per time bucket, and failures by reason.
  */
 export function progressRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const { Campaign, Company } = pipeline.models;
+  const reads = readsOf(pipeline);
   api.define(
     {
       method: 'get',
@@ -85,21 +84,18 @@ export function progressRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
       const companyId = companyOf(ctx);
       const ids = query.campaigns?.split(',');
       const [company, campaigns] = await Promise.all([
-        Company.findById(companyId, { name: 1 }).lean(),
-        ids
-          ? Campaign.find({ _id: { $in: ids }, companyId }).lean()
-          : Campaign.find({ companyId }).sort({ createdAt: -1 }).limit(RECENT_CAMPAIGNS).lean(),
+        reads.company(companyId, { name: 1 }),
+        reads.campaignsOf(companyId, ids, RECENT_CAMPAIGNS),
       ]);
-      if (!company) throw new HttpProblem(404, 'Not Found', 'no such company');
       campaigns.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
       const now = pipeline.now();
       const campaignIds = campaigns.map((campaign) => String(campaign._id));
       const bucketMs = (query.minutes * 60_000) / TIMELINE_BUCKETS;
       const to = Math.ceil(now / bucketMs) * bucketMs;
       const [progress, timeline, failures] = await Promise.all([
-        progressOf(pipeline.models, campaigns, now),
-        sendTimeline(pipeline.models, campaignIds, { from: to - TIMELINE_BUCKETS * bucketMs, to, bucketMs }),
-        failuresByReason(pipeline.models, campaignIds),
+        reads.progressOf(campaigns, now),
+        reads.sendTimeline(campaignIds, { from: to - TIMELINE_BUCKETS * bucketMs, to, bucketMs }),
+        reads.failuresByReason(campaignIds),
       ]);
       ctx.set('cache-control', 'no-store');
       ctx.body = {

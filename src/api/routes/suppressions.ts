@@ -1,6 +1,6 @@
-import { Types } from 'mongoose';
 import { z } from 'zod';
 import { CsvHeaderError } from '../../application/csv-import';
+import { readsOf } from '../../application/service-registry';
 import { receiveInboundMessage } from '../../application/suppression/inbound-message';
 import { importSuppressions } from '../../application/suppression/suppression-import';
 import { liftSuppression, suppressPhone } from '../../application/suppression/suppression-list';
@@ -9,11 +9,9 @@ import { SUPPRESSION_SOURCES } from '../../domain/events/suppression-messages';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
-import { pageOf } from '../pagination';
-import { suppressionView } from '../presenters';
+import { pageView, suppressionView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { IdParams, PageQuery } from '../schemas';
-import { findOwned } from '../tenant';
 
 const TAG = 'Suppressions';
 const CSV_TYPES = ['text/csv', 'application/csv', 'text/plain'];
@@ -60,11 +58,10 @@ const ImportReport = z.object({
  * Cloud API webhook's messages.
  */
 export function suppressionRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const { Company, Suppression, Connection } = pipeline.models;
+  const reads = readsOf(pipeline);
 
   const e164 = async (companyId: string, raw: string, field: string) => {
-    const company = await Company.findById(companyId, { defaultRegion: 1 }).lean();
-    const phone = normalisePhone(raw, company?.defaultRegion ?? 'BR');
+    const phone = normalisePhone(raw, await reads.companyRegion(companyId));
     if (!phone.valid)
       throw new HttpProblem(400, 'Bad Request', 'the phone is not a valid number', [{ field, message: phone.reason }]);
     return phone.e164;
@@ -81,8 +78,7 @@ export function suppressionRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
       responses: { 200: { description: 'a page of suppressed phones', schema: SuppressionPage } },
     },
     async (ctx, { query }) => {
-      const filter = { companyId: new Types.ObjectId(companyOf(ctx)), suppressed: true };
-      ctx.body = await pageOf(Suppression, filter, query, suppressionView);
+      ctx.body = pageView(await reads.suppressions(companyOf(ctx), query), suppressionView);
     },
   );
 
@@ -165,13 +161,9 @@ export function suppressionRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
       const companyId = companyOf(ctx);
       if (!ctx.request.is(CSV_TYPES))
         throw new HttpProblem(415, 'Unsupported Media Type', 'send the CSV as the body with Content-Type: text/csv');
-      const company = await Company.findById(companyId, { defaultRegion: 1 }).lean();
+      const defaultRegion = await reads.companyRegion(companyId);
       try {
-        const report = await importSuppressions(
-          pipeline,
-          { companyId, defaultRegion: company?.defaultRegion ?? 'BR' },
-          ctx.req,
-        );
+        const report = await importSuppressions(pipeline, { companyId, defaultRegion }, ctx.req);
         ctx.status = 201;
         ctx.body = report;
       } catch (error) {
@@ -198,7 +190,7 @@ export function suppressionRoutes(api: ApiRouter, { pipeline }: ApiContext): voi
     },
     async (ctx, { params, body }) => {
       const companyId = companyOf(ctx);
-      const connection = await findOwned(Connection, params.id, companyId, 'connection', { gateway: 1 });
+      const connection = await reads.connection(companyId, params.id, { gateway: 1 });
       if (connection.gateway !== 'sandbox')
         throw new HttpProblem(409, 'Conflict', 'only sandbox connections take simulated inbound messages');
       ctx.body = await receiveInboundMessage(

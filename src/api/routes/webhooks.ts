@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { applyDeliveryStatus, type StatusOutcome } from '../../application/delivery-status';
+import { readsOf } from '../../application/service-registry';
 import { receiveInboundMessage } from '../../application/suppression/inbound-message';
 import { DELIVERY_STATUSES } from '../../domain/whatsapp/delivery-status';
 import { isValidWebhookSignature, sameSecretText } from '../../domain/whatsapp/webhook-signature';
@@ -77,13 +78,7 @@ const VerifyQuery = z.object({
 });
 
 export function webhookRoutes(api: ApiRouter, { pipeline }: ApiContext): void {
-  const { Connection } = pipeline.models;
-
-  const connectionOf = async (id: string) => {
-    const connection = await Connection.findById(id, { gateway: 1, cloudApi: 1, companyId: 1 }).lean();
-    if (!connection?.cloudApi) throw new HttpProblem(404, 'Not Found', 'no such WhatsApp Cloud API connection');
-    return { companyId: String(connection.companyId), settings: connection.cloudApi };
-  };
+  const connectionOf = (id: string) => readsOf(pipeline).cloudApiConnectionOf(id);
   const cloudApiOf = async (id: string) => (await connectionOf(id)).settings;
 
   /** Meta's verification handshake: echo hub.challenge when the verify token matches. */

@@ -1,19 +1,17 @@
-import { Types } from 'mongoose';
 import { publishEvent } from '../../../publishers/domain-event';
-import { statusesAllowing } from '../../domain/campaigns/campaign-status';
 import {
   type ConnectionCommand,
   connectionStatusesAllowing,
   connectionTarget,
 } from '../../domain/connections/connection-status';
-import { AppError, isAppError } from '../../domain/errors';
+import { AppError } from '../../domain/errors';
 import { ConnectionConnected, ConnectionCreated } from '../../domain/events/contact-messages';
-import { type Cause, newCorrelation } from '../../domain/events/envelope';
+import type { Cause } from '../../domain/events/envelope';
 import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
 import type { Logger } from '../../infrastructure/observability/logger';
-import { pauseCampaign } from '../campaign-controls';
 import { declareLane, type PipelineDeps } from '../pipeline-deps';
+import { campaignsOf } from '../service-registry';
 import { repairWhatsAppWeb } from './whatsapp-web-pairing';
 
 /**
@@ -154,23 +152,8 @@ export async function haltConnection(
 }
 
 /** Pauses every campaign of the connection that may still send; returns how many it paused. */
-export async function pauseCampaignsOf(deps: PipelineDeps, connectionId: string): Promise<number> {
-  const campaigns = await deps.models.Campaign.find(
-    { connectionId: new Types.ObjectId(connectionId), status: { $in: statusesAllowing('pause') } },
-    { _id: 1, companyId: 1 },
-  ).lean();
-  let paused = 0;
-  for (const campaign of campaigns) {
-    const cause: Cause = newCorrelation(String(campaign.companyId));
-    try {
-      await pauseCampaign(deps, cause, String(campaign._id));
-      paused++;
-    } catch (error) {
-      // Paused, finished or cancelled meanwhile: nothing left to stop.
-      if (!(isAppError(error, 'conflict') || isAppError(error, 'not-found'))) throw error;
-    }
-  }
-  return paused;
+export function pauseCampaignsOf(deps: PipelineDeps, connectionId: string): Promise<number> {
+  return campaignsOf(deps).pauseAllOf(connectionId);
 }
 
 /** Refuses to start or resume a campaign whose connection is halted or disconnected. */

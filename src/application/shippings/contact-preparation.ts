@@ -6,12 +6,10 @@ import { PermanentError } from '../../domain/errors';
 import { ContactsPrepared, type PrepareContacts } from '../../domain/events/campaign-messages';
 import { causedBy, type MessageOf } from '../../domain/events/envelope';
 import { renderTemplateMessage } from '../../domain/whatsapp/templates';
-import { updateIfMatches } from '../../infrastructure/mongo/conditional-update';
 import { newShipping, type ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import type { Logger } from '../../infrastructure/observability/logger';
-import { completeIfDone } from '../campaign-completion';
 import type { PipelineDeps } from '../pipeline-deps';
-import { shippingsOf } from '../service-registry';
+import { campaignsOf, shippingsOf } from '../service-registry';
 
 type Prepare = MessageOf<typeof PrepareContacts>;
 
@@ -92,14 +90,10 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
       ),
     ),
   );
-  await updateIfMatches(
-    Campaign,
-    { _id: campaign._id, preparedBatches: { $ne: batch } },
-    {
-      $push: { preparedBatches: batch },
-      $inc: { 'counters.prepared': shippings.length, 'counters.missing': items.length - shippings.length },
-    },
-  );
+  await campaignsOf(deps).countPreparedBatch(campaignId, batch, {
+    prepared: shippings.length,
+    missing: items.length - shippings.length,
+  });
   await publishEvent(
     deps.publisher,
     ContactsPrepared,
@@ -107,7 +101,7 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
     cause,
   );
   logger.debug('batch prepared', { batch, created, handedToLane: ready.length });
-  await completeIfDone(deps, campaignId, cause);
+  await campaignsOf(deps).completeIfDone(campaignId, cause);
 }
 
 type ContactData = { phone: string; name: string | null; fields: Record<string, string> };

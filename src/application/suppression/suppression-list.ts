@@ -129,19 +129,3 @@ export async function isSuppressed(
   const found = await models.Suppression.findOne({ companyId, phone }, { suppressed: 1 }).lean();
   return found?.suppressed === true;
 }
-
-/**
- * Every suppressed phone of a company, read once when a campaign is processed (one pass over the
- * company's list, instead of a lookup per member); empty, and cheap, for a company that has none.
- */
-export async function suppressedPhonesOf(
-  models: Pick<Models, 'Suppression'>,
-  companyId: Types.ObjectId,
-): Promise<Set<string>> {
-  const phones = new Set<string>();
-  const cursor = models.Suppression.find({ companyId, suppressed: true }, { _id: 0, phone: 1 })
-    .lean()
-    .cursor({ batchSize: 5_000 });
-  for await (const entry of cursor) phones.add(entry.phone);
-  return phones;
-}

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { companyView } from '../../api/presenters';
 import { CreateCompanyBody, pacingToMs } from '../../api/schemas';
-import { registerCompany } from '../../application/company-registration';
+import { createCompany } from '../../application/companies/company-service';
 import { loadConfig } from '../../config';
 import { withDatabase } from '../cli-database';
 import { type CliCommand, EXIT, UsageError } from '../cli-errors';
@@ -80,8 +80,8 @@ export const companyCommand: CliCommand = {
     if (positionals.length !== 1) throw new UsageError('one company name is needed (quote it if it has spaces)');
     const input = companyInput(positionals[0]!, values);
     const config = loadConfig();
-    const { company, apiKey } = await withDatabase(config, (models) =>
-      registerCompany(models, {
+    const { company, apiKey } = await withDatabase(config, (database) =>
+      createCompany(database, {
         name: input.name,
         timezone: input.timezone,
         defaultRegion: input.defaultRegion,

@@ -1,13 +1,14 @@
 import { parseArgs } from 'node:util';
-import { type QueryFilter, Types } from 'mongoose';
+import { Types } from 'mongoose';
+import type { ReadService } from '../../application/queries/read-service';
+import { readsOf } from '../../application/service-registry';
 import { type Config, loadConfig, rabbitmqUrls } from '../../config';
 import { type LaneView, laneState } from '../../domain/pacing/lane-view';
 import { earliestNextSend } from '../../domain/pacing/pacing-rule';
-import type { Models } from '../../infrastructure/mongo/models';
 import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
 import { ManagementApi } from '../../infrastructure/rabbitmq/management-api';
 import { queues } from '../../topology';
-import { withDatabase } from '../cli-database';
+import { type Database, withDatabase } from '../cli-database';
 import { type CliCommand, EXIT, UsageError } from '../cli-errors';
 import { formatDuration, renderTable } from '../terminal/progress-bar';
 import { print } from '../terminal/safe-text';
@@ -53,41 +54,32 @@ async function laneQueues(config: Config): Promise<Map<string, QueueDepth> | nul
 
 /** now − planned time of the message in flight, or of the oldest one already due on a running campaign. */
 async function lagOf(
-  models: Models,
+  reads: ReadService,
   connection: ConnectionDoc,
   inFlight: { shippingId: string } | null,
   now: number,
 ): Promise<number | null> {
   if (inFlight && Types.ObjectId.isValid(inFlight.shippingId)) {
-    const shipping = await models.Shipping.findById(inFlight.shippingId, { plannedAt: 1 }).lean();
-    if (shipping) return Math.max(0, now - shipping.plannedAt.getTime());
+    const plannedAt = await reads.shippingPlannedAt(inFlight.shippingId);
+    if (plannedAt) return Math.max(0, now - plannedAt.getTime());
   }
-  const running = await models.Campaign.find({ connectionId: connection._id, status: 'running' }, { _id: 1 }).lean();
+  const running = await reads.runningCampaignsOf(connection._id);
   if (running.length === 0) return null;
-  const due = await models.Shipping.find(
-    { campaignId: { $in: running.map((c) => c._id) }, status: 'queued', plannedAt: { $lte: new Date(now) } },
-    { plannedAt: 1 },
-  )
-    .sort({ plannedAt: 1 })
-    .limit(1)
-    .lean();
-  return due[0] ? now - due[0].plannedAt.getTime() : 0;
+  const due = await reads.oldestDueShipping(running, new Date(now));
+  return due ? now - due.getTime() : 0;
 }
 
-async function laneViews(models: Models, config: Config, companyId: string | undefined): Promise<LaneView[]> {
-  const filter: QueryFilter<ConnectionDoc> = companyId ? { companyId: new Types.ObjectId(companyId) } : {};
-  const connections: ConnectionDoc[] = await models.Connection.find(filter).sort({ createdAt: 1 }).lean();
+async function laneViews(database: Database, config: Config, companyId: string | undefined): Promise<LaneView[]> {
+  const reads = readsOf(database);
+  const connections = await reads.allConnections(companyId);
   const ids = connections.map((c) => c._id);
-  const [lanes, companies, depths] = await Promise.all([
-    models.Lane.find({ _id: { $in: ids } }).lean(),
-    models.Company.find(
-      { _id: { $in: [...new Set(connections.map((c) => String(c.companyId)))].map((id) => new Types.ObjectId(id)) } },
-      { pacing: 1, name: 1 },
-    ).lean(),
+  const companyIds = [...new Set(connections.map((c) => String(c.companyId)))].map((id) => new Types.ObjectId(id));
+  const [lanes, companyOf, depths] = await Promise.all([
+    reads.lanes(ids),
+    reads.pacingOfCompanies(companyIds),
     laneQueues(config),
   ]);
   const laneOf = new Map(lanes.map((lane) => [String(lane._id), lane]));
-  const companyOf = new Map(companies.map((company) => [String(company._id), company]));
   const queueName = queues(config.TOPOLOGY_PREFIX).lane;
   const now = Date.now();
   return Promise.all(
@@ -113,7 +105,7 @@ async function laneViews(models: Models, config: Config, companyId: string | und
         nextAllowedAt: next !== null && Number.isFinite(next) ? next : null,
         coolDownUntil: lane?.coolDownUntil ?? null,
         inFlight: Boolean(lane?.inFlight),
-        lagMs: await lagOf(models, connection, lane?.inFlight ?? null, now),
+        lagMs: await lagOf(reads, connection, lane?.inFlight ?? null, now),
         queued: depth === undefined ? null : (depth?.messages ?? null),
         dispatchers: depth === undefined ? null : (depth?.consumers ?? null),
         queueMissing: depth === null,
@@ -144,7 +136,7 @@ export const lanesCommand: CliCommand = {
     if (values.company && !/^[a-f0-9]{24}$/.test(values.company))
       throw new UsageError(`not a company id: ${values.company}`);
     const config = loadConfig();
-    const views = await withDatabase(config, (models) => laneViews(models, config, values.company));
+    const views = await withDatabase(config, (database) => laneViews(database, config, values.company));
     const now = Date.now();
     if (values.json) {
       for (const view of views) print(JSON.stringify(view));

@@ -1,11 +1,9 @@
 import { parseArgs } from 'node:util';
-import { type QueryFilter, Types } from 'mongoose';
-import { type CampaignProgress, progressOf } from '../../application/campaign-progress';
+import type { CampaignProgress } from '../../application/campaign-progress';
+import { readsOf } from '../../application/service-registry';
 import { loadConfig } from '../../config';
 import { type CampaignStatus, isFinished } from '../../domain/campaigns/campaign-status';
-import type { Models } from '../../infrastructure/mongo/models';
-import type { CampaignDoc } from '../../infrastructure/mongo/models/campaign';
-import { withDatabase } from '../cli-database';
+import { type Database, withDatabase } from '../cli-database';
 import { type CliCommand, CommandFailure, EXIT, UsageError } from '../cli-errors';
 import { LiveFrame } from '../terminal/live-frame';
 import { formatDuration, percent, renderBar, thousands } from '../terminal/progress-bar';
@@ -29,11 +27,9 @@ Exit codes: 0 finished (or --once), 1 unknown campaign or database unreachable, 
 const ACTIVE: CampaignStatus[] = ['queued', 'running', 'paused'];
 const OBJECT_ID = /^[a-f0-9]{24}$/;
 
-async function load(models: Models, ids: string[], companyId: string | undefined): Promise<CampaignProgress[]> {
-  const filter: QueryFilter<CampaignDoc> =
-    ids.length > 0 ? { _id: { $in: ids.map((id) => new Types.ObjectId(id)) } } : { status: { $in: ACTIVE } };
-  if (companyId) filter.companyId = new Types.ObjectId(companyId);
-  const campaigns: CampaignDoc[] = await models.Campaign.find(filter).lean();
+async function load(database: Database, ids: string[], companyId: string | undefined): Promise<CampaignProgress[]> {
+  const reads = readsOf(database);
+  const campaigns = await reads.campaignsForOperator(ids, ACTIVE, companyId);
   const missing = ids.filter((id) => !campaigns.some((campaign) => String(campaign._id) === id));
   if (missing.length > 0) throw new CommandFailure(`no such campaign: ${missing.join(', ')}`);
   campaigns.sort((a, b) =>
@@ -41,7 +37,7 @@ async function load(models: Models, ids: string[], companyId: string | undefined
       ? ids.indexOf(String(a._id)) - ids.indexOf(String(b._id))
       : a.createdAt.getTime() - b.createdAt.getTime(),
   );
-  return progressOf(models, campaigns, Date.now());
+  return reads.progressOf(campaigns, Date.now());
 }
 
 const rate = (share: number | null) => (share === null ? '–' : percent(share).trimStart());
@@ -100,7 +96,7 @@ export const progressCommand: CliCommand = {
   async run(args) {
     const opts = options(args);
     const config = loadConfig();
-    return withDatabase(config, async (models) => {
+    return withDatabase(config, async (database) => {
       const frame = new LiveFrame();
       let interrupted = false;
       let wake: () => void = () => undefined;
@@ -113,7 +109,7 @@ export const progressCommand: CliCommand = {
       try {
         let ids = opts.ids;
         for (;;) {
-          const progress = await load(models, ids, opts.companyId);
+          const progress = await load(database, ids, opts.companyId);
           // Without ids, the campaigns in progress at the start are followed until they finish.
           if (ids.length === 0) ids = progress.map((p) => p.campaignId);
           const now = Date.now();

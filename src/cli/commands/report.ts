@@ -1,8 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { Types } from 'mongoose';
-import { campaignReportCsv } from '../../application/reports/campaign-report';
+import { readsOf } from '../../application/service-registry';
 import { loadConfig } from '../../config';
 import { withDatabase } from '../cli-database';
 import { type CliCommand, CommandFailure, EXIT, UsageError } from '../cli-errors';
@@ -35,12 +34,13 @@ export const reportCommand: CliCommand = {
     const [campaignId] = positionals as [string];
     for (const id of [campaignId, values.company].filter((id) => id !== undefined))
       if (!OBJECT_ID.test(id)) throw new UsageError(`not a campaign or company id: ${id}`);
-    return withDatabase(loadConfig(), async (models) => {
-      const campaign = await models.Campaign.findById(campaignId, { companyId: 1 }).lean();
+    return withDatabase(loadConfig(), async (database) => {
+      const reads = readsOf(database);
+      const campaign = await reads.campaignById(campaignId, { companyId: 1 });
       if (!campaign || (values.company && String(campaign.companyId) !== values.company))
         throw new CommandFailure(`no such campaign: ${campaignId}`);
       const output = values.out ? createWriteStream(values.out) : process.stdout;
-      await pipeline(campaignReportCsv(models, new Types.ObjectId(campaignId)), output, { end: Boolean(values.out) });
+      await pipeline(reads.campaignReport(campaign._id), output, { end: Boolean(values.out) });
       return EXIT.ok;
     });
   },

@@ -20,7 +20,22 @@ export const CAMPAIGN_STATUSES = [
 ] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
-export type CampaignCommand = 'schedule' | 'start' | 'pause' | 'resume' | 'cancel' | 'update' | 'delete';
+/** Commands of a caller (API, CLI, a connection pausing its campaigns) … */
+export type CampaignCommand =
+  | 'schedule'
+  | 'start'
+  | 'pause'
+  | 'resume'
+  | 'cancel'
+  | 'update'
+  | 'delete'
+  // … and of the pipeline: the check queues a due campaign (or gives the claim back when sending
+  // CampaignDue failed, or re-sends one stuck), processing runs it, the last shipping completes it.
+  | 'queue'
+  | 'unqueue'
+  | 'resend'
+  | 'run'
+  | 'complete';
 
 const ALLOWED: Record<CampaignCommand, readonly CampaignStatus[]> = {
   schedule: ['draft', 'scheduled'],
@@ -30,6 +45,11 @@ const ALLOWED: Record<CampaignCommand, readonly CampaignStatus[]> = {
   pause: ['scheduled', 'queued', 'running'],
   resume: ['paused'],
   cancel: ['draft', 'scheduled', 'queued', 'running', 'paused'],
+  queue: ['scheduled'],
+  unqueue: ['queued'],
+  resend: ['queued'],
+  run: ['queued'],
+  complete: ['running'],
 };
 
 export function canApply(command: CampaignCommand, status: CampaignStatus): boolean {

@@ -1,0 +1,242 @@
+import { Types } from 'mongoose';
+import type {
+  AudienceMember,
+  CampaignAudience,
+  CampaignChanges,
+  CampaignGuard,
+  CampaignRepository,
+  CampaignShippingsView,
+  CompanySending,
+  NewCampaign,
+  RecountedCounters,
+  SuppressedPhones,
+} from '../../application/campaigns/campaign-repository';
+import type { ShippingRef } from '../../application/shippings/shipping-repository';
+import type { CampaignStatus } from '../../domain/campaigns/campaign-status';
+import { updateIfMatches } from './conditional-update';
+import type { Models } from './models';
+import type { CampaignDoc, CampaignPlan } from './models/campaign';
+
+/** Campaigns in MongoDB: every status change a findOneAndUpdate filtered on `_id` and the allowed statuses. */
+export class MongoCampaignRepository implements CampaignRepository {
+  constructor(private readonly models: Pick<Models, 'Campaign'>) {}
+
+  async create(fields: NewCampaign): Promise<CampaignDoc> {
+    const created = await this.models.Campaign.create({ ...fields, variants: fields.variants ?? [], status: 'draft' });
+    return created.toObject() as CampaignDoc;
+  }
+
+  async findById(id: string): Promise<CampaignDoc | null> {
+    return (await this.models.Campaign.findById(id).lean()) as CampaignDoc | null;
+  }
+
+  async completionState(id: string) {
+    return this.models.Campaign.findById(id, { status: 1, processingDone: 1, counters: 1 }).lean();
+  }
+
+  async transition(
+    id: string,
+    from: readonly CampaignStatus[],
+    set: CampaignChanges,
+    guard: CampaignGuard = {},
+  ): Promise<CampaignDoc | null> {
+    const filter: Record<string, unknown> = { _id: id, status: from.length === 1 ? from[0] : { $in: [...from] } };
+    if (guard.companyId !== undefined) filter.companyId = guard.companyId;
+    if (guard.scheduledBy !== undefined) filter.scheduledAt = { $lte: guard.scheduledBy };
+    if (guard.queuedAt !== undefined) filter.queuedAt = guard.queuedAt;
+    return (await this.models.Campaign.findOneAndUpdate(
+      filter,
+      { $set: set },
+      { returnDocument: 'before' },
+    ).lean()) as CampaignDoc | null;
+  }
+
+  async remove(id: string, companyId: string): Promise<void> {
+    await this.models.Campaign.deleteOne({ _id: id, companyId });
+  }
+
+  async scheduledBy(until: Date, limit: number): Promise<string[]> {
+    const due = await this.models.Campaign.find({ status: 'scheduled', scheduledAt: { $lte: until } }, { _id: 1 })
+      .sort({ scheduledAt: 1 })
+      .limit(limit)
+      .lean();
+    return due.map((campaign) => String(campaign._id));
+  }
+
+  async stuckQueued(before: Date, limit: number): Promise<CampaignDoc[]> {
+    return (await this.models.Campaign.find({
+      status: 'queued',
+      queuedAt: { $lte: before },
+      scheduledAt: { $lte: before },
+    })
+      .limit(limit)
+      .lean()) as CampaignDoc[];
+  }
+
+  ofConnection(connectionId: string, statuses: readonly CampaignStatus[]) {
+    return this.models.Campaign.find(
+      { connectionId: new Types.ObjectId(connectionId), status: { $in: [...statuses] } },
+      { _id: 1, companyId: 1 },
+    ).lean();
+  }
+
+  async storePlan(id: Types.ObjectId, plan: CampaignPlan): Promise<CampaignPlan> {
+    const stored = await this.models.Campaign.findOneAndUpdate(
+      { _id: id, plan: null },
+      { $set: { plan, 'counters.audience': plan.audience } },
+      { returnDocument: 'after' },
+    ).lean();
+    if (stored?.plan) return stored.plan;
+    const winner = await this.models.Campaign.findById(id, { plan: 1 }).lean();
+    return winner!.plan!;
+  }
+
+  async finishProcessing(
+    id: Types.ObjectId,
+    result: { skipped: number; suppressed: number; missing: number; plannedUntil: Date | null },
+  ): Promise<void> {
+    await updateIfMatches(
+      this.models.Campaign,
+      { _id: id, processingDone: false },
+      {
+        $set: {
+          processingDone: true,
+          'counters.skipped': result.skipped,
+          'counters.suppressed': result.suppressed,
+          plannedUntil: result.plannedUntil,
+        },
+        $inc: { 'counters.missing': result.missing },
+      },
+    );
+  }
+
+  countPreparedBatch(id: Types.ObjectId, batch: number, prepared: number, missing: number): Promise<boolean> {
+    return updateIfMatches(
+      this.models.Campaign,
+      { _id: id, preparedBatches: { $ne: batch } },
+      { $push: { preparedBatches: batch }, $inc: { 'counters.prepared': prepared, 'counters.missing': missing } },
+    );
+  }
+
+  async extendPlannedUntil(id: Types.ObjectId, plannedUntil: Date): Promise<void> {
+    await this.models.Campaign.updateOne({ _id: id }, { $max: { plannedUntil } });
+  }
+
+  quietRunning(since: Date, limit: number) {
+    return this.models.Campaign.find(
+      {
+        status: 'running',
+        processingDone: true,
+        // Quiet and past its last planned send: a campaign still waiting for its slots is not stuck.
+        $and: [
+          { $or: [{ lastActivityAt: null }, { lastActivityAt: { $lte: since } }] },
+          { $or: [{ plannedUntil: null }, { plannedUntil: { $lte: since } }] },
+        ],
+      },
+      { _id: 1, companyId: 1 },
+    )
+      .limit(limit)
+      .lean();
+  }
+
+  async setCounters(id: Types.ObjectId, counters: RecountedCounters, at: Date): Promise<void> {
+    await this.models.Campaign.updateOne(
+      { _id: id },
+      {
+        $set: {
+          'counters.prepared': counters.prepared,
+          'counters.sent': counters.sent,
+          'counters.failed': counters.failed,
+          'counters.cancelled': counters.cancelled,
+          lastActivityAt: at,
+        },
+      },
+    );
+  }
+}
+
+/** Members a campaign sends to: valid numbers not known to be off WhatsApp. */
+function eligibleMembers(companyId: Types.ObjectId, listId: Types.ObjectId) {
+  return { companyId, listIds: listId, valid: true, onWhatsApp: { $ne: false } };
+}
+
+export class MongoCampaignAudience implements CampaignAudience {
+  constructor(private readonly models: Pick<Models, 'Contact'>) {}
+
+  countEligible(companyId: Types.ObjectId, listId: Types.ObjectId): Promise<number> {
+    return this.models.Contact.countDocuments(eligibleMembers(companyId, listId));
+  }
+
+  countSkipped(companyId: Types.ObjectId, listId: Types.ObjectId): Promise<number> {
+    return this.models.Contact.countDocuments({
+      companyId,
+      listIds: listId,
+      $or: [{ valid: false }, { onWhatsApp: false }],
+    });
+  }
+
+  async *eligible(companyId: Types.ObjectId, listId: Types.ObjectId): AsyncIterable<AudienceMember> {
+    const cursor = this.models.Contact.find(eligibleMembers(companyId, listId), {
+      _id: 1,
+      phone: 1,
+      name: 1,
+      fields: 1,
+    })
+      .sort({ _id: 1 })
+      .lean()
+      .cursor({ batchSize: 1_000 });
+    for await (const contact of cursor) yield contact as AudienceMember;
+  }
+}
+
+export class MongoCampaignShippings implements CampaignShippingsView {
+  constructor(private readonly models: Pick<Models, 'Shipping'>) {}
+
+  countParked(campaignId: Types.ObjectId): Promise<number> {
+    return this.models.Shipping.countDocuments({ campaignId, status: 'paused' });
+  }
+
+  async *parked(campaignId: Types.ObjectId): AsyncIterable<ShippingRef> {
+    const cursor = this.models.Shipping.find(
+      { campaignId, status: 'paused' },
+      { _id: 1, campaignId: 1, contactId: 1, connectionId: 1, plannedAt: 1 },
+    )
+      .sort({ plannedAt: 1, _id: 1 })
+      .lean()
+      .cursor({ batchSize: 500 });
+    for await (const shipping of cursor) yield shipping as ShippingRef;
+  }
+
+  async countByStatus(campaignId: Types.ObjectId): Promise<Record<string, number>> {
+    const groups = await this.models.Shipping.aggregate<{ _id: string; count: number }>([
+      { $match: { campaignId } },
+      { $group: { _id: '$status', count: { $sum: 1 } } },
+    ]);
+    return Object.fromEntries(groups.map((group) => [group._id, group.count]));
+  }
+}
+
+export class MongoCompanySending implements CompanySending {
+  constructor(private readonly models: Pick<Models, 'Company'>) {}
+
+  async sendingOf(companyId: string) {
+    return this.models.Company.findById(companyId, { pacing: 1, timezone: 1, sendingWindows: 1 }).lean();
+  }
+}
+
+/**
+ * Every suppressed phone of a company, read once when a campaign is processed (one pass over the
+ * company's list, instead of a lookup per member); empty, and cheap, for a company that has none.
+ */
+export class MongoSuppressedPhones implements SuppressedPhones {
+  constructor(private readonly models: Pick<Models, 'Suppression'>) {}
+
+  async phonesOf(companyId: Types.ObjectId): Promise<Set<string>> {
+    const phones = new Set<string>();
+    const cursor = this.models.Suppression.find({ companyId, suppressed: true }, { _id: 0, phone: 1 })
+      .lean()
+      .cursor({ batchSize: 5_000 });
+    for await (const entry of cursor) phones.add(entry.phone);
+    return phones;
+  }
+}

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, test } from 'node:test';
+
+const root = join(__dirname, '..', '..');
+
+function sourcesUnder(path: string): string[] {
+  const full = join(root, path);
+  if (statSync(full).isFile()) return [path];
+  return readdirSync(full).flatMap((name) => sourcesUnder(relative(root, join(full, name))));
+}
+
+/**
+ * Entry points parse, call the application and answer: the API, the consumers, the CLI commands
+ * and the demo never reach a mongoose model (not by import, not through `deps.models`), and
+ * import nothing of src/infrastructure/mongo but types. (dependency-cruiser checks imports of
+ * routes and consumers; this also catches models carried in by the pipeline's dependencies.)
+ */
+const ENTRY_POINTS = [
+  'src/api',
+  'consumers',
+  'src/cli/commands',
+  'src/cli/event-commands.ts',
+  'src/runtime/demo.ts',
+].flatMap(sourcesUnder);
+
+describe('entry points do not touch MongoDB', () => {
+  test('there are entry points to check', () => {
+    assert.ok(ENTRY_POINTS.length > 20, ENTRY_POINTS.join(', '));
+  });
+
+  for (const file of ENTRY_POINTS) {
+    test(file, () => {
+      const source = readFileSync(join(root, file), 'utf8');
+      const modelUses = source.split('\n').filter((line) => /\.models\b|\bmodels\.[A-Z]/.test(line));
+      assert.deepEqual(modelUses, [], 'models reached directly: go through a service in src/application');
+      // Types (the stored shapes presenters map) and constant lists (enums of a schema) may come in.
+      const mongoImports = [
+        ...source.matchAll(/^import\s+(?!type\s)\{?([^;]*?)\}?\s+from\s+'[^']*infrastructure\/mongo\/[^']*';/gms),
+      ]
+        .filter(([, names]) =>
+          names!
+            .split(',')
+            .map((name) => name.trim())
+            .some((name) => name !== '' && !name.startsWith('type ') && !/^[A-Z][A-Z0-9_]*$/.test(name)),
+        )
+        .map(([statement]) => statement);
+      assert.deepEqual(mongoImports, [], 'a value imported from src/infrastructure/mongo');
+    });
+  }
+});
