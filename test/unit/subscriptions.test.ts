@@ -74,7 +74,11 @@ describe('subscriptions → bindings', () => {
     assert.equal(lane.queues[0]?.name, 'disparo.lane.c1');
     assert.equal(lane.queues[0]?.arguments['x-single-active-consumer'], true);
     assert.deepEqual(fromEvents(lane, 'disparo.lane.c1'), []);
-    assert.ok(!disparoTopology(settings).queues.some((queue) => queue.name.startsWith('disparo.lane')));
+    // No lane queue in the static topology (lanes come with their connections); their one shared
+    // dead-letter queue is there, and the lane has no `.dead` queue of its own.
+    assert.ok(!disparoTopology(settings).queues.some((queue) => queue.name.startsWith('disparo.lane.')));
+    assert.ok(disparoTopology(settings).queues.some((queue) => queue.name === 'disparo.lane-dead'));
+    assert.equal(lane.queues.length, 1);
     assert.throws(() => subscriptionTopology(subscription('dispatch'), settings), /one queue per connection/);
   });
 });
