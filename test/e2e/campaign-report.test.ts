@@ -21,8 +21,17 @@ describe('the per-contact campaign report (CSV)', () => {
     const contacts = await system.api('GET', `/v1/contacts?listId=${seeded.listId}&limit=200`, undefined, seeded.key);
     // Names an attacker could put in an address book or a CSV import.
     const names = [...INJECTIONS, 'Silva, "Zé"', 'Ana\nMaria'];
-    for (const [index, contact] of (contacts.body.items as Array<{ id: string }>).entries())
-      await system.api('PATCH', `/v1/contacts/${contact.id}`, { name: names[index] }, seeded.key);
+    // The API refuses control characters in names, but a name can still arrive with them (synced from
+    // a phone's address book, stored before the check): those are written straight to the database.
+    for (const [index, contact] of (contacts.body.items as Array<{ id: string }>).entries()) {
+      const name = names[index]!;
+      if (/[\u0000-\u001f\u007f]/.test(name)) {
+        await system.models.Contact.updateOne({ _id: contact.id }, { $set: { name } });
+        continue;
+      }
+      const patched = await system.api('PATCH', `/v1/contacts/${contact.id}`, { name }, seeded.key);
+      assert.equal(patched.status, 200, `PATCH name ${JSON.stringify(name)}`);
+    }
     const campaignId = await createCampaign(system, seeded.key, {
       connectionId: seeded.connectionId,
       listId: seeded.listId,
