@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { REPORT_COLUMNS } from '../../src/domain/reports/campaign-report-row';
+import { firstControlCharacter } from '../../src/domain/text/control-characters';
 import { exitOf } from '../support/processes';
 import { createCampaign, seedCompany, startSystem, type TestSystem, waitForStatus } from '../support/system';
 
@@ -25,7 +26,7 @@ describe('the per-contact campaign report (CSV)', () => {
     // a phone's address book, stored before the check): those are written straight to the database.
     for (const [index, contact] of (contacts.body.items as Array<{ id: string }>).entries()) {
       const name = names[index]!;
-      if (/[\u0000-\u001f\u007f]/.test(name)) {
+      if (firstControlCharacter(name)) {
         await system.models.Contact.updateOne({ _id: contact.id }, { $set: { name } });
         continue;
       }
