@@ -5,7 +5,7 @@ import { DEFAULT_OPT_OUT } from '../domain/suppression/opt-out-keywords';
 import { templateShape } from '../domain/whatsapp/templates';
 import type { EventRecord } from '../infrastructure/mongo/event-log';
 import type { ApiKeyDoc } from '../infrastructure/mongo/models/api-key';
-import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
+import { type CampaignDoc, connectionIdsOf } from '../infrastructure/mongo/models/campaign';
 import type { CompanyDoc } from '../infrastructure/mongo/models/company';
 import type { ConnectionDoc } from '../infrastructure/mongo/models/connection';
 import type { ContactDoc } from '../infrastructure/mongo/models/contact';
@@ -35,6 +35,7 @@ export function companyView(company: CompanyDoc) {
     defaultRegion: company.defaultRegion,
     pacing: pacingView(company.pacing),
     sendingWindows: company.sendingWindows ?? null,
+    dailyCap: company.dailyCap ?? null,
     optOut: company.optOut ?? DEFAULT_OPT_OUT,
     autoPause: company.autoPause ?? DEFAULT_AUTO_PAUSE,
     createdAt: company.createdAt,
@@ -82,6 +83,7 @@ export function campaignView(campaign: CampaignDoc) {
     status: campaign.status,
     pausedReason: campaign.pausedReason ?? null,
     connectionId: String(campaign.connectionId),
+    connectionIds: connectionIdsOf(campaign),
     listId: String(campaign.listId),
     variants: campaign.variants,
     template: campaign.template

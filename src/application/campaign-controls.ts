@@ -8,7 +8,7 @@ import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-se
 import { SendPlanner } from '../domain/pacing/send-planner';
 import { effectiveWindow, type WeeklySchedule } from '../domain/pacing/sending-window';
 import type { CampaignTemplate } from '../domain/whatsapp/templates';
-import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
+import { type CampaignDoc, connectionIdsOf } from '../infrastructure/mongo/models/campaign';
 import { queueIfDue } from './campaign-scheduling';
 import { declareLane, type PipelineDeps } from './pipeline-deps';
 import { shippingsOf } from './service-registry';
@@ -52,6 +52,8 @@ export async function scheduleCampaign(deps: PipelineDeps, cause: Cause, campaig
 export interface CampaignChanges {
   name?: string;
   connectionId?: string;
+  /** Several numbers (null: back to the one `connectionId`). */
+  connectionIds?: string[] | null;
   listId?: string;
   variants?: string[];
   mediaUrl?: string | null;
@@ -128,33 +130,39 @@ export async function resumeCampaign(deps: PipelineDeps, cause: Cause, campaignI
 async function replanParked(deps: PipelineDeps, cause: Cause, campaign: CampaignDoc): Promise<void> {
   const { Shipping, Company } = deps.models;
   const campaignId = String(campaign._id);
-  const connectionId = String(campaign.connectionId);
-  const parked = await Shipping.countDocuments({ campaignId: campaign._id, status: 'paused' });
-  if (parked === 0) return;
   const company = await Company.findById(campaign.companyId).lean();
   const settings = effectivePacing(company!.pacing, campaign.pacing ?? undefined);
   // Limits as they are now (they may have changed while paused); drawn gaps continue the campaign's seed.
   const window = effectiveWindow(company!.timezone, company!.sendingWindows, campaign.sendingWindows);
   const limits = { window, seed: `${campaignId}:resumed:${campaign.counters.sent}` };
   const now = deps.now();
-  await declareLane(deps, connectionId);
-  const initial = await deps.lanes.reserve(connectionId, cause.companyId, settings, now, parked, limits);
-  const planner = new SendPlanner(settings, now, initial, limits);
   const shippings = shippingsOf(deps);
-  const cursor = Shipping.find(
-    { campaignId: campaign._id, status: 'paused' },
-    { _id: 1, campaignId: 1, contactId: 1, connectionId: 1, plannedAt: 1 },
-  )
-    .sort({ plannedAt: 1, _id: 1 })
-    .lean()
-    .cursor({ batchSize: 500 });
   let replanned = 0;
   let plannedUntil: Date | null = null;
-  for await (const shipping of cursor) {
-    if (replanned >= parked) break;
-    const plannedAt = new Date(planner.next());
-    plannedUntil = plannedAt;
-    if (await shippings.replan(shipping, plannedAt, cause)) replanned++;
+  // Each parked shipping goes back to its own number's lane (a campaign on several numbers parks on each).
+  for (const connectionId of connectionIdsOf(campaign)) {
+    const onLane = {
+      campaignId: campaign._id,
+      connectionId: new Types.ObjectId(connectionId),
+      status: 'paused' as const,
+    };
+    const parked = await Shipping.countDocuments(onLane);
+    if (parked === 0) continue;
+    await declareLane(deps, connectionId);
+    const initial = await deps.lanes.reserve(connectionId, cause.companyId, settings, now, parked, limits);
+    const planner = new SendPlanner(settings, now, initial, limits);
+    const cursor = Shipping.find(onLane, { _id: 1, campaignId: 1, contactId: 1, connectionId: 1, plannedAt: 1 })
+      .sort({ plannedAt: 1, _id: 1 })
+      .lean()
+      .cursor({ batchSize: 500 });
+    let onThisLane = 0;
+    for await (const shipping of cursor) {
+      if (onThisLane >= parked) break;
+      const plannedAt = new Date(planner.next());
+      if (plannedUntil === null || plannedAt > plannedUntil) plannedUntil = plannedAt;
+      if (await shippings.replan(shipping, plannedAt, cause)) onThisLane++;
+    }
+    replanned += onThisLane;
   }
   if (plannedUntil) await deps.models.Campaign.updateOne({ _id: campaign._id }, { $max: { plannedUntil } });
   deps.logger.info('campaign resumed', { campaignId, companyId: cause.companyId, replanned });

@@ -3,6 +3,7 @@ import { issueApiKey } from '../../application/api-keys';
 import { registerCompany } from '../../application/company-registration';
 import type { CompanyDoc } from '../../application/read-models';
 import { DEFAULT_AUTO_PAUSE } from '../../domain/campaigns/failure-threshold';
+import { capSettingsFrom } from '../../domain/pacing/daily-cap';
 import { DEFAULT_OPT_OUT, overlappingKeywords } from '../../domain/suppression/opt-out-keywords';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
@@ -49,6 +50,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       ...(body.timezone ? { timezone: body.timezone } : {}),
       ...(body.defaultRegion ? { defaultRegion: body.defaultRegion } : {}),
       ...(body.sendingWindows !== undefined ? { sendingWindows: body.sendingWindows } : {}),
+      ...(body.dailyCap !== undefined ? { dailyCap: capSettingsFrom(body.dailyCap) } : {}),
       ...Object.fromEntries(pacing),
     };
     const updated =

@@ -4,11 +4,20 @@ import { type PlannedContact, sendPrepareContacts } from '../../../publishers/pr
 import { PermanentError } from '../../domain/errors';
 import { type CampaignDue, CampaignStarted } from '../../domain/events/campaign-messages';
 import { type Cause, causedBy, type MessageOf } from '../../domain/events/envelope';
+import { capAt, DAY_MS } from '../../domain/pacing/daily-cap';
+import { LaneDealer, splitAudience } from '../../domain/pacing/lane-split';
+import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { effectivePacing } from '../../domain/pacing/pacing-settings';
 import { type PlanLimits, SendPlanner } from '../../domain/pacing/send-planner';
 import { effectiveWindow } from '../../domain/pacing/sending-window';
 import { updateIfMatches } from '../../infrastructure/mongo/conditional-update';
-import type { CampaignDoc, CampaignPlan } from '../../infrastructure/mongo/models/campaign';
+import {
+  type CampaignDoc,
+  type CampaignPlan,
+  connectionIdsOf,
+  type PlannedLane,
+} from '../../infrastructure/mongo/models/campaign';
+import { RecipientCaps } from '../../infrastructure/mongo/recipient-caps';
 import type { Logger } from '../../infrastructure/observability/logger';
 import { completeIfDone } from '../campaign-completion';
 import { declareLane, type PipelineDeps } from '../pipeline-deps';
@@ -91,21 +100,30 @@ async function startProcessing(deps: PipelineDeps, campaignId: string): Promise<
   return current.status === 'running' ? (current as CampaignDoc) : null;
 }
 
-/** Reserves the campaign's stretch of time on its number and stores the plan (first writer wins). */
+/**
+ * Fixes the send plan and stores it (first writer wins): the audience is split over the campaign's
+ * numbers by what each may still send under its cap (splitAudience), and each number's share gets
+ * its stretch of time reserved on its lane, its cap as it is now included.
+ */
 async function fixPlan(deps: PipelineDeps, campaign: CampaignDoc): Promise<CampaignPlan> {
   const { Campaign, Company, Contact } = deps.models;
   const company = await Company.findById(campaign.companyId).lean();
   if (!company) throw new PermanentError(`company ${String(campaign.companyId)} does not exist`);
-  const connectionId = String(campaign.connectionId);
-  await declareLane(deps, connectionId);
   const settings = effectivePacing(company.pacing, campaign.pacing ?? undefined);
   const audience = await Contact.countDocuments(eligibleMembers(campaign.companyId, campaign.listId));
   const startAt = deps.now();
   const window = effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows);
-  const limits = planLimits({ window }, String(campaign._id));
-  const companyId = String(campaign.companyId);
-  const initial = await deps.lanes.reserve(connectionId, companyId, settings, startAt, audience, limits);
-  const plan: CampaignPlan = { startAt, initial, settings, audience, window };
+  const ids = await usableConnections(deps, connectionIdsOf(campaign));
+  const lanes = await planLanes(deps, {
+    connectionIds: ids,
+    companyId: String(campaign.companyId),
+    settings,
+    startAt,
+    count: audience,
+    window,
+    seed: String(campaign._id),
+  });
+  const plan: CampaignPlan = { startAt, initial: lanes[0]!.initial, settings, audience, window, lanes };
   const stored = await Campaign.findOneAndUpdate(
     { _id: campaign._id, plan: null },
     { $set: { plan, 'counters.audience': audience } },
@@ -116,9 +134,90 @@ async function fixPlan(deps: PipelineDeps, campaign: CampaignDoc): Promise<Campa
   return winner!.plan!;
 }
 
-/** What a plan honours beside pacing: its windows, and its campaign id as the seed of drawn gaps. */
-export function planLimits(plan: Pick<CampaignPlan, 'window'>, campaignId: string): PlanLimits {
-  return { window: plan.window ?? null, seed: campaignId };
+/** The named numbers still connected (all of them if none is: dispatch then pauses the campaign). */
+export async function usableConnections(deps: PipelineDeps, ids: string[]): Promise<string[]> {
+  const found = await Promise.all(ids.map((id) => deps.models.Connection.findById(id, { status: 1 }).lean()));
+  const usable = ids.filter((_, i) => (found[i]?.status ?? 'connected') === 'connected');
+  return usable.length > 0 ? usable : ids;
+}
+
+/**
+ * Splits `count` sends over the numbers by their room under their caps and reserves each share on
+ * its lane (windows, pacing and the number's cap planned together): each lane's part of a plan.
+ */
+export async function planLanes(
+  deps: PipelineDeps,
+  what: {
+    connectionIds: string[];
+    companyId: string;
+    settings: CampaignPlan['settings'];
+    startAt: number;
+    count: number;
+    window: CampaignPlan['window'];
+    seed: string;
+  },
+): Promise<PlannedLane[]> {
+  const caps = new RecipientCaps(deps.models);
+  const numbers = await Promise.all(
+    what.connectionIds.map(async (connectionId) => {
+      const connection = await deps.models.Connection.findById(connectionId, { dailyCap: 1, createdAt: 1 }).lean();
+      const settings = connection?.dailyCap ?? null;
+      if (!connection || !settings) return { connectionId, cap: null };
+      const recent = (await caps.recent(`connection:${connectionId}`))
+        .map((entry) => entry.at)
+        .filter((at) => at > what.startAt - DAY_MS)
+        .sort((a, b) => a - b);
+      return { connectionId, cap: { settings, since: connection.createdAt.getTime(), recent } };
+    }),
+  );
+  const limitNow = (cap: PlannedLane['cap']) => (cap ? capAt(cap.settings, cap.since, what.startAt) : null);
+  const counts = splitAudience(
+    what.count,
+    numbers.map(({ cap }) => {
+      const limit = limitNow(cap);
+      return limit === null ? null : Math.max(0, limit - cap!.recent.length);
+    }),
+    numbers.map(({ cap }) => limitNow(cap)),
+  );
+  const lanes: PlannedLane[] = [];
+  for (const [i, { connectionId, cap }] of numbers.entries()) {
+    await declareLane(deps, connectionId);
+    const limits = planLimits(
+      { window: what.window, lanes: [{ connectionId, cap, count: 0, initial: IDLE_LANE }] },
+      what.seed,
+      0,
+    );
+    const initial = await deps.lanes.reserve(
+      connectionId,
+      what.companyId,
+      what.settings,
+      what.startAt,
+      counts[i]!,
+      limits,
+    );
+    lanes.push({ connectionId, initial, count: counts[i]!, cap });
+  }
+  return lanes;
+}
+
+/**
+ * What a lane's part of a plan honours beside pacing: its windows, the number's cap as planned, and
+ * the campaign id (and the lane, past the first) as the seed of drawn gaps.
+ */
+export function planLimits(plan: Pick<CampaignPlan, 'window' | 'lanes'>, campaignId: string, lane = 0): PlanLimits {
+  const cap = plan.lanes?.[lane]?.cap;
+  return {
+    window: plan.window ?? null,
+    cap: cap ? { cap: (at) => capAt(cap.settings, cap.since, at), recent: cap.recent } : null,
+    seed: lane === 0 ? campaignId : `${campaignId}:${lane}`,
+  };
+}
+
+/** Each lane's part of a plan (a plan fixed before several numbers: its one lane). */
+export function lanesOf(plan: CampaignPlan, campaign: Pick<CampaignDoc, 'connectionId'>): PlannedLane[] {
+  return plan.lanes && plan.lanes.length > 0
+    ? plan.lanes
+    : [{ connectionId: String(campaign.connectionId), initial: plan.initial, count: plan.audience }];
 }
 
 async function streamAudience(
@@ -130,7 +229,12 @@ async function streamAudience(
   // Phones on the company's suppression list are not planned (dispatch also checks before each send).
   const suppressedPhones = await suppressedPhonesOf(deps.models, campaign.companyId);
   let suppressed = 0;
-  const planner = new SendPlanner(plan.settings, plan.startAt, plan.initial, planLimits(plan, String(campaign._id)));
+  const lanes = lanesOf(plan, campaign);
+  const planners = lanes.map(
+    (lane, i) => new SendPlanner(plan.settings, plan.startAt, lane.initial, planLimits(plan, String(campaign._id), i)),
+  );
+  // Contacts are dealt to the lanes in the cursor's order: processing again deals the same.
+  const dealer = new LaneDealer(lanes.map((lane) => lane.count));
   const cursor = deps.models.Contact.find(eligibleMembers(campaign.companyId, campaign.listId), {
     _id: 1,
     phone: 1,
@@ -168,12 +272,14 @@ async function streamAudience(
       suppressed++;
       continue;
     }
-    const plannedAt = planner.next();
-    first ??= plannedAt;
-    last = plannedAt;
+    const lane = lanes.length === 1 ? 0 : dealer.next();
+    const plannedAt = planners[lane]!.next();
+    first = first === null ? plannedAt : Math.min(first, plannedAt);
+    last = last === null ? plannedAt : Math.max(last, plannedAt);
     items.push({
       contactId: String(contact._id),
       plannedAt,
+      ...(lanes.length > 1 ? { connectionId: lanes[lane]!.connectionId } : {}),
       contact: { phone: contact.phone, name: contact.name ?? null, fields: contact.fields ?? {} },
     });
     batchBytes +=

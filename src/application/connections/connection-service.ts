@@ -13,6 +13,7 @@ import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
 import type { Logger } from '../../infrastructure/observability/logger';
 import { pauseCampaign } from '../campaign-controls';
+import { moveOffConnection } from '../campaigns/lane-move';
 import { declareLane, type PipelineDeps } from '../pipeline-deps';
 
 /**
@@ -142,14 +143,22 @@ export async function haltConnection(
   return paused;
 }
 
-/** Pauses every campaign of the connection that may still send; returns how many it paused. */
+/**
+ * Pauses every campaign of the connection that may still send; returns how many it paused. A
+ * campaign that sends from other numbers too is not paused while one of them is connected: the
+ * contacts it had left on this number move to the others (moveOffConnection).
+ */
 export async function pauseCampaignsOf(deps: PipelineDeps, connectionId: string): Promise<number> {
+  const id = new Types.ObjectId(connectionId);
   const campaigns = await deps.models.Campaign.find(
-    { connectionId: new Types.ObjectId(connectionId), status: { $in: statusesAllowing('pause') } },
-    { _id: 1, companyId: 1 },
+    { $or: [{ connectionId: id }, { connectionIds: id }], status: { $in: statusesAllowing('pause') } },
+    { _id: 1, companyId: 1, connectionId: 1, connectionIds: 1, pacing: 1, sendingWindows: 1, status: 1 },
   ).lean();
   let paused = 0;
   for (const campaign of campaigns) {
+    if (campaign.status === 'running' && (campaign.connectionIds?.length ?? 0) > 1) {
+      if ((await moveOffConnection(deps, campaign, connectionId)) !== null) continue;
+    }
     const cause: Cause = newCorrelation(String(campaign.companyId));
     try {
       await pauseCampaign(deps, cause, String(campaign._id));
