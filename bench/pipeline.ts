@@ -28,6 +28,9 @@
  * (default 180 s): past it the worker is stopped, the rate so far is reported, prepareSeconds is
  * projected from it (flagged in the table) and rssContacts is the number actually prepared. BENCH_WORKER_NODE_OPTIONS is passed to the prepare
  * worker as NODE_OPTIONS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
+ * BENCH_LIMITS=1 gives the prepare campaign every sending limit without letting one stall it (windows
+ * open all week, daily caps of 10,000,000 on the company and each number with a warm-up entry, a
+ * jittered gap range, three numbers): compare its preparePerSec with a run without it.
  * Human-readable table first; the last line is one JSON object.
  */
 import { performance } from 'node:perf_hooks';
@@ -52,7 +55,7 @@ import {
   waitUntil,
 } from '../test/support/system';
 import { fmt, log, round2, wallStart } from './support/bench-log';
-import { measurePrepare, type PrepareResult, setUpPrepare, VARIANTS } from './support/disparo-prepare';
+import { BENCH_LIMITS, measurePrepare, type PrepareResult, setUpPrepare, VARIANTS } from './support/disparo-prepare';
 import { positiveInt } from './support/env';
 import { withVhost } from './support/infra';
 import { children, runBench, stopChild, stopSystem, systems } from './support/lifecycle';
@@ -285,7 +288,7 @@ async function measurePacing(
 
 async function main(): Promise<void> {
   log(
-    `pipeline bench: N=${N} contacts; ${LATENCY_CAMPAIGNS} scheduled campaigns; ${PACING_CONTACTS}-contact pacing campaign`,
+    `pipeline bench: N=${N} contacts; ${LATENCY_CAMPAIGNS} scheduled campaigns; ${PACING_CONTACTS}-contact pacing campaign${BENCH_LIMITS ? '; BENCH_LIMITS: windows, caps, jitter, 3 numbers on the prepare campaign' : ''}`,
   );
 
   // 1 (set-up) — the prepare system, its contacts seeded before anything is timed.
@@ -441,6 +444,7 @@ function report(
   }
   process.stdout.write(
     `${JSON.stringify({
+      limits: BENCH_LIMITS,
       contacts: N,
       prepareSeconds: round2(prepare.prepareSeconds),
       preparePerSec: Math.round(prepare.preparePerSec),

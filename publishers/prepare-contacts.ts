@@ -5,6 +5,8 @@ import type { Publisher } from '../src/infrastructure/rabbitmq/publisher';
 export interface PlannedContact {
   contactId: string;
   plannedAt: number;
+  /** The number that sends it, for a campaign on several (absent: the campaign's one number). */
+  connectionId?: string;
   contact?: { phone: string; name: string | null; fields: Record<string, string> };
 }
 
@@ -18,6 +20,7 @@ export async function sendPrepareContacts(
   const items = batch.items.map((item) => ({
     contactId: item.contactId,
     plannedAt: new Date(item.plannedAt).toISOString(),
+    ...(item.connectionId ? { connectionId: item.connectionId } : {}),
     contact: item.contact,
   }));
   await publisher.send(

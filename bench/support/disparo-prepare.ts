@@ -82,17 +82,45 @@ export async function seedContacts(models: Models, companyId: string, listId: st
   return (count / (performance.now() - started)) * 1000;
 }
 
+/**
+ * With BENCH_LIMITS=1 the campaign carries every sending limit, set so none stalls it: the company's
+ * windows open all week (planned and checked at every send), daily caps high enough on the company
+ * and on each number (read and planned), a jittered gap range (drawn per send), and three numbers
+ * (contacts split and dealt over three lanes).
+ */
+export const BENCH_LIMITS = process.env.BENCH_LIMITS === '1';
+const LIMIT_NUMBERS = 3;
+const WIDE_OPEN = [{ days: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], start: '00:00', end: '24:00' }] as const;
+
 /** A company on the fastest pacing, its N contacts seeded before anything is timed, and a campaign to them. */
 export async function setUpPrepare(system: TestSystem, size: PrepareSize): Promise<PrepareSetup> {
   const N = size.contacts;
-  const seeded = await seedCompany(system, { pacing: FASTEST, contacts: 0, sandbox: { latencyMs: 0 } });
+  const seeded = await seedCompany(system, {
+    pacing: FASTEST,
+    contacts: 0,
+    sandbox: { latencyMs: 0 },
+    connections: BENCH_LIMITS ? LIMIT_NUMBERS : 1,
+  });
+  if (BENCH_LIMITS) {
+    const cap = { perDay: 10_000_000 };
+    const answers = [
+      await system.api('PATCH', '/v1/company', { sendingWindows: WIDE_OPEN, dailyCap: cap }, seeded.key),
+    ];
+    for (const id of seeded.connections)
+      answers.push(
+        await system.api('PATCH', `/v1/connections/${id}`, { dailyCap: { ...cap, warmUp: [5_000_000] } }, seeded.key),
+      );
+    const refused = answers.find((answer) => answer.status !== 200);
+    if (refused) throw new Error(`limits: ${refused.status} ${JSON.stringify(refused.body)}`);
+  }
   log(`seeding ${N} contacts with insertMany (batches of ${SEED_BATCH})…`);
   const seedPerSec = await seedContacts(system.models, seeded.companyId, seeded.listId, N);
   log(`seeded at ${fmt(seedPerSec)} docs/s`);
   const campaignId = await createCampaign(system, seeded.key, {
-    connectionId: seeded.connectionId,
+    ...(BENCH_LIMITS ? { connectionIds: seeded.connections } : { connectionId: seeded.connectionId }),
     listId: seeded.listId,
     variants: VARIANTS,
+    ...(BENCH_LIMITS ? { pacing: { messageInterval: { min: 0.001, max: 0.003 } }, sendingWindows: WIDE_OPEN } : {}),
   });
   return { key: seeded.key, campaignId, seedPerSec };
 }

@@ -1,4 +1,5 @@
 import type { Page } from '../application/queries/paging';
+import { connectionIdsOf } from '../application/read-models';
 import type { TemplateCatalogue } from '../application/template-catalogue';
 import { DEFAULT_AUTO_PAUSE } from '../domain/campaigns/failure-threshold';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
@@ -36,6 +37,7 @@ export function companyView(company: CompanyDoc) {
     defaultRegion: company.defaultRegion,
     pacing: pacingView(company.pacing),
     sendingWindows: company.sendingWindows ?? null,
+    dailyCap: company.dailyCap ?? null,
     optOut: company.optOut ?? DEFAULT_OPT_OUT,
     autoPause: company.autoPause ?? DEFAULT_AUTO_PAUSE,
     createdAt: company.createdAt,
@@ -83,6 +85,7 @@ export function campaignView(campaign: CampaignDoc) {
     status: campaign.status,
     pausedReason: campaign.pausedReason ?? null,
     connectionId: String(campaign.connectionId),
+    connectionIds: connectionIdsOf(campaign),
     listId: String(campaign.listId),
     variants: campaign.variants,
     template: campaign.template

@@ -29,12 +29,17 @@ const Pacing = z.object({
 
 const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: nullable(Id) });
 
+const DailyCapView = nullable(
+  z.object({ perDay: nullable(z.number().int()), warmUp: z.array(z.number().int()) }),
+).describe('unique recipients per moving 24 h (null perDay: unlimited) and the warm-up ramp');
+
 export const CompanyView = z.object({
   id: Id,
   name: z.string(),
   timezone: z.string(),
   defaultRegion: z.string(),
   pacing: Pacing,
+  dailyCap: DailyCapView,
   optOut: z.object({ keywords: z.array(z.string()), optInKeywords: z.array(z.string()) }),
   autoPause: z.object({
     enabled: z.boolean(),
@@ -69,6 +74,7 @@ export const ConnectionView = z.object({
   haltedReason: nullable(z.string()),
   haltedAt: nullable(Timestamp),
   sandbox: z.object({ latencyMs: z.number(), failureRate: z.number() }),
+  dailyCap: DailyCapView,
   cloudApi: nullable(
     z.object({
       phoneNumberId: z.string(),
@@ -161,6 +167,7 @@ export const CampaignView = z.object({
   status: z.enum(CAMPAIGN_STATUSES),
   pausedReason: nullable(z.string()).describe('why Disparo paused it (the provider refused its template)'),
   connectionId: Id,
+  connectionIds: z.array(Id).describe('every number it sends from (connectionId first)'),
   listId: Id,
   variants: z.array(z.string()),
   template: nullable(TemplateUse).describe('the approved template it sends instead of variants'),
@@ -191,8 +198,12 @@ export const CampaignProgress = z.object({
   estimatedFinishAt: nullable(Timestamp).describe(
     'from the pacing rule, the sending windows and the number’s lane; null unless running',
   ),
-  waitingFor: nullable(z.enum(['window'])).describe('window: running but its sending windows are closed'),
+  waitingFor: nullable(z.enum(['window', 'cap'])).describe(
+    'window: running but its sending windows are closed; cap: the company’s daily cap, or every one of its numbers’ caps, is full',
+  ),
   nextOpeningAt: nullable(Timestamp).describe('when its sending windows open next (while waitingFor is window)'),
+  capFreesAt: nullable(Timestamp).describe('when a daily cap frees a slot (while waitingFor is cap)'),
+  connectionIds: z.array(Id).describe('every number the campaign sends from'),
 });
 
 export const ShippingView = z.object({

@@ -247,7 +247,15 @@ export const TemplateInput = z.strictObject({
 
 const CampaignFields = z.strictObject({
   name: requiredName('name'),
-  connectionId: ObjectIdText.describe('the WhatsApp connection that sends'),
+  connectionId: ObjectIdText.optional().describe('the WhatsApp connection that sends (or give connectionIds)'),
+  connectionIds: z
+    .array(ObjectIdText)
+    .min(1)
+    .max(20)
+    .optional()
+    .describe(
+      'several of the company’s connections: contacts are spread over them by what each may still send under its cap',
+    ),
   listId: ObjectIdText.describe('the contact list to send to'),
   variants: z
     .array(z.string().trim().min(1).max(4_096))
@@ -264,8 +272,26 @@ const CampaignFields = z.strictObject({
     .describe('narrows the company’s windows for this campaign (sends only when both are open)'),
 });
 
-/** A campaign sends variants (free text) or a template, never both. */
+/** One number (`connectionId`) or several (`connectionIds`, each once), not both. */
+function checkConnections(body: { connectionId?: string; connectionIds?: string[] }, context: z.RefinementCtx) {
+  if (body.connectionId !== undefined && body.connectionIds !== undefined)
+    context.addIssue({
+      code: 'custom',
+      path: ['connectionIds'],
+      message: 'give connectionId or connectionIds, not both',
+    });
+  const seen = new Set<string>();
+  for (const [i, id] of (body.connectionIds ?? []).entries()) {
+    if (seen.has(id)) context.addIssue({ code: 'custom', path: ['connectionIds', i], message: 'named twice' });
+    seen.add(id);
+  }
+}
+
+/** A campaign sends variants (free text) or a template, never both; from one number or several. */
 export const CreateCampaignBody = CampaignFields.superRefine((body, context) => {
+  if (body.connectionId === undefined && body.connectionIds === undefined)
+    context.addIssue({ code: 'custom', path: ['connectionId'], message: 'give connectionId or connectionIds' });
+  checkConnections(body, context);
   if (!body.variants && !body.template)
     context.addIssue({ code: 'custom', path: ['variants'], message: 'give variants (free text) or a template' });
   if (body.variants && body.template)
@@ -319,6 +345,7 @@ export const UpdateCampaignBody = CampaignFields.partial()
   .extend({ mediaUrl: z.url().max(2_048).nullable().optional() })
   .refine((body) => Object.keys(body).length > 0, 'give at least one field to change')
   .superRefine((body, context) => {
+    checkConnections(body, context);
     if (body.variants && body.template)
       context.addIssue({
         code: 'custom',
@@ -359,6 +386,9 @@ export const CompanyFields = z.strictObject({
   defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 country code such as BR'),
   pacing: PacingInput.partial(),
   sendingWindows: SendingWindowsInput.nullable().describe('null: always open'),
+  dailyCap: DailyCapInput.nullable().describe(
+    'unique recipients per moving 24 h over all the company’s numbers (warm-up counted from the company’s creation); null: no cap',
+  ),
   optOut: OptOutInput,
   autoPause: AutoPauseInput,
 });

@@ -9,18 +9,22 @@ import {
   type SendingSpan,
   sendsPerMinute,
 } from '../domain/campaigns/campaign-progress';
+import { capAt, capWaitAt } from '../domain/pacing/daily-cap';
 import { IDLE_LANE } from '../domain/pacing/pacing-rule';
 import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-settings';
 import { estimateFinish } from '../domain/pacing/send-planner';
-import { effectiveWindow, windowWaitAt } from '../domain/pacing/sending-window';
+import { effectiveWindow, windowWaitAt, type ZonedSchedule } from '../domain/pacing/sending-window';
 import type { Models } from '../infrastructure/mongo/models';
-import type { CampaignCounters, CampaignDoc } from '../infrastructure/mongo/models/campaign';
+import { type CampaignCounters, type CampaignDoc, connectionIdsOf } from '../infrastructure/mongo/models/campaign';
+import { RecipientCaps } from '../infrastructure/mongo/recipient-caps';
 
 /** One campaign's progress, as the terminal and the progress page show it. */
 export interface CampaignProgress {
   campaignId: string;
   companyId: string;
   connectionId: string;
+  /** Every number it sends from (`connectionId` first). */
+  connectionIds: string[];
   name: string;
   status: CampaignDoc['status'];
   /** Why Disparo paused it (the provider refused its template), or null. */
@@ -37,14 +41,66 @@ export interface CampaignProgress {
   readRate: number | null;
   /** By the pacing rule, from the number's last real send; null unless running with messages left. */
   estimatedFinishAt: string | null;
-  /** `window`: running, with messages left, while its sending windows are closed (until nextOpeningAt). */
-  waitingFor: 'window' | null;
+  /**
+   * `window`: running, with messages left, while its sending windows are closed (until nextOpeningAt);
+   * `cap`: the company's daily cap, or every one of its numbers' caps, is full (until capFreesAt).
+   */
+  waitingFor: 'window' | 'cap' | null;
   nextOpeningAt: string | null;
+  capFreesAt: string | null;
   startedAt: string | null;
   completedAt: string | null;
 }
 
-type ProgressModels = Pick<Models, 'Campaign' | 'Company' | 'Lane'>;
+type ProgressModels = Pick<Models, 'Campaign' | 'Company' | 'Lane' | 'Connection' | 'RecipientCap'>;
+
+/** What the daily caps say of a running campaign now: the number's cap (for estimates) and whether it waits. */
+export interface CapView {
+  /** The first number's cap and its recipients' times, for the planner's estimate (null: no cap). */
+  planCap: { cap: (at: number) => number | null; recent: number[] } | null;
+  /** When a slot frees, if the company's cap or every number's cap is full now; null otherwise. */
+  freesAt: number | null;
+}
+
+/**
+ * Reads the caps a campaign sends under (its numbers' and its company's, lookups by id) and decides
+ * whether it waits for one: the company's is full, or all its numbers' are.
+ */
+export async function capViewOf(
+  models: Pick<Models, 'Company' | 'Connection' | 'RecipientCap'>,
+  campaign: Pick<CampaignDoc, 'companyId' | 'connectionId' | 'connectionIds'>,
+  now: number,
+): Promise<CapView> {
+  const ids = connectionIdsOf(campaign);
+  const [company, connections] = await Promise.all([
+    models.Company.findById(campaign.companyId, { dailyCap: 1, createdAt: 1 }).lean(),
+    Promise.all(ids.map((id) => models.Connection.findById(id, { dailyCap: 1, createdAt: 1 }).lean())),
+  ]);
+  const caps = new RecipientCaps(models);
+  const lanes = await Promise.all(
+    connections.map(async (connection, i) => {
+      const settings = connection?.dailyCap;
+      if (!connection || !settings) return { capAt: null, recent: [] as Array<{ at: number }> };
+      const since = connection.createdAt.getTime();
+      return { capAt: (at: number) => capAt(settings, since, at), recent: await caps.recent(`connection:${ids[i]}`) };
+    }),
+  );
+  const laneWaits = lanes.map((lane) => (lane.capAt ? capWaitAt(lane.recent, lane.capAt(now), now) : { full: false }));
+  const allLanesFull = laneWaits.every((wait) => wait.full);
+  const lanesFreeAt = allLanesFull
+    ? Math.min(...laneWaits.map((wait) => ('freesAt' in wait ? wait.freesAt : now)))
+    : null;
+  let companyFreesAt: number | null = null;
+  if (company?.dailyCap) {
+    const limit = capAt(company.dailyCap, company.createdAt.getTime(), now);
+    const wait = capWaitAt(await caps.recent(`company:${String(campaign.companyId)}`), limit, now);
+    if (wait.full) companyFreesAt = wait.freesAt;
+  }
+  const first = lanes[0]!;
+  const planCap = first.capAt ? { cap: first.capAt, recent: first.recent.map((entry) => entry.at) } : null;
+  const waits = [lanesFreeAt, companyFreesAt].filter((at): at is number => at !== null);
+  return { planCap, freesAt: waits.length > 0 ? Math.max(...waits) : null };
+}
 
 /** Progress of the given campaigns from their counters and their numbers' lanes: no scan of shippings. */
 export async function progressOf(
@@ -62,7 +118,13 @@ export async function progressOf(
   ]);
   const companyOf = new Map(companies.map((company) => [String(company._id), company]));
   const laneOf = new Map(lanes.map((lane) => [String(lane._id), lane.sent]));
-  return campaigns.map((campaign) => {
+  const capViews = await Promise.all(
+    campaigns.map((campaign) =>
+      campaign.status === 'running' && pendingOf(campaign.counters) > 0 ? capViewOf(models, campaign, now) : null,
+    ),
+  );
+  return campaigns.map((campaign, index) => {
+    const capView = capViews[index];
     const pending = pendingOf(campaign.counters);
     const company = companyOf.get(String(campaign.companyId));
     const settings: PacingSettings | undefined =
@@ -72,13 +134,18 @@ export async function progressOf(
     const running = campaign.status === 'running' && pending > 0;
     const finish =
       running && settings
-        ? estimateFinish(settings, lane, now, pending, 10_000, { window, seed: String(campaign._id) })
+        ? estimateFinish(settings, lane, now, Math.ceil(pending / connectionIdsOf(campaign).length), 10_000, {
+            window,
+            cap: capView?.planCap ?? null,
+            seed: String(campaign._id),
+          })
         : null;
-    const waiting = running ? windowWaitAt(window, now) : { waitingFor: null, nextOpeningAt: null };
+    const waiting = running ? waitingOf(window, capView ?? null, now) : NOT_WAITING;
     return {
       campaignId: String(campaign._id),
       companyId: String(campaign.companyId),
       connectionId: String(campaign.connectionId),
+      connectionIds: connectionIdsOf(campaign),
       name: campaign.name,
       status: campaign.status,
       pausedReason: campaign.pausedReason ?? null,
@@ -90,7 +157,8 @@ export async function progressOf(
       ...deliveryRates(campaign.counters),
       estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
       waitingFor: waiting.waitingFor,
-      nextOpeningAt: waiting.nextOpeningAt === null ? null : new Date(waiting.nextOpeningAt).toISOString(),
+      nextOpeningAt: waiting.nextOpeningAt,
+      capFreesAt: waiting.capFreesAt,
       startedAt: campaign.startedAt?.toISOString() ?? null,
       completedAt: campaign.completedAt?.toISOString() ?? null,
     };
@@ -108,6 +176,26 @@ export function sendingSpanOf(
     lastActivityAt: campaign.lastActivityAt?.getTime() ?? null,
     completedAt: campaign.completedAt?.getTime() ?? null,
   };
+}
+
+const NOT_WAITING = { waitingFor: null, nextOpeningAt: null, capFreesAt: null } as const;
+
+/** What a running campaign waits for now: its window (closed), else a daily cap (full), else nothing. */
+export function waitingOf(
+  window: ZonedSchedule | null,
+  capView: Pick<CapView, 'freesAt'> | null,
+  now: number,
+): { waitingFor: 'window' | 'cap' | null; nextOpeningAt: string | null; capFreesAt: string | null } {
+  const byWindow = windowWaitAt(window, now);
+  if (byWindow.waitingFor)
+    return {
+      waitingFor: 'window',
+      nextOpeningAt: byWindow.nextOpeningAt === null ? null : new Date(byWindow.nextOpeningAt).toISOString(),
+      capFreesAt: null,
+    };
+  if (capView?.freesAt != null)
+    return { waitingFor: 'cap', nextOpeningAt: null, capFreesAt: new Date(capView.freesAt).toISOString() };
+  return NOT_WAITING;
 }
 
 /** Sends per time bucket of some campaigns, from their shippings' send times. */

@@ -3,6 +3,8 @@ import type { CompanyDoc } from '../infrastructure/mongo/models/company';
 import type { ContactSyncDoc } from '../infrastructure/mongo/models/contact-jobs';
 import type { PipelineDeps } from './pipeline-deps';
 
+export { connectionIdsOf } from '../infrastructure/mongo/models/campaign';
+
 /** The stored shapes entry points present (read-only views; changes go through the services). */
 export type { CompanyDoc, ContactSyncDoc, EventFilter, EventRecord };
 

@@ -3,6 +3,7 @@ import {
   MongoCampaignRepository,
   MongoCampaignShippings,
   MongoCompanySending,
+  MongoSendingNumbers,
   MongoSuppressedPhones,
 } from '../infrastructure/mongo/campaign-store';
 import { MongoCampaignCounters, MongoShippingRepository } from '../infrastructure/mongo/shipping-store';
@@ -43,6 +44,8 @@ export function campaignsOf(deps: PipelineDeps): CampaignService {
       shippingChanges: {
         replan: (shipping, plannedAt, cause) => shippingsOf(deps).replan(shipping, plannedAt, cause),
         cancelCampaign: (campaignId) => shippingsOf(deps).cancelCampaign(campaignId),
+        reassign: (shipping, from, to, plannedAt, cause) =>
+          shippingsOf(deps).reassign(shipping, from, to, plannedAt, cause),
       },
       companies: new MongoCompanySending(deps.models),
       suppressions: new MongoSuppressedPhones(deps.models),
@@ -51,6 +54,7 @@ export function campaignsOf(deps: PipelineDeps): CampaignService {
         reserve: (connectionId, companyId, settings, startAt, count, limits) =>
           deps.lanes.reserve(connectionId, companyId, settings, startAt, count, limits),
       },
+      numbers: new MongoSendingNumbers(deps.models),
       commands: brokerCampaignCommands(deps),
       events: brokerEvents(deps),
       logger: deps.logger,

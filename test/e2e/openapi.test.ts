@@ -67,7 +67,9 @@ describe('the OpenAPI document and its page', () => {
     // The schemas are the validating ones: constraints show up in the document.
     const createCampaign = document.paths['/v1/campaigns'].post.requestBody.content['application/json'].schema;
     // Variants or a template: either may be left out (the other is then required, checked by the route).
-    assert.deepEqual(createCampaign.required.sort(), ['connectionId', 'listId', 'name']);
+    // One number (connectionId) or several (connectionIds): either may be left out, the other is then required.
+    assert.deepEqual(createCampaign.required.sort(), ['listId', 'name']);
+    assert.equal(createCampaign.properties.connectionIds.maxItems, 20);
     assert.equal(createCampaign.properties.variants.maxItems, 5);
     assert.deepEqual(createCampaign.properties.template.required.sort(), ['language', 'name']);
     assert.deepEqual(Object.keys(createCampaign.properties.template.properties.components.properties), [

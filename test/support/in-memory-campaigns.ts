@@ -13,6 +13,7 @@ import type {
   NewCampaign,
   PrepareBatch,
   RecountedCounters,
+  SendingNumbers,
   SuppressedPhones,
 } from '../../src/application/campaigns/campaign-repository';
 import type { ShippingRef } from '../../src/application/shippings/shipping-repository';
@@ -21,7 +22,7 @@ import type { Cause } from '../../src/domain/events/envelope';
 import { IDLE_LANE, type LaneState } from '../../src/domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../src/domain/pacing/pacing-settings';
 import { type PlanLimits, SendPlanner } from '../../src/domain/pacing/send-planner';
-import type { CampaignDoc, CampaignPlan } from '../../src/infrastructure/mongo/models/campaign';
+import type { CampaignDoc, CampaignPlan, PlannedLane } from '../../src/infrastructure/mongo/models/campaign';
 
 const toId = (id: Types.ObjectId | string) => (typeof id === 'string' ? new Types.ObjectId(id) : id);
 
@@ -74,6 +75,7 @@ export class InMemoryCampaignRepository implements CampaignRepository {
       variants: fields.variants ?? [],
       companyId: toId(fields.companyId),
       connectionId: toId(fields.connectionId),
+      connectionIds: fields.connectionIds ? fields.connectionIds.map(toId) : null,
       listId: toId(fields.listId),
     });
   }
@@ -127,8 +129,21 @@ export class InMemoryCampaignRepository implements CampaignRepository {
 
   async ofConnection(connectionId: string, statuses: readonly CampaignStatus[]) {
     return [...this.byId.values()]
-      .filter((c) => String(c.connectionId) === connectionId && statuses.includes(c.status))
-      .map(({ _id, companyId }) => ({ _id, companyId }));
+      .filter(
+        (c) =>
+          (String(c.connectionId) === connectionId ||
+            (c.connectionIds ?? []).some((id) => String(id) === connectionId)) &&
+          statuses.includes(c.status),
+      )
+      .map(({ _id, companyId, connectionId, connectionIds, pacing, sendingWindows, status }) => ({
+        _id,
+        companyId,
+        connectionId,
+        connectionIds,
+        pacing,
+        sendingWindows,
+        status,
+      }));
   }
 
   async storePlan(id: Types.ObjectId, plan: CampaignPlan): Promise<CampaignPlan> {
@@ -226,13 +241,13 @@ export class InMemoryCampaignShippings implements CampaignShippingsView, Campaig
   readonly shippings: Array<ShippingRef & { status: string }> = [];
   readonly replanned: Array<{ id: string; plannedAt: Date }> = [];
 
-  add(campaignId: Types.ObjectId, status: string, count = 1): void {
+  add(campaignId: Types.ObjectId, status: string, count = 1, connectionId = new Types.ObjectId()): void {
     for (let i = 0; i < count; i++)
       this.shippings.push({
         _id: new Types.ObjectId(),
         campaignId,
         contactId: new Types.ObjectId(),
-        connectionId: new Types.ObjectId(),
+        connectionId,
         plannedAt: new Date(0),
         status,
       });
@@ -242,12 +257,33 @@ export class InMemoryCampaignShippings implements CampaignShippingsView, Campaig
     return this.shippings.filter((s) => s.campaignId.equals(campaignId)).map((s) => s.status);
   }
 
-  async countParked(campaignId: Types.ObjectId): Promise<number> {
-    return this.statuses(campaignId).filter((status) => status === 'paused').length;
+  private on(campaignId: Types.ObjectId, connectionId: Types.ObjectId, statuses: string[]) {
+    return this.shippings
+      .filter(
+        (s) => s.campaignId.equals(campaignId) && s.connectionId.equals(connectionId) && statuses.includes(s.status),
+      )
+      .sort((a, b) => a.plannedAt.getTime() - b.plannedAt.getTime() || String(a._id).localeCompare(String(b._id)));
   }
 
-  async *parked(campaignId: Types.ObjectId): AsyncIterable<ShippingRef> {
-    for (const s of this.shippings) if (s.campaignId.equals(campaignId) && s.status === 'paused') yield s;
+  async countParked(campaignId: Types.ObjectId, connectionId: Types.ObjectId): Promise<number> {
+    return this.on(campaignId, connectionId, ['paused']).length;
+  }
+
+  async *parked(campaignId: Types.ObjectId, connectionId: Types.ObjectId): AsyncIterable<ShippingRef> {
+    for (const s of this.on(campaignId, connectionId, ['paused'])) yield s;
+  }
+
+  async unsentOn(campaignId: Types.ObjectId, connectionId: Types.ObjectId): Promise<ShippingRef[]> {
+    return this.on(campaignId, connectionId, ['queued', 'paused']);
+  }
+
+  async reassign(shipping: ShippingRef, from: Types.ObjectId, to: Types.ObjectId, plannedAt: Date): Promise<boolean> {
+    const found = this.shippings.find((s) => s._id.equals(shipping._id));
+    if (!found || !found.connectionId.equals(from) || !['queued', 'paused'].includes(found.status)) return false;
+    found.connectionId = to;
+    found.plannedAt = plannedAt;
+    found.status = 'queued';
+    return true;
   }
 
   async countByStatus(campaignId: Types.ObjectId): Promise<Record<string, number>> {
@@ -282,6 +318,18 @@ export class FixedPacing implements CompanySending {
   constructor(public settings: PacingSettings | null) {}
   async sendingOf() {
     return this.settings ? { pacing: this.settings, timezone: 'UTC', sendingWindows: null } : null;
+  }
+}
+
+/** Numbers as planning sees them: all connected unless marked off, caps set per number. */
+export class InMemoryNumbers implements SendingNumbers {
+  readonly disconnected = new Set<string>();
+  readonly caps = new Map<string, PlannedLane['cap']>();
+  async connected(ids: string[]): Promise<string[]> {
+    return ids.filter((id) => !this.disconnected.has(id));
+  }
+  async capOf(connectionId: string): Promise<PlannedLane['cap']> {
+    return this.caps.get(connectionId) ?? null;
   }
 }
 

@@ -51,16 +51,24 @@ export class InMemoryShippingRepository implements ShippingRepository {
     from: readonly ShippingStatus[],
     to: ShippingStatus,
     changes: ShippingChanges = {},
+    onConnection?: Types.ObjectId,
   ): Promise<boolean> {
     const found = this.byId.get(String(id));
     if (!found || !from.includes(found.status)) return false;
+    if (onConnection && !found.connectionId.equals(onConnection)) return false;
     Object.assign(found, changes, { status: to });
     return true;
   }
 
-  async claim(id: Types.ObjectId, from: readonly ShippingStatus[], claimedAt: Date): Promise<ShippingDoc | null> {
+  async claim(
+    id: Types.ObjectId,
+    from: readonly ShippingStatus[],
+    claimedAt: Date,
+    onConnection?: Types.ObjectId,
+  ): Promise<ShippingDoc | null> {
     const found = this.byId.get(String(id));
     if (!found || !from.includes(found.status)) return null;
+    if (onConnection && !found.connectionId.equals(onConnection)) return null;
     Object.assign(found, { status: 'sending', claimedAt, attempts: found.attempts + 1 });
     return { ...found };
   }
@@ -100,7 +108,7 @@ export class InMemoryShippingRepository implements ShippingRepository {
           stored.status === 'queued' &&
           contactIds.some((id) => id.equals(stored.contactId)),
       )
-      .map(({ _id, contactId, plannedAt }) => ({ _id, contactId, plannedAt }));
+      .map(({ _id, contactId, plannedAt, connectionId }) => ({ _id, contactId, plannedAt, connectionId }));
   }
 
   async ofContact(contactId: Types.ObjectId, statuses: readonly ShippingStatus[]) {

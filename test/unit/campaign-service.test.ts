@@ -16,6 +16,7 @@ import {
   InMemoryCampaignRepository,
   InMemoryCampaignShippings,
   InMemoryLanes,
+  InMemoryNumbers,
   InMemorySuppressions,
   RecordedCommands,
 } from '../support/in-memory-campaigns';
@@ -56,6 +57,7 @@ describe('campaign service', () => {
       companies: new FixedPacing(pacing),
       suppressions,
       lanes,
+      numbers: new InMemoryNumbers(),
       commands,
       events,
       logger: createLogger({ level: 'error', service: 'test', silent: true }),
@@ -180,7 +182,7 @@ describe('campaign service', () => {
     const plan = { startAt: clock.now(), initial: { lastSentAt: null, runLength: 0 }, settings: pacing, audience: 5 };
     const campaign = campaigns.add({ companyId, status: 'paused', plan, processingDone: true });
     shippings.add(campaign._id, 'sent', 2);
-    shippings.add(campaign._id, 'paused', 3);
+    shippings.add(campaign._id, 'paused', 3, campaign.connectionId);
     clock.advance(60_000);
     await service.resume(cause, String(campaign._id));
     assert.equal(campaigns.get(campaign._id)?.status, 'running');

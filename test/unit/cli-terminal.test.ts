@@ -42,6 +42,7 @@ describe('terminal drawing', () => {
       campaignId: 'c1',
       companyId: 'k',
       connectionId: 'n',
+      connectionIds: ['n'],
       name: 'Promo',
       status: 'running',
       pausedReason: null,
@@ -55,6 +56,7 @@ describe('terminal drawing', () => {
       estimatedFinishAt: new Date(90_000).toISOString(),
       waitingFor: null,
       nextOpeningAt: null,
+      capFreesAt: null,
       startedAt: null,
       completedAt: null,
     };

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CapLedger, capAt, capDecision, capFreesAt, DAY_MS } from '../../src/domain/pacing/daily-cap';
+import {
+  CapLedger,
+  capAt,
+  capDecision,
+  capFreesAt,
+  capRoom,
+  capSettingsFrom,
+  capWaitAt,
+  DAY_MS,
+} from '../../src/domain/pacing/daily-cap';
 import { findViolations, IDLE_LANE } from '../../src/domain/pacing/pacing-rule';
 import { effectivePacing } from '../../src/domain/pacing/pacing-settings';
 import { drawGap } from '../../src/domain/pacing/send-gap';
@@ -241,6 +250,20 @@ describe('daily caps and warm-up', () => {
     assert.equal(capDecision(recent, 2, '+3', 100), 'full');
     assert.equal(capDecision(recent, 3, '+3', 100), 'fits');
     assert.equal(capDecision(recent, 2, '+3', DAY_MS + 1), 'fits');
+  });
+
+  test('a company cap reads like a number’s: tiers as presets, full until the oldest recipient leaves', () => {
+    assert.deepEqual(capSettingsFrom({ perDay: 'tier2k' }), { perDay: 2_000, warmUp: [] });
+    assert.deepEqual(capSettingsFrom({ perDay: 'unlimited', warmUp: [10] }), { perDay: null, warmUp: [10] });
+    assert.equal(capSettingsFrom(null), null);
+    const recent = [{ at: 0 }, { at: 1_000 }, { at: 2_000 }];
+    assert.deepEqual(capWaitAt(recent, 3, 5_000), { full: true, freesAt: DAY_MS });
+    assert.deepEqual(capWaitAt(recent, 4, 5_000), { full: false });
+    assert.deepEqual(capWaitAt(recent, null, 5_000), { full: false });
+    assert.deepEqual(capWaitAt(recent, 3, DAY_MS + 1), { full: false }, 'the oldest has left the 24 h');
+    assert.equal(capRoom(recent, 5, 5_000), 2);
+    assert.equal(capRoom(recent, 2, 5_000), 0);
+    assert.equal(capRoom(recent, null, 5_000), null);
   });
 
   test('the planner keeps every moving 24 h under the cap, warm-up included', () => {

@@ -8,9 +8,10 @@ import {
   startCampaign,
   updateCampaign,
 } from '../../application/campaign-controls';
-import { sendingSpanOf } from '../../application/campaign-progress';
+import { sendingSpanOf, waitingOf } from '../../application/campaign-progress';
 import { assertConnectionUsable } from '../../application/connections/connection-service';
 import type { PipelineDeps } from '../../application/pipeline-deps';
+import { connectionIdsOf } from '../../application/read-models';
 import { readsOf } from '../../application/service-registry';
 import { checkTemplateCampaign, recheckTemplateCampaign } from '../../application/template-campaigns';
 import { deliveryRates, pendingOf, sendsPerMinute } from '../../domain/campaigns/campaign-progress';
@@ -18,7 +19,7 @@ import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
 import { estimateFinish } from '../../domain/pacing/send-planner';
-import { effectiveWindow, windowWaitAt } from '../../domain/pacing/sending-window';
+import { effectiveWindow } from '../../domain/pacing/sending-window';
 import type { TemplateMapping } from '../../domain/whatsapp/templates';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
@@ -47,14 +48,21 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
   const reads = readsOf(pipeline);
   const findCampaign = (companyId: string, id: string) => reads.campaign(companyId, id);
 
-  /** The connection and list a campaign names must be the caller's: otherwise 400 naming the field. */
-  const checkReferences = async (companyId: string, body: { connectionId?: string; listId?: string }) => {
-    const [connection, list] = await Promise.all([
+  /** The connections and list a campaign names must be the caller's: otherwise 400 naming the field. */
+  const checkReferences = async (
+    companyId: string,
+    body: { connectionId?: string; connectionIds?: string[]; listId?: string },
+  ) => {
+    const [connection, connections, list] = await Promise.all([
       body.connectionId === undefined || reads.ownsConnection(companyId, body.connectionId),
+      Promise.all((body.connectionIds ?? []).map((id) => reads.ownsConnection(companyId, id))),
       body.listId === undefined || reads.ownsList(companyId, body.listId),
     ]);
     const errors = [
       ...(connection ? [] : [{ field: 'body.connectionId', message: 'no such connection' }]),
+      ...connections.flatMap((owned, i) =>
+        owned ? [] : [{ field: `body.connectionIds.${i}`, message: 'no such connection' }],
+      ),
       ...(list ? [] : [{ field: 'body.listId', message: 'no such contact list' }]),
     ];
     if (errors.length > 0) throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', errors);
@@ -83,9 +91,10 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
     async (ctx, { body }) => {
       const companyId = companyOf(ctx);
       await checkReferences(companyId, body);
+      const connectionIds = body.connectionIds ?? [body.connectionId!];
       const template = body.template
         ? await checkTemplate(companyId, {
-            connectionId: body.connectionId,
+            connectionId: connectionIds[0]!,
             listId: body.listId,
             template: body.template,
           })
@@ -95,7 +104,8 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         causeOf(ctx),
         {
           name: body.name,
-          connectionId: body.connectionId,
+          connectionId: connectionIds[0]!,
+          ...(connectionIds.length > 1 ? { connectionIds } : {}),
           listId: body.listId,
           variants: body.variants ?? [],
           template,
@@ -159,9 +169,9 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
       // A template (new, or kept on a new connection or list) is checked against what it will be sent with.
       const mapping = body.template ?? (body.variants ? undefined : current.template);
       const template =
-        mapping && (body.template || body.connectionId || body.listId)
+        mapping && (body.template || body.connectionId || body.connectionIds || body.listId)
           ? await checkTemplate(companyId, {
-              connectionId: body.connectionId ?? String(current.connectionId),
+              connectionId: body.connectionIds?.[0] ?? body.connectionId ?? String(current.connectionId),
               listId: body.listId ?? String(current.listId),
               template: {
                 name: mapping.name,
@@ -177,7 +187,15 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         ]);
       const changes = {
         name: body.name,
-        connectionId: body.connectionId,
+        // One number replaces several; several replace one (the first is the campaign's connectionId).
+        connectionId: body.connectionIds?.[0] ?? body.connectionId,
+        connectionIds: body.connectionIds
+          ? body.connectionIds.length > 1
+            ? body.connectionIds
+            : null
+          : body.connectionId
+            ? null
+            : undefined,
         listId: body.listId,
         // Switching between variants and a template clears the other.
         variants: body.variants ?? (body.template ? [] : undefined),
@@ -291,23 +309,30 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         pacing: 1,
         autoPaused: 1,
         sendingWindows: 1,
+        companyId: 1,
+        connectionIds: 1,
       });
-      const [pacing, zoned, lane] = await Promise.all([
+      const now = Date.now();
+      const running = campaign.status === 'running' && pendingOf(campaign.counters) > 0;
+      const [pacing, zoned, lane, capView] = await Promise.all([
         caches.pacing.get(companyId, () => reads.companyPacing(companyId)),
         reads.companyWindows(companyId),
         campaign.status === 'running'
           ? caches.lanes.get(String(campaign.connectionId), () => reads.laneSent(campaign.connectionId))
           : null,
+        running ? reads.capView(campaign, now) : null,
       ]);
       const { counters } = campaign;
       const pending = pendingOf(counters);
-      const now = Date.now();
       const settings = effectivePacing(pacing ?? DEFAULT_PACING, campaign.pacing ?? undefined);
       const window = zoned ? effectiveWindow(zoned.timezone, zoned.sendingWindows, campaign.sendingWindows) : null;
-      const running = campaign.status === 'running' && pending > 0;
-      const limits = { window, seed: String(campaign._id) };
-      const finish = running ? estimateFinish(settings, lane ?? IDLE_LANE, now, pending, 10_000, limits) : null;
-      const waiting = running ? windowWaitAt(window, now) : { waitingFor: null, nextOpeningAt: null };
+      const limits = { window, cap: capView?.planCap ?? null, seed: String(campaign._id) };
+      // Several numbers share the rest: the estimate is one lane's share at the first number's pace.
+      const share = Math.ceil(pending / connectionIdsOf(campaign).length);
+      const finish = running ? estimateFinish(settings, lane ?? IDLE_LANE, now, share, 10_000, limits) : null;
+      const waiting = running
+        ? waitingOf(window, capView, now)
+        : { waitingFor: null, nextOpeningAt: null, capFreesAt: null };
       ctx.body = {
         campaignId: String(campaign._id),
         status: campaign.status,
@@ -319,8 +344,8 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         ...deliveryRates(counters),
         autoPaused: campaign.autoPaused ?? null,
         estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
-        waitingFor: waiting.waitingFor,
-        nextOpeningAt: waiting.nextOpeningAt === null ? null : new Date(waiting.nextOpeningAt).toISOString(),
+        ...waiting,
+        connectionIds: connectionIdsOf(campaign),
       };
     },
   );

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { createCompany, issueCompanyApiKey, updateCompany } from '../../application/companies/company-service';
 import { readsOf } from '../../application/service-registry';
+import { capSettingsFrom } from '../../domain/pacing/daily-cap';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
@@ -32,6 +33,7 @@ export function companyRoutes(api: ApiRouter, { pipeline, caches }: ApiContext):
       sendingWindows: body.sendingWindows,
       optOut: body.optOut,
       autoPause: body.autoPause,
+      dailyCap: body.dailyCap === undefined ? undefined : capSettingsFrom(body.dailyCap),
     });
     caches.pacing.delete(id);
     return updated;

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import {
   connectConnection,
   createConnection,
@@ -9,21 +8,14 @@ import {
 import { startWhatsAppWebPairing } from '../../application/connections/whatsapp-web-pairing';
 import { readsOf } from '../../application/service-registry';
 import { refreshTemplates, templateCatalogue } from '../../application/template-catalogue';
-import { CAP_TIERS, type CapSettings } from '../../domain/pacing/daily-cap';
+import { capSettingsFrom } from '../../domain/pacing/daily-cap';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';
 import type { ApiRouter } from '../operation';
 import { connectionView, pageView, templateCatalogueView } from '../presenters';
 import { HttpProblem } from '../problem';
 import { ConnectionList, ConnectionStatusView, ConnectionView, TemplateCatalogueView } from '../responses';
-import {
-  CloudApiInput,
-  CreateConnectionBody,
-  type DailyCapInput,
-  IdParams,
-  PageQuery,
-  UpdateConnectionBody,
-} from '../schemas';
+import { CloudApiInput, CreateConnectionBody, IdParams, PageQuery, UpdateConnectionBody } from '../schemas';
 import { answeringTemplateProblems } from '../template-problems';
 import { fieldErrors } from '../validation';
 
@@ -141,7 +133,7 @@ export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiCon
         ...(body.gateway ? { gateway: body.gateway } : {}),
         ...(body.sandbox ? { sandbox: { ...current.sandbox, ...body.sandbox } } : {}),
         ...(cloudApi?.success ? { cloudApi: cloudApi.data } : {}),
-        ...(body.dailyCap !== undefined ? { dailyCap: capSettingsOf(body.dailyCap) } : {}),
+        ...(body.dailyCap !== undefined ? { dailyCap: capSettingsFrom(body.dailyCap) } : {}),
       };
       ctx.body = connectionView(await updateConnection(pipeline, current, set, body.status === 'connected'));
     },
@@ -281,11 +273,4 @@ export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiCon
       ctx.body = templateCatalogueView(catalogue);
     },
   );
-}
-
-/** The stored form of a daily cap: a tier becomes its number (null: unlimited). */
-function capSettingsOf(input: z.infer<typeof DailyCapInput> | null): CapSettings | null {
-  if (!input) return null;
-  const perDay = typeof input.perDay === 'number' ? input.perDay : CAP_TIERS[input.perDay];
-  return { perDay, warmUp: input.warmUp };
 }

@@ -1,16 +1,94 @@
 import type { Cause } from '../../domain/events/envelope';
+import { capAt } from '../../domain/pacing/daily-cap';
+import { LaneDealer, splitAudience } from '../../domain/pacing/lane-split';
+import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { type PlanLimits, SendPlanner } from '../../domain/pacing/send-planner';
-import type { CampaignDoc, CampaignPlan } from '../../infrastructure/mongo/models/campaign';
-import type { CampaignAudience, CampaignCommands, PrepareBatch, SuppressedPhones } from './campaign-repository';
+import type { CampaignDoc, CampaignPlan, PlannedLane } from '../../infrastructure/mongo/models/campaign';
+import type {
+  CampaignAudience,
+  CampaignCommands,
+  LaneReservations,
+  PrepareBatch,
+  SendingNumbers,
+  SuppressedPhones,
+} from './campaign-repository';
 
 export const PREPARE_BATCH_SIZE = 500;
 const PREPARE_BATCH_BYTES = 128 * 1024;
 /** Prepare batches published at once while streaming the audience. */
 const BATCHES_IN_FLIGHT = 8;
 
-/** What a plan honours beside pacing: its windows, and its campaign id as the seed of drawn gaps. */
-export function planLimits(plan: Pick<CampaignPlan, 'window'>, campaignId: string): PlanLimits {
-  return { window: plan.window ?? null, seed: campaignId };
+/**
+ * What a lane's part of a plan honours beside pacing: its windows, the number's cap as planned, and
+ * the campaign id (and the lane, past the first) as the seed of drawn gaps.
+ */
+export function planLimits(plan: Pick<CampaignPlan, 'window' | 'lanes'>, campaignId: string, lane = 0): PlanLimits {
+  const cap = plan.lanes?.[lane]?.cap;
+  return {
+    window: plan.window ?? null,
+    cap: cap ? { cap: (at) => capAt(cap.settings, cap.since, at), recent: cap.recent } : null,
+    seed: lane === 0 ? campaignId : `${campaignId}:${lane}`,
+  };
+}
+
+/** Each lane's part of a plan (a plan fixed before several numbers: its one lane). */
+export function lanesOf(plan: CampaignPlan, campaign: Pick<CampaignDoc, 'connectionId'>): PlannedLane[] {
+  return plan.lanes && plan.lanes.length > 0
+    ? plan.lanes
+    : [{ connectionId: String(campaign.connectionId), initial: plan.initial, count: plan.audience }];
+}
+
+/**
+ * Splits `count` sends over the numbers by their room under their caps (splitAudience) and reserves
+ * each share on its lane (windows, pacing and the number's cap planned together): each lane's part
+ * of a plan.
+ */
+export async function planLanes(
+  deps: { lanes: LaneReservations; numbers: SendingNumbers },
+  what: {
+    connectionIds: string[];
+    companyId: string;
+    settings: CampaignPlan['settings'];
+    startAt: number;
+    count: number;
+    window: CampaignPlan['window'];
+    seed: string;
+  },
+): Promise<PlannedLane[]> {
+  const numbers = await Promise.all(
+    what.connectionIds.map(async (connectionId) => ({
+      connectionId,
+      cap: await deps.numbers.capOf(connectionId, what.startAt),
+    })),
+  );
+  const limitNow = (cap: PlannedLane['cap']) => (cap ? capAt(cap.settings, cap.since, what.startAt) : null);
+  const counts = splitAudience(
+    what.count,
+    numbers.map(({ cap }) => {
+      const limit = limitNow(cap);
+      return limit === null ? null : Math.max(0, limit - cap!.recent.length);
+    }),
+    numbers.map(({ cap }) => limitNow(cap)),
+  );
+  const lanes: PlannedLane[] = [];
+  for (const [i, { connectionId, cap }] of numbers.entries()) {
+    await deps.lanes.declare(connectionId);
+    const limits = planLimits(
+      { window: what.window, lanes: [{ connectionId, cap, count: 0, initial: IDLE_LANE }] },
+      what.seed,
+      0,
+    );
+    const initial = await deps.lanes.reserve(
+      connectionId,
+      what.companyId,
+      what.settings,
+      what.startAt,
+      counts[i]!,
+      limits,
+    );
+    lanes.push({ connectionId, initial, count: counts[i]!, cap });
+  }
+  return lanes;
 }
 
 /**
@@ -20,14 +98,19 @@ export function planLimits(plan: Pick<CampaignPlan, 'window'>, campaignId: strin
  */
 export async function planAudience(
   deps: { audience: CampaignAudience; commands: CampaignCommands; suppressions: SuppressedPhones },
-  campaign: Pick<CampaignDoc, '_id' | 'companyId' | 'listId'>,
+  campaign: Pick<CampaignDoc, '_id' | 'companyId' | 'listId' | 'connectionId'>,
   plan: CampaignPlan,
   cause: Cause,
 ): Promise<{ planned: number; suppressed: number; first: number | null; last: number | null }> {
   // Phones on the company's suppression list are not planned (dispatch also checks before each send).
   const suppressedPhones = await deps.suppressions.phonesOf(campaign.companyId);
   let suppressed = 0;
-  const planner = new SendPlanner(plan.settings, plan.startAt, plan.initial, planLimits(plan, String(campaign._id)));
+  const lanes = lanesOf(plan, campaign);
+  const planners = lanes.map(
+    (lane, i) => new SendPlanner(plan.settings, plan.startAt, lane.initial, planLimits(plan, String(campaign._id), i)),
+  );
+  // Contacts are dealt to the lanes in the stream's order: processing again deals the same.
+  const dealer = new LaneDealer(lanes.map((lane) => lane.count));
   const inFlight = new Set<Promise<void>>();
   const campaignId = String(campaign._id);
   let items: PrepareBatch['items'] = [];
@@ -51,12 +134,14 @@ export async function planAudience(
       suppressed++;
       continue;
     }
-    const plannedAt = planner.next();
-    first ??= plannedAt;
-    last = plannedAt;
+    const lane = lanes.length === 1 ? 0 : dealer.next();
+    const plannedAt = planners[lane]!.next();
+    first = first === null ? plannedAt : Math.min(first, plannedAt);
+    last = last === null ? plannedAt : Math.max(last, plannedAt);
     items.push({
       contactId: String(contact._id),
       plannedAt,
+      ...(lanes.length > 1 ? { connectionId: lanes[lane]!.connectionId } : {}),
       contact: { phone: contact.phone, name: contact.name ?? null, fields: contact.fields ?? {} },
     });
     batchBytes +=

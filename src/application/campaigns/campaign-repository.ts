@@ -5,7 +5,7 @@ import type { LaneState } from '../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
 import type { PlanLimits } from '../../domain/pacing/send-planner';
 import type { WeeklySchedule } from '../../domain/pacing/sending-window';
-import type { CampaignDoc, CampaignPlan } from '../../infrastructure/mongo/models/campaign';
+import type { CampaignDoc, CampaignPlan, PlannedLane } from '../../infrastructure/mongo/models/campaign';
 import type { ShippingRef } from '../shippings/shipping-repository';
 
 /** What a new campaign is made of (it starts as a draft). */
@@ -13,6 +13,8 @@ export type NewCampaign = Pick<CampaignDoc, 'name' | 'variants' | 'mediaUrl' | '
   Partial<Pick<CampaignDoc, 'template' | 'sendingWindows'>> & {
     companyId: string;
     connectionId: string;
+    /** Several numbers (the first is `connectionId`). */
+    connectionIds?: string[];
     listId: string;
   };
 
@@ -34,7 +36,13 @@ export type CampaignChanges = Partial<
     | 'startedAt'
     | 'completedAt'
   >
-> & { connectionId?: Types.ObjectId | string; listId?: Types.ObjectId | string; status?: CampaignStatus };
+> & {
+  connectionId?: Types.ObjectId | string;
+  /** Several numbers (null: back to the one `connectionId`). */
+  connectionIds?: Array<Types.ObjectId | string> | null;
+  listId?: Types.ObjectId | string;
+  status?: CampaignStatus;
+};
 
 /** Extra conditions of a compare-and-set besides the id and the status. */
 export interface CampaignGuard {
@@ -77,11 +85,8 @@ export interface CampaignRepository {
   scheduledBy(until: Date, limit: number): Promise<string[]>;
   /** Queued campaigns claimed and due before `before` that never started. */
   stuckQueued(before: Date, limit: number): Promise<CampaignDoc[]>;
-  /** The connection's campaigns in one of `statuses`. */
-  ofConnection(
-    connectionId: string,
-    statuses: readonly CampaignStatus[],
-  ): Promise<Array<Pick<CampaignDoc, '_id' | 'companyId'>>>;
+  /** The connection's campaigns in one of `statuses` (those sending from it among other numbers too). */
+  ofConnection(connectionId: string, statuses: readonly CampaignStatus[]): Promise<CampaignOnNumbers[]>;
   /** Stores the send plan if none is stored yet (and the audience counter); the plan stored (first writer wins). */
   storePlan(id: Types.ObjectId, plan: CampaignPlan): Promise<CampaignPlan>;
   /** Marks processing done once, with the members skipped and missed and the last planned send. */
@@ -102,6 +107,12 @@ export interface CampaignRepository {
   setCounters(id: Types.ObjectId, counters: RecountedCounters, at: Date): Promise<void>;
 }
 
+/** What moving a campaign off one of its numbers needs of it. */
+export type CampaignOnNumbers = Pick<
+  CampaignDoc,
+  '_id' | 'companyId' | 'connectionId' | 'connectionIds' | 'pacing' | 'sendingWindows' | 'status'
+>;
+
 /** A member a campaign sends to, as its prepare batch carries it. */
 export interface AudienceMember {
   _id: Types.ObjectId;
@@ -121,9 +132,12 @@ export interface CampaignAudience {
 
 /** What the campaign service reads of its shippings (changes go through the shipping service). */
 export interface CampaignShippingsView {
-  countParked(campaignId: Types.ObjectId): Promise<number>;
-  /** Shippings parked while the campaign was paused, in planned order. */
-  parked(campaignId: Types.ObjectId): AsyncIterable<ShippingRef>;
+  /** Shippings parked while the campaign was paused (on one of its numbers). */
+  countParked(campaignId: Types.ObjectId, connectionId: Types.ObjectId): Promise<number>;
+  /** Shippings parked while the campaign was paused on one of its numbers, in planned order. */
+  parked(campaignId: Types.ObjectId, connectionId: Types.ObjectId): AsyncIterable<ShippingRef>;
+  /** The campaign's shippings not yet sent (queued or parked) on one of its numbers, in planned order. */
+  unsentOn(campaignId: Types.ObjectId, connectionId: Types.ObjectId): Promise<ShippingRef[]>;
   /** How many of the campaign's shippings are in each status. */
   countByStatus(campaignId: Types.ObjectId): Promise<Record<string, number>>;
 }
@@ -131,6 +145,14 @@ export interface CampaignShippingsView {
 /** The changes a campaign makes to its shippings (owned by the shipping service). */
 export interface CampaignShippingChanges {
   replan(shipping: ShippingRef, plannedAt: Date, cause: Cause): Promise<boolean>;
+  /** Moves a shipping not yet sent from one number to another, at a new time (compare-and-set on the number). */
+  reassign(
+    shipping: ShippingRef,
+    from: Types.ObjectId,
+    to: Types.ObjectId,
+    plannedAt: Date,
+    cause: Cause,
+  ): Promise<boolean>;
   cancelCampaign(campaignId: Types.ObjectId): Promise<number>;
 }
 
@@ -141,6 +163,14 @@ export interface CompanySending {
     timezone: string;
     sendingWindows?: WeeklySchedule | null;
   } | null>;
+}
+
+/** A campaign's numbers as planning sees them: connected or not, and each one's daily cap. */
+export interface SendingNumbers {
+  /** Those of `ids` connected (one not found counts as connected: dispatch decides then). */
+  connected(ids: string[]): Promise<string[]>;
+  /** The number's daily cap as planned from `at` (its sends of the day before it, oldest first); null: none. */
+  capOf(connectionId: string, at: number): Promise<PlannedLane['cap']>;
 }
 
 /** The phones on a company's suppression list (not planned). */
@@ -168,6 +198,8 @@ export interface PrepareBatch {
   items: Array<{
     contactId: string;
     plannedAt: number;
+    /** The number it is sent from, when the campaign has several. */
+    connectionId?: string;
     contact?: { phone: string; name: string | null; fields: Record<string, string> };
   }>;
 }

@@ -10,24 +10,32 @@ import {
   CampaignStarted,
 } from '../../domain/events/campaign-messages';
 import { type Cause, newCorrelation } from '../../domain/events/envelope';
+import { LaneDealer } from '../../domain/pacing/lane-split';
 import { effectivePacing, type PacingSettings } from '../../domain/pacing/pacing-settings';
 import { type PlanLimits, SendPlanner } from '../../domain/pacing/send-planner';
 import { effectiveWindow, type WeeklySchedule } from '../../domain/pacing/sending-window';
 import type { CampaignTemplate } from '../../domain/whatsapp/templates';
-import type { CampaignCounters, CampaignDoc, CampaignPlan } from '../../infrastructure/mongo/models/campaign';
+import {
+  type CampaignCounters,
+  type CampaignDoc,
+  type CampaignPlan,
+  connectionIdsOf,
+} from '../../infrastructure/mongo/models/campaign';
 import type { Logger } from '../../infrastructure/observability/logger';
 import type { DomainEvents } from '../messaging-ports';
-import { planAudience, planLimits } from './audience-planning';
+import { planAudience, planLanes, planLimits } from './audience-planning';
 import type {
   CampaignAudience,
   CampaignChanges,
   CampaignCommands,
+  CampaignOnNumbers,
   CampaignRepository,
   CampaignShippingChanges,
   CampaignShippingsView,
   CompanySending,
   LaneReservations,
   NewCampaign,
+  SendingNumbers,
   SuppressedPhones,
 } from './campaign-repository';
 
@@ -44,6 +52,7 @@ export interface CampaignServiceDeps {
   companies: CompanySending;
   suppressions: SuppressedPhones;
   lanes: LaneReservations;
+  numbers: SendingNumbers;
   commands: CampaignCommands;
   events: DomainEvents;
   logger: Logger;
@@ -54,6 +63,8 @@ export interface CampaignServiceDeps {
 export interface CampaignEdits {
   name?: string;
   connectionId?: string;
+  /** Several numbers (null: back to the one `connectionId`). */
+  connectionIds?: string[] | null;
   listId?: string;
   variants?: string[];
   mediaUrl?: string | null;
@@ -187,9 +198,6 @@ export class CampaignService {
   private async replanParked(cause: Cause, campaign: CampaignDoc): Promise<void> {
     const { shippings, lanes } = this.deps;
     const campaignId = String(campaign._id);
-    const connectionId = String(campaign.connectionId);
-    const parked = await shippings.countParked(campaign._id);
-    if (parked === 0) return;
     const company = await this.deps.companies.sendingOf(String(campaign.companyId));
     if (!company) throw new PermanentError(`company ${String(campaign.companyId)} does not exist`);
     const settings = effectivePacing(company.pacing, campaign.pacing ?? undefined);
@@ -197,16 +205,24 @@ export class CampaignService {
     const window = effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows);
     const limits: PlanLimits = { window, seed: `${campaignId}:resumed:${campaign.counters.sent}` };
     const now = this.deps.now();
-    await lanes.declare(connectionId);
-    const initial = await lanes.reserve(connectionId, cause.companyId, settings, now, parked, limits);
-    const planner = new SendPlanner(settings, now, initial, limits);
     let replanned = 0;
     let plannedUntil: Date | null = null;
-    for await (const shipping of shippings.parked(campaign._id)) {
-      if (replanned >= parked) break;
-      const plannedAt = new Date(planner.next());
-      plannedUntil = plannedAt;
-      if (await this.deps.shippingChanges.replan(shipping, plannedAt, cause)) replanned++;
+    // Each parked shipping goes back to its own number's lane (a campaign on several numbers parks on each).
+    for (const connectionId of connectionIdsOf(campaign)) {
+      const number = new Types.ObjectId(connectionId);
+      const parked = await shippings.countParked(campaign._id, number);
+      if (parked === 0) continue;
+      await lanes.declare(connectionId);
+      const initial = await lanes.reserve(connectionId, cause.companyId, settings, now, parked, limits);
+      const planner = new SendPlanner(settings, now, initial, limits);
+      let onThisLane = 0;
+      for await (const shipping of shippings.parked(campaign._id, number)) {
+        if (onThisLane >= parked) break;
+        const plannedAt = new Date(planner.next());
+        if (plannedUntil === null || plannedAt > plannedUntil) plannedUntil = plannedAt;
+        if (await this.deps.shippingChanges.replan(shipping, plannedAt, cause)) onThisLane++;
+      }
+      replanned += onThisLane;
     }
     if (plannedUntil) await this.deps.campaigns.extendPlannedUntil(campaign._id, plannedUntil);
     this.deps.logger.info('campaign resumed', { campaignId, companyId: cause.companyId, replanned });
@@ -228,11 +244,18 @@ export class CampaignService {
     await this.deps.campaigns.remove(campaignId, cause.companyId);
   }
 
-  /** Pauses every campaign of the connection that may still send; how many it paused. */
+  /**
+   * Pauses every campaign of the connection that may still send; how many it paused. A campaign
+   * that sends from other numbers too is not paused while one of them is connected: the contacts it
+   * had left on this number move to the others (moveOffNumber).
+   */
   async pauseAllOf(connectionId: string): Promise<number> {
     const campaigns = await this.deps.campaigns.ofConnection(connectionId, statusesAllowing('pause'));
     let paused = 0;
     for (const campaign of campaigns) {
+      if (campaign.status === 'running' && (campaign.connectionIds?.length ?? 0) > 1) {
+        if ((await this.moveOffNumber(campaign, connectionId)) !== null) continue;
+      }
       const cause: Cause = newCorrelation(String(campaign.companyId));
       try {
         await this.pause(cause, String(campaign._id));
@@ -243,6 +266,62 @@ export class CampaignService {
       }
     }
     return paused;
+  }
+
+  /**
+   * A campaign on several numbers whose number `haltedId` halted (or was disconnected): its contacts
+   * not yet sent there (queued or parked) move to the campaign's other numbers still connected,
+   * re-planned onto their lanes as a new campaign's would be (split by what each may still send under
+   * its cap, reserved on each lane, dealt in send order). Each shipping moves by compare-and-set from
+   * the halted number, so two workers halting it at once move each contact once. Returns how many
+   * moved, or null when no other number can take them (the caller pauses the campaign then).
+   */
+  async moveOffNumber(campaign: CampaignOnNumbers, haltedId: string): Promise<number | null> {
+    const targets = await this.deps.numbers.connected(connectionIdsOf(campaign).filter((id) => id !== haltedId));
+    if (targets.length === 0) return null;
+    const halted = new Types.ObjectId(haltedId);
+    const left = await this.deps.shippings.unsentOn(campaign._id, halted);
+    if (left.length === 0) return 0;
+    const companyId = String(campaign.companyId);
+    const company = await this.deps.companies.sendingOf(companyId);
+    if (!company) throw new PermanentError(`company ${companyId} does not exist`);
+    const settings = effectivePacing(company.pacing, campaign.pacing ?? undefined);
+    const window = effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows);
+    const now = this.deps.now();
+    const seed = `${String(campaign._id)}:moved:${haltedId}`;
+    const lanes = await planLanes(this.deps, {
+      connectionIds: targets,
+      companyId,
+      settings,
+      startAt: now,
+      count: left.length,
+      window,
+      seed,
+    });
+    const plan = { window, lanes };
+    const planners = lanes.map((lane, i) => new SendPlanner(settings, now, lane.initial, planLimits(plan, seed, i)));
+    const dealer = new LaneDealer(lanes.map((lane) => lane.count));
+    const cause = newCorrelation(companyId);
+    let moved = 0;
+    let plannedUntil = 0;
+    for (const shipping of left) {
+      const lane = dealer.next();
+      const plannedAt = planners[lane]!.next();
+      plannedUntil = Math.max(plannedUntil, plannedAt);
+      const to = new Types.ObjectId(lanes[lane]!.connectionId);
+      if (await this.deps.shippingChanges.reassign(shipping, halted, to, new Date(plannedAt), cause)) moved++;
+    }
+    if (moved > 0) await this.deps.campaigns.extendPlannedUntil(campaign._id, new Date(plannedUntil));
+    this.deps.logger.warn(
+      'a number of the campaign halted; its remaining contacts moved to the campaign’s other numbers',
+      {
+        campaignId: String(campaign._id),
+        connectionId: haltedId,
+        moved,
+        to: targets,
+      },
+    );
+    return moved;
   }
 
   /**
@@ -365,20 +444,39 @@ export class CampaignService {
     return current.status === 'running' ? current : null;
   }
 
-  /** Reserves the campaign's stretch of time on its number and stores the plan (first writer wins). */
+  /**
+   * Fixes the send plan and stores it (first writer wins): the audience is split over the campaign's
+   * numbers still connected by what each may still send under its cap (splitAudience), and each
+   * number's share gets its stretch of time reserved on its lane, its cap as it is now included.
+   */
   private async fixPlan(campaign: CampaignDoc): Promise<CampaignPlan> {
     const companyId = String(campaign.companyId);
     const company = await this.deps.companies.sendingOf(companyId);
     if (!company) throw new PermanentError(`company ${companyId} does not exist`);
-    const connectionId = String(campaign.connectionId);
-    await this.deps.lanes.declare(connectionId);
     const settings = effectivePacing(company.pacing, campaign.pacing ?? undefined);
     const audience = await this.deps.audience.countEligible(campaign.companyId, campaign.listId);
     const startAt = this.deps.now();
     const window = effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows);
-    const limits = planLimits({ window }, String(campaign._id));
-    const initial = await this.deps.lanes.reserve(connectionId, companyId, settings, startAt, audience, limits);
-    return this.deps.campaigns.storePlan(campaign._id, { startAt, initial, settings, audience, window });
+    const named = connectionIdsOf(campaign);
+    const usable = await this.deps.numbers.connected(named);
+    // None connected: all of them (dispatch then pauses the campaign).
+    const lanes = await planLanes(this.deps, {
+      connectionIds: usable.length > 0 ? usable : named,
+      companyId,
+      settings,
+      startAt,
+      count: audience,
+      window,
+      seed: String(campaign._id),
+    });
+    return this.deps.campaigns.storePlan(campaign._id, {
+      startAt,
+      initial: lanes[0]!.initial,
+      settings,
+      audience,
+      window,
+      lanes,
+    });
   }
 
   /**

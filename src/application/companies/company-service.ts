@@ -1,5 +1,6 @@
 import { type AutoPauseSettings, DEFAULT_AUTO_PAUSE } from '../../domain/campaigns/failure-threshold';
 import { AppError } from '../../domain/errors';
+import type { CapSettings } from '../../domain/pacing/daily-cap';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
 import type { WeeklySchedule } from '../../domain/pacing/sending-window';
 import { DEFAULT_OPT_OUT, type OptOutSettings, overlappingKeywords } from '../../domain/suppression/opt-out-keywords';
@@ -37,6 +38,8 @@ export interface CompanyChanges {
   optOut?: Partial<OptOutSettings>;
   /** Merged into the stored (or default) thresholds. */
   autoPause?: Partial<AutoPauseSettings>;
+  /** The company-wide daily cap (null: none). */
+  dailyCap?: CapSettings | null;
 }
 
 /** Changes only the fields given; not-found for an unknown company. */
@@ -59,6 +62,7 @@ export async function updateCompany(deps: Deps, companyId: string, changes: Comp
     ...(changes.timezone ? { timezone: changes.timezone } : {}),
     ...(changes.defaultRegion ? { defaultRegion: changes.defaultRegion } : {}),
     ...(changes.sendingWindows !== undefined ? { sendingWindows: changes.sendingWindows } : {}),
+    ...(changes.dailyCap !== undefined ? { dailyCap: changes.dailyCap } : {}),
     ...Object.fromEntries(pacing),
   };
   const updated =

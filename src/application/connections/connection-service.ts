@@ -151,7 +151,11 @@ export async function haltConnection(
   return paused;
 }
 
-/** Pauses every campaign of the connection that may still send; returns how many it paused. */
+/**
+ * Pauses every campaign of the connection that may still send; returns how many it paused. A
+ * campaign that sends from other numbers too is not paused while one of them is connected: the
+ * contacts it had left on this number move to the others (CampaignService.moveOffNumber).
+ */
 export function pauseCampaignsOf(deps: PipelineDeps, connectionId: string): Promise<number> {
   return campaignsOf(deps).pauseAllOf(connectionId);
 }

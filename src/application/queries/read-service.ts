@@ -18,6 +18,7 @@ import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import type { SuppressionDoc } from '../../infrastructure/mongo/models/suppression';
 import {
   type CampaignProgress,
+  capViewOf,
   type FailureCount,
   failuresByReason,
   progressOf,
@@ -75,6 +76,11 @@ export class ReadService {
   /** The company's time zone and sending windows (null when it does not exist). */
   companyWindows(companyId: string) {
     return this.models.Company.findById(companyId, { timezone: 1, sendingWindows: 1 }).lean();
+  }
+
+  /** A running campaign's daily caps as they stand now (company and each number), and when a full one frees. */
+  capView(campaign: Parameters<typeof capViewOf>[1], now: number) {
+    return capViewOf(this.models, campaign, now);
   }
 
   /** A campaign by id alone (an operator's look-up), or null. */

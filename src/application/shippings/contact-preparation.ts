@@ -56,7 +56,8 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
           companyId: campaign.companyId,
           campaignId: campaign._id,
           contactId: new Types.ObjectId(item.contactId),
-          connectionId: campaign.connectionId,
+          // On a campaign with several numbers, the one campaign-process dealt this contact to.
+          connectionId: item.connectionId ? new Types.ObjectId(item.connectionId) : campaign.connectionId,
           phone: contact.phone,
           text,
           variant,
@@ -70,13 +71,12 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
   }
   // Everything of this batch still waiting to be sent: new shippings, and earlier ones a crash left behind.
   const { created, ready } = await shippingsOf(deps).create(campaign._id, contactIds, shippings);
-  const connectionId = String(campaign.connectionId);
-  const lane = deps.queues.lane(connectionId);
   await Promise.all(
-    ready.map((shipping) =>
-      sendToLane(
+    ready.map((shipping) => {
+      const connectionId = String(shipping.connectionId ?? campaign.connectionId);
+      return sendToLane(
         deps.publisher,
-        lane,
+        deps.queues.lane(connectionId),
         {
           shippingId: String(shipping._id),
           campaignId,
@@ -87,8 +87,8 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
         cause,
         deps.now(),
         deps.laneHandoffMs,
-      ),
-    ),
+      );
+    }),
   );
   await campaignsOf(deps).countPreparedBatch(campaignId, batch, {
     prepared: shippings.length,

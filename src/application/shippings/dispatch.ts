@@ -56,16 +56,22 @@ export async function dispatchShipping(
     companyPacing,
     companyWindows,
     capAt,
+    companyCapAt,
     status: connectionStatus,
   } = await deps.gateways.forConnection(connectionId);
-  const shipping = await shippings.find(message.payload.shippingId);
-  if (!shipping || !isSendable(shipping, gateway)) {
-    logger.debug('shipping already handled; dropping the duplicate', { status: shipping?.status ?? 'missing' });
+  let shipping = await shippings.find(message.payload.shippingId);
+  if (!shipping || !isSendable(shipping, gateway) || String(shipping.connectionId) !== connectionId) {
+    logger.debug('shipping already handled or moved to another number; dropping this message', {
+      status: shipping?.status ?? 'missing',
+    });
     return;
   }
   if (connectionStatus !== 'connected') {
-    // Nothing is sent on a halted or disconnected number: a campaign started on it since is paused too.
+    // Nothing is sent on a halted or disconnected number: a campaign started on it since is paused too
+    // (one with other numbers has its contacts moved to them instead).
     await pauseCampaignsOf(deps, connectionId);
+    shipping = await shippings.find(message.payload.shippingId);
+    if (!shipping || String(shipping.connectionId) !== connectionId) return;
   }
   let campaign = await loadCampaign(deps, message.payload.campaignId);
   if (await parkIfHalted(deps, campaign, shipping)) return;
@@ -120,13 +126,16 @@ export async function dispatchShipping(
     return;
   }
 
-  // A slot under the number's daily cap, reserved atomically before the send (exact across workers).
-  const limit = capAt(deps.now());
-  if (limit !== null) {
-    const scope = `connection:${connectionId}`;
-    const reservation = await new RecipientCaps(deps.models).reserve(scope, shipping.phone, limit, deps.now());
+  // A slot under the number's daily cap and the company's, reserved atomically before the send (exact across workers).
+  const caps = [
+    { scope: `connection:${connectionId}`, limit: capAt(deps.now()) },
+    { scope: `company:${companyId}`, limit: companyCapAt(deps.now()) },
+  ].filter((cap) => cap.limit !== null);
+  if (caps.length > 0) {
+    const reservation = await new RecipientCaps(deps.models).reserveAll(caps, shipping.phone, deps.now());
     if (!reservation.ok) {
       logger.debug('daily cap reached; the message waits for a free slot', {
+        scope: reservation.scope,
         until: new Date(reservation.freesAt).toISOString(),
       });
       const plannedAt = new Date(reservation.freesAt);
@@ -134,7 +143,8 @@ export async function dispatchShipping(
       return;
     }
   }
-  const claimed = await shippings.claim(shipping._id, gateway.idempotent);
+  // Claimed only while still on this number (a halt elsewhere may have moved it meanwhile).
+  const claimed = await shippings.claim(shipping._id, gateway.idempotent, shipping.connectionId);
   if (!claimed) return;
   if (await cancelIfSuppressed(deps, claimed, cause)) return;
   await deps.lanes.beginSend(connectionId, String(claimed._id), deps.now());
@@ -271,6 +281,9 @@ async function handleSendFailure(
     }
     case 'halt-connection': {
       await haltConnection(deps, lane.connectionId, lastError, logger.child(fields));
+      // A campaign with other numbers moved this contact to one of them: nothing more to do here.
+      const now = await shippingsOf(deps).find(String(shipping._id));
+      if (now && String(now.connectionId) !== lane.connectionId) return;
       if (await parkIfHalted(deps, await loadCampaign(deps, String(shipping.campaignId)), shipping)) return;
       throw failure;
     }

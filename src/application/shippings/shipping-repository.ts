@@ -7,7 +7,10 @@ export type ShippingRef = Pick<ShippingDoc, '_id' | 'campaignId' | 'contactId' |
 
 /** Fields a status change may set besides the status. */
 export type ShippingChanges = Partial<
-  Pick<ShippingDoc, 'sentAt' | 'providerMessageId' | 'lastError' | 'plannedAt' | 'reconciledAt' | 'claimedAt'>
+  Pick<
+    ShippingDoc,
+    'sentAt' | 'providerMessageId' | 'lastError' | 'plannedAt' | 'reconciledAt' | 'claimedAt' | 'connectionId'
+  >
 >;
 
 /**
@@ -16,15 +19,27 @@ export type ShippingChanges = Partial<
  */
 export interface ShippingRepository {
   findById(id: string): Promise<ShippingDoc | null>;
-  /** Moves one shipping to `to` (with `changes`) if its status is one of `from`; whether it did. */
+  /**
+   * Moves one shipping to `to` (with `changes`) if its status is one of `from` (and, given
+   * `onConnection`, it is still on that number); whether it did.
+   */
   transition(
     id: Types.ObjectId,
     from: readonly ShippingStatus[],
     to: ShippingStatus,
     changes?: ShippingChanges,
+    onConnection?: Types.ObjectId,
   ): Promise<boolean>;
-  /** The same, counting an attempt, and returning the shipping as claimed (null when another won). */
-  claim(id: Types.ObjectId, from: readonly ShippingStatus[], claimedAt: Date): Promise<ShippingDoc | null>;
+  /**
+   * The same, counting an attempt, and returning the shipping as claimed (null when another won, or
+   * when it moved to another number than `onConnection`).
+   */
+  claim(
+    id: Types.ObjectId,
+    from: readonly ShippingStatus[],
+    claimedAt: Date,
+    onConnection?: Types.ObjectId,
+  ): Promise<ShippingDoc | null>;
   /** Moves every shipping of the campaign in `from` to `to`; how many moved. */
   transitionCampaign(campaignId: Types.ObjectId, from: readonly ShippingStatus[], to: ShippingStatus): Promise<number>;
   /**
@@ -36,7 +51,7 @@ export interface ShippingRepository {
   queuedOf(
     campaignId: Types.ObjectId,
     contactIds: Types.ObjectId[],
-  ): Promise<Array<Pick<ShippingDoc, '_id' | 'contactId' | 'plannedAt'>>>;
+  ): Promise<Array<Pick<ShippingDoc, '_id' | 'contactId' | 'plannedAt' | 'connectionId'>>>;
   /** The contact's shippings in one of `statuses` (few: one per campaign that planned it). */
   ofContact(
     contactId: Types.ObjectId,

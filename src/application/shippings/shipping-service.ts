@@ -54,7 +54,10 @@ export class ShippingService {
     campaignId: Types.ObjectId,
     contactIds: Types.ObjectId[],
     shippings: ShippingDoc[],
-  ): Promise<{ created: number; ready: Array<Pick<ShippingDoc, '_id' | 'contactId' | 'plannedAt'>> }> {
+  ): Promise<{
+    created: number;
+    ready: Array<Pick<ShippingDoc, '_id' | 'contactId' | 'plannedAt' | 'connectionId'>>;
+  }> {
     const { allNew, inserted } = await this.deps.shippings.insertNew(shippings);
     const ready = allNew ? shippings : await this.deps.shippings.queuedOf(campaignId, contactIds);
     return { created: inserted, ready };
@@ -68,8 +71,13 @@ export class ShippingService {
    * queued → sending (or sending again, on a provider that deduplicates the idempotency key),
    * counting the attempt; null when it was not claimable any more (another delivery claimed it).
    */
-  claim(id: Types.ObjectId, providerDeduplicates: boolean): Promise<ShippingDoc | null> {
-    return this.deps.shippings.claim(id, claimableStatuses(providerDeduplicates), new Date(this.deps.now()));
+  claim(id: Types.ObjectId, providerDeduplicates: boolean, onConnection?: Types.ObjectId): Promise<ShippingDoc | null> {
+    return this.deps.shippings.claim(
+      id,
+      claimableStatuses(providerDeduplicates),
+      new Date(this.deps.now()),
+      onConnection,
+    );
   }
 
   /** The provider accepted it: sending → sent (once), counted, MessageDispatched, maybe the campaign's end. */
@@ -189,6 +197,29 @@ export class ShippingService {
   async replan(shipping: ShippingRef, plannedAt: Date, cause: Cause): Promise<boolean> {
     const moved = await this.move(shipping._id, 'replan', { plannedAt });
     if (moved) await this.handOver(shipping, plannedAt, cause);
+    return moved;
+  }
+
+  /**
+   * Its number halted and its campaign sends from others too: queued or paused, still on
+   * `fromConnection` → queued on `toConnection` at a new time, and into that number's lane. Once only:
+   * a second mover (another worker halting the same number) finds it on another number and does nothing.
+   */
+  async reassign(
+    shipping: ShippingRef,
+    fromConnection: Types.ObjectId,
+    toConnection: Types.ObjectId,
+    plannedAt: Date,
+    cause: Cause,
+  ): Promise<boolean> {
+    const moved = await this.deps.shippings.transition(
+      shipping._id,
+      shippingStatusesAllowing('reassign'),
+      shippingTarget('reassign'),
+      { connectionId: toConnection, plannedAt },
+      fromConnection,
+    );
+    if (moved) await this.handOver({ ...shipping, connectionId: toConnection }, plannedAt, cause);
     return moved;
   }
 

@@ -56,9 +56,12 @@ export function renderCampaign(progress: CampaignProgress, perMinute: number, no
   const waiting =
     progress.waitingFor === 'window' && progress.nextOpeningAt
       ? `  waiting for its window (opens ${new Date(progress.nextOpeningAt).toLocaleString()})`
-      : '';
+      : progress.waitingFor === 'cap' && progress.capFreesAt
+        ? `  waiting for a daily cap (a slot frees ${new Date(progress.capFreesAt).toLocaleString()})`
+        : '';
+  const numbers = progress.connectionIds.length > 1 ? `  on ${progress.connectionIds.length} numbers` : '';
   return [
-    `${progress.name}  ${progress.campaignId}  ${progress.status}${reason}${waiting}${template}`,
+    `${progress.name}  ${progress.campaignId}  ${progress.status}${reason}${waiting}${numbers}${template}`,
     `  ${renderBar(progress.done)} ${percent(progress.done)}  ${thousands(counters.sent)}/${thousands(total)} sent  ${thousands(counters.failed)} failed  ${thousands(progress.pending)} pending  ${rate(progress.deliveredRate)} delivered  ${rate(progress.readRate)} read  ${perMinute}/min  ${finish}`.trimEnd(),
   ].join('\n');
 }

@@ -8,6 +8,7 @@
  *     └──requeue (reconciler: its lane message was lost)
  *   queued / paused ──cancel (campaign cancelled, contact deleted)──► cancelled
  *   sending ──withdraw (its phone opted out before the provider was called)──► cancelled
+ *   queued / paused ──reassign (its number halted; the campaign has others)──► queued, on another number
  *
  * Every change is a compare-and-set from the statuses listed here, so two workers (a lane and the
  * reconciler, a redelivered message) never both apply it: at most one send, each counted once.
@@ -27,7 +28,8 @@ export type ShippingCommand =
   | 'park'
   | 'replan'
   | 'cancel'
-  | 'withdraw';
+  | 'withdraw'
+  | 'reassign';
 
 interface Transition {
   from: readonly ShippingStatus[];
@@ -45,6 +47,7 @@ export const SHIPPING_TRANSITIONS: Readonly<Record<ShippingCommand, Transition>>
   replan: { from: ['paused'], to: 'queued' },
   cancel: { from: ['queued', 'paused'], to: 'cancelled' },
   withdraw: { from: ['sending'], to: 'cancelled' },
+  reassign: { from: ['queued', 'paused'], to: 'queued' },
 };
 
 /** The statuses a command applies from: the filter of its compare-and-set. */

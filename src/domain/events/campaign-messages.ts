@@ -44,6 +44,8 @@ export const PrepareContacts = defineMessage({
         z.object({
           contactId: RecordId,
           plannedAt: Timestamp,
+          /** The number that sends it, on a campaign with several (absent: the campaign's one number). */
+          connectionId: RecordId.optional(),
           /** The contact as streamed: contact-prepare personalises from it without reading it again. */
           contact: z
             .object({ phone: z.string().min(1), name: z.string().nullable(), fields: z.record(z.string(), z.string()) })

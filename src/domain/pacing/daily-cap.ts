@@ -21,6 +21,30 @@ export interface CapSettings {
 
 export const NO_CAP: CapSettings = { perDay: null, warmUp: [] };
 
+/** The stored form of a cap as users give it: a tier becomes its number (null: unlimited). */
+export function capSettingsFrom(input: { perDay: number | CapTier; warmUp?: number[] } | null): CapSettings | null {
+  if (!input) return null;
+  const perDay = typeof input.perDay === 'number' ? input.perDay : CAP_TIERS[input.perDay];
+  return { perDay, warmUp: input.warmUp ?? [] };
+}
+
+/** Where a cap scope stands at `at`: full (and when a slot frees) or with room. */
+export function capWaitAt(
+  recent: ReadonlyArray<{ at: number }>,
+  limit: number | null,
+  at: number,
+): { full: false } | { full: true; freesAt: number } {
+  if (limit === null) return { full: false };
+  const live = recent.filter((entry) => entry.at > at - DAY_MS).length;
+  return live < limit ? { full: false } : { full: true, freesAt: capFreesAt(recent, limit, at) };
+}
+
+/** How many more unique recipients a scope may take now (null: no cap). */
+export function capRoom(recent: ReadonlyArray<{ at: number }>, limit: number | null, at: number): number | null {
+  if (limit === null) return null;
+  return Math.max(0, limit - recent.filter((entry) => entry.at > at - DAY_MS).length);
+}
+
 /** The cap in force at `at` for a number that started at `since` (null: none). */
 export function capAt(settings: CapSettings, since: number, at: number): number | null {
   const ramp = settings.warmUp;

@@ -21,6 +21,8 @@ export interface ConnectionGateway {
   companyWindows: { timezone: string; sendingWindows: WeeklySchedule | null };
   /** The number's daily cap at `at` (warm-up included); null: none. Read at every call. */
   capAt(at: number): number | null;
+  /** The company's daily cap at `at`, over all its numbers (warm-up from the company's creation); null: none. */
+  companyCapAt(at: number): number | null;
   /** `halted`: the provider stopped this number; nothing is sent until an operator reconnects it. */
   status: ConnectionStatus;
 }
@@ -63,14 +65,10 @@ export function createGatewayProvider(
     if (connection.gateway === 'whatsapp-web')
       return new WhatsAppWebGateway(whatsappWebStore(mongo), String(connection._id), whatsappWeb);
     const window = effectiveWindow(company.timezone, company.sendingWindows);
-    return new SandboxGateway(
-      sandboxStore(mongo),
-      String(connection._id),
-      company.pacing,
-      connection.sandbox,
-      window,
-      capOf(connection),
-    );
+    return new SandboxGateway(sandboxStore(mongo), String(connection._id), company.pacing, connection.sandbox, window, {
+      number: capOf(connection),
+      company: { companyId: String(company._id), capAt: companyCapOf(company) },
+    });
   };
   const cache = new Map<string, { at: number; fingerprint: string; value: ConnectionGateway }>();
   return {
@@ -95,6 +93,7 @@ export function createGatewayProvider(
         companyPacing: company.pacing,
         companyWindows: { timezone: company.timezone, sendingWindows: company.sendingWindows ?? null },
         capAt: capOf(connection),
+        companyCapAt: companyCapOf(company as CompanyDoc),
         status,
       };
       cache.set(connectionId, { at: Date.now(), fingerprint, value });
@@ -106,4 +105,9 @@ export function createGatewayProvider(
 function capOf(connection: ConnectionDoc): (at: number) => number | null {
   const settings = connection.dailyCap;
   return (at) => (settings ? capAt(settings, connection.createdAt.getTime(), at) : null);
+}
+
+function companyCapOf(company: CompanyDoc): (at: number) => number | null {
+  const settings = company.dailyCap;
+  return (at) => (settings ? capAt(settings, company.createdAt.getTime(), at) : null);
 }

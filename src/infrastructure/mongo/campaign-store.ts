@@ -4,18 +4,22 @@ import type {
   CampaignAudience,
   CampaignChanges,
   CampaignGuard,
+  CampaignOnNumbers,
   CampaignRepository,
   CampaignShippingsView,
   CompanySending,
   NewCampaign,
   RecountedCounters,
+  SendingNumbers,
   SuppressedPhones,
 } from '../../application/campaigns/campaign-repository';
 import type { ShippingRef } from '../../application/shippings/shipping-repository';
 import type { CampaignStatus } from '../../domain/campaigns/campaign-status';
+import { DAY_MS } from '../../domain/pacing/daily-cap';
 import { updateIfMatches } from './conditional-update';
 import type { Models } from './models';
-import type { CampaignDoc, CampaignPlan } from './models/campaign';
+import type { CampaignDoc, CampaignPlan, PlannedLane } from './models/campaign';
+import { RecipientCaps } from './recipient-caps';
 
 /** Campaigns in MongoDB: every status change a findOneAndUpdate filtered on `_id` and the allowed statuses. */
 export class MongoCampaignRepository implements CampaignRepository {
@@ -75,9 +79,12 @@ export class MongoCampaignRepository implements CampaignRepository {
 
   ofConnection(connectionId: string, statuses: readonly CampaignStatus[]) {
     return this.models.Campaign.find(
-      { connectionId: new Types.ObjectId(connectionId), status: { $in: [...statuses] } },
-      { _id: 1, companyId: 1 },
-    ).lean();
+      {
+        $or: [{ connectionId: new Types.ObjectId(connectionId) }, { connectionIds: new Types.ObjectId(connectionId) }],
+        status: { $in: [...statuses] },
+      },
+      { _id: 1, companyId: 1, connectionId: 1, connectionIds: 1, pacing: 1, sendingWindows: 1, status: 1 },
+    ).lean() as Promise<CampaignOnNumbers[]>;
   }
 
   async storePlan(id: Types.ObjectId, plan: CampaignPlan): Promise<CampaignPlan> {
@@ -192,19 +199,28 @@ export class MongoCampaignAudience implements CampaignAudience {
 export class MongoCampaignShippings implements CampaignShippingsView {
   constructor(private readonly models: Pick<Models, 'Shipping'>) {}
 
-  countParked(campaignId: Types.ObjectId): Promise<number> {
-    return this.models.Shipping.countDocuments({ campaignId, status: 'paused' });
+  countParked(campaignId: Types.ObjectId, connectionId: Types.ObjectId): Promise<number> {
+    return this.models.Shipping.countDocuments({ campaignId, connectionId, status: 'paused' });
   }
 
-  async *parked(campaignId: Types.ObjectId): AsyncIterable<ShippingRef> {
+  async *parked(campaignId: Types.ObjectId, connectionId: Types.ObjectId): AsyncIterable<ShippingRef> {
     const cursor = this.models.Shipping.find(
-      { campaignId, status: 'paused' },
+      { campaignId, connectionId, status: 'paused' },
       { _id: 1, campaignId: 1, contactId: 1, connectionId: 1, plannedAt: 1 },
     )
       .sort({ plannedAt: 1, _id: 1 })
       .lean()
       .cursor({ batchSize: 500 });
     for await (const shipping of cursor) yield shipping as ShippingRef;
+  }
+
+  async unsentOn(campaignId: Types.ObjectId, connectionId: Types.ObjectId): Promise<ShippingRef[]> {
+    return (await this.models.Shipping.find(
+      { campaignId, connectionId, status: { $in: ['queued', 'paused'] } },
+      { _id: 1, campaignId: 1, contactId: 1, connectionId: 1, plannedAt: 1 },
+    )
+      .sort({ plannedAt: 1, _id: 1 })
+      .lean()) as ShippingRef[];
   }
 
   async countByStatus(campaignId: Types.ObjectId): Promise<Record<string, number>> {
@@ -221,6 +237,27 @@ export class MongoCompanySending implements CompanySending {
 
   async sendingOf(companyId: string) {
     return this.models.Company.findById(companyId, { pacing: 1, timezone: 1, sendingWindows: 1 }).lean();
+  }
+}
+
+/** The numbers' status and daily caps (their recent sends from the cap ledger). */
+export class MongoSendingNumbers implements SendingNumbers {
+  constructor(private readonly models: Pick<Models, 'Connection' | 'RecipientCap'>) {}
+
+  async connected(ids: string[]): Promise<string[]> {
+    const found = await Promise.all(ids.map((id) => this.models.Connection.findById(id, { status: 1 }).lean()));
+    return ids.filter((_, i) => (found[i]?.status ?? 'connected') === 'connected');
+  }
+
+  async capOf(connectionId: string, at: number): Promise<PlannedLane['cap']> {
+    const connection = await this.models.Connection.findById(connectionId, { dailyCap: 1, createdAt: 1 }).lean();
+    const settings = connection?.dailyCap ?? null;
+    if (!connection || !settings) return null;
+    const recent = (await new RecipientCaps(this.models).recent(`connection:${connectionId}`))
+      .map((entry) => entry.at)
+      .filter((sentAt) => sentAt > at - DAY_MS)
+      .sort((a, b) => a - b);
+    return { settings, since: connection.createdAt.getTime(), recent };
   }
 }
 

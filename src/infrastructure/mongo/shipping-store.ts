@@ -24,19 +24,25 @@ export class MongoShippingRepository implements ShippingRepository {
     from: readonly ShippingStatus[],
     to: ShippingStatus,
     changes: ShippingChanges = {},
+    onConnection?: Types.ObjectId,
   ): Promise<boolean> {
     return updateIfMatches(
       this.models.Shipping,
-      { _id: id, status: statusFilter(from) },
+      { _id: id, status: statusFilter(from), ...(onConnection ? { connectionId: onConnection } : {}) },
       {
         $set: { ...changes, status: to },
       },
     );
   }
 
-  async claim(id: Types.ObjectId, from: readonly ShippingStatus[], claimedAt: Date): Promise<ShippingDoc | null> {
+  async claim(
+    id: Types.ObjectId,
+    from: readonly ShippingStatus[],
+    claimedAt: Date,
+    onConnection?: Types.ObjectId,
+  ): Promise<ShippingDoc | null> {
     return (await this.models.Shipping.findOneAndUpdate(
-      { _id: id, status: statusFilter(from) },
+      { _id: id, status: statusFilter(from), ...(onConnection ? { connectionId: onConnection } : {}) },
       { $set: { status: 'sending', claimedAt }, $inc: { attempts: 1 } },
       { returnDocument: 'after' },
     ).lean()) as ShippingDoc | null;
@@ -61,7 +67,7 @@ export class MongoShippingRepository implements ShippingRepository {
   queuedOf(campaignId: Types.ObjectId, contactIds: Types.ObjectId[]) {
     return this.models.Shipping.find(
       { campaignId, contactId: { $in: contactIds }, status: 'queued' },
-      { _id: 1, contactId: 1, plannedAt: 1 },
+      { _id: 1, contactId: 1, plannedAt: 1, connectionId: 1 },
     ).lean();
   }
 

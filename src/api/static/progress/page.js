@@ -196,6 +196,9 @@
       figure('read', c.readRate === null ? '–' : Math.round(c.readRate * 100) + '%', 'read-rate');
       if (c.waitingFor === 'window' && c.nextOpeningAt)
         figure('window opens (waiting)', time(c.nextOpeningAt), 'waiting');
+      if (c.waitingFor === 'cap' && c.capFreesAt)
+        figure('daily cap frees a slot (waiting)', time(c.capFreesAt), 'waiting');
+      if (c.connectionIds && c.connectionIds.length > 1) figure('numbers', c.connectionIds.length, 'numbers');
       if (c.estimatedFinishAt) figure('estimated finish', time(c.estimatedFinishAt), 'finish');
       else if (c.completedAt) figure('finished', time(c.completedAt), 'finish');
       row.append(title, bar, figures);

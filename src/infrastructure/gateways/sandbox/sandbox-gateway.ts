@@ -45,8 +45,14 @@ export class SandboxGateway implements WhatsAppGateway {
     private readonly behaviour: SandboxBehaviour,
     /** The company's sending windows: a send outside them is a violation too. */
     private readonly window: ZonedSchedule | null = null,
-    /** The number's daily cap at a moment (null: none): more unique recipients in 24 h is a violation. */
-    private readonly capAt: (at: number) => number | null = () => null,
+    /**
+     * The daily caps at a moment (null: none): more unique recipients in 24 h than the number's, or
+     * than the company's over all its numbers, is a violation.
+     */
+    private readonly caps: {
+      number: (at: number) => number | null;
+      company?: { companyId: string; capAt: (at: number) => number | null };
+    } = { number: () => null },
   ) {}
 
   async send(message: OutgoingMessage): Promise<SendReceipt> {
@@ -64,6 +70,7 @@ export class SandboxGateway implements WhatsAppGateway {
       await this.store.Message.collection.insertOne({
         _id: message.idempotencyKey,
         connectionId: this.connectionId,
+        companyId: this.caps.company?.companyId ?? null,
         to: message.to,
         text: message.text,
         mediaUrl: message.mediaUrl ?? null,
@@ -141,20 +148,31 @@ export class SandboxGateway implements WhatsAppGateway {
     );
   }
 
-  /** More unique recipients in the 24 h up to this send than the number's cap allows (rule `cap`). */
+  /**
+   * More unique recipients in the 24 h up to this send than the number's cap allows, or than the
+   * company's allows over all its numbers (rule `cap`; `gapMs` holds the count, `requiredMs` the cap).
+   */
   private async judgeCap(key: string, at: number): Promise<void> {
-    const limit = this.capAt(at);
-    if (limit === null) return;
-    const recent = await this.store.Message.find(
-      { connectionId: this.connectionId, receivedAt: { $gt: new Date(at - 86_400_000), $lte: new Date(at) } },
-      { to: 1 },
-    ).lean();
-    const recipients = new Set(recent.map((message) => message.to)).size;
-    if (recipients > limit)
-      await this.store.Message.updateOne(
-        { _id: key },
-        { $set: { violation: { rule: 'cap', gapMs: recipients, requiredMs: limit } } },
-      );
+    const company = this.caps.company;
+    const scopes = [
+      { filter: { connectionId: this.connectionId }, limit: this.caps.number(at) },
+      ...(company ? [{ filter: { companyId: company.companyId }, limit: company.capAt(at) }] : []),
+    ];
+    for (const { filter, limit } of scopes) {
+      if (limit === null) continue;
+      const recent = await this.store.Message.find(
+        { ...filter, receivedAt: { $gt: new Date(at - 86_400_000), $lte: new Date(at) } },
+        { to: 1 },
+      ).lean();
+      const recipients = new Set(recent.map((message) => message.to)).size;
+      if (recipients > limit) {
+        await this.store.Message.updateOne(
+          { _id: key },
+          { $set: { violation: { rule: 'cap', gapMs: recipients, requiredMs: limit } } },
+        );
+        return;
+      }
+    }
   }
 
   private async judgePacing(key: string, at: number): Promise<void> {

@@ -4,6 +4,8 @@ import { type Connection, type Model, Schema } from 'mongoose';
 export interface SandboxMessageDoc {
   _id: string;
   connectionId: string;
+  /** The company of the number (for the company-wide cap); null on messages stored before it was kept. */
+  companyId?: string | null;
   to: string;
   text: string;
   mediaUrl: string | null;
@@ -30,6 +32,7 @@ const SandboxMessageSchema = new Schema<SandboxMessageDoc>(
   {
     _id: { type: String, required: true },
     connectionId: { type: String, required: true },
+    companyId: { type: String, default: null },
     to: String,
     text: String,
     mediaUrl: { type: String, default: null },
@@ -44,6 +47,7 @@ const SandboxMessageSchema = new Schema<SandboxMessageDoc>(
   { collection: 'sandbox_messages', versionKey: false },
 );
 SandboxMessageSchema.index({ connectionId: 1, receivedAt: 1 });
+SandboxMessageSchema.index({ companyId: 1, receivedAt: 1 });
 
 const SandboxLaneSchema = new Schema<SandboxLaneDoc>(
   {

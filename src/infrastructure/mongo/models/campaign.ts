@@ -1,5 +1,6 @@
 import { Schema, type Types } from 'mongoose';
 import { CAMPAIGN_STATUSES, type CampaignStatus } from '../../../domain/campaigns/campaign-status';
+import type { CapSettings } from '../../../domain/pacing/daily-cap';
 import type { LaneState } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
 import type { WeeklySchedule, ZonedSchedule } from '../../../domain/pacing/sending-window';
@@ -14,6 +15,20 @@ export interface CampaignPlan {
   audience: number;
   /** The sending windows the plan honoured (absent on older plans: none). */
   window?: ZonedSchedule | null;
+  /**
+   * A campaign on several numbers: each lane's share of the audience and where its stretch of time
+   * starts (absent on a one-number plan: `initial` and `audience` are the lane's).
+   */
+  lanes?: PlannedLane[] | null;
+}
+
+/** One number's part of a several-number plan. */
+export interface PlannedLane {
+  connectionId: string;
+  initial: LaneState;
+  count: number;
+  /** The number's daily cap as planned: its settings, its start and its recipients' times then (null: none). */
+  cap?: { settings: CapSettings; since: number; recent: number[] } | null;
 }
 
 export interface CampaignCounters {
@@ -41,7 +56,10 @@ export interface CampaignDoc {
   _id: Types.ObjectId;
   companyId: Types.ObjectId;
   name: string;
+  /** The number that sends (the first, when it names several). */
   connectionId: Types.ObjectId;
+  /** Every number the campaign sends from, `connectionId` first (absent on one-number campaigns). */
+  connectionIds?: Types.ObjectId[] | null;
   listId: Types.ObjectId;
   /** Free-text variants; empty for a template campaign. */
   variants: string[];
@@ -80,6 +98,7 @@ export const CampaignSchema = new Schema<CampaignDoc>(
     companyId: { type: Schema.Types.ObjectId, required: true },
     name: { type: String, required: true },
     connectionId: { type: Schema.Types.ObjectId, required: true },
+    connectionIds: { type: [Schema.Types.ObjectId], default: undefined },
     listId: { type: Schema.Types.ObjectId, required: true },
     variants: { type: [String], default: () => [] },
     mediaUrl: { type: String, default: null },
@@ -109,6 +128,7 @@ export const CampaignSchema = new Schema<CampaignDoc>(
           settings: PacingSchema,
           audience: Number,
           window: { type: Schema.Types.Mixed, default: null },
+          lanes: { type: Schema.Types.Mixed, default: null },
         },
         { _id: false },
       ),
@@ -141,3 +161,10 @@ export const CampaignSchema = new Schema<CampaignDoc>(
 );
 CampaignSchema.index({ status: 1, scheduledAt: 1 });
 CampaignSchema.index({ companyId: 1, createdAt: -1 });
+
+/** The numbers a campaign sends from: its `connectionIds`, or its one `connectionId`. */
+export function connectionIdsOf(campaign: Pick<CampaignDoc, 'connectionId' | 'connectionIds'>): string[] {
+  return campaign.connectionIds && campaign.connectionIds.length > 0
+    ? campaign.connectionIds.map(String)
+    : [String(campaign.connectionId)];
+}

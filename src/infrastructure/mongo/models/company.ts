@@ -1,5 +1,6 @@
 import { Schema, type Types } from 'mongoose';
 import type { AutoPauseSettings } from '../../../domain/campaigns/failure-threshold';
+import type { CapSettings } from '../../../domain/pacing/daily-cap';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
 import type { WeeklySchedule } from '../../../domain/pacing/sending-window';
 import type { OptOutSettings } from '../../../domain/suppression/opt-out-keywords';
@@ -15,6 +16,8 @@ export interface CompanyDoc {
   pacing: PacingSettings;
   /** Weekly sending windows in `timezone` (null or absent: always open). */
   sendingWindows?: WeeklySchedule | null;
+  /** Unique recipients per moving 24 h over all its numbers (null or absent: none); warm-up from `createdAt`. */
+  dailyCap?: CapSettings | null;
   /** Opt-out and opt-in keywords (absent on older documents: the defaults apply). */
   optOut?: OptOutSettings;
   /** When a running campaign pauses itself on failures (absent: the defaults apply). */
@@ -29,6 +32,7 @@ export const CompanySchema = new Schema<CompanyDoc>(
     defaultRegion: { type: String, default: 'BR' },
     pacing: { type: PacingSchema, default: () => ({}) },
     sendingWindows: { type: Schema.Types.Mixed, default: null },
+    dailyCap: { type: Schema.Types.Mixed, default: null },
     optOut: { type: new Schema({ keywords: [String], optInKeywords: [String] }, { _id: false }), default: undefined },
     autoPause: {
       type: new Schema({ enabled: Boolean, failureRate: Number, window: Number, consecutive: Number }, { _id: false }),
