@@ -12,7 +12,7 @@ import { ADMIN_KEY, seedCompany, startSystem, type TestSystem } from '../support
 type Json = Record<string, any>;
 
 /** Well-formed path values: validation runs before the handler, so they need not exist. */
-const PATH_VALUES: Record<string, string> = { syncId: '9b2f7c1e-6a3d-4b8e-9f10-2c3d4e5f6a7b' };
+const PATH_VALUES: Record<string, string> = { syncId: '9b2f7c1e-6a3d-4b8e-9f10-2c3d4e5f6a7b', phone: '5511987654321' };
 const fill = (path: string) =>
   path.replace(/:(\w+)/g, (_, name: string) => PATH_VALUES[name] ?? '0123456789abcdef01234567');
 
