@@ -310,10 +310,11 @@ describe('WhatsApp Web connections (local fake of the socket, real broker and da
     assert.match(halted.haltedReason, /logged out/);
     await waitForStatus(system, key, campaignId, 'paused', 10_000);
     assert.match(await system.workerMetrics(), /gateway="whatsapp-web",code="WEB_401",decision="halt-connection"/);
-    assert.equal(
-      await whatsappWebStore(system.db).Auth.countDocuments({ connectionId: id }),
-      0,
+    // The session is forgotten right after the halt (the halt and the campaign pause come first).
+    await waitUntil(
       'the dead session is forgotten',
+      async () => (await whatsappWebStore(system.db).Auth.countDocuments({ connectionId: id })) === 0,
+      10_000,
     );
     const resume = await system.api('POST', `/v1/campaigns/${campaignId}/resume`, undefined, key);
     assert.equal(resume.status, 409);
