@@ -74,7 +74,8 @@ EOF
     nodes+=("$node")
     urls+=("amqp://guest:guest@127.0.0.1:$amqp")
   done
-  for i in 1 2 3; do await_node "${nodes[$((i - 1))]}" "$dir/n$i/env"; done
+  # A node that does not come up takes the others down with it: nothing is left running.
+  for i in 1 2 3; do await_node "${nodes[$((i - 1))]}" "$dir/n$i/env" || { stop "$dir"; exit 1; }; done
   for i in 2 3; do
     local node="${nodes[$((i - 1))]}" envfile="$dir/n$i/env"
     # join_cluster prints harmless errors about tracking tables of the node being joined: kept in a log.
@@ -82,6 +83,7 @@ EOF
       tool rabbitmqctl "$envfile" -n "$node" join_cluster "${nodes[0]}" &&
       tool rabbitmqctl "$envfile" -n "$node" start_app; } >>"$dir/join.log" 2>&1; then
       cat "$dir/join.log" >&2
+      stop "$dir"
       exit 1
     fi
     await_node "$node" "$envfile"
@@ -102,7 +104,14 @@ stop() {
     [ -f "$envfile" ] || continue
     local node
     node="$(sed -n 's/^RABBITMQ_NODENAME=//p' "$envfile")"
-    tool rabbitmqctl "$envfile" -n "$node" stop >/dev/null 2>&1 || true
+    tool rabbitmqctl "$envfile" -n "$node" stop >/dev/null 2>&1 &
+    local stopping=$! waited=0
+    while kill -0 "$stopping" 2>/dev/null && [ "$waited" -lt 60 ]; do sleep 1; waited=$((waited + 1)); done
+    kill "$stopping" 2>/dev/null || true
+    # `rabbitmqctl stop` can hang on a node with many quorum queues: its pid file settles it.
+    local pid
+    pid="$(cat "$(dirname "$envfile")/pid" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
   done
   rm -rf "$dir"
 }

@@ -76,7 +76,7 @@ export class Broker {
         options.logger.warn('broker not reachable yet; still trying', {
           attempt,
           retryInMs,
-          urls: options.urls.map((url) => redactText(url)),
+          url: options.urls.map((url) => redactText(url)).join(','),
           ...errorFields(error),
         });
         await new Promise((resolve) => setTimeout(resolve, retryInMs));
