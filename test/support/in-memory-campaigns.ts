@@ -279,7 +279,7 @@ export class InMemoryCampaignShippings implements CampaignShippingsView, Campaig
 
   async reassign(shipping: ShippingRef, from: Types.ObjectId, to: Types.ObjectId, plannedAt: Date): Promise<boolean> {
     const found = this.shippings.find((s) => s._id.equals(shipping._id));
-    if (!found || !found.connectionId.equals(from) || !['queued', 'paused'].includes(found.status)) return false;
+    if (!found?.connectionId.equals(from) || !['queued', 'paused'].includes(found.status)) return false;
     found.connectionId = to;
     found.plannedAt = plannedAt;
     found.status = 'queued';

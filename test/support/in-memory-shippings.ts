@@ -4,11 +4,13 @@ import type { DomainEvents, LaneHandoff } from '../../src/application/messaging-
 import type {
   CampaignCounterStore,
   OutcomeCounter,
+  ProviderMessage,
   ShippingChanges,
   ShippingRepository,
 } from '../../src/application/shippings/shipping-repository';
 import type { ShippingStatus } from '../../src/domain/campaigns/shipping-status';
 import type { Cause } from '../../src/domain/events/envelope';
+import type { DeliveryCounter, DeliveryStatus } from '../../src/domain/whatsapp/delivery-status';
 import { newShipping, type ShippingDoc } from '../../src/infrastructure/mongo/models/shipping';
 
 /** Shippings in a Map, with the same compare-and-set semantics as the MongoDB repository. */
@@ -116,12 +118,48 @@ export class InMemoryShippingRepository implements ShippingRepository {
       .filter((shipping) => shipping.contactId.equals(contactId) && statuses.includes(shipping.status))
       .map((shipping) => ({ _id: shipping._id, campaignId: shipping.campaignId }));
   }
+
+  private byMessage(message: ProviderMessage): ShippingDoc | undefined {
+    return [...this.byId.values()].find(
+      (shipping) =>
+        String(shipping.connectionId) === message.connectionId &&
+        shipping.providerMessageId === message.providerMessageId,
+    );
+  }
+
+  async raiseDelivery(message: ProviderMessage, status: DeliveryStatus, rank: number, failedReason: string | null) {
+    const found = this.byMessage(message);
+    if (!found || found.deliveryRank >= rank) return null;
+    const before = { campaignId: found.campaignId, deliveryStatus: found.deliveryStatus };
+    Object.assign(found, { deliveryStatus: status, deliveryRank: rank }, failedReason !== null ? { failedReason } : {});
+    return before;
+  }
+
+  async recordEarliest(message: ProviderMessage, field: 'deliveredAt' | 'readAt', at: Date): Promise<void> {
+    const found = this.byMessage(message);
+    if (found && (found[field] === null || found[field] > at)) found[field] = at;
+  }
+
+  async hasMessage(message: ProviderMessage): Promise<boolean> {
+    return this.byMessage(message) !== undefined;
+  }
 }
 
 /** Campaign counters by campaign id, and when each was last active. */
 export class InMemoryCampaignCounters implements CampaignCounterStore {
   readonly counts = new Map<string, Record<OutcomeCounter, number>>();
+  readonly deliveries = new Map<string, Record<DeliveryCounter, number>>();
   readonly activity = new Map<string, Date>();
+
+  deliveriesOf(campaignId: Types.ObjectId): Record<DeliveryCounter, number> {
+    return this.deliveries.get(String(campaignId)) ?? { delivered: 0, read: 0, undelivered: 0 };
+  }
+
+  async countDelivery(campaignId: Types.ObjectId, changes: Partial<Record<DeliveryCounter, number>>) {
+    const counts = this.deliveriesOf(campaignId);
+    for (const [counter, by] of Object.entries(changes) as Array<[DeliveryCounter, number]>) counts[counter] += by;
+    this.deliveries.set(String(campaignId), counts);
+  }
 
   of(campaignId: Types.ObjectId): Record<OutcomeCounter, number> {
     return this.counts.get(String(campaignId)) ?? { sent: 0, failed: 0, cancelled: 0 };

@@ -141,4 +141,68 @@ describe('shipping service', () => {
     assert.equal(stored?.status, 'queued');
     assert.equal(stored?.lastError, 'RATE: later');
   });
+
+  describe('delivery reports', () => {
+    const at = (second: number) => new Date(Date.UTC(2026, 0, 5, 12, 1, second));
+    const sentShipping = () =>
+      shippings.add({ status: 'sent', providerMessageId: `wamid.${new Types.ObjectId()}`, deliveryRank: 1 });
+    const report = (
+      shipping: { providerMessageId: string | null },
+      status: 'sent' | 'failed' | 'delivered' | 'read',
+      second = 0,
+    ) => ({
+      providerMessageId: shipping.providerMessageId!,
+      status,
+      at: at(second),
+    });
+
+    test('delivered then read: each counted once, a replay and a late sent change nothing', async () => {
+      const shipping = sentShipping();
+      const connectionId = String(shipping.connectionId);
+      assert.equal(await service.recordDelivery(connectionId, report(shipping, 'delivered', 2)), 'applied');
+      assert.equal(await service.recordDelivery(connectionId, report(shipping, 'read', 3)), 'applied');
+      assert.equal(await service.recordDelivery(connectionId, report(shipping, 'read', 3)), 'stale');
+      assert.equal(await service.recordDelivery(connectionId, report(shipping, 'sent', 1)), 'stale');
+      const stored = await shippings.findById(String(shipping._id));
+      assert.equal(stored?.deliveryStatus, 'read');
+      assert.equal(stored?.deliveredAt?.getTime(), at(2).getTime());
+      assert.equal(stored?.readAt?.getTime(), at(3).getTime());
+      assert.deepEqual(counters.deliveriesOf(shipping.campaignId), { delivered: 1, read: 1, undelivered: 0 });
+    });
+
+    test('read before delivered: read implies delivered; the later delivered keeps the earliest time', async () => {
+      const shipping = sentShipping();
+      const connectionId = String(shipping.connectionId);
+      assert.equal(await service.recordDelivery(connectionId, report(shipping, 'read', 5)), 'applied');
+      assert.equal(await service.recordDelivery(connectionId, report(shipping, 'delivered', 4)), 'stale');
+      const stored = await shippings.findById(String(shipping._id));
+      assert.equal(stored?.deliveredAt?.getTime(), at(4).getTime(), 'the earliest report wins');
+      assert.equal(stored?.readAt?.getTime(), at(5).getTime());
+      assert.deepEqual(counters.deliveriesOf(shipping.campaignId), { delivered: 1, read: 1, undelivered: 0 });
+    });
+
+    test('failed keeps its reason and counts undelivered, until evidence of delivery takes it back', async () => {
+      const shipping = sentShipping();
+      const connectionId = String(shipping.connectionId);
+      const failed = { ...report(shipping, 'failed'), reason: '131026: undeliverable' };
+      assert.equal(await service.recordDelivery(connectionId, failed), 'applied');
+      assert.equal((await shippings.findById(String(shipping._id)))?.failedReason, '131026: undeliverable');
+      assert.deepEqual(counters.deliveriesOf(shipping.campaignId), { delivered: 0, read: 0, undelivered: 1 });
+      assert.equal(await service.recordDelivery(connectionId, report(shipping, 'delivered', 9)), 'applied');
+      assert.deepEqual(counters.deliveriesOf(shipping.campaignId), { delivered: 1, read: 0, undelivered: 0 });
+    });
+
+    test('unknown message id, or the same id on another number: unknown, nothing counted', async () => {
+      const shipping = sentShipping();
+      assert.equal(
+        await service.recordDelivery(
+          String(shipping.connectionId),
+          report({ providerMessageId: 'wamid.nope' }, 'read'),
+        ),
+        'unknown',
+      );
+      assert.equal(await service.recordDelivery(String(new Types.ObjectId()), report(shipping, 'read')), 'unknown');
+      assert.equal(counters.deliveries.size, 0);
+    });
+  });
 });

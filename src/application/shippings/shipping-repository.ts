@@ -1,9 +1,16 @@
 import type { Types } from 'mongoose';
 import type { ShippingStatus } from '../../domain/campaigns/shipping-status';
+import type { DeliveryCounter, DeliveryStatus } from '../../domain/whatsapp/delivery-status';
 import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 
 /** What the outcome of a shipping needs to know about it (ids and its planned time). */
 export type ShippingRef = Pick<ShippingDoc, '_id' | 'campaignId' | 'contactId' | 'connectionId' | 'plannedAt'>;
+
+/** A sent shipping as a delivery report names it: the provider's message id on one number. */
+export interface ProviderMessage {
+  connectionId: string;
+  providerMessageId: string;
+}
 
 /** Fields a status change may set besides the status. */
 export type ShippingChanges = Partial<
@@ -57,6 +64,20 @@ export interface ShippingRepository {
     contactId: Types.ObjectId,
     statuses: readonly ShippingStatus[],
   ): Promise<Array<Pick<ShippingDoc, '_id' | 'campaignId'>>>;
+  /**
+   * Moves the sent shipping's delivery status up to `status` (with its rank, and the reason of a
+   * failure) if its rank is lower; the shipping as it was before (its campaign and delivery status),
+   * or null when there is none or its status ranks as high already.
+   */
+  raiseDelivery(
+    message: ProviderMessage,
+    status: DeliveryStatus,
+    rank: number,
+    failedReason: string | null,
+  ): Promise<Pick<ShippingDoc, 'campaignId' | 'deliveryStatus'> | null>;
+  /** Sets the time unless the shipping holds an earlier one already. */
+  recordEarliest(message: ProviderMessage, field: 'deliveredAt' | 'readAt', at: Date): Promise<void>;
+  hasMessage(message: ProviderMessage): Promise<boolean>;
 }
 
 export type OutcomeCounter = 'sent' | 'failed' | 'cancelled';
@@ -65,4 +86,6 @@ export type OutcomeCounter = 'sent' | 'failed' | 'cancelled';
 export interface CampaignCounterStore {
   /** Adds `by` to the counter and, with `activityAt`, marks the campaign active then. */
   count(campaignId: Types.ObjectId, counter: OutcomeCounter, by: number, activityAt: Date | null): Promise<void>;
+  /** Adds each change (some negative: a shipping that was undelivered, delivered after all) to the delivery counters. */
+  countDelivery(campaignId: Types.ObjectId, changes: Partial<Record<DeliveryCounter, number>>): Promise<void>;
 }

@@ -9,6 +9,12 @@ import {
 } from '../../domain/campaigns/shipping-status';
 import { MessageDispatched, MessageFailed } from '../../domain/events/dispatch-messages';
 import type { Cause } from '../../domain/events/envelope';
+import {
+  counterChanges,
+  DELIVERY_RANK,
+  type DeliveryStatus,
+  deliveryTimesOf,
+} from '../../domain/whatsapp/delivery-status';
 import type { SendReceipt } from '../../domain/whatsapp/gateway';
 import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import type { DomainEvents, LaneHandoff } from '../messaging-ports';
@@ -31,6 +37,18 @@ export interface SendFailure {
   reason: string;
   code: string | null;
 }
+
+/** One status the provider reported for a message it accepted. */
+export interface DeliveryReport {
+  providerMessageId: string;
+  status: DeliveryStatus;
+  at: Date;
+  /** For `failed`: why (`<code>: <title>`). */
+  reason?: string | null;
+}
+
+/** Applied; stale (its shipping already ranks as high); unknown (no shipping has that message id). */
+export type DeliveryOutcome = 'applied' | 'stale' | 'unknown';
 
 /**
  * Owns every status change of a shipping (see the table in shipping-status.ts), the campaign
@@ -221,6 +239,32 @@ export class ShippingService {
     );
     if (moved) await this.handOver({ ...shipping, connectionId: toConnection }, plannedAt, cause);
     return moved;
+  }
+
+  /**
+   * A delivery report for a sent shipping (by its provider message id on that number). Idempotent and
+   * order-independent: the delivery status only moves up its rank (delivery-status.ts; one
+   * compare-and-set), so a replay or a late `sent` changes nothing, and the campaign's delivered /
+   * read / undelivered counters move exactly once per shipping, on the change that crossed the rank.
+   * Delivered and read times keep the earliest report.
+   */
+  async recordDelivery(connectionId: string, report: DeliveryReport): Promise<DeliveryOutcome> {
+    const message = { connectionId, providerMessageId: report.providerMessageId };
+    for (const field of deliveryTimesOf(report.status))
+      await this.deps.shippings.recordEarliest(message, field, report.at);
+    const failedReason = report.status === 'failed' ? (report.reason ?? 'failed') : null;
+    const before = await this.deps.shippings.raiseDelivery(
+      message,
+      report.status,
+      DELIVERY_RANK[report.status],
+      failedReason,
+    );
+    if (!before) return (await this.deps.shippings.hasMessage(message)) ? 'stale' : 'unknown';
+    await this.deps.counters.countDelivery(
+      before.campaignId,
+      counterChanges(before.deliveryStatus ?? null, report.status),
+    );
+    return 'applied';
   }
 
   private handOver(shipping: ShippingRef, plannedAt: Date, cause: Cause): Promise<void> {

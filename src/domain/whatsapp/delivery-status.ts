@@ -9,11 +9,20 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 export const DELIVERY_RANK: Record<DeliveryStatus, number> = { sent: 1, failed: 2, delivered: 3, read: 4 };
 
+/** The campaign counters delivery reports move. */
+export type DeliveryCounter = 'delivered' | 'read' | 'undelivered';
+
+/**
+ * The times a report of `status` records, each the earliest seen (reports arrive in any order):
+ * `read` implies delivered, so it sets both.
+ */
+export function deliveryTimesOf(status: DeliveryStatus): Array<'deliveredAt' | 'readAt'> {
+  if (status === 'read') return ['deliveredAt', 'readAt'];
+  return status === 'delivered' ? ['deliveredAt'] : [];
+}
+
 /** Counter changes when a shipping moves from `from` (null: no status yet) to a higher `to`. */
-export function counterChanges(
-  from: DeliveryStatus | null,
-  to: DeliveryStatus,
-): Record<'delivered' | 'read' | 'undelivered', number> {
+export function counterChanges(from: DeliveryStatus | null, to: DeliveryStatus): Record<DeliveryCounter, number> {
   const before = from === null ? 0 : DELIVERY_RANK[from];
   const after = DELIVERY_RANK[to];
   const reached = (status: DeliveryStatus) =>

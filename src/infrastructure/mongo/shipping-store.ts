@@ -2,10 +2,12 @@ import type { Types } from 'mongoose';
 import type {
   CampaignCounterStore,
   OutcomeCounter,
+  ProviderMessage,
   ShippingChanges,
   ShippingRepository,
 } from '../../application/shippings/shipping-repository';
 import type { ShippingStatus } from '../../domain/campaigns/shipping-status';
+import type { DeliveryCounter, DeliveryStatus } from '../../domain/whatsapp/delivery-status';
 import { updateIfMatches } from './conditional-update';
 import { insertNew } from './insert-new';
 import type { Models } from './models';
@@ -77,6 +79,35 @@ export class MongoShippingRepository implements ShippingRepository {
   ): Promise<Array<Pick<ShippingDoc, '_id' | 'campaignId'>>> {
     return this.models.Shipping.find({ contactId, status: { $in: [...statuses] } }, { _id: 1, campaignId: 1 }).lean();
   }
+
+  async raiseDelivery(
+    message: ProviderMessage,
+    status: DeliveryStatus,
+    rank: number,
+    failedReason: string | null,
+  ): Promise<Pick<ShippingDoc, 'campaignId' | 'deliveryStatus'> | null> {
+    return this.models.Shipping.findOneAndUpdate(
+      { ...messageFilter(message), deliveryRank: { $lt: rank } },
+      { $set: { deliveryStatus: status, deliveryRank: rank, ...(failedReason !== null ? { failedReason } : {}) } },
+      { returnDocument: 'before', projection: { campaignId: 1, deliveryStatus: 1 } },
+    ).lean();
+  }
+
+  async recordEarliest(message: ProviderMessage, field: 'deliveredAt' | 'readAt', at: Date): Promise<void> {
+    await this.models.Shipping.updateOne(
+      { ...messageFilter(message), $or: [{ [field]: null }, { [field]: { $gt: at } }] },
+      { $set: { [field]: at } },
+    );
+  }
+
+  async hasMessage(message: ProviderMessage): Promise<boolean> {
+    return Boolean(await this.models.Shipping.exists(messageFilter(message)));
+  }
+}
+
+/** By the number and the provider's id (the index delivery reports use). */
+function messageFilter(message: ProviderMessage) {
+  return { connectionId: message.connectionId, providerMessageId: message.providerMessageId };
 }
 
 /** One status as an equality (what the wire server and the indexes handle best), several as $in. */
@@ -92,5 +123,14 @@ export class MongoCampaignCounters implements CampaignCounterStore {
       { _id: campaignId },
       { $inc: { [`counters.${counter}`]: by }, ...(activityAt ? { $set: { lastActivityAt: activityAt } } : {}) },
     );
+  }
+
+  async countDelivery(campaignId: Types.ObjectId, changes: Partial<Record<DeliveryCounter, number>>) {
+    const inc = Object.fromEntries(
+      Object.entries(changes)
+        .filter(([, by]) => by !== 0)
+        .map(([counter, by]) => [`counters.${counter}`, by]),
+    );
+    if (Object.keys(inc).length > 0) await this.models.Campaign.updateOne({ _id: campaignId }, { $inc: inc });
   }
 }
