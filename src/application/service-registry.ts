@@ -6,8 +6,10 @@ import {
   MongoSendingNumbers,
   MongoSuppressedPhones,
 } from '../infrastructure/mongo/campaign-store';
+import { MongoConnectionRepository, MongoPairingRecords } from '../infrastructure/mongo/connection-store';
 import { MongoCampaignCounters, MongoShippingRepository } from '../infrastructure/mongo/shipping-store';
 import { CampaignService } from './campaigns/campaign-service';
+import { ConnectionService } from './connections/connection-lifecycle';
 import { brokerCampaignCommands, brokerEvents, brokerLanes } from './messaging-ports';
 import { declareLane, type PipelineDeps } from './pipeline-deps';
 import { ReadService } from './queries/read-service';
@@ -61,6 +63,26 @@ export function campaignsOf(deps: PipelineDeps): CampaignService {
       now: () => deps.now(),
     });
     campaignServices.set(deps, service);
+  }
+  return service;
+}
+
+const connectionServices = new WeakMap<PipelineDeps, ConnectionService>();
+
+/** The connection service on this process's MongoDB and broker (one per set of pipeline dependencies). */
+export function connectionsOf(deps: PipelineDeps): ConnectionService {
+  let service = connectionServices.get(deps);
+  if (!service) {
+    service = new ConnectionService({
+      connections: new MongoConnectionRepository(deps.models),
+      pairings: new MongoPairingRecords(deps.models.Connection.db),
+      events: brokerEvents(deps),
+      declareLane: (connectionId) => declareLane(deps, connectionId),
+      pauseCampaignsOf: (connectionId) => campaignsOf(deps).pauseAllOf(connectionId),
+      logger: deps.logger,
+      now: () => deps.now(),
+    });
+    connectionServices.set(deps, service);
   }
   return service;
 }

@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { canApply } from '../domain/campaigns/campaign-status';
 import { isAppError } from '../domain/errors';
 import type { Cause } from '../domain/events/envelope';
 import {
@@ -11,8 +12,10 @@ import {
   type TemplateMapping,
   templateShape,
 } from '../domain/whatsapp/templates';
+import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
 import type { Logger } from '../infrastructure/observability/logger';
 import { pauseCampaign } from './campaign-controls';
+import type { CampaignService } from './campaigns/campaign-service';
 import type { PipelineDeps } from './pipeline-deps';
 import { markTemplatesStale, refreshTemplates, type TemplateDeps, templateCatalogue } from './template-catalogue';
 
@@ -82,24 +85,25 @@ async function checkAgainst(
 
 /**
  * Before a template campaign starts or resumes: checks it again against the catalogue (the
- * template may have been paused, or changed, since) and keeps the shape it will be sent with.
- * A text campaign passes untouched.
+ * template may have been paused, or changed, since) and keeps the shape it will be sent with
+ * (CampaignService.refreshTemplate). A text campaign passes untouched.
  */
 export async function recheckTemplateCampaign(
   deps: TemplateDeps,
+  campaigns: Pick<CampaignService, 'find' | 'refreshTemplate'>,
   companyId: string,
   campaignId: string,
 ): Promise<void> {
-  const campaign = await deps.models.Campaign.findById(campaignId, {
-    companyId: 1,
-    connectionId: 1,
-    listId: 1,
-    template: 1,
-    status: 1,
-  }).lean();
-  if (!campaign?.template || String(campaign.companyId) !== companyId) return;
+  let campaign: CampaignDoc;
+  try {
+    campaign = await campaigns.find(companyId, campaignId);
+  } catch (error) {
+    // No such campaign: the command itself answers 404.
+    if (isAppError(error, 'not-found')) return;
+    throw error;
+  }
   // Only before it may start or resume: the command itself answers 409 for any other status.
-  if (!['draft', 'scheduled', 'paused'].includes(campaign.status)) return;
+  if (!campaign.template || !canApply('refreshTemplate', campaign.status)) return;
   const { name, language, components, headerMediaUrl } = campaign.template;
   const template = await checkTemplateCampaign(deps, {
     companyId,
@@ -107,7 +111,7 @@ export async function recheckTemplateCampaign(
     listId: String(campaign.listId),
     template: { name, language, components, headerMediaUrl },
   });
-  await deps.models.Campaign.updateOne({ _id: campaign._id }, { $set: { template } });
+  await campaigns.refreshTemplate(companyId, campaignId, template);
 }
 
 /**

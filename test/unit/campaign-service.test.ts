@@ -9,6 +9,7 @@ import {
 } from '../../src/application/campaigns/campaign-service';
 import { isAppError } from '../../src/domain/errors';
 import { type Cause, newCorrelation } from '../../src/domain/events/envelope';
+import type { CampaignTemplate } from '../../src/domain/whatsapp/templates';
 import { createLogger } from '../../src/infrastructure/observability/logger';
 import {
   FixedPacing,
@@ -203,6 +204,24 @@ describe('campaign service', () => {
     assert.deepEqual(shippings.statuses(campaign._id), ['sent', 'cancelled', 'cancelled']);
     await assert.rejects(service.cancel(cause, String(campaign._id)), rejectsWith('conflict'));
     assert.deepEqual(events.types(), ['CampaignCancelled']);
+  });
+
+  test('refreshTemplate: kept before a start or resume only, and only for the company', async () => {
+    const template = {
+      name: 'welcome',
+      language: 'pt_BR',
+      components: { body: ['{name}'] },
+      category: 'MARKETING',
+      shape: { header: null, body: 1, buttons: [] },
+    } as unknown as CampaignTemplate;
+    const paused = campaigns.add({ companyId, status: 'paused' });
+    const running = campaigns.add({ companyId, status: 'running' });
+    assert.equal(await service.refreshTemplate(String(companyId), String(paused._id), template), true);
+    assert.deepEqual(campaigns.get(paused._id)?.template, template);
+    assert.equal(await service.refreshTemplate(String(companyId), String(running._id), template), false);
+    assert.equal(campaigns.get(running._id)?.template, undefined);
+    const other = String(new Types.ObjectId());
+    assert.equal(await service.refreshTemplate(other, String(paused._id), template), false);
   });
 
   test('delete: drafts only', async () => {

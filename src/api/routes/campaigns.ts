@@ -12,7 +12,7 @@ import { sendingSpanOf, waitingOf } from '../../application/campaign-progress';
 import { assertConnectionUsable } from '../../application/connections/connection-service';
 import type { PipelineDeps } from '../../application/pipeline-deps';
 import { connectionIdsOf } from '../../application/read-models';
-import { readsOf } from '../../application/service-registry';
+import { campaignsOf, readsOf } from '../../application/service-registry';
 import { checkTemplateCampaign, recheckTemplateCampaign } from '../../application/template-campaigns';
 import { deliveryRates, pendingOf, sendsPerMinute } from '../../domain/campaigns/campaign-progress';
 import type { Cause } from '../../domain/events/envelope';
@@ -76,7 +76,9 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
 
   /** Before a template campaign starts or resumes, it is checked again (the template may be paused since). */
   const recheckTemplate = (companyId: string, campaignId: string) =>
-    answeringTemplateProblems('campaign', () => recheckTemplateCampaign(templates, companyId, campaignId));
+    answeringTemplateProblems('campaign', () =>
+      recheckTemplateCampaign(templates, campaignsOf(pipeline), companyId, campaignId),
+    );
 
   api.define(
     {

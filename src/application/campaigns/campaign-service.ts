@@ -238,6 +238,23 @@ export class CampaignService {
     await this.deps.events.publish(CampaignCancelled, { campaignId }, cause);
   }
 
+  /**
+   * Keeps the template a campaign will be sent with, as checked again against the catalogue before
+   * it starts or resumes (only then: a campaign that moved on meanwhile keeps what it has); whether
+   * it was stored.
+   */
+  async refreshTemplate(companyId: string, campaignId: string, template: CampaignTemplate): Promise<boolean> {
+    const before = await this.deps.campaigns.transition(
+      campaignId,
+      statusesAllowing('refreshTemplate'),
+      { template },
+      {
+        companyId,
+      },
+    );
+    return before !== null;
+  }
+
   /** Deletes a draft (nothing was planned or sent for it). */
   async deleteDraft(cause: Cause, campaignId: string): Promise<void> {
     await this.apply(cause.companyId, campaignId, 'delete', { status: 'cancelled' });

@@ -1,154 +1,69 @@
-import { publishEvent } from '../../../publishers/domain-event';
-import {
-  type ConnectionCommand,
-  connectionStatusesAllowing,
-  connectionTarget,
-} from '../../domain/connections/connection-status';
-import { AppError } from '../../domain/errors';
-import { ConnectionConnected, ConnectionCreated } from '../../domain/events/contact-messages';
+import { isAppError } from '../../domain/errors';
 import type { Cause } from '../../domain/events/envelope';
 import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
 import type { Logger } from '../../infrastructure/observability/logger';
-import { declareLane, type PipelineDeps } from '../pipeline-deps';
-import { campaignsOf } from '../service-registry';
-import { repairWhatsAppWeb } from './whatsapp-web-pairing';
+import type { PipelineDeps } from '../pipeline-deps';
+import { campaignsOf, connectionsOf } from '../service-registry';
+import type { NewConnection } from './connection-repository';
 
 /**
- * Owns a WhatsApp connection's changes: created, settings changed, connected, disconnected,
- * halted (see connection-status.ts), the campaigns each pauses and the events it publishes.
+ * The names entry points call for a WhatsApp connection's changes, each one call of
+ * ConnectionService (connection-lifecycle.ts), which owns them: created, settings changed,
+ * connected, disconnected, halted (see connection-status.ts).
  */
 
+export { ConnectionHalted } from './connection-lifecycle';
+
 /** A new number (connected): its lane is declared and its first contact sync starts (ConnectionConnected). */
-export async function createConnection(
+export function createConnection(
   deps: PipelineDeps,
   cause: Cause,
-  fields: Pick<ConnectionDoc, 'name' | 'gateway' | 'sandbox'> & { cloudApi: ConnectionDoc['cloudApi'] | null },
+  fields: Omit<NewConnection, 'companyId' | 'status'>,
 ): Promise<ConnectionDoc> {
-  const connection = await deps.models.Connection.create({ companyId: cause.companyId, ...fields });
-  const connectionId = String(connection._id);
-  await declareLane(deps, connectionId);
-  // Dispatch workers pick the new lane up from this event (no polling); ConnectionConnected starts its first sync.
-  await publishEvent(deps.publisher, ConnectionCreated, { connectionId }, cause);
-  await publishEvent(deps.publisher, ConnectionConnected, { connectionId }, cause);
-  return connection.toObject() as ConnectionDoc;
+  return connectionsOf(deps).create(cause, fields);
 }
 
 /** The connection of the company, or not-found (also for another company's id, so ids cannot be probed). */
-export async function findConnection(deps: PipelineDeps, companyId: string, id: string): Promise<ConnectionDoc> {
-  // By _id alone (the MongoDB-wire server scans any other filter); the tenant checked on the document.
-  const found = (await deps.models.Connection.findById(id).lean()) as ConnectionDoc | null;
-  if (!found || String(found.companyId) !== companyId) throw AppError.notFound('connection');
-  return found;
+export function findConnection(deps: PipelineDeps, companyId: string, id: string): Promise<ConnectionDoc> {
+  return connectionsOf(deps).find(companyId, id);
 }
 
-/**
- * Changes name, gateway or settings; `lift` (an operator's `status: "connected"`) ends a halt too.
- * The next send uses the new settings.
- */
-export async function updateConnection(
+/** Changes name, gateway or settings; `lift` (an operator's `status: "connected"`) ends a halt too. */
+export function updateConnection(
   deps: PipelineDeps,
   current: ConnectionDoc,
   set: Record<string, unknown>,
   lift: boolean,
 ): Promise<ConnectionDoc> {
-  const updated = (await deps.models.Connection.findOneAndUpdate(
-    { _id: current._id },
-    { $set: { ...set, ...(lift ? { status: connectionTarget('connect'), haltedReason: null, haltedAt: null } : {}) } },
-    { returnDocument: 'after' },
-  ).lean()) as ConnectionDoc | null;
-  if (!updated) throw AppError.notFound('connection');
-  if (lift && current.status === 'halted') {
-    deps.logger.warn('halted WhatsApp connection reconnected by an operator', {
-      connectionId: String(updated._id),
-      companyId: String(updated.companyId),
-      haltedReason: current.haltedReason,
-    });
-  }
-  return updated;
-}
-
-/** Moves the status from the ones the command allows, atomically; anything else is a conflict. */
-async function moveStatus(
-  deps: PipelineDeps,
-  companyId: string,
-  id: string,
-  command: ConnectionCommand,
-): Promise<ConnectionDoc> {
-  const current = await findConnection(deps, companyId, id);
-  const to = connectionTarget(command);
-  const updated = (await deps.models.Connection.findOneAndUpdate(
-    { _id: current._id, status: { $in: connectionStatusesAllowing(command) } },
-    { $set: { status: to, ...(to === 'connected' ? { haltedReason: null, haltedAt: null } : {}) } },
-    { returnDocument: 'after' },
-  ).lean()) as ConnectionDoc | null;
-  if (!updated) throw AppError.conflict(`the connection is ${current.status}`);
-  return updated;
+  return connectionsOf(deps).update(current, set, lift);
 }
 
 /** Connects a disconnected or halted number; a contact sync starts. Campaigns paused stay paused. */
-export async function connectConnection(deps: PipelineDeps, cause: Cause, id: string): Promise<ConnectionDoc> {
-  const current = await findConnection(deps, cause.companyId, id);
-  if (current.gateway === 'whatsapp-web') {
-    // A WhatsApp Web number connects by opening its session: `pairing` (a QR if its session is gone).
-    const repaired = await repairWhatsAppWeb(deps, current);
-    if (!repaired) throw AppError.conflict(`the connection is ${current.status}`);
-    return repaired;
-  }
-  const after = await moveStatus(deps, cause.companyId, id, 'connect');
-  await declareLane(deps, id);
-  await publishEvent(deps.publisher, ConnectionConnected, { connectionId: id }, cause);
-  return after;
+export function connectConnection(deps: PipelineDeps, cause: Cause, id: string): Promise<ConnectionDoc> {
+  return connectionsOf(deps).connect(cause, id);
 }
 
 /** Disconnects: nothing is sent on the number, its campaigns are paused; how many. */
-export async function disconnectConnection(
+export function disconnectConnection(
   deps: PipelineDeps,
   cause: Cause,
   id: string,
 ): Promise<{ connection: ConnectionDoc; pausedCampaigns: number }> {
-  const connection = await moveStatus(deps, cause.companyId, id, 'disconnect');
-  const pausedCampaigns = await pauseCampaignsOf(deps, id);
-  deps.logger.info('WhatsApp connection disconnected', {
-    connectionId: id,
-    companyId: cause.companyId,
-    pausedCampaigns,
-  });
-  return { connection, pausedCampaigns };
+  return connectionsOf(deps).disconnect(cause, id);
 }
 
-export class ConnectionHalted extends Error {
-  override name = 'ConnectionHalted';
-}
-
-/**
- * The provider said the number is at risk (spam rate limit, expired or invalid token): the
- * connection is marked `halted` and every campaign of it that could still send is paused, with an
- * alert in the logs and the error reporter. Only the first caller (the atomic status change) alerts;
- * campaigns are paused by every caller, so one started meanwhile is paused too.
- */
-export async function haltConnection(
+/** The provider said the number is at risk: halted, its campaigns paused, an alert (once). */
+export function haltConnection(
   deps: PipelineDeps & { errorReporter?: ErrorReporter },
   connectionId: string,
   reason: string,
   logger: Logger = deps.logger,
 ): Promise<number> {
-  const { Connection } = deps.models;
-  const halted = await Connection.findOneAndUpdate(
-    { _id: connectionId, status: { $in: connectionStatusesAllowing('halt') } },
-    { $set: { status: connectionTarget('halt'), haltedReason: reason, haltedAt: new Date(deps.now()) } },
-    { returnDocument: 'after' },
-  ).lean();
-  const paused = await pauseCampaignsOf(deps, connectionId);
-  if (halted) {
-    const context = { connectionId, companyId: String(halted.companyId), reason, pausedCampaigns: paused };
-    logger.error(
-      'WhatsApp connection halted by the provider; its campaigns are paused until an operator acts',
-      context,
-    );
-    deps.errorReporter?.capture(new ConnectionHalted(`connection ${connectionId} halted: ${reason}`), context);
-  }
-  return paused;
+  return connectionsOf(deps).halt(connectionId, reason, {
+    logger,
+    ...(deps.errorReporter ? { errorReporter: deps.errorReporter } : {}),
+  });
 }
 
 /**
@@ -160,30 +75,15 @@ export function pauseCampaignsOf(deps: PipelineDeps, connectionId: string): Prom
   return campaignsOf(deps).pauseAllOf(connectionId);
 }
 
-/** Refuses to start or resume a campaign whose connection is halted or disconnected. */
+/** Refuses to start or resume a campaign whose connection is halted, disconnected or not linked yet. */
 export async function assertConnectionUsable(deps: PipelineDeps, companyId: string, campaignId: string): Promise<void> {
-  // By _id alone (the MongoDB-wire server scans any other filter); the tenant checked on the document.
-  const campaign = await deps.models.Campaign.findById(campaignId, { connectionId: 1, companyId: 1 }).lean();
-  if (!campaign || String(campaign.companyId) !== companyId) return;
-  const connection = await deps.models.Connection.findById(campaign.connectionId, {
-    status: 1,
-    haltedReason: 1,
-  }).lean();
-  const connectionId = String(campaign.connectionId);
-  if (connection?.status === 'halted') {
-    // A campaign cannot start or resume while its number is halted: the operator fixes it first.
-    throw AppError.conflict(
-      `connection ${connectionId} is halted (${connection.haltedReason ?? 'by the provider'}); fix it, then PATCH /v1/connections/${connectionId} with {"status":"connected"}`,
-    );
+  let connectionId: string;
+  try {
+    connectionId = String((await campaignsOf(deps).find(companyId, campaignId)).connectionId);
+  } catch (error) {
+    // No such campaign: the command itself answers 404.
+    if (isAppError(error, 'not-found')) return;
+    throw error;
   }
-  if (connection?.status === 'pairing') {
-    throw AppError.conflict(
-      `connection ${connectionId} is not linked yet; scan its QR first (GET /v1/connections/${connectionId}/pairing)`,
-    );
-  }
-  if (connection?.status === 'disconnected') {
-    throw AppError.conflict(
-      `connection ${connectionId} is disconnected; connect it first (POST /v1/connections/${connectionId}/connect)`,
-    );
-  }
+  await connectionsOf(deps).assertUsable(connectionId);
 }

@@ -1,60 +1,29 @@
-import { Types } from 'mongoose';
-import { publishEvent } from '../../../publishers/domain-event';
-import { connectionStatusesAllowing, connectionTarget } from '../../domain/connections/connection-status';
 import { normalisePhone } from '../../domain/contacts/phone';
 import { AppError } from '../../domain/errors';
-import { ConnectionConnected } from '../../domain/events/contact-messages';
-import { type Cause, newCorrelation } from '../../domain/events/envelope';
-import {
-  forgetSession,
-  type WebPairingDoc,
-  whatsappWebStore,
-} from '../../infrastructure/gateways/whatsapp-web/web-store';
+import type { Cause } from '../../domain/events/envelope';
+import { type WebPairingDoc, whatsappWebStore } from '../../infrastructure/gateways/whatsapp-web/web-store';
 import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
-import { declareLane, type PipelineDeps } from '../pipeline-deps';
+import type { PipelineDeps } from '../pipeline-deps';
+import { connectionsOf, readsOf } from '../service-registry';
+
+/**
+ * A WhatsApp Web number's pairing: its status changes (pairing, connected, re-paired, cancelled)
+ * belong to ConnectionService (connection-lifecycle.ts); this module keeps the pairing record's own
+ * fields (the QR or code shown, the phone a code was asked for).
+ */
 
 const storeOf = (deps: PipelineDeps) => whatsappWebStore(deps.models.Connection.db);
 
-async function ownedConnection(deps: PipelineDeps, companyId: string, connectionId: string): Promise<ConnectionDoc> {
-  const connection = (await deps.models.Connection.findById(connectionId).lean()) as ConnectionDoc | null;
-  if (!connection || String(connection.companyId) !== companyId) throw AppError.notFound('connection');
+async function ownedWebConnection(deps: PipelineDeps, companyId: string, connectionId: string): Promise<ConnectionDoc> {
+  const connection = await connectionsOf(deps).find(companyId, connectionId);
+  if (connection.gateway !== 'whatsapp-web')
+    throw AppError.conflict(`connection ${String(connection._id)} is ${connection.gateway}, not whatsapp-web`);
   return connection;
 }
 
-function assertWeb(connection: ConnectionDoc): void {
-  if (connection.gateway !== 'whatsapp-web')
-    throw AppError.conflict(`connection ${String(connection._id)} is ${connection.gateway}, not whatsapp-web`);
-}
-
-/**
- * A new whatsapp-web connection: stored in `pairing`, its lane declared, an empty pairing record.
- * A dispatch worker takes its socket (lease) and shows QRs until the phone links it; nothing is
- * synced or sent before that (markWhatsAppWebConnected).
- */
-export async function startWhatsAppWebPairing(
-  deps: PipelineDeps,
-  companyId: string,
-  name: string,
-): Promise<ConnectionDoc> {
-  const connection = await deps.models.Connection.create({
-    companyId: new Types.ObjectId(companyId),
-    name,
-    gateway: 'whatsapp-web',
-    status: 'pairing',
-    cloudApi: null,
-  });
-  const connectionId = String(connection._id);
-  try {
-    await storeOf(deps).Pairing.create({ _id: connectionId });
-    await declareLane(deps, connectionId);
-  } catch (error) {
-    // Nothing half-created stays behind.
-    await deps.models.Connection.deleteOne({ _id: connection._id });
-    await forgetSession(storeOf(deps), connectionId);
-    throw error;
-  }
-  deps.logger.info('WhatsApp Web pairing started', { connectionId, companyId });
-  return connection.toObject() as ConnectionDoc;
+/** A new whatsapp-web connection, in `pairing` until the phone links it (ConnectionService.startPairing). */
+export function startWhatsAppWebPairing(deps: PipelineDeps, companyId: string, name: string): Promise<ConnectionDoc> {
+  return connectionsOf(deps).startPairing(companyId, name);
 }
 
 /** The pairing record the API shows (QR or code), or 409 when the number is not being paired. */
@@ -63,8 +32,7 @@ export async function currentPairing(
   companyId: string,
   connectionId: string,
 ): Promise<{ connection: ConnectionDoc; pairing: WebPairingDoc | null }> {
-  const connection = await ownedConnection(deps, companyId, connectionId);
-  assertWeb(connection);
+  const connection = await ownedWebConnection(deps, companyId, connectionId);
   const pairing = await storeOf(deps).Pairing.findById(connectionId).lean();
   return { connection, pairing };
 }
@@ -79,12 +47,10 @@ export async function requestPairingCode(
   connectionId: string,
   phone: string,
 ): Promise<WebPairingDoc> {
-  const connection = await ownedConnection(deps, companyId, connectionId);
-  assertWeb(connection);
+  const connection = await ownedWebConnection(deps, companyId, connectionId);
   if (connection.status !== 'pairing')
     throw AppError.conflict(`the connection is ${connection.status}; only a number being paired takes a code`);
-  const company = await deps.models.Company.findById(companyId, { defaultRegion: 1 }).lean();
-  const parsed = normalisePhone(phone, company?.defaultRegion ?? 'BR');
+  const parsed = normalisePhone(phone, await readsOf(deps).companyRegion(companyId));
   if (!parsed.valid)
     throw AppError.invalid('the request body is invalid', [{ field: 'body.phone', message: parsed.reason }]);
   const digits = parsed.e164.slice(1);
@@ -107,59 +73,19 @@ export async function cancelWhatsAppWebPairing(
   companyId: string,
   connectionId: string,
 ): Promise<void> {
-  const connection = await ownedConnection(deps, companyId, connectionId);
-  assertWeb(connection);
-  const removed = await deps.models.Connection.deleteOne({ _id: connection._id, status: 'pairing' });
-  if (removed.deletedCount !== 1)
-    throw AppError.conflict(`the connection is ${connection.status}; disconnect it instead`);
-  await forgetSession(storeOf(deps), connectionId);
-  deps.logger.info('WhatsApp Web pairing cancelled', { connectionId, companyId });
-}
-
-/** Connect again a disconnected or halted whatsapp-web number: it goes back to pairing (a QR if its session is gone). */
-export async function repairWhatsAppWeb(deps: PipelineDeps, connection: ConnectionDoc): Promise<ConnectionDoc | null> {
-  const updated = await deps.models.Connection.findOneAndUpdate(
-    { _id: connection._id, status: { $in: connectionStatusesAllowing('repair') } },
-    { $set: { status: connectionTarget('repair'), haltedReason: null, haltedAt: null } },
-    { returnDocument: 'after' },
-  ).lean();
-  if (updated)
-    await storeOf(deps).Pairing.updateOne(
-      { _id: String(connection._id) },
-      { $setOnInsert: { qrCount: 0 } },
-      { upsert: true },
-    );
-  return updated as ConnectionDoc | null;
+  await connectionsOf(deps).cancelPairing(await ownedWebConnection(deps, companyId, connectionId));
 }
 
 /**
- * The socket opened with a linked session: a number in `pairing` becomes `connected`, its pairing
- * record is cleared, and ConnectionConnected starts its first contact sync. Returns false when the
- * connection is no longer pairing (already connected, or disconnected meanwhile).
+ * The socket opened with a linked session: pairing → connected (ConnectionService.pair); false when
+ * the connection is no longer pairing.
  */
-export async function markWhatsAppWebConnected(
+export function markWhatsAppWebConnected(
   deps: PipelineDeps,
   connectionId: string,
   cause: Cause | null,
 ): Promise<boolean> {
-  const updated = await deps.models.Connection.findOneAndUpdate(
-    { _id: connectionId, status: { $in: connectionStatusesAllowing('pair') } },
-    { $set: { status: connectionTarget('pair'), haltedReason: null, haltedAt: null } },
-    { returnDocument: 'after' },
-  ).lean();
-  if (!updated) return false;
-  await storeOf(deps).Pairing.updateOne(
-    { _id: connectionId },
-    { $set: { qr: null, qrAt: null, phone: null, code: null, codeAt: null, error: null } },
-  );
-  await publishEvent(
-    deps.publisher,
-    ConnectionConnected,
-    { connectionId },
-    cause ?? newCorrelation(String(updated.companyId)),
-  );
-  deps.logger.info('WhatsApp Web number linked', { connectionId, companyId: String(updated.companyId) });
-  return true;
+  return connectionsOf(deps).pair(connectionId, cause);
 }
 
 /** Records the QR WhatsApp just issued (they rotate about every 20 s until one is scanned). */

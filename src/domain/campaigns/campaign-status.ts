@@ -29,6 +29,8 @@ export type CampaignCommand =
   | 'cancel'
   | 'update'
   | 'delete'
+  // A template campaign's template checked again against the catalogue before it starts or resumes.
+  | 'refreshTemplate'
   // … and of the pipeline: the check queues a due campaign (or gives the claim back when sending
   // CampaignDue failed, or re-sends one stuck), processing runs it, the last shipping completes it.
   | 'queue'
@@ -42,6 +44,7 @@ const ALLOWED: Record<CampaignCommand, readonly CampaignStatus[]> = {
   start: ['draft', 'scheduled'],
   update: ['draft', 'scheduled'],
   delete: ['draft'],
+  refreshTemplate: ['draft', 'scheduled', 'paused'],
   pause: ['scheduled', 'queued', 'running'],
   resume: ['paused'],
   cancel: ['draft', 'scheduled', 'queued', 'running', 'paused'],
