@@ -6,10 +6,14 @@ import {
   MongoSendingNumbers,
   MongoSuppressedPhones,
 } from '../infrastructure/mongo/campaign-store';
+import { MongoApiKeyStore, MongoCompanyRepository } from '../infrastructure/mongo/company-store';
 import { MongoConnectionRepository, MongoPairingRecords } from '../infrastructure/mongo/connection-store';
+import { MongoContactRepository } from '../infrastructure/mongo/contact-store';
 import { MongoCampaignCounters, MongoShippingRepository } from '../infrastructure/mongo/shipping-store';
 import { CampaignService } from './campaigns/campaign-service';
+import { CompanyService } from './companies/company-accounts';
 import { ConnectionService } from './connections/connection-lifecycle';
+import { ContactService } from './contacts/contact-book';
 import { brokerCampaignCommands, brokerEvents, brokerLanes } from './messaging-ports';
 import { declareLane, type PipelineDeps } from './pipeline-deps';
 import { ReadService } from './queries/read-service';
@@ -95,6 +99,37 @@ export function readsOf(deps: Pick<PipelineDeps, 'models'>): ReadService {
   if (!service) {
     service = new ReadService(deps.models);
     readServices.set(deps.models, service);
+  }
+  return service;
+}
+
+const companyServices = new WeakMap<object, CompanyService>();
+
+/** The company service on this process's MongoDB (companies and their API keys). */
+export function companiesOf(deps: Pick<PipelineDeps, 'models'>): CompanyService {
+  let service = companyServices.get(deps.models);
+  if (!service) {
+    service = new CompanyService({
+      companies: new MongoCompanyRepository(deps.models),
+      apiKeys: new MongoApiKeyStore(deps.models),
+    });
+    companyServices.set(deps.models, service);
+  }
+  return service;
+}
+
+const contactServices = new WeakMap<PipelineDeps, ContactService>();
+
+/** The contact service on this process's MongoDB (a deleted contact's shippings through the shipping service). */
+export function contactsOf(deps: PipelineDeps): ContactService {
+  let service = contactServices.get(deps);
+  if (!service) {
+    service = new ContactService({
+      contacts: new MongoContactRepository(deps.models),
+      cancelShippingsOf: (contactId, reason) => shippingsOf(deps).cancelOfContact(contactId, reason),
+      completeIfDone: (campaignId, cause) => campaignsOf(deps).completeIfDone(campaignId, cause),
+    });
+    contactServices.set(deps, service);
   }
   return service;
 }
