@@ -2,10 +2,10 @@ import type Koa from 'koa';
 import { apiCaches } from '../api/api-context';
 import { createApp } from '../api/app';
 import { type HttpServer, listen } from '../api/server';
-import { createGatewayProvider, DEFAULT_CLOUD_API_OPTIONS } from '../infrastructure/gateways/gateway-provider';
-import { campaignsByStatus } from '../infrastructure/mongo/campaign-counts';
+import { readsOf } from '../application/service-registry';
+import { DEFAULT_CLOUD_API_OPTIONS } from '../infrastructure/gateways/gateway-provider';
 import { pingMongo } from '../infrastructure/mongo/connection';
-import { pipelineDeps } from './pipeline';
+import { gatewaysOf, pipelineDeps } from './pipeline';
 import type { Services } from './services';
 
 /** The API's HTTP server, and its Koa app (tests read the app's routes from it). */
@@ -22,7 +22,7 @@ export async function startApi(services: Services): Promise<ApiServer> {
       pipeline,
       templates: {
         ...pipeline,
-        gateways: createGatewayProvider(pipeline.models, services.mongo, undefined, {
+        gateways: gatewaysOf(services, pipeline, {
           ...DEFAULT_CLOUD_API_OPTIONS,
           timeoutMs: services.config.CLOUD_API_TIMEOUT_MS,
         }),
@@ -33,7 +33,8 @@ export async function startApi(services: Services): Promise<ApiServer> {
       replayDebugTtlMs: services.config.REPLAY_DEBUG_TTL_MS,
     },
   });
-  services.metrics.countCampaignsWith(() => campaignsByStatus(pipeline.models));
+  const reads = readsOf(pipeline);
+  services.metrics.countCampaignsWith(() => reads.campaignsByStatus());
   const server = await listen(app, services.config.HTTP_HOST, services.config.HTTP_PORT);
   services.logger.info('API listening', { url: server.url });
   return Object.assign(server, { app });

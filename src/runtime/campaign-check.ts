@@ -5,7 +5,7 @@ import type { PipelineDeps } from '../application/pipeline-deps';
 import { type ReconcileOptions, reconcileStuckShippings } from '../application/shipping-reconciler';
 import { refreshStaleCatalogues } from '../application/template-catalogue';
 import type { GatewayProvider } from '../infrastructure/gateways/gateway-provider';
-import { EventLog } from '../infrastructure/mongo/event-log';
+import type { EventLog } from '../infrastructure/mongo/event-log';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';
 import { errorFields, type Logger } from '../infrastructure/observability/logger';
 
@@ -29,9 +29,11 @@ export function startCampaignCheck(
     templateRefreshMs?: number;
     reconcile: ReconcileOptions & { everyMs: number };
     errorReporter: ErrorReporter;
+    /** Where events older than `retentionDays` are purged from. */
+    eventLog: Pick<EventLog, 'purge'>;
   },
 ): { stop(): Promise<void> } {
-  const eventLog = new EventLog(deps.models.Campaign.db);
+  const { eventLog } = options;
   let lastPurge = 0;
   let lastReconcile = deps.now();
   let lastTemplateSweep = 0;

@@ -1,4 +1,7 @@
 import type { PipelineDeps } from '../application/pipeline-deps';
+import type { CloudApiOptions } from '../infrastructure/gateways/cloud-api/cloud-api-gateway';
+import { createGatewayProvider, type GatewayProvider } from '../infrastructure/gateways/gateway-provider';
+import type { WhatsAppWebOptions } from '../infrastructure/gateways/whatsapp-web/whatsapp-web-gateway';
 import { LaneRepository } from '../infrastructure/mongo/lane-repository';
 import { ensureIndexes, modelsOf } from '../infrastructure/mongo/models';
 import { queues } from '../topology';
@@ -34,4 +37,17 @@ async function buildPipelineDeps(services: Services): Promise<PipelineDeps> {
     metrics: services.metrics,
     now: () => Date.now(),
   };
+}
+
+/**
+ * The gateways (sandbox, Cloud API, WhatsApp Web) of this process's connections, read from its
+ * database: the one place a role builds them, so roles hand a provider around and never models.
+ */
+export function gatewaysOf(
+  services: Services,
+  pipeline: PipelineDeps,
+  cloudApi: CloudApiOptions,
+  whatsappWeb: WhatsAppWebOptions | null = null,
+): GatewayProvider {
+  return createGatewayProvider(pipeline.models, services.mongo, undefined, cloudApi, whatsappWeb);
 }

@@ -4,7 +4,7 @@ import { contactSyncConsumer } from '../../consumers/contact-sync';
 import { type DispatchDeps, dispatchLaneConsumer } from '../../consumers/dispatch-lane';
 import { eventRecorderConsumer } from '../../consumers/event-recorder';
 import type { PipelineDeps } from '../application/pipeline-deps';
-import { createGatewayProvider, DEFAULT_CLOUD_API_OPTIONS } from '../infrastructure/gateways/gateway-provider';
+import { DEFAULT_CLOUD_API_OPTIONS } from '../infrastructure/gateways/gateway-provider';
 import { EventLog } from '../infrastructure/mongo/event-log';
 import { ConsumerRunner, type ConsumerRunnerDeps } from '../infrastructure/rabbitmq/consumer-runner';
 import {
@@ -15,7 +15,7 @@ import {
 import { type DisparoSubscription, SUBSCRIPTIONS, type SubscriptionName, subscription } from '../topology';
 import { startCampaignCheck } from './campaign-check';
 import { LaneSupervisor } from './lane-supervisor';
-import { pipelineDeps } from './pipeline';
+import { gatewaysOf, pipelineDeps } from './pipeline';
 import type { Services } from './services';
 import { WhatsAppWebHost } from './whatsapp-web-host';
 
@@ -58,7 +58,7 @@ const HANDLERS: {
   'contact-prepare': async ({ services, pipeline }) =>
     contactPrepareConsumer({ ...pipeline, laneHandoffMs: services.config.LANE_HANDOFF_MS }),
   'contact-sync': async ({ services, pipeline }) => {
-    const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, {
+    const gateways = gatewaysOf(services, pipeline, {
       ...DEFAULT_CLOUD_API_OPTIONS,
       timeoutMs: services.config.CLOUD_API_TIMEOUT_MS,
     });
@@ -87,10 +87,9 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
   const stopping = new AbortController();
   const deps: DispatchDeps = {
     ...pipeline,
-    gateways: createGatewayProvider(
-      pipeline.models,
-      services.mongo,
-      undefined,
+    gateways: gatewaysOf(
+      services,
+      pipeline,
       {
         timeoutMs: config.CLOUD_API_TIMEOUT_MS,
         laneCoolDownMs: config.CLOUD_API_LANE_COOLDOWN_MS,
@@ -146,7 +145,7 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
 
 function startScheduler({ services, pipeline }: RoleContext): Running {
   const { config } = services;
-  const gateways = createGatewayProvider(pipeline.models, services.mongo, undefined, {
+  const gateways = gatewaysOf(services, pipeline, {
     ...DEFAULT_CLOUD_API_OPTIONS,
     timeoutMs: config.CLOUD_API_TIMEOUT_MS,
   });
@@ -163,6 +162,7 @@ function startScheduler({ services, pipeline }: RoleContext): Running {
         limit: config.RECONCILE_BATCH,
       },
       errorReporter: services.errorReporter,
+      eventLog: new EventLog(services.mongo),
     },
   );
   return { stop: () => check.stop() };

@@ -11,6 +11,7 @@ import { createGatewayProvider, DEFAULT_CLOUD_API_OPTIONS } from '../../src/infr
 import { useMongoAuthState } from '../../src/infrastructure/gateways/whatsapp-web/auth-store';
 import { SessionCipher } from '../../src/infrastructure/gateways/whatsapp-web/session-cipher';
 import { whatsappWebStore } from '../../src/infrastructure/gateways/whatsapp-web/web-store';
+import { EventLog } from '../../src/infrastructure/mongo/event-log';
 import { modelsOf } from '../../src/infrastructure/mongo/models';
 import { startCampaignCheck } from '../../src/runtime/campaign-check';
 import { pipelineDeps } from '../../src/runtime/pipeline';
@@ -137,6 +138,7 @@ describe('error reporting: consumers, the API and the cron job reach Sentry, tag
         retentionDays: 0,
         reconcile: { everyMs: 0, stuckAfterMs: 60_000, limit: 10 },
         errorReporter: services.errorReporter,
+        eventLog: new EventLog(closed),
       },
     );
     try {

@@ -5,6 +5,7 @@ import type { ShippingStatus } from '../../domain/campaigns/shipping-status';
 import { AppError } from '../../domain/errors';
 import type { LaneState } from '../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
+import { campaignsByStatus } from '../../infrastructure/mongo/campaign-counts';
 import type { Models } from '../../infrastructure/mongo/models';
 import type { ApiKeyDoc } from '../../infrastructure/mongo/models/api-key';
 import type { CampaignDoc } from '../../infrastructure/mongo/models/campaign';
@@ -102,6 +103,11 @@ export class ReadService {
   }
 
   /** The region a company's phone numbers without a country code are read in. */
+  /** How many campaigns are in each status, across companies (the `disparo_campaigns` gauge). */
+  campaignsByStatus(): Promise<Record<string, number>> {
+    return campaignsByStatus(this.models);
+  }
+
   async companyRegion(companyId: string): Promise<string> {
     return (await this.models.Company.findById(companyId, { defaultRegion: 1 }).lean())?.defaultRegion ?? 'BR';
   }
