@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { inlinePageCsp } from './inline-page-csp';
 
 /**
  * The page that links a WhatsApp Web number (`GET /connections/pair#id=<connection id>&key=<API key>`):
@@ -82,8 +82,6 @@ const BODY = `
 </main>
 `;
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-
 export const PAIRING_PAGE = {
   html: `<!doctype html>
 <html lang="en">
@@ -99,14 +97,5 @@ export const PAIRING_PAGE = {
 </body>
 </html>
 `,
-  contentSecurityPolicy: [
-    "default-src 'none'",
-    `script-src ${sha256(SCRIPT)}`,
-    `style-src ${sha256(STYLE)}`,
-    "connect-src 'self'",
-    "img-src 'self' data:",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; '),
+  contentSecurityPolicy: inlinePageCsp({ script: SCRIPT, style: STYLE }),
 };

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inlinePageCsp } from './inline-page-csp';
 
 /**
  * The live progress page (`GET /progress`): one self-contained HTML document, no external assets
@@ -23,8 +23,6 @@ export interface ProgressPage {
 
 export const PROGRESS_PAGE_DIR = join(__dirname, 'static', 'progress');
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-
 /** Reads the page's files, inlines the style and script (as the stand-alone file links them) and hashes them. */
 export function loadProgressPage(dir: string = PROGRESS_PAGE_DIR): ProgressPage {
   const read = (name: string) => readFileSync(join(dir, name), 'utf8');
@@ -38,16 +36,7 @@ export function loadProgressPage(dir: string = PROGRESS_PAGE_DIR): ProgressPage 
   return {
     html,
     /** Only this page's own inline script and style run; it talks to its own origin only. */
-    contentSecurityPolicy: [
-      "default-src 'none'",
-      `script-src ${sha256(script)}`,
-      `style-src ${sha256(style)}`,
-      "connect-src 'self'",
-      "img-src 'self' data:",
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-ancestors 'none'",
-    ].join('; '),
+    contentSecurityPolicy: inlinePageCsp({ script, style }),
   };
 }
 

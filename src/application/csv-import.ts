@@ -1,12 +1,10 @@
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import { Types } from 'mongoose';
 import type { IncomingContact } from '../domain/contacts/contact-changes';
 import { type CsvHeader, readHeader, readRow } from '../domain/contacts/csv-rows';
-import { LongLineGuard } from '../infrastructure/csv/long-line-guard';
-import { ContactWriter } from '../infrastructure/mongo/contact-writer';
-import type { Models } from '../infrastructure/mongo/models';
+import { csvRecords } from '../infrastructure/csv/csv-records';
 import type { ContactImportDoc, ImportRowError } from '../infrastructure/mongo/models/contact-jobs';
+import type { ContactImports } from './contacts/contact-repository';
 
 export const IMPORT_BATCH_ROWS = 1_000;
 export const MAX_REPORTED_ERRORS = 1_000;
@@ -40,7 +38,7 @@ export interface CsvImportJob {
  * the counters after every batch, so another request can follow the progress.
  */
 export async function importCsv(
-  models: Pick<Models, 'Contact' | 'ContactImport'>,
+  imports: Pick<ContactImports, 'progress' | 'complete' | 'writerFor'>,
   job: CsvImportJob,
   input: Readable,
   now: () => number = Date.now,
@@ -67,31 +65,19 @@ export async function importCsv(
   /** E.164 digits (15 at most: exact as a number) → the first line that had them. */
   const firstLineOf = new Map<number, number>();
 
-  const parser = parse({
-    bom: true,
-    info: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    max_record_size: MAX_RECORD_BYTES,
-    on_skip: (error) => {
-      progress.rowsRead++;
-      reject(
-        (error as { lines?: number } | undefined)?.lines ?? parser.info.lines,
-        `unreadable CSV: ${error?.message ?? 'malformed record'}`,
-      );
-    },
-  });
-  const guard = new LongLineGuard(MAX_LINE_BYTES, (line) => {
+  const unreadable = (line: number, reason: string) => {
     progress.rowsRead++;
-    reject(line, `the row is longer than ${MAX_LINE_BYTES / 1024} KB, the limit of one row`);
+    reject(line, reason);
+  };
+  const records = csvRecords(input, {
+    maxRecordBytes: MAX_RECORD_BYTES,
+    maxLineBytes: MAX_LINE_BYTES,
+    onUnreadable: unreadable,
   });
-  input.on('error', (error) => guard.destroy(error));
-  guard.on('error', (error) => parser.destroy(error));
 
   let header: CsvHeader | null = null;
   let batch: IncomingContact[] = [];
-  const writer = new ContactWriter(models.Contact, job.companyId);
+  const writer = imports.writerFor(job.companyId);
   const flush = async () => {
     const contacts = batch;
     batch = [];
@@ -101,18 +87,15 @@ export async function importCsv(
       progress.updated += written.updated;
       progress.imported += contacts.length;
     }
-    await models.ContactImport.updateOne(
-      { _id: job.importId },
-      { $set: { ...progress, ...(errorsChanged ? { errors, errorsTruncated, warnings } : {}) } },
-    );
+    await imports.progress(job.importId, {
+      ...progress,
+      ...(errorsChanged ? { errors, errorsTruncated, warnings } : {}),
+    });
     errorsChanged = false;
   };
 
   let pendingRows = 0;
-  for await (const { record, info } of input.pipe(guard).pipe(parser) as AsyncIterable<{
-    record: string[];
-    info: { lines: number };
-  }>) {
+  for await (const { record, line } of records) {
     if (!header) {
       const read = readHeader(record);
       if (!read.ok) throw new CsvHeaderError(read.reason);
@@ -120,20 +103,20 @@ export async function importCsv(
       continue;
     }
     progress.rowsRead++;
-    const row = readRow(header, record, info.lines, job.defaultRegion, listId);
+    const row = readRow(header, record, line, job.defaultRegion, listId);
     if (record.some((cell) => cell.includes('\uFFFD')))
-      warn(info.lines, 'bytes that are not UTF-8 were replaced by U+FFFD: save the file as UTF-8');
+      warn(line, 'bytes that are not UTF-8 were replaced by U+FFFD: save the file as UTF-8');
     if (row.ok) {
       batch.push(row.contact);
       const key = Number(row.contact.phone.slice(1));
       const first = firstLineOf.get(key);
       if (first !== undefined) {
         progress.duplicates++;
-        warn(info.lines, `duplicate of line ${first} (${row.contact.phone}): this line's values are the ones kept`);
-      } else if (firstLineOf.size < MAX_TRACKED_PHONES) firstLineOf.set(key, info.lines);
+        warn(line, `duplicate of line ${first} (${row.contact.phone}): this line's values are the ones kept`);
+      } else if (firstLineOf.size < MAX_TRACKED_PHONES) firstLineOf.set(key, line);
       else if (firstLineOf.size === MAX_TRACKED_PHONES) {
-        warn(info.lines, `more than ${MAX_TRACKED_PHONES} phones: duplicates after this line are not looked for`);
-        firstLineOf.set(-1, info.lines);
+        warn(line, `more than ${MAX_TRACKED_PHONES} phones: duplicates after this line are not looked for`);
+        firstLineOf.set(-1, line);
       }
     } else reject(row.line, row.reason);
     if (++pendingRows >= IMPORT_BATCH_ROWS) {
@@ -143,25 +126,7 @@ export async function importCsv(
   }
   if (!header) throw new CsvHeaderError('the file is empty: a header row with a "phone" column is expected');
   await flush();
-  const done = await models.ContactImport.findOneAndUpdate(
-    { _id: job.importId },
-    { $set: { ...progress, errors, errorsTruncated, warnings, status: 'completed', finishedAt: new Date(now()) } },
-    { returnDocument: 'after' },
-  ).lean();
-  return done!;
-}
-
-/** Marks an import that could not finish (bad header, client gone, database error). */
-export async function failImport(
-  models: Pick<Models, 'ContactImport'>,
-  importId: Types.ObjectId,
-  reason: string,
-  now: number = Date.now(),
-): Promise<void> {
-  await models.ContactImport.updateOne(
-    { _id: importId, status: 'running' },
-    { $set: { status: 'failed', failure: reason.slice(0, 500), finishedAt: new Date(now) } },
-  );
+  return imports.complete(job.importId, { ...progress, errors, errorsTruncated, warnings }, new Date(now()));
 }
 
 export function importView(job: ContactImportDoc) {

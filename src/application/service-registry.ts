@@ -8,7 +8,7 @@ import {
 } from '../infrastructure/mongo/campaign-store';
 import { MongoApiKeyStore, MongoCompanyRepository } from '../infrastructure/mongo/company-store';
 import { MongoConnectionRepository, MongoPairingRecords } from '../infrastructure/mongo/connection-store';
-import { MongoContactRepository } from '../infrastructure/mongo/contact-store';
+import { MongoContactImports, MongoContactRepository } from '../infrastructure/mongo/contact-store';
 import { MongoCampaignCounters, MongoShippingRepository } from '../infrastructure/mongo/shipping-store';
 import { CampaignService } from './campaigns/campaign-service';
 import { CompanyService } from './companies/company-accounts';
@@ -126,8 +126,10 @@ export function contactsOf(deps: PipelineDeps): ContactService {
   if (!service) {
     service = new ContactService({
       contacts: new MongoContactRepository(deps.models),
+      imports: new MongoContactImports(deps.models),
       cancelShippingsOf: (contactId, reason) => shippingsOf(deps).cancelOfContact(contactId, reason),
       completeIfDone: (campaignId, cause) => campaignsOf(deps).completeIfDone(campaignId, cause),
+      now: () => deps.now(),
     });
     contactServices.set(deps, service);
   }

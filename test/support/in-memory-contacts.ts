@@ -1,15 +1,19 @@
 import { Types } from 'mongoose';
 import {
+  type ContactBatchWriter,
+  type ContactImports,
   type ContactRepository,
+  type ImportProgress,
   type ImportStart,
   PhoneTaken,
 } from '../../src/application/contacts/contact-repository';
+import type { IncomingContact } from '../../src/domain/contacts/contact-changes';
 import type { ContactDoc } from '../../src/infrastructure/mongo/models/contact';
+import type { ContactImportDoc } from '../../src/infrastructure/mongo/models/contact-jobs';
 
-/** Contacts in a Map, unique by (company, phone) as the MongoDB index makes them; import runs by id. */
+/** Contacts in a Map, unique by (company, phone) as the MongoDB index makes them. */
 export class InMemoryContactRepository implements ContactRepository {
   readonly byId = new Map<string, ContactDoc>();
-  readonly imports = new Map<string, ImportStart>();
 
   add(fields: Partial<ContactDoc> = {}): ContactDoc {
     const contact = {
@@ -43,10 +47,71 @@ export class InMemoryContactRepository implements ContactRepository {
   async remove(id: Types.ObjectId): Promise<void> {
     this.byId.delete(String(id));
   }
+}
 
-  async startImport(run: ImportStart): Promise<boolean> {
-    if (this.imports.has(String(run.importId))) return false;
-    this.imports.set(String(run.importId), run);
+/** Import runs by id, and the contacts they wrote by company and phone (last write wins, as upserts do). */
+export class InMemoryContactImports implements ContactImports {
+  readonly runs = new Map<string, ContactImportDoc>();
+  readonly written = new Map<string, IncomingContact>();
+  /** Progress writes seen, in order (rows read at each). */
+  readonly progressSeen: number[] = [];
+
+  async start(run: ImportStart): Promise<boolean> {
+    if (this.runs.has(String(run.importId))) return false;
+    this.runs.set(String(run.importId), {
+      _id: run.importId,
+      companyId: new Types.ObjectId(run.companyId),
+      listId: run.listId,
+      status: 'running',
+      rowsRead: 0,
+      imported: 0,
+      created: 0,
+      updated: 0,
+      rejected: 0,
+      errors: [],
+      errorsTruncated: false,
+      duplicates: 0,
+      warnings: [],
+      failure: null,
+      startedAt: run.startedAt,
+      finishedAt: null,
+    });
     return true;
+  }
+
+  private run(importId: Types.ObjectId): ContactImportDoc {
+    const run = this.runs.get(String(importId));
+    if (!run) throw new Error(`no import ${String(importId)}`);
+    return run;
+  }
+
+  async progress(importId: Types.ObjectId, progress: ImportProgress): Promise<void> {
+    Object.assign(this.run(importId), progress);
+    this.progressSeen.push(progress.rowsRead);
+  }
+
+  async complete(importId: Types.ObjectId, progress: ImportProgress, at: Date): Promise<ContactImportDoc> {
+    return { ...Object.assign(this.run(importId), progress, { status: 'completed', finishedAt: at }) };
+  }
+
+  async fail(importId: Types.ObjectId, reason: string, at: Date): Promise<void> {
+    const run = this.run(importId);
+    if (run.status === 'running') Object.assign(run, { status: 'failed', failure: reason, finishedAt: at });
+  }
+
+  writerFor(companyId: Types.ObjectId): ContactBatchWriter {
+    return {
+      write: async (contacts, _at) => {
+        const created: string[] = [];
+        let updated = 0;
+        for (const contact of contacts) {
+          const key = `${String(companyId)} ${contact.phone}`;
+          if (this.written.has(key)) updated++;
+          else created.push(key);
+          this.written.set(key, contact);
+        }
+        return { created, updated };
+      },
+    };
   }
 }

@@ -7,7 +7,6 @@ import {
   failureReason,
   finishedShare,
   pendingOf,
-  recentSendsPerMinute,
   sendsPerMinute,
 } from '../../src/domain/campaigns/campaign-progress';
 import { laneState } from '../../src/domain/pacing/lane-view';
@@ -26,32 +25,6 @@ describe('campaign progress figures', () => {
     assert.equal(averageSendsPerMinute(30, 0, 120_000), 15);
     assert.equal(averageSendsPerMinute(1, 0, 100), 60, 'the first second counts as a second');
     assert.equal(averageSendsPerMinute(5, null, 1_000), 0);
-  });
-
-  test('recent pace from samples of the sent counter over the last minute', () => {
-    const samples = [
-      { at: 0, sent: 0 },
-      { at: 30_000, sent: 10 },
-      { at: 70_000, sent: 30 },
-      { at: 100_000, sent: 40 },
-    ];
-    assert.equal(
-      recentSendsPerMinute(samples, 100_000),
-      20,
-      'only the samples of the last minute: 10 sends between 70 s and 100 s (24/min since the start would be wrong)',
-    );
-    assert.equal(
-      recentSendsPerMinute(
-        [
-          { at: 0, sent: 0 },
-          { at: 2_000, sent: 3 },
-        ],
-        2_000,
-      ),
-      null,
-      'too short a span to tell',
-    );
-    assert.equal(recentSendsPerMinute([{ at: 0, sent: 0 }], 0), null);
   });
 
   test('send times fall into fixed buckets; outside the window they are left out', () => {

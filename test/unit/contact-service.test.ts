@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { beforeEach, describe, test } from 'node:test';
 import { Types } from 'mongoose';
 import { ContactService } from '../../src/application/contacts/contact-book';
+import { CsvHeaderError } from '../../src/application/csv-import';
 import { ShippingService } from '../../src/application/shippings/shipping-service';
 import { isAppError } from '../../src/domain/errors';
 import { newCorrelation } from '../../src/domain/events/envelope';
-import { InMemoryContactRepository } from '../support/in-memory-contacts';
+import { InMemoryContactImports, InMemoryContactRepository } from '../support/in-memory-contacts';
 import {
   InMemoryCampaignCounters,
   InMemoryShippingRepository,
@@ -16,6 +18,8 @@ import {
 
 describe('contact service', () => {
   let contacts: InMemoryContactRepository;
+  let imports: InMemoryContactImports;
+  let clock: ManualClock;
   let shippings: InMemoryShippingRepository;
   let counters: InMemoryCampaignCounters;
   let completions: string[];
@@ -23,8 +27,9 @@ describe('contact service', () => {
   const cause = newCorrelation(String(new Types.ObjectId()));
 
   beforeEach(() => {
-    const clock = new ManualClock();
+    clock = new ManualClock();
     contacts = new InMemoryContactRepository();
+    imports = new InMemoryContactImports();
     shippings = new InMemoryShippingRepository();
     counters = new InMemoryCampaignCounters();
     completions = [];
@@ -38,6 +43,8 @@ describe('contact service', () => {
     });
     service = new ContactService({
       contacts,
+      imports,
+      now: clock.now,
       cancelShippingsOf: (contactId, reason) => shippingService.cancelOfContact(contactId, reason),
       completeIfDone: async (campaignId) => {
         completions.push(campaignId);
@@ -77,6 +84,44 @@ describe('contact service', () => {
     assert.deepEqual(await service.delete(cause, contact._id), { cancelledShippings: 0 }, 'deleting again is harmless');
   });
 
+  const job = () => ({
+    importId: new Types.ObjectId(),
+    companyId: new Types.ObjectId(),
+    listId: new Types.ObjectId(),
+    defaultRegion: 'BR',
+  });
+
+  test('importContacts: rows read, a bad phone rejected by its line, a duplicate kept once; completed at the clock’s time', async () => {
+    const run = job();
+    const csv = 'phone,name\n11 91111-0000,Ana\nnot a phone,Bia\n+55 11 91111-0000,Ana Maria\n11922220000,Caio\n';
+    const done = await service.importContacts(run, Readable.from([csv]));
+    assert.equal(done.status, 'completed');
+    assert.equal(done.finishedAt?.getTime(), clock.now());
+    assert.equal(done.startedAt.getTime(), clock.now());
+    assert.deepEqual(
+      [done.rowsRead, done.imported, done.created, done.updated, done.rejected, done.duplicates],
+      [4, 3, 2, 1, 1, 1],
+    );
+    assert.equal(done.errors[0]?.line, 3);
+    assert.match(done.warnings[0]?.reason ?? '', /duplicate of line 2/);
+    assert.equal(
+      imports.written.get(`${String(run.companyId)} +5511911110000`)?.name,
+      'Ana Maria',
+      'the later line wins',
+    );
+    await assert.rejects(service.importContacts(run, Readable.from([csv])), (error: unknown) =>
+      isAppError(error, 'conflict'),
+    );
+  });
+
+  test('importContacts: a file it cannot read is marked failed with why, and the error goes on to the caller', async () => {
+    const run = job();
+    await assert.rejects(service.importContacts(run, Readable.from(['name\nAna\n'])), CsvHeaderError);
+    const stored = imports.runs.get(String(run.importId));
+    assert.equal(stored?.status, 'failed');
+    assert.match(stored?.failure ?? '', /phone/);
+  });
+
   test('startImport: recorded once; the same id again is a conflict', async () => {
     const run = {
       importId: new Types.ObjectId(),
@@ -86,6 +131,6 @@ describe('contact service', () => {
     };
     await service.startImport(run);
     await assert.rejects(service.startImport(run), (error: unknown) => isAppError(error, 'conflict'));
-    assert.equal(contacts.imports.size, 1);
+    assert.equal(imports.runs.size, 1);
   });
 });

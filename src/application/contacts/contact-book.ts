@@ -1,20 +1,25 @@
+import type { Readable } from 'node:stream';
 import type { Types } from 'mongoose';
 import { AppError } from '../../domain/errors';
 import type { Cause } from '../../domain/events/envelope';
 import type { ContactDoc } from '../../infrastructure/mongo/models/contact';
-import { type ContactRepository, type ImportStart, PhoneTaken } from './contact-repository';
+import type { ContactImportDoc } from '../../infrastructure/mongo/models/contact-jobs';
+import { importCsv } from '../csv-import';
+import { type ContactImports, type ContactRepository, type ImportStart, PhoneTaken } from './contact-repository';
 
 export interface ContactServiceDeps {
   contacts: ContactRepository;
+  imports: ContactImports;
   /** Cancels the contact's shippings not yet sent (ShippingService.cancelOfContact). */
   cancelShippingsOf(contactId: Types.ObjectId, reason: string): Promise<{ campaignIds: string[]; count: number }>;
   /** Completes the campaign if nothing is left in flight (CampaignService.completeIfDone). */
   completeIfDone(campaignId: string, cause: Cause): Promise<boolean>;
+  now(): number;
 }
 
 /**
  * Owns a contact's own changes: updated, deleted (its shippings not yet sent cancelled), and a CSV
- * import run recorded as started. Bulk writes of an import or a sync go through their writer.
+ * import run (running, completed or failed, its contacts written in batches).
  */
 export class ContactService {
   constructor(private readonly deps: ContactServiceDeps) {}
@@ -62,6 +67,26 @@ export class ContactService {
 
   /** Records a CSV import as running; an id already used is a conflict (the client retried). */
   async startImport(run: ImportStart): Promise<void> {
-    if (!(await this.deps.contacts.startImport(run))) throw AppError.conflict('an import with this id exists already');
+    if (!(await this.deps.imports.start(run))) throw AppError.conflict('an import with this id exists already');
+  }
+
+  /**
+   * Runs a CSV import into a list (csv-import.ts reads the rows): recorded as running (an id already
+   * used is a conflict), rows read with the company's region, the run marked failed if it cannot
+   * finish (the error is rethrown).
+   */
+  async importContacts(
+    job: { importId: Types.ObjectId; companyId: Types.ObjectId; listId: Types.ObjectId; defaultRegion: string },
+    input: Readable,
+  ): Promise<ContactImportDoc> {
+    const { importId, companyId, listId } = job;
+    await this.startImport({ importId, companyId: String(companyId), listId, startedAt: new Date(this.deps.now()) });
+    try {
+      return await importCsv(this.deps.imports, job, input, this.deps.now);
+    } catch (error) {
+      const reason = (error as Error).message ?? String(error);
+      await this.deps.imports.fail(importId, reason, new Date(this.deps.now()));
+      throw error;
+    }
   }
 }

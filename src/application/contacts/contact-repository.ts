@@ -1,5 +1,7 @@
 import type { Types } from 'mongoose';
+import type { IncomingContact } from '../../domain/contacts/contact-changes';
 import type { ContactDoc } from '../../infrastructure/mongo/models/contact';
+import type { ContactImportDoc } from '../../infrastructure/mongo/models/contact-jobs';
 
 /** A change that would give the contact a phone another contact of its company has. */
 export class PhoneTaken extends Error {
@@ -19,6 +21,29 @@ export interface ContactRepository {
   /** Sets `set`; the contact after, or null when there is none. Throws PhoneTaken on another contact's phone. */
   update(id: Types.ObjectId, set: Record<string, unknown>): Promise<ContactDoc | null>;
   remove(id: Types.ObjectId): Promise<void>;
-  /** Records an import run as running; false when an import with that id exists already. */
-  startImport(run: ImportStart): Promise<boolean>;
+}
+
+/** The counts and row reports an import run carries while it runs and when it ends. */
+export type ImportProgress = Pick<
+  ContactImportDoc,
+  'rowsRead' | 'imported' | 'created' | 'updated' | 'rejected' | 'duplicates'
+> &
+  Partial<Pick<ContactImportDoc, 'errors' | 'errorsTruncated' | 'warnings'>>;
+
+/** Writes batches of one company's contacts, unique by phone (concurrent writers never duplicate one). */
+export interface ContactBatchWriter {
+  /** The ids of the contacts it created, and how many existing ones changed. */
+  write(contacts: IncomingContact[], at: Date): Promise<{ created: string[]; updated: number }>;
+}
+
+/** CSV import runs (running → completed or failed) and the contact writes they make. */
+export interface ContactImports {
+  /** Records a run as running; false when a run with that id exists already. */
+  start(run: ImportStart): Promise<boolean>;
+  progress(importId: Types.ObjectId, progress: ImportProgress): Promise<void>;
+  /** Marks the run completed with its final counts; the run as stored. */
+  complete(importId: Types.ObjectId, progress: ImportProgress, at: Date): Promise<ContactImportDoc>;
+  /** Marks a run still running as failed, with why. */
+  fail(importId: Types.ObjectId, reason: string, at: Date): Promise<void>;
+  writerFor(companyId: Types.ObjectId): ContactBatchWriter;
 }

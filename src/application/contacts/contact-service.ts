@@ -7,7 +7,6 @@ import { seedSandboxContacts } from '../../infrastructure/gateways/sandbox/sandb
 import { sandboxStore } from '../../infrastructure/gateways/sandbox/sandbox-store';
 import type { ContactDoc } from '../../infrastructure/mongo/models/contact';
 import type { ContactImportDoc } from '../../infrastructure/mongo/models/contact-jobs';
-import { failImport, importCsv } from '../csv-import';
 import type { PipelineDeps } from '../pipeline-deps';
 import { contactsOf, readsOf } from '../service-registry';
 
@@ -20,40 +19,17 @@ export function updateContact(
   return contactsOf(deps).update(contactId, set);
 }
 
-/** Records a CSV import as running; an id already used is a conflict (the client retried). */
-export function startContactImport(
-  deps: PipelineDeps,
-  fields: { importId: Types.ObjectId; companyId: string; listId: Types.ObjectId; startedAt: Date },
-): Promise<void> {
-  return contactsOf(deps).startImport(fields);
-}
-
-/**
- * Runs a CSV import into a list: recorded as running (an id already used is a conflict), rows read
- * with the company's region, the job marked failed if it cannot finish (the error is rethrown).
- */
+/** Runs a CSV import into a list (ContactService.importContacts), with the company's region. */
 export async function importContacts(
   deps: PipelineDeps,
   fields: { importId: Types.ObjectId; companyId: string; listId: Types.ObjectId },
   input: Readable,
 ): Promise<ContactImportDoc> {
   const defaultRegion = await readsOf(deps).companyRegion(fields.companyId);
-  await startContactImport(deps, { ...fields, startedAt: new Date() });
-  try {
-    return await importCsv(
-      deps.models,
-      {
-        importId: fields.importId,
-        companyId: new Types.ObjectId(fields.companyId),
-        listId: fields.listId,
-        defaultRegion,
-      },
-      input,
-    );
-  } catch (error) {
-    await failImport(deps.models, fields.importId, (error as Error).message ?? String(error));
-    throw error;
-  }
+  return contactsOf(deps).importContacts(
+    { ...fields, companyId: new Types.ObjectId(fields.companyId), defaultRegion },
+    input,
+  );
 }
 
 /** Sandbox only: puts contacts in the simulated number's address book; the sync that follows (its id). */

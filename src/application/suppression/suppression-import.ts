@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
-import { parse } from 'csv-parse';
 import { Types } from 'mongoose';
 import { normalisePhone } from '../../domain/contacts/phone';
+import { csvRecords } from '../../infrastructure/csv/csv-records';
 import { isDuplicateKeyError } from '../../infrastructure/mongo/insert-new';
 import type { SuppressionDoc } from '../../infrastructure/mongo/models/suppression';
 import { CsvHeaderError } from '../csv-import';
@@ -46,19 +46,13 @@ export async function importSuppressions(
     if (report.errors.length < MAX_REPORTED_ERRORS) report.errors.push({ line, reason });
     else report.errorsTruncated = true;
   };
-  const parser = parse({
-    bom: true,
-    info: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    max_record_size: MAX_RECORD_BYTES,
-    on_skip: (error) => {
+  const records = csvRecords(input, {
+    maxRecordBytes: MAX_RECORD_BYTES,
+    onUnreadable: (line, reason) => {
       report.rowsRead++;
-      reject(parser.info.lines, `unreadable CSV: ${error?.message ?? 'malformed record'}`);
+      reject(line, reason);
     },
   });
-  input.on('error', (error) => parser.destroy(error));
 
   let phoneColumn = -1;
   let batch = new Set<string>();
@@ -70,10 +64,7 @@ export async function importSuppressions(
     report.suppressed += counts.suppressed;
     report.alreadySuppressed += counts.already;
   };
-  for await (const { record, info } of input.pipe(parser) as AsyncIterable<{
-    record: string[];
-    info: { lines: number };
-  }>) {
+  for await (const { record, line } of records) {
     if (phoneColumn < 0) {
       phoneColumn = record.map((cell) => cell.trim().toLowerCase()).indexOf('phone');
       if (phoneColumn < 0)
@@ -83,7 +74,7 @@ export async function importSuppressions(
     report.rowsRead++;
     const raw = record[phoneColumn] ?? '';
     const phone = normalisePhone(raw, company.defaultRegion);
-    if (!phone.valid) reject(info.lines, `bad phone "${raw.slice(0, 40)}": ${phone.reason}`);
+    if (!phone.valid) reject(line, `bad phone "${raw.slice(0, 40)}": ${phone.reason}`);
     else batch.add(phone.e164);
     if (batch.size >= BATCH_ROWS) await flush();
   }

@@ -60,31 +60,6 @@ export function sendsPerMinute(campaign: SendingSpan, now: number): number {
   return averageSendsPerMinute(campaign.sent, campaign.startedAt, Math.max(end, campaign.startedAt ?? end));
 }
 
-/** One observation of a campaign's sent counter. */
-export interface SentSample {
-  at: number;
-  sent: number;
-}
-
-/**
- * Sends per minute over the recent samples (the last `windowMs`), so a live view shows the pace
- * now rather than since the start; null until the samples span at least `minSpanMs`.
- */
-export function recentSendsPerMinute(
-  samples: readonly SentSample[],
-  now: number,
-  windowMs = 60_000,
-  minSpanMs = 5_000,
-): number | null {
-  const recent = samples.filter((sample) => sample.at >= now - windowMs);
-  if (recent.length < 2) return null;
-  const first = recent[0]!;
-  const last = recent[recent.length - 1]!;
-  const span = last.at - first.at;
-  if (span < minSpanMs) return null;
-  return Math.round(((last.sent - first.sent) / span) * 60_000 * 10) / 10;
-}
-
 /** Counts of events per time bucket: `[from, from + bucketMs)`, … up to `to` (exclusive). */
 export function bucketCounts(times: readonly number[], from: number, to: number, bucketMs: number): number[] {
   const buckets = new Array<number>(Math.max(0, Math.ceil((to - from) / bucketMs))).fill(0);

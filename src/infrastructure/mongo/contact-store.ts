@@ -1,12 +1,21 @@
 import type { Types } from 'mongoose';
-import { type ContactRepository, type ImportStart, PhoneTaken } from '../../application/contacts/contact-repository';
+import {
+  type ContactBatchWriter,
+  type ContactImports,
+  type ContactRepository,
+  type ImportProgress,
+  type ImportStart,
+  PhoneTaken,
+} from '../../application/contacts/contact-repository';
+import { ContactWriter } from './contact-writer';
 import { isDuplicateKeyError } from './insert-new';
 import type { Models } from './models';
 import type { ContactDoc } from './models/contact';
+import type { ContactImportDoc } from './models/contact-jobs';
 
 /** Contacts in MongoDB (one at a time; batches go through ContactWriter). */
 export class MongoContactRepository implements ContactRepository {
-  constructor(private readonly models: Pick<Models, 'Contact' | 'ContactImport'>) {}
+  constructor(private readonly models: Pick<Models, 'Contact'>) {}
 
   async update(id: Types.ObjectId, set: Record<string, unknown>): Promise<ContactDoc | null> {
     try {
@@ -26,8 +35,13 @@ export class MongoContactRepository implements ContactRepository {
   async remove(id: Types.ObjectId): Promise<void> {
     await this.models.Contact.deleteOne({ _id: id });
   }
+}
 
-  async startImport(run: ImportStart): Promise<boolean> {
+/** CSV import runs in MongoDB; their contacts written by ContactWriter. */
+export class MongoContactImports implements ContactImports {
+  constructor(private readonly models: Pick<Models, 'Contact' | 'ContactImport'>) {}
+
+  async start(run: ImportStart): Promise<boolean> {
     try {
       await this.models.ContactImport.create({
         _id: run.importId,
@@ -41,5 +55,30 @@ export class MongoContactRepository implements ContactRepository {
       if (isDuplicateKeyError(error)) return false;
       throw error;
     }
+  }
+
+  async progress(importId: Types.ObjectId, progress: ImportProgress): Promise<void> {
+    await this.models.ContactImport.updateOne({ _id: importId }, { $set: progress });
+  }
+
+  async complete(importId: Types.ObjectId, progress: ImportProgress, at: Date): Promise<ContactImportDoc> {
+    const done = await this.models.ContactImport.findOneAndUpdate(
+      { _id: importId },
+      { $set: { ...progress, status: 'completed', finishedAt: at } },
+      { returnDocument: 'after' },
+    ).lean();
+    if (!done) throw new Error(`contact import ${String(importId)} is gone`);
+    return done as ContactImportDoc;
+  }
+
+  async fail(importId: Types.ObjectId, reason: string, at: Date): Promise<void> {
+    await this.models.ContactImport.updateOne(
+      { _id: importId, status: 'running' },
+      { $set: { status: 'failed', failure: reason.slice(0, 500), finishedAt: at } },
+    );
+  }
+
+  writerFor(companyId: Types.ObjectId): ContactBatchWriter {
+    return new ContactWriter(this.models.Contact, companyId);
   }
 }
