@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import mongoose, { Types } from 'mongoose';
-import { hashApiKey } from '../src/application/api-keys';
+import { hashApiKey } from '../src/application/companies/api-keys';
 import { DEFAULT_PACING } from '../src/domain/pacing/pacing-settings';
 import { ensureIndexes, type Models, modelsOf } from '../src/infrastructure/mongo/models';
 import { exitOf, spawnDisparo } from '../test/support/processes';

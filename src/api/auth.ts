@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type Koa from 'koa';
-import { hashApiKey } from '../application/api-keys';
+import { hashApiKey } from '../application/companies/api-keys';
 import type { ApiCache } from './api-cache';
 import { HttpProblem } from './problem';
 

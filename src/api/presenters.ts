@@ -1,5 +1,5 @@
 import type { Page } from '../application/queries/paging';
-import { connectionIdsOf } from '../application/read-models';
+import { connectionIdsOf } from '../application/queries/read-models';
 import type { TemplateCatalogue } from '../application/template-catalogue';
 import { DEFAULT_AUTO_PAUSE } from '../domain/campaigns/failure-threshold';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';

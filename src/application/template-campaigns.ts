@@ -14,7 +14,7 @@ import {
 } from '../domain/whatsapp/templates';
 import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
 import type { Logger } from '../infrastructure/observability/logger';
-import { pauseCampaign } from './campaign-controls';
+import { pauseCampaign } from './campaigns/campaign-controls';
 import type { CampaignService } from './campaigns/campaign-service';
 import type { PipelineDeps } from './pipeline-deps';
 import { markTemplatesStale, refreshTemplates, type TemplateDeps, templateCatalogue } from './template-catalogue';

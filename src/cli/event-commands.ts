@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { type EventFilter, eventLogOf } from '../application/read-models';
-import { REPLAY_MODES, type ReplayMode, replayEvents } from '../application/replay';
-import { REPLAY_CONSUMERS, type ReplayConsumer } from '../application/replay-explain';
+import { REPLAY_MODES, type ReplayMode, replayEvents } from '../application/events/replay';
+import { REPLAY_CONSUMERS, type ReplayConsumer } from '../application/events/replay-explain';
+import { type EventFilter, eventLogOf } from '../application/queries/read-models';
 import type { Config } from '../config';
 import { pipelineDeps } from '../runtime/pipeline';
 import { withDatabase } from './cli-database';

@@ -1,6 +1,6 @@
 import cron, { type Logger as CronLogger, type ScheduledTask } from 'node-cron';
-import { recountQuietCampaigns } from '../application/campaign-completion';
-import { checkScheduledCampaigns } from '../application/campaign-scheduling';
+import { recountQuietCampaigns } from '../application/campaigns/campaign-completion';
+import { checkScheduledCampaigns } from '../application/campaigns/campaign-scheduling';
 import type { PipelineDeps } from '../application/pipeline-deps';
 import { type ReconcileOptions, reconcileStuckShippings } from '../application/shipping-reconciler';
 import { refreshStaleCatalogues } from '../application/template-catalogue';

@@ -1,4 +1,4 @@
-import { createCampaign, startCampaign } from '../application/campaign-controls';
+import { createCampaign, startCampaign } from '../application/campaigns/campaign-controls';
 import { createCompany } from '../application/companies/company-service';
 import { createConnection } from '../application/connections/connection-service';
 import { addContacts, createList } from '../application/contacts/contact-lists';

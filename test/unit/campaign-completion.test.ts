@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { isCampaignDone } from '../../src/application/campaign-completion';
+import { isCampaignDone } from '../../src/application/campaigns/campaign-completion';
 import { IDLE_LANE } from '../../src/domain/pacing/pacing-rule';
 import { estimateFinish, planSendTimes } from '../../src/domain/pacing/send-planner';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { CampaignProgress } from '../../src/application/campaign-progress';
+import type { CampaignProgress } from '../../src/application/campaigns/campaign-progress';
 import { importLine, importRequest } from '../../src/cli/commands/import';
 import { renderCampaign } from '../../src/cli/commands/progress';
 import { formatDuration, percent, renderBar, renderTable } from '../../src/cli/terminal/progress-bar';

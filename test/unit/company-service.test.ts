@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { Types } from 'mongoose';
-import { hashApiKey } from '../../src/application/api-keys';
+import { hashApiKey } from '../../src/application/companies/api-keys';
 import { CompanyService } from '../../src/application/companies/company-accounts';
 import { DEFAULT_AUTO_PAUSE } from '../../src/domain/campaigns/failure-threshold';
 import { isAppError } from '../../src/domain/errors';

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { beforeEach, describe, test } from 'node:test';
 import { Types } from 'mongoose';
 import { ContactService } from '../../src/application/contacts/contact-book';
-import { CsvHeaderError } from '../../src/application/csv-import';
+import { CsvHeaderError } from '../../src/application/contacts/csv-import';
 import { ShippingService } from '../../src/application/shippings/shipping-service';
 import { isAppError } from '../../src/domain/errors';
 import { newCorrelation } from '../../src/domain/events/envelope';

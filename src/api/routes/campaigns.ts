@@ -7,11 +7,11 @@ import {
   scheduleCampaign,
   startCampaign,
   updateCampaign,
-} from '../../application/campaign-controls';
-import { sendingSpanOf, waitingOf } from '../../application/campaign-progress';
+} from '../../application/campaigns/campaign-controls';
+import { sendingSpanOf, waitingOf } from '../../application/campaigns/campaign-progress';
 import { assertConnectionUsable } from '../../application/connections/connection-service';
 import type { PipelineDeps } from '../../application/pipeline-deps';
-import { connectionIdsOf } from '../../application/read-models';
+import { connectionIdsOf } from '../../application/queries/read-models';
 import { campaignsOf, readsOf } from '../../application/service-registry';
 import { checkTemplateCampaign, recheckTemplateCampaign } from '../../application/template-campaigns';
 import { deliveryRates, pendingOf, sendsPerMinute } from '../../domain/campaigns/campaign-progress';

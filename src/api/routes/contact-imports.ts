@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import { importContacts } from '../../application/contacts/contact-service';
-import { CsvHeaderError, importView } from '../../application/csv-import';
+import { CsvHeaderError, importView } from '../../application/contacts/csv-import';
 import { readsOf } from '../../application/service-registry';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { requestContactSync, seedSandboxAddressBook } from '../../application/contacts/contact-service';
-import type { ContactSyncDoc } from '../../application/read-models';
+import type { ContactSyncDoc } from '../../application/queries/read-models';
 import { readsOf } from '../../application/service-registry';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';

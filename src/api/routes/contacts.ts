@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { deleteContact } from '../../application/contact-removal';
+import { deleteContact } from '../../application/contacts/contact-removal';
 import { updateContact } from '../../application/contacts/contact-service';
 import { readsOf } from '../../application/service-registry';
 import { normalisePhone } from '../../domain/contacts/phone';

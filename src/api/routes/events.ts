@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { type EventFilter, eventLogOf } from '../../application/read-models';
-import { REPLAY_MODES, ReplayError, replayEvents } from '../../application/replay';
-import { REPLAY_CONSUMERS } from '../../application/replay-explain';
+import { REPLAY_MODES, ReplayError, replayEvents } from '../../application/events/replay';
+import { REPLAY_CONSUMERS } from '../../application/events/replay-explain';
+import { type EventFilter, eventLogOf } from '../../application/queries/read-models';
 import { readsOf } from '../../application/service-registry';
 import type { ApiContext } from '../api-context';
 import { companyOf } from '../auth';

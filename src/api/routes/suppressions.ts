@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CsvHeaderError } from '../../application/csv-import';
+import { CsvHeaderError } from '../../application/contacts/csv-import';
 import { readsOf } from '../../application/service-registry';
 import { receiveInboundMessage } from '../../application/suppression/inbound-message';
 import { importSuppressions } from '../../application/suppression/suppression-import';

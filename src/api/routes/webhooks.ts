@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { applyDeliveryStatus, type StatusOutcome } from '../../application/delivery-status';
 import { readsOf } from '../../application/service-registry';
+import { applyDeliveryStatus, type StatusOutcome } from '../../application/shippings/delivery-status';
 import { receiveInboundMessage } from '../../application/suppression/inbound-message';
 import { DELIVERY_STATUSES } from '../../domain/whatsapp/delivery-status';
 import { isValidWebhookSignature, sameSecretText } from '../../domain/whatsapp/webhook-signature';

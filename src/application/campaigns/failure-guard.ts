@@ -13,8 +13,8 @@ import type { Cause } from '../../domain/events/envelope';
 import { GatewayError } from '../../domain/whatsapp/gateway';
 import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
-import { pauseCampaign } from '../campaign-controls';
 import type { PipelineDeps } from '../pipeline-deps';
+import { pauseCampaign } from './campaign-controls';
 
 /** Raised to the error reporter when a campaign pauses itself (an operator should look at why). */
 export class CampaignAutoPausedAlert extends Error {

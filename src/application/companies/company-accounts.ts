@@ -7,7 +7,7 @@ import type { WeeklySchedule } from '../../domain/pacing/sending-window';
 import { DEFAULT_OPT_OUT, type OptOutSettings, overlappingKeywords } from '../../domain/suppression/opt-out-keywords';
 import type { ApiKeyDoc } from '../../infrastructure/mongo/models/api-key';
 import type { CompanyDoc } from '../../infrastructure/mongo/models/company';
-import { hashApiKey, newApiKey } from '../api-keys';
+import { hashApiKey, newApiKey } from './api-keys';
 import type { ApiKeyStore, CompanyRepository } from './company-repository';
 
 export interface NewCompany {

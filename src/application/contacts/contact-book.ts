@@ -4,8 +4,8 @@ import { AppError } from '../../domain/errors';
 import type { Cause } from '../../domain/events/envelope';
 import type { ContactDoc } from '../../infrastructure/mongo/models/contact';
 import type { ContactImportDoc } from '../../infrastructure/mongo/models/contact-jobs';
-import { importCsv } from '../csv-import';
 import { type ContactImports, type ContactRepository, type ImportStart, PhoneTaken } from './contact-repository';
+import { importCsv } from './csv-import';
 
 export interface ContactServiceDeps {
   contacts: ContactRepository;

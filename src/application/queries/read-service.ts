@@ -25,7 +25,7 @@ import {
   progressOf,
   type SendTimeline,
   sendTimeline,
-} from '../campaign-progress';
+} from '../campaigns/campaign-progress';
 import { campaignReportCsv } from '../reports/campaign-report';
 import { findOwned, isOwned, type Page, type PageRequest, pageOf } from './paging';
 

@@ -1,6 +1,6 @@
 import type { Cause } from '../../domain/events/envelope';
 import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
-import { completeIfDone } from '../campaign-completion';
+import { completeIfDone } from '../campaigns/campaign-completion';
 import type { PipelineDeps } from '../pipeline-deps';
 import { shippingsOf } from '../service-registry';
 import { isSuppressed } from './suppression-list';

@@ -4,7 +4,7 @@ import { normalisePhone } from '../../domain/contacts/phone';
 import { csvRecords } from '../../infrastructure/csv/csv-records';
 import { isDuplicateKeyError } from '../../infrastructure/mongo/insert-new';
 import type { SuppressionDoc } from '../../infrastructure/mongo/models/suppression';
-import { CsvHeaderError } from '../csv-import';
+import { CsvHeaderError } from '../contacts/csv-import';
 import type { PipelineDeps } from '../pipeline-deps';
 
 const BATCH_ROWS = 1_000;

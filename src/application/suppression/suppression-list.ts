@@ -4,7 +4,7 @@ import type { Cause } from '../../domain/events/envelope';
 import { ContactOptedIn, ContactOptedOut, type SuppressionSource } from '../../domain/events/suppression-messages';
 import { isDuplicateKeyError } from '../../infrastructure/mongo/insert-new';
 import type { Models } from '../../infrastructure/mongo/models';
-import { cancelUnsentShippings } from '../contact-removal';
+import { cancelUnsentShippings } from '../contacts/contact-removal';
 import type { PipelineDeps } from '../pipeline-deps';
 
 export interface Suppress {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { CampaignProgress } from '../../application/campaign-progress';
+import type { CampaignProgress } from '../../application/campaigns/campaign-progress';
 import { readsOf } from '../../application/service-registry';
 import { loadConfig } from '../../config';
 import { type CampaignStatus, isFinished } from '../../domain/campaigns/campaign-status';

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import { Types } from 'mongoose';
-import type { IncomingContact } from '../domain/contacts/contact-changes';
-import { type CsvHeader, readHeader, readRow } from '../domain/contacts/csv-rows';
-import { csvRecords } from '../infrastructure/csv/csv-records';
-import type { ContactImportDoc, ImportRowError } from '../infrastructure/mongo/models/contact-jobs';
-import type { ContactImports } from './contacts/contact-repository';
+import type { IncomingContact } from '../../domain/contacts/contact-changes';
+import { type CsvHeader, readHeader, readRow } from '../../domain/contacts/csv-rows';
+import { csvRecords } from '../../infrastructure/csv/csv-records';
+import type { ContactImportDoc, ImportRowError } from '../../infrastructure/mongo/models/contact-jobs';
+import type { ContactImports } from './contact-repository';
 
 export const IMPORT_BATCH_ROWS = 1_000;
 export const MAX_REPORTED_ERRORS = 1_000;

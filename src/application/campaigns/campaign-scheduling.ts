@@ -1,8 +1,8 @@
-import type { Cause } from '../domain/events/envelope';
-import type { PipelineDeps } from './pipeline-deps';
-import { campaignsOf } from './service-registry';
+import type { Cause } from '../../domain/events/envelope';
+import type { PipelineDeps } from '../pipeline-deps';
+import { campaignsOf } from '../service-registry';
 
-export { DUE_WINDOW_MS, STUCK_AFTER_MS } from './campaigns/campaign-service';
+export { DUE_WINDOW_MS, STUCK_AFTER_MS } from './campaign-service';
 
 /** Queues the campaign if it is due within the window (see CampaignService.queueIfDue). */
 export function queueIfDue(deps: PipelineDeps, campaignId: string, cause?: Cause): Promise<boolean> {

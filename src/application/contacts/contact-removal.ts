@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
-import type { Cause } from '../domain/events/envelope';
-import type { PipelineDeps } from './pipeline-deps';
-import { contactsOf } from './service-registry';
+import type { Cause } from '../../domain/events/envelope';
+import type { PipelineDeps } from '../pipeline-deps';
+import { contactsOf } from '../service-registry';
 
 /** Deletes a contact; its shippings not yet sent are cancelled (ContactService.delete). */
 export function deleteContact(

@@ -1,6 +1,6 @@
-import type { PipelineDeps } from './pipeline-deps';
-import { shippingsOf } from './service-registry';
-import type { DeliveryOutcome, DeliveryReport } from './shippings/shipping-service';
+import type { PipelineDeps } from '../pipeline-deps';
+import { shippingsOf } from '../service-registry';
+import type { DeliveryOutcome, DeliveryReport } from './shipping-service';
 
 export type StatusReport = DeliveryReport;
 export type StatusOutcome = DeliveryOutcome;

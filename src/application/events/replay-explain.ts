@@ -1,6 +1,6 @@
-import type { EventRecord } from '../infrastructure/mongo/event-log';
-import { EventLog } from '../infrastructure/mongo/event-log';
-import type { PipelineDeps } from './pipeline-deps';
+import type { EventRecord } from '../../infrastructure/mongo/event-log';
+import { EventLog } from '../../infrastructure/mongo/event-log';
+import type { PipelineDeps } from '../pipeline-deps';
 
 export const REPLAY_CONSUMERS = ['event-recorder', 'campaign-process', 'dispatch'] as const;
 export type ReplayConsumer = (typeof REPLAY_CONSUMERS)[number];

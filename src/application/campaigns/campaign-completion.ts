@@ -1,8 +1,8 @@
-import type { Cause } from '../domain/events/envelope';
-import type { PipelineDeps } from './pipeline-deps';
-import { campaignsOf } from './service-registry';
+import type { Cause } from '../../domain/events/envelope';
+import type { PipelineDeps } from '../pipeline-deps';
+import { campaignsOf } from '../service-registry';
 
-export { isCampaignDone } from './campaigns/campaign-service';
+export { isCampaignDone } from './campaign-service';
 
 /** Completes a running campaign once nothing is left in flight (see CampaignService.completeIfDone). */
 export function completeIfDone(deps: PipelineDeps, campaignId: string, cause: Cause): Promise<boolean> {

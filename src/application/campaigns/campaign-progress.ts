@@ -8,15 +8,15 @@ import {
   pendingOf,
   type SendingSpan,
   sendsPerMinute,
-} from '../domain/campaigns/campaign-progress';
-import { capAt, capWaitAt } from '../domain/pacing/daily-cap';
-import { IDLE_LANE } from '../domain/pacing/pacing-rule';
-import { effectivePacing, type PacingSettings } from '../domain/pacing/pacing-settings';
-import { estimateFinish } from '../domain/pacing/send-planner';
-import { effectiveWindow, windowWaitAt, type ZonedSchedule } from '../domain/pacing/sending-window';
-import type { Models } from '../infrastructure/mongo/models';
-import { type CampaignCounters, type CampaignDoc, connectionIdsOf } from '../infrastructure/mongo/models/campaign';
-import { RecipientCaps } from '../infrastructure/mongo/recipient-caps';
+} from '../../domain/campaigns/campaign-progress';
+import { capAt, capWaitAt } from '../../domain/pacing/daily-cap';
+import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
+import { effectivePacing, type PacingSettings } from '../../domain/pacing/pacing-settings';
+import { estimateFinish } from '../../domain/pacing/send-planner';
+import { effectiveWindow, windowWaitAt, type ZonedSchedule } from '../../domain/pacing/sending-window';
+import type { Models } from '../../infrastructure/mongo/models';
+import { type CampaignCounters, type CampaignDoc, connectionIdsOf } from '../../infrastructure/mongo/models/campaign';
+import { RecipientCaps } from '../../infrastructure/mongo/recipient-caps';
 
 /** One campaign's progress, as the terminal and the progress page show it. */
 export interface CampaignProgress {

@@ -1,16 +1,16 @@
-import type { Cause } from '../domain/events/envelope';
-import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
-import type { NewCampaign } from './campaigns/campaign-repository';
-import type { CampaignEdits } from './campaigns/campaign-service';
-import type { PipelineDeps } from './pipeline-deps';
-import { campaignsOf } from './service-registry';
+import type { Cause } from '../../domain/events/envelope';
+import type { CampaignDoc } from '../../infrastructure/mongo/models/campaign';
+import type { PipelineDeps } from '../pipeline-deps';
+import { campaignsOf } from '../service-registry';
+import type { NewCampaign } from './campaign-repository';
+import type { CampaignEdits } from './campaign-service';
 
 /**
  * The campaign commands of the API, the CLI and the connection service: each one call of the
  * campaign service (src/application/campaigns/campaign-service.ts), which owns the transitions.
  */
 
-export { campaignStateConflict } from './campaigns/campaign-service';
+export { campaignStateConflict } from './campaign-service';
 
 /** The fields of a campaign that may change before it starts. */
 export type CampaignChanges = CampaignEdits;

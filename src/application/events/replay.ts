@@ -1,8 +1,8 @@
-import { CampaignDue, CampaignScheduled } from '../domain/events/campaign-messages';
-import { messageDefinition } from '../domain/events/catalog';
-import { createMessage, type Envelope } from '../domain/events/envelope';
-import { type EventFilter, EventLog, type EventRecord } from '../infrastructure/mongo/event-log';
-import type { PipelineDeps } from './pipeline-deps';
+import { CampaignDue, CampaignScheduled } from '../../domain/events/campaign-messages';
+import { messageDefinition } from '../../domain/events/catalog';
+import { createMessage, type Envelope } from '../../domain/events/envelope';
+import { type EventFilter, EventLog, type EventRecord } from '../../infrastructure/mongo/event-log';
+import type { PipelineDeps } from '../pipeline-deps';
 import { explainReplay, REPLAY_CONSUMERS, type ReplayConsumer } from './replay-explain';
 
 export const REPLAY_MODES = ['debug', 'dry-run', 'live'] as const;
