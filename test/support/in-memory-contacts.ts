@@ -5,15 +5,48 @@ import {
   type ContactRepository,
   type ImportProgress,
   type ImportStart,
+  type ListedContact,
   PhoneTaken,
 } from '../../src/application/contacts/contact-repository';
 import type { IncomingContact } from '../../src/domain/contacts/contact-changes';
 import type { ContactDoc } from '../../src/infrastructure/mongo/models/contact';
 import type { ContactImportDoc } from '../../src/infrastructure/mongo/models/contact-jobs';
+import type { ContactListDoc } from '../../src/infrastructure/mongo/models/contact-list';
 
 /** Contacts in a Map, unique by (company, phone) as the MongoDB index makes them. */
 export class InMemoryContactRepository implements ContactRepository {
   readonly byId = new Map<string, ContactDoc>();
+  readonly lists = new Map<string, ContactListDoc>();
+
+  /** The company's contact with that phone. */
+  byPhone(companyId: Types.ObjectId | string, phone: string): ContactDoc | undefined {
+    return [...this.byId.values()].find(
+      (contact) => String(contact.companyId) === String(companyId) && contact.phone === phone,
+    );
+  }
+
+  async createList(companyId: string, name: string): Promise<ContactListDoc> {
+    const list = {
+      _id: new Types.ObjectId(),
+      companyId: new Types.ObjectId(companyId),
+      name,
+      createdAt: new Date(),
+    } as ContactListDoc;
+    this.lists.set(String(list._id), list);
+    return { ...list };
+  }
+
+  async addToList(companyId: string, listId: Types.ObjectId, contacts: ListedContact[], _at: Date): Promise<void> {
+    for (const contact of contacts) {
+      const found =
+        this.byPhone(companyId, contact.phone) ??
+        this.add({ companyId: new Types.ObjectId(companyId), phone: contact.phone, name: null, fields: {} });
+      const stored = this.byId.get(String(found._id))!;
+      if (contact.name !== undefined) stored.name = contact.name;
+      if (contact.fields !== undefined) stored.fields = contact.fields;
+      if (!stored.listIds.some((id) => id.equals(listId))) stored.listIds = [...stored.listIds, listId];
+    }
+  }
 
   add(fields: Partial<ContactDoc> = {}): ContactDoc {
     const contact = {

@@ -53,6 +53,35 @@ describe('contact service', () => {
     });
   });
 
+  test('lists: created for the company; contacts added once per phone, bad phones reported by index', async () => {
+    const companyId = String(new Types.ObjectId());
+    const list = await service.createList(companyId, 'Clientes');
+    assert.equal(String(list.companyId), companyId);
+    const first = await service.addContacts(
+      companyId,
+      list._id,
+      [
+        { phone: '11 91111-0000', name: 'Ana', fields: { plan: 'gold', visits: 3 } },
+        { phone: 'nope' },
+        { phone: '+55 11 92222-0000' },
+      ],
+      'BR',
+    );
+    assert.equal(first.added, 2);
+    assert.deepEqual(
+      first.rejected.map((row) => [row.index, row.phone]),
+      [[1, 'nope']],
+    );
+    const ana = contacts.byPhone(companyId, '+5511911110000');
+    assert.deepEqual(ana?.fields, { plan: 'gold', visits: '3' }, 'field values stored as text');
+    const other = await service.createList(companyId, 'VIP');
+    await service.addContacts(companyId, other._id, [{ phone: '+5511911110000' }], 'BR');
+    const again = contacts.byPhone(companyId, '+5511911110000');
+    assert.equal(again?.name, 'Ana', 'a contact added again without a name keeps it');
+    assert.deepEqual(again?.listIds.map(String), [String(list._id), String(other._id)]);
+    assert.equal(contacts.byId.size, 2);
+  });
+
   test('update: the contact after; another contact’s phone is a conflict naming body.phone', async () => {
     const companyId = new Types.ObjectId();
     const ana = contacts.add({ companyId, phone: '+5511911110000' });

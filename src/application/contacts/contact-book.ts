@@ -1,10 +1,31 @@
 import type { Readable } from 'node:stream';
 import type { Types } from 'mongoose';
+import { normalisePhone } from '../../domain/contacts/phone';
 import { AppError } from '../../domain/errors';
 import type { Cause } from '../../domain/events/envelope';
 import type { ContactDoc } from '../../infrastructure/mongo/models/contact';
 import type { ContactImportDoc } from '../../infrastructure/mongo/models/contact-jobs';
-import { type ContactImports, type ContactRepository, type ImportStart, PhoneTaken } from './contact-repository';
+import type { ContactListDoc } from '../../infrastructure/mongo/models/contact-list';
+import {
+  type ContactImports,
+  type ContactRepository,
+  type ImportStart,
+  type ListedContact,
+  PhoneTaken,
+} from './contact-repository';
+
+/** A contact to add: a phone as typed (normalised with the company's region), a name and fields. */
+export interface ContactInput {
+  phone: string;
+  name?: string | null;
+  fields?: Record<string, unknown>;
+}
+
+export interface AddedContacts {
+  added: number;
+  rejected: Array<{ index: number; phone: string; reason: string }>;
+}
+
 import { importCsv } from './csv-import';
 
 export interface ContactServiceDeps {
@@ -18,11 +39,48 @@ export interface ContactServiceDeps {
 }
 
 /**
- * Owns a contact's own changes: updated, deleted (its shippings not yet sent cancelled), and a CSV
- * import run (running, completed or failed, its contacts written in batches).
+ * Owns a contact's own changes: added to a list, updated, deleted (its shippings not yet sent
+ * cancelled), a contact list created, and a CSV import run (running, completed or failed, its
+ * contacts written in batches).
  */
 export class ContactService {
   constructor(private readonly deps: ContactServiceDeps) {}
+
+  /** Creates a contact list of the company. */
+  createList(companyId: string, name: string): Promise<ContactListDoc> {
+    return this.deps.contacts.createList(companyId, name);
+  }
+
+  /**
+   * Adds contacts to a list, normalising phones to E.164 with the company's region. A contact is one
+   * per (company, phone): adding it again updates its name and fields and adds the list. Rows with a
+   * bad phone are reported back, the rest are stored.
+   */
+  async addContacts(
+    companyId: string,
+    listId: Types.ObjectId,
+    contacts: ContactInput[],
+    region: string,
+  ): Promise<AddedContacts> {
+    const rejected: AddedContacts['rejected'] = [];
+    const accepted: ListedContact[] = [];
+    for (const [index, contact] of contacts.entries()) {
+      const phone = normalisePhone(contact.phone, region);
+      if (!phone.valid) {
+        rejected.push({ index, phone: contact.phone, reason: phone.reason });
+        continue;
+      }
+      accepted.push({
+        phone: phone.e164,
+        ...(contact.name === undefined ? {} : { name: contact.name }),
+        ...(contact.fields === undefined
+          ? {}
+          : { fields: Object.fromEntries(Object.entries(contact.fields).map(([key, value]) => [key, String(value)])) }),
+      });
+    }
+    if (accepted.length > 0) await this.deps.contacts.addToList(companyId, listId, accepted, new Date(this.deps.now()));
+    return { added: accepted.length, rejected };
+  }
 
   /** Changes a contact; a phone another contact of the company has is a conflict naming the field. */
   async update(contactId: Types.ObjectId, set: Record<string, unknown>): Promise<ContactDoc> {

@@ -2,6 +2,14 @@ import type { Types } from 'mongoose';
 import type { IncomingContact } from '../../domain/contacts/contact-changes';
 import type { ContactDoc } from '../../infrastructure/mongo/models/contact';
 import type { ContactImportDoc } from '../../infrastructure/mongo/models/contact-jobs';
+import type { ContactListDoc } from '../../infrastructure/mongo/models/contact-list';
+
+/** A contact added to a list by hand (its phone in E.164); absent name or fields keep what is stored. */
+export interface ListedContact {
+  phone: string;
+  name?: string | null;
+  fields?: Record<string, string>;
+}
 
 /** A change that would give the contact a phone another contact of its company has. */
 export class PhoneTaken extends Error {
@@ -21,6 +29,12 @@ export interface ContactRepository {
   /** Sets `set`; the contact after, or null when there is none. Throws PhoneTaken on another contact's phone. */
   update(id: Types.ObjectId, set: Record<string, unknown>): Promise<ContactDoc | null>;
   remove(id: Types.ObjectId): Promise<void>;
+  createList(companyId: string, name: string): Promise<ContactListDoc>;
+  /**
+   * Adds each contact to the list, one per (company, phone): a new phone is created, a known one
+   * gets the name and fields given (in one unordered batch).
+   */
+  addToList(companyId: string, listId: Types.ObjectId, contacts: ListedContact[], at: Date): Promise<void>;
 }
 
 /** The counts and row reports an import run carries while it runs and when it ends. */

@@ -1,10 +1,11 @@
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import {
   type ContactBatchWriter,
   type ContactImports,
   type ContactRepository,
   type ImportProgress,
   type ImportStart,
+  type ListedContact,
   PhoneTaken,
 } from '../../application/contacts/contact-repository';
 import { ContactWriter } from './contact-writer';
@@ -12,10 +13,11 @@ import { isDuplicateKeyError } from './insert-new';
 import type { Models } from './models';
 import type { ContactDoc } from './models/contact';
 import type { ContactImportDoc } from './models/contact-jobs';
+import type { ContactListDoc } from './models/contact-list';
 
 /** Contacts in MongoDB (one at a time; batches go through ContactWriter). */
 export class MongoContactRepository implements ContactRepository {
-  constructor(private readonly models: Pick<Models, 'Contact'>) {}
+  constructor(private readonly models: Pick<Models, 'Contact' | 'ContactList'>) {}
 
   async update(id: Types.ObjectId, set: Record<string, unknown>): Promise<ContactDoc | null> {
     try {
@@ -34,6 +36,37 @@ export class MongoContactRepository implements ContactRepository {
 
   async remove(id: Types.ObjectId): Promise<void> {
     await this.models.Contact.deleteOne({ _id: id });
+  }
+
+  async createList(companyId: string, name: string): Promise<ContactListDoc> {
+    return (await this.models.ContactList.create({ companyId, name })).toObject() as ContactListDoc;
+  }
+
+  async addToList(companyId: string, listId: Types.ObjectId, contacts: ListedContact[], at: Date): Promise<void> {
+    const company = new Types.ObjectId(companyId);
+    const operations = contacts.map((contact) => ({
+      updateOne: {
+        filter: { companyId: company, phone: contact.phone },
+        update: {
+          $set: {
+            updatedAt: at,
+            ...(contact.name === undefined ? {} : { name: contact.name }),
+            ...(contact.fields === undefined ? {} : { fields: contact.fields }),
+          },
+          $setOnInsert: {
+            valid: true,
+            onWhatsApp: null,
+            rejectReason: null,
+            checkedAt: null,
+            ...(contact.name === undefined ? { name: null } : {}),
+            ...(contact.fields === undefined ? { fields: {} } : {}),
+          },
+          $addToSet: { listIds: listId },
+        },
+        upsert: true,
+      },
+    }));
+    if (operations.length > 0) await this.models.Contact.bulkWrite(operations, { ordered: false });
   }
 }
 
