@@ -75,6 +75,9 @@ export const ConnectionView = z.object({
   haltedAt: nullable(Timestamp),
   sandbox: z.object({ latencyMs: z.number(), failureRate: z.number() }),
   dailyCap: DailyCapView,
+  throughputPerSec: nullable(z.number().int()).describe(
+    'messages per second the provider accepts from this number (cloud-api 80 by default); null: none (the pacing alone)',
+  ),
   cloudApi: nullable(
     z.object({
       phoneNumberId: z.string(),

@@ -4,6 +4,7 @@ import {
   connectionStatusesAllowing,
   connectionTarget,
 } from '../../domain/connections/connection-status';
+import { throughputProblem, throughputToStore } from '../../domain/connections/throughput';
 import { AppError } from '../../domain/errors';
 import { ConnectionConnected, ConnectionCreated } from '../../domain/events/contact-messages';
 import type { Cause } from '../../domain/events/envelope';
@@ -23,9 +24,13 @@ import { repairWhatsAppWeb } from './whatsapp-web-pairing';
 export async function createConnection(
   deps: PipelineDeps,
   cause: Cause,
-  fields: Pick<ConnectionDoc, 'name' | 'gateway' | 'sandbox'> & { cloudApi: ConnectionDoc['cloudApi'] | null },
+  fields: Pick<ConnectionDoc, 'name' | 'gateway' | 'sandbox'> & {
+    cloudApi: ConnectionDoc['cloudApi'] | null;
+    throughputPerSec?: number | null;
+  },
 ): Promise<ConnectionDoc> {
-  const connection = await deps.models.Connection.create({ companyId: cause.companyId, ...fields });
+  const throughputPerSec = throughputSetting(fields.gateway, null, fields.throughputPerSec);
+  const connection = await deps.models.Connection.create({ companyId: cause.companyId, ...fields, throughputPerSec });
   const connectionId = String(connection._id);
   await declareLane(deps, connectionId);
   // Dispatch workers pick the new lane up from this event (no polling); ConnectionConnected starts its first sync.
@@ -66,6 +71,22 @@ export async function updateConnection(
     });
   }
   return updated;
+}
+
+/**
+ * The provider throughput to store for a number on `gateway` (after the change) given the stored
+ * one and the one asked for (undefined: unchanged; null: the gateway's default). Invalid for the
+ * gateway (any value on WhatsApp Web, out of 1..1000): `invalid` naming `body.throughputPerSec`.
+ */
+export function throughputSetting(
+  gateway: string,
+  stored: number | null | undefined,
+  given: number | null | undefined,
+): number | null {
+  const problem = given === undefined ? null : throughputProblem(gateway, given);
+  if (problem)
+    throw AppError.invalid('the request body is invalid', [{ field: 'body.throughputPerSec', message: problem }]);
+  return throughputToStore(gateway, stored, given);
 }
 
 /** Moves the status from the ones the command allows, atomically; anything else is a conflict. */

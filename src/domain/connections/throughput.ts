@@ -37,3 +37,18 @@ export function throughputProblem(gateway: string, value: number | null): string
     return `must be an integer from 1 to ${MAX_THROUGHPUT_PER_SEC} (messages per second)`;
   return null;
 }
+
+/**
+ * What to store after a change to a number of `gateway` (its gateway after the change): the value
+ * given (null: back to the gateway's default), else the stored one; a number that has none and is
+ * on the Cloud API gets Meta's default. WhatsApp Web stores none.
+ */
+export function throughputToStore(
+  gateway: string,
+  stored: number | null | undefined,
+  given: number | null | undefined,
+): number | null {
+  if (!hasThroughput(gateway)) return null;
+  const value = given === undefined ? (stored ?? null) : given;
+  return value ?? (gateway === 'cloud-api' ? CLOUD_API_DEFAULT_THROUGHPUT_PER_SEC : null);
+}
