@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CAMPAIGN_STATUSES } from '../domain/campaigns/campaign-status';
 import { SHIPPING_STATUSES } from '../domain/campaigns/shipping-status';
-import { MAX_THROUGHPUT_PER_SEC, throughputProblem } from '../domain/connections/throughput';
+import { hasThroughput, MAX_THROUGHPUT_PER_SEC, throughputProblem } from '../domain/connections/throughput';
 import { scheduleProblems, WEEKDAYS } from '../domain/pacing/sending-window';
 import { firstControlCharacter } from '../domain/text/control-characters';
 
@@ -163,9 +163,13 @@ const throughputFitsGateway = (
   body: { gateway?: string; throughputPerSec?: number | null },
   context: z.RefinementCtx,
 ) => {
-  const problem =
-    body.gateway && body.throughputPerSec !== undefined ? throughputProblem(body.gateway, body.throughputPerSec) : null;
-  if (problem) context.addIssue({ code: 'custom', path: ['throughputPerSec'], message: problem });
+  // The range is the field's own check; here only whether the gateway takes one at all.
+  if (body.gateway && typeof body.throughputPerSec === 'number' && !hasThroughput(body.gateway))
+    context.addIssue({
+      code: 'custom',
+      path: ['throughputPerSec'],
+      message: throughputProblem(body.gateway, body.throughputPerSec)!,
+    });
 };
 
 const noCloudApiOnWeb = (body: { gateway?: string; cloudApi?: unknown }, context: z.RefinementCtx) => {
