@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ConnectionView } from '../../src/api/responses';
+import { CampaignProgress, ConnectionView } from '../../src/api/responses';
 import { createCampaign, seedCompany, startSystem, type TestSystem, waitForStatus } from '../support/system';
 
 const cloudApi = (baseUrl: string) => ({
@@ -95,6 +95,11 @@ describe('a connection’s provider throughput (throughputPerSec)', () => {
       const campaignId = await createCampaign(system, seeded.key, { connectionId, listId: seeded.listId });
       await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
       await waitForStatus(system, seeded.key, campaignId, 'completed', 30_000);
+      const progress = await system.api('GET', `/v1/campaigns/${campaignId}/progress`, undefined, seeded.key);
+      CampaignProgress.parse(progress.body);
+      assert.equal(progress.body.throughputPerSec, connectionId === limited ? 5 : null);
+      const overview = await system.api('GET', `/v1/progress?campaigns=${campaignId}`, undefined, seeded.key);
+      assert.equal(overview.body.campaigns[0].throughputPerSec, connectionId === limited ? 5 : null);
     }
     const limitedSends = await system.sandboxSends(limited);
     assert.equal(limitedSends.length, 6);

@@ -73,6 +73,21 @@ export function windowSize(gapMs: number, roundTripMs: number, maxInFlight = DEF
   return Math.min(bound, Math.ceil(roundTripMs / gapMs) + 1);
 }
 
+/**
+ * The pacing a number actually sends at, for planning and estimates: its ordinary gap raised to
+ * 1/throughput when the provider allows less than the pacing would (runs and longer gaps as they are).
+ */
+export function pacingWithThroughput(pacing: PacingSettings, throughputPerSec: number | null): PacingSettings {
+  const messageIntervalMs = minStartGapMs(pacing, throughputPerSec);
+  if (messageIntervalMs === pacing.messageIntervalMs) return pacing;
+  const max = pacing.messageIntervalMaxMs;
+  return {
+    ...pacing,
+    messageIntervalMs,
+    ...(max ? { messageIntervalMaxMs: Math.max(max, messageIntervalMs) } : {}),
+  };
+}
+
 export interface SendWindowInputs {
   /** The effective pacing (company's, made stricter by the campaign's). */
   pacing: PacingSettings;
