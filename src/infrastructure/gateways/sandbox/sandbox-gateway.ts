@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { earliestNextSend, recordSend, requiredGap } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
-import { minStartGapMs } from '../../../domain/pacing/send-window';
+import { throughputGapMs } from '../../../domain/pacing/send-window';
 import { windowAt, type ZonedSchedule } from '../../../domain/pacing/sending-window';
 import {
   type ContactPage,
@@ -68,11 +68,10 @@ export class SandboxGateway implements WhatsAppGateway {
   async send(message: OutgoingMessage): Promise<SendReceipt> {
     // Judged the moment the send arrives, before anything asynchronous: starts are judged in order.
     const startedAt = preciseNow();
-    const tooSoon = startGapJudgeOf(this.store).judge(
-      this.connectionId,
-      startedAt,
-      minStartGapMs(this.pacing, this.behaviour.throughputPerSec ?? null),
-    );
+    const tooSoon = startGapJudgeOf(this.store).judge(this.connectionId, startedAt, {
+      pacingMs: this.pacing.messageIntervalMs,
+      throughputMs: throughputGapMs(this.behaviour.throughputPerSec ?? null),
+    });
     const random = this.behaviour.random ?? Math.random;
     const receivedAt = new Date(Math.floor(startedAt));
     if (this.behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.behaviour.latencyMs));

@@ -12,15 +12,27 @@ export class StartGapJudge {
 
   /**
    * Notes a start at `at` (epoch ms, fractional) and says whether it came too soon after the
-   * previous start of the number: null, or the gap and the least one required.
+   * previous start of the number: null, or the gap and the least one required. Two bounds:
+   * - `pacingMs` (the company's `messageInterval`), with one millisecond of tolerance: it is whole
+   *   milliseconds, and senders (the lane, the receipts they pace from) read a whole-millisecond
+   *   clock, so a send at last + interval on that clock can be up to 1 ms early on this one;
+   * - `throughputMs` (1 s / throughput), exact (a microsecond for floating-point error): 12.5 ms at
+   *   80/s or 1 ms at 1,000/s means nothing with a millisecond of slack, so a sender honouring a
+   *   throughput gates its starts on a sub-millisecond clock (`preciseNow`).
    */
-  judge(connectionId: string, at: number, requiredMs: number): { gapMs: number; requiredMs: number } | null {
+  judge(
+    connectionId: string,
+    at: number,
+    bounds: { pacingMs: number; throughputMs: number },
+  ): { gapMs: number; requiredMs: number } | null {
     const previous = this.lastStart.get(connectionId);
     this.lastStart.set(connectionId, previous === undefined ? at : Math.max(previous, at));
     if (previous === undefined) return null;
     const gapMs = at - previous;
-    // A microsecond of slack for floating-point error, nothing a sender could use.
-    return gapMs < requiredMs - 0.001 ? { gapMs: Math.round(gapMs * 1000) / 1000, requiredMs } : null;
+    const rounded = Math.round(gapMs * 1000) / 1000;
+    if (gapMs < bounds.throughputMs - 0.001) return { gapMs: rounded, requiredMs: bounds.throughputMs };
+    if (gapMs < bounds.pacingMs - 1) return { gapMs: rounded, requiredMs: bounds.pacingMs };
+    return null;
   }
 }
 
