@@ -73,7 +73,8 @@ export class SandboxGateway implements WhatsAppGateway {
       throughputMs: throughputGapMs(this.behaviour.throughputPerSec ?? null),
     });
     const random = this.behaviour.random ?? Math.random;
-    const receivedAt = new Date(Math.floor(startedAt));
+    // The wall clock, as before (receipts pace the lane, whose clock is Date's); the judge above uses gaps only.
+    const receivedAt = new Date();
     if (this.behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.behaviour.latencyMs));
     if (random() < this.behaviour.failureRate)
       throw new GatewayError('retry', 'sandbox: simulated transient failure', 'SANDBOX_UNAVAILABLE');
