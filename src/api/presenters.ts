@@ -2,6 +2,7 @@ import type { Page } from '../application/queries/paging';
 import { connectionIdsOf } from '../application/queries/read-models';
 import type { TemplateCatalogue } from '../application/template-catalogue';
 import { DEFAULT_AUTO_PAUSE } from '../domain/campaigns/failure-threshold';
+import { effectiveThroughput } from '../domain/connections/throughput';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
 import { DEFAULT_OPT_OUT } from '../domain/suppression/opt-out-keywords';
 import { templateShape } from '../domain/whatsapp/templates';
@@ -62,6 +63,7 @@ export function connectionView(connection: ConnectionDoc) {
     haltedAt: connection.haltedAt ?? null,
     sandbox: connection.sandbox,
     dailyCap: connection.dailyCap ?? null,
+    throughputPerSec: effectiveThroughput(connection.gateway, connection.throughputPerSec),
     cloudApi: cloud
       ? {
           phoneNumberId: cloud.phoneNumberId,

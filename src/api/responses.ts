@@ -75,6 +75,9 @@ export const ConnectionView = z.object({
   haltedAt: nullable(Timestamp),
   sandbox: z.object({ latencyMs: z.number(), failureRate: z.number() }),
   dailyCap: DailyCapView,
+  throughputPerSec: nullable(z.number().int()).describe(
+    'messages per second the provider accepts from this number (cloud-api 80 by default); null: none (the pacing alone)',
+  ),
   cloudApi: nullable(
     z.object({
       phoneNumberId: z.string(),
@@ -204,6 +207,9 @@ export const CampaignProgress = z.object({
   nextOpeningAt: nullable(Timestamp).describe('when its sending windows open next (while waitingFor is window)'),
   capFreesAt: nullable(Timestamp).describe('when a daily cap frees a slot (while waitingFor is cap)'),
   connectionIds: z.array(Id).describe('every number the campaign sends from'),
+  throughputPerSec: nullable(z.number().int()).describe(
+    'messages per second its (first) number’s provider accepts; null: none (the pacing alone). The estimate never assumes faster',
+  ),
 });
 
 export const ShippingView = z.object({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CAMPAIGN_STATUSES } from '../domain/campaigns/campaign-status';
 import { SHIPPING_STATUSES } from '../domain/campaigns/shipping-status';
+import { hasThroughput, MAX_THROUGHPUT_PER_SEC, throughputProblem } from '../domain/connections/throughput';
 import { scheduleProblems, WEEKDAYS } from '../domain/pacing/sending-window';
 import { firstControlCharacter } from '../domain/text/control-characters';
 
@@ -147,6 +148,30 @@ export const DailyCapInput = z.strictObject({
     .describe('cap per day since the number was created, e.g. [50, 100, 200, 400]'),
 });
 
+/** A number's provider throughput (see src/domain/connections/throughput.ts); which gateways take one is checked against the gateway. */
+const ThroughputInput = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_THROUGHPUT_PER_SEC)
+  .nullable()
+  .describe(
+    'messages per second the provider accepts from this number (cloud-api: 80 by default, 1000 after Meta’s upgrade; sandbox: simulated, none by default; not allowed on whatsapp-web). null: the gateway’s default',
+  );
+
+const throughputFitsGateway = (
+  body: { gateway?: string; throughputPerSec?: number | null },
+  context: z.RefinementCtx,
+) => {
+  // The range is the field's own check; here only whether the gateway takes one at all.
+  if (body.gateway && typeof body.throughputPerSec === 'number' && !hasThroughput(body.gateway))
+    context.addIssue({
+      code: 'custom',
+      path: ['throughputPerSec'],
+      message: throughputProblem(body.gateway, body.throughputPerSec)!,
+    });
+};
+
 const noCloudApiOnWeb = (body: { gateway?: string; cloudApi?: unknown }, context: z.RefinementCtx) => {
   if (body.gateway === 'whatsapp-web' && body.cloudApi)
     context.addIssue({ code: 'custom', path: ['cloudApi'], message: 'is not allowed when gateway is whatsapp-web' });
@@ -163,9 +188,11 @@ export const CreateConnectionBody = z
     gateway: z.enum(['sandbox', 'cloud-api', 'whatsapp-web']).default('sandbox'),
     sandbox: SandboxInput.default({ latencyMs: 0, failureRate: 0 }),
     cloudApi: CloudApiInput.optional(),
+    throughputPerSec: ThroughputInput.optional(),
   })
   .superRefine(needsCloudApi)
-  .superRefine(noCloudApiOnWeb);
+  .superRefine(noCloudApiOnWeb)
+  .superRefine(throughputFitsGateway);
 
 /** Link with a code typed on the phone instead of scanning the QR: the number that will link. */
 export const PairingCodeBody = z.strictObject({
@@ -190,6 +217,7 @@ export const UpdateConnectionBody = z
     cloudApi: CloudApiFields.partial().optional(),
     status: z.enum(['connected']).optional(),
     dailyCap: DailyCapInput.nullable().optional().describe('null: no cap'),
+    throughputPerSec: ThroughputInput.optional(),
   })
   .strict();
 

@@ -212,7 +212,10 @@ describe('the disparo command line, as child processes against the real broker a
     );
 
     assert.equal(lanes.code, 0, lanes.stderr);
-    assert.match(lanes.stdout, /^CONNECTION +COMPANY +STATE +LAST SEND +NEXT ALLOWED +LAG +QUEUED +DISPATCHERS$/m);
+    assert.match(
+      lanes.stdout,
+      /^CONNECTION +COMPANY +STATE +LAST SEND +NEXT ALLOWED +LAG +QUEUED +DISPATCHERS +PROVIDER RATE$/m,
+    );
     assert.match(
       lanes.stdout,
       new RegExp(`Número 1 \\(${seeded.connectionId}\\) +Loja Teste +(sending|pacing|waiting|idle) `),
@@ -220,6 +223,7 @@ describe('the disparo command line, as child processes against the real broker a
     assert.equal(lanesJson.code, 0, lanesJson.stderr);
     const lane = JSON.parse(lanesJson.stdout.trim());
     assert.equal(lane.connectionId, seeded.connectionId);
+    assert.equal(lane.throughputPerSec, null, 'a sandbox number simulates no provider rate unless told');
     assert.equal(lane.dispatchers, 1, 'the management API shows the lane’s one active dispatcher');
     assert.equal(typeof lane.queued, 'number');
     assert.ok(

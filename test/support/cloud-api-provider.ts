@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { templateShape } from '../../src/domain/whatsapp/templates';
 import { signWebhookBody } from '../../src/domain/whatsapp/webhook-signature';
 
@@ -83,7 +84,16 @@ export interface ReceivedRequest {
 
 /** An error answer, as the Cloud API gives it. `drop` closes the socket; `hang` never answers. */
 export type ScriptedAnswer =
-  | { httpStatus: number; error: { message: string; type: string; code: number; error_subcode?: number } }
+  | {
+      httpStatus: number;
+      error: {
+        message: string;
+        type: string;
+        code: number;
+        error_subcode?: number;
+        error_data?: { messaging_product: 'whatsapp'; details: string };
+      };
+    }
   | 'drop'
   | 'hang';
 
@@ -98,11 +108,25 @@ const error = (
   error: { message, type, code, ...(error_subcode ? { error_subcode } : {}) },
 });
 
+/**
+ * Meta's answer when a number sends past its throughput (error codes page, "Throttling errors":
+ * 130429 "Rate limit hit", HTTP 400; v16.0+ answers carry `error_data.details` and no subcode).
+ */
+const THROUGHPUT_REACHED: ScriptedAnswer = {
+  httpStatus: 400,
+  error: {
+    message: '(#130429) Rate limit hit',
+    type: 'OAuthException',
+    code: 130429,
+    error_data: { messaging_product: 'whatsapp', details: 'Cloud API message throughput has been reached.' },
+  },
+};
+
 /** Realistic answers for each case Disparo must handle (codes and HTTP statuses as the Graph API gives them). */
 export const ANSWERS = {
   serverError: error(500, 131000, 'Something went wrong', 'OAuthException'),
   unavailable: error(503, 133004, 'Server temporarily unavailable'),
-  throughput: error(429, 130429, 'Rate limit hit: Cloud API message throughput has been reached.'),
+  throughput: THROUGHPUT_REACHED,
   pairRateLimit: error(400, 131056, '(Business Account, Consumer Account) pair rate limit hit'),
   spamRateLimit: error(
     400,
@@ -138,6 +162,35 @@ export class LocalCloudApi {
   templatePageSize = 2;
 
   constructor(readonly settings: { phoneNumberId: string; accessToken: string; appSecret: string; wabaId?: string }) {}
+
+  /** Messages per second each phone number id may send (null: unlimited); past it, 130429. */
+  private ratePerSec: number | null = null;
+  /** Accepted sends of the last second, per phone number id (arrival times, oldest first). */
+  private readonly recentSends = new Map<string, number[]>();
+  /** Sends refused with 130429 for their rate. */
+  rateLimited = 0;
+
+  /**
+   * Enforces a throughput like Meta's: at most `perSec` accepted sends per phone number id in any
+   * sliding second (refused calls do not count); a send past it is answered 130429 (HTTP 400).
+   * null lifts it.
+   */
+  enforceRate(perSec: number | null): void {
+    this.ratePerSec = perSec;
+    this.recentSends.clear();
+  }
+
+  /** Whether a send arriving now for this number fits its rate; an accepted one is counted. */
+  private withinRate(phoneNumberId: string, now: number): boolean {
+    if (this.ratePerSec === null) return true;
+    const recent = (this.recentSends.get(phoneNumberId) ?? []).filter((at) => at > now - 1_000);
+    this.recentSends.set(phoneNumberId, recent);
+    return recent.length < this.ratePerSec;
+  }
+
+  private countSend(phoneNumberId: string, now: number): void {
+    if (this.ratePerSec !== null) this.recentSends.get(phoneNumberId)?.push(now);
+  }
 
   /** Meta pauses (or disables, or approves again) a template: sends of it answer accordingly from now on. */
   setTemplateStatus(name: string, language: string, status: string): void {
@@ -222,6 +275,13 @@ export class LocalCloudApi {
         },
       });
     }
+    const arrivedAt = performance.now();
+    if (!this.withinRate(match[2], arrivedAt)) {
+      this.rateLimited++;
+      record({ code: 130429 });
+      const refusal = THROUGHPUT_REACHED as Exclude<ScriptedAnswer, string>;
+      return this.answer(response, refusal.httpStatus, { error: { ...refusal.error, fbtrace_id: trace() } });
+    }
     const refused = body.type === 'template' ? this.checkTemplate(body.template) : null;
     if (refused) {
       record({ code: refused.code });
@@ -244,6 +304,7 @@ export class LocalCloudApi {
       return this.answer(response, rule.answer.httpStatus, { error: { ...rule.answer.error, fbtrace_id: trace() } });
     }
     const id = `wamid.${Buffer.from(randomUUID()).toString('base64url')}`;
+    this.countSend(match[2], arrivedAt);
     record({ id });
     return this.answer(response, 200, {
       messaging_product: 'whatsapp',

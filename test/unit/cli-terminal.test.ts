@@ -43,6 +43,7 @@ describe('terminal drawing', () => {
       companyId: 'k',
       connectionId: 'n',
       connectionIds: ['n'],
+      throughputPerSec: null,
       name: 'Promo',
       status: 'running',
       pausedReason: null,
@@ -77,6 +78,8 @@ describe('terminal drawing', () => {
       0,
     ).split('\n')[0];
     assert.equal(paused, 'Promo  c1  paused  (132015: template paused)  template order_update (pt_BR)');
+    const fast = renderCampaign({ ...progress, throughputPerSec: 1_000 }, 0, 0).split('\n')[0];
+    assert.equal(fast, 'Promo  c1  running  provider 1,000/s', 'a number with a provider rate shows it');
   });
 
   test('the import bar shows bytes sent and the rows the API has read', () => {

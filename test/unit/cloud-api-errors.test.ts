@@ -13,30 +13,49 @@ describe('Cloud API error → decision', () => {
       kind: 'retry',
       code: 'TIMEOUT',
       retryAfterMs: null,
+      rateLimited: false,
     });
     assert.deepEqual(decideCloudApiFailure({ kind: 'network', message: 'ECONNRESET' }, backoff), {
       kind: 'retry',
       code: 'NETWORK',
       retryAfterMs: null,
+      rateLimited: false,
     });
-    assert.deepEqual(http(500, 131000), { kind: 'retry', code: '131000', retryAfterMs: null });
-    assert.deepEqual(http(503, null), { kind: 'retry', code: 'HTTP_503', retryAfterMs: null });
+    assert.deepEqual(http(500, 131000), { kind: 'retry', code: '131000', retryAfterMs: null, rateLimited: false });
+    assert.deepEqual(http(503, null), { kind: 'retry', code: 'HTTP_503', retryAfterMs: null, rateLimited: false });
     assert.equal(http(502, 999_999).kind, 'retry', 'an unknown code on a 5xx');
   });
 
   test('the throughput limit cools the whole lane down', () => {
-    assert.deepEqual(http(429, 130429), { kind: 'lane-backoff', code: '130429', retryAfterMs: 60_000 });
+    // Meta answers 130429 with HTTP 400; the status does not change the decision.
+    const throughput = { kind: 'lane-backoff', code: '130429', retryAfterMs: 60_000, rateLimited: true };
+    assert.deepEqual(http(400, 130429), throughput);
+    assert.deepEqual(http(429, 130429), throughput);
     assert.equal(http(400, 80007).kind, 'lane-backoff');
     assert.equal(http(429, null).kind, 'lane-backoff');
   });
 
+  test('only the number’s own rate (130429, a bare 429) is marked rate-limited, not the app’s or the account’s', () => {
+    assert.equal(http(400, 130429).rateLimited, true);
+    assert.equal(http(429, null).rateLimited, true);
+    assert.equal(http(400, 4).rateLimited, false);
+    assert.equal(http(400, 80007).rateLimited, false);
+    assert.equal(http(400, 131056).rateLimited, false, 'the pair rate limit is one contact, not the number');
+    assert.equal(http(400, 131048).rateLimited, false);
+  });
+
   test('the pair rate limit retries this contact later', () => {
-    assert.deepEqual(http(400, 131056), { kind: 'contact-later', code: '131056', retryAfterMs: 30_000 });
+    assert.deepEqual(http(400, 131056), {
+      kind: 'contact-later',
+      code: '131056',
+      retryAfterMs: 30_000,
+      rateLimited: false,
+    });
   });
 
   test('spam rate limit and bad tokens halt the connection', () => {
     for (const code of [131048, 190, 368, 131031]) assert.equal(http(400, code).kind, 'halt-connection', String(code));
-    assert.deepEqual(http(401, 190), { kind: 'halt-connection', code: '190', retryAfterMs: null });
+    assert.deepEqual(http(401, 190), { kind: 'halt-connection', code: '190', retryAfterMs: null, rateLimited: false });
     assert.equal(http(401, null).kind, 'halt-connection');
   });
 

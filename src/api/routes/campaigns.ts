@@ -19,6 +19,7 @@ import type { Cause } from '../../domain/events/envelope';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { DEFAULT_PACING, effectivePacing } from '../../domain/pacing/pacing-settings';
 import { estimateFinish } from '../../domain/pacing/send-planner';
+import { pacingWithThroughput } from '../../domain/pacing/send-window';
 import { effectiveWindow } from '../../domain/pacing/sending-window';
 import type { TemplateMapping } from '../../domain/whatsapp/templates';
 import { type ApiContext, causeOf } from '../api-context';
@@ -316,17 +317,22 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
       });
       const now = Date.now();
       const running = campaign.status === 'running' && pendingOf(campaign.counters) > 0;
-      const [pacing, zoned, lane, capView] = await Promise.all([
+      const [pacing, zoned, lane, capView, throughputPerSec] = await Promise.all([
         caches.pacing.get(companyId, () => reads.companyPacing(companyId)),
         reads.companyWindows(companyId),
         campaign.status === 'running'
           ? caches.lanes.get(String(campaign.connectionId), () => reads.laneSent(campaign.connectionId))
           : null,
         running ? reads.capView(campaign, now) : null,
+        reads.throughputOf(campaign.connectionId),
       ]);
       const { counters } = campaign;
       const pending = pendingOf(counters);
-      const settings = effectivePacing(pacing ?? DEFAULT_PACING, campaign.pacing ?? undefined);
+      // The number's provider throughput caps its pace too (a Cloud API number: 80/s by default).
+      const settings = pacingWithThroughput(
+        effectivePacing(pacing ?? DEFAULT_PACING, campaign.pacing ?? undefined),
+        throughputPerSec,
+      );
       const window = zoned ? effectiveWindow(zoned.timezone, zoned.sendingWindows, campaign.sendingWindows) : null;
       const limits = { window, cap: capView?.planCap ?? null, seed: String(campaign._id) };
       // Several numbers share the rest: the estimate is one lane's share at the first number's pace.
@@ -348,6 +354,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
         estimatedFinishAt: finish === null ? null : new Date(finish).toISOString(),
         ...waiting,
         connectionIds: connectionIdsOf(campaign),
+        throughputPerSec,
       };
     },
   );

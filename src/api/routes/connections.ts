@@ -3,6 +3,7 @@ import {
   createConnection,
   disconnectConnection,
   findConnection as findOwnConnection,
+  throughputSetting,
   updateConnection,
 } from '../../application/connections/connection-service';
 import { startWhatsAppWebPairing } from '../../application/connections/whatsapp-web-pairing';
@@ -55,6 +56,7 @@ export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiCon
         gateway: body.gateway,
         sandbox: body.sandbox,
         cloudApi: body.cloudApi ?? null,
+        throughputPerSec: body.throughputPerSec,
       });
       ctx.status = 201;
       ctx.set('location', `/v1/connections/${String(connection._id)}`);
@@ -103,7 +105,7 @@ export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiCon
       path: '/v1/connections/:id',
       tag: TAG,
       access: 'company',
-      summary: 'Change a connection’s name, gateway or settings, or lift a halt',
+      summary: 'Change a connection’s name, gateway or settings (throughput, daily cap), or lift a halt',
       params: IdParams,
       body: UpdateConnectionBody,
       responses: { 200: { description: 'the connection', schema: ConnectionView }, ...notFound },
@@ -128,12 +130,15 @@ export function connectionRoutes(api: ApiRouter, { pipeline, templates }: ApiCon
           'the request body is invalid',
           fieldErrors(cloudApi.error, 'body.cloudApi'),
         );
+      const gateway = body.gateway ?? current.gateway;
+      const throughputPerSec = throughputSetting(gateway, current.throughputPerSec, body.throughputPerSec);
       const set: Record<string, unknown> = {
         ...(body.name ? { name: body.name } : {}),
         ...(body.gateway ? { gateway: body.gateway } : {}),
         ...(body.sandbox ? { sandbox: { ...current.sandbox, ...body.sandbox } } : {}),
         ...(cloudApi?.success ? { cloudApi: cloudApi.data } : {}),
         ...(body.dailyCap !== undefined ? { dailyCap: capSettingsFrom(body.dailyCap) } : {}),
+        ...(throughputPerSec !== (current.throughputPerSec ?? null) ? { throughputPerSec } : {}),
       };
       ctx.body = connectionView(await updateConnection(pipeline, current, set, body.status === 'connected'));
     },

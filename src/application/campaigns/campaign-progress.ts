@@ -9,10 +9,12 @@ import {
   type SendingSpan,
   sendsPerMinute,
 } from '../../domain/campaigns/campaign-progress';
+import { effectiveThroughput } from '../../domain/connections/throughput';
 import { capAt, capWaitAt } from '../../domain/pacing/daily-cap';
 import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { effectivePacing, type PacingSettings } from '../../domain/pacing/pacing-settings';
 import { estimateFinish } from '../../domain/pacing/send-planner';
+import { pacingWithThroughput } from '../../domain/pacing/send-window';
 import { effectiveWindow, windowWaitAt, type ZonedSchedule } from '../../domain/pacing/sending-window';
 import type { Models } from '../../infrastructure/mongo/models';
 import { type CampaignCounters, type CampaignDoc, connectionIdsOf } from '../../infrastructure/mongo/models/campaign';
@@ -25,6 +27,8 @@ export interface CampaignProgress {
   connectionId: string;
   /** Every number it sends from (`connectionId` first). */
   connectionIds: string[];
+  /** Messages per second its (first) number's provider accepts (Cloud API 80 by default); null: none. */
+  throughputPerSec: number | null;
   name: string;
   status: CampaignDoc['status'];
   /** Why Disparo paused it (the provider refused its template), or null. */
@@ -109,13 +113,23 @@ export async function progressOf(
   now: number,
 ): Promise<CampaignProgress[]> {
   const distinct = (ids: Types.ObjectId[]) => [...new Set(ids.map(String))].map((id) => new Types.ObjectId(id));
-  const [companies, lanes] = await Promise.all([
+  const [companies, lanes, connections] = await Promise.all([
     models.Company.find(
       { _id: { $in: distinct(campaigns.map((c) => c.companyId)) } },
       { pacing: 1, timezone: 1, sendingWindows: 1 },
     ).lean(),
     models.Lane.find({ _id: { $in: distinct(campaigns.map((c) => c.connectionId)) } }, { sent: 1 }).lean(),
+    models.Connection.find(
+      { _id: { $in: distinct(campaigns.map((c) => c.connectionId)) } },
+      { gateway: 1, throughputPerSec: 1 },
+    ).lean(),
   ]);
+  const throughputOf = new Map(
+    connections.map((connection) => [
+      String(connection._id),
+      effectiveThroughput(connection.gateway, connection.throughputPerSec),
+    ]),
+  );
   const companyOf = new Map(companies.map((company) => [String(company._id), company]));
   const laneOf = new Map(lanes.map((lane) => [String(lane._id), lane.sent]));
   const capViews = await Promise.all(
@@ -127,8 +141,10 @@ export async function progressOf(
     const capView = capViews[index];
     const pending = pendingOf(campaign.counters);
     const company = companyOf.get(String(campaign.companyId));
+    const throughputPerSec = throughputOf.get(String(campaign.connectionId)) ?? null;
+    // The number's provider throughput caps its pace too (a Cloud API number: 80/s by default).
     const settings: PacingSettings | undefined =
-      company && effectivePacing(company.pacing, campaign.pacing ?? undefined);
+      company && pacingWithThroughput(effectivePacing(company.pacing, campaign.pacing ?? undefined), throughputPerSec);
     const window = company ? effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows) : null;
     const lane = laneOf.get(String(campaign.connectionId)) ?? IDLE_LANE;
     const running = campaign.status === 'running' && pending > 0;
@@ -146,6 +162,7 @@ export async function progressOf(
       companyId: String(campaign.companyId),
       connectionId: String(campaign.connectionId),
       connectionIds: connectionIdsOf(campaign),
+      throughputPerSec,
       name: campaign.name,
       status: campaign.status,
       pausedReason: campaign.pausedReason ?? null,

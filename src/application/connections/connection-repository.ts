@@ -3,7 +3,7 @@ import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection
 
 /** What a new number is made of. */
 export type NewConnection = Pick<ConnectionDoc, 'name' | 'gateway'> &
-  Partial<Pick<ConnectionDoc, 'sandbox' | 'status'>> & {
+  Partial<Pick<ConnectionDoc, 'sandbox' | 'status' | 'throughputPerSec'>> & {
     companyId: string;
     cloudApi: ConnectionDoc['cloudApi'] | null;
   };

@@ -1,4 +1,5 @@
-import { isAppError } from '../../domain/errors';
+import { throughputProblem, throughputToStore } from '../../domain/connections/throughput';
+import { AppError, isAppError } from '../../domain/errors';
 import type { Cause } from '../../domain/events/envelope';
 import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
@@ -19,9 +20,10 @@ export { ConnectionHalted } from './connection-lifecycle';
 export function createConnection(
   deps: PipelineDeps,
   cause: Cause,
-  fields: Omit<NewConnection, 'companyId' | 'status'>,
+  fields: Omit<NewConnection, 'companyId' | 'status' | 'throughputPerSec'> & { throughputPerSec?: number | null },
 ): Promise<ConnectionDoc> {
-  return connectionsOf(deps).create(cause, fields);
+  const throughputPerSec = throughputSetting(fields.gateway, null, fields.throughputPerSec);
+  return connectionsOf(deps).create(cause, { ...fields, throughputPerSec });
 }
 
 /** The connection of the company, or not-found (also for another company's id, so ids cannot be probed). */
@@ -37,6 +39,22 @@ export function updateConnection(
   lift: boolean,
 ): Promise<ConnectionDoc> {
   return connectionsOf(deps).update(current, set, lift);
+}
+
+/**
+ * The provider throughput to store for a number on `gateway` (after the change) given the stored
+ * one and the one asked for (undefined: unchanged; null: the gateway's default). Invalid for the
+ * gateway (any value on WhatsApp Web, out of 1..1000): `invalid` naming `body.throughputPerSec`.
+ */
+export function throughputSetting(
+  gateway: string,
+  stored: number | null | undefined,
+  given: number | null | undefined,
+): number | null {
+  const problem = given === undefined ? null : throughputProblem(gateway, given);
+  if (problem)
+    throw AppError.invalid('the request body is invalid', [{ field: 'body.throughputPerSec', message: problem }]);
+  return throughputToStore(gateway, stored, given);
 }
 
 /** Connects a disconnected or halted number; a contact sync starts. Campaigns paused stay paused. */

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { Types } from 'mongoose';
 import type { CampaignStatus } from '../../domain/campaigns/campaign-status';
 import type { ShippingStatus } from '../../domain/campaigns/shipping-status';
+import { effectiveThroughput } from '../../domain/connections/throughput';
 import { AppError } from '../../domain/errors';
 import type { LaneState } from '../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
@@ -211,6 +212,12 @@ export class ReadService {
   }
 
   /** The lane's real sends so far (null before the first). */
+  /** The provider throughput of a number (Cloud API 80 by default; null: none, or no such number). */
+  async throughputOf(connectionId: string | Types.ObjectId): Promise<number | null> {
+    const connection = await this.models.Connection.findById(connectionId, { gateway: 1, throughputPerSec: 1 }).lean();
+    return connection ? effectiveThroughput(connection.gateway, connection.throughputPerSec) : null;
+  }
+
   async laneSent(connectionId: string | Types.ObjectId): Promise<LaneState | null> {
     return (await this.models.Lane.findById(connectionId, { sent: 1 }).lean())?.sent ?? null;
   }

@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import type { ReadService } from '../../application/queries/read-service';
 import { readsOf } from '../../application/service-registry';
 import { type Config, loadConfig, rabbitmqUrls } from '../../config';
+import { effectiveThroughput } from '../../domain/connections/throughput';
 import { type LaneView, laneState } from '../../domain/pacing/lane-view';
 import { earliestNextSend } from '../../domain/pacing/pacing-rule';
 import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
@@ -18,7 +19,8 @@ const USAGE = `Usage: disparo lanes [--company ID] [--json]
   One line per WhatsApp connection: its dispatch lane's state, last send, when the pacing rule
   allows the next one, the lag of the message being sent (now − its planned time; for a lane that
   is not sending, of the oldest message already due), and the lane queue's depth and dispatchers
-  from the RabbitMQ management API. Reads MongoDB (MONGO_URL) and RABBITMQ_MANAGEMENT_URL.
+  from the RabbitMQ management API, and the messages per second the number's provider accepts
+  (PROVIDER RATE: Cloud API 80/s by default; - for none). Reads MongoDB (MONGO_URL) and RABBITMQ_MANAGEMENT_URL.
 
   States: sending, pacing (waiting for the pacing gap), waiting (holding a message until its
   planned time), cooling-down (the provider's throughput limit), halted (the provider stopped the
@@ -101,6 +103,7 @@ async function laneViews(database: Database, config: Config, companyId: string |
         companyId: String(connection.companyId),
         company: company?.name ?? '?',
         gateway: connection.gateway,
+        throughputPerSec: effectiveThroughput(connection.gateway, connection.throughputPerSec),
         lastSentAt: lane?.sent?.lastSentAt ?? null,
         nextAllowedAt: next !== null && Number.isFinite(next) ? next : null,
         coolDownUntil: lane?.coolDownUntil ?? null,
@@ -155,10 +158,21 @@ export const lanesCommand: CliCommand = {
       view.lagMs === null ? '-' : formatDuration(view.lagMs),
       view.queued === null ? (view.queueMissing ? 'no queue' : '?') : String(view.queued),
       view.dispatchers === null ? '?' : String(view.dispatchers),
+      view.throughputPerSec === null ? '-' : `${view.throughputPerSec}/s`,
     ]);
     print(
       renderTable(
-        ['CONNECTION', 'COMPANY', 'STATE', 'LAST SEND', 'NEXT ALLOWED', 'LAG', 'QUEUED', 'DISPATCHERS'],
+        [
+          'CONNECTION',
+          'COMPANY',
+          'STATE',
+          'LAST SEND',
+          'NEXT ALLOWED',
+          'LAG',
+          'QUEUED',
+          'DISPATCHERS',
+          'PROVIDER RATE',
+        ],
         rows,
       ),
     );

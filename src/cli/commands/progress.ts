@@ -13,7 +13,8 @@ const USAGE = `Usage: disparo progress [campaignId…] [--company ID] [--once] [
 
   Shows campaigns' progress live: a bar per campaign, sends per minute (since the start; for a
   finished campaign over the span it sent in, as the API and the progress page show it) and the
-  estimated finish by the pacing rule. Without ids: the campaigns in progress (queued, running, paused).
+  estimated finish by the pacing rule (and the number's provider rate, shown as "provider 80/s" on a
+  Cloud API number). Without ids: the campaigns in progress (queued, running, paused).
   Refreshes until every campaign shown has finished, or Ctrl-C. Reads MongoDB (MONGO_URL).
 
   --company  only this company's campaigns
@@ -60,8 +61,9 @@ export function renderCampaign(progress: CampaignProgress, perMinute: number, no
         ? `  waiting for a daily cap (a slot frees ${new Date(progress.capFreesAt).toLocaleString()})`
         : '';
   const numbers = progress.connectionIds.length > 1 ? `  on ${progress.connectionIds.length} numbers` : '';
+  const provider = progress.throughputPerSec === null ? '' : `  provider ${thousands(progress.throughputPerSec)}/s`;
   return [
-    `${progress.name}  ${progress.campaignId}  ${progress.status}${reason}${waiting}${numbers}${template}`,
+    `${progress.name}  ${progress.campaignId}  ${progress.status}${reason}${waiting}${numbers}${provider}${template}`,
     `  ${renderBar(progress.done)} ${percent(progress.done)}  ${thousands(counters.sent)}/${thousands(total)} sent  ${thousands(counters.failed)} failed  ${thousands(progress.pending)} pending  ${rate(progress.deliveredRate)} delivered  ${rate(progress.readRate)} read  ${perMinute}/min  ${finish}`.trimEnd(),
   ].join('\n');
 }

@@ -8,6 +8,8 @@ export interface LaneView {
   companyId: string;
   company: string;
   gateway: string;
+  /** Messages per second the number's provider accepts (Cloud API 80 by default); null: none. */
+  throughputPerSec: number | null;
   state: LaneStateName;
   lastSentAt: number | null;
   /** The earliest next send by the pacing rule (null: the number never sent). */

@@ -11,6 +11,8 @@ export interface FailureDecision {
   /** The provider's error code (or TIMEOUT / NETWORK / HTTP_<status>): recorded on the shipping and logged. */
   code: string;
   retryAfterMs: number | null;
+  /** The number's own send rate was refused (130429, or HTTP 429 without a known code): see GatewayError.rateLimited. Absent: no. */
+  rateLimited?: boolean;
 }
 
 export interface BackoffSettings {
@@ -77,12 +79,16 @@ function byHttpStatus(status: number): GatewayFailureKind {
 
 /** What Disparo does about a failed Cloud API call. Pure: the adapter and the tests share it. */
 export function decideCloudApiFailure(failure: CloudApiFailure, backoff: BackoffSettings): FailureDecision {
-  if (failure.kind === 'timeout') return { kind: 'retry', code: 'TIMEOUT', retryAfterMs: null };
-  if (failure.kind === 'network') return { kind: 'retry', code: 'NETWORK', retryAfterMs: null };
+  if (failure.kind === 'timeout') return { kind: 'retry', code: 'TIMEOUT', retryAfterMs: null, rateLimited: false };
+  if (failure.kind === 'network') return { kind: 'retry', code: 'NETWORK', retryAfterMs: null, rateLimited: false };
   const known = failure.code === null ? undefined : BY_CODE.get(failure.code);
   const kind = known ?? byHttpStatus(failure.httpStatus);
   const code = failure.code === null ? `HTTP_${failure.httpStatus}` : String(failure.code);
   const retryAfterMs =
     kind === 'lane-backoff' ? backoff.laneCoolDownMs : kind === 'contact-later' ? backoff.contactRetryMs : null;
-  return { kind, code, retryAfterMs };
+  const rateLimited = failure.code === THROUGHPUT_REACHED || (known === undefined && failure.httpStatus === 429);
+  return { kind, code, retryAfterMs, rateLimited };
 }
+
+/** "Rate limit hit: Cloud API message throughput has been reached" (HTTP 400): the number sent too fast. */
+export const THROUGHPUT_REACHED = 130429;

@@ -80,6 +80,14 @@ export type GatewayFailureKind =
   | 'pause-campaign'
   | 'permanent';
 
+/**
+ * A failed send. `rateLimited` marks the provider saying this NUMBER sent faster than its
+ * throughput allows (Cloud API 130429 "Rate limit hit", or a bare HTTP 429): a `lane-backoff`
+ * (the number cools down, as for every throughput limit) that a lane sending several calls at once
+ * also answers by lowering its rate (src/domain/pacing/rate-adaptation.ts). The other lane-backoff
+ * codes (4: the app's call limit, 80007: the business account's) are limits of the app or the
+ * account, not of the number's send rate.
+ */
 export class GatewayError extends Error {
   override name = 'GatewayError';
   constructor(
@@ -87,7 +95,13 @@ export class GatewayError extends Error {
     message: string,
     readonly code: string | null = null,
     readonly retryAfterMs: number | null = null,
+    readonly rateLimited = false,
   ) {
     super(message);
   }
+}
+
+/** Whether a failed send was the provider refusing the number's send rate (see GatewayError.rateLimited). */
+export function isRateLimited(error: unknown): boolean {
+  return error instanceof GatewayError && error.rateLimited;
 }

@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { effectiveThroughput } from '../../domain/connections/throughput';
 import { capAt } from '../../domain/pacing/daily-cap';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
 import { effectiveWindow, type WeeklySchedule } from '../../domain/pacing/sending-window';
@@ -25,6 +26,8 @@ export interface ConnectionGateway {
   companyCapAt(at: number): number | null;
   /** `halted`: the provider stopped this number; nothing is sent until an operator reconnects it. */
   status: ConnectionStatus;
+  /** Messages per second the number's provider accepts (Cloud API 80 by default); null: none, the pacing alone. */
+  throughputPerSec: number | null;
 }
 
 export interface GatewayProvider {
@@ -65,7 +68,11 @@ export function createGatewayProvider(
     if (connection.gateway === 'whatsapp-web')
       return new WhatsAppWebGateway(whatsappWebStore(mongo), String(connection._id), whatsappWeb);
     const window = effectiveWindow(company.timezone, company.sendingWindows);
-    return new SandboxGateway(sandboxStore(mongo), String(connection._id), company.pacing, connection.sandbox, window, {
+    const behaviour = {
+      ...connection.sandbox,
+      throughputPerSec: effectiveThroughput('sandbox', connection.throughputPerSec),
+    };
+    return new SandboxGateway(sandboxStore(mongo), String(connection._id), company.pacing, behaviour, window, {
       number: capOf(connection),
       company: { companyId: String(company._id), capAt: companyCapOf(company) },
     });
@@ -81,6 +88,7 @@ export function createGatewayProvider(
         connection.sandbox,
         connection.cloudApi,
         connection.dailyCap,
+        connection.throughputPerSec,
       ]);
       const cached = cache.get(connectionId);
       if (cached && cached.fingerprint === fingerprint && Date.now() - cached.at < cacheMs)
@@ -95,6 +103,7 @@ export function createGatewayProvider(
         capAt: capOf(connection),
         companyCapAt: companyCapOf(company as CompanyDoc),
         status,
+        throughputPerSec: effectiveThroughput(connection.gateway, connection.throughputPerSec),
       };
       cache.set(connectionId, { at: Date.now(), fingerprint, value });
       return value;

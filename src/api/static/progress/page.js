@@ -199,6 +199,7 @@
       if (c.waitingFor === 'cap' && c.capFreesAt)
         figure('daily cap frees a slot (waiting)', time(c.capFreesAt), 'waiting');
       if (c.connectionIds && c.connectionIds.length > 1) figure('numbers', c.connectionIds.length, 'numbers');
+      if (c.throughputPerSec) figure('sends/s provider limit', number(c.throughputPerSec), 'provider-rate');
       if (c.estimatedFinishAt) figure('estimated finish', time(c.estimatedFinishAt), 'finish');
       else if (c.completedAt) figure('finished', time(c.completedAt), 'finish');
       row.append(title, bar, figures);

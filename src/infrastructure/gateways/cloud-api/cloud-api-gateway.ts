@@ -225,6 +225,12 @@ export class CloudApiGateway implements WhatsAppGateway {
 
   private failure(failure: CloudApiFailure, message: string): GatewayError {
     const decision = decideCloudApiFailure(failure, this.options);
-    return new GatewayError(decision.kind, `cloud-api: ${message}`, decision.code, decision.retryAfterMs);
+    return new GatewayError(
+      decision.kind,
+      `cloud-api: ${message}`,
+      decision.code,
+      decision.retryAfterMs,
+      decision.rateLimited ?? false,
+    );
   }
 }

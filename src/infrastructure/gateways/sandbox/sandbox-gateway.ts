@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { earliestNextSend, recordSend, requiredGap } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
+import { throughputGapMs } from '../../../domain/pacing/send-window';
 import { windowAt, type ZonedSchedule } from '../../../domain/pacing/sending-window';
 import {
   type ContactPage,
@@ -14,16 +15,23 @@ import { isDuplicateKeyError } from '../../mongo/insert-new';
 import { sandboxKeys } from './sandbox-keys';
 import type { SandboxStore } from './sandbox-store';
 import { SANDBOX_TEMPLATES } from './sandbox-templates';
+import { preciseNow, startGapJudgeOf } from './start-gap-judge';
 
 /** Contacts per page of the sandbox's address book. */
 export const SANDBOX_CONTACT_PAGE = 1_000;
 
 export interface SandboxBehaviour {
+  /** The simulated provider's round trip: each send answers this long after it arrived. */
   latencyMs: number;
   /** Share of sends answered with a transient error. */
   failureRate: number;
   /** Share of sends answered with a throughput limit (the whole number must cool down). */
   rateLimitRate?: number;
+  /**
+   * The throughput the simulated provider allows the number (per second; null: none): a send that
+   * starts sooner than 1/throughput after the previous start is a violation (rule `start-gap`).
+   */
+  throughputPerSec?: number | null;
   random?: () => number;
 }
 
@@ -31,7 +39,9 @@ export interface SandboxBehaviour {
  * The embedded WhatsApp provider used by the demo and the tests. It stores every message it
  * "sends" (durably, in MongoDB), answers a repeated idempotency key with the first receipt
  * instead of sending again, and judges each send against the number's pacing rule on its own,
- * flagging any that came too soon.
+ * flagging any that came too soon: its start against the previous start (the pacing gap, or
+ * 1/throughput when that is longer; sends may overlap), and the rule's runs against the number's
+ * last recorded send (in MongoDB, across processes).
  */
 export class SandboxGateway implements WhatsAppGateway {
   readonly kind = 'sandbox';
@@ -56,13 +66,20 @@ export class SandboxGateway implements WhatsAppGateway {
   ) {}
 
   async send(message: OutgoingMessage): Promise<SendReceipt> {
+    // Judged the moment the send arrives, before anything asynchronous: starts are judged in order.
+    const startedAt = preciseNow();
+    const tooSoon = startGapJudgeOf(this.store).judge(this.connectionId, startedAt, {
+      pacingMs: this.pacing.messageIntervalMs,
+      throughputMs: throughputGapMs(this.behaviour.throughputPerSec ?? null),
+    });
     const random = this.behaviour.random ?? Math.random;
+    // The wall clock, as before (receipts pace the lane, whose clock is Date's); the judge above uses gaps only.
     const receivedAt = new Date();
     if (this.behaviour.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.behaviour.latencyMs));
     if (random() < this.behaviour.failureRate)
       throw new GatewayError('retry', 'sandbox: simulated transient failure', 'SANDBOX_UNAVAILABLE');
     if (random() < (this.behaviour.rateLimitRate ?? 0)) {
-      throw new GatewayError('lane-backoff', 'sandbox: simulated throughput limit', '130429', 1_000);
+      throw new GatewayError('lane-backoff', 'sandbox: simulated throughput limit', '130429', 1_000, true);
     }
     // The unique _id answers a repeated idempotency key: the first receipt comes back, nothing is sent again.
     const providerMessageId = `sandbox.${randomUUID()}`;
@@ -77,7 +94,7 @@ export class SandboxGateway implements WhatsAppGateway {
         template: message.template ?? null,
         providerMessageId,
         receivedAt,
-        violation: null,
+        violation: tooSoon ? { rule: 'start-gap', ...tooSoon } : null,
       } as never);
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
@@ -178,10 +195,16 @@ export class SandboxGateway implements WhatsAppGateway {
   private async judgePacing(key: string, at: number): Promise<void> {
     const before = await this.store.Lane.findOneAndUpdate(
       { _id: this.connectionId },
-      { $set: { lastAt: at }, $inc: { sends: 1 } },
+      { $max: { lastAt: at }, $inc: { sends: 1 } },
       { upsert: true, returnDocument: 'before' },
     ).lean();
     const state = { lastSentAt: before?.lastAt ?? null, runLength: before?.runLength ?? 0 };
+    if (state.lastSentAt !== null && at < state.lastSentAt) {
+      // Recorded after a send that started later (sends in flight together answer in any order):
+      // part of the same run; its gap to the previous start was judged when it arrived.
+      await this.store.Lane.updateOne({ _id: this.connectionId }, { $inc: { runLength: 1 } });
+      return;
+    }
     const after = recordSend(state, this.pacing, at);
     await this.store.Lane.updateOne({ _id: this.connectionId }, { $set: { runLength: after.runLength } });
     if (state.lastSentAt !== null && at < earliestNextSend(state, this.pacing)) {

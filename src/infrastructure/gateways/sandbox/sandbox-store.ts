@@ -14,10 +14,12 @@ export interface SandboxMessageDoc {
   providerMessageId: string;
   receivedAt: Date;
   /**
-   * Set when this send broke a rule: `pacing` (sooner after the previous one than the number's
-   * pacing allows), `window` (outside the company's sending windows), `cap` (over a daily cap).
+   * Set when this send broke a rule: `start-gap` (it started sooner after the previous start than
+   * the pacing gap, or 1/throughput, allows), `pacing` (sooner after the number's last recorded
+   * send than its pacing rule allows, runs included), `window` (outside the company's sending
+   * windows), `cap` (over a daily cap).
    */
-  violation: { rule?: 'pacing' | 'window' | 'cap'; gapMs: number; requiredMs: number } | null;
+  violation: { rule?: 'start-gap' | 'pacing' | 'window' | 'cap'; gapMs: number; requiredMs: number } | null;
 }
 
 /** The simulated number's own view of its pacing, to judge each send independently of Disparo. */

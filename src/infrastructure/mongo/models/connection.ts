@@ -45,6 +45,12 @@ export interface ConnectionDoc {
   cloudApi: CloudApiSettings | null;
   /** Unique recipients per moving 24 h and the warm-up ramp from `createdAt` (absent: no cap). */
   dailyCap?: CapSettings | null;
+  /**
+   * Messages per second the provider accepts from this number (Cloud API: 80 by default, 1,000
+   * after Meta's upgrade; sandbox: simulated, none by default; WhatsApp Web: none). Absent on
+   * numbers stored before it existed: read it with `effectiveThroughput`.
+   */
+  throughputPerSec?: number | null;
   createdAt: Date;
 }
 
@@ -76,6 +82,7 @@ export const ConnectionSchema = new Schema<ConnectionDoc>(
       default: null,
     },
     dailyCap: { type: Schema.Types.Mixed, default: null },
+    throughputPerSec: { type: Number, default: null },
     createdAt: { type: Date, default: () => new Date() },
   },
   { collection: 'connections', versionKey: false },
