@@ -102,7 +102,7 @@ export const ConfigSchema = z.object({
    * Longest a lane holds a message for its planned time (or window) beyond the number's pacing wait;
    * one due later goes back through the delay levels, so a due message behind it never waits for it.
    */
-  DISPATCH_EARLY_HOLD_MS: int(0).default(1_000),
+  DISPATCH_EARLY_HOLD_MS: int(0).default(500),
   /** WhatsApp Cloud API: time allowed for each call to the provider. */
   CLOUD_API_TIMEOUT_MS: int(100).default(15_000),
   /** WhatsApp Cloud API: how long a number cools down after a throughput limit (130429). */
