@@ -298,7 +298,7 @@ runBench(async () => {
   log(`SIGKILL storm: ${fmt(STORM_CONTACTS)} contacts on ${STORM_NUMBERS} numbers`);
   const stormers: Child[] = [...survivors];
   while (stormers.length < 2) {
-    const worker = await spawnWorker(system, 'dispatch', { LOG_LEVEL: 'warn' });
+    const worker = await spawnWorker(system, 'dispatch');
     children.add(worker);
     stormers.push(worker);
   }
@@ -325,7 +325,7 @@ runBench(async () => {
       await victim.exited();
       children.delete(victim);
       kills++;
-      const fresh = await spawnWorker(system, 'dispatch', { LOG_LEVEL: 'warn' });
+      const fresh = await spawnWorker(system, 'dispatch');
       children.add(fresh);
       stormers.push(fresh);
     }
