@@ -1,6 +1,7 @@
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { GatewayProvider } from '../infrastructure/gateways/gateway-provider';
+import { connectionIdsOf } from '../infrastructure/mongo/models/campaign';
 import type { ShippingDoc } from '../infrastructure/mongo/models/shipping';
 import type { PipelineDeps } from './pipeline-deps';
 import { shippingsOf } from './service-registry';
@@ -57,18 +58,18 @@ export async function reconcileStuckShippings(
   for (const shipping of await shippingsOf(deps).withPendingOutbox(cutoff, options.limit)) {
     if (await shippingsOf(deps).publishOutcome(shipping)) result.republished++;
   }
-  const running = await deps.models.Campaign.find({ status: 'running' }, { _id: 1, connectionId: 1 })
+  const running = await deps.models.Campaign.find({ status: 'running' }, { _id: 1, connectionId: 1, connectionIds: 1 })
     .limit(RUNNING_CAMPAIGNS_PER_PASS)
     .lean();
   if (running.length === 0) {
     if (result.republished > 0) deps.logger.warn('stuck shippings reconciled', { ...result });
     return result;
   }
-  const quiet = await quietConnections(
-    deps,
-    running.map((campaign) => campaign.connectionId),
-    cutoff.getTime(),
+  // Every number of every running campaign (a campaign may send from several: each lane is judged on its own).
+  const numbers = [...new Set(running.flatMap((campaign) => connectionIdsOf(campaign)))].map(
+    (id) => new Types.ObjectId(id),
   );
+  const quiet = await quietConnections(deps, numbers, cutoff.getTime());
   const stuck = (await deps.models.Shipping.find(
     {
       campaignId: { $in: running.map((campaign) => campaign._id) },
