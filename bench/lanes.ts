@@ -24,7 +24,15 @@
  *    the two member ids); takeoverMs = from the kill until each probe is consumed (the standby
  *    consumer of the survivor becomes active at once). Then the time until the survivor owns every
  *    lane (membership TTL, LANE_MEMBER_TTL_MS=5000 here).
- * lostEvents = probes published and never consumed. idleWhileDueMsMax is not measured here (null).
+ * lostProbes = probes published and never consumed.
+ * 5. idle while due: two campaigns on one new number (pacing 1 s; the second started once the first
+ *    has sent 9 of 14, LANE_HANDOFF_MS=6000 so part of the second is already in the lane while the
+ *    first's later messages arrive at their time); idleWhileDueMsMax = the longest the number went
+ *    without a send while a message was due, beyond the pacing rule (test/support/shared-number.ts).
+ * 6. SIGKILL storm: one campaign of BENCH_STORM_CONTACTS contacts over 4 new numbers (20 ms pacing)
+ *    while a random dispatch worker is SIGKILLed every 2–4 s and another started; lostEvents = sent
+ *    shippings without exactly one MessageDispatched in the event log (after the reconciler had
+ *    its chance), stormDuplicateSends = sandbox records beyond one per shipping.
  * Human-readable table first; the last line is one JSON object.
  */
 import { rmSync } from 'node:fs';
@@ -39,13 +47,23 @@ import { encode, properties } from '../src/infrastructure/rabbitmq/publisher';
 import { queues } from '../src/topology';
 import { percentile, sleep } from '../test/support/collector';
 import { startDedicatedRabbitMq } from '../test/support/dedicated-rabbitmq';
-import { seedCompany, spawnWorker, startSystem, waitUntil } from '../test/support/system';
+import { twoCampaignsOnOneNumber } from '../test/support/shared-number';
+import {
+  createCampaign,
+  seedCompany,
+  spawnWorker,
+  startSystem,
+  waitForStatus,
+  waitUntil,
+} from '../test/support/system';
 import { fmt, log, round2 } from './support/bench-log';
 import { positiveInt } from './support/env';
 import { type Child, children, cleanups, runBench, stopChild, systems } from './support/lifecycle';
 import { procStatus } from './support/proc-stats';
 
 const LANES = positiveInt('BENCH_LANES', 10_000);
+const STORM_CONTACTS = positiveInt('BENCH_STORM_CONTACTS', 2_000);
+const STORM_NUMBERS = 4;
 const CREATE_CONCURRENCY = 8;
 const NEW_LANE_SAMPLES = 200;
 const TAKEOVER_SAMPLES = 200;
@@ -85,6 +103,12 @@ runBench(async () => {
       LANE_REFRESH_MS: '3600000',
       LANE_HEARTBEAT_MS: '1000',
       LANE_MEMBER_TTL_MS: '5000',
+      // The idle-while-due scenario (5): a short hand-off window, so the two campaigns interleave in the lane.
+      LANE_HANDOFF_MS: '6000',
+      // The storm (6): the reconciler (in this process) looks every 3 s, a shipping is stuck after 15 s.
+      RECONCILE_EVERY_MS: '3000',
+      RECONCILE_STUCK_AFTER_MS: '15000',
+      COUNTER_RECOUNT_AFTER_MS: '3000',
     },
   });
   systems.add(system);
@@ -251,7 +275,94 @@ runBench(async () => {
     .catch(() => log('the survivor did not report every lane owned within 180 s'));
   const survivorRssMb = procStatus(workers.find((worker) => worker !== victim)!.pid!, 'VmRSS');
 
-  const lostEvents = [...probes.values()].reduce((sum, count) => sum + count, 0);
+  const lostProbes = [...probes.values()].reduce((sum, count) => sum + count, 0);
+
+  // 5. idle while due: two campaigns on one number (the rest of the pipeline runs in this process)
+  await system.addWorker(['event-recorder', 'campaign-process', 'contact-prepare', 'scheduler']);
+  const survivors = workers.filter((worker) => children.has(worker));
+  log('two campaigns on one number');
+  const shared = await twoCampaignsOnOneNumber(system, {
+    pacing: { messageInterval: 1, longerIntervalAfter: 50, greaterInterval: 3 },
+    firstContacts: 14,
+    secondContacts: 5,
+    secondAfterSends: 9,
+    timeoutMs: 180_000,
+  });
+  const idleWhileDueMsMax = shared.idle.maxMs;
+  const sharedViolations = shared.sends.filter((send) => send.violation).length;
+  log(
+    `  longest idle while a message was due: ${fmt(idleWhileDueMsMax)} ms beyond pacing, ${sharedViolations} violations`,
+  );
+
+  // 6. SIGKILL storm over the dispatch workers; every send must have exactly one MessageDispatched
+  log(`SIGKILL storm: ${fmt(STORM_CONTACTS)} contacts on ${STORM_NUMBERS} numbers`);
+  const stormers: Child[] = [...survivors];
+  while (stormers.length < 2) {
+    const worker = await spawnWorker(system, 'dispatch');
+    children.add(worker);
+    stormers.push(worker);
+  }
+  const stormed = await seedCompany(system, {
+    pacing: { messageInterval: 0.02, longerIntervalAfter: 25, greaterInterval: 0.1 },
+    contacts: STORM_CONTACTS,
+    connections: STORM_NUMBERS,
+  });
+  const stormCampaign = await createCampaign(system, stormed.key, {
+    connectionIds: stormed.connections,
+    listId: stormed.listId,
+  });
+  const stormStarted = performance.now();
+  await system.api('POST', `/v1/campaigns/${stormCampaign}/start`, undefined, stormed.key);
+  let storming = true;
+  let kills = 0;
+  const storm = (async () => {
+    while (storming) {
+      await sleep(2_000 + Math.random() * 2_000);
+      const live = stormers.filter((worker) => worker.exitCode === null && worker.signalCode === null);
+      const victim = live[Math.floor(Math.random() * live.length)];
+      if (!storming || !victim) continue;
+      victim.kill('SIGKILL');
+      await victim.exited();
+      children.delete(victim);
+      kills++;
+      const fresh = await spawnWorker(system, 'dispatch');
+      children.add(fresh);
+      stormers.push(fresh);
+    }
+  })();
+  await waitForStatus(system, stormed.key, stormCampaign, 'completed', 600_000).finally(() => {
+    storming = false;
+  });
+  await storm;
+  const stormSeconds = (performance.now() - stormStarted) / 1000;
+  const sentShippings = await system.models.Shipping.find(
+    { campaignId: stormCampaign, status: 'sent' },
+    { _id: 1 },
+  ).lean();
+  const withoutOneEvent = async () => {
+    const events = await system.db
+      .collection<{ payload: { shippingId: string } }>('events')
+      .find({ type: 'MessageDispatched', campaignId: stormCampaign }, { projection: { payload: 1 } })
+      .toArray();
+    const counts = new Map<string, number>();
+    for (const event of events) counts.set(event.payload.shippingId, (counts.get(event.payload.shippingId) ?? 0) + 1);
+    return sentShippings.filter((shipping) => counts.get(String(shipping._id)) !== 1).length;
+  };
+  // The event recorder lags a little; a kill's orphan event waits for its redelivery or the reconciler (15 s).
+  await waitUntil(
+    'every sent shipping to have one MessageDispatched',
+    async () => (await withoutOneEvent()) === 0,
+    60_000,
+    1_000,
+  ).catch(() => undefined);
+  const lostEvents = await withoutOneEvent();
+  let stormSends = 0;
+  for (const connectionId of stormed.connections) stormSends += (await system.sandboxSends(connectionId)).length;
+  const stormDuplicateSends = stormSends - sentShippings.length;
+  log(
+    `  ${fmt(sentShippings.length)} sent in ${stormSeconds.toFixed(1)} s through ${kills} SIGKILLs; ${lostEvents} without exactly one MessageDispatched`,
+  );
+  for (const worker of stormers) if (children.has(worker)) await stopChild(worker);
   const result = {
     lanes: LANES,
     servedLanes: served.size,
@@ -267,8 +378,15 @@ runBench(async () => {
     takeoverMsP99: Math.round(percentile(takeoverMs, 99)),
     takeoverSamples: takeoverLanes.length,
     rebalancedMs: rebalancedMs === null ? null : Math.round(rebalancedMs),
-    idleWhileDueMsMax: null,
+    idleWhileDueMsMax,
+    idleScenarioViolations: sharedViolations,
     lostEvents,
+    stormSent: sentShippings.length,
+    stormContacts: STORM_CONTACTS,
+    stormKills: kills,
+    stormSeconds: round2(stormSeconds),
+    stormDuplicateSends,
+    lostProbes,
     brokerBaseMb: Math.round(brokerBaseMb),
     brokerAfterCreateMb: Math.round(brokerAfterCreateMb),
     brokerMemMb: Math.round(brokerMemMb),
@@ -287,7 +405,14 @@ runBench(async () => {
     ['new lane consumed, p50 / p99 (ms from POST)', `${fmt(result.newLaneMsP50)} / ${fmt(result.newLaneMsP99)}`],
     ['takeover after SIGKILL, p50 / p99 (ms)', `${fmt(result.takeoverMsP50)} / ${fmt(result.takeoverMsP99)}`],
     ['survivor owns every lane after (ms)', rebalancedMs === null ? '—' : fmt(rebalancedMs)],
-    ['lost probes', fmt(lostEvents)],
+    ['lost probes', fmt(lostProbes)],
+    ['two campaigns on one number: longest idle while due (ms beyond pacing)', fmt(idleWhileDueMsMax)],
+    [
+      `SIGKILL storm: sent / contacts, kills, seconds`,
+      `${fmt(sentShippings.length)} / ${fmt(STORM_CONTACTS)}, ${kills}, ${stormSeconds.toFixed(1)}`,
+    ],
+    ['storm: sent shippings without exactly one MessageDispatched', fmt(lostEvents)],
+    ['storm: sends beyond one per shipping', fmt(stormDuplicateSends)],
     [
       'broker RSS: empty / after create / with consumers (MB)',
       `${fmt(brokerBaseMb)} / ${fmt(brokerAfterCreateMb)} / ${fmt(brokerMemMb)}`,
@@ -299,5 +424,5 @@ runBench(async () => {
   console.log('');
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
   console.log(JSON.stringify(result));
-  for (const worker of workers) if (children.has(worker)) await stopChild(worker);
+  for (const worker of [...children]) await stopChild(worker);
 });

@@ -98,6 +98,11 @@ export const ConfigSchema = z.object({
   LANE_HANDOFF_MS: int(0).default(60_000),
   /** Longest pacing wait a lane spends holding a message (the broker's consumer timeout is 30 min). */
   DISPATCH_MAX_HOLD_MS: int(0).default(300_000),
+  /**
+   * Longest a lane holds a message for its planned time (or window) beyond the number's pacing wait;
+   * one due later goes back through the delay levels, so a due message behind it never waits for it.
+   */
+  DISPATCH_EARLY_HOLD_MS: int(0).default(500),
   /** WhatsApp Cloud API: time allowed for each call to the provider. */
   CLOUD_API_TIMEOUT_MS: int(100).default(15_000),
   /** WhatsApp Cloud API: how long a number cools down after a throughput limit (130429). */

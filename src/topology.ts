@@ -62,7 +62,7 @@ export const SUBSCRIPTIONS = [
     queue: 'lane',
     keyedBy: 'connection',
     purpose:
-      'dispatch lane of one WhatsApp connection: ContactPrepared at its planned time (or up to LANE_HANDOFF_MS early, held by the lane until then)',
+      'dispatch lane of one WhatsApp connection: ContactPrepared at its planned time (or up to LANE_HANDOFF_MS early; one not due by the end of the pacing wait goes back through the delay levels)',
     consumes: [sent(ContactPrepared)],
     prefetch: 1,
     singleActiveConsumer: true,

@@ -3,7 +3,7 @@ import { sendCampaignDue } from '../../publishers/campaign-due';
 import { type ReadyShipping, sendToLane } from '../../publishers/contact-prepared';
 import { publishEvent } from '../../publishers/domain-event';
 import { sendPrepareContacts } from '../../publishers/prepare-contacts';
-import type { Cause, MessageDefinition } from '../domain/events/envelope';
+import type { Cause, Envelope, MessageDefinition } from '../domain/events/envelope';
 import type { CampaignCommands } from './campaigns/campaign-repository';
 import type { PipelineDeps } from './pipeline-deps';
 
@@ -14,6 +14,11 @@ export interface DomainEvents {
     payload: z.input<P>,
     cause: Cause,
   ): Promise<unknown>;
+  /** Publishes an envelope built (and stored) beforehand, as it is: same eventId every time. */
+  publishMessage<T extends string, P extends z.ZodType>(
+    definition: MessageDefinition<T, P>,
+    message: Envelope<T, unknown>,
+  ): Promise<void>;
 }
 
 /** Hands a stored shipping to its number's lane, to arrive there at its planned time. */
@@ -22,7 +27,10 @@ export interface LaneHandoff {
 }
 
 export function brokerEvents(deps: Pick<PipelineDeps, 'publisher'>): DomainEvents {
-  return { publish: (definition, payload, cause) => publishEvent(deps.publisher, definition, payload, cause) };
+  return {
+    publish: (definition, payload, cause) => publishEvent(deps.publisher, definition, payload, cause),
+    publishMessage: (definition, message) => deps.publisher.publish(definition, message),
+  };
 }
 
 export function brokerLanes(deps: Pick<PipelineDeps, 'publisher' | 'queues' | 'now'>): LaneHandoff {

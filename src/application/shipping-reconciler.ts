@@ -1,6 +1,7 @@
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { GatewayProvider } from '../infrastructure/gateways/gateway-provider';
+import { connectionIdsOf } from '../infrastructure/mongo/models/campaign';
 import type { ShippingDoc } from '../infrastructure/mongo/models/shipping';
 import type { PipelineDeps } from './pipeline-deps';
 import { shippingsOf } from './service-registry';
@@ -19,6 +20,8 @@ export interface ReconcileResult {
   recorded: number;
   /** In flight at a crash on a provider that cannot say whether it sent: failed, never re-sent. */
   failed: number;
+  /** Ended (sent or failed) with their outcome event never confirmed: the stored event published. */
+  republished: number;
 }
 
 type Stuck = Pick<
@@ -40,23 +43,33 @@ const RUNNING_CAMPAIGNS_PER_PASS = 500;
  *   the provider's receipt and no second call; not sent → back to `queued` and to the lane, which
  *   paces it like any other. A provider that can neither look a key up nor deduplicate it cannot
  *   tell, so the shipping fails with that reason: at most one send wins over delivery.
- * One query per pass, bounded by `limit`; on MongoDB it uses the (campaignId, status) index.
+ * - sent or failed with its outcome event still in the outbox long after: the worker died before
+ *   the broker confirmed the event (and its lane message is gone too, or it would have published
+ *   it): the stored event is published as it is; the event log keeps one per eventId.
+ * Two bounded queries per pass (`limit`); on MongoDB they use the (outboxAt) and (campaignId, status) indexes.
  */
 export async function reconcileStuckShippings(
   deps: PipelineDeps & { gateways: GatewayProvider },
   options: ReconcileOptions,
 ): Promise<ReconcileResult> {
-  const result: ReconcileResult = { requeued: 0, recorded: 0, failed: 0 };
-  const running = await deps.models.Campaign.find({ status: 'running' }, { _id: 1, connectionId: 1 })
+  const result: ReconcileResult = { requeued: 0, recorded: 0, failed: 0, republished: 0 };
+  const cutoff = new Date(deps.now() - options.stuckAfterMs);
+  // Any campaign, running or not: a crash before the event may have let the recount complete it.
+  for (const shipping of await shippingsOf(deps).withPendingOutbox(cutoff, options.limit)) {
+    if (await shippingsOf(deps).publishOutcome(shipping)) result.republished++;
+  }
+  const running = await deps.models.Campaign.find({ status: 'running' }, { _id: 1, connectionId: 1, connectionIds: 1 })
     .limit(RUNNING_CAMPAIGNS_PER_PASS)
     .lean();
-  if (running.length === 0) return result;
-  const cutoff = new Date(deps.now() - options.stuckAfterMs);
-  const quiet = await quietConnections(
-    deps,
-    running.map((campaign) => campaign.connectionId),
-    cutoff.getTime(),
+  if (running.length === 0) {
+    if (result.republished > 0) deps.logger.warn('stuck shippings reconciled', { ...result });
+    return result;
+  }
+  // Every number of every running campaign (a campaign may send from several: each lane is judged on its own).
+  const numbers = [...new Set(running.flatMap((campaign) => connectionIdsOf(campaign)))].map(
+    (id) => new Types.ObjectId(id),
   );
+  const quiet = await quietConnections(deps, numbers, cutoff.getTime());
   const stuck = (await deps.models.Shipping.find(
     {
       campaignId: { $in: running.map((campaign) => campaign._id) },
@@ -85,7 +98,7 @@ export async function reconcileStuckShippings(
         : await settleSending(deps, shipping, cause);
     if (outcome) result[outcome]++;
   }
-  if (result.requeued + result.recorded + result.failed > 0)
+  if (result.requeued + result.recorded + result.failed + result.republished > 0)
     deps.logger.warn('stuck shippings reconciled', { ...result });
   return result;
 }

@@ -44,7 +44,7 @@ export function renderTopology(topology: TopologySpec, subscriptions: readonly S
     ...topology.queues
       .filter((q) => !isDelay(q.name))
       .map((q) => `| \`${q.name}\` | ${formatArguments(q.arguments)} | ${q.purpose} |`),
-    '| `disparo.lane.<connectionId>` | queue-type=quorum, single-active-consumer, delivery-limit, dead-letter to `disparo.lane-dead` (no dead-letter queue of its own) | one per WhatsApp connection, declared when the connection is created: ContactPrepared at its planned time (or up to LANE_HANDOFF_MS early, held by the lane until then); prefetch 1 |',
+    '| `disparo.lane.<connectionId>` | queue-type=quorum, single-active-consumer, delivery-limit, dead-letter to `disparo.lane-dead` (no dead-letter queue of its own) | one per WhatsApp connection, declared when the connection is created: ContactPrepared at its planned time (or up to LANE_HANDOFF_MS early; one not due by the end of the pacing wait goes back through the delay levels); prefetch 1 |',
     `| \`disparo.delay.NN\` (×${DELAY_LEVELS}) | quorum, x-message-ttl 2^NN ms, dead-letter at-least-once to level NN−1 (level 00 to \`disparo.delay.deliver\`), reject-publish | holds each message exactly 2^NN ms |`,
     '',
     '## Bindings',

@@ -99,6 +99,7 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
     ),
     errorReporter: services.errorReporter,
     maxHoldMs: config.DISPATCH_MAX_HOLD_MS,
+    earlyHoldMs: config.DISPATCH_EARLY_HOLD_MS,
     sleep: abortableSleep,
     stopping: stopping.signal,
   };

@@ -222,3 +222,57 @@ describe('shipping reconciler on a provider that cannot tell (Cloud API)', () =>
     );
   });
 });
+
+/**
+ * A campaign sending from several numbers: its lost lane messages are found on every number's lane,
+ * not only on its first one (each lane is judged quiet on its own).
+ */
+describe('shipping reconciler on a campaign with several numbers', () => {
+  let system: TestSystem;
+  before(async () => {
+    system = await startSystem('reconciler-multi', {
+      workers: [['event-recorder', 'campaign-process', 'contact-prepare']],
+      env: RECONCILER,
+    });
+  });
+  after(() => system.stop());
+
+  test('lane messages lost on both numbers: every shipping comes back and is sent once', async () => {
+    const seeded = await seedCompany(system, { pacing, contacts: 6, connections: 2 });
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionIds: seeded.connections,
+      listId: seeded.listId,
+    });
+    await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
+    const { Shipping } = system.models;
+    await waitUntil(
+      'every shipping prepared',
+      async () => (await Shipping.countDocuments({ campaignId })) === 6,
+      30_000,
+    );
+    const perNumber = await Promise.all(
+      seeded.connections.map((connectionId) => Shipping.countDocuments({ campaignId, connectionId })),
+    );
+    assert.ok(
+      perNumber.every((count) => count > 0),
+      `both numbers have shippings (${perNumber.join(', ')})`,
+    );
+    for (const [i, connectionId] of seeded.connections.entries())
+      await loseLaneMessages(system, connectionId, perNumber[i]!);
+
+    await system.addWorker(['dispatch', 'scheduler']);
+    const done = await waitForStatus(system, seeded.key, campaignId, 'completed', 60_000);
+    assert.equal(done.counters.sent, 6);
+    for (const [i, connectionId] of seeded.connections.entries())
+      assert.equal(
+        (await system.sandboxSends(connectionId)).length,
+        perNumber[i],
+        'one send per shipping on each number',
+      );
+    assert.equal(
+      await Shipping.countDocuments({ campaignId, reconciledAt: null }),
+      0,
+      'all came back through the reconciler',
+    );
+  });
+});

@@ -39,7 +39,9 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
     await system.stop();
   });
 
-  test('every shipping sent exactly once, none lost, no pacing violation', { timeout: TIMEOUT_MS }, async () => {
+  test('every shipping sent exactly once with exactly one MessageDispatched, none lost, no pacing violation', {
+    timeout: TIMEOUT_MS,
+  }, async () => {
     const perNumber = Math.floor(CONTACTS / CONNECTIONS);
     const seeded = await seedCompany(system, { pacing, contacts: 0, connections: CONNECTIONS });
     const campaigns: string[] = [];
@@ -132,11 +134,42 @@ describe(`SIGKILL storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKE
       const campaign = await Campaign.findById(campaignId).lean();
       assert.equal(campaign?.counters.sent, perNumber);
     }
+    // Every send has its event, exactly once: a kill between the send and the publish leaves the
+    // event in the shipping's outbox, and the lane's redelivered message or the reconciler sends it.
+    const sentIds = recorded.map((shipping) => String(shipping._id));
+    const eventsPerShipping = async () => {
+      const events = await system.db
+        .collection<{ payload: { shippingId: string } }>('events')
+        .find({ type: 'MessageDispatched', campaignId: { $in: campaigns } }, { projection: { payload: 1 } })
+        .toArray();
+      const counts = new Map<string, number>();
+      for (const event of events) counts.set(event.payload.shippingId, (counts.get(event.payload.shippingId) ?? 0) + 1);
+      return counts;
+    };
+    const lostEvents = async () => {
+      const counts = await eventsPerShipping();
+      return sentIds.filter((id) => counts.get(id) !== 1);
+    };
+    await waitUntil(
+      'every sent shipping to have its MessageDispatched in the event log',
+      async () => (await lostEvents()).length === 0,
+      60_000,
+      500,
+    ).catch(() => undefined);
+    const withoutOneEvent = await lostEvents();
+    const counts = await eventsPerShipping();
+    assert.deepEqual(
+      withoutOneEvent.map((id) => ({ shippingId: id, events: counts.get(id) ?? 0 })),
+      [],
+      'every sent shipping has exactly one MessageDispatched in the event log',
+    );
+    const pendingOutbox = await Shipping.countDocuments({ campaignId: { $in: campaigns }, outboxAt: { $ne: null } });
+    assert.equal(pendingOutbox, 0, 'no outcome event left waiting in an outbox');
     const reconciled = await Shipping.countDocuments({ campaignId: { $in: campaigns }, reconciledAt: { $ne: null } });
     // Claimed more than once: a kill interrupted the send and the next dispatcher repeated it with the same key.
     const repeated = await Shipping.countDocuments({ campaignId: { $in: campaigns }, attempts: { $gt: 1 } });
     console.log(
-      `# sigkill storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKERS} workers, ${kills} SIGKILLs in ${(tookMs / 1000).toFixed(1)} s; ${sends} sends (one per shipping), ${violations} violations, ${repeated} sends repeated after a kill and answered by the idempotency key, ${reconciled} shippings handed back by the reconciler`,
+      `# sigkill storm: ${CONTACTS} contacts on ${CONNECTIONS} numbers, ${WORKERS} workers, ${kills} SIGKILLs in ${(tookMs / 1000).toFixed(1)} s; ${sends} sends (one per shipping), ${violations} violations, ${repeated} sends repeated after a kill and answered by the idempotency key, ${reconciled} shippings handed back by the reconciler; ${sentIds.length} sent shippings, ${withoutOneEvent.length} without exactly one MessageDispatched`,
     );
   });
 });

@@ -9,7 +9,7 @@ import type {
   ShippingRepository,
 } from '../../src/application/shippings/shipping-repository';
 import type { ShippingStatus } from '../../src/domain/campaigns/shipping-status';
-import type { Cause } from '../../src/domain/events/envelope';
+import type { Cause, Envelope } from '../../src/domain/events/envelope';
 import type { DeliveryCounter, DeliveryStatus } from '../../src/domain/whatsapp/delivery-status';
 import { newShipping, type ShippingDoc } from '../../src/infrastructure/mongo/models/shipping';
 
@@ -73,6 +73,22 @@ export class InMemoryShippingRepository implements ShippingRepository {
     if (onConnection && !found.connectionId.equals(onConnection)) return null;
     Object.assign(found, { status: 'sending', claimedAt, attempts: found.attempts + 1 });
     return { ...found };
+  }
+
+  async clearOutbox(id: Types.ObjectId, eventId: string): Promise<boolean> {
+    const found = this.byId.get(String(id));
+    if (!found?.outbox || found.outbox.eventId !== eventId) return false;
+    delete found.outbox;
+    delete found.outboxAt;
+    return true;
+  }
+
+  async withPendingOutbox(before: Date, limit: number): Promise<ShippingDoc[]> {
+    return [...this.byId.values()]
+      .filter((shipping) => shipping.outboxAt && shipping.outboxAt.getTime() <= before.getTime())
+      .sort((a, b) => a.outboxAt!.getTime() - b.outboxAt!.getTime())
+      .slice(0, limit)
+      .map((shipping) => ({ ...shipping }));
   }
 
   async transitionCampaign(
@@ -173,12 +189,28 @@ export class InMemoryCampaignCounters implements CampaignCounterStore {
   }
 }
 
-/** Every event published, in order (type and payload). */
+/** Every event published, in order (type and payload; eventId when the caller built the envelope). */
 export class RecordedEvents implements DomainEvents {
-  readonly published: Array<{ type: string; payload: unknown; cause: Cause }> = [];
+  readonly published: Array<{ type: string; payload: unknown; cause: Cause; eventId?: string }> = [];
+  /** Makes the next `publishMessage` calls fail (a broker that does not confirm). */
+  failing = 0;
 
   async publish(definition: { type: string }, payload: unknown, cause: Cause): Promise<void> {
     this.published.push({ type: definition.type, payload, cause });
+  }
+
+  async publishMessage(_definition: { type: string }, message: Envelope): Promise<void> {
+    if (this.failing > 0) {
+      this.failing--;
+      throw new Error('publish not confirmed');
+    }
+    const { companyId, correlationId, causationId } = message;
+    this.published.push({
+      type: message.type,
+      payload: message.payload,
+      cause: { companyId, correlationId, causationId },
+      eventId: message.eventId,
+    });
   }
 
   types(): string[] {

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import { causedBy, createMessage, defineMessage, newCorrelation } from '../../src/domain/events/envelope';
+import {
+  causedBy,
+  createMessage,
+  defineMessage,
+  newCorrelation,
+  stableEventId,
+} from '../../src/domain/events/envelope';
 
 const Example = defineMessage({
   type: 'ExampleHappened',
@@ -45,5 +51,14 @@ describe('message envelope', () => {
     assert.equal(Example.schema.safeParse({ ...good, version: 1 }).success, false);
     assert.equal(Example.schema.safeParse({ ...good, eventId: 'x' }).success, false);
     assert.equal(Example.schema.safeParse({ ...good, occurredAt: 'yesterday' }).success, false);
+  });
+
+  test('a stable event id is a version-5 UUID of its name: the same name, the same id', () => {
+    const id = stableEventId('MessageDispatched', '65f000000000000000000001');
+    assert.equal(id, stableEventId('MessageDispatched', '65f000000000000000000001'));
+    assert.notEqual(id, stableEventId('MessageFailed', '65f000000000000000000001'));
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const message = createMessage(Example, { campaignId: 'c1', count: 1 }, newCorrelation('co1'), new Date(), id);
+    assert.equal(message.eventId, id, 'the envelope schema accepts it');
   });
 });

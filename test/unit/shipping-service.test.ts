@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, test } from 'node:test';
 import { Types } from 'mongoose';
-import { ShippingService } from '../../src/application/shippings/shipping-service';
+import { outcomeEventId, ShippingService } from '../../src/application/shippings/shipping-service';
 import { newCorrelation } from '../../src/domain/events/envelope';
 import {
   InMemoryCampaignCounters,
@@ -52,17 +52,52 @@ describe('shipping service', () => {
     assert.equal((await service.claim(shipping._id, true))?.attempts, 2, 'a deduplicating provider may resend');
   });
 
-  test('markSent: sent once, counted once, the event every time, completion checked', async () => {
+  test('markSent: sent once, counted once, the event once (the loser publishes nothing), completion checked', async () => {
     const shipping = shippings.add({ status: 'sending' });
     assert.equal(await service.markSent(shipping, receipt, cause), true);
     assert.equal(await service.markSent(shipping, receipt, cause), false, 'the reconciler loses the race');
     const stored = await shippings.findById(String(shipping._id));
     assert.equal(stored?.status, 'sent');
     assert.equal(stored?.providerMessageId, 'wamid.1');
+    assert.equal(stored?.outbox, undefined, 'the confirmed event left the outbox');
     assert.equal(counters.of(shipping.campaignId).sent, 1);
     assert.equal(counters.activity.get(String(shipping.campaignId))?.getTime(), clock.now());
-    assert.deepEqual(events.types(), ['MessageDispatched', 'MessageDispatched']);
+    assert.deepEqual(events.types(), ['MessageDispatched']);
+    assert.equal(events.published[0]?.eventId, outcomeEventId('MessageDispatched', shipping._id));
     assert.deepEqual(completions, [String(shipping.campaignId), String(shipping.campaignId)]);
+  });
+
+  test('an outcome event not confirmed stays in the outbox and goes out again as it was, counted once', async () => {
+    const shipping = shippings.add({ status: 'sending' });
+    events.failing = 1;
+    await assert.rejects(service.markSent(shipping, receipt, cause), /not confirmed/);
+    const stuck = await shippings.findById(String(shipping._id));
+    assert.equal(stuck?.status, 'sent');
+    assert.equal(stuck?.outbox?.type, 'MessageDispatched');
+    assert.equal(stuck?.outboxAt?.getTime(), clock.now());
+    assert.deepEqual(await service.withPendingOutbox(new Date(clock.now()), 10).then((all) => all.length), 1);
+    clock.advance(5_000);
+    assert.equal(await service.publishOutcome(stuck!), true);
+    assert.equal(await service.publishOutcome(stuck!), true, 'a second copy (lane and reconciler) is the same event');
+    assert.deepEqual(
+      events.published.map((event) => event.eventId),
+      [stuck?.outbox?.eventId, stuck?.outbox?.eventId],
+      'one eventId, derived from the shipping',
+    );
+    assert.equal(stuck?.outbox?.eventId, outcomeEventId('MessageDispatched', shipping._id));
+    assert.equal((await shippings.findById(String(shipping._id)))?.outbox, undefined);
+    assert.equal(await service.publishOutcome((await shippings.findById(String(shipping._id)))!), false);
+    assert.equal(counters.of(shipping.campaignId).sent, 1, 'the counter moved with the status, once');
+    assert.deepEqual(completions, [String(shipping.campaignId), String(shipping.campaignId)]);
+  });
+
+  test('markFailed publishes MessageFailed through the outbox with its own stable id', async () => {
+    const sending = shippings.add({ status: 'sending' });
+    await service.markFailed(sending, { lastError: 'E: no', reason: 'no', code: 'E' }, cause);
+    assert.deepEqual(events.types(), ['MessageFailed']);
+    assert.equal(events.published[0]?.eventId, outcomeEventId('MessageFailed', sending._id));
+    assert.notEqual(outcomeEventId('MessageFailed', sending._id), outcomeEventId('MessageDispatched', sending._id));
+    assert.equal((await shippings.findById(String(sending._id)))?.outbox, undefined);
   });
 
   test('markFailed only from sending', async () => {

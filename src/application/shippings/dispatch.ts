@@ -25,6 +25,12 @@ export interface DispatchDeps extends PipelineDeps {
   gateways: GatewayProvider;
   /** Longest pacing wait spent holding the message; longer ones go back through the delay levels. */
   maxHoldMs: number;
+  /**
+   * Longest a message is held for a wait of its own (its planned time, its campaign's sending window)
+   * beyond what the number's pacing makes every message wait: one due later goes back through the
+   * delay levels to re-enter the lane at its time, so the due messages behind it go first.
+   */
+  earlyHoldMs: number;
   /** Waits `ms`, or less when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Aborted when the process shuts down: a message held for its planned time goes back unsent. */
@@ -60,6 +66,17 @@ export async function dispatchShipping(
     status: connectionStatus,
   } = await deps.gateways.forConnection(connectionId);
   let shipping = await shippings.find(message.payload.shippingId);
+  if (shipping?.outbox) {
+    // Sent or failed, but the worker died before the broker confirmed its event: this redelivered
+    // message publishes it now (the same event, same eventId), then is done with the shipping.
+    await shippings.publishOutcome(shipping);
+    logger.info('the shipping had ended without its event confirmed; published it again', {
+      shippingId: String(shipping._id),
+      status: shipping.status,
+      eventId: shipping.outbox.eventId,
+    });
+    return;
+  }
   if (!shipping || !isSendable(shipping, gateway) || String(shipping.connectionId) !== connectionId) {
     logger.debug('shipping already handled or moved to another number; dropping this message', {
       status: shipping?.status ?? 'missing',
@@ -82,18 +99,19 @@ export async function dispatchShipping(
   const settings = effectivePacing(companyPacing, campaign?.pacing ?? undefined);
 
   const { sent: lane, coolDownUntil } = await deps.lanes.dispatchState(connectionId, companyId, settings, deps.now());
-  // Not before its planned time (a shipping handed over early waits here), its pacing gap, or a cool-down.
   const now = deps.now();
-  const byPacing = Math.max(
-    waitBeforeSend(lane, settings, now),
-    (coolDownUntil ?? 0) - now,
-    Date.parse(message.payload.plannedAt) - now,
-  );
+  // What the number makes any message wait: its pacing gap since the last real send (with this
+  // campaign's stricter values, if any: held, not deferred, so looser campaigns never starve it), a cool-down.
+  const laneWait = Math.max(0, waitBeforeSend(lane, settings, now), (coolDownUntil ?? 0) - now);
+  // Not before its planned time (a shipping handed over early waits for it)…
+  const byPacing = Math.max(laneWait, Date.parse(message.payload.plannedAt) - now);
   // …and inside a sending window (the company's, narrowed by the campaign's; read now, so a change applies here).
   const window = effectiveWindow(companyWindows.timezone, companyWindows.sendingWindows, campaign?.sendingWindows);
   const wait = window ? untilSendable(window, now, byPacing) : byPacing;
-  if (wait > deps.maxHoldMs) {
-    // Holding a delivery for long trips the broker's consumer timeout: come back later instead.
+  // Holding a delivery for long trips the broker's consumer timeout; holding it for a wait of its
+  // own (not yet due, or outside its window) idles the lane while a message behind it may be due.
+  // Either way it comes back through the delay levels at its time, and the lane moves on.
+  if (wait > deps.maxHoldMs || wait - laneWait > deps.earlyHoldMs) {
     await sendToLane(
       deps.publisher,
       queue,

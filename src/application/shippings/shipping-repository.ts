@@ -16,7 +16,15 @@ export interface ProviderMessage {
 export type ShippingChanges = Partial<
   Pick<
     ShippingDoc,
-    'sentAt' | 'providerMessageId' | 'lastError' | 'plannedAt' | 'reconciledAt' | 'claimedAt' | 'connectionId'
+    | 'sentAt'
+    | 'providerMessageId'
+    | 'lastError'
+    | 'plannedAt'
+    | 'reconciledAt'
+    | 'claimedAt'
+    | 'connectionId'
+    | 'outbox'
+    | 'outboxAt'
   >
 >;
 
@@ -47,6 +55,10 @@ export interface ShippingRepository {
     claimedAt: Date,
     onConnection?: Types.ObjectId,
   ): Promise<ShippingDoc | null>;
+  /** Removes the shipping's outbox event if it still is `eventId` (its publish was confirmed). */
+  clearOutbox(id: Types.ObjectId, eventId: string): Promise<boolean>;
+  /** Shippings whose outbox event was stored at or before `before` and is still there (oldest first). */
+  withPendingOutbox(before: Date, limit: number): Promise<ShippingDoc[]>;
   /** Moves every shipping of the campaign in `from` to `to`; how many moved. */
   transitionCampaign(campaignId: Types.ObjectId, from: readonly ShippingStatus[], to: ShippingStatus): Promise<number>;
   /**

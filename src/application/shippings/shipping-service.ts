@@ -1,4 +1,5 @@
 import type { Types } from 'mongoose';
+import type { z } from 'zod';
 import {
   claimableStatuses,
   NOT_YET_SENT,
@@ -8,7 +9,13 @@ import {
   shippingTarget,
 } from '../../domain/campaigns/shipping-status';
 import { MessageDispatched, MessageFailed } from '../../domain/events/dispatch-messages';
-import type { Cause } from '../../domain/events/envelope';
+import {
+  type Cause,
+  createMessage,
+  type Envelope,
+  type MessageDefinition,
+  stableEventId,
+} from '../../domain/events/envelope';
 import {
   counterChanges,
   DELIVERY_RANK,
@@ -28,6 +35,18 @@ export interface ShippingServiceDeps {
   /** Completes the campaign if this was its last shipping in flight (the campaign's own rule). */
   completeIfDone(campaignId: string, cause: Cause): Promise<boolean>;
   now(): number;
+}
+
+/** The events a shipping's end publishes (through its outbox). */
+const OUTCOME_EVENTS: ReadonlyArray<MessageDefinition<string, z.ZodType>> = [MessageDispatched, MessageFailed];
+
+/** A shipping ends once, so its outcome event is one event: its id derives from the shipping. */
+export function outcomeEventId(type: string, shippingId: Types.ObjectId | string): string {
+  return stableEventId(type, String(shippingId));
+}
+
+function outboxOf(event: Envelope, now: number): Pick<ShippingChanges, 'outbox' | 'outboxAt'> {
+  return { outbox: event, outboxAt: new Date(now) };
 }
 
 export interface SendFailure {
@@ -85,6 +104,11 @@ export class ShippingService {
     return this.deps.shippings.findById(id);
   }
 
+  /** Ended shippings whose outcome event a crash left unconfirmed since at least `before`. */
+  withPendingOutbox(before: Date, limit: number): Promise<ShippingDoc[]> {
+    return this.deps.shippings.withPendingOutbox(before, limit);
+  }
+
   /**
    * queued → sending (or sending again, on a provider that deduplicates the idempotency key),
    * counting the attempt; null when it was not claimable any more (another delivery claimed it).
@@ -98,15 +122,14 @@ export class ShippingService {
     );
   }
 
-  /** The provider accepted it: sending → sent (once), counted, MessageDispatched, maybe the campaign's end. */
+  /**
+   * The provider accepted it: sending → sent (once), counted, MessageDispatched, maybe the campaign's
+   * end. The event is stored on the shipping in the same write (its outbox) and published after, so
+   * a crash in between leaves it there for the lane's redelivered message or the reconciler to
+   * publish (`publishOutcome`); its eventId is the shipping's, so the event log keeps it once.
+   */
   async markSent(shipping: ShippingRef, receipt: SendReceipt, cause: Cause): Promise<boolean> {
-    const updated = await this.move(shipping._id, 'markSent', {
-      sentAt: receipt.acceptedAt,
-      providerMessageId: receipt.providerMessageId,
-      lastError: null,
-    });
-    if (updated) await this.deps.counters.count(shipping.campaignId, 'sent', 1, new Date(this.deps.now()));
-    await this.deps.events.publish(
+    const event = createMessage(
       MessageDispatched,
       {
         shippingId: String(shipping._id),
@@ -118,16 +141,27 @@ export class ShippingService {
         sentAt: receipt.acceptedAt.toISOString(),
       },
       cause,
+      new Date(this.deps.now()),
+      outcomeEventId(MessageDispatched.type, shipping._id),
     );
+    const updated = await this.move(shipping._id, 'markSent', {
+      sentAt: receipt.acceptedAt,
+      providerMessageId: receipt.providerMessageId,
+      lastError: null,
+      ...outboxOf(event, this.deps.now()),
+    });
+    // Whoever lost the compare-and-set publishes nothing: the winner's outbox carries the one event.
+    if (updated) {
+      await this.deps.counters.count(shipping.campaignId, 'sent', 1, new Date(this.deps.now()));
+      await this.publishStored(shipping._id, event);
+    }
     await this.deps.completeIfDone(String(shipping.campaignId), cause);
     return updated;
   }
 
-  /** Failed for good: sending → failed (once), counted, MessageFailed, maybe the campaign's end. */
+  /** Failed for good: sending → failed (once), counted, MessageFailed (through the outbox, as markSent), maybe the campaign's end. */
   async markFailed(shipping: ShippingRef, failure: SendFailure, cause: Cause): Promise<boolean> {
-    const updated = await this.move(shipping._id, 'markFailed', { lastError: failure.lastError });
-    if (updated) await this.deps.counters.count(shipping.campaignId, 'failed', 1, new Date(this.deps.now()));
-    await this.deps.events.publish(
+    const event = createMessage(
       MessageFailed,
       {
         shippingId: String(shipping._id),
@@ -138,9 +172,40 @@ export class ShippingService {
         code: failure.code,
       },
       cause,
+      new Date(this.deps.now()),
+      outcomeEventId(MessageFailed.type, shipping._id),
     );
+    const updated = await this.move(shipping._id, 'markFailed', {
+      lastError: failure.lastError,
+      ...outboxOf(event, this.deps.now()),
+    });
+    if (updated) {
+      await this.deps.counters.count(shipping.campaignId, 'failed', 1, new Date(this.deps.now()));
+      await this.publishStored(shipping._id, event);
+    }
     await this.deps.completeIfDone(String(shipping.campaignId), cause);
     return updated;
+  }
+
+  /**
+   * Publishes the outcome event a crash left in the shipping's outbox (sent or failed, event not
+   * confirmed), exactly as it was stored, then checks the campaign's end (which the crash skipped
+   * too). Nothing is counted again: the counters moved with the status. Whether there was one.
+   */
+  async publishOutcome(shipping: Pick<ShippingDoc, '_id' | 'campaignId' | 'outbox'>): Promise<boolean> {
+    const event = shipping.outbox;
+    if (!event) return false;
+    await this.publishStored(shipping._id, event);
+    const { companyId, correlationId, causationId } = event;
+    await this.deps.completeIfDone(String(shipping.campaignId), { companyId, correlationId, causationId });
+    return true;
+  }
+
+  private async publishStored(id: Types.ObjectId, event: Envelope): Promise<void> {
+    const definition = OUTCOME_EVENTS.find((each) => each.type === event.type);
+    if (!definition) throw new Error(`shipping ${String(id)} holds an unknown outcome event ${event.type}`);
+    await this.deps.events.publishMessage(definition, event);
+    await this.deps.shippings.clearOutbox(id, event.eventId);
   }
 
   /** A send that will be tried again (the caller decides when): sending → queued, keeping why. */

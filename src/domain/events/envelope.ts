@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -64,14 +64,31 @@ export function newCorrelation(companyId: string, correlationId: string = random
   return { companyId, correlationId, causationId: null };
 }
 
+/** Namespace of Disparo's name-based event ids (a fixed random UUID). */
+const EVENT_ID_NAMESPACE = Buffer.from('5b0e3c8e6f2a4d7c9a41c2d0e8b7f315', 'hex');
+
+/**
+ * A name-based UUID (RFC 9562 version 5) for an event that must have one identity however often it
+ * is published: the outcome of a shipping (`MessageDispatched` of shipping X) is the same event when
+ * a crash makes it go out again, so the event log, keyed on `eventId`, stores it once.
+ */
+export function stableEventId(...name: string[]): string {
+  const hash = createHash('sha1').update(EVENT_ID_NAMESPACE).update(name.join('/')).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 export function createMessage<TType extends string, TPayload extends z.ZodType>(
   definition: MessageDefinition<TType, TPayload>,
   payload: z.input<TPayload>,
   cause: Cause,
   now: Date = new Date(),
+  eventId: string = randomUUID(),
 ): Envelope<TType, z.infer<TPayload>> {
   return definition.schema.parse({
-    eventId: randomUUID(),
+    eventId,
     type: definition.type,
     version: definition.version,
     occurredAt: now.toISOString(),

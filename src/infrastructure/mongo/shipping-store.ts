@@ -50,6 +50,22 @@ export class MongoShippingRepository implements ShippingRepository {
     ).lean()) as ShippingDoc | null;
   }
 
+  clearOutbox(id: Types.ObjectId, eventId: string): Promise<boolean> {
+    return updateIfMatches(
+      this.models.Shipping,
+      { _id: id, 'outbox.eventId': eventId },
+      { $unset: { outbox: 1, outboxAt: 1 } },
+    );
+  }
+
+  async withPendingOutbox(before: Date, limit: number): Promise<ShippingDoc[]> {
+    // Both bounds: a range the index answers alone (shippings without an outbox have no key in it).
+    return (await this.models.Shipping.find({ outboxAt: { $gte: new Date(0), $lte: before } })
+      .sort({ outboxAt: 1 })
+      .limit(limit)
+      .lean()) as ShippingDoc[];
+  }
+
   async transitionCampaign(
     campaignId: Types.ObjectId,
     from: readonly ShippingStatus[],

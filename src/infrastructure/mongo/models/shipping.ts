@@ -1,5 +1,6 @@
 import { Schema, Types } from 'mongoose';
 import { SHIPPING_STATUSES, type ShippingStatus } from '../../../domain/campaigns/shipping-status';
+import type { Envelope } from '../../../domain/events/envelope';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../../domain/whatsapp/delivery-status';
 import type { RenderedTemplate } from '../../../domain/whatsapp/templates';
 
@@ -34,6 +35,14 @@ export interface ShippingDoc {
   readAt: Date | null;
   /** Why the provider could not deliver (`failed` webhook): `<code>: <title>`. */
   failedReason: string | null;
+  /**
+   * The outcome event (MessageDispatched or MessageFailed) stored with the change that caused it and
+   * removed once the broker confirmed its publish: one still here after a crash is published again,
+   * as it is (same eventId), by the lane's redelivered message or the reconciler. Absent otherwise.
+   */
+  outbox?: Envelope | null;
+  /** When `outbox` was stored (what the reconciler looks for); absent when nothing waits. */
+  outboxAt?: Date | null;
   createdAt: Date;
 }
 
@@ -90,6 +99,8 @@ export const ShippingSchema = new Schema<ShippingDoc>(
     deliveredAt: { type: Date, default: null },
     readAt: { type: Date, default: null },
     failedReason: { type: String, default: null },
+    outbox: { type: Schema.Types.Mixed },
+    outboxAt: { type: Date },
     createdAt: { type: Date, default: () => new Date() },
   },
   { collection: 'shippings', versionKey: false },
@@ -99,3 +110,5 @@ ShippingSchema.index({ campaignId: 1, status: 1 });
 ShippingSchema.index({ connectionId: 1, providerMessageId: 1 });
 /** A deleted contact's shippings not yet sent are found and cancelled. */
 ShippingSchema.index({ contactId: 1, status: 1 });
+/** Outcome events a crash left unpublished (the reconciler's range on the few that have one). */
+ShippingSchema.index({ outboxAt: 1 });
