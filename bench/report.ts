@@ -10,9 +10,13 @@
  * look like formulas), then streams the CSV over HTTP twice: as fast as it can read, and as a slow
  * client (a pause every 256 KB) to show back-pressure holds the server's memory. It samples the
  * server's RSS while streaming and reports its peak (VmHWM), and checks every row arrived and no
- * cell starts with a formula character. BENCH_REPORT_ROWS overrides N (default 100000).
+ * cell starts with a formula character. Besides the peak it reports the server's RSS when started
+ * and idle (its baseline, before anything is seeded or asked), its RSS just before streaming, the
+ * time and rows per second of each client, and the machine's load average at the end.
+ * BENCH_REPORT_ROWS overrides N (default 100000).
  * The last line is JSON.
  */
+import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import mongoose, { Types } from 'mongoose';
 import { modelsOf } from '../src/infrastructure/mongo/models';
@@ -49,6 +53,9 @@ async function main(): Promise<void> {
       ADMIN_API_KEY: ADMIN,
       WORKER_ROLES: 'event-recorder',
     });
+    // The API process's own footprint: started, ready, nothing asked of it yet.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const startRssMb = procStatus(system.pid, 'VmRSS');
     const api = async (method: string, path: string, key: string, body?: unknown) => {
       const response = await fetch(`${system.url}${path}`, {
         method,
@@ -92,6 +99,7 @@ async function main(): Promise<void> {
           String(fast.formulaCells + slow.formulaCells),
           ok(fast.formulaCells + slow.formulaCells === 0),
         ],
+        ['server RSS when started, idle (MB)', startRssMb.toFixed(0), ''],
         ['server RSS before streaming (MB)', idleRssMb.toFixed(0), ''],
         [
           'server RSS sampled while streaming, max (MB)',
@@ -110,10 +118,12 @@ async function main(): Promise<void> {
           fastSeconds: Math.round(fast.seconds * 10) / 10,
           slowSeconds: Math.round(slow.seconds * 10) / 10,
           csvMb: Math.round(fast.bytes / 1e5) / 10,
+          startRssMb: Math.round(startRssMb),
           idleRssMb: Math.round(idleRssMb),
           peakRssMb: Math.round(peakRssMb),
           formulaCells: fast.formulaCells + slow.formulaCells,
           withinBudget: peakRssMb <= BUDGET_MB && fast.rows === N && slow.rows === N,
+          loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
         })}\n`,
       );
     } finally {
