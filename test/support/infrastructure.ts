@@ -38,14 +38,18 @@ export function uniqueName(label: string): string {
   return `${label}-${randomUUID().slice(0, 8)}`;
 }
 
-/** A fresh vhost named `<kind>-<label>-<random>`; `url` connects to it. Benchmarks use it too. */
+/**
+ * A fresh vhost named `<kind>-<label>-t<created, base 36 ms>-<random>`; `url` connects to it.
+ * Benchmarks use it too. The creation time lets the clean-up before a run remove only vhosts old
+ * enough to be leftovers, not those of a run going on beside it.
+ */
 export async function createTestVhost(
   label: string,
   kind: 'test' | 'bench' = 'test',
 ): Promise<{ vhost: string; url: string; management: ManagementApi; dispose(): Promise<void> }> {
   const { rabbitmqUrl, managementUrl } = infraUrls();
   const management = new ManagementApi(managementUrl);
-  const vhost = uniqueName(`${kind}-${label}`);
+  const vhost = uniqueName(`${kind}-${label}-t${Date.now().toString(36)}`);
   await management.createVhost(vhost);
   const url = `${rabbitmqUrl.replace(/\/$/, '')}/${encodeURIComponent(vhost)}`;
   return { vhost, url, management, dispose: () => management.deleteVhost(vhost) };
