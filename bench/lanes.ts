@@ -6,8 +6,8 @@
  * Runs on a RabbitMQ node of its own (started and stopped here, data removed), so creating
  * thousands of quorum queues stalls nothing else; MongoDB is the shared wire server (a database of
  * its own, dropped at the end). The API runs in this process, the two dispatch workers as separate
- * processes, as deployed: `node dist/src/cli/disparo.js worker` (built first) with docker-compose.yml's
- * NODE_OPTIONS (BENCH_WORKER_NODE_OPTIONS overrides them), WORKER_ROLES=dispatch, the safety re-scan
+ * processes, as deployed: `node dist/src/cli/disparo.js worker` (built first; no tsx compiler in the
+ * measured process; BENCH_WORKER_NODE_OPTIONS sets their NODE_OPTIONS), WORKER_ROLES=dispatch, the safety re-scan
  * an hour away: new lanes arrive only through ConnectionCreated. BENCH_LANES_LOG_DIR keeps their logs.
  *
  * 1. create: BENCH_LANES connections through POST /v1/connections, 8 at a time (each declares its
@@ -49,8 +49,11 @@ import { procStatus } from './support/proc-stats';
 import { buildProject, spawnBuiltWorker } from './support/system-process';
 
 const LANES = positiveInt('BENCH_LANES', 10_000);
-/** NODE_OPTIONS of the dispatch workers: docker-compose.yml's by default. */
-const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=160';
+/**
+ * NODE_OPTIONS of the dispatch workers; none by default. docker-compose.yml's `--max-old-space-size=160`
+ * is too small for a worker holding 10,000 lanes (live heap ~128 MB: the survivor ran out of memory).
+ */
+const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '';
 /** A directory to keep the workers' logs in (their timestamps show what the takeover waited for). */
 const LOG_DIR = process.env.BENCH_LANES_LOG_DIR;
 const CREATE_CONCURRENCY = 8;
