@@ -6,8 +6,9 @@
  * Runs on a RabbitMQ node of its own (started and stopped here, data removed), so creating
  * thousands of quorum queues stalls nothing else; MongoDB is the shared wire server (a database of
  * its own, dropped at the end). The API runs in this process, the two dispatch workers as separate
- * processes (WORKER_ROLES=dispatch, the safety re-scan an hour away: new lanes arrive only through
- * ConnectionCreated).
+ * processes, as deployed: `node dist/src/cli/disparo.js worker` (built first; no tsx compiler in the
+ * measured process; BENCH_WORKER_NODE_OPTIONS sets their NODE_OPTIONS), WORKER_ROLES=dispatch, the safety re-scan
+ * an hour away: new lanes arrive only through ConnectionCreated. BENCH_LANES_LOG_DIR keeps their logs.
  *
  * 1. create: BENCH_LANES connections through POST /v1/connections, 8 at a time (each declares its
  *    lane: one quorum queue, bound to the delay levels and the lanes' dead-letter queue). For every
@@ -35,7 +36,8 @@
  *    its chance), stormDuplicateSends = sandbox records beyond one per shipping.
  * Human-readable table first; the last line is one JSON object.
  */
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as amqplib from 'amqplib';
 import { Types } from 'mongoose';
@@ -60,10 +62,18 @@ import { fmt, log, round2 } from './support/bench-log';
 import { positiveInt } from './support/env';
 import { type Child, children, cleanups, runBench, stopChild, systems } from './support/lifecycle';
 import { procStatus } from './support/proc-stats';
+import { buildProject, spawnBuiltWorker } from './support/system-process';
 
 const LANES = positiveInt('BENCH_LANES', 10_000);
 const STORM_CONTACTS = positiveInt('BENCH_STORM_CONTACTS', 2_000);
 const STORM_NUMBERS = 4;
+/**
+ * NODE_OPTIONS of the dispatch workers; none by default. docker-compose.yml's `--max-old-space-size=160`
+ * is too small for a worker holding 10,000 lanes (live heap ~128 MB: the survivor ran out of memory).
+ */
+const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '';
+/** A directory to keep the workers' logs in (their timestamps show what the takeover waited for). */
+const LOG_DIR = process.env.BENCH_LANES_LOG_DIR;
 const CREATE_CONCURRENCY = 8;
 const NEW_LANE_SAMPLES = 200;
 const TAKEOVER_SAMPLES = 200;
@@ -159,12 +169,23 @@ runBench(async () => {
     return done;
   };
 
-  const workers: Child[] = [];
+  // As deployed: built code (no tsx compiler in the measured process), the heap cap of docker-compose.yml.
+  buildProject();
+  const workers: Array<Child & { output: () => string }> = [];
   for (let i = 0; i < 2; i++) {
-    const worker = await spawnWorker(system, 'dispatch', { LOG_LEVEL: 'info' });
+    const worker = await spawnBuiltWorker({
+      ...system.env,
+      LOG_LEVEL: 'info',
+      WORKER_ROLES: 'dispatch',
+      NODE_OPTIONS: WORKER_NODE_OPTIONS,
+    });
     children.add(worker);
     workers.push(worker);
   }
+  if (LOG_DIR)
+    cleanups.add(async () => {
+      for (const worker of workers) writeFileSync(join(LOG_DIR, `worker-${worker.pid}.log`), worker.output());
+    });
   const seeded = await seedCompany(system, { connections: 0, contacts: 0 });
 
   // 1. create, with newLaneMs on a sample

@@ -23,7 +23,7 @@ tool() { # tool NAME ENV-FILE ARGS… — runs a RabbitMQ tool as the broker's u
   local binary="$name"
   [ -x "$RABBITMQ_BIN/$name" ] && binary="$RABBITMQ_BIN/$name"
   local command
-  command="set -a; [ -n '$envfile' ] && . '$envfile'; set +a; cd /tmp; exec $binary $(printf "'%s' " "$@")"
+  command="set -a; [ -n '$envfile' ] && . '$envfile'; set +a; cd /tmp; ulimit -n \"\$(ulimit -Hn)\" 2>/dev/null; exec $binary $(printf "'%s' " "$@")"
   if [ "$(id -u)" = 0 ]; then su rabbitmq -s /bin/sh -c "$command"; else sh -c "$command"; fi
 }
 
@@ -69,6 +69,11 @@ RABBITMQ_LOG_BASE=$home/log
 RABBITMQ_ENABLED_PLUGINS_FILE=$home/enabled_plugins
 RABBITMQ_PID_FILE=$home/pid
 EOF
+    # RabbitMQ counts 3 file handles per quorum queue against its open-files limit and accepts no new
+    # connection past it (1,024 stops at ~300 lanes): the soft limit goes up to the hard one, and the
+    # node counts as with LimitNOFILE=65536 (real descriptors stay few: segment files open lazily).
+    echo '[{rabbit, [{file_handles_high_watermark, 65536}]}].' >"$home/advanced.config"
+    echo "RABBITMQ_ADVANCED_CONFIG_FILE=$home/advanced.config" >>"$home/env"
     [ "$(id -u)" = 0 ] && chown -R "$(id -u rabbitmq)" "$home"
     tool rabbitmq-server "$home/env" -detached
     nodes+=("$node")

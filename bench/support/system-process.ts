@@ -1,7 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exitOf } from '../../test/support/processes';
+import { exitOf, waitForOutput } from '../../test/support/processes';
 import { freePort } from '../../test/support/system';
 
 const ROOT = join(__dirname, '..', '..');
@@ -20,7 +20,7 @@ export interface SystemProcess {
  * driver's memory or tsx's in-process compiler.
  */
 export async function startSystemProcess(env: Record<string, string>): Promise<SystemProcess> {
-  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  buildProject();
   const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli/disparo.js'), 'start'], {
     cwd: ROOT,
@@ -80,4 +80,37 @@ async function waitUntilReady(
       throw new Error(`disparo start did not become ready:\n${child.output().slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** `npm run build`, as the Docker image does (dist/ is what the deployed processes run). */
+export function buildProject(): void {
+  execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/**
+ * `node dist/src/cli/disparo.js worker` as deployed (build first with buildProject): no tsx
+ * compiler in the process, whose memory is then the worker's own. Resolves once it has started.
+ */
+export async function spawnBuiltWorker(
+  env: Record<string, string>,
+): Promise<ChildProcess & { exited: () => Promise<number | null>; output: () => string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/src/cli/disparo.js'), 'worker'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', METRICS_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-200_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const worker = Object.assign(child, { output: () => output, exited: () => exitOf(child) });
+  try {
+    await waitForOutput(worker, /worker started/, 60_000);
+  } catch (error) {
+    child.kill('SIGKILL'); // never leave an orphan running
+    throw error;
+  }
+  return worker;
 }

@@ -9,6 +9,8 @@ import { freePort } from './system';
 
 const run = promisify(execFile);
 const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
+/** File handles the node's file-handle cache counts with (as with LimitNOFILE=65536). */
+const FILE_HANDLES = 65_536;
 
 /**
  * A RabbitMQ node of its own for tests that stop the broker (the shared node on :5672 must never
@@ -33,13 +35,20 @@ export interface DedicatedRabbitMq {
 }
 
 /** Runs a RabbitMQ command-line tool as the broker's user (root switches to `rabbitmq`, whose home holds the cookie). */
-async function tool(name: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+async function tool(
+  name: string,
+  args: string[],
+  env: Record<string, string> = {},
+  raiseOpenFiles = false,
+): Promise<string> {
   const binary = existsSync(join(RABBITMQ_BIN, name)) ? join(RABBITMQ_BIN, name) : name;
   const asRoot = process.getuid?.() === 0;
   const quoted = [binary, ...args].map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
+  // The soft open-files limit up to the hard one, for the node started here (and its Erlang VM).
+  const command = raiseOpenFiles ? `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${quoted}` : quoted;
   const { stdout } = asRoot
-    ? await run('su', ['rabbitmq', '-s', '/bin/sh', '-c', quoted], { env: { ...process.env, ...env }, cwd: '/tmp' })
-    : await run(binary, args, { env: { ...process.env, ...env }, cwd: '/tmp' });
+    ? await run('su', ['rabbitmq', '-s', '/bin/sh', '-c', command], { env: { ...process.env, ...env }, cwd: '/tmp' })
+    : await run('/bin/sh', ['-c', command], { env: { ...process.env, ...env }, cwd: '/tmp' });
   return stdout;
 }
 
@@ -77,7 +86,15 @@ export async function startDedicatedRabbitMq(label: string): Promise<DedicatedRa
     RABBITMQ_ENABLED_PLUGINS_FILE: plugins,
     RABBITMQ_PID_FILE: join(dir, 'pid'),
   };
-  await tool('rabbitmq-server', ['-detached'], env);
+  // RabbitMQ 3.10 counts 3 file handles per quorum queue against its file-handle limit (derived
+  // from the open-files limit, here 1,024 for the `rabbitmq` user) and accepts no new AMQP
+  // connection while the count is over it: past ~300 lanes a reconnecting worker hung for minutes
+  // (docs/benchmarks.md, "Lanes"). Production nodes run with LimitNOFILE=65536 or more; this node
+  // raises its soft limit to the hard one and counts as such a node would. Real descriptors stay
+  // few (segment files open lazily): measured 38 at 3,000 queues.
+  const advanced = join(dir, 'advanced.config');
+  writeFileSync(advanced, `[{rabbit, [{file_handles_high_watermark, ${FILE_HANDLES}}]}].\n`, { mode: 0o644 });
+  await tool('rabbitmq-server', ['-detached'], { ...env, RABBITMQ_ADVANCED_CONFIG_FILE: advanced }, true);
   await awaitStartup(node, 90_000);
   return {
     node,

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Connection } from 'mongoose';
 import { effectiveThroughput } from '../../domain/connections/throughput';
 import { capAt } from '../../domain/pacing/daily-cap';
@@ -77,7 +78,12 @@ export function createGatewayProvider(
       company: { companyId: String(company._id), capAt: companyCapOf(company) },
     });
   };
-  const cache = new Map<string, { at: number; fingerprint: string; value: ConnectionGateway }>();
+  // Entries leave once stale (they would be rebuilt anyway): a dispatch worker serving thousands of
+  // lanes kept one gateway, connection and company copy per lane it ever served (docs/benchmarks.md, "Lanes").
+  const cache = new LRUCache<string, { at: number; fingerprint: string; value: ConnectionGateway }>({
+    ttl: Math.max(1, cacheMs),
+    ttlAutopurge: true,
+  });
   return {
     async forConnection(connectionId) {
       const connection = (await models.Connection.findById(connectionId).lean()) as ConnectionDoc | null;
