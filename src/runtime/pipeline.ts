@@ -18,6 +18,11 @@ export function pipelineDeps(services: Services): Promise<PipelineDeps> {
   if (!deps) {
     deps = buildPipelineDeps(services);
     built.set(services, deps);
+    // A failed build (an index creation the database refused for a moment, say) is not kept:
+    // otherwise every later request needing the pipeline would answer 500 until a restart.
+    deps.catch(() => {
+      if (built.get(services) === deps) built.delete(services);
+    });
   }
   return deps;
 }

@@ -56,5 +56,15 @@ export function modelsOf(connection: Connection): Models {
 
 /** Creates the indexes (unique ones are invariants, so this runs at every start). */
 export async function ensureIndexes(models: Models): Promise<void> {
-  await Promise.all(Object.values(models).map((model: Model<unknown>) => model.init()));
+  await Promise.all(
+    Object.values(models).map(async (model: Model<unknown>) => {
+      try {
+        await model.init();
+      } catch {
+        // Mongoose keeps the first init's promise, a rejected one too: build the indexes again
+        // (a failure now is the caller's to see).
+        await model.createIndexes();
+      }
+    }),
+  );
 }
