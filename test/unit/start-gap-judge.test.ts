@@ -31,4 +31,23 @@ describe('the sandbox’s start-gap judge', () => {
     assert.deepEqual(judge.judge('a', 5, bounds), { gapMs: 5, requiredMs: 10 });
     assert.equal(judge.judge('a', 15, bounds), null);
   });
+
+  test('a replayed call (it sent nothing) is withdrawn: the next start is judged against the real one', () => {
+    const judge = new StartGapJudge();
+    const bounds = { pacingMs: 100, throughputMs: 0 };
+    judge.judge('n', 1_000, bounds);
+    const previous = judge.lastStartOf('n');
+    judge.judge('n', 1_150, bounds); // a lane taking over re-sends the dead worker's call: a replay
+    judge.withdraw('n', 1_150, previous);
+    assert.equal(judge.judge('n', 1_210, bounds), null, '210 ms after the last real start');
+    // A later start noted before the withdrawal stays.
+    judge.judge('n', 1_400, bounds);
+    judge.judge('n', 1_500, bounds);
+    judge.withdraw('n', 1_400, 1_210);
+    assert.deepEqual(judge.judge('n', 1_550, bounds), { gapMs: 50, requiredMs: 100 });
+    // The first call of a number withdrawn leaves nothing to judge against.
+    judge.judge('m', 0, bounds);
+    judge.withdraw('m', 0, undefined);
+    assert.equal(judge.judge('m', 10, bounds), null);
+  });
 });

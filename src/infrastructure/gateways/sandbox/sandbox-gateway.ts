@@ -68,7 +68,9 @@ export class SandboxGateway implements WhatsAppGateway {
   async send(message: OutgoingMessage): Promise<SendReceipt> {
     // Judged the moment the send arrives, before anything asynchronous: starts are judged in order.
     const startedAt = preciseNow();
-    const tooSoon = startGapJudgeOf(this.store).judge(this.connectionId, startedAt, {
+    const starts = startGapJudgeOf(this.store);
+    const previousStart = starts.lastStartOf(this.connectionId);
+    const tooSoon = starts.judge(this.connectionId, startedAt, {
       pacingMs: this.pacing.messageIntervalMs,
       throughputMs: throughputGapMs(this.behaviour.throughputPerSec ?? null),
     });
@@ -98,6 +100,8 @@ export class SandboxGateway implements WhatsAppGateway {
       } as never);
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
+      // A replay (a lane taking over a send in flight) sends nothing: it was no start.
+      starts.withdraw(this.connectionId, startedAt, previousStart);
       const first = await this.store.Message.findById(message.idempotencyKey).lean();
       return { providerMessageId: first!.providerMessageId, acceptedAt: first!.receivedAt };
     }

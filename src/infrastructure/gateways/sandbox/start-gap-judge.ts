@@ -34,6 +34,22 @@ export class StartGapJudge {
     if (gapMs < bounds.pacingMs - 1) return { gapMs: rounded, requiredMs: bounds.pacingMs };
     return null;
   }
+
+  /** The last start noted for the number (to give to `withdraw`). */
+  lastStartOf(connectionId: string): number | undefined {
+    return this.lastStart.get(connectionId);
+  }
+
+  /**
+   * The call noted at `at` sent nothing (a repeated idempotency key, answered with the first
+   * receipt): it was no start, so the number's last start is `previous` again — unless a later
+   * start was noted since, which stays.
+   */
+  withdraw(connectionId: string, at: number, previous: number | undefined): void {
+    if (this.lastStart.get(connectionId) !== at) return;
+    if (previous === undefined) this.lastStart.delete(connectionId);
+    else this.lastStart.set(connectionId, previous);
+  }
 }
 
 /**
