@@ -199,13 +199,15 @@ final class DisparoCollection extends H2Collection {
   }
 
   /**
-   * Inside a write, the matched documents are copies: upstream's update changes the document it
-   * read in place, which would change the stored one under a reader's feet (and under H2's
-   * background writer, which serialises it).
+   * Inside a write, the matched documents are handed out as copies, each made when the write takes
+   * it (an updateOne or a findAndModify takes one): upstream's update changes the document it read
+   * in place, which would change the stored one under a reader's feet (and under H2's background
+   * writer, which serialises it). Matching itself reads the stored documents.
    */
-  private Stream<Document> forWriting(Stream<Document> documents, Document query) {
-    if (!writeLock.isHeldByCurrentThread()) return documents;
-    return documents.filter(d -> documentMatchesQuery(d, query)).map(Document::cloneDeeply);
+  @Override
+  protected QueryResult createQueryResult(List<Document> matchedDocuments, int batchSize) {
+    if (!writeLock.isHeldByCurrentThread() || batchSize > 0) return super.createQueryResult(matchedDocuments, batchSize);
+    return new QueryResult(() -> matchedDocuments.stream().map(Document::cloneDeeply).iterator());
   }
 
   @Override
@@ -216,7 +218,7 @@ final class DisparoCollection extends H2Collection {
             .sorted((a, b) -> ValueComparator.desc().compare(a.getPosition(), b.getPosition()))
             .map(DocumentWithPosition::getDocument)
         : data.values().stream();
-    return matchDocumentsFromStream(forWriting(all, query), query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+    return matchDocumentsFromStream(all, query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
   }
 
   /**
@@ -295,7 +297,7 @@ final class DisparoCollection extends H2Collection {
     Index<Object> index = (Index<Object>) chosen[0];
     Iterable<Object> positions = index.getPositions((Document) chosen[1]);
     Stream<Document> candidates = StreamSupport.stream(positions.spliterator(), false).map(this::getDocument).filter(Objects::nonNull);
-    return matchDocumentsFromStream(forWriting(candidates, query), query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+    return matchDocumentsFromStream(candidates, query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
   }
 
   /**
