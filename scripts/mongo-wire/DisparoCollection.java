@@ -53,6 +53,8 @@ final class DisparoCollection extends H2Collection {
   private static final ThreadLocal<DefaultQueryMatcher> MATCHERS = ThreadLocal.withInitial(DefaultQueryMatcher::new);
 
   private final ReentrantLock writeLock = new ReentrantLock(true);
+  /** Whether the write holding the lock gets copies of the documents it matches (see createQueryResult). */
+  private boolean copyMatches = true;
   private final MVMap<Object, Document> data;
   /** Write-lock acquisitions, and how long they waited (ns): total, maximum, over 10 / 100 ms. */
   private final AtomicLong acquired = new AtomicLong();
@@ -117,7 +119,14 @@ final class DisparoCollection extends H2Collection {
 
   @Override
   public int deleteDocuments(Document selector, int limit, Oplog oplog) {
-    return writing(() -> super.deleteDocuments(selector, limit, oplog));
+    return writing(() -> {
+      copyMatches = false; // a delete only reads what it removes
+      try {
+        return super.deleteDocuments(selector, limit, oplog);
+      } finally {
+        copyMatches = true;
+      }
+    });
   }
 
   @Override
@@ -206,7 +215,9 @@ final class DisparoCollection extends H2Collection {
    */
   @Override
   protected QueryResult createQueryResult(List<Document> matchedDocuments, int batchSize) {
-    if (!writeLock.isHeldByCurrentThread() || batchSize > 0) return super.createQueryResult(matchedDocuments, batchSize);
+    if (!writeLock.isHeldByCurrentThread() || !copyMatches || batchSize > 0) {
+      return super.createQueryResult(matchedDocuments, batchSize);
+    }
     return new QueryResult(() -> matchedDocuments.stream().map(Document::cloneDeeply).iterator());
   }
 

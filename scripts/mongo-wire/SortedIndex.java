@@ -140,7 +140,7 @@ final class SortedIndex extends Index<Object> {
     List<Object[]> result = new ArrayList<>();
     result.add(new Object[keys.size()]);
     for (int k = 0; k < keys.size(); k++) {
-      Object value = Utils.getSubdocumentValueCollectionAware(document, keys.get(k));
+      Object value = valueOf(document, keys.get(k));
       Collection<Object> values;
       if (value instanceof Collection && !((Collection<?>) value).isEmpty()) {
         values = new TreeSet<>(VALUES);
@@ -162,9 +162,18 @@ final class SortedIndex extends Index<Object> {
     return result;
   }
 
+  /**
+   * A key's value in a document. A top-level key is read directly: upstream splits every path with
+   * a regular expression into a new list first, for every key of every index on every write.
+   */
+  static Object valueOf(Document document, String key) {
+    return key.indexOf('.') < 0 && !key.isEmpty() && !key.equals("$") ? document.getOrMissing(key)
+        : Utils.getSubdocumentValueCollectionAware(document, key);
+  }
+
   private boolean hasNoValueForKeys(Document document) {
     for (String key : keys()) {
-      if (!(Utils.getSubdocumentValueCollectionAware(document, key) instanceof Missing)) return false;
+      if (!(valueOf(document, key) instanceof Missing)) return false;
     }
     return true;
   }
