@@ -146,12 +146,15 @@ async function dueDuringImport(system: TestSystem): Promise<DueResult> {
   const round = async (index: number, connectionOf: (company: (typeof small)[number]) => string) => {
     const at = Math.ceil((Date.now() + 3_000) / 1000) * 1000; // all due in the same second
     const connections = small.map(connectionOf);
+    const campaignIds: string[] = [];
     for (const company of small) {
-      await createCampaign(system, company.key, {
-        connectionId: connectionOf(company),
-        listId: company.listId,
-        scheduledAt: new Date(at).toISOString(),
-      });
+      campaignIds.push(
+        await createCampaign(system, company.key, {
+          connectionId: connectionOf(company),
+          listId: company.listId,
+          scheduledAt: new Date(at).toISOString(),
+        }),
+      );
     }
     const firsts = await waitUntil(
       `round ${index}: a send on every connection`,
@@ -170,7 +173,37 @@ async function dueDuringImport(system: TestSystem): Promise<DueResult> {
       120_000,
       50,
     );
+    await logStages(index, campaignIds, at);
     return connections.map((c) => firsts.get(c)! - at);
+  };
+  /**
+   * Where the time from due to first send goes, per campaign (ms after the due second): started
+   * (CampaignDue consumed: the broker's delay levels), first shipping written (audience read and
+   * planned), its planned time, its sentAt (the lane's send, written after the provider answered).
+   */
+  const logStages = async (index: number, campaignIds: string[], at: number) => {
+    const ids = campaignIds.map((id) => new Types.ObjectId(id));
+    const campaigns = await system.models.Campaign.find({ _id: { $in: ids } }, { startedAt: 1 }).lean();
+    const stages: string[] = [];
+    for (const campaign of campaigns) {
+      const shippings = await system.models.Shipping.find(
+        { campaignId: campaign._id },
+        { createdAt: 1, plannedAt: 1, sentAt: 1 },
+      ).lean();
+      const min = (values: Array<Date | null | undefined>) => {
+        const times = values.filter((v): v is Date => v instanceof Date).map((v) => v.getTime() - at);
+        return times.length ? Math.min(...times) : Number.NaN;
+      };
+      stages.push(
+        [
+          campaign.startedAt ? campaign.startedAt.getTime() - at : Number.NaN,
+          min(shippings.map((s) => s.createdAt)),
+          min(shippings.map((s) => s.plannedAt)),
+          min(shippings.map((s) => s.sentAt)),
+        ].join('/'),
+      );
+    }
+    log(`  round ${index} stages (started/shipping written/planned/sent, ms after due): ${stages.join('  ')}`);
   };
   const quietMs = await round(0, (company) => company.connections[ROUNDS]!);
   log(`  control round before the import: due → first send ${quietMs.join(', ')} ms`);
@@ -290,6 +323,14 @@ async function main(): Promise<void> {
     dataAfter = server.dataBytes();
     log(`data files: ${mb(dataBefore)} MB before the drop, ${mb(dataAfter)} MB after`);
   }
+
+  // how long writes waited for a collection's write lock over the whole run (the server counts it)
+  const lockWaits: Record<string, unknown> = {};
+  for (const collection of ['contacts', 'shippings', 'campaigns']) {
+    const stats = await system.models.Contact.db.db!.command({ disparoIndexStats: collection }).catch(() => null);
+    if (stats?.lock) lockWaits[collection] = stats.lock;
+  }
+  log(`write-lock waits: ${JSON.stringify(lockWaits)}`);
 
   await stopSystem(system);
   report({ insertPerSec, listMs, countMs, due, dataBefore, dataAfter });

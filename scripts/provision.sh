@@ -17,6 +17,8 @@ MONGO_WIRE_HOME="$STATE_DIR/mongo-wire-$(cat "${MONGO_WIRE_SOURCES[@]}" | sha256
 # One H2 file per database (NAME.mv) in this directory.
 MONGO_DATA="$STATE_DIR/mongo-data/dbs"
 MONGO_HEAP="${DISPARO_MONGO_HEAP:-3g}"
+# JVM options of the wire server (docs/infrastructure.md: garbage collection); empty: the JVM defaults.
+MONGO_JAVA_OPTS="${DISPARO_MONGO_JAVA_OPTS-}"
 MONGO_PORT="${DISPARO_MONGO_PORT:-27017}"
 AMQP_PORT=5672
 MANAGEMENT_PORT=15672
@@ -96,7 +98,8 @@ ensure_mongo() {
   if ! port_open "$MONGO_PORT"; then
     mkdir -p "$MONGO_DATA"
     log "starting the MongoDB-wire server on 127.0.0.1:$MONGO_PORT (H2 files in $MONGO_DATA)"
-    nohup java -Xmx"$MONGO_HEAP" -cp "$MONGO_WIRE_HOME/classes:$MONGO_WIRE_HOME/lib/*" MongoWire \
+    # shellcheck disable=SC2086 # the options are words
+    nohup java -Xmx"$MONGO_HEAP" $MONGO_JAVA_OPTS -cp "$MONGO_WIRE_HOME/classes:$MONGO_WIRE_HOME/lib/*" MongoWire \
       127.0.0.1 "$MONGO_PORT" "$MONGO_DATA" >"$STATE_DIR/mongo-wire.log" 2>&1 &
     echo $! >"$STATE_DIR/mongo-wire.pid"
   fi
@@ -118,6 +121,7 @@ RABBITMQ_URL=$RABBITMQ_URL
 RABBITMQ_MANAGEMENT_URL=${RABBITMQ_MANAGEMENT_URL:-}
 MONGO_URL=$MONGO_URL
 MONGO_WIRE_HOME=$MONGO_WIRE_HOME
+MONGO_JAVA_OPTS="$MONGO_JAVA_OPTS"
 ENV
 log "RabbitMQ:            $RABBITMQ_URL"
 log "RabbitMQ console:    ${RABBITMQ_MANAGEMENT_URL:-(not provisioned here)}"

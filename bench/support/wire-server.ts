@@ -51,6 +51,8 @@ export async function startWireServer(options: {
     'java',
     [
       `-Xmx${options.heap}`,
+      // provision.sh's default JVM options (as the shared server runs), then the benchmark's own
+      ...(process.env.MONGO_JAVA_OPTS ?? '').split(' ').filter(Boolean),
       ...(options.javaOptions ?? []),
       '-cp',
       `${home}/classes:${home}/lib/*`,

@@ -76,6 +76,7 @@ final class DisparoDatabase extends H2Database {
     if (command.equalsIgnoreCase("disparoIndexStats") && query.get(command) instanceof String) {
       MongoCollection<Object> collection = resolveCollection((String) query.get(command), false);
       Document answer = new Document("indexes", collection instanceof DisparoCollection ? ((DisparoCollection) collection).indexStats() : List.of());
+      if (collection instanceof DisparoCollection) answer.put("lock", ((DisparoCollection) collection).lockStats());
       answer.put("ok", 1.0);
       return answer;
     }

@@ -7,8 +7,11 @@ import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.bson.BsonRegularExpression;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.bson.ObjectId;
 import de.bwaldvogel.mongo.exception.DuplicateKeyError;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
@@ -35,7 +38,29 @@ final class SortedIndex extends Index<Object> {
   /** Above this many $in combinations the index uses a shorter prefix. */
   private static final int MAX_COMBINATIONS = 10_000;
 
-  private static final Comparator<Object> VALUES = ValueComparator.ascWithoutListHandling();
+  private static final Comparator<Object> UPSTREAM_ORDER = ValueComparator.ascWithoutListHandling();
+
+  /**
+   * MongoDB's order of values (upstream's ValueComparator), with a fast path for two values of the
+   * same common type. Upstream finds each value's type rank by walking a list of classes with
+   * isAssignableFrom, twice per comparison: with millions of entries that was most of an insert's
+   * CPU time (profiled: 63 % of the server's samples during a bulk insert), all of it under the
+   * collection's write lock. The fast path gives the same answer as upstream for these types (same
+   * rank, then the same comparison); everything else (numbers, null, mixed types) goes to upstream.
+   */
+  static final Comparator<Object> VALUES = (a, b) -> {
+    if (a == b) return 0;
+    if (a != null && b != null) {
+      Class<?> type = a.getClass();
+      if (type == b.getClass()) {
+        if (type == ObjectId.class) return Arrays.compareUnsigned(((ObjectId) a).toByteArray(), ((ObjectId) b).toByteArray());
+        if (type == String.class) return ((String) a).compareTo((String) b);
+        if (type == Instant.class) return ((Instant) a).compareTo((Instant) b);
+        if (type == Boolean.class) return Boolean.compare((Boolean) a, (Boolean) b);
+      }
+    }
+    return UPSTREAM_ORDER.compare(a, b);
+  };
 
   /** One entry: the key values of one document (one element per array), and its position. */
   static final class Entry {
@@ -115,7 +140,7 @@ final class SortedIndex extends Index<Object> {
     List<Object[]> result = new ArrayList<>();
     result.add(new Object[keys.size()]);
     for (int k = 0; k < keys.size(); k++) {
-      Object value = Utils.getSubdocumentValueCollectionAware(document, keys.get(k));
+      Object value = valueOf(document, keys.get(k));
       Collection<Object> values;
       if (value instanceof Collection && !((Collection<?>) value).isEmpty()) {
         values = new TreeSet<>(VALUES);
@@ -137,9 +162,18 @@ final class SortedIndex extends Index<Object> {
     return result;
   }
 
+  /**
+   * A key's value in a document. A top-level key is read directly: upstream splits every path with
+   * a regular expression into a new list first, for every key of every index on every write.
+   */
+  static Object valueOf(Document document, String key) {
+    return key.indexOf('.') < 0 && !key.isEmpty() && !key.equals("$") ? document.getOrMissing(key)
+        : Utils.getSubdocumentValueCollectionAware(document, key);
+  }
+
   private boolean hasNoValueForKeys(Document document) {
     for (String key : keys()) {
-      if (!(Utils.getSubdocumentValueCollectionAware(document, key) instanceof Missing)) return false;
+      if (!(valueOf(document, key) instanceof Missing)) return false;
     }
     return true;
   }
@@ -322,7 +356,7 @@ final class SortedIndex extends Index<Object> {
       List<Object[]> next = new ArrayList<>();
       for (Object[] p : prefixes) {
         for (Object v : values) {
-          Object[] q = java.util.Arrays.copyOf(p, p.length + 1);
+          Object[] q = Arrays.copyOf(p, p.length + 1);
           q[p.length] = v;
           next.add(q);
         }
@@ -343,7 +377,7 @@ final class SortedIndex extends Index<Object> {
   }
 
   private static Object[] append(Object[] prefix, Object value) {
-    Object[] q = java.util.Arrays.copyOf(prefix, prefix.length + 1);
+    Object[] q = Arrays.copyOf(prefix, prefix.length + 1);
     q[prefix.length] = value;
     return q;
   }

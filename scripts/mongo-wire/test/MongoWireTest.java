@@ -38,8 +38,14 @@ public final class MongoWireTest {
       onFiles(dir);
       long t2 = System.nanoTime();
       atomicity();
-      System.out.printf("in memory %d ms, on files %d ms, atomicity %d ms%n", (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000,
-          (System.nanoTime() - t2) / 1_000_000);
+      long t3 = System.nanoTime();
+      comparatorMatchesUpstream();
+      long t4 = System.nanoTime();
+      storedDocumentsNeverChangeInPlace();
+      readsAndClaimsDoNotWaitForABatch();
+      System.out.printf("comparator %d ms%n", (t4 - t3) / 1_000_000);
+      System.out.printf("in memory %d ms, on files %d ms, atomicity %d ms, locking %d ms%n", (t1 - t0) / 1_000_000,
+          (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, (System.nanoTime() - t3) / 1_000_000);
       System.out.println("MongoWireTest: " + checks + " checks passed");
     } finally {
       try (var files = Files.walk(dir)) {
@@ -266,6 +272,102 @@ public final class MongoWireTest {
     Document s0 = find(backend, "t", "shippings", doc("_id", "s0")).get(0);
     check(((Number) s0.get("n")).intValue() == 1600, "1,600 concurrent $inc give 1,600: " + s0.get("n"));
     check(find(backend, "t", "shippings", doc("companyId", COMPANIES[0], "status", "queued")).isEmpty(), "no shipping left queued");
+    backend.close();
+  }
+
+  /** The index's fast comparison orders values exactly as upstream's ValueComparator (its sign). */
+  static void comparatorMatchesUpstream() {
+    java.util.Comparator<Object> upstream = de.bwaldvogel.mongo.backend.ValueComparator.ascWithoutListHandling();
+    Random random = new Random(7);
+    List<Object> values = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      byte[] bytes = new byte[12];
+      random.nextBytes(bytes);
+      values.add(new ObjectId(bytes));
+      values.add("+55" + random.nextInt(1000) + (random.nextBoolean() ? "é" : "Z"));
+      values.add(java.time.Instant.ofEpochMilli(random.nextLong() % 4_000_000_000_000L));
+      values.add(random.nextBoolean());
+      values.add(random.nextInt(5) * 1.0);
+    }
+    values.add(null);
+    values.add("");
+    int compared = 0;
+    for (Object a : values) {
+      for (Object b : values) {
+        int fast = Integer.signum(SortedIndex.VALUES.compare(a, b));
+        int slow = Integer.signum(upstream.compare(a, b));
+        if (fast != slow) check(false, "order of " + a + " and " + b + ": " + fast + " here, " + slow + " upstream");
+        compared++;
+      }
+    }
+    check(compared > 1_000_000, "compared " + compared + " pairs");
+  }
+
+  /**
+   * Reads take no lock, so a write must never change a stored document in place: a document a
+   * reader got before an update keeps its old content, and the next read sees the new one.
+   */
+  static void storedDocumentsNeverChangeInPlace() {
+    DisparoBackend backend = new DisparoBackend(null);
+    createIndexes(backend, "m", "contacts");
+    cmd(backend, "m", doc("insert", "contacts", "documents", List.of(doc("_id", "c1", "companyId", COMPANIES[0], "phone", "+1",
+        "status", "scheduled", "listIds", new ArrayList<>(List.of(LISTS[0]))))));
+    Document before = find(backend, "m", "contacts", doc("_id", "c1")).get(0);
+    Document beforeByIndex = find(backend, "m", "contacts", doc("companyId", COMPANIES[0], "listIds", LISTS[0])).get(0);
+    cmd(backend, "m", doc("update", "contacts", "updates", List.of(doc("q", doc("_id", "c1"),
+        "u", doc("$set", doc("status", "queued"), "$addToSet", doc("listIds", LISTS[1])), "multi", true))));
+    cmd(backend, "m", doc("findAndModify", "contacts", "query", doc("companyId", COMPANIES[0], "phone", "+1"),
+        "update", doc("$set", doc("name", "Ana"))));
+    check("scheduled".equals(before.get("status")) && before.get("name") == null && ((List<?>) before.get("listIds")).size() == 1,
+        "a document read before the writes is unchanged: " + before);
+    check("scheduled".equals(beforeByIndex.get("status")), "also when read through an index: " + beforeByIndex);
+    Document after = find(backend, "m", "contacts", doc("_id", "c1")).get(0);
+    check("queued".equals(after.get("status")) && "Ana".equals(after.get("name")) && ((List<?>) after.get("listIds")).size() == 2,
+        "the next read sees both writes: " + after);
+    check(find(backend, "m", "contacts", doc("companyId", COMPANIES[0], "listIds", LISTS[1])).size() == 1, "the index follows");
+    backend.close();
+  }
+
+  /**
+   * One client's large insert batch does not hold up other clients of the collection: reads run
+   * without the lock, and a claim (findAndModify) waits at most one slice of the batch, not all of it.
+   */
+  static void readsAndClaimsDoNotWaitForABatch() throws Exception {
+    DisparoBackend backend = new DisparoBackend(null);
+    createIndexes(backend, "b", "contacts");
+    cmd(backend, "b", doc("insert", "contacts", "documents", List.of(doc("_id", "claim", "companyId", COMPANIES[1], "phone", "+2",
+        "status", "scheduled"))));
+    Random random = new Random(3);
+    List<Document> big = new ArrayList<>();
+    for (int i = 0; i < 60_000; i++) big.add(contact(random, i));
+    ExecutorService pool = Executors.newFixedThreadPool(2, r -> {
+      Thread thread = new Thread(r);
+      thread.setDaemon(true);
+      return thread;
+    });
+    long started = System.nanoTime();
+    Future<Long> insert = pool.submit(() -> {
+      cmd(backend, "b", doc("insert", "contacts", "documents", big, "ordered", false));
+      return System.nanoTime();
+    });
+    while (lookups(backend, "b", "contacts") >= 0 && find(backend, "b", "contacts", doc("companyId", COMPANIES[0])).isEmpty()) {
+      Thread.sleep(1);
+    }
+    long readStarted = System.nanoTime();
+    int read = find(backend, "b", "contacts", doc("companyId", COMPANIES[1], "phone", "+2")).size();
+    long readDone = System.nanoTime();
+    Document claimed = cmd(backend, "b", doc("findAndModify", "contacts", "query", doc("_id", "claim", "status", "scheduled"),
+        "update", doc("$set", doc("status", "queued")), "new", true));
+    long claimDone = System.nanoTime();
+    long insertDone = insert.get();
+    pool.shutdown();
+    check(read == 1 && claimed.get("value") != null, "read and claimed during the batch");
+    check(claimDone < insertDone, String.format("the claim (%.1f ms) ended before the 60,000-document batch (%.1f ms)",
+        (claimDone - started) / 1e6, (insertDone - started) / 1e6));
+    check(readDone - readStarted < 50_000_000L, String.format("a point read during the batch took %.1f ms", (readDone - readStarted) / 1e6));
+    Document lock = (Document) cmd(backend, "b", doc("disparoIndexStats", "contacts")).get("lock");
+    check(((Number) lock.get("acquired")).longValue() > 2, "the batch gave the lock up in slices: " + lock);
+    check(find(backend, "b", "contacts", doc()).size() == 60_001, "every document inserted");
     backend.close();
   }
 }
