@@ -37,7 +37,9 @@ export const SUBSCRIPTIONS = [
     queue: 'campaign-process',
     purpose: 'CampaignDue, delivered at the scheduled time: expand a campaign into prepare batches',
     consumes: [sent(CampaignDue)],
-    prefetch: 2,
+    // Campaigns due in the same second are expanded side by side (each streams its audience, ~165 ms
+    // for a small one): with 2, the fifth of five small companies' campaigns started 541 ms late.
+    prefetch: 8,
   },
   {
     name: 'contact-prepare',

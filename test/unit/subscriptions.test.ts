@@ -102,7 +102,7 @@ describe('subscriptions → consumers', () => {
         'c1',
       ).prefetch;
     assert.equal(prefetch('event-recorder', 37), 37);
-    assert.equal(prefetch('campaign-process'), 2);
+    assert.equal(prefetch('campaign-process'), 8);
     assert.equal(prefetch('contact-prepare'), 4);
     assert.equal(prefetch('contact-sync'), 2);
     assert.equal(prefetch('dispatch'), 1);
