@@ -24,6 +24,22 @@ describe('opt-out, the suppression list and the automatic pause on failures', ()
   });
   after(() => system.stop());
 
+  /**
+   * The phone whose shipping is planned last, once all `count` shippings of the campaign are stored:
+   * the audience is planned in _id order, which is not the order seedCompany adds contacts in, so
+   * "the last contact added" may well be among the first sent.
+   */
+  const lastPlanned = async (campaignId: string, count: number): Promise<string> => {
+    await waitUntil(
+      'every shipping prepared',
+      async () => (await system.models.Shipping.countDocuments({ campaignId })) === count,
+      15_000,
+      20,
+    );
+    const [last] = await system.models.Shipping.find({ campaignId }).sort({ plannedAt: -1 }).limit(1).lean();
+    return last!.phone;
+  };
+
   const events = async (key: string, type: string) =>
     (await system.api('GET', `/v1/events?type=${type}&limit=200`, undefined, key)).body.items as Array<{
       payload: Record<string, unknown>;
@@ -42,17 +58,9 @@ describe('opt-out, the suppression list and the automatic pause on failures', ()
       15_000,
       20,
     );
-    // Every shipping stored, so the last contact's is waiting in its lane (on a busy machine the
-    // last batch may still be in preparation after three sends, and would be skipped, not cancelled).
-    await waitUntil(
-      'every shipping prepared',
-      async () => (await system.models.Shipping.countDocuments({ campaignId })) === 20,
-      15_000,
-      20,
-    );
-
-    // Contacts are sent to in the order they were added: the last ones are still waiting.
-    const target = phoneOf(19);
+    // The contact planned last is still waiting (its shipping stored: on a busy machine the last
+    // batch may still be in preparation after three sends, and would be skipped, not cancelled).
+    const target = await lastPlanned(campaignId, 20);
     const inbound = (from: string, text: string) =>
       system.api('POST', `/v1/connections/${seeded.connectionId}/sandbox/inbound`, { from, text }, seeded.key);
     const ordinary = await inbound(target, 'quero sair da lista amanhã');
@@ -140,7 +148,7 @@ describe('opt-out, the suppression list and the automatic pause on failures', ()
     );
     // Only the list entry, written straight to the database: nothing cancels the queued shipping
     // beforehand, so only dispatch's own check can stop it.
-    const target = phoneOf(11);
+    const target = await lastPlanned(campaignId, 12);
     await system.models.Suppression.collection.insertOne({
       _id: new Types.ObjectId(),
       companyId: new Types.ObjectId(seeded.companyId),
