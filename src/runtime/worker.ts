@@ -101,6 +101,7 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
     errorReporter: services.errorReporter,
     maxHoldMs: config.DISPATCH_MAX_HOLD_MS,
     earlyHoldMs: config.DISPATCH_EARLY_HOLD_MS,
+    maxInFlight: config.DISPATCH_MAX_IN_FLIGHT,
     sleep: abortableSleep,
     stopping: stopping.signal,
   };

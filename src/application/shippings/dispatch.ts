@@ -34,6 +34,8 @@ export interface DispatchDeps extends PipelineDeps {
    * delay levels to re-enter the lane at its time, so the due messages behind it go first.
    */
   earlyHoldMs: number;
+  /** Most provider calls one number may have in flight (its send window's bound; default 64). */
+  maxInFlight?: number;
   /** Waits `ms`, or less when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Aborted when the process shuts down: a message held for its planned time goes back unsent. */
@@ -107,7 +109,12 @@ export async function dispatchShipping(
   // (the provider's throughput, lowered for a while after a 130429).
   const laneWindow = laneWindowOf(deps, connectionId);
   const rate = laneWindow.throughputAt(throughputPerSec, preciseNow());
-  const { size } = sendWindow({ pacing: settings, throughputPerSec: rate, roundTripMs: laneWindow.roundTrip.ms });
+  const { size } = sendWindow({
+    pacing: settings,
+    throughputPerSec: rate,
+    roundTripMs: laneWindow.roundTripMs,
+    maxInFlight: deps.maxInFlight,
+  });
   await laneWindow.freeSlot(size);
   if (deps.stopping?.aborted) {
     // Shutting down: no new start; the message goes back to its lane unsent.
@@ -311,7 +318,7 @@ async function recordOutcome(
     await handleSendFailure(deps, sendOn, claimed, error, cause, logger);
     return;
   }
-  laneWindow.roundTrip.observe(preciseNow() - send.startedAt);
+  laneWindow.observeRoundTrip(preciseNow() - send.startedAt);
   if (!send.windowed) await deps.lanes.endSend(connectionId, send.lane, send.settings, receipt.acceptedAt.getTime());
   await shippingsOf(deps).markSent(claimed, receipt, cause);
   await noteSendOutcome(deps, claimed, null, cause);

@@ -20,11 +20,26 @@ import { preciseNow } from '../../infrastructure/gateways/sandbox/start-gap-judg
  */
 export class LaneWindow {
   private readonly inFlight = new Set<Promise<void>>();
-  /** The provider's round trip as seen by this lane (starts from a typical Graph API call). */
-  readonly roundTrip = new RoundTripMeter(EXPECTED_ROUND_TRIP_MS);
+  /** The provider's round trip as seen by this lane; none before its first call answers. */
+  private meter: RoundTripMeter | null = null;
   private rate: RateState | null = null;
   /** The last start this process made on the lane (sub-millisecond clock), the next one's reference. */
   lastStart: number | null = null;
+
+  /**
+   * The round trip the window is sized by: 0 until a call has answered, so a lane starts with one
+   * call at a time (exactly the lone-send behaviour) and opens its window once it has measured one.
+   */
+  get roundTripMs(): number {
+    return this.meter?.ms ?? 0;
+  }
+
+  /** A call answered `durationMs` after it started. */
+  observeRoundTrip(durationMs: number): void {
+    if (!Number.isFinite(durationMs) || durationMs < 0) return;
+    if (this.meter) this.meter.observe(durationMs);
+    else this.meter = new RoundTripMeter(durationMs);
+  }
 
   get size(): number {
     return this.inFlight.size;
@@ -73,9 +88,6 @@ export class LaneWindow {
     return rateAt(this.rate, now, DEFAULT_RATE_ADAPTATION);
   }
 }
-
-/** Round trip assumed before the first call is measured: about the Graph API's. */
-export const EXPECTED_ROUND_TRIP_MS = 150;
 
 /**
  * Identifies this process's dispatcher in the lane's in-flight mark: a start this process recorded
