@@ -61,6 +61,12 @@ export async function dispatchShipping(
   const queue = deps.queues.lane(connectionId);
   const shippings = shippingsOf(deps);
   const cause = causedBy(message);
+  // Three independent reads at once: each is a database round trip, and a fast lane does this per send.
+  const [connection, found, campaignRead] = await Promise.all([
+    deps.gateways.forConnection(connectionId),
+    shippings.find(message.payload.shippingId),
+    loadCampaign(deps, message.payload.campaignId),
+  ]);
   const {
     gateway,
     companyId,
@@ -70,8 +76,8 @@ export async function dispatchShipping(
     companyCapAt,
     status: connectionStatus,
     throughputPerSec,
-  } = await deps.gateways.forConnection(connectionId);
-  let shipping = await shippings.find(message.payload.shippingId);
+  } = connection;
+  let shipping = found;
   if (shipping?.outbox) {
     // Sent or failed, but the worker died before the broker confirmed its event: this redelivered
     // message publishes it now (the same event, same eventId), then is done with the shipping.
@@ -96,7 +102,8 @@ export async function dispatchShipping(
     shipping = await shippings.find(message.payload.shippingId);
     if (!shipping || String(shipping.connectionId) !== connectionId) return;
   }
-  let campaign = await loadCampaign(deps, message.payload.campaignId);
+  // Read again after pausing the campaigns of a number that is not connected.
+  let campaign = connectionStatus === 'connected' ? campaignRead : await loadCampaign(deps, message.payload.campaignId);
   if (await parkIfHalted(deps, campaign, shipping)) return;
   if (connectionStatus !== 'connected')
     throw new Error(
@@ -170,8 +177,12 @@ export async function dispatchShipping(
       });
       return;
     }
-    campaign = await loadCampaign(deps, message.payload.campaignId);
-    if (await parkIfHalted(deps, campaign, shipping)) return;
+    // A pause or cancel during a hold acts now; a hold of a few milliseconds (a fast lane's gap)
+    // is not worth a database round trip per send: the campaign was read just before.
+    if (wait > CAMPAIGN_REREAD_AFTER_HOLD_MS) {
+      campaign = await loadCampaign(deps, message.payload.campaignId);
+      if (await parkIfHalted(deps, campaign, shipping)) return;
+    }
   }
   if (window && untilSendable(window, deps.now(), 0) > 0) {
     // Woke too late for the window (a slow timer at its closing): back to the lane for its next opening.
@@ -200,23 +211,28 @@ export async function dispatchShipping(
   // Claimed only while still on this number (a halt elsewhere may have moved it meanwhile).
   const claimed = await shippings.claim(shipping._id, gateway.idempotent, shipping.connectionId);
   if (!claimed) return;
-  if (await cancelIfSuppressed(deps, claimed, cause)) return;
 
   // The start: at least the start gap after the previous one, on the sub-millisecond clock the
   // provider is judged by. A window's start is recorded in the lane state before the call (one
-  // write); a lone send marks itself in flight and records its answer's time, as always.
+  // write, made while the suppression list is asked: a start recorded for a shipping withdrawn
+  // there only keeps the next start a gap further); a lone send marks itself in flight and
+  // records its answer's time, as always.
   const windowed = size > 1;
   const shippingId = String(claimed._id);
   const earliest =
     laneWindow.lastStart === null ? preciseNow() : laneWindow.lastStart + requiredStartGap(lane, settings, rate);
   if (windowed) {
     const at = Date.now() + Math.max(0, earliest - preciseNow());
-    await deps.lanes.recordStart(connectionId, lane, settings, { shippingId, at, owner: DISPATCHER_ID });
+    const [suppressed] = await Promise.all([
+      cancelIfSuppressed(deps, claimed, cause),
+      deps.lanes.recordStart(connectionId, lane, settings, { shippingId, at, owner: DISPATCHER_ID }),
+    ]);
+    if (suppressed) return;
   } else {
+    if (await cancelIfSuppressed(deps, claimed, cause)) return;
     await deps.lanes.beginSend(connectionId, shippingId, deps.now());
   }
   const startedAt = await startAtPrecisely(earliest);
-  laneWindow.lastStart = startedAt;
   const call = gateway.send({
     idempotencyKey: shippingId,
     to: claimed.phone,
@@ -224,6 +240,9 @@ export async function dispatchShipping(
     mediaUrl: claimed.mediaUrl,
     template: claimed.template ?? null,
   });
+  // The next start is measured from after the call went out (its synchronous part, where the
+  // provider takes its start), not from the gate: a pause in between (a GC) must not shorten the gap.
+  laneWindow.lastStart = preciseNow();
   const sendOn = { connectionId, queue, message: message.payload, gateway: gateway.kind };
   const outcome = recordOutcome(
     deps,
@@ -257,6 +276,9 @@ export async function dispatchShipping(
     }),
   );
 }
+
+/** A hold longer than this re-reads the campaign before sending (a pause or cancel meanwhile acts). */
+const CAMPAIGN_REREAD_AFTER_HOLD_MS = 50;
 
 /** When a message whose call failed in a window (an error that retries it) comes back to its lane. */
 const WINDOW_RETRY_MS = 5_000;
