@@ -340,10 +340,12 @@ async function recordOutcome(
     await handleSendFailure(deps, sendOn, claimed, error, cause, logger);
     return;
   }
-  laneWindow.observeRoundTrip(preciseNow() - send.startedAt);
   if (!send.windowed) await deps.lanes.endSend(connectionId, send.lane, send.settings, receipt.acceptedAt.getTime());
   await shippingsOf(deps).markSent(claimed, receipt, cause);
   await noteSendOutcome(deps, claimed, null, cause);
+  // What a send holds its slot in the window for: the provider's round trip and the recording of
+  // its outcome (measured: at 80/s, a window sized by the provider's 150 ms alone gave 55 sends/s).
+  laneWindow.observeRoundTrip(preciseNow() - send.startedAt);
   deps.metrics.sent(connectionId, 'sent', receipt.acceptedAt.getTime() - Date.parse(sendOn.message.plannedAt));
   logger.debug('message sent', { shippingId: String(claimed._id), providerMessageId: receipt.providerMessageId });
 }

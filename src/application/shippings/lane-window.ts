@@ -20,7 +20,10 @@ import { preciseNow } from '../../infrastructure/gateways/sandbox/start-gap-judg
  */
 export class LaneWindow {
   private readonly inFlight = new Set<Promise<void>>();
-  /** The provider's round trip as seen by this lane; none before its first call answers. */
+  /**
+   * How long a send holds its slot as seen by this lane (the provider's round trip and the
+   * recording of its outcome); none before its first call answers.
+   */
   private meter: RoundTripMeter | null = null;
   private rate: RateState | null = null;
   /** The last start this process made on the lane (sub-millisecond clock), the next one's reference. */
