@@ -51,6 +51,9 @@ export interface DispatchDeps extends PipelineDeps {
  * it survives a failover), and the shipping is claimed atomically (queued → sending) so a
  * duplicate delivery never sends twice. The lane records the send as started before calling the
  * gateway; a dispatcher that takes over after a crash treats such a send as made at takeover.
+ * A number whose start gap is shorter than what a send holds its slot for overlaps its calls (a
+ * send window, lane-window.ts): the call is started, the message acked, and its outcome recorded
+ * when it answers; otherwise the message is done once its outcome is recorded, as always.
  */
 export async function dispatchShipping(
   deps: DispatchDeps,

@@ -53,10 +53,17 @@ export class LaneWindow {
     while (this.inFlight.size >= Math.max(1, size)) await Promise.race(this.inFlight);
   }
 
-  /** Tracks a call started without being awaited; it leaves the window when it settles. */
+  /**
+   * Tracks a send in flight; it leaves the window when it settles. Its failure is the caller's to
+   * handle (awaited, or caught): the window's own copy never rejects.
+   */
   track(call: Promise<void>): void {
-    const tracked = call.finally(() => this.inFlight.delete(tracked));
+    const tracked: Promise<void> = call.then(
+      () => undefined,
+      () => undefined,
+    );
     this.inFlight.add(tracked);
+    void tracked.then(() => this.inFlight.delete(tracked));
   }
 
   /** Every call in flight settled, or `timeoutMs` passed (then false). */
