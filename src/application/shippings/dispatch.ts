@@ -20,7 +20,7 @@ import type { PipelineDeps } from '../pipeline-deps';
 import { shippingsOf } from '../service-registry';
 import { cancelIfSuppressed } from '../suppression/dispatch-guard';
 import { pauseForTemplate } from '../template-campaigns';
-import { DISPATCHER_ID, laneWindowOf, startAtPrecisely } from './lane-window';
+import { dispatcherIdOf, laneWindowOf, startAtPrecisely } from './lane-window';
 
 type Ready = MessageOf<typeof ContactPrepared>;
 
@@ -143,7 +143,7 @@ export async function dispatchShipping(
     companyId,
     settings,
     deps.now(),
-    DISPATCHER_ID,
+    dispatcherIdOf(deps),
   );
   const now = deps.now();
   // What the number makes any message wait: its start gap since the last real start (with this
@@ -228,7 +228,7 @@ export async function dispatchShipping(
     const at = Date.now() + Math.max(0, earliest - preciseNow());
     const [suppressed] = await Promise.all([
       cancelIfSuppressed(deps, claimed, cause),
-      deps.lanes.recordStart(connectionId, lane, settings, { shippingId, at, owner: DISPATCHER_ID }),
+      deps.lanes.recordStart(connectionId, lane, settings, { shippingId, at, owner: dispatcherIdOf(deps) }),
     ]);
     if (suppressed) return;
   } else {

@@ -99,12 +99,21 @@ export class LaneWindow {
   }
 }
 
+const dispatcherIds = new WeakMap<object, string>();
+
 /**
- * Identifies this process's dispatcher in the lane's in-flight mark: a start this process recorded
- * is already counted in the lane state; one recorded by another (crashed) dispatcher is not known
- * to have ended and counts as a send made at takeover.
+ * Identifies a dispatcher (`owner`: the dispatch dependencies of one worker) in the lane's in-flight
+ * mark: a start it recorded is already counted in the lane state; one recorded by another
+ * (crashed) dispatcher is not known to have ended and counts as a send made at takeover.
  */
-export const DISPATCHER_ID = randomUUID();
+export function dispatcherIdOf(owner: object): string {
+  let id = dispatcherIds.get(owner);
+  if (!id) {
+    id = randomUUID();
+    dispatcherIds.set(owner, id);
+  }
+  return id;
+}
 
 /**
  * Waits until `at` on the sub-millisecond clock, then returns the start time: a timer for the
