@@ -103,12 +103,6 @@ export const ConfigSchema = z.object({
    * one due later goes back through the delay levels, so a due message behind it never waits for it.
    */
   DISPATCH_EARLY_HOLD_MS: int(0).default(500),
-  /**
-   * Most provider calls one number may have in flight (its send window, when its start gap is
-   * shorter than a round trip). 160 lets 1,000/s through a 150 ms round trip; a crash on a Cloud
-   * API number leaves that many shippings with an unknown outcome at most.
-   */
-  DISPATCH_MAX_IN_FLIGHT: int(1).default(160),
   /** WhatsApp Cloud API: time allowed for each call to the provider. */
   CLOUD_API_TIMEOUT_MS: int(100).default(15_000),
   /** WhatsApp Cloud API: how long a number cools down after a throughput limit (130429). */

@@ -4,7 +4,6 @@ import { contactSyncConsumer } from '../../consumers/contact-sync';
 import { type DispatchDeps, dispatchLaneConsumer } from '../../consumers/dispatch-lane';
 import { eventRecorderConsumer } from '../../consumers/event-recorder';
 import type { PipelineDeps } from '../application/pipeline-deps';
-import { drainLaneWindows } from '../application/shippings/lane-window';
 import { DEFAULT_CLOUD_API_OPTIONS } from '../infrastructure/gateways/gateway-provider';
 import { EventLog } from '../infrastructure/mongo/event-log';
 import { ConsumerRunner, type ConsumerRunnerDeps } from '../infrastructure/rabbitmq/consumer-runner';
@@ -101,7 +100,6 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
     errorReporter: services.errorReporter,
     maxHoldMs: config.DISPATCH_MAX_HOLD_MS,
     earlyHoldMs: config.DISPATCH_EARLY_HOLD_MS,
-    maxInFlight: config.DISPATCH_MAX_IN_FLIGHT,
     sleep: abortableSleep,
     stopping: stopping.signal,
   };
@@ -140,17 +138,7 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
     return {
       async stop(timeoutMs: number) {
         stopping.abort();
-        // The provider calls still in flight in send windows finish and have their outcomes
-        // recorded (bounded) before the connections close; a crash instead leaves them to the reconciler.
-        const [undrained] = await Promise.all([
-          drainLaneWindows(deps, timeoutMs),
-          supervisor.stop(timeoutMs),
-          web.stop(timeoutMs),
-        ]);
-        if (undrained.length > 0)
-          services.logger.warn('shutdown: sends still in flight; the reconciler finishes their shippings', {
-            lanes: undrained,
-          });
+        await Promise.all([supervisor.stop(timeoutMs), web.stop(timeoutMs)]);
       },
     };
   })();

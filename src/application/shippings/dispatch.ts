@@ -2,13 +2,11 @@ import { sendToLane } from '../../../publishers/contact-prepared';
 import { claimableStatuses } from '../../domain/campaigns/shipping-status';
 import type { ContactPrepared } from '../../domain/events/dispatch-messages';
 import { type Cause, causedBy, type MessageOf } from '../../domain/events/envelope';
-import type { LaneState } from '../../domain/pacing/pacing-rule';
+import { waitBeforeSend } from '../../domain/pacing/pacing-rule';
 import { effectivePacing, type PacingSettings } from '../../domain/pacing/pacing-settings';
-import { requiredStartGap, sendWindow, waitBeforeStart } from '../../domain/pacing/send-window';
 import { effectiveWindow, firstSendableAt, type WeeklySchedule } from '../../domain/pacing/sending-window';
-import { GatewayError, isRateLimited, type SendReceipt, type WhatsAppGateway } from '../../domain/whatsapp/gateway';
+import { GatewayError, type SendReceipt, type WhatsAppGateway } from '../../domain/whatsapp/gateway';
 import type { GatewayProvider } from '../../infrastructure/gateways/gateway-provider';
-import { preciseNow } from '../../infrastructure/gateways/sandbox/start-gap-judge';
 import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import { RecipientCaps } from '../../infrastructure/mongo/recipient-caps';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
@@ -20,7 +18,6 @@ import type { PipelineDeps } from '../pipeline-deps';
 import { shippingsOf } from '../service-registry';
 import { cancelIfSuppressed } from '../suppression/dispatch-guard';
 import { pauseForTemplate } from '../template-campaigns';
-import { dispatcherIdOf, laneWindowOf, startAtPrecisely } from './lane-window';
 
 type Ready = MessageOf<typeof ContactPrepared>;
 
@@ -34,8 +31,6 @@ export interface DispatchDeps extends PipelineDeps {
    * delay levels to re-enter the lane at its time, so the due messages behind it go first.
    */
   earlyHoldMs: number;
-  /** Most provider calls one number may have in flight (its send window's bound; default 64). */
-  maxInFlight?: number;
   /** Waits `ms`, or less when `signal` aborts. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Aborted when the process shuts down: a message held for its planned time goes back unsent. */
@@ -51,9 +46,6 @@ export interface DispatchDeps extends PipelineDeps {
  * it survives a failover), and the shipping is claimed atomically (queued → sending) so a
  * duplicate delivery never sends twice. The lane records the send as started before calling the
  * gateway; a dispatcher that takes over after a crash treats such a send as made at takeover.
- * A number whose start gap is shorter than what a send holds its slot for overlaps its calls (a
- * send window, lane-window.ts): the call is started, the message acked, and its outcome recorded
- * when it answers; otherwise the message is done once its outcome is recorded, as always.
  */
 export async function dispatchShipping(
   deps: DispatchDeps,
@@ -64,12 +56,6 @@ export async function dispatchShipping(
   const queue = deps.queues.lane(connectionId);
   const shippings = shippingsOf(deps);
   const cause = causedBy(message);
-  // Three independent reads at once: each is a database round trip, and a fast lane does this per send.
-  const [connection, found, campaignRead] = await Promise.all([
-    deps.gateways.forConnection(connectionId),
-    shippings.find(message.payload.shippingId),
-    loadCampaign(deps, message.payload.campaignId),
-  ]);
   const {
     gateway,
     companyId,
@@ -78,9 +64,8 @@ export async function dispatchShipping(
     capAt,
     companyCapAt,
     status: connectionStatus,
-    throughputPerSec,
-  } = connection;
-  let shipping = found;
+  } = await deps.gateways.forConnection(connectionId);
+  let shipping = await shippings.find(message.payload.shippingId);
   if (shipping?.outbox) {
     // Sent or failed, but the worker died before the broker confirmed its event: this redelivered
     // message publishes it now (the same event, same eventId), then is done with the shipping.
@@ -105,8 +90,7 @@ export async function dispatchShipping(
     shipping = await shippings.find(message.payload.shippingId);
     if (!shipping || String(shipping.connectionId) !== connectionId) return;
   }
-  // Read again after pausing the campaigns of a number that is not connected.
-  let campaign = connectionStatus === 'connected' ? campaignRead : await loadCampaign(deps, message.payload.campaignId);
+  let campaign = await loadCampaign(deps, message.payload.campaignId);
   if (await parkIfHalted(deps, campaign, shipping)) return;
   if (connectionStatus !== 'connected')
     throw new Error(
@@ -114,41 +98,11 @@ export async function dispatchShipping(
     );
   const settings = effectivePacing(companyPacing, campaign?.pacing ?? undefined);
 
-  // The number's window: one send at a time when its start gap is at least a provider round trip
-  // (the anti-ban default); several calls in flight when it is shorter, never above its rate
-  // (the provider's throughput, lowered for a while after a 130429).
-  const laneWindow = laneWindowOf(deps, connectionId);
-  const rate = laneWindow.throughputAt(throughputPerSec, preciseNow());
-  const { size } = sendWindow({
-    pacing: settings,
-    throughputPerSec: rate,
-    roundTripMs: laneWindow.roundTripMs,
-    maxInFlight: deps.maxInFlight,
-  });
-  await laneWindow.freeSlot(size);
-  if (deps.stopping?.aborted) {
-    // Shutting down: no new start; the message goes back to its lane unsent.
-    await sendToLane(
-      deps.publisher,
-      queue,
-      { ...message.payload, plannedAt: new Date(message.payload.plannedAt) },
-      cause,
-      deps.now(),
-    );
-    return;
-  }
-
-  const { sent: lane, coolDownUntil } = await deps.lanes.dispatchState(
-    connectionId,
-    companyId,
-    settings,
-    deps.now(),
-    dispatcherIdOf(deps),
-  );
+  const { sent: lane, coolDownUntil } = await deps.lanes.dispatchState(connectionId, companyId, settings, deps.now());
   const now = deps.now();
-  // What the number makes any message wait: its start gap since the last real start (with this
+  // What the number makes any message wait: its pacing gap since the last real send (with this
   // campaign's stricter values, if any: held, not deferred, so looser campaigns never starve it), a cool-down.
-  const laneWait = Math.max(0, waitBeforeStart(lane, settings, rate, now), (coolDownUntil ?? 0) - now);
+  const laneWait = Math.max(0, waitBeforeSend(lane, settings, now), (coolDownUntil ?? 0) - now);
   // Not before its planned time (a shipping handed over early waits for it)…
   const byPacing = Math.max(laneWait, Date.parse(message.payload.plannedAt) - now);
   // …and inside a sending window (the company's, narrowed by the campaign's; read now, so a change applies here).
@@ -180,12 +134,8 @@ export async function dispatchShipping(
       });
       return;
     }
-    // A pause or cancel during a hold acts now; a hold of a few milliseconds (a fast lane's gap)
-    // is not worth a database round trip per send: the campaign was read just before.
-    if (wait > CAMPAIGN_REREAD_AFTER_HOLD_MS) {
-      campaign = await loadCampaign(deps, message.payload.campaignId);
-      if (await parkIfHalted(deps, campaign, shipping)) return;
-    }
+    campaign = await loadCampaign(deps, message.payload.campaignId);
+    if (await parkIfHalted(deps, campaign, shipping)) return;
   }
   if (window && untilSendable(window, deps.now(), 0) > 0) {
     // Woke too late for the window (a slow timer at its closing): back to the lane for its next opening.
@@ -214,142 +164,35 @@ export async function dispatchShipping(
   // Claimed only while still on this number (a halt elsewhere may have moved it meanwhile).
   const claimed = await shippings.claim(shipping._id, gateway.idempotent, shipping.connectionId);
   if (!claimed) return;
-
-  // The start: at least the start gap after the previous one, on the sub-millisecond clock the
-  // provider is judged by. A window's start is recorded in the lane state before the call (one
-  // write, made while the suppression list is asked: a start recorded for a shipping withdrawn
-  // there only keeps the next start a gap further); a lone send marks itself in flight and
-  // records its answer's time, as always.
-  const windowed = size > 1;
-  const shippingId = String(claimed._id);
-  const earliest =
-    laneWindow.lastStart === null ? preciseNow() : laneWindow.lastStart + requiredStartGap(lane, settings, rate);
-  if (windowed) {
-    const at = Date.now() + Math.max(0, earliest - preciseNow());
-    const [suppressed] = await Promise.all([
-      cancelIfSuppressed(deps, claimed, cause),
-      deps.lanes.recordStart(connectionId, lane, settings, { shippingId, at, owner: dispatcherIdOf(deps) }),
-    ]);
-    if (suppressed) return;
-  } else {
-    if (await cancelIfSuppressed(deps, claimed, cause)) return;
-    await deps.lanes.beginSend(connectionId, shippingId, deps.now());
-  }
-  const startedAt = await startAtPrecisely(earliest);
-  const call = gateway.send({
-    idempotencyKey: shippingId,
-    to: claimed.phone,
-    text: claimed.text,
-    mediaUrl: claimed.mediaUrl,
-    template: claimed.template ?? null,
-  });
-  // The next start is measured from after the call went out (its synchronous part, where the
-  // provider takes its start), not from the gate: a pause in between (a GC) must not shorten the gap.
-  laneWindow.lastStart = preciseNow();
-  const sendOn = { connectionId, queue, message: message.payload, gateway: gateway.kind };
-  const outcome = recordOutcome(
-    deps,
-    sendOn,
-    { claimed, call, startedAt, windowed, lane, settings, throughputPerSec },
-    cause,
-    logger,
-  );
-  if (!windowed) {
-    // One call at a time: the message is done (acked) once its outcome is recorded.
-    laneWindow.track(outcome);
-    await outcome;
-    return;
-  }
-  // A window: the lane moves on to its next message while this call is out; its outcome is
-  // recorded when it answers. What would have retried the message brings it back to its lane.
-  laneWindow.track(
-    outcome.catch(async (error) => {
-      const plannedAt = new Date(deps.now() + WINDOW_RETRY_MS);
-      logger.warn('send failed in a window; the message comes back to its lane', {
-        shippingId,
-        plannedAt: plannedAt.toISOString(),
-        error: (error as Error).message,
-      });
-      await sendToLane(deps.publisher, queue, { ...message.payload, plannedAt }, cause, deps.now()).catch((lost) =>
-        logger.error('could not bring the message back to its lane; the shipping waits for the reconciler', {
-          shippingId,
-          error: (lost as Error).message,
-        }),
-      );
-    }),
-  );
-}
-
-/** A hold longer than this re-reads the campaign before sending (a pause or cancel meanwhile acts). */
-const CAMPAIGN_REREAD_AFTER_HOLD_MS = 50;
-
-/** When a message whose call failed in a window (an error that retries it) comes back to its lane. */
-const WINDOW_RETRY_MS = 5_000;
-
-interface StartedSend {
-  claimed: ShippingDoc;
-  call: Promise<SendReceipt>;
-  /** On the sub-millisecond clock. */
-  startedAt: number;
-  windowed: boolean;
-  /** The lane state before this start (a lone send records its answer's time after it). */
-  lane: LaneState;
-  settings: PacingSettings;
-  throughputPerSec: number | null;
-}
-
-/** Waits for a started call's answer and records its outcome (the shipping's status, its event, the lane). */
-async function recordOutcome(
-  deps: DispatchDeps,
-  sendOn: { connectionId: string; queue: string; message: Ready['payload']; gateway: string },
-  send: StartedSend,
-  cause: Cause,
-  logger: Logger,
-): Promise<void> {
-  const { connectionId } = sendOn;
-  const { claimed } = send;
-  const laneWindow = laneWindowOf(deps, connectionId);
+  if (await cancelIfSuppressed(deps, claimed, cause)) return;
+  await deps.lanes.beginSend(connectionId, String(claimed._id), deps.now());
   let receipt: SendReceipt;
   try {
-    receipt = await send.call;
+    receipt = await gateway.send({
+      idempotencyKey: String(claimed._id),
+      to: claimed.phone,
+      text: claimed.text,
+      mediaUrl: claimed.mediaUrl,
+      template: claimed.template ?? null,
+    });
   } catch (error) {
-    // A failed attempt still used the number: the next send keeps its distance from it (a
-    // window's start is already recorded).
-    if (!send.windowed) await deps.lanes.endSend(connectionId, send.lane, send.settings, deps.now());
+    // A failed attempt still used the number: the next send keeps its distance from it.
+    await deps.lanes.endSend(connectionId, lane, settings, deps.now());
     await noteSendOutcome(deps, claimed, error, cause);
-    if (isRateLimited(error) && send.throughputPerSec !== null) {
-      // Sent faster than the provider accepts now: the lane's rate drops for a while and climbs
-      // back (calls started before the drop do not lower it again), and this message is tried
-      // again at the lowered rate. No whole-number cool-down.
-      const rate = laneWindow.rateLimited(send.throughputPerSec, send.startedAt, preciseNow());
-      const failure = error as GatewayError;
-      deps.metrics.gatewayError(sendOn.gateway, failure.code ?? 'none', failure.kind);
-      deps.metrics.sent(connectionId, failure.kind);
-      await shippingsOf(deps).release(claimed._id, clip(`${failure.code}: ${failure.message}`, 500));
-      logger.warn('the provider refused the rate; the number slows down and this message is tried again', {
-        shippingId: String(claimed._id),
-        connectionId,
-        ratePerSec: Math.round(rate * 100) / 100,
-      });
-      await sendToLane(
-        deps.publisher,
-        sendOn.queue,
-        { ...sendOn.message, plannedAt: new Date(deps.now()) },
-        cause,
-        deps.now(),
-      );
-      return;
-    }
-    await handleSendFailure(deps, sendOn, claimed, error, cause, logger);
+    await handleSendFailure(
+      deps,
+      { connectionId, queue, message: message.payload, gateway: gateway.kind },
+      claimed,
+      error,
+      cause,
+      logger,
+    );
     return;
   }
-  if (!send.windowed) await deps.lanes.endSend(connectionId, send.lane, send.settings, receipt.acceptedAt.getTime());
-  await shippingsOf(deps).markSent(claimed, receipt, cause);
+  await deps.lanes.endSend(connectionId, lane, settings, receipt.acceptedAt.getTime());
+  await shippings.markSent(claimed, receipt, cause);
   await noteSendOutcome(deps, claimed, null, cause);
-  // What a send holds its slot in the window for: the provider's round trip and the recording of
-  // its outcome (measured: at 80/s, a window sized by the provider's 150 ms alone gave 55 sends/s).
-  laneWindow.observeRoundTrip(preciseNow() - send.startedAt);
-  deps.metrics.sent(connectionId, 'sent', receipt.acceptedAt.getTime() - Date.parse(sendOn.message.plannedAt));
+  deps.metrics.sent(connectionId, 'sent', receipt.acceptedAt.getTime() - Date.parse(message.payload.plannedAt));
   logger.debug('message sent', { shippingId: String(claimed._id), providerMessageId: receipt.providerMessageId });
 }
 

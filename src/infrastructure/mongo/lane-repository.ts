@@ -77,21 +77,16 @@ export class LaneRepository {
     return (await this.dispatchState(connectionId, companyId, settings, now)).sent;
   }
 
-  /**
-   * The real sends so far (as `sentState`) and until when the number cools down (null: it does not).
-   * `owner`: the dispatcher asking; its own in-flight mark is a window's start already counted in
-   * `sent` (only another dispatcher's, left by a crash, counts as a send made now).
-   */
+  /** The real sends so far (as `sentState`) and until when the number cools down (null: it does not). */
   async dispatchState(
     connectionId: string,
     companyId: string,
     settings: PacingSettings,
     now: number,
-    owner?: string,
   ): Promise<{ sent: LaneState; coolDownUntil: number | null }> {
     const lane = await this.ensure(connectionId, companyId);
     const coolDownUntil = lane.coolDownUntil ?? null;
-    if (!lane.inFlight || (owner && lane.inFlight.owner === owner)) return { sent: normal(lane.sent), coolDownUntil };
+    if (!lane.inFlight) return { sent: normal(lane.sent), coolDownUntil };
     const resolved = recordSend(normal(lane.sent), settings, Math.max(now, lane.inFlight.since));
     await this.models.Lane.updateOne({ _id: lane._id }, { $set: { sent: resolved, inFlight: null } });
     return { sent: resolved, coolDownUntil };
@@ -111,26 +106,6 @@ export class LaneRepository {
       { _id: new Types.ObjectId(connectionId) },
       { $set: { inFlight: { shippingId, since: now } } },
     );
-  }
-
-  /**
-   * A window's start, in one write before the provider is called: the send counts in `sent` at its
-   * start (the next start keeps its distance from it, not from its answer) and the lane is marked
-   * as having sends in flight by `owner`, so a dispatcher taking over after a crash treats them
-   * as made at takeover. Returns the lane state after it.
-   */
-  async recordStart(
-    connectionId: string,
-    before: LaneState,
-    settings: PacingSettings,
-    start: { shippingId: string; at: number; owner: string },
-  ): Promise<LaneState> {
-    const sent = recordSend(before, settings, Math.max(start.at, before.lastSentAt ?? start.at));
-    await this.models.Lane.updateOne(
-      { _id: new Types.ObjectId(connectionId) },
-      { $set: { sent, inFlight: { shippingId: start.shippingId, since: start.at, owner: start.owner } } },
-    );
-    return sent;
   }
 
   /**

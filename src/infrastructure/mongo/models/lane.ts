@@ -12,8 +12,7 @@ export interface LaneDoc {
   companyId: Types.ObjectId;
   sent: LaneState;
   planned: LaneState;
-  /** `owner`: the dispatcher that recorded it (a window's starts are already counted in `sent`). */
-  inFlight: { shippingId: string; since: number; owner?: string | null } | null;
+  inFlight: { shippingId: string; since: number } | null;
   /** No send on this number before this time (epoch ms): the provider's throughput limit was hit. */
   coolDownUntil: number | null;
   version: number;
@@ -25,7 +24,7 @@ export const LaneSchema = new Schema<LaneDoc>(
     companyId: { type: Schema.Types.ObjectId, required: true },
     sent: { type: LaneStateSchema, default: () => ({}) },
     planned: { type: LaneStateSchema, default: () => ({}) },
-    inFlight: { type: new Schema({ shippingId: String, since: Number, owner: String }, { _id: false }), default: null },
+    inFlight: { type: new Schema({ shippingId: String, since: Number }, { _id: false }), default: null },
     coolDownUntil: { type: Number, default: null },
     version: { type: Number, default: 0 },
   },
