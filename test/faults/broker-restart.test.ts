@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { findViolations } from '../../src/domain/pacing/pacing-rule';
 import { sleep } from '../support/collector';
 import { type DedicatedRabbitMq, startDedicatedRabbitMq } from '../support/dedicated-rabbitmq';
+import { assertSentOncePaced } from '../support/send-checks';
 import { createCampaign, seedCompany, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
 
 const CONTACTS = 300;
@@ -77,21 +77,7 @@ describe('broker stopped and started mid-campaign', () => {
       assert.equal(done.counters.sent, CONTACTS);
     }
     for (const connectionId of [first, second]) {
-      const sends = await system.sandboxSends(connectionId);
-      assert.equal(sends.length, CONTACTS, 'one send per contact');
-      assert.equal(new Set(sends.map((send) => send.to)).size, CONTACTS, 'nobody twice');
-      assert.deepEqual(
-        sends.filter((send) => send.violation),
-        [],
-        'no pacing violation (sandbox judge)',
-      );
-      assert.deepEqual(
-        findViolations(
-          sends.map((send) => send.receivedAt.getTime()),
-          rule,
-        ),
-        [],
-      );
+      await assertSentOncePaced(system, connectionId, CONTACTS, rule);
     }
     // Every event published (confirmed) reached the event recorder: each send and each completion, once.
     const events = system.db.collection('events');

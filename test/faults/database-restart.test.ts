@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { findViolations } from '../../src/domain/pacing/pacing-rule';
 import { deadLetterQueue } from '../../src/infrastructure/rabbitmq/work-queue';
 import { queues } from '../../src/topology';
 import { sleep } from '../support/collector';
 import { type DedicatedMongo, startDedicatedMongo } from '../support/dedicated-mongo';
 import { takeAll } from '../support/messaging-harness';
+import { assertSentOncePaced } from '../support/send-checks';
 import { createCampaign, seedCompany, startSystem, type TestSystem, waitForStatus, waitUntil } from '../support/system';
 
 const CONTACTS = 300;
@@ -101,21 +101,7 @@ describe('database stopped and started mid-campaign', () => {
       assert.equal(done.counters.sent, CONTACTS);
     }
     for (const connectionId of seeded.connections) {
-      const sends = await system.sandboxSends(connectionId);
-      assert.equal(sends.length, CONTACTS, 'one send per contact');
-      assert.equal(new Set(sends.map((send) => send.to)).size, CONTACTS, 'nobody twice');
-      assert.deepEqual(
-        sends.filter((send) => send.violation),
-        [],
-        'no pacing violation (sandbox judge)',
-      );
-      assert.deepEqual(
-        findViolations(
-          sends.map((send) => send.receivedAt.getTime()),
-          rule,
-        ),
-        [],
-      );
+      await assertSentOncePaced(system, connectionId, CONTACTS, rule);
     }
     const names = queues('disparo');
     // Lanes share one dead-letter queue.
