@@ -103,6 +103,17 @@ export const ConfigSchema = z.object({
    * one due later goes back through the delay levels, so a due message behind it never waits for it.
    */
   DISPATCH_EARLY_HOLD_MS: int(0).default(500),
+  /**
+   * A number with a provider throughput (a Cloud API number) whose start gap, max(messageInterval,
+   * 1 s / throughput), is shorter than this sends in throughput mode: batches of sends with calls
+   * overlapping, each start still a full gap after the previous. Every other number sends one call at
+   * a time. About a provider round trip.
+   */
+  DISPATCH_WINDOW_MAX_GAP_MS: int(1).default(250),
+  /** Deliveries a throughput lane's consumer holds at once (its prefetch): calls in flight plus the next batches. */
+  DISPATCH_WINDOW_PREFETCH: int(1).max(5_000).default(500),
+  /** A throughput lane's batch holds the sends starting within this long: pause and cancel act at the next batch. */
+  DISPATCH_BATCH_SPAN_MS: int(1).default(100),
   /** WhatsApp Cloud API: time allowed for each call to the provider. */
   CLOUD_API_TIMEOUT_MS: int(100).default(15_000),
   /** WhatsApp Cloud API: how long a number cools down after a throughput limit (130429). */

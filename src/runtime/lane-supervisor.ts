@@ -3,6 +3,7 @@ import type { DispatchDeps } from '../../consumers/dispatch-lane';
 import { declareLane } from '../application/pipeline-deps';
 import { type LaneRole, rankWorkers, roleOf } from '../domain/dispatch/lane-assignment';
 import { ConnectionCreated } from '../domain/events/contact-messages';
+import type { LaneMode } from '../domain/pacing/lane-mode';
 import { DispatchMembership } from '../infrastructure/mongo/dispatch-membership';
 import { errorFields } from '../infrastructure/observability/logger';
 import { ConsumerPool } from '../infrastructure/rabbitmq/consumer-pool';
@@ -17,6 +18,20 @@ export interface LaneSupervisorOptions {
   standbys: number;
   consumersPerChannel: number;
   channelsPerConnection: number;
+}
+
+/**
+ * Lanes in throughput mode (src/domain/pacing/lane-mode.ts) are consumed in a pool of their own,
+ * with a prefetch above 1 (the lane holds a batch of deliveries); every other lane keeps prefetch 1.
+ */
+export interface ThroughputLaneHosting {
+  /** The consumer of a throughput lane (its handler holds each delivery until its send is recorded). */
+  consumer(connectionId: string): ConsumerSpec<unknown>;
+  prefetch: number;
+  /** Each lane's mode, from its connection's data (throughput, the company's pacing). */
+  modes(connectionIds: string[]): Promise<Map<string, LaneMode>>;
+  /** The lane is leaving this worker: what it holds and has not started goes back unsent. */
+  release(connectionId: string): void;
 }
 
 /** Subscriptions started at once (each is one consume round-trip on some channel). */
@@ -46,6 +61,9 @@ export class LaneSupervisor {
   private readonly handedBackAt = new Map<string, number>();
   private workers: string[] = [];
   private readonly pool: ConsumerPool;
+  /** Throughput lanes' consumers (prefetch above 1), on channels of their own. */
+  private readonly fastPool: ConsumerPool | undefined;
+  private readonly modeOf = new Map<string, LaneMode>();
   private readonly discovery: EventSubscription<'ConnectionCreated', typeof ConnectionCreated.payload>;
   private readonly membership: DispatchMembership;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -62,6 +80,7 @@ export class LaneSupervisor {
     runnerDeps: ConsumerRunnerDeps,
     private readonly options: LaneSupervisorOptions,
     memberId = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`,
+    private readonly throughput?: ThroughputLaneHosting,
   ) {
     this.pool = new ConsumerPool(
       runnerDeps,
@@ -76,6 +95,24 @@ export class LaneSupervisor {
         onMissingQueue: (queue) => this.onMissingQueue(queue),
       },
     );
+    if (throughput)
+      this.fastPool = new ConsumerPool(
+        runnerDeps,
+        {
+          consumersPerChannel: options.consumersPerChannel,
+          channelsPerConnection: options.channelsPerConnection,
+          prefetch: throughput.prefetch,
+          name: 'throughput-lanes',
+        },
+        {
+          onDelivery: (queue) => this.onDelivery(queue),
+          onMissingQueue: (queue) => this.onMissingQueue(queue),
+          onHandBack: (queue) => {
+            const lane = this.laneOfQueue.get(queue);
+            if (lane) throughput.release(lane);
+          },
+        },
+      );
     this.discovery = new EventSubscription(deps.broker, {
       name: 'dispatch-new-lanes',
       prefix: deps.topology.prefix,
@@ -112,7 +149,38 @@ export class LaneSupervisor {
 
   /** Lanes this worker subscribes to, owned or standing by. */
   get subscribed(): string[] {
-    return this.pool.queues.map((queue) => this.laneOfQueue.get(queue) ?? queue);
+    return [...this.pool.queues, ...(this.fastPool?.queues ?? [])].map((queue) => this.laneOfQueue.get(queue) ?? queue);
+  }
+
+  /** The pool a lane's queue is consumed in (its mode's). */
+  private poolOf(lane: string): ConsumerPool {
+    return this.fastPool && this.modeOf.get(lane) === 'throughput' ? this.fastPool : this.pool;
+  }
+
+  /**
+   * Each lane's mode from its data; a lane subscribed already whose mode changed (an operator set
+   * its throughput, the company's pacing changed) leaves its old pool and is subscribed again.
+   */
+  private async decideModes(laneIds: string[]): Promise<void> {
+    if (!this.throughput || laneIds.length === 0) return;
+    const modes = await this.throughput.modes(laneIds);
+    const moved: string[] = [];
+    for (const lane of laneIds) {
+      const mode = modes.get(lane) ?? 'one-at-a-time';
+      const before = this.modeOf.get(lane);
+      if (before === mode) continue;
+      const queue = this.deps.queues.lane(lane);
+      const subscribedIn = before === undefined ? undefined : this.poolOf(lane);
+      this.modeOf.set(lane, mode);
+      if (subscribedIn?.has(queue)) {
+        await subscribedIn.remove(queue);
+        moved.push(lane);
+      }
+    }
+    if (moved.length > 0) {
+      this.deps.logger.info('dispatch lanes changed mode', { lanes: moved.length });
+      await this.rebalance(moved);
+    }
   }
 
   async stop(timeoutMs: number): Promise<void> {
@@ -122,7 +190,7 @@ export class LaneSupervisor {
     await this.discovery.stop().catch(() => undefined);
     // Leaving first lets the others take this worker's share at their next heartbeat.
     await this.membership.leave().catch(() => undefined);
-    await this.pool.stop(timeoutMs);
+    await Promise.all([this.pool.stop(timeoutMs), this.fastPool?.stop(timeoutMs)]);
   }
 
   private serially(step: () => Promise<void>): Promise<void> {
@@ -140,12 +208,17 @@ export class LaneSupervisor {
 
   private holding() {
     let owned = 0;
-    for (const queue of this.pool.queues) if (this.pool.standingOf(queue) === 'first') owned++;
+    let total = 0;
+    for (const pool of [this.pool, this.fastPool]) {
+      if (!pool) continue;
+      for (const queue of pool.queues) if (pool.standingOf(queue) === 'first') owned++;
+      total += pool.queues.length;
+    }
     return {
       owned,
-      standby: this.pool.queues.length - owned,
-      channels: this.pool.channelCount,
-      connections: this.pool.connectionCount,
+      standby: total - owned,
+      channels: this.pool.channelCount + (this.fastPool?.channelCount ?? 0),
+      connections: this.pool.connectionCount + (this.fastPool?.connectionCount ?? 0),
     };
   }
 
@@ -184,12 +257,14 @@ export class LaneSupervisor {
     // A WhatsApp Web number's lane is subscribed by the worker holding its socket (whatsapp-web-host.ts).
     const connections = await this.deps.models.Connection.find({ gateway: { $ne: 'whatsapp-web' } }, { _id: 1 }).lean();
     const unknown = connections.map((connection) => String(connection._id)).filter((id) => !this.lanes.has(id));
+    await this.decideModes([...this.lanes]);
     if (unknown.length > 0) await this.open(unknown, 0);
   }
 
   /** New lanes: the owned ones subscribed first, the standbys after (`standbyDelayMs` later). */
   private async open(connectionIds: string[], standbyDelayMs: number): Promise<void> {
     const fresh = connectionIds.filter((id) => !this.lanes.has(id));
+    await this.decideModes(fresh);
     for (const id of fresh) {
       this.lanes.add(id);
       this.laneOfQueue.set(this.deps.queues.lane(id), id);
@@ -210,11 +285,12 @@ export class LaneSupervisor {
     for (const lane of laneIds) {
       const queue = this.deps.queues.lane(lane);
       const role = this.roleOf(lane);
-      const standing = this.pool.standingOf(queue);
+      const pool = this.poolOf(lane);
+      const standing = pool.standingOf(queue);
       if (role === 'owner' && standing !== 'first') owned.push(lane);
       else if (role === 'standby' && standing === undefined) standby.push(lane);
-      else if (role === 'standby' && standing === 'first') this.pool.handBack(queue, 'standby');
-      else if (role === 'none' && standing !== undefined) await this.pool.remove(queue);
+      else if (role === 'standby' && standing === 'first') pool.handBack(queue, 'standby');
+      else if (role === 'none' && standing !== undefined) await pool.remove(queue);
     }
     await this.subscribeAll(owned, 'first');
     if (standby.length === 0) return;
@@ -228,8 +304,9 @@ export class LaneSupervisor {
     const subscribeNext = async () => {
       while (next < laneIds.length && !this.stopped) {
         const lane = laneIds[next++]!;
-        await this.pool
-          .add(this.laneConsumer(lane), standing)
+        const throughputMode = this.fastPool && this.modeOf.get(lane) === 'throughput';
+        await (throughputMode ? this.fastPool! : this.pool)
+          .add(throughputMode ? this.throughput!.consumer(lane) : this.laneConsumer(lane), standing)
           .catch((error: unknown) =>
             this.deps.logger.warn('could not subscribe a lane yet', { connectionId: lane, ...errorFields(error) }),
           );
@@ -255,8 +332,8 @@ export class LaneSupervisor {
       connectionId: lane,
       owner: rankWorkers(lane, this.workers)[0],
     });
-    if (role === 'standby') this.pool.handBack(queue, 'standby');
-    else void this.pool.remove(queue);
+    if (role === 'standby') this.poolOf(lane).handBack(queue, 'standby');
+    else void this.poolOf(lane).remove(queue);
   }
 
   /** A lane queue was missing (a crash between creating the connection and its lane): declare it, subscribe again. */

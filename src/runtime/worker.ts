@@ -1,9 +1,10 @@
 import { campaignProcessConsumer } from '../../consumers/campaign-process';
 import { contactPrepareConsumer } from '../../consumers/contact-prepare';
 import { contactSyncConsumer } from '../../consumers/contact-sync';
-import { type DispatchDeps, dispatchLaneConsumer } from '../../consumers/dispatch-lane';
+import { type DispatchDeps, dispatchLaneConsumer, throughputLaneConsumer } from '../../consumers/dispatch-lane';
 import { eventRecorderConsumer } from '../../consumers/event-recorder';
 import type { PipelineDeps } from '../application/pipeline-deps';
+import { ThroughputLanes } from '../application/shippings/throughput-lane';
 import { DEFAULT_CLOUD_API_OPTIONS } from '../infrastructure/gateways/gateway-provider';
 import { EventLog } from '../infrastructure/mongo/event-log';
 import { ConsumerRunner, type ConsumerRunnerDeps } from '../infrastructure/rabbitmq/consumer-runner';
@@ -14,6 +15,7 @@ import {
 } from '../infrastructure/rabbitmq/subscription';
 import { type DisparoSubscription, SUBSCRIPTIONS, type SubscriptionName, subscription } from '../topology';
 import { startCampaignCheck } from './campaign-check';
+import { laneModes } from './lane-modes';
 import { LaneSupervisor } from './lane-supervisor';
 import { gatewaysOf, pipelineDeps } from './pipeline';
 import type { Services } from './services';
@@ -110,14 +112,39 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
       { prefix: config.TOPOLOGY_PREFIX, CONSUMER_PREFETCH: config.CONSUMER_PREFETCH },
       connectionId,
     );
-  const supervisor = new LaneSupervisor(deps, laneConsumer, runnerDeps, {
-    refreshMs: config.LANE_REFRESH_MS,
-    heartbeatMs: config.LANE_HEARTBEAT_MS,
-    memberTtlMs: config.LANE_MEMBER_TTL_MS,
-    standbys: config.LANE_STANDBYS,
-    consumersPerChannel: config.LANE_CONSUMERS_PER_CHANNEL,
-    channelsPerConnection: config.LANE_CHANNELS_PER_CONNECTION,
+  const throughputLanes = new ThroughputLanes(deps, {
+    maxGapMs: config.DISPATCH_WINDOW_MAX_GAP_MS,
+    batchSpanMs: config.DISPATCH_BATCH_SPAN_MS,
+    maxBatch: Math.max(1, Math.floor(config.DISPATCH_WINDOW_PREFETCH / 2)),
   });
+  const supervisor = new LaneSupervisor(
+    deps,
+    laneConsumer,
+    runnerDeps,
+    {
+      refreshMs: config.LANE_REFRESH_MS,
+      heartbeatMs: config.LANE_HEARTBEAT_MS,
+      memberTtlMs: config.LANE_MEMBER_TTL_MS,
+      standbys: config.LANE_STANDBYS,
+      consumersPerChannel: config.LANE_CONSUMERS_PER_CHANNEL,
+      channelsPerConnection: config.LANE_CHANNELS_PER_CONNECTION,
+    },
+    undefined,
+    {
+      prefetch: config.DISPATCH_WINDOW_PREFETCH,
+      consumer: (connectionId) => ({
+        ...consumerSpec(
+          subscription('dispatch'),
+          throughputLaneConsumer(throughputLanes, connectionId) as ConsumerHandler<unknown>,
+          { prefix: config.TOPOLOGY_PREFIX, CONSUMER_PREFETCH: config.CONSUMER_PREFETCH },
+          connectionId,
+        ),
+        prefetch: config.DISPATCH_WINDOW_PREFETCH,
+      }),
+      modes: (connectionIds) => laneModes(pipeline.models, connectionIds, config.DISPATCH_WINDOW_MAX_GAP_MS),
+      release: (connectionId) => throughputLanes.release(connectionId),
+    },
+  );
   // A WhatsApp Web number's lane is subscribed by the worker that holds its socket (a lease).
   const web = new WhatsAppWebHost(
     deps,

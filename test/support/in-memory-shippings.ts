@@ -75,6 +75,41 @@ export class InMemoryShippingRepository implements ShippingRepository {
     return { ...found };
   }
 
+  async findMany(ids: Types.ObjectId[]): Promise<ShippingDoc[]> {
+    return ids.flatMap((id) => {
+      const found = this.byId.get(String(id));
+      return found ? [{ ...found }] : [];
+    });
+  }
+
+  async claimMany(
+    ids: Types.ObjectId[],
+    from: readonly ShippingStatus[],
+    claimedAt: Date,
+    onConnection: Types.ObjectId,
+  ): Promise<ShippingDoc[]> {
+    const claimed: ShippingDoc[] = [];
+    for (const id of ids) {
+      const one = await this.claim(id, from, claimedAt, onConnection);
+      if (one) claimed.push(one);
+    }
+    return claimed;
+  }
+
+  async transitionEach(
+    changes: Array<{ id: Types.ObjectId; changes: ShippingChanges }>,
+    from: readonly ShippingStatus[],
+    to: ShippingStatus,
+  ): Promise<Set<string>> {
+    const moved = new Set<string>();
+    for (const each of changes) if (await this.transition(each.id, from, to, each.changes)) moved.add(String(each.id));
+    return moved;
+  }
+
+  async clearOutboxes(events: Array<{ id: Types.ObjectId; eventId: string }>): Promise<void> {
+    for (const each of events) await this.clearOutbox(each.id, each.eventId);
+  }
+
   async clearOutbox(id: Types.ObjectId, eventId: string): Promise<boolean> {
     const found = this.byId.get(String(id));
     if (!found?.outbox || found.outbox.eventId !== eventId) return false;

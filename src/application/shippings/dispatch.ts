@@ -203,17 +203,21 @@ export async function dispatchShipping(
 const WINDOW_CLOSING_MARGIN_MS = 1_000;
 
 /** How long from `now` until a send `wait` ms from now may start inside a window (an hour when none ever opens). */
-function untilSendable(window: NonNullable<ReturnType<typeof effectiveWindow>>, now: number, wait: number): number {
+export function untilSendable(
+  window: NonNullable<ReturnType<typeof effectiveWindow>>,
+  now: number,
+  wait: number,
+): number {
   const at = firstSendableAt(window, now + wait, WINDOW_CLOSING_MARGIN_MS);
   return at === null ? wait + 3_600_000 : at - now;
 }
 
 /** Queued shippings are sendable; one left in `sending` by a crash only when the gateway deduplicates. */
-function isSendable(shipping: Pick<ShippingDoc, 'status'>, gateway: WhatsAppGateway): boolean {
+export function isSendable(shipping: Pick<ShippingDoc, 'status'>, gateway: WhatsAppGateway): boolean {
   return claimableStatuses(gateway.idempotent).includes(shipping.status);
 }
 
-type CampaignState = {
+export type CampaignState = {
   status: string;
   pacing: Partial<PacingSettings> | null;
   sendingWindows?: WeeklySchedule | null;
@@ -224,7 +228,11 @@ async function loadCampaign(deps: DispatchDeps, campaignId: string): Promise<Cam
 }
 
 /** Pause and cancel take effect here, at the next send; returns true when the shipping was parked. */
-async function parkIfHalted(deps: DispatchDeps, campaign: CampaignState, shipping: ShippingDoc): Promise<boolean> {
+export async function parkIfHalted(
+  deps: DispatchDeps,
+  campaign: CampaignState,
+  shipping: ShippingDoc,
+): Promise<boolean> {
   if (campaign?.status === 'paused') {
     await shippingsOf(deps).park(shipping._id);
     return true;
@@ -253,7 +261,7 @@ const DEFAULT_RETRY_AFTER_MS = 60_000;
  *   and the shipping parked like the rest, so resuming (once the template is fixed) sends it;
  * - `permanent`: the shipping fails for good.
  */
-async function handleSendFailure(
+export async function handleSendFailure(
   deps: DispatchDeps,
   lane: { connectionId: string; queue: string; message: Ready['payload']; gateway: string },
   shipping: ShippingDoc,

@@ -55,6 +55,26 @@ export interface ShippingRepository {
     claimedAt: Date,
     onConnection?: Types.ObjectId,
   ): Promise<ShippingDoc | null>;
+  /** Several shippings by id, in one read (those that exist). */
+  findMany(ids: Types.ObjectId[]): Promise<ShippingDoc[]>;
+  /**
+   * `claim` for a batch, in one write and one read: the shippings of `ids` in one of `from` (and on
+   * `onConnection`) move to `sending`, counting an attempt; returns those this call claimed.
+   */
+  claimMany(
+    ids: Types.ObjectId[],
+    from: readonly ShippingStatus[],
+    claimedAt: Date,
+    onConnection: Types.ObjectId,
+  ): Promise<ShippingDoc[]>;
+  /** `transition` for a batch, each with its own changes, in one write; the ids that moved. */
+  transitionEach(
+    changes: Array<{ id: Types.ObjectId; changes: ShippingChanges }>,
+    from: readonly ShippingStatus[],
+    to: ShippingStatus,
+  ): Promise<Set<string>>;
+  /** `clearOutbox` for a batch, in one write. */
+  clearOutboxes(events: Array<{ id: Types.ObjectId; eventId: string }>): Promise<void>;
   /** Removes the shipping's outbox event if it still is `eventId` (its publish was confirmed). */
   clearOutbox(id: Types.ObjectId, eventId: string): Promise<boolean>;
   /** Shippings whose outbox event was stored at or before `before` and is still there (oldest first). */

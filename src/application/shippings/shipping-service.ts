@@ -159,6 +159,87 @@ export class ShippingService {
     return updated;
   }
 
+  /** Several shippings by id, in one read. */
+  findMany(ids: Types.ObjectId[]): Promise<ShippingDoc[]> {
+    return this.deps.shippings.findMany(ids);
+  }
+
+  /** `claim` for a batch of a number's shippings, in one write and one read: those claimed. */
+  claimMany(
+    ids: Types.ObjectId[],
+    providerDeduplicates: boolean,
+    onConnection: Types.ObjectId,
+  ): Promise<ShippingDoc[]> {
+    return this.deps.shippings.claimMany(
+      ids,
+      claimableStatuses(providerDeduplicates),
+      new Date(this.deps.now()),
+      onConnection,
+    );
+  }
+
+  /**
+   * `markSent` for a batch a throughput lane sent: every status and outbox in one write, each
+   * campaign's counter once, the events published (confirmed) together, their outboxes cleared in
+   * one write, each campaign's end checked once. The ids that moved to sent (the others lost their
+   * compare-and-set to someone else, whose outbox carries their one event).
+   */
+  async markSentMany(
+    sends: Array<{ shipping: ShippingRef; receipt: SendReceipt; cause: Cause }>,
+  ): Promise<Set<string>> {
+    if (sends.length === 0) return new Set();
+    const now = this.deps.now();
+    const events = sends.map(({ shipping, receipt, cause }) =>
+      createMessage(
+        MessageDispatched,
+        {
+          shippingId: String(shipping._id),
+          campaignId: String(shipping.campaignId),
+          contactId: String(shipping.contactId),
+          connectionId: String(shipping.connectionId),
+          providerMessageId: receipt.providerMessageId,
+          plannedAt: shipping.plannedAt.toISOString(),
+          sentAt: receipt.acceptedAt.toISOString(),
+        },
+        cause,
+        new Date(now),
+        outcomeEventId(MessageDispatched.type, shipping._id),
+      ),
+    );
+    const moved = await this.deps.shippings.transitionEach(
+      sends.map(({ shipping, receipt }, index) => ({
+        id: shipping._id,
+        changes: {
+          sentAt: receipt.acceptedAt,
+          providerMessageId: receipt.providerMessageId,
+          lastError: null,
+          ...outboxOf(events[index]!, now),
+        },
+      })),
+      shippingStatusesAllowing('markSent'),
+      shippingTarget('markSent'),
+    );
+    const perCampaign = new Map<string, { campaignId: Types.ObjectId; count: number; cause: Cause }>();
+    for (const { shipping, cause } of sends) {
+      const key = String(shipping.campaignId);
+      const entry = perCampaign.get(key) ?? { campaignId: shipping.campaignId, count: 0, cause };
+      if (moved.has(String(shipping._id))) entry.count++;
+      perCampaign.set(key, entry);
+    }
+    await Promise.all(
+      [...perCampaign.values()]
+        .filter((each) => each.count > 0)
+        .map((each) => this.deps.counters.count(each.campaignId, 'sent', each.count, new Date(now))),
+    );
+    const published = sends.flatMap(({ shipping }, index) =>
+      moved.has(String(shipping._id)) ? [{ id: shipping._id, event: events[index]! }] : [],
+    );
+    await Promise.all(published.map(({ event }) => this.deps.events.publishMessage(MessageDispatched, event)));
+    await this.deps.shippings.clearOutboxes(published.map(({ id, event }) => ({ id, eventId: event.eventId })));
+    for (const { campaignId, cause } of perCampaign.values()) await this.deps.completeIfDone(String(campaignId), cause);
+    return moved;
+  }
+
   /** Failed for good: sending → failed (once), counted, MessageFailed (through the outbox, as markSent), maybe the campaign's end. */
   async markFailed(shipping: ShippingRef, failure: SendFailure, cause: Cause): Promise<boolean> {
     const event = createMessage(

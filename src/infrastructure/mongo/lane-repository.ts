@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import { IDLE_LANE, type LaneState, recordSend } from '../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
+import type { RateState } from '../../domain/pacing/rate-adaptation';
 import { type PlanLimits, SendPlanner } from '../../domain/pacing/send-planner';
 import type { Models } from './models';
 import type { LaneDoc } from './models/lane';
@@ -83,13 +84,52 @@ export class LaneRepository {
     companyId: string,
     settings: PacingSettings,
     now: number,
-  ): Promise<{ sent: LaneState; coolDownUntil: number | null }> {
+  ): Promise<{ sent: LaneState; coolDownUntil: number | null; rate: RateState | null }> {
     const lane = await this.ensure(connectionId, companyId);
     const coolDownUntil = lane.coolDownUntil ?? null;
-    if (!lane.inFlight) return { sent: normal(lane.sent), coolDownUntil };
-    const resolved = recordSend(normal(lane.sent), settings, Math.max(now, lane.inFlight.since));
-    await this.models.Lane.updateOne({ _id: lane._id }, { $set: { sent: resolved, inFlight: null } });
-    return { sent: resolved, coolDownUntil };
+    const rate = lane.rate ?? null;
+    const window = lane.window ?? [];
+    if (!lane.inFlight && window.length === 0) return { sent: normal(lane.sent), coolDownUntil, rate };
+    let resolved = normal(lane.sent);
+    // A throughput lane's sends in flight are counted in `sent` already (its run included); they may
+    // have reached the provider at any moment until now, so the last of them counts as made now.
+    if (window.length > 0)
+      resolved = {
+        lastSentAt: Math.max(now, resolved.lastSentAt ?? now, ...window.map((each) => each.at)),
+        runLength: Math.max(1, resolved.runLength),
+      };
+    if (lane.inFlight) resolved = recordSend(resolved, settings, Math.max(now, lane.inFlight.since));
+    await this.models.Lane.updateOne({ _id: lane._id }, { $set: { sent: resolved, inFlight: null, window: [] } });
+    return { sent: resolved, coolDownUntil, rate };
+  }
+
+  /**
+   * A throughput lane's batch of starts, recorded before any of its calls goes out: the lane's state
+   * after them (`sent`, their run counted) and each send in flight with its planned start. One write.
+   */
+  async beginBatch(connectionId: string, sent: LaneState, sends: Array<{ shippingId: string; at: number }>) {
+    await this.models.Lane.updateOne(
+      { _id: new Types.ObjectId(connectionId) },
+      { $set: { sent }, $push: { window: { $each: sends } } },
+    );
+  }
+
+  /** A throughput lane's sends whose outcome is recorded: no longer in flight. */
+  async endBatch(connectionId: string, shippingIds: string[]): Promise<void> {
+    await this.models.Lane.updateOne(
+      { _id: new Types.ObjectId(connectionId) },
+      { $pull: { window: { shippingId: { $in: shippingIds } } } },
+    );
+  }
+
+  /** A throughput lane with nothing in flight: its real starts (exact, not planned) and an empty window. */
+  async settleWindow(connectionId: string, sent: LaneState): Promise<void> {
+    await this.models.Lane.updateOne({ _id: new Types.ObjectId(connectionId) }, { $set: { sent, window: [] } });
+  }
+
+  /** A throughput lane's rate as the provider's refusals left it (survives a takeover). */
+  async saveRate(connectionId: string, rate: RateState | null): Promise<void> {
+    await this.models.Lane.updateOne({ _id: new Types.ObjectId(connectionId) }, { $set: { rate } });
   }
 
   /** No send on this number before `until`; only ever extends a cool-down already recorded. */

@@ -1,4 +1,4 @@
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import type {
   CampaignCounterStore,
   OutcomeCounter,
@@ -48,6 +48,67 @@ export class MongoShippingRepository implements ShippingRepository {
       { $set: { status: 'sending', claimedAt }, $inc: { attempts: 1 } },
       { returnDocument: 'after' },
     ).lean()) as ShippingDoc | null;
+  }
+
+  async findMany(ids: Types.ObjectId[]): Promise<ShippingDoc[]> {
+    if (ids.length === 0) return [];
+    return (await this.models.Shipping.find({ _id: { $in: ids } }).lean()) as ShippingDoc[];
+  }
+
+  async claimMany(
+    ids: Types.ObjectId[],
+    from: readonly ShippingStatus[],
+    claimedAt: Date,
+    onConnection: Types.ObjectId,
+  ): Promise<ShippingDoc[]> {
+    if (ids.length === 0) return [];
+    // A token of this claim tells which of the batch this call moved (another may have won some).
+    const claimToken = String(new Types.ObjectId());
+    await this.models.Shipping.updateMany(
+      { _id: { $in: ids }, status: statusFilter(from), connectionId: onConnection },
+      { $set: { status: 'sending', claimedAt, claimToken }, $inc: { attempts: 1 } },
+    );
+    return (await this.models.Shipping.find({ _id: { $in: ids }, claimToken }).lean()) as ShippingDoc[];
+  }
+
+  async transitionEach(
+    changes: Array<{ id: Types.ObjectId; changes: ShippingChanges }>,
+    from: readonly ShippingStatus[],
+    to: ShippingStatus,
+  ): Promise<Set<string>> {
+    if (changes.length === 0) return new Set();
+    const result = await this.models.Shipping.bulkWrite(
+      changes.map((each) => ({
+        updateOne: {
+          filter: { _id: each.id, status: statusFilter(from) },
+          update: { $set: { ...each.changes, status: to } },
+        },
+      })),
+      { ordered: false },
+    );
+    const ids = changes.map((each) => each.id);
+    if (result.modifiedCount === changes.length) return new Set(ids.map(String));
+    // Some lost their compare-and-set: those that moved are the ones holding this change's outbox event.
+    const moved = await this.models.Shipping.find({ _id: { $in: ids }, status: to }, { _id: 1, outbox: 1 }).lean();
+    const expected = new Map(changes.map((each) => [String(each.id), each.changes.outbox?.eventId]));
+    return new Set(
+      moved
+        .filter((doc) => expected.get(String(doc._id)) === (doc.outbox as { eventId?: string } | undefined)?.eventId)
+        .map((doc) => String(doc._id)),
+    );
+  }
+
+  async clearOutboxes(events: Array<{ id: Types.ObjectId; eventId: string }>): Promise<void> {
+    if (events.length === 0) return;
+    await this.models.Shipping.bulkWrite(
+      events.map((each) => ({
+        updateOne: {
+          filter: { _id: each.id, 'outbox.eventId': each.eventId },
+          update: { $unset: { outbox: 1, outboxAt: 1 } },
+        },
+      })),
+      { ordered: false },
+    );
   }
 
   clearOutbox(id: Types.ObjectId, eventId: string): Promise<boolean> {

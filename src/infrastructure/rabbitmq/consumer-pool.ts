@@ -31,8 +31,8 @@ interface Member {
   slot: Slot;
   standing: Standing;
   subscription: Subscription | undefined;
-  /** The handler running for this consumer's delivery, if any (prefetch 1: at most one per channel). */
-  inFlight: Promise<void> | undefined;
+  /** The handlers running for this consumer's deliveries (prefetch 1: at most one). */
+  inFlight: Set<Promise<void>>;
   /** Cancel, then subscribe again at the back of the queue's single-active-consumer line. */
   handBack: boolean;
   /** Cancel and leave (the queue moved away, or the pool stops). */
@@ -52,6 +52,12 @@ export interface ConsumerPoolHooks {
   onDelivery?(queue: string): void;
   /** A queue turned out not to exist; it was dropped from the pool (declare it and add it again). */
   onMissingQueue?(queue: string): void;
+  /**
+   * The queue is being handed to another consumer while its deliveries are held (prefetch above 1):
+   * its handler should finish what it started and give back what it did not. Deliveries arriving
+   * until the cancel goes out are given back to the queue unhandled.
+   */
+  onHandBack?(queue: string): void;
 }
 
 /**
@@ -124,7 +130,7 @@ export class ConsumerPool {
       slot,
       standing,
       subscription: undefined,
-      inFlight: undefined,
+      inFlight: new Set(),
       handBack: false,
       leaving: false,
     };
@@ -145,7 +151,8 @@ export class ConsumerPool {
     if (!member || member.leaving) return;
     member.standing = standing;
     member.handBack = true;
-    if (!member.inFlight) void this.cancel(member).then(() => this.resubscribe(member));
+    if (member.inFlight.size === 0) void this.cancel(member).then(() => this.resubscribe(member));
+    else if (this.options.prefetch > 1) this.hooks.onHandBack?.(queue);
   }
 
   /** Cancels the consumer of `queue` (after its running handler) and forgets it. */
@@ -155,8 +162,10 @@ export class ConsumerPool {
     member.leaving = true;
     this.members.delete(queue);
     member.slot.members.delete(member);
-    if (member.inFlight) await member.inFlight.catch(() => undefined);
-    else await this.cancel(member);
+    if (member.inFlight.size > 0) {
+      if (this.options.prefetch > 1) this.hooks.onHandBack?.(queue);
+      await Promise.allSettled([...member.inFlight]);
+    } else await this.cancel(member);
   }
 
   /** Cancels every consumer (each after its running handler, up to `timeoutMs`), closes channels and connections. */
@@ -164,15 +173,15 @@ export class ConsumerPool {
     this.stopped = true;
     const all = [...this.members.values()];
     for (const member of all) member.leaving = true;
-    await Promise.all(all.filter((member) => !member.inFlight).map((member) => this.cancel(member)));
-    const running = all.flatMap((member) => (member.inFlight ? [member.inFlight] : []));
+    await Promise.all(all.filter((member) => member.inFlight.size === 0).map((member) => this.cancel(member)));
+    const running = all.flatMap((member) => [...member.inFlight]);
     const drained = await Promise.race([
       Promise.allSettled(running).then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
     ]);
     if (!drained)
       this.logger.warn('stopped with handlers still running; their messages will be redelivered', {
-        inFlight: all.filter((member) => member.inFlight).length,
+        inFlight: all.filter((member) => member.inFlight.size > 0).length,
       });
     this.members.clear();
     await Promise.all(this.slots.map((slot) => slot.channel.close()));
@@ -262,7 +271,7 @@ export class ConsumerPool {
       setTimeout(() => void this.resubscribe(member), 1_000).unref();
       return;
     }
-    if (subscription.cancelled || member.leaving) {
+    if (subscription.cancelled || member.leaving || (member.handBack && this.options.prefetch > 1)) {
       // Sent before the broker saw our cancel: the queue's next consumer takes it.
       try {
         subscription.channel.nack(delivery, false, true);
@@ -276,10 +285,10 @@ export class ConsumerPool {
         if (member.handBack || member.leaving) await this.cancel(member);
       })
       .finally(() => {
-        member.inFlight = undefined;
-        if (member.handBack && !member.leaving) void this.resubscribe(member);
+        member.inFlight.delete(work);
+        if (member.handBack && !member.leaving && member.inFlight.size === 0) void this.resubscribe(member);
       });
-    member.inFlight = work;
+    member.inFlight.add(work);
     // After inFlight is set: a hand-back decided here waits for this handler (cancel before its ack).
     this.hooks.onDelivery?.(member.spec.queue);
   }

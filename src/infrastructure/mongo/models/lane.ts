@@ -13,6 +13,14 @@ export interface LaneDoc {
   sent: LaneState;
   planned: LaneState;
   inFlight: { shippingId: string; since: number } | null;
+  /**
+   * A throughput lane's sends in flight (claimed, recorded before their calls went out; `at`: the
+   * planned start). They are already counted in `sent`; a dispatcher taking over treats them as made
+   * at takeover (the next start waits a full gap from then) and the reconciler finishes them.
+   */
+  window: Array<{ shippingId: string; at: number }>;
+  /** A throughput lane's rate after the provider refused calls for it (130429), while it recovers. */
+  rate: { configuredPerSec: number; loweredPerSec: number | null; loweredAt: number | null } | null;
   /** No send on this number before this time (epoch ms): the provider's throughput limit was hit. */
   coolDownUntil: number | null;
   version: number;
@@ -26,6 +34,11 @@ export const LaneSchema = new Schema<LaneDoc>(
     planned: { type: LaneStateSchema, default: () => ({}) },
     inFlight: { type: new Schema({ shippingId: String, since: Number }, { _id: false }), default: null },
     coolDownUntil: { type: Number, default: null },
+    window: { type: [new Schema({ shippingId: String, at: Number }, { _id: false })], default: undefined },
+    rate: {
+      type: new Schema({ configuredPerSec: Number, loweredPerSec: Number, loweredAt: Number }, { _id: false }),
+      default: null,
+    },
     version: { type: Number, default: 0 },
   },
   { collection: 'lanes', versionKey: false },

@@ -23,6 +23,7 @@ export interface ShippingDoc {
   sentAt: Date | null;
   /** When the lane last claimed it (queued → sending): how long a send has been in flight. */
   claimedAt: Date | null;
+  claimToken?: string;
   /** When the reconciler last handed it back to its lane (stuck after a crash). */
   reconciledAt: Date | null;
   attempts: number;
@@ -90,6 +91,8 @@ export const ShippingSchema = new Schema<ShippingDoc>(
     plannedAt: { type: Date, required: true },
     sentAt: { type: Date, default: null },
     claimedAt: { type: Date, default: null },
+    /** Which batch claim moved it to `sending` (a throughput lane claims many in one write). */
+    claimToken: { type: String },
     reconciledAt: { type: Date, default: null },
     attempts: { type: Number, default: 0 },
     lastError: { type: String, default: null },
