@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { KNOWN_ROLES } from '../../src/runtime/worker';
+import {
+  createCampaign,
+  seedCompany,
+  spawnWorker,
+  startSystem,
+  type TestSystem,
+  waitForStatus,
+  waitUntil,
+} from '../support/system';
+
+type Child = Awaited<ReturnType<typeof spawnWorker>>;
+
+const CONTACTS = 300;
+/** A slow provider (300 ms a call) at 80/s: about 25 calls in flight at once. */
+const LATENCY_MS = 300;
+const fast = { messageInterval: 0.001, longerIntervalAfter: 100_000, greaterInterval: 60 };
+
+/**
+ * A number fast enough to overlap its calls (start gap 12.5 ms, round trip 300 ms) has a full
+ * window of sends in flight when its dispatcher is SIGKILLed. Every one of them was claimed before
+ * its call; the dispatcher that takes over waits a full gap after takeover, and the reconciler
+ * finishes the shippings left in `sending` (by idempotency key in the sandbox): every contact gets
+ * exactly one message, no start comes too soon, and the campaign completes.
+ */
+describe('SIGKILL of a dispatcher with a full throughput window', () => {
+  let system: TestSystem;
+  const children: Child[] = [];
+  before(async () => {
+    system = await startSystem('throughput-sigkill', {
+      workers: [KNOWN_ROLES.filter((role) => role !== 'dispatch')],
+      env: { RECONCILE_EVERY_MS: '500', RECONCILE_STUCK_AFTER_MS: '2000', COUNTER_RECOUNT_AFTER_MS: '1000' },
+    });
+  });
+  after(async () => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await system.stop();
+  });
+
+  test('0 duplicates in the sandbox’s record, 0 start-gap violations, every shipping ends sent', async () => {
+    const seeded = await seedCompany(system, { pacing: fast, contacts: CONTACTS, sandbox: { latencyMs: LATENCY_MS } });
+    const set = await system.api(
+      'PATCH',
+      `/v1/connections/${seeded.connectionId}`,
+      { throughputPerSec: 80 },
+      seeded.key,
+    );
+    assert.equal(set.status, 200);
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
+    const doomed = await spawnWorker(system, 'dispatch');
+    children.push(doomed);
+    await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
+
+    // Killed mid-campaign, with calls out: several shippings claimed (`sending`) at once.
+    const { Shipping } = system.models;
+    const inFlight = await waitUntil(
+      'a window of sends in flight',
+      async () => {
+        const sent = await Shipping.countDocuments({ campaignId, status: 'sent' });
+        const sending = await Shipping.countDocuments({ campaignId, status: 'sending' });
+        return sent >= 40 && sending >= 5 ? sending : null;
+      },
+      60_000,
+      5,
+    );
+    doomed.kill('SIGKILL');
+    await doomed.exited();
+    const left = await Shipping.countDocuments({ campaignId, status: 'sending' });
+    assert.ok(left >= 5, `a window of shippings left in sending by the crash (${inFlight} seen, ${left} left)`);
+
+    children.push(await spawnWorker(system, 'dispatch'));
+    await waitForStatus(system, seeded.key, campaignId, 'completed', 120_000);
+
+    const sends = await system.sandboxSends(seeded.connectionId);
+    const recipients = new Set(sends.map((send) => send.to));
+    assert.equal(sends.length - recipients.size, 0, 'no contact got a second message');
+    assert.equal(recipients.size, CONTACTS, 'every contact got its message');
+    assert.deepEqual(
+      sends.filter((send) => send.violation),
+      [],
+      'no start too soon after the previous one, across the takeover',
+    );
+    assert.deepEqual(
+      [await Shipping.countDocuments({ campaignId }), await Shipping.countDocuments({ campaignId, status: 'sent' })],
+      [CONTACTS, CONTACTS],
+      'every shipping ended sent',
+    );
+  });
+});
