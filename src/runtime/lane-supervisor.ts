@@ -64,6 +64,8 @@ export class LaneSupervisor {
   /** Throughput lanes' consumers (prefetch above 1), on channels of their own. */
   private readonly fastPool: ConsumerPool | undefined;
   private readonly modeOf = new Map<string, LaneMode>();
+  /** Lanes whose mode is being read again (one check at a time each). */
+  private readonly modeChecks = new Set<string>();
   private readonly discovery: EventSubscription<'ConnectionCreated', typeof ConnectionCreated.payload>;
   private readonly membership: DispatchMembership;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -150,6 +152,14 @@ export class LaneSupervisor {
   /** Lanes this worker subscribes to, owned or standing by. */
   get subscribed(): string[] {
     return [...this.pool.queues, ...(this.fastPool?.queues ?? [])].map((queue) => this.laneOfQueue.get(queue) ?? queue);
+  }
+
+  /** A lane's handler saw its data give `mode`: a lane in the other mode's pool moves (between two messages). */
+  noteMode(connectionId: string, mode: LaneMode): void {
+    if (!this.throughput || !this.lanes.has(connectionId)) return;
+    if ((this.modeOf.get(connectionId) ?? 'one-at-a-time') === mode || this.modeChecks.has(connectionId)) return;
+    this.modeChecks.add(connectionId);
+    void this.serially(() => this.decideModes([connectionId])).finally(() => this.modeChecks.delete(connectionId));
   }
 
   /** The pool a lane's queue is consumed in (its mode's). */

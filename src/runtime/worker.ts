@@ -104,6 +104,8 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
     earlyHoldMs: config.DISPATCH_EARLY_HOLD_MS,
     sleep: abortableSleep,
     stopping: stopping.signal,
+    windowMaxGapMs: config.DISPATCH_WINDOW_MAX_GAP_MS,
+    laneModeSeen: (connectionId, mode) => supervisor.noteMode(connectionId, mode),
   };
   const laneConsumer = (connectionId: string) =>
     consumerSpec(

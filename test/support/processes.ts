@@ -3,9 +3,14 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
 
-/** Starts `disparo <command>` as a real child process (through tsx), with extra environment. */
+/**
+ * Starts `disparo <command>` as a real child process (through tsx), with extra environment.
+ * DISPARO_CHILD_NODE_ARGS adds Node options to the child only (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+ * to profile a bench's dispatch worker; NODE_OPTIONS does not allow --cpu-prof).
+ */
 export function spawnDisparo(command: string, env: Record<string, string>): ChildProcess & { output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/disparo.ts'), command], {
+  const nodeArgs = (process.env.DISPARO_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'src/cli/disparo.ts'), command], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,6 +2,7 @@ import { sendToLane } from '../../../publishers/contact-prepared';
 import { claimableStatuses } from '../../domain/campaigns/shipping-status';
 import type { ContactPrepared } from '../../domain/events/dispatch-messages';
 import { type Cause, causedBy, type MessageOf } from '../../domain/events/envelope';
+import { type LaneMode, laneMode } from '../../domain/pacing/lane-mode';
 import { waitBeforeSend } from '../../domain/pacing/pacing-rule';
 import { effectivePacing, type PacingSettings } from '../../domain/pacing/pacing-settings';
 import { effectiveWindow, firstSendableAt, type WeeklySchedule } from '../../domain/pacing/sending-window';
@@ -37,6 +38,10 @@ export interface DispatchDeps extends PipelineDeps {
   stopping?: AbortSignal;
   /** Alerts when the provider halts a number (spam limit, bad token). */
   errorReporter?: ErrorReporter;
+  /** Bound on a throughput lane's start gap (DISPATCH_WINDOW_MAX_GAP_MS; lane-mode.ts). */
+  windowMaxGapMs?: number;
+  /** Told the mode each lane's data gives at each message, so a lane whose data changed moves to its mode's consumer. */
+  laneModeSeen?(connectionId: string, mode: LaneMode): void;
 }
 
 /**
@@ -64,7 +69,9 @@ export async function dispatchShipping(
     capAt,
     companyCapAt,
     status: connectionStatus,
+    throughputPerSec,
   } = await deps.gateways.forConnection(connectionId);
+  deps.laneModeSeen?.(connectionId, laneMode(companyPacing, throughputPerSec, deps.windowMaxGapMs));
   let shipping = await shippings.find(message.payload.shippingId);
   if (shipping?.outbox) {
     // Sent or failed, but the worker died before the broker confirmed its event: this redelivered

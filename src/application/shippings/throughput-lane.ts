@@ -30,7 +30,7 @@ type Ready = MessageOf<typeof ContactPrepared>;
 export interface ThroughputLaneOptions {
   /** A lane is in throughput mode while its start gap is shorter than this (DISPATCH_WINDOW_MAX_GAP_MS). */
   maxGapMs: number;
-  /** A batch takes at most the sends that start within this long (≥ 1): pause and cancel act at the next batch. */
+  /** A batch takes at most the sends that start within this long (≥ 1 send). */
   batchSpanMs: number;
   /** And at most this many sends. */
   maxBatch: number;
@@ -38,7 +38,7 @@ export interface ThroughputLaneOptions {
 
 export const DEFAULT_THROUGHPUT_LANE_OPTIONS: ThroughputLaneOptions = {
   maxGapMs: 250,
-  batchSpanMs: 100,
+  batchSpanMs: 1_000,
   maxBatch: 200,
 };
 
@@ -68,6 +68,9 @@ interface Outcome {
   receipt?: SendReceipt;
   error?: unknown;
 }
+
+/** Pause and cancel: the campaigns of the sends claimed and not started are read again this often. */
+const CAMPAIGN_RECHECK_MS = 100;
 
 /** A send is claimed at most this long before its planned start. */
 const CLAIM_HORIZON_MS = 1_000;
@@ -118,6 +121,7 @@ export class ThroughputLane {
   /** The state last written to the lane document (a settle only overwrites its own). */
   private written: LaneState | null = null;
   private preparing = false;
+  private campaignsCheckedAt = 0;
   /** No batch step before this (the next sends start later than the claim horizon). */
   private nextPrepareAt = 0;
   /** The lane's exact state being written after it went idle: the next batch reads it after. */
@@ -210,6 +214,7 @@ export class ThroughputLane {
     try {
       const connection = await this.deps.gateways.forConnection(this.connectionId);
       const mode = laneMode(connection.companyPacing, connection.throughputPerSec, this.options.maxGapMs);
+      this.deps.laneModeSeen?.(this.connectionId, mode);
       if (connection.status !== 'connected' || mode !== 'throughput') {
         await this.oneAtATime(this.waiting.splice(0));
         return;
@@ -499,6 +504,11 @@ export class ThroughputLane {
         await this.handBackAll([], this.claimed.splice(0));
         return;
       }
+      if (this.deps.now() - this.campaignsCheckedAt >= CAMPAIGN_RECHECK_MS) {
+        this.campaignsCheckedAt = this.deps.now();
+        await this.dropHalted();
+        continue;
+      }
       const at = Math.max(scheduler.earliestStart(next.pacing, preciseNow()), next.notBefore);
       if (at > preciseNow()) {
         await waitUntil(at, () => this.stopping);
@@ -533,6 +543,39 @@ export class ThroughputLane {
           this.inFlight--;
           this.pump();
         });
+    }
+  }
+
+  /**
+   * Pause and cancel act at the next start: the campaigns of the sends claimed and not started are
+   * read again (one query) every CAMPAIGN_RECHECK_MS; a paused or cancelled one's sends go back to
+   * queued and are parked or cancelled as the one-at-a-time lane does it.
+   */
+  private async dropHalted(): Promise<void> {
+    const ids = [...new Set(this.claimed.map((send) => String(send.shipping.campaignId)))];
+    if (ids.length === 0) return;
+    const campaigns = new Map(
+      (
+        await this.deps.models.Campaign.find(
+          { _id: { $in: ids.map((id) => new Types.ObjectId(id)) } },
+          { status: 1, pacing: 1, sendingWindows: 1 },
+        ).lean()
+      ).map((campaign) => [String(campaign._id), campaign]),
+    );
+    const halted = (id: string) => {
+      const status = campaigns.get(id)?.status;
+      return status === undefined || status === 'paused' || status === 'cancelled';
+    };
+    if (!ids.some(halted)) return;
+    const dropped = this.claimed.filter((send) => halted(String(send.shipping.campaignId)));
+    const kept = this.claimed.filter((send) => !halted(String(send.shipping.campaignId)));
+    this.claimed.splice(0, this.claimed.length, ...kept);
+    for (const send of dropped) {
+      await this.settleOne(send.held, async () => {
+        await shippingsOf(this.deps).release(send.shipping._id, 'campaign halted before its start');
+        const campaign = campaigns.get(String(send.shipping.campaignId)) ?? null;
+        await parkIfHalted(this.deps, campaign, { ...send.shipping, status: 'queued' });
+      });
     }
   }
 
@@ -615,7 +658,12 @@ export class ThroughputLane {
             code: (error as GatewayError).code,
           });
         }
-        this.deps.metrics.gatewayError(send.gateway.kind, (error as GatewayError).code ?? 'none', 'rate-limited');
+        this.deps.metrics.gatewayError(
+          send.gateway.kind,
+          (error as GatewayError).code ?? 'none',
+          (error as GatewayError).kind,
+        );
+        this.deps.metrics.sent(this.connectionId, (error as GatewayError).kind);
         await shippingsOf(this.deps).release(send.shipping._id, `${(error as GatewayError).code}: rate limit hit`);
         this.waiting.unshift(send.held);
         return;
