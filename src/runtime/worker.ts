@@ -4,6 +4,7 @@ import { contactSyncConsumer } from '../../consumers/contact-sync';
 import { type DispatchDeps, dispatchLaneConsumer, throughputLaneConsumer } from '../../consumers/dispatch-lane';
 import { eventRecorderConsumer } from '../../consumers/event-recorder';
 import type { PipelineDeps } from '../application/pipeline-deps';
+import { laneModes } from '../application/shippings/lane-modes';
 import { ThroughputLanes } from '../application/shippings/throughput-lane';
 import { DEFAULT_CLOUD_API_OPTIONS } from '../infrastructure/gateways/gateway-provider';
 import { EventLog } from '../infrastructure/mongo/event-log';
@@ -15,7 +16,6 @@ import {
 } from '../infrastructure/rabbitmq/subscription';
 import { type DisparoSubscription, SUBSCRIPTIONS, type SubscriptionName, subscription } from '../topology';
 import { startCampaignCheck } from './campaign-check';
-import { laneModes } from './lane-modes';
 import { LaneSupervisor } from './lane-supervisor';
 import { gatewaysOf, pipelineDeps } from './pipeline';
 import type { Services } from './services';
@@ -143,7 +143,7 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
         ),
         prefetch: config.DISPATCH_WINDOW_PREFETCH,
       }),
-      modes: (connectionIds) => laneModes(pipeline.models, connectionIds, config.DISPATCH_WINDOW_MAX_GAP_MS),
+      modes: (connectionIds) => laneModes(pipeline, connectionIds, config.DISPATCH_WINDOW_MAX_GAP_MS),
       release: (connectionId) => throughputLanes.release(connectionId),
     },
   );

@@ -1,15 +1,16 @@
 import { Types } from 'mongoose';
-import { effectiveThroughput } from '../domain/connections/throughput';
-import { type LaneMode, laneMode } from '../domain/pacing/lane-mode';
-import { DEFAULT_PACING, type PacingSettings } from '../domain/pacing/pacing-settings';
-import type { Models } from '../infrastructure/mongo/models';
+import { effectiveThroughput } from '../../domain/connections/throughput';
+import { type LaneMode, laneMode } from '../../domain/pacing/lane-mode';
+import { DEFAULT_PACING, type PacingSettings } from '../../domain/pacing/pacing-settings';
+import type { PipelineDeps } from '../pipeline-deps';
 
 /** Each lane's mode from its connection's throughput and its company's pacing (two reads for all of them). */
 export async function laneModes(
-  models: Pick<Models, 'Connection' | 'Company'>,
+  deps: Pick<PipelineDeps, 'models'>,
   connectionIds: string[],
   maxGapMs: number,
 ): Promise<Map<string, LaneMode>> {
+  const { models } = deps;
   const connections = await models.Connection.find(
     { _id: { $in: connectionIds.map((id) => new Types.ObjectId(id)) } },
     { companyId: 1, gateway: 1, throughputPerSec: 1 },
