@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { earliestNextSend, recordSend, requiredGap } from '../../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../../domain/pacing/pacing-settings';
 import { throughputGapMs } from '../../../domain/pacing/send-window';
 import { windowAt, type ZonedSchedule } from '../../../domain/pacing/sending-window';
@@ -11,8 +10,8 @@ import {
   type WhatsAppGateway,
 } from '../../../domain/whatsapp/gateway';
 import type { CatalogTemplate } from '../../../domain/whatsapp/templates';
-import { isDuplicateKeyError } from '../../mongo/insert-new';
 import { sandboxKeys } from './sandbox-keys';
+import { sandboxRecorderOf } from './sandbox-recorder';
 import type { SandboxStore } from './sandbox-store';
 import { SANDBOX_TEMPLATES } from './sandbox-templates';
 import { preciseNow, startGapJudgeOf } from './start-gap-judge';
@@ -85,8 +84,9 @@ export class SandboxGateway implements WhatsAppGateway {
     }
     // The unique _id answers a repeated idempotency key: the first receipt comes back, nothing is sent again.
     const providerMessageId = `sandbox.${randomUUID()}`;
-    try {
-      await this.store.Message.collection.insertOne({
+    // Stored (and judged against the pacing rule) before the answer, in a batch with the sends answered meanwhile.
+    const outcome = await sandboxRecorderOf(this.store, this.connectionId).record(
+      {
         _id: message.idempotencyKey,
         connectionId: this.connectionId,
         companyId: this.caps.company?.companyId ?? null,
@@ -97,15 +97,16 @@ export class SandboxGateway implements WhatsAppGateway {
         providerMessageId,
         receivedAt,
         violation: tooSoon ? { rule: 'start-gap', ...tooSoon } : null,
-      } as never);
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
+      },
+      receivedAt.getTime(),
+      this.pacing,
+    );
+    if (outcome === 'replay') {
       // A replay (a lane taking over a send in flight) sends nothing: it was no start.
       starts.withdraw(this.connectionId, startedAt, previousStart);
       const first = await this.store.Message.findById(message.idempotencyKey).lean();
       return { providerMessageId: first!.providerMessageId, acceptedAt: first!.receivedAt };
     }
-    await this.judgePacing(message.idempotencyKey, receivedAt.getTime());
     await this.judgeWindow(message.idempotencyKey, receivedAt.getTime());
     await this.judgeCap(message.idempotencyKey, receivedAt.getTime());
     return { providerMessageId, acceptedAt: receivedAt };
@@ -193,33 +194,6 @@ export class SandboxGateway implements WhatsAppGateway {
         );
         return;
       }
-    }
-  }
-
-  private async judgePacing(key: string, at: number): Promise<void> {
-    const before = await this.store.Lane.findOneAndUpdate(
-      { _id: this.connectionId },
-      { $max: { lastAt: at }, $inc: { sends: 1 } },
-      { upsert: true, returnDocument: 'before' },
-    ).lean();
-    const state = { lastSentAt: before?.lastAt ?? null, runLength: before?.runLength ?? 0 };
-    if (state.lastSentAt !== null && at < state.lastSentAt) {
-      // Recorded after a send that started later (sends in flight together answer in any order):
-      // part of the same run; its gap to the previous start was judged when it arrived.
-      await this.store.Lane.updateOne({ _id: this.connectionId }, { $inc: { runLength: 1 } });
-      return;
-    }
-    const after = recordSend(state, this.pacing, at);
-    await this.store.Lane.updateOne({ _id: this.connectionId }, { $set: { runLength: after.runLength } });
-    if (state.lastSentAt !== null && at < earliestNextSend(state, this.pacing)) {
-      await this.store.Message.updateOne(
-        { _id: key },
-        {
-          $set: {
-            violation: { rule: 'pacing', gapMs: at - state.lastSentAt, requiredMs: requiredGap(state, this.pacing) },
-          },
-        },
-      );
     }
   }
 }
