@@ -86,7 +86,8 @@ async function waitUntil(at: number, stop: () => boolean): Promise<void> {
   for (;;) {
     const left = at - preciseNow();
     if (left <= 0 || stop()) return;
-    if (left > 2) await new Promise((resolve) => setTimeout(resolve, Math.min(left - 1.5, 50)));
+    // A timer wakes up to a millisecond late: it takes all but the last millisecond, I/O turns the rest.
+    if (left > 1.5) await new Promise((resolve) => setTimeout(resolve, Math.min(left - 1, 50)));
     else await new Promise((resolve) => setImmediate(resolve));
   }
 }
