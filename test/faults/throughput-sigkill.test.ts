@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { KNOWN_ROLES } from '../../src/runtime/worker';
+import { seedCloudApiCompany } from '../support/cloud-api-company';
+import { LocalCloudApi } from '../support/cloud-api-provider';
 import {
   createCampaign,
   seedCompany,
@@ -90,5 +92,70 @@ describe('SIGKILL of a dispatcher with a full throughput window', () => {
       [CONTACTS, CONTACTS],
       'every shipping ended sent',
     );
+  });
+
+  test('Cloud API: the sends in flight at the crash end UNKNOWN_OUTCOME, never re-sent; nobody gets two', async () => {
+    const token = 'EAAG-test-access-token-kill-0001';
+    const provider = await new LocalCloudApi({
+      phoneNumberId: '106540352277001',
+      accessToken: token,
+      appSecret: 'test-app-secret-kill',
+    }).start();
+    try {
+      provider.latencyMs = LATENCY_MS;
+      const contacts = 200;
+      const phones = Array.from({ length: contacts }, (_, i) => `+55119${String(72_000_000 + i).padStart(8, '0')}`);
+      const seeded = await seedCloudApiCompany(system, provider, {
+        name: 'Loja do kill',
+        pacing: fast,
+        phoneNumberId: '106540352277001',
+        accessToken: token,
+        appSecret: 'test-app-secret-kill',
+        verifyToken: 'verify-token-kill',
+        phones,
+      });
+      assert.equal(seeded.connection.throughputPerSec, 80);
+      const campaignId = await createCampaign(system, seeded.key, {
+        connectionId: seeded.connectionId,
+        listId: seeded.listId,
+        variants: ['Olá {name}!'],
+      });
+      const doomed = await spawnWorker(system, 'dispatch');
+      children.push(doomed);
+      await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
+      const { Shipping } = system.models;
+      await waitUntil(
+        'a window of sends in flight',
+        async () => {
+          const sent = await Shipping.countDocuments({ campaignId, status: 'sent' });
+          const sending = await Shipping.countDocuments({ campaignId, status: 'sending' });
+          return sent >= 30 && sending >= 5;
+        },
+        60_000,
+        5,
+      );
+      doomed.kill('SIGKILL');
+      await doomed.exited();
+      children.push(await spawnWorker(system, 'dispatch'));
+      await waitForStatus(system, seeded.key, campaignId, 'completed', 120_000);
+
+      const to = provider.sent.map((request) => request.body.to);
+      assert.equal(to.length, new Set(to).size, 'no contact got a second message');
+      const shippings = await Shipping.find({ campaignId }, { status: 1, phone: 1, lastError: 1 }).lean();
+      assert.equal(shippings.length, contacts);
+      const unknown = shippings.filter((each) => each.status === 'failed');
+      assert.ok(unknown.length > 0, 'the sends in flight at the crash');
+      for (const each of unknown) assert.match(each.lastError ?? '', /UNKNOWN_OUTCOME|unknown/i);
+      assert.deepEqual(
+        shippings.filter((each) => each.status !== 'sent' && each.status !== 'failed'),
+        [],
+        'every shipping ended sent or unknown',
+      );
+      const sentPhones = new Set(to);
+      for (const each of shippings.filter((one) => one.status === 'sent'))
+        assert.ok(sentPhones.has(each.phone.slice(1)), `${each.phone} recorded sent and sent once`);
+    } finally {
+      await provider.stop();
+    }
   });
 });

@@ -373,8 +373,13 @@ export class LocalCloudApi {
     return null;
   }
 
+  /** The simulated round trip: every answer goes out this long after its request arrived (what it did is done already). */
+  latencyMs = 0;
+
   private answer(response: ServerResponse, status: number, body: unknown): void {
-    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    const send = () => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (this.latencyMs > 0) setTimeout(send, this.latencyMs);
+    else send();
   }
 
   /** A status webhook body as Meta sends it. */
