@@ -233,11 +233,14 @@ export class ThroughputLane {
         connectionId: this.connectionId,
         ...errorFields(error),
       });
+      // No hot loop on a store that is down: the next batch step comes a moment later.
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 
+  /** Still the lane's to decide (claimed, or back among the waiting): not the consumer's to retry. */
   private isQueued(held: Held): boolean {
-    return this.claimed.some((each) => each.held === held);
+    return this.claimed.some((each) => each.held === held) || this.waiting.includes(held);
   }
 
   private async loadScheduler(companyId: string, pacing: PacingSettings, throughputPerSec: number | null) {
