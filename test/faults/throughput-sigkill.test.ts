@@ -158,4 +158,46 @@ describe('SIGKILL of a dispatcher with a full throughput window', () => {
       await provider.stop();
     }
   });
+
+  test('SIGTERM: held messages go back to the lane unsent, the calls out are recorded, nothing left sending', async () => {
+    const contacts = 150;
+    const seeded = await seedCompany(system, { pacing: fast, contacts, sandbox: { latencyMs: LATENCY_MS } });
+    const set = await system.api(
+      'PATCH',
+      `/v1/connections/${seeded.connectionId}`,
+      { throughputPerSec: 20 },
+      seeded.key,
+    );
+    assert.equal(set.status, 200);
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
+    const stopped = await spawnWorker(system, 'dispatch');
+    children.push(stopped);
+    await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
+    const { Shipping } = system.models;
+    await waitUntil(
+      'sends under way',
+      async () => (await Shipping.countDocuments({ campaignId, status: 'sent' })) >= 20,
+      60_000,
+      20,
+    );
+    stopped.kill('SIGTERM');
+    assert.equal(await stopped.exited(), 0, 'a clean exit');
+    assert.equal(await Shipping.countDocuments({ campaignId, status: 'sending' }), 0, 'nothing left in sending');
+    const sentBefore = await Shipping.countDocuments({ campaignId, status: 'sent' });
+    assert.equal((await system.sandboxSends(seeded.connectionId)).length, sentBefore, 'every call out was recorded');
+    assert.ok(sentBefore < contacts, 'the rest was handed back unsent');
+
+    children.push(await spawnWorker(system, 'dispatch'));
+    await waitForStatus(system, seeded.key, campaignId, 'completed', 120_000);
+    const sends = await system.sandboxSends(seeded.connectionId);
+    assert.equal(sends.length, contacts);
+    assert.equal(new Set(sends.map((send) => send.to)).size, contacts, 'nobody twice');
+    assert.deepEqual(
+      sends.filter((send) => send.violation),
+      [],
+    );
+  });
 });
