@@ -36,6 +36,14 @@ describe('SIGKILL of a dispatcher with a full throughput window', () => {
       env: { RECONCILE_EVERY_MS: '500', RECONCILE_STUCK_AFTER_MS: '2000', COUNTER_RECOUNT_AFTER_MS: '1000' },
     });
   });
+  /** The dispatch workers of a case are its own: an earlier case's must not hold the new lane. */
+  async function onlyThisCaseWorkers() {
+    for (const child of children.splice(0))
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await child.exited();
+      }
+  }
   after(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await system.stop();
@@ -120,6 +128,7 @@ describe('SIGKILL of a dispatcher with a full throughput window', () => {
         listId: seeded.listId,
         variants: ['Olá {name}!'],
       });
+      await onlyThisCaseWorkers();
       const doomed = await spawnWorker(system, 'dispatch');
       children.push(doomed);
       await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
@@ -173,6 +182,7 @@ describe('SIGKILL of a dispatcher with a full throughput window', () => {
       connectionId: seeded.connectionId,
       listId: seeded.listId,
     });
+    await onlyThisCaseWorkers();
     const stopped = await spawnWorker(system, 'dispatch');
     children.push(stopped);
     await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);

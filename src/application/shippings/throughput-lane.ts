@@ -641,6 +641,7 @@ export class ThroughputLane {
         .endBatch(
           this.connectionId,
           batch.map((outcome) => String(outcome.send.shipping._id)),
+          Math.max(...batch.map((outcome) => outcome.startedAt)),
         )
         .catch(() => undefined);
     }

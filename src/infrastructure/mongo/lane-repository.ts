@@ -89,8 +89,12 @@ export class LaneRepository {
     const coolDownUntil = lane.coolDownUntil ?? null;
     const rate = lane.rate ?? null;
     const window = lane.window ?? [];
-    if (!lane.inFlight && window.length === 0) return { sent: normal(lane.sent), coolDownUntil, rate };
-    let resolved = normal(lane.sent);
+    // A throughput lane records planned starts before its calls; a real one may have come a little later.
+    const sent = normal(lane.sent);
+    if (lane.lastStartAt && sent.lastSentAt !== null && lane.lastStartAt > sent.lastSentAt)
+      sent.lastSentAt = lane.lastStartAt;
+    if (!lane.inFlight && window.length === 0) return { sent, coolDownUntil, rate };
+    let resolved = sent;
     // A throughput lane's sends in flight are counted in `sent` already (its run included); they may
     // have reached the provider at any moment until now, so the last of them counts as made now.
     if (window.length > 0)
@@ -114,11 +118,14 @@ export class LaneRepository {
     );
   }
 
-  /** A throughput lane's sends whose outcome is recorded: no longer in flight. */
-  async endBatch(connectionId: string, shippingIds: string[]): Promise<void> {
+  /**
+   * A throughput lane's sends whose outcome is recorded: no longer in flight; `lastStartAt` keeps the
+   * latest of their real starts (a dispatcher taking over never starts less than a gap after it).
+   */
+  async endBatch(connectionId: string, shippingIds: string[], lastStartAt: number): Promise<void> {
     await this.models.Lane.updateOne(
       { _id: new Types.ObjectId(connectionId) },
-      { $pull: { window: { shippingId: { $in: shippingIds } } } },
+      { $pull: { window: { shippingId: { $in: shippingIds } } }, $max: { lastStartAt } },
     );
   }
 

@@ -152,7 +152,13 @@ export class ConsumerPool {
     member.standing = standing;
     member.handBack = true;
     if (member.inFlight.size === 0) void this.cancel(member).then(() => this.resubscribe(member));
-    else if (this.options.prefetch > 1) this.hooks.onHandBack?.(queue);
+    else if (this.options.prefetch > 1) {
+      // Several deliveries held: their handler stops starting anything now (the hook) and the
+      // consumer is cancelled at once (a delivery given back would only come straight back to it);
+      // what it started is on record for the next consumer. Subscribed again once they are done.
+      this.hooks.onHandBack?.(queue);
+      void this.cancel(member);
+    }
   }
 
   /** Cancels the consumer of `queue` (after its running handler) and forgets it. */
@@ -271,7 +277,7 @@ export class ConsumerPool {
       setTimeout(() => void this.resubscribe(member), 1_000).unref();
       return;
     }
-    if (subscription.cancelled || member.leaving || (member.handBack && this.options.prefetch > 1)) {
+    if (subscription.cancelled || member.leaving) {
       // Sent before the broker saw our cancel: the queue's next consumer takes it.
       try {
         subscription.channel.nack(delivery, false, true);

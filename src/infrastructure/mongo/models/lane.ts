@@ -19,6 +19,8 @@ export interface LaneDoc {
    * at takeover (the next start waits a full gap from then) and the reconciler finishes them.
    */
   window: Array<{ shippingId: string; at: number }>;
+  /** A throughput lane's latest real start whose outcome is recorded (its planned `sent` may be earlier). */
+  lastStartAt?: number | null;
   /** A throughput lane's rate after the provider refused calls for it (130429), while it recovers. */
   rate: { configuredPerSec: number; loweredPerSec: number | null; loweredAt: number | null } | null;
   /** No send on this number before this time (epoch ms): the provider's throughput limit was hit. */
@@ -35,6 +37,7 @@ export const LaneSchema = new Schema<LaneDoc>(
     inFlight: { type: new Schema({ shippingId: String, since: Number }, { _id: false }), default: null },
     coolDownUntil: { type: Number, default: null },
     window: { type: [new Schema({ shippingId: String, at: Number }, { _id: false })], default: undefined },
+    lastStartAt: { type: Number, default: null },
     rate: {
       type: new Schema({ configuredPerSec: Number, loweredPerSec: Number, loweredAt: Number }, { _id: false }),
       default: null,
