@@ -96,4 +96,51 @@ describe('throughput lanes', () => {
         `start ${i} came ${times[i]! - times[i - 1]!} ms after the previous: it waited for its answer`,
       );
   });
+
+  test('pause acts at the next start, nothing left sending; resumed, every contact once', async () => {
+    const contacts = 200;
+    const seeded = await seedCompany(system, {
+      pacing: { messageInterval: 0.001, longerIntervalAfter: 100_000, greaterInterval: 60 },
+      contacts,
+      sandbox: { latencyMs: 150 },
+    });
+    const set = await system.api(
+      'PATCH',
+      `/v1/connections/${seeded.connectionId}`,
+      { throughputPerSec: 20 },
+      seeded.key,
+    );
+    assert.equal(set.status, 200);
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+    });
+    assert.equal((await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key)).status, 202);
+    for (;;) {
+      if ((await system.sandboxSends(seeded.connectionId)).length >= 20) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const paused = await system.api('POST', `/v1/campaigns/${campaignId}/pause`, undefined, seeded.key);
+    assert.equal(paused.status, 202, JSON.stringify(paused.body));
+    // Within a recheck (100 ms) and the calls already out (150 ms), sending stops.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const atPause = (await system.sandboxSends(seeded.connectionId)).length;
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal((await system.sandboxSends(seeded.connectionId)).length, atPause, 'no send after the pause');
+    assert.ok(atPause < contacts);
+    assert.equal(
+      await system.models.Shipping.countDocuments({ campaignId, status: 'sending' }),
+      0,
+      'the sends claimed and not started went back',
+    );
+    assert.equal((await system.api('POST', `/v1/campaigns/${campaignId}/resume`, undefined, seeded.key)).status, 202);
+    await waitForStatus(system, seeded.key, campaignId, 'completed', 60_000);
+    const sends = await system.sandboxSends(seeded.connectionId);
+    assert.equal(sends.length, contacts);
+    assert.equal(new Set(sends.map((send) => send.to)).size, contacts, 'nobody twice');
+    assert.deepEqual(
+      sends.filter((send) => send.violation),
+      [],
+    );
+  });
 });

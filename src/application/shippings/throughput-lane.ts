@@ -123,6 +123,7 @@ export class ThroughputLane {
   private written: LaneState | null = null;
   private preparing = false;
   private campaignsCheckedAt = 0;
+  private recheckingCampaigns = false;
   /** No batch step before this (the next sends start later than the claim horizon). */
   private nextPrepareAt = 0;
   /** The lane's exact state being written after it went idle: the next batch reads it after. */
@@ -508,10 +509,17 @@ export class ThroughputLane {
         await this.handBackAll([], this.claimed.splice(0));
         return;
       }
-      if (this.deps.now() - this.campaignsCheckedAt >= CAMPAIGN_RECHECK_MS) {
+      if (this.deps.now() - this.campaignsCheckedAt >= CAMPAIGN_RECHECK_MS && !this.recheckingCampaigns) {
+        // Beside the starts, never in their way: a query in the loop would make every start after it late.
         this.campaignsCheckedAt = this.deps.now();
-        await this.dropHalted();
-        continue;
+        this.recheckingCampaigns = true;
+        void this.dropHalted()
+          .catch((error: unknown) =>
+            this.deps.logger.warn('throughput lane: campaigns not read again', errorFields(error)),
+          )
+          .finally(() => {
+            this.recheckingCampaigns = false;
+          });
       }
       const at = Math.max(scheduler.earliestStart(next.pacing, preciseNow()), next.notBefore);
       if (at > preciseNow()) {
