@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Types } from 'mongoose';
 import { KNOWN_ROLES } from '../../src/runtime/worker';
 import { seedCloudApiCompany } from '../support/cloud-api-company';
 import { LocalCloudApi } from '../support/cloud-api-provider';
@@ -36,6 +37,27 @@ describe('SIGKILL of a dispatcher with a full throughput window', () => {
       env: { RECONCILE_EVERY_MS: '500', RECONCILE_STUCK_AFTER_MS: '2000', COUNTER_RECOUNT_AFTER_MS: '1000' },
     });
   });
+  /** Waits for the campaign to complete; if it does not, says where its shippings and its lane stand. */
+  async function completedOrExplain(key: string, campaignId: string, connectionId: string) {
+    try {
+      await waitForStatus(system, key, campaignId, 'completed', 120_000);
+    } catch (error) {
+      const statuses = await system.models.Shipping.aggregate([
+        { $match: { campaignId: new Types.ObjectId(campaignId) } },
+        { $group: { _id: '$status', count: { $sum: 1 } } },
+      ]);
+      const lane = await system.models.Lane.findById(connectionId, {
+        sent: 1,
+        window: 1,
+        rate: 1,
+        lastStartAt: 1,
+      }).lean();
+      throw new Error(
+        `${(error as Error).message}; shippings ${JSON.stringify(statuses)}; lane ${JSON.stringify(lane).slice(0, 600)}`,
+      );
+    }
+  }
+
   /** The dispatch workers of a case are its own: an earlier case's must not hold the new lane. */
   async function onlyThisCaseWorkers() {
     for (const child of children.splice(0))
@@ -84,7 +106,7 @@ describe('SIGKILL of a dispatcher with a full throughput window', () => {
     assert.ok(left >= 5, `a window of shippings left in sending by the crash (${inFlight} seen, ${left} left)`);
 
     children.push(await spawnWorker(system, 'dispatch'));
-    await waitForStatus(system, seeded.key, campaignId, 'completed', 120_000);
+    await completedOrExplain(seeded.key, campaignId, seeded.connectionId);
 
     const sends = await system.sandboxSends(seeded.connectionId);
     const recipients = new Set(sends.map((send) => send.to));
@@ -146,7 +168,7 @@ describe('SIGKILL of a dispatcher with a full throughput window', () => {
       doomed.kill('SIGKILL');
       await doomed.exited();
       children.push(await spawnWorker(system, 'dispatch'));
-      await waitForStatus(system, seeded.key, campaignId, 'completed', 120_000);
+      await completedOrExplain(seeded.key, campaignId, seeded.connectionId);
 
       const to = provider.sent.map((request) => request.body.to);
       assert.equal(to.length, new Set(to).size, 'no contact got a second message');

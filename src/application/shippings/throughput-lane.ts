@@ -266,7 +266,15 @@ export class ThroughputLane {
       ),
     );
     const candidates: Array<{ held: Held; shipping: ShippingDoc }> = [];
+    const seen = new Set<string>();
     for (const held of batch) {
+      // Two copies of one shipping's message in a batch (a redelivery beside a copy handed back or
+      // requeued): one claim would serve both, so the second is dropped here, as a lost claim would be.
+      if (seen.has(held.message.payload.shippingId)) {
+        held.resolve();
+        continue;
+      }
+      seen.add(held.message.payload.shippingId);
       const shipping = found.get(held.message.payload.shippingId);
       if (shipping?.outbox) {
         // Ended, its event not confirmed before a crash: publish it now (the one-at-a-time path does it).
