@@ -130,8 +130,8 @@ export class ThroughputLane {
   private settling: Promise<void> = Promise.resolve();
   private starting = false;
   private flushing = false;
-  /** Hand every message not started back to the lane (the lane moves to another worker). */
-  private releasing = false;
+  /** Hand-overs so far: a batch prepared across one is handed back, not started. */
+  private releases = 0;
   private readonly queue: string;
   private readonly connectionOid: Types.ObjectId;
 
@@ -152,10 +152,15 @@ export class ThroughputLane {
     });
   }
 
-  /** Every message held and not started goes back to the lane unsent (the calls out finish). */
+  /**
+   * Every message held now and not started goes back to the lane unsent (the calls out finish);
+   * messages delivered after this are the lane's as usual (a batch being prepared now is handed back
+   * too). Only what is held now: a flag kept until nothing is held would hand back, forever, every
+   * delivery arriving meanwhile.
+   */
   release(): void {
-    this.releasing = true;
-    this.pump();
+    this.releases++;
+    void this.handBackAll(this.waiting.splice(0), this.claimed.splice(0));
   }
 
   /** Nothing held, nothing out. */
@@ -172,7 +177,7 @@ export class ThroughputLane {
   }
 
   private get stopping(): boolean {
-    return this.releasing || this.deps.stopping?.aborted === true;
+    return this.deps.stopping?.aborted === true;
   }
 
   private pump(): void {
@@ -259,6 +264,7 @@ export class ThroughputLane {
     connection: Awaited<ReturnType<DispatchDeps['gateways']['forConnection']>>,
   ): Promise<void> {
     const { deps } = this;
+    const releases = this.releases;
     const shippings = shippingsOf(deps);
     const found = new Map(
       (await shippings.findMany(batch.map((held) => new Types.ObjectId(held.message.payload.shippingId)))).map(
@@ -389,7 +395,9 @@ export class ThroughputLane {
       }
       this.planned = after;
       this.written = after;
-      this.claimed.push(...sendable);
+      // The lane was handed over while this batch was prepared: none of it starts here.
+      if (this.releases !== releases) await this.handBackAll([], sendable);
+      else this.claimed.push(...sendable);
     }
     if (slow.length > 0) await this.oneAtATime(slow);
   }
@@ -621,7 +629,6 @@ export class ThroughputLane {
         connectionId: this.connectionId,
         messages: all.length,
       });
-    if (this.waiting.length === 0 && this.claimed.length === 0) this.releasing = false;
   }
 
   // ── the outcomes ────────────────────────────────────────────────────────────────────────────
