@@ -9,6 +9,7 @@ import {
 import { MongoApiKeyStore, MongoCompanyRepository } from '../infrastructure/mongo/company-store';
 import { MongoConnectionRepository, MongoPairingRecords } from '../infrastructure/mongo/connection-store';
 import { MongoContactImports, MongoContactRepository } from '../infrastructure/mongo/contact-store';
+import { MongoCapStore } from '../infrastructure/mongo/recipient-caps';
 import { MongoCampaignCounters, MongoShippingRepository } from '../infrastructure/mongo/shipping-store';
 import { CampaignService } from './campaigns/campaign-service';
 import { CompanyService } from './companies/company-accounts';
@@ -17,6 +18,7 @@ import { ContactService } from './contacts/contact-book';
 import { brokerCampaignCommands, brokerEvents, brokerLanes } from './messaging-ports';
 import { declareLane, type PipelineDeps } from './pipeline-deps';
 import { ReadService } from './queries/read-service';
+import { CapReservations } from './shippings/cap-reservations';
 import { ShippingService } from './shippings/shipping-service';
 
 const shippingServices = new WeakMap<PipelineDeps, ShippingService>();
@@ -132,6 +134,18 @@ export function contactsOf(deps: PipelineDeps): ContactService {
       now: () => deps.now(),
     });
     contactServices.set(deps, service);
+  }
+  return service;
+}
+
+const capServices = new WeakMap<object, CapReservations>();
+
+/** Reservations against the daily caps on this process's MongoDB (what dispatch reserves before a send). */
+export function capsOf(deps: Pick<PipelineDeps, 'models'>): CapReservations {
+  let service = capServices.get(deps.models);
+  if (!service) {
+    service = new CapReservations(new MongoCapStore(deps.models));
+    capServices.set(deps.models, service);
   }
   return service;
 }
