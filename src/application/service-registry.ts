@@ -11,6 +11,7 @@ import { MongoConnectionRepository, MongoPairingRecords } from '../infrastructur
 import { MongoContactImports, MongoContactRepository } from '../infrastructure/mongo/contact-store';
 import { MongoCapStore } from '../infrastructure/mongo/recipient-caps';
 import { MongoCampaignCounters, MongoShippingRepository } from '../infrastructure/mongo/shipping-store';
+import { MongoSuppressionRepository } from '../infrastructure/mongo/suppression-store';
 import { CampaignService } from './campaigns/campaign-service';
 import { CompanyService } from './companies/company-accounts';
 import { ConnectionService } from './connections/connection-lifecycle';
@@ -20,6 +21,7 @@ import { declareLane, type PipelineDeps } from './pipeline-deps';
 import { ReadService } from './queries/read-service';
 import { CapReservations } from './shippings/cap-reservations';
 import { ShippingService } from './shippings/shipping-service';
+import { SuppressionService } from './suppression/suppression-service';
 
 const shippingServices = new WeakMap<PipelineDeps, ShippingService>();
 const campaignServices = new WeakMap<PipelineDeps, CampaignService>();
@@ -146,6 +148,25 @@ export function capsOf(deps: Pick<PipelineDeps, 'models'>): CapReservations {
   if (!service) {
     service = new CapReservations(new MongoCapStore(deps.models));
     capServices.set(deps.models, service);
+  }
+  return service;
+}
+
+const suppressionServices = new WeakMap<PipelineDeps, SuppressionService>();
+
+/** The suppression service on this process's MongoDB and broker (a suppressed contact's shippings through the contact service). */
+export function suppressionsOf(deps: PipelineDeps): SuppressionService {
+  let service = suppressionServices.get(deps);
+  if (!service) {
+    service = new SuppressionService({
+      suppressions: new MongoSuppressionRepository(deps.models),
+      cancelUnsent: (cause, contactId, reason) => contactsOf(deps).cancelUnsent(cause, contactId, reason),
+      events: brokerEvents(deps),
+      metrics: deps.metrics,
+      logger: deps.logger,
+      now: () => deps.now(),
+    });
+    suppressionServices.set(deps, service);
   }
   return service;
 }
