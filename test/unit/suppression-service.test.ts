@@ -80,7 +80,7 @@ describe('suppression service', () => {
     });
     assert.deepEqual(result, { changed: true, cancelledShippings: 0 });
     assert.deepEqual(cancelled, []);
-    assert.equal((events.published[0]?.payload as { contactId: unknown }).contactId, null);
+    assert.equal((events.published[0]!.payload as { contactId: unknown }).contactId, null);
   });
 
   test('lift: an opt-in keyword lifts only the contact’s own opt-out; the API lifts any', async () => {
