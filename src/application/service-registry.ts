@@ -9,6 +9,7 @@ import {
 import { MongoApiKeyStore, MongoCompanyRepository } from '../infrastructure/mongo/company-store';
 import { MongoConnectionRepository, MongoPairingRecords } from '../infrastructure/mongo/connection-store';
 import { MongoContactImports, MongoContactRepository } from '../infrastructure/mongo/contact-store';
+import { MongoContactSyncRuns } from '../infrastructure/mongo/contact-sync-store';
 import { MongoCapStore } from '../infrastructure/mongo/recipient-caps';
 import { MongoCampaignCounters, MongoShippingRepository } from '../infrastructure/mongo/shipping-store';
 import { MongoSuppressionRepository } from '../infrastructure/mongo/suppression-store';
@@ -16,6 +17,7 @@ import { CampaignService } from './campaigns/campaign-service';
 import { CompanyService } from './companies/company-accounts';
 import { ConnectionService } from './connections/connection-lifecycle';
 import { ContactService } from './contacts/contact-book';
+import { ContactSyncService } from './contacts/contact-sync-service';
 import { brokerCampaignCommands, brokerEvents, brokerLanes } from './messaging-ports';
 import { declareLane, type PipelineDeps } from './pipeline-deps';
 import { ReadService } from './queries/read-service';
@@ -167,6 +169,23 @@ export function suppressionsOf(deps: PipelineDeps): SuppressionService {
       now: () => deps.now(),
     });
     suppressionServices.set(deps, service);
+  }
+  return service;
+}
+
+const contactSyncServices = new WeakMap<PipelineDeps, ContactSyncService>();
+
+/** The contact sync service on this process's MongoDB and broker (runs of a number's address book). */
+export function contactSyncsOf(deps: PipelineDeps): ContactSyncService {
+  let service = contactSyncServices.get(deps);
+  if (!service) {
+    service = new ContactSyncService({
+      runs: new MongoContactSyncRuns(deps.models),
+      regionOf: (companyId) => readsOf(deps).companyRegion(companyId),
+      events: brokerEvents(deps),
+      now: () => deps.now(),
+    });
+    contactSyncServices.set(deps, service);
   }
   return service;
 }
