@@ -1,3 +1,6 @@
+import { publishEvent } from '../../publishers/domain-event';
+import { ContactsChanged } from '../domain/events/contact-messages';
+import { MongoGatewayAddressBooks } from '../infrastructure/mongo/address-book-store';
 import {
   MongoCampaignAudience,
   MongoCampaignRepository,
@@ -16,6 +19,7 @@ import { MongoSuppressionRepository } from '../infrastructure/mongo/suppression-
 import { CampaignService } from './campaigns/campaign-service';
 import { CompanyService } from './companies/company-accounts';
 import { ConnectionService } from './connections/connection-lifecycle';
+import { AddressBookService } from './contacts/address-book-service';
 import { ContactService } from './contacts/contact-book';
 import { ContactSyncService } from './contacts/contact-sync-service';
 import { brokerCampaignCommands, brokerEvents, brokerLanes } from './messaging-ports';
@@ -186,6 +190,23 @@ export function contactSyncsOf(deps: PipelineDeps): ContactSyncService {
       now: () => deps.now(),
     });
     contactSyncServices.set(deps, service);
+  }
+  return service;
+}
+
+const addressBookServices = new WeakMap<PipelineDeps, AddressBookService>();
+
+/** The gateways' own address books (sandbox, WhatsApp Web) on this process's MongoDB; ContactsChanged on the broker. */
+export function addressBooksOf(deps: PipelineDeps): AddressBookService {
+  let service = addressBookServices.get(deps);
+  if (!service) {
+    const connections = new MongoConnectionRepository(deps.models);
+    service = new AddressBookService({
+      books: new MongoGatewayAddressBooks(deps.models.Connection.db),
+      connectionOf: (connectionId) => connections.findById(connectionId),
+      contactsChanged: (connectionId, cause) => publishEvent(deps.publisher, ContactsChanged, { connectionId }, cause),
+    });
+    addressBookServices.set(deps, service);
   }
   return service;
 }
