@@ -1,13 +1,15 @@
 import { hostname } from 'node:os';
 import type { DispatchDeps } from '../../consumers/dispatch-lane';
 import { declareLane } from '../application/pipeline-deps';
+import { readsOf } from '../application/service-registry';
 import { type LaneRole, rankWorkers, roleOf } from '../domain/dispatch/lane-assignment';
 import { ConnectionCreated } from '../domain/events/contact-messages';
-import { DispatchMembership } from '../infrastructure/mongo/dispatch-membership';
+import type { DispatchMembership } from '../infrastructure/mongo/dispatch-membership';
 import { errorFields } from '../infrastructure/observability/logger';
 import { ConsumerPool } from '../infrastructure/rabbitmq/consumer-pool';
 import type { ConsumerRunnerDeps, ConsumerSpec } from '../infrastructure/rabbitmq/consumer-runner';
 import { EventSubscription } from '../infrastructure/rabbitmq/event-subscription';
+import { dispatchMembershipOf } from './pipeline';
 
 export interface LaneSupervisorOptions {
   /** Safety re-scan of every connection (new ones arrive through ConnectionCreated). */
@@ -84,7 +86,7 @@ export class LaneSupervisor {
       handle: async (event) => this.announced(event.payload.connectionId),
       onResubscribed: () => void this.serially(() => this.scan()),
     });
-    this.membership = new DispatchMembership(deps.models.Connection.db, memberId, options.memberTtlMs, {
+    this.membership = dispatchMembershipOf(deps, memberId, options.memberTtlMs, {
       host: hostname(),
       pid: process.pid,
     });
@@ -182,8 +184,7 @@ export class LaneSupervisor {
   /** Every connection, as a safety net for a ConnectionCreated this worker did not get. */
   private async scan(): Promise<void> {
     // A WhatsApp Web number's lane is subscribed by the worker holding its socket (whatsapp-web-host.ts).
-    const connections = await this.deps.models.Connection.find({ gateway: { $ne: 'whatsapp-web' } }, { _id: 1 }).lean();
-    const unknown = connections.map((connection) => String(connection._id)).filter((id) => !this.lanes.has(id));
+    const unknown = (await readsOf(this.deps).laneConnectionIds()).filter((id) => !this.lanes.has(id));
     if (unknown.length > 0) await this.open(unknown, 0);
   }
 

@@ -1,7 +1,9 @@
 import type { PipelineDeps } from '../application/pipeline-deps';
 import type { CloudApiOptions } from '../infrastructure/gateways/cloud-api/cloud-api-gateway';
 import { createGatewayProvider, type GatewayProvider } from '../infrastructure/gateways/gateway-provider';
+import { type WhatsAppWebStore, whatsappWebStore } from '../infrastructure/gateways/whatsapp-web/web-store';
 import type { WhatsAppWebOptions } from '../infrastructure/gateways/whatsapp-web/whatsapp-web-gateway';
+import { DispatchMembership } from '../infrastructure/mongo/dispatch-membership';
 import { LaneRepository } from '../infrastructure/mongo/lane-repository';
 import { ensureIndexes, modelsOf } from '../infrastructure/mongo/models';
 import { queues } from '../topology';
@@ -55,4 +57,19 @@ export function gatewaysOf(
   whatsappWeb: WhatsAppWebOptions | null = null,
 ): GatewayProvider {
   return createGatewayProvider(pipeline.models, services.mongo, undefined, cloudApi, whatsappWeb);
+}
+
+/** The dispatch workers' membership (heartbeats in this process's database), for the lane supervisor. */
+export function dispatchMembershipOf(
+  pipeline: PipelineDeps,
+  memberId: string,
+  ttlMs: number,
+  identity: { host: string; pid: number },
+): DispatchMembership {
+  return new DispatchMembership(pipeline.models.Connection.db, memberId, ttlMs, identity);
+}
+
+/** The WhatsApp Web gateway's own store (leases, sealed sessions, pairing records) in this process's database. */
+export function whatsappWebStoreOf(pipeline: PipelineDeps): WhatsAppWebStore {
+  return whatsappWebStore(pipeline.models.Connection.db);
 }
