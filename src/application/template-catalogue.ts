@@ -34,6 +34,8 @@ export class TemplatesUnavailableError extends Error {
   constructor(
     message: string,
     readonly code: string | null,
+    /** On a campaign with several numbers, which one (`connectionIds.1`); absent: the campaign's one number. */
+    readonly field?: string,
   ) {
     super(message);
   }

@@ -5,6 +5,8 @@ import {
   type CatalogTemplate,
   checkMapping,
   customPlaceholders,
+  emptyParameterReason,
+  emptyParameters,
   findTemplate,
   renderTemplateMessage,
   templateShape,
@@ -249,5 +251,33 @@ describe('rendering a template for one contact', () => {
     );
     assert.deepEqual(plain.message, { name: 'hello_world', language: 'en_US' });
     assert.equal(plain.text, 'Hello');
+  });
+});
+
+describe('empty template parameters', () => {
+  const template = {
+    name: 'order_update',
+    language: 'pt_BR',
+    components: {
+      header: { 1: '{order}' },
+      body: { 1: '{name}', 2: 'Cidade: {city}' },
+      buttons: { 1: '{order}', 3: 'X1' },
+    },
+    shape: templateShape(orderUpdate),
+  };
+
+  test('a slot whose placeholders all come out empty is named, with its placeholders; text around one keeps it', () => {
+    assert.deepEqual(emptyParameters(template, { name: 'Ana', phone: '+5511900000000', fields: { order: '7' } }), []);
+    const empty = emptyParameters(template, { name: ' ', phone: '+5511900000000', fields: { order: '', city: '' } });
+    assert.deepEqual(empty, [
+      { field: 'template.components.header.1', placeholders: ['order'] },
+      { field: 'template.components.body.1', placeholders: ['name'] },
+      { field: 'template.components.buttons.1', placeholders: ['order'] },
+    ]);
+    assert.equal(
+      emptyParameterReason(empty.slice(1, 2)),
+      'TEMPLATE_PARAMETER_EMPTY: template.components.body.1 ({name}) is empty for this contact',
+    );
+    assert.match(emptyParameterReason(empty), /header\.1 \(\{order\}\); .* are empty for this contact$/);
   });
 });

@@ -201,6 +201,35 @@ export function customPlaceholders(mapping: TemplateMapping): Array<{ field: str
   return used;
 }
 
+/** Why a contact's template message is not sent: a parameter filled from its fields came out empty. */
+export const TEMPLATE_PARAMETER_EMPTY = 'TEMPLATE_PARAMETER_EMPTY';
+
+/**
+ * The slots whose value comes out empty for this contact (its `{city}` blank or absent), with the
+ * placeholders they use. Meta refuses a template with an empty parameter (131008), so such a
+ * contact's shipping fails at preparation instead, before any provider call. A slot that still
+ * has text around an empty placeholder (`Cidade: {city}`) is sent as it is.
+ */
+export function emptyParameters(
+  template: TemplateMapping & { shape: Pick<TemplateShape, 'slots'> },
+  contact: ContactFields,
+): Array<{ field: string; placeholders: string[] }> {
+  const empty: Array<{ field: string; placeholders: string[] }> = [];
+  for (const slot of template.shape.slots) {
+    const value = template.components[slot.section]?.[slot.key] ?? '';
+    const placeholders = placeholdersOf(value);
+    if (placeholders.length > 0 && renderTemplate(value, contact).trim() === '')
+      empty.push({ field: slotField(slot.section, slot.key), placeholders });
+  }
+  return empty;
+}
+
+/** The reason kept on such a shipping: `TEMPLATE_PARAMETER_EMPTY: template.components.body.3 ({city}) is empty for this contact`. */
+export function emptyParameterReason(empty: ReadonlyArray<{ field: string; placeholders: string[] }>): string {
+  const slots = empty.map((slot) => `${slot.field} (${slot.placeholders.map((key) => `{${key}}`).join(', ')})`);
+  return `${TEMPLATE_PARAMETER_EMPTY}: ${slots.join('; ')} ${slots.length > 1 ? 'are' : 'is'} empty for this contact`;
+}
+
 /** A template as a send request carries it (the gateway's MessageTemplate). */
 export interface RenderedTemplate {
   name: string;
