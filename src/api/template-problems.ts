@@ -1,5 +1,5 @@
 import { TemplateCampaignError } from '../application/template-campaigns';
-import { TemplatesUnavailableError } from '../application/template-catalogue';
+import { TemplatesUnavailableError } from '../application/templates/template-catalogue';
 import { HttpProblem } from './problem';
 
 /**

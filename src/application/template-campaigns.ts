@@ -23,7 +23,7 @@ import {
   type TemplateDeps,
   TemplatesUnavailableError,
   templateCatalogue,
-} from './template-catalogue';
+} from './templates/template-catalogue';
 
 /** A template campaign that cannot be sent as asked; each problem names the field (`template.components.body.2`). */
 export class TemplateCampaignError extends Error {

@@ -3,8 +3,8 @@ import { causedBy, type MessageOf } from '../../domain/events/envelope';
 import type { Logger } from '../../infrastructure/observability/logger';
 import type { PipelineDeps } from '../pipeline-deps';
 import { campaignsOf } from '../service-registry';
-import type { TemplateDeps } from '../template-catalogue';
 import { pauseIfTemplateUnusable } from '../templates/due-template-check';
+import type { TemplateDeps } from '../templates/template-catalogue';
 
 export { PREPARE_BATCH_SIZE } from './audience-planning';
 

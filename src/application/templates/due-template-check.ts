@@ -6,7 +6,7 @@ import type { Logger } from '../../infrastructure/observability/logger';
 import type { PipelineDeps } from '../pipeline-deps';
 import { campaignsOf } from '../service-registry';
 import { pauseForTemplate, TemplateCampaignError } from '../template-campaigns';
-import { type TemplateDeps, TemplatesUnavailableError, templateCatalogue } from '../template-catalogue';
+import { type TemplateDeps, TemplatesUnavailableError, templateCatalogue } from './template-catalogue';
 
 /** Gateway codes that say the number cannot have templates at all (not a passing outage). */
 const NO_TEMPLATES = new Set(['NO_WABA_ID', 'UNSUPPORTED']);
