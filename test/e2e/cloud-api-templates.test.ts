@@ -486,6 +486,21 @@ describe('template campaigns on the Cloud API', () => {
       );
     const progress = await system.api('GET', `/v1/campaigns/${campaignId}/progress`, undefined, seeded.key);
     assert.equal(progress.body.counters.failed, 2);
+    const overview = await system.api('GET', `/v1/progress?campaigns=${campaignId}`, undefined, seeded.key);
+    assert.deepEqual(
+      overview.body.failures.map((entry: any) => [entry.reason, entry.count]),
+      [['TEMPLATE_PARAMETER_EMPTY: template.components.body.3 ({city}) is empty for this contact', 2]],
+    );
+    const failedEvents = await waitUntil(
+      'a MessageFailed event per contact with the code',
+      async () => {
+        const page = await system.api('GET', `/v1/campaigns/${campaignId}/events`, undefined, seeded.key);
+        const found = (page.body?.items ?? []).filter((each: any) => each.type === 'MessageFailed');
+        return found.length === 2 ? found : null;
+      },
+      10_000,
+    );
+    for (const event of failedEvents) assert.equal(event.payload.code, 'TEMPLATE_PARAMETER_EMPTY');
     const report = await fetch(`${system.apiUrl}/v1/campaigns/${campaignId}/report.csv`, {
       headers: { authorization: `Bearer ${seeded.key}` },
     });
