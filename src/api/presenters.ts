@@ -97,6 +97,7 @@ export function campaignView(campaign: CampaignDoc) {
           category: campaign.template.category,
           components: campaign.template.components,
           headerMediaUrl: campaign.template.headerMediaUrl ?? null,
+          fallbacks: campaign.template.fallbacks ?? null,
         }
       : null,
     mediaUrl: campaign.mediaUrl,

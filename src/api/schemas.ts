@@ -276,6 +276,19 @@ export const TemplateInput = z.strictObject({
     .max(2_048)
     .optional()
     .describe('the link of an image, video or document header'),
+  fallbacks: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'a placeholder name used in components, such as city'),
+      z
+        .string()
+        .max(1_024)
+        .refine((value) => value.trim() !== '', 'a fallback cannot be empty'),
+    )
+    .refine((values) => Object.keys(values).length <= 50, 'at most 50 fallbacks')
+    .optional()
+    .describe(
+      'per placeholder, a constant sent to a contact whose value is empty ({"city": "sua cidade"}); without one, that contact fails with TEMPLATE_PARAMETER_EMPTY',
+    ),
 });
 
 const CampaignFields = z.strictObject({

@@ -154,12 +154,12 @@ export async function recheckTemplateCampaign(
   }
   // Only before it may start or resume: the command itself answers 409 for any other status.
   if (!campaign.template || !canApply('refreshTemplate', campaign.status)) return;
-  const { name, language, components, headerMediaUrl } = campaign.template;
+  const { name, language, components, headerMediaUrl, fallbacks } = campaign.template;
   const template = await checkTemplateCampaign(deps, {
     companyId,
     connectionIds: connectionIdsOf(campaign),
     listId: String(campaign.listId),
-    template: { name, language, components, headerMediaUrl },
+    template: { name, language, components, headerMediaUrl, fallbacks },
   });
   await campaigns.refreshTemplate(companyId, campaignId, template);
 }

@@ -248,6 +248,12 @@ describe('template campaigns on the Cloud API', () => {
         orderUpdate({ headerMediaUrl: undefined }),
         ['body.template.headerMediaUrl'],
       ],
+      [
+        'a fallback for a placeholder no slot uses',
+        orderUpdate({ fallbacks: { state: 'SP' } }),
+        ['body.template.fallbacks.state'],
+      ],
+      ['an empty fallback', orderUpdate({ fallbacks: { city: ' ' } }), ['body.template.fallbacks.city']],
     ];
     for (const [what, template, fields] of cases) {
       const answer = await seeded.campaign(template);
@@ -507,6 +513,23 @@ describe('template campaigns on the Cloud API', () => {
     const csv = await report.text();
     const rows = csv.split('\n').filter((line) => line.includes('TEMPLATE_PARAMETER_EMPTY'));
     assert.equal(rows.length, 2, csv);
+  });
+
+  test('a fallback constant fills a placeholder that is empty for a contact: sent, not failed', async () => {
+    const seeded = await seed(1);
+    const blank = { phone: '+5511970000003', name: 'Sem Cidade', fields: { order: '79', city: '' } };
+    await system.api('POST', `/v1/contact-lists/${seeded.listId}/contacts`, { contacts: [blank] }, seeded.key);
+    const created = await seeded.campaign(orderUpdate({ fallbacks: { city: 'sua cidade' } }));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(created.body.template.fallbacks, { city: 'sua cidade' });
+    await system.api('POST', `/v1/campaigns/${created.body.id}/start`, undefined, seeded.key);
+    const done = await waitForStatus(system, seeded.key, created.body.id, 'completed', 20_000);
+    assert.equal(done.counters.sent, 2);
+    assert.equal(done.counters.failed, 0);
+    const request = seeded.provider.sent.find((entry) => entry.body.to === blank.phone.slice(1));
+    assert.deepEqual(request?.body.template.components[1].parameters[2], { type: 'text', text: 'sua cidade' });
+    const other = seeded.provider.sent.find((entry) => entry.body.to === seeded.people[0]!.phone.slice(1));
+    assert.deepEqual(other?.body.template.components[1].parameters[2], { type: 'text', text: 'Natal' });
   });
 
   test('a Cloud API number without a business account id cannot list templates until one is set', async () => {

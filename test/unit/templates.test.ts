@@ -280,4 +280,25 @@ describe('empty template parameters', () => {
     );
     assert.match(emptyParameterReason(empty), /header\.1 \(\{order\}\); .* are empty for this contact$/);
   });
+
+  test('a fallback constant stands in for an empty value (never for a given one); unused or blank fallbacks are refused', () => {
+    const withFallback = { ...template, fallbacks: { order: 'sem número', name: 'cliente' } };
+    const contact = { name: ' ', phone: '+5511900000000', fields: { order: '', city: 'Natal' } };
+    assert.deepEqual(emptyParameters(withFallback, contact), []);
+    const rendered = renderTemplateMessage({ ...withFallback, category: 'UTILITY' }, contact);
+    const body = rendered.message.components?.find((component) => component.type === 'body') as any;
+    assert.deepEqual(
+      body.parameters.map((parameter: any) => parameter.text),
+      ['cliente', 'Cidade: Natal'],
+    );
+    const given = renderTemplateMessage({ ...withFallback, category: 'UTILITY' }, { ...contact, name: 'Ana' });
+    const givenBody = given.message.components?.find((component) => component.type === 'body') as any;
+    assert.equal(givenBody.parameters[0].text, 'Ana');
+    const shape = templateShape(orderUpdate);
+    const mapping = { name: 'order_update', language: 'pt_BR', components: template.components };
+    assert.deepEqual(
+      checkMapping(shape, { ...mapping, fallbacks: { state: 'SP', city: ' ' } }).map((problem) => problem.field),
+      ['template.fallbacks.state', 'template.fallbacks.city'],
+    );
+  });
 });

@@ -182,6 +182,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
                 language: mapping.language,
                 components: mapping.components,
                 ...(mapping.headerMediaUrl ? { headerMediaUrl: mapping.headerMediaUrl } : {}),
+                ...(mapping.fallbacks ? { fallbacks: mapping.fallbacks } : {}),
               },
             })
           : undefined;
