@@ -1,6 +1,7 @@
 import { isAppError } from '../../domain/errors';
 import type { Cause } from '../../domain/events/envelope';
 import { checkMapping, type FieldProblem, findTemplate, templateShape } from '../../domain/whatsapp/templates';
+import { UnknownConnectionError } from '../../infrastructure/gateways/gateway-provider';
 import { type CampaignDoc, connectionIdsOf } from '../../infrastructure/mongo/models/campaign';
 import type { Logger } from '../../infrastructure/observability/logger';
 import type { PipelineDeps } from '../pipeline-deps';
@@ -71,6 +72,8 @@ async function unusableOn(
     // A maximum age of 0: read from the provider now, or the stored catalogue when it cannot be read.
     templates = await templateCatalogue({ ...deps, templateMaxAgeMs: 0 }, connectionId);
   } catch (error) {
+    // A number gone since: processing goes on as it would without the check (dispatch deals with it).
+    if (error instanceof UnknownConnectionError) return [];
     if (!(error instanceof TemplatesUnavailableError)) throw error;
     if (error.code && NO_TEMPLATES.has(error.code)) return [{ field: 'connectionId', message: error.message }];
     logger.warn('template not checked when due: the catalogue cannot be read and none is stored', {
