@@ -497,15 +497,21 @@ export class CampaignService {
   }
 
   /**
-   * Counts a prepared batch of shippings once (a redelivered batch counts nothing more); the caller
-   * then checks completion (after announcing the batch).
+   * Counts a prepared batch of shippings once (a redelivered batch counts nothing more), the ones
+   * that failed at preparation (`failed`, an empty template parameter) among them; the caller then
+   * checks completion (after announcing the batch).
    */
-  async countPreparedBatch(campaignId: string, batch: number, counts: { prepared: number; missing: number }) {
+  async countPreparedBatch(
+    campaignId: string,
+    batch: number,
+    counts: { prepared: number; missing: number; failed?: number },
+  ) {
     return this.deps.campaigns.countPreparedBatch(
       new Types.ObjectId(campaignId),
       batch,
       counts.prepared,
       counts.missing,
+      counts.failed ?? 0,
     );
   }
 

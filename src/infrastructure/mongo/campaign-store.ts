@@ -117,11 +117,16 @@ export class MongoCampaignRepository implements CampaignRepository {
     );
   }
 
-  countPreparedBatch(id: Types.ObjectId, batch: number, prepared: number, missing: number): Promise<boolean> {
+  countPreparedBatch(id: Types.ObjectId, batch: number, prepared: number, missing: number, failed = 0) {
+    const inc = {
+      'counters.prepared': prepared,
+      'counters.missing': missing,
+      ...(failed ? { 'counters.failed': failed } : {}),
+    };
     return updateIfMatches(
       this.models.Campaign,
       { _id: id, preparedBatches: { $ne: batch } },
-      { $push: { preparedBatches: batch }, $inc: { 'counters.prepared': prepared, 'counters.missing': missing } },
+      { $push: { preparedBatches: batch }, $inc: inc },
     );
   }
 
