@@ -17,6 +17,8 @@ export interface LaneSupervisorOptions {
   standbys: number;
   consumersPerChannel: number;
   channelsPerConnection: number;
+  /** AMQP heartbeat of the lane consumers' connections (LANE_BROKER_HEARTBEAT_S). */
+  brokerHeartbeatSeconds?: number;
 }
 
 /** Subscriptions started at once (each is one consume round-trip on some channel). */
@@ -73,6 +75,7 @@ export class LaneSupervisor {
         channelsPerConnection: options.channelsPerConnection,
         prefetch: 1,
         name: 'lanes',
+        heartbeatSeconds: options.brokerHeartbeatSeconds,
       },
       {
         onDelivery: (queue) => this.onDelivery(queue),

@@ -13,6 +13,8 @@ export interface ConsumerPoolOptions {
   prefetch: number;
   /** Name of the pool's connections in the management console. */
   name: string;
+  /** AMQP heartbeat of the pool's connections (the broker's default connections' when unset). */
+  heartbeatSeconds?: number;
 }
 
 /** How a queue is subscribed: `first` before the pool's standbys when a channel (re)subscribes them all. */
@@ -202,7 +204,10 @@ export class ConsumerPool {
     const connectionIndex = Math.floor(index / this.options.channelsPerConnection);
     let connection = this.connections[connectionIndex];
     if (!connection) {
-      connection = this.deps.broker.openConsumerConnection(`${this.options.name} ${connectionIndex + 1}`);
+      connection = this.deps.broker.openConsumerConnection(
+        `${this.options.name} ${connectionIndex + 1}`,
+        this.options.heartbeatSeconds,
+      );
       this.connections[connectionIndex] = connection;
     }
     const members = new Set<Member>();
