@@ -96,6 +96,8 @@ async function main(): Promise<void> {
     await phase('idleNoConsumers');
 
     const workers: amqplib.ChannelModel[] = [];
+    /** When each queue's message reached the second "worker" (the standby of the first). */
+    const reachedStandby = new Map<string, number>();
     started = performance.now();
     for (let w = 0; w < CONSUMERS; w++) {
       const connection = await amqplib.connect(`${node.url}?heartbeat=5`);
@@ -106,7 +108,11 @@ async function main(): Promise<void> {
         channel.on('error', () => undefined);
         await channel.prefetch(1, false);
         await Promise.all(
-          names.slice(i, i + PER_CHANNEL).map((id) => channel.consume(`disparo.lane.${id}`, () => undefined)),
+          names.slice(i, i + PER_CHANNEL).map((id) =>
+            channel.consume(`disparo.lane.${id}`, () => {
+              if (w === 1 && !reachedStandby.has(id)) reachedStandby.set(id, performance.now());
+            }),
+          ),
         );
       }
     }
@@ -115,10 +121,33 @@ async function main(): Promise<void> {
     await phase('idleWithConsumers');
 
     if (workers.length > 0) {
-      // As a SIGKILL: the socket goes, no close handshake.
+      // As a SIGKILL: the socket goes, no close handshake; then a message into 200 of the queues,
+      // which the second connection's consumers (standing by behind the first's) should get.
       const killed = workers.shift()!;
+      const killedAt = performance.now();
       (killed as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
-      await phase('afterConnectionLoss', Math.max(PHASE_S, 20));
+      const sample = names.filter((_, i) => i % Math.max(1, Math.floor(names.length / 200)) === 0).slice(0, 200);
+      const publisher = await admin.createConfirmChannel();
+      for (const id of sample) publisher.sendToQueue(`disparo.lane.${id}`, Buffer.from('{}'));
+      await publisher.waitForConfirms();
+      const lossPhase = phase('afterConnectionLoss', Math.max(PHASE_S, 20));
+      if (CONSUMERS >= 2) {
+        const deadline = performance.now() + 120_000;
+        while (sample.some((id) => !reachedStandby.has(id)) && performance.now() < deadline) await sleep(50);
+        const times = sample.flatMap((id) => {
+          const at = reachedStandby.get(id);
+          return at === undefined ? [] : [at - killedAt];
+        });
+        times.sort((a, b) => a - b);
+        results.takeover = {
+          samples: sample.length,
+          reached: times.length,
+          p50Ms: Math.round(times[Math.floor(times.length * 0.5)] ?? Number.NaN),
+          p99Ms: Math.round(times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] ?? Number.NaN),
+        };
+        log(`takeover: ${JSON.stringify(results.takeover)}`);
+      }
+      await lossPhase;
     }
     results.memoryBreakdown = (await node.diagnostics(['memory_breakdown', '--unit', 'mb']).catch(String))
       .split('\n')
