@@ -19,6 +19,8 @@ export interface LaneSupervisorOptions {
   standbys: number;
   consumersPerChannel: number;
   channelsPerConnection: number;
+  /** AMQP heartbeat of the lane consumers' connections (LANE_BROKER_HEARTBEAT_S). */
+  brokerHeartbeatSeconds?: number;
 }
 
 /** Subscriptions started at once (each is one consume round-trip on some channel). */
@@ -35,8 +37,11 @@ const STANDBY_DELAY_MS = 500;
  * single-active-consumer queue the first consumer in line is the active one — then, behind the
  * owner, to those it stands by for (LANE_STANDBYS), which it takes over the moment the owner dies.
  * When workers join or leave, only the lanes whose owner changed move: the old owner hands the lane
- * back (cancels between two messages and subscribes again behind the new owner). A worker that finds
- * itself active on a lane it does not own (after a reconnect, say) hands it back the same way.
+ * back at the end of its next message (cancels before that message's ack and subscribes again
+ * behind the new owner; an idle lane stays with it until a message comes, so a hand-back never
+ * gives a message back to the queue, which a quorum queue would count as a failed delivery). A
+ * worker that finds itself active on a lane it does not own (after a reconnect, say) hands it back
+ * the same way.
  *
  * Consumers share channels (ConsumerPool): prefetch 1 each, on a few channels and connections.
  * New numbers arrive through the ConnectionCreated event, on a queue of this worker's own; every
@@ -72,6 +77,7 @@ export class LaneSupervisor {
         channelsPerConnection: options.channelsPerConnection,
         prefetch: 1,
         name: 'lanes',
+        heartbeatSeconds: options.brokerHeartbeatSeconds,
       },
       {
         onDelivery: (queue) => this.onDelivery(queue),
@@ -215,7 +221,7 @@ export class LaneSupervisor {
       if (role === 'owner' && standing !== 'first') owned.push(lane);
       else if (role === 'standby' && standing === undefined) standby.push(lane);
       else if (role === 'standby' && standing === 'first') this.pool.handBack(queue, 'standby');
-      else if (role === 'none' && standing !== undefined) await this.pool.remove(queue);
+      else if (role === 'none' && standing !== undefined) this.pool.remove(queue);
     }
     await this.subscribeAll(owned, 'first');
     if (standby.length === 0) return;
@@ -257,7 +263,7 @@ export class LaneSupervisor {
       owner: rankWorkers(lane, this.workers)[0],
     });
     if (role === 'standby') this.pool.handBack(queue, 'standby');
-    else void this.pool.remove(queue);
+    else this.pool.remove(queue);
   }
 
   /** A lane queue was missing (a crash between creating the connection and its lane): declare it, subscribe again. */

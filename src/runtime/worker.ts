@@ -126,6 +126,7 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
     standbys: config.LANE_STANDBYS,
     consumersPerChannel: config.LANE_CONSUMERS_PER_CHANNEL,
     channelsPerConnection: config.LANE_CHANNELS_PER_CONNECTION,
+    brokerHeartbeatSeconds: config.LANE_BROKER_HEARTBEAT_S,
   });
   // A WhatsApp Web number's lane is subscribed by the worker that holds its socket (a lease).
   const web = new WhatsAppWebHost(
