@@ -14,6 +14,13 @@ import type {
 } from './campaign-repository';
 
 export const PREPARE_BATCH_SIZE = 500;
+/**
+ * The first batch is cut short: its shippings reach the lane (and the number sends its first
+ * message) while the rest of the audience is still being read and prepared, instead of after the
+ * first 500 were read, inserted and handed over. The cut is fixed, so a plan streamed again cuts
+ * the same batches.
+ */
+export const FIRST_BATCH_SIZE = 25;
 const PREPARE_BATCH_BYTES = 128 * 1024;
 /** Prepare batches published at once while streaming the audience. */
 const BATCHES_IN_FLIGHT = 8;
@@ -101,9 +108,11 @@ export async function planAudience(
   campaign: Pick<CampaignDoc, '_id' | 'companyId' | 'listId' | 'connectionId'>,
   plan: CampaignPlan,
   cause: Cause,
+  /** The company's suppressed phones when the caller already asked for them (read alongside the plan). */
+  suppressedPhonesRead?: Promise<Set<string>>,
 ): Promise<{ planned: number; suppressed: number; first: number | null; last: number | null }> {
   // Phones on the company's suppression list are not planned (dispatch also checks before each send).
-  const suppressedPhones = await deps.suppressions.phonesOf(campaign.companyId);
+  const suppressedPhones = await (suppressedPhonesRead ?? deps.suppressions.phonesOf(campaign.companyId));
   let suppressed = 0;
   const lanes = lanesOf(plan, campaign);
   const planners = lanes.map(
@@ -148,7 +157,8 @@ export async function planAudience(
       contact.phone.length + (contact.name?.length ?? 0) + JSON.stringify(contact.fields ?? {}).length + 120;
     planned++;
     // Custom fields can be large: a batch is also cut by size, well below MAX_MESSAGE_BYTES.
-    if (items.length === PREPARE_BATCH_SIZE || batchBytes >= PREPARE_BATCH_BYTES) await flush();
+    const size = batch === 0 ? FIRST_BATCH_SIZE : PREPARE_BATCH_SIZE;
+    if (items.length === size || batchBytes >= PREPARE_BATCH_BYTES) await flush();
   }
   if (items.length > 0) await flush();
   await Promise.all(inFlight);
