@@ -14,13 +14,6 @@ import type {
 } from './campaign-repository';
 
 export const PREPARE_BATCH_SIZE = 500;
-/**
- * The first batch is cut short: its shippings reach the lane (and the number sends its first
- * message) while the rest of the audience is still being read and prepared, instead of after the
- * first 500 were read, inserted and handed over. The cut is fixed, so a plan streamed again cuts
- * the same batches.
- */
-export const FIRST_BATCH_SIZE = 25;
 const PREPARE_BATCH_BYTES = 128 * 1024;
 /** Prepare batches published at once while streaming the audience. */
 const BATCHES_IN_FLIGHT = 8;
@@ -157,8 +150,7 @@ export async function planAudience(
       contact.phone.length + (contact.name?.length ?? 0) + JSON.stringify(contact.fields ?? {}).length + 120;
     planned++;
     // Custom fields can be large: a batch is also cut by size, well below MAX_MESSAGE_BYTES.
-    const size = batch === 0 ? FIRST_BATCH_SIZE : PREPARE_BATCH_SIZE;
-    if (items.length === size || batchBytes >= PREPARE_BATCH_BYTES) await flush();
+    if (items.length === PREPARE_BATCH_SIZE || batchBytes >= PREPARE_BATCH_BYTES) await flush();
   }
   if (items.length > 0) await flush();
   await Promise.all(inFlight);
