@@ -7,8 +7,8 @@
 # a free port with a temporary storage directory, removes test vhosts interrupted runs left behind
 # (older than 30 min, as `npm test` does), runs the suites with MONGO_URL pointing at it (RabbitMQ as
 # usual), then stops it and removes its data. The tests that start wire servers of their own (the
-# embedded server's index tests) still use the embedded server. `npm test` runs it after the main
-# suite; `npm run test:compat -- test/e2e/foo.test.ts` runs only the files given.
+# embedded server's index tests) still use the embedded server. Not in `npm test` / CI yet (see
+# docs/infrastructure.md); `npm run test:compat -- test/e2e/foo.test.ts` runs only the files given.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PORT="${SECANTUS_PORT:-}"
@@ -36,7 +36,7 @@ done
 log "SecantusDB $("$VENV/bin/pip" show secantusdb 2>/dev/null | sed -n 's/^Version: //p') on 127.0.0.1:$PORT"
 export MONGO_URL="mongodb://127.0.0.1:$PORT/disparo"
 cd "$ROOT"
-# The whole run is bounded apart from the main suite's (CI runs both, well under 90 min).
+# The whole run is bounded apart from the main suite's (both together stay well under 90 min).
 export TEST_RUN_TIMEOUT_S="${TEST_COMPAT_TIMEOUT_S:-1500}"
 [ $# -gt 0 ] || set -- test/integration test/e2e
 bash scripts/with-infra.sh bash -c '
