@@ -1,10 +1,11 @@
 import type { PipelineDeps } from '../application/pipeline-deps';
+import { LanePacing } from '../application/shippings/lane-pacing';
 import type { CloudApiOptions } from '../infrastructure/gateways/cloud-api/cloud-api-gateway';
 import { createGatewayProvider, type GatewayProvider } from '../infrastructure/gateways/gateway-provider';
 import { type WhatsAppWebStore, whatsappWebStore } from '../infrastructure/gateways/whatsapp-web/web-store';
 import type { WhatsAppWebOptions } from '../infrastructure/gateways/whatsapp-web/whatsapp-web-gateway';
 import { DispatchMembership } from '../infrastructure/mongo/dispatch-membership';
-import { LaneRepository } from '../infrastructure/mongo/lane-repository';
+import { MongoLaneStore } from '../infrastructure/mongo/lane-store';
 import { ensureIndexes, modelsOf } from '../infrastructure/mongo/models';
 import { queues } from '../topology';
 import type { Services } from './services';
@@ -35,7 +36,7 @@ async function buildPipelineDeps(services: Services): Promise<PipelineDeps> {
   const topology = { prefix: services.config.TOPOLOGY_PREFIX, deliveryLimit: services.config.QUEUE_DELIVERY_LIMIT };
   return {
     models,
-    lanes: new LaneRepository(models),
+    lanes: new LanePacing(new MongoLaneStore(models)),
     publisher: services.publisher,
     broker: services.broker,
     topology,

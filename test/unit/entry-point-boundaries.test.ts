@@ -49,6 +49,7 @@ const MOVED_TO_SERVICES = [
   'src/application/connections/whatsapp-web-pairing.ts',
   'src/application/connections/whatsapp-web-session-events.ts',
   'src/application/shippings/cap-reservations.ts',
+  'src/application/shippings/lane-pacing.ts',
 ].flatMap(sourcesUnder);
 
 const modelUsesIn = (source: string) => source.split('\n').filter((line) => /\.models\b|\bmodels\.[A-Z]/.test(line));

@@ -1,9 +1,41 @@
-import { Types } from 'mongoose';
-import { IDLE_LANE, type LaneState, recordSend } from '../../domain/pacing/pacing-rule';
+import { type LaneState, recordSend } from '../../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
 import { type PlanLimits, SendPlanner } from '../../domain/pacing/send-planner';
-import type { Models } from './models';
-import type { LaneDoc } from './models/lane';
+
+/** A send that started and has not been recorded as finished (after a crash, when it reached the provider is unknown). */
+export interface SendInFlight {
+  shippingId: string;
+  since: number;
+}
+
+/**
+ * One WhatsApp number's pacing record as stored: `sent` is the real sends, `planned` the horizon
+ * campaigns have reserved (changed only by compare-and-set on `version`), `inFlight` a send begun
+ * and not yet recorded, `coolDownUntil` no send before then.
+ */
+export interface LaneRecord {
+  sent: LaneState;
+  planned: LaneState;
+  inFlight: SendInFlight | null;
+  coolDownUntil: number | null;
+  version: number;
+}
+
+/**
+ * Where lane records live. Two writers on separate fields: campaign processing on `planned`
+ * (compare-and-set), the lane's active dispatcher on `sent` / `inFlight` / `coolDownUntil`.
+ */
+export interface LaneStore {
+  /** The number's record, created idle (version 0) when it has none yet. */
+  ensure(connectionId: string, companyId: string): Promise<LaneRecord>;
+  /** Sets `planned` and bumps the version, only if the version is still `version`; whether it did. */
+  replacePlanned(connectionId: string, version: number, planned: LaneState): Promise<boolean>;
+  /** Sets the real sends and clears the send in flight. */
+  recordSent(connectionId: string, sent: LaneState): Promise<void>;
+  setInFlight(connectionId: string, inFlight: SendInFlight): Promise<void>;
+  /** Sets the cool-down to `until` unless one at least as late is recorded. */
+  extendCoolDown(connectionId: string, until: number): Promise<void>;
+}
 
 const normal = (state: Partial<LaneState> | undefined | null): LaneState => ({
   lastSentAt: state?.lastSentAt ?? null,
@@ -17,30 +49,16 @@ function later(a: LaneState, b: LaneState): LaneState {
   return a.lastSentAt >= b.lastSentAt ? a : b;
 }
 
-/**
- * Pacing state of each WhatsApp number in MongoDB. Two writers, on separate fields: campaign
- * processing reserves slots on `planned` (optimistic concurrency on `version`), and the lane's
- * active dispatcher records real sends on `sent` / `inFlight`.
- */
-export class LaneRepository {
-  constructor(private readonly models: Models) {}
+/** Rounds of read-plan-write before a reservation gives up (each lost round means another process reserved). */
+const MAX_ATTEMPTS = 50;
 
-  private async ensure(connectionId: string, companyId: string): Promise<LaneDoc> {
-    const doc = await this.models.Lane.findOneAndUpdate(
-      { _id: new Types.ObjectId(connectionId) },
-      {
-        $setOnInsert: {
-          companyId: new Types.ObjectId(companyId),
-          sent: IDLE_LANE,
-          planned: IDLE_LANE,
-          inFlight: null,
-          version: 0,
-        },
-      },
-      { upsert: true, returnDocument: 'after' },
-    ).lean();
-    return doc as LaneDoc;
-  }
+/**
+ * The pacing state of each WhatsApp number (its lane), the one owner of its changes: slots reserved
+ * by campaign processing, sends begun and recorded by the lane's dispatcher, cool-downs asked for
+ * by the provider. It survives a failover because it is stored, not held in a process.
+ */
+export class LanePacing {
+  constructor(private readonly store: LaneStore) {}
 
   /**
    * Reserves `count` send slots from `startAt` on, after everything already planned or sent, and
@@ -55,16 +73,12 @@ export class LaneRepository {
     count: number,
     limits: PlanLimits = {},
   ): Promise<LaneState> {
-    for (let attempt = 0; attempt < 50; attempt++) {
-      const lane = await this.ensure(connectionId, companyId);
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const lane = await this.store.ensure(connectionId, companyId);
       const initial = later(normal(lane.sent), normal(lane.planned));
       const planner = new SendPlanner(settings, startAt, initial, limits);
       for (let i = 0; i < count; i++) planner.next();
-      const result = await this.models.Lane.updateOne(
-        { _id: lane._id, version: lane.version },
-        { $set: { planned: planner.horizon }, $inc: { version: 1 } },
-      );
-      if (result.modifiedCount === 1) return initial;
+      if (await this.store.replacePlanned(connectionId, lane.version, planner.horizon)) return initial;
     }
     throw new Error(`lane ${connectionId}: could not reserve slots (too much contention)`);
   }
@@ -84,28 +98,22 @@ export class LaneRepository {
     settings: PacingSettings,
     now: number,
   ): Promise<{ sent: LaneState; coolDownUntil: number | null }> {
-    const lane = await this.ensure(connectionId, companyId);
+    const lane = await this.store.ensure(connectionId, companyId);
     const coolDownUntil = lane.coolDownUntil ?? null;
     if (!lane.inFlight) return { sent: normal(lane.sent), coolDownUntil };
     const resolved = recordSend(normal(lane.sent), settings, Math.max(now, lane.inFlight.since));
-    await this.models.Lane.updateOne({ _id: lane._id }, { $set: { sent: resolved, inFlight: null } });
+    await this.store.recordSent(connectionId, resolved);
     return { sent: resolved, coolDownUntil };
   }
 
   /** No send on this number before `until`; only ever extends a cool-down already recorded. */
   async coolDown(connectionId: string, until: number): Promise<void> {
-    await this.models.Lane.updateOne(
-      { _id: new Types.ObjectId(connectionId), $or: [{ coolDownUntil: null }, { coolDownUntil: { $lt: until } }] },
-      { $set: { coolDownUntil: until } },
-    );
+    await this.store.extendCoolDown(connectionId, until);
   }
 
   /** Marks a send as started, before the provider is called (crash-safe pacing). */
   async beginSend(connectionId: string, shippingId: string, now: number): Promise<void> {
-    await this.models.Lane.updateOne(
-      { _id: new Types.ObjectId(connectionId) },
-      { $set: { inFlight: { shippingId, since: now } } },
-    );
+    await this.store.setInFlight(connectionId, { shippingId, since: now });
   }
 
   /**
@@ -115,7 +123,7 @@ export class LaneRepository {
    */
   async endSend(connectionId: string, before: LaneState, settings: PacingSettings, at: number): Promise<LaneState> {
     const sent = recordSend(before, settings, Math.max(at, before.lastSentAt ?? at));
-    await this.models.Lane.updateOne({ _id: new Types.ObjectId(connectionId) }, { $set: { sent, inFlight: null } });
+    await this.store.recordSent(connectionId, sent);
     return sent;
   }
 }

@@ -1,0 +1,45 @@
+import type { LaneRecord, LaneStore, SendInFlight } from '../../src/application/shippings/lane-pacing';
+import { IDLE_LANE, type LaneState } from '../../src/domain/pacing/pacing-rule';
+
+/**
+ * Lane records in a Map, with MongoDB's compare-and-set on `version` for `planned`. `beforeReplace`
+ * runs before each compare-and-set: a test plays another process there (reserves first, so this
+ * round loses).
+ */
+export class InMemoryLaneStore implements LaneStore {
+  readonly records = new Map<string, LaneRecord>();
+  beforeReplace: ((connectionId: string) => Promise<void> | void) | null = null;
+
+  async ensure(connectionId: string, _companyId: string): Promise<LaneRecord> {
+    let record = this.records.get(connectionId);
+    if (!record) {
+      record = { sent: IDLE_LANE, planned: IDLE_LANE, inFlight: null, coolDownUntil: null, version: 0 };
+      this.records.set(connectionId, record);
+    }
+    return structuredClone(record);
+  }
+
+  async replacePlanned(connectionId: string, version: number, planned: LaneState): Promise<boolean> {
+    await this.beforeReplace?.(connectionId);
+    const record = this.records.get(connectionId);
+    if (!record || record.version !== version) return false;
+    this.records.set(connectionId, { ...record, planned: { ...planned }, version: version + 1 });
+    return true;
+  }
+
+  async recordSent(connectionId: string, sent: LaneState): Promise<void> {
+    const record = this.records.get(connectionId);
+    if (record) this.records.set(connectionId, { ...record, sent: { ...sent }, inFlight: null });
+  }
+
+  async setInFlight(connectionId: string, inFlight: SendInFlight): Promise<void> {
+    const record = this.records.get(connectionId);
+    if (record) this.records.set(connectionId, { ...record, inFlight: { ...inFlight } });
+  }
+
+  async extendCoolDown(connectionId: string, until: number): Promise<void> {
+    const record = this.records.get(connectionId);
+    if (record && (record.coolDownUntil === null || record.coolDownUntil < until))
+      this.records.set(connectionId, { ...record, coolDownUntil: until });
+  }
+}
