@@ -23,8 +23,9 @@
  * 3. memory: brokerMemMb = RSS of the node's Erlang VM; workerRssMb = the larger worker's RSS
  *    (VmRSS, and peak VmHWM in the table).
  * 4. takeover: SIGKILL of one worker, then a probe into 200 of the lanes it owned (rendezvous over
- *    the two member ids); takeoverMs = from the kill until each probe is consumed (the standby
- *    consumer of the survivor becomes active at once). Then the time until the survivor owns every
+ *    the two member ids); takeoverMs = from the kill until each probe is consumed with the dead
+ *    worker's consumer gone from the lane (the standby consumer of the survivor becomes active at once;
+ *    a probe still held by the dead consumer is not ready either, but comes back). Then the time until the survivor owns every
  *    lane (membership TTL, LANE_MEMBER_TTL_MS=5000 here).
  * lostProbes = probes published and never consumed.
  * 5. idle while due: two campaigns on one new number (pacing 1 s; the second started once the first
@@ -63,10 +64,11 @@ const LANES = positiveInt('BENCH_LANES', 10_000);
 const STORM_CONTACTS = positiveInt('BENCH_STORM_CONTACTS', 2_000);
 const STORM_NUMBERS = 4;
 /**
- * NODE_OPTIONS of the dispatch workers; none by default. docker-compose.yml's `--max-old-space-size=160`
- * is too small for a worker holding 10,000 lanes (live heap ~128 MB: the survivor ran out of memory).
+ * NODE_OPTIONS of the dispatch workers: by default docker-compose.yml's, as deployed
+ * (`--max-old-space-size=384`: a worker holding 10,000 lanes has ~128 MB live; 160 ran out of heap).
+ * Without a cap Node lets garbage pile up before collecting (348 MB RSS, survivor 542, at 10,000 lanes).
  */
-const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '';
+const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=384';
 /** A directory to keep the workers' logs in (their timestamps show what the takeover waited for). */
 const LOG_DIR = process.env.BENCH_LANES_LOG_DIR;
 const CREATE_CONCURRENCY = 8;
@@ -144,7 +146,7 @@ runBench(async () => {
    * `from`). Every poll is a query to the lane's Raft leader on the node being measured, so a large
    * set is polled every 250 ms (the figures' resolution), a handful every 25 ms.
    */
-  const consumedAfter = async (lanes: string[], from: number, timeoutMs: number) => {
+  const consumedAfter = async (lanes: string[], from: number, timeoutMs: number, maxConsumers = Infinity) => {
     const pollMs = lanes.length > 20 ? 250 : 25;
     const done = new Map<string, number>();
     const deadline = performance.now() + timeoutMs;
@@ -155,8 +157,10 @@ runBench(async () => {
         const batch = pending.slice(i, i + 400);
         await Promise.all(
           batch.map(async (id, k) => {
-            const { messageCount } = await checkChannels[k % checkChannels.length]!.checkQueue(names.lane(id));
-            if (messageCount === 0) {
+            const { messageCount, consumerCount } = await checkChannels[k % checkChannels.length]!.checkQueue(
+              names.lane(id),
+            );
+            if (messageCount === 0 && consumerCount <= maxConsumers) {
               done.set(id, performance.now() - from);
               probes.delete(names.lane(id));
             } else still.push(id);
@@ -273,7 +277,11 @@ runBench(async () => {
   victim.kill('SIGKILL');
   for (const id of takeoverLanes) probe(id);
   await publishChannel.waitForConfirms();
-  const takeover = await consumedAfter(takeoverLanes, killedAt, 120_000);
+  // A probe that reached the dead worker's consumer before the node removed it is not ready either
+  // (unacked), and comes back when the consumer goes: a lane counts as taken over once its probe has
+  // left the queue and the dead worker's consumer is gone (one consumer left, the survivor's). The
+  // node removes a consumer and returns what it held in one step, so nothing can come back after.
+  const takeover = await consumedAfter(takeoverLanes, killedAt, 120_000, 1);
   const takeoverMs = [...takeover.values()];
   await victimExited;
   children.delete(victim);
