@@ -23,9 +23,9 @@
  * 3. memory: brokerMemMb = RSS of the node's Erlang VM; workerRssMb = the larger worker's RSS
  *    (VmRSS, and peak VmHWM in the table).
  * 4. takeover: SIGKILL of one worker, then a probe into 200 of the lanes it owned (rendezvous over
- *    the two member ids); takeoverMs = from the kill until each probe is consumed with the dead
- *    worker's consumer gone from the lane (the standby consumer of the survivor becomes active at once;
- *    a probe still held by the dead consumer is not ready either, but comes back). Then the time until the survivor owns every
+ *    the two member ids); takeoverMs = from the kill until the survivor handled each probe, by the
+ *    line its dispatcher logs (debug) when it drops the probe, with the probe's eventId (the queue's
+ *    depth cannot tell: a probe the dying worker's consumer held is not ready either, until it comes back). Then the time until the survivor owns every
  *    lane (membership TTL, LANE_MEMBER_TTL_MS=5000 here).
  * lostProbes = probes published and never consumed.
  * 5. idle while due: two campaigns on one new number (pacing 1 s; the second started once the first
@@ -69,6 +69,24 @@ const STORM_NUMBERS = 4;
  * Without a cap Node lets garbage pile up before collecting (348 MB RSS, survivor 542, at 10,000 lanes).
  */
 const WORKER_NODE_OPTIONS = process.env.BENCH_WORKER_NODE_OPTIONS ?? '--max-old-space-size=384';
+/**
+ * When the worker whose log this is handled each probe (ms after `since`, epoch ms): the line a
+ * dispatcher writes when it drops a lane message whose shipping does not exist, with the probe's eventId.
+ */
+function handledBy(log: string, eventIds: ReadonlySet<string>, since: number): number[] {
+  const at: number[] = [];
+  for (const line of log.split('\n')) {
+    if (!line.includes('dropping this message')) continue;
+    try {
+      const entry = JSON.parse(line) as { eventId?: string; timestamp?: string };
+      if (entry.eventId && eventIds.has(entry.eventId) && entry.timestamp) at.push(Date.parse(entry.timestamp) - since);
+    } catch {
+      // not a JSON line
+    }
+  }
+  return at;
+}
+
 /** A directory to keep the workers' logs in (their timestamps show what the takeover waited for). */
 const LOG_DIR = process.env.BENCH_LANES_LOG_DIR;
 const CREATE_CONCURRENCY = 8;
@@ -138,6 +156,7 @@ runBench(async () => {
     const queue = names.lane(connectionId);
     probes.set(queue, (probes.get(queue) ?? 0) + 1);
     publishChannel.sendToQueue(queue, encode(message), properties(message));
+    return message.eventId;
   };
   // Several channels: a channel answers one queue.declare at a time, and the poll's resolution is one round.
   const checkChannels = await Promise.all(Array.from({ length: 8 }, () => amqp.createChannel()));
@@ -146,7 +165,7 @@ runBench(async () => {
    * `from`). Every poll is a query to the lane's Raft leader on the node being measured, so a large
    * set is polled every 250 ms (the figures' resolution), a handful every 25 ms.
    */
-  const consumedAfter = async (lanes: string[], from: number, timeoutMs: number, maxConsumers = Infinity) => {
+  const consumedAfter = async (lanes: string[], from: number, timeoutMs: number) => {
     const pollMs = lanes.length > 20 ? 250 : 25;
     const done = new Map<string, number>();
     const deadline = performance.now() + timeoutMs;
@@ -157,10 +176,8 @@ runBench(async () => {
         const batch = pending.slice(i, i + 400);
         await Promise.all(
           batch.map(async (id, k) => {
-            const { messageCount, consumerCount } = await checkChannels[k % checkChannels.length]!.checkQueue(
-              names.lane(id),
-            );
-            if (messageCount === 0 && consumerCount <= maxConsumers) {
+            const { messageCount } = await checkChannels[k % checkChannels.length]!.checkQueue(names.lane(id));
+            if (messageCount === 0) {
               done.set(id, performance.now() - from);
               probes.delete(names.lane(id));
             } else still.push(id);
@@ -179,7 +196,8 @@ runBench(async () => {
   for (let i = 0; i < 2; i++) {
     const worker = await spawnBuiltWorker({
       ...system.env,
-      LOG_LEVEL: 'info',
+      // debug: the line a dispatcher writes when it drops a probe (no such shipping) dates the takeover.
+      LOG_LEVEL: 'debug',
       WORKER_ROLES: 'dispatch',
       NODE_OPTIONS: WORKER_NODE_OPTIONS,
     });
@@ -273,16 +291,18 @@ runBench(async () => {
     .filter((_, i) => i % Math.max(1, Math.floor(victimLanes.length / TAKEOVER_SAMPLES)) === 0)
     .slice(0, TAKEOVER_SAMPLES);
   const victimExited = new Promise((resolve) => victim.once('exit', resolve));
+  const survivor = workers.find((worker) => worker !== victim)!;
   const killedAt = performance.now();
+  const killedAtWall = Date.now();
   victim.kill('SIGKILL');
-  for (const id of takeoverLanes) probe(id);
+  const takeoverProbes = new Set(takeoverLanes.map((id) => probe(id)));
   await publishChannel.waitForConfirms();
-  // A probe that reached the dead worker's consumer before the node removed it is not ready either
-  // (unacked), and comes back when the consumer goes: a lane counts as taken over once its probe has
-  // left the queue and the dead worker's consumer is gone (one consumer left, the survivor's). The
-  // node removes a consumer and returns what it held in one step, so nothing can come back after.
-  const takeover = await consumedAfter(takeoverLanes, killedAt, 120_000, 1);
-  const takeoverMs = [...takeover.values()];
+  // Also waited for: every probe has left its queue (lostProbes otherwise).
+  const takeover = await consumedAfter(takeoverLanes, killedAt, 120_000);
+  await sleep(1_000); // the survivor's last log lines
+  const takeoverMs = handledBy(survivor.output(), takeoverProbes, killedAtWall);
+  if (takeoverMs.length < takeoverProbes.size)
+    log(`the survivor logged ${takeoverMs.length} of ${takeoverProbes.size} takeover probes as handled`);
   await victimExited;
   children.delete(victim);
   log(
@@ -330,7 +350,8 @@ runBench(async () => {
   const stormWorker = async () => {
     const worker = await spawnBuiltWorker({
       ...system.env,
-      LOG_LEVEL: 'info',
+      // debug: the line a dispatcher writes when it drops a probe (no such shipping) dates the takeover.
+      LOG_LEVEL: 'debug',
       WORKER_ROLES: 'dispatch',
       NODE_OPTIONS: WORKER_NODE_OPTIONS,
     });
