@@ -112,20 +112,7 @@ export class ShippingService {
    * prepared batch (CampaignService.countPreparedBatch), so a batch prepared again counts it once.
    */
   failedAtPreparation(shipping: ShippingDoc, failure: SendFailure, cause: Cause): ShippingDoc {
-    const event = createMessage(
-      MessageFailed,
-      {
-        shippingId: String(shipping._id),
-        campaignId: String(shipping.campaignId),
-        contactId: String(shipping.contactId),
-        connectionId: String(shipping.connectionId),
-        reason: failure.reason,
-        code: failure.code,
-      },
-      cause,
-      new Date(this.deps.now()),
-      outcomeEventId(MessageFailed.type, shipping._id),
-    );
+    const event = this.failedEvent(shipping, failure, cause);
     return { ...shipping, status: 'failed', lastError: failure.lastError, ...outboxOf(event, this.deps.now()) };
   }
 
@@ -188,9 +175,9 @@ export class ShippingService {
     return updated;
   }
 
-  /** Failed for good: sending → failed (once), counted, MessageFailed (through the outbox, as markSent), maybe the campaign's end. */
-  async markFailed(shipping: ShippingRef, failure: SendFailure, cause: Cause): Promise<boolean> {
-    const event = createMessage(
+  /** A shipping's MessageFailed, with the id its outcome always has (the same event whenever it is re-published). */
+  private failedEvent(shipping: ShippingRef, failure: SendFailure, cause: Cause) {
+    return createMessage(
       MessageFailed,
       {
         shippingId: String(shipping._id),
@@ -204,6 +191,11 @@ export class ShippingService {
       new Date(this.deps.now()),
       outcomeEventId(MessageFailed.type, shipping._id),
     );
+  }
+
+  /** Failed for good: sending → failed (once), counted, MessageFailed (through the outbox, as markSent), maybe the campaign's end. */
+  async markFailed(shipping: ShippingRef, failure: SendFailure, cause: Cause): Promise<boolean> {
+    const event = this.failedEvent(shipping, failure, cause);
     const updated = await this.move(shipping._id, 'markFailed', {
       lastError: failure.lastError,
       ...outboxOf(event, this.deps.now()),
