@@ -179,7 +179,8 @@ async function dueDuringImport(system: TestSystem): Promise<DueResult> {
   /**
    * Where the time from due to first send goes, per campaign (ms after the due second): started
    * (CampaignDue consumed: the broker's delay levels), first shipping written (audience read and
-   * planned), its planned time, its sentAt (the lane's send, written after the provider answered).
+   * planned; contact-prepare began the batch), its planned time, its claim (the lane received it and
+   * dispatch read what it needs), its sentAt (the lane's send, written after the provider answered).
    */
   const logStages = async (index: number, campaignIds: string[], at: number) => {
     const ids = campaignIds.map((id) => new Types.ObjectId(id));
@@ -188,7 +189,7 @@ async function dueDuringImport(system: TestSystem): Promise<DueResult> {
     for (const campaign of campaigns) {
       const shippings = await system.models.Shipping.find(
         { campaignId: campaign._id },
-        { createdAt: 1, plannedAt: 1, sentAt: 1 },
+        { createdAt: 1, plannedAt: 1, claimedAt: 1, sentAt: 1 },
       ).lean();
       const min = (values: Array<Date | null | undefined>) => {
         const times = values.filter((v): v is Date => v instanceof Date).map((v) => v.getTime() - at);
@@ -199,11 +200,12 @@ async function dueDuringImport(system: TestSystem): Promise<DueResult> {
           campaign.startedAt ? campaign.startedAt.getTime() - at : Number.NaN,
           min(shippings.map((s) => s.createdAt)),
           min(shippings.map((s) => s.plannedAt)),
+          min(shippings.map((s) => s.claimedAt)),
           min(shippings.map((s) => s.sentAt)),
         ].join('/'),
       );
     }
-    log(`  round ${index} stages (started/shipping written/planned/sent, ms after due): ${stages.join('  ')}`);
+    log(`  round ${index} stages (started/shipping written/planned/claimed/sent, ms after due): ${stages.join('  ')}`);
   };
   const quietMs = await round(0, (company) => company.connections[ROUNDS]!);
   log(`  control round before the import: due → first send ${quietMs.join(', ')} ms`);

@@ -69,10 +69,10 @@ RABBITMQ_LOG_BASE=$home/log
 RABBITMQ_ENABLED_PLUGINS_FILE=$home/enabled_plugins
 RABBITMQ_PID_FILE=$home/pid
 EOF
-    # RabbitMQ counts 3 file handles per quorum queue against its open-files limit and accepts no new
-    # connection past it (1,024 stops at ~300 lanes): the soft limit goes up to the hard one, and the
-    # node counts as with LimitNOFILE=65536 (real descriptors stay few: segment files open lazily).
-    echo '[{rabbit, [{file_handles_high_watermark, 65536}]}].' >"$home/advanced.config"
+    # Disparo's node settings (scripts/rabbitmq/advanced.config: the quorum-queue tick; file handles
+    # counted as with LimitNOFILE=65536, 3 per quorum queue, while the tool above raises the soft
+    # open-files limit to the hard one; docs/infrastructure.md).
+    cp "$(dirname "$0")/rabbitmq/advanced.config" "$home/advanced.config"
     echo "RABBITMQ_ADVANCED_CONFIG_FILE=$home/advanced.config" >>"$home/env"
     [ "$(id -u)" = 0 ] && chown -R "$(id -u rabbitmq)" "$home"
     tool rabbitmq-server "$home/env" -detached

@@ -56,8 +56,14 @@ ensure_rabbitmq() {
   command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
   if ! port_open "$AMQP_PORT"; then
     as_root rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
+    # Disparo's node settings (one quorum queue per number: the quorum-queue tick, file handles;
+    # docs/infrastructure.md) unless the machine has its own advanced.config; the open-files limit
+    # raised to the hard one to match. A broker already running is left as it is.
+    if [ ! -e /etc/rabbitmq/advanced.config ]; then
+      as_root install -m 644 "$ROOT/scripts/rabbitmq/advanced.config" /etc/rabbitmq/advanced.config
+    fi
     log "starting rabbitmq-server"
-    as_root rabbitmq-server -detached
+    as_root sh -c 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec rabbitmq-server -detached'
   fi
   # A freshly launched node is not reachable at once, and recovering many quorum queues takes a
   # while: keep asking until it answers (up to 3 minutes).

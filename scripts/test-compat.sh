@@ -3,28 +3,25 @@
 # (PyPI `secantusdb`, WiredTiger-based), so Disparo keeps to what MongoDB-compatible servers share
 # and not to the embedded server's quirks. Production guidance stays MongoDB itself.
 #
-# Installs SecantusDB into a virtual environment (~/.cache/disparo/secantus-venv, once), starts it on
-# a free port with a temporary storage directory, runs the suites with MONGO_URL pointing at it
-# (RabbitMQ as usual), then stops it and removes its data. The tests that start wire servers of
-# their own (the embedded server's index tests) still use the embedded server.
+# Installs SecantusDB into a virtual environment (scripts/provision-secantus.sh, once), starts it on
+# a free port with a temporary storage directory, removes test vhosts interrupted runs left behind
+# (older than 30 min, as `npm test` does), runs the suites with MONGO_URL pointing at it (RabbitMQ as
+# usual), then stops it and removes its data. The tests that start wire servers of their own (the
+# embedded server's index tests) still use the embedded server. Not in `npm test` / CI yet (see
+# docs/infrastructure.md); `npm run test:compat -- test/e2e/foo.test.ts` runs only the files given.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-STATE_DIR="${DISPARO_STATE_DIR:-$HOME/.cache/disparo}"
-VENV="$STATE_DIR/secantus-venv"
 PORT="${SECANTUS_PORT:-}"
 
 log() { printf '[compat] %s\n' "$*" >&2; }
 
-if [ ! -x "$VENV/bin/secantusd-py" ]; then
-  log "installing SecantusDB into $VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --pre secantusdb
-fi
+SECANTUSD="$(bash "$ROOT/scripts/provision-secantus.sh")"
+VENV="$(dirname "$(dirname "$SECANTUSD")")"
 if [ -z "$PORT" ]; then
-  PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+  PORT="$("$VENV/bin/python3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 fi
 DATA="$(mktemp -d "${TMPDIR:-/tmp}/disparo-secantus-XXXXXX")"
-"$VENV/bin/secantusd-py" --host 127.0.0.1 --port "$PORT" --storage-path "$DATA" --log-level WARNING >"$DATA.log" 2>&1 &
+"$SECANTUSD" --host 127.0.0.1 --port "$PORT" --storage-path "$DATA" --log-level WARNING >"$DATA.log" 2>&1 &
 SERVER=$!
 cleanup() {
   kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
@@ -39,9 +36,13 @@ done
 log "SecantusDB $("$VENV/bin/pip" show secantusdb 2>/dev/null | sed -n 's/^Version: //p') on 127.0.0.1:$PORT"
 export MONGO_URL="mongodb://127.0.0.1:$PORT/disparo"
 cd "$ROOT"
+# The whole run is bounded apart from the main suite's (both together stay well under 90 min).
+export TEST_RUN_TIMEOUT_S="${TEST_COMPAT_TIMEOUT_S:-1500}"
+[ $# -gt 0 ] || set -- test/integration test/e2e
 bash scripts/with-infra.sh bash -c '
   set -euo pipefail
+  tsx test/support/cleanup-vhosts.ts
   CHROMIUM_PATH="$(bash scripts/provision-browser.sh)"; export CHROMIUM_PATH
-  echo "[compat] integration and end-to-end tests on SecantusDB ($MONGO_URL)"
-  bash scripts/run-tests.sh test/integration test/e2e
-'
+  echo "[compat] $* on SecantusDB ($MONGO_URL)"
+  bash scripts/run-tests.sh "$@"
+' compat "$@"

@@ -94,6 +94,12 @@ export const ConfigSchema = z.object({
   LANE_CONSUMERS_PER_CHANNEL: int(1).max(5_000).default(250),
   /** Channels per AMQP connection for lane consumers; more lanes open more connections (broker channel_max 2047). */
   LANE_CHANNELS_PER_CONNECTION: int(1).max(2_047).default(1_000),
+  /**
+   * AMQP heartbeat of the lane consumers' connections, seconds (two missed close the connection).
+   * Longer than the other connections' 5 s: a node busy with thousands of lane queues can go
+   * silent for over 10 s, and dropping a connection re-subscribes every lane it carried.
+   */
+  LANE_BROKER_HEARTBEAT_S: int(1).max(600).default(20),
   /** Shippings planned within this window go straight into their lane, which holds them until their time. */
   LANE_HANDOFF_MS: int(0).default(60_000),
   /** Longest pacing wait a lane spends holding a message (the broker's consumer timeout is 30 min). */

@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import type { PipelineDeps } from '../application/pipeline-deps';
-import type { TemplateDeps } from '../application/template-catalogue';
+import type { TemplateDeps } from '../application/templates/template-catalogue';
 import { type Cause, newCorrelation } from '../domain/events/envelope';
 import type { LaneState } from '../domain/pacing/pacing-rule';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';

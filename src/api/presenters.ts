@@ -1,6 +1,6 @@
 import type { Page } from '../application/queries/paging';
 import { connectionIdsOf } from '../application/queries/read-models';
-import type { TemplateCatalogue } from '../application/template-catalogue';
+import type { TemplateCatalogue } from '../application/templates/template-catalogue';
 import { DEFAULT_AUTO_PAUSE } from '../domain/campaigns/failure-threshold';
 import { effectiveThroughput } from '../domain/connections/throughput';
 import type { PacingSettings } from '../domain/pacing/pacing-settings';
@@ -97,6 +97,7 @@ export function campaignView(campaign: CampaignDoc) {
           category: campaign.template.category,
           components: campaign.template.components,
           headerMediaUrl: campaign.template.headerMediaUrl ?? null,
+          fallbacks: campaign.template.fallbacks ?? null,
         }
       : null,
     mediaUrl: campaign.mediaUrl,

@@ -159,6 +159,9 @@ const TemplateUse = z.object({
   category: z.string(),
   components: z.record(z.string(), z.record(z.string(), z.string())).describe('header, body, buttons → slot → value'),
   headerMediaUrl: nullable(z.string()),
+  fallbacks: nullable(z.record(z.string(), z.string())).describe(
+    'per placeholder, the constant sent to a contact whose value is empty',
+  ),
 });
 const AutoPaused = nullable(
   z.object({ reason: z.string(), at: Timestamp }).describe('why the campaign paused itself on failures'),

@@ -246,7 +246,10 @@ const SlotValues = z
   )
   .refine((values) => Object.keys(values).length <= 50, 'at most 50 parameters');
 
-/** A pre-approved WhatsApp template and how each of its parameters is filled (see docs/cloud-api.md). */
+/**
+ * A pre-approved WhatsApp template and how each of its parameters is filled (see docs/cloud-api.md),
+ * checked against the catalogue of every number the campaign sends from.
+ */
 export const TemplateInput = z.strictObject({
   name: z
     .string()
@@ -265,12 +268,27 @@ export const TemplateInput = z.strictObject({
       ),
     })
     .default({})
-    .describe('each value is a constant or text with contact placeholders such as {name} or {city}'),
+    .describe(
+      'each value is a constant or text with contact placeholders such as {name} or {city}; a contact for whom a value comes out empty is not sent: its shipping fails with TEMPLATE_PARAMETER_EMPTY',
+    ),
   headerMediaUrl: z
     .url({ protocol: /^https?$/ })
     .max(2_048)
     .optional()
     .describe('the link of an image, video or document header'),
+  fallbacks: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, 'a placeholder name used in components, such as city'),
+      z
+        .string()
+        .max(1_024)
+        .refine((value) => value.trim() !== '', 'a fallback cannot be empty'),
+    )
+    .refine((values) => Object.keys(values).length <= 50, 'at most 50 fallbacks')
+    .optional()
+    .describe(
+      'per placeholder, a constant sent to a contact whose value is empty ({"city": "sua cidade"}); without one, that contact fails with TEMPLATE_PARAMETER_EMPTY',
+    ),
 });
 
 const CampaignFields = z.strictObject({
@@ -291,7 +309,9 @@ const CampaignFields = z.strictObject({
     .max(5)
     .optional()
     .describe('free-text messages (one picked per contact); or give a template instead'),
-  template: TemplateInput.optional().describe('send an approved template instead of variants'),
+  template: TemplateInput.optional().describe(
+    'send an approved template instead of variants (it must be APPROVED in that language on every number: a 400 names the one lacking it, connectionIds.N)',
+  ),
   mediaUrl: z.url().max(2_048).optional(),
   scheduledAt: z.iso.datetime({ offset: true }).optional(),
   pacing: PacingInput.partial().optional(),

@@ -1,5 +1,5 @@
 import { TemplateCampaignError } from '../application/template-campaigns';
-import { TemplatesUnavailableError } from '../application/template-catalogue';
+import { TemplatesUnavailableError } from '../application/templates/template-catalogue';
 import { HttpProblem } from './problem';
 
 /**
@@ -29,7 +29,7 @@ export async function answeringTemplateProblems<T>(
           : 'this connection’s gateway has no message templates';
       if (unconfigured.status === 409) throw new HttpProblem(409, 'Conflict', message);
       throw new HttpProblem(400, 'Bad Request', 'the request body is invalid', [
-        { field: unconfigured.field, message },
+        { field: error.field ? `${prefix}.${error.field}` : unconfigured.field, message },
       ]);
     }
     if (error instanceof TemplatesUnavailableError) throw new HttpProblem(502, 'Bad Gateway', error.message);

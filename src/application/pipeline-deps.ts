@@ -1,15 +1,15 @@
-import type { LaneRepository } from '../infrastructure/mongo/lane-repository';
 import type { Models } from '../infrastructure/mongo/models';
 import type { Logger } from '../infrastructure/observability/logger';
 import type { Metrics } from '../infrastructure/observability/metrics';
 import type { Broker } from '../infrastructure/rabbitmq/broker';
 import type { Publisher } from '../infrastructure/rabbitmq/publisher';
 import { laneTopology, type queues, type TopologySettings } from '../topology';
+import type { LanePacing } from './shippings/lane-pacing';
 
 /** What the campaign pipeline's use cases and consumers need, built once per process. */
 export interface PipelineDeps {
   models: Models;
-  lanes: LaneRepository;
+  lanes: LanePacing;
   publisher: Publisher;
   broker: Broker;
   topology: TopologySettings;

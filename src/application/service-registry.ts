@@ -1,3 +1,6 @@
+import { publishEvent } from '../../publishers/domain-event';
+import { ContactsChanged } from '../domain/events/contact-messages';
+import { MongoGatewayAddressBooks } from '../infrastructure/mongo/address-book-store';
 import {
   MongoCampaignAudience,
   MongoCampaignRepository,
@@ -9,15 +12,22 @@ import {
 import { MongoApiKeyStore, MongoCompanyRepository } from '../infrastructure/mongo/company-store';
 import { MongoConnectionRepository, MongoPairingRecords } from '../infrastructure/mongo/connection-store';
 import { MongoContactImports, MongoContactRepository } from '../infrastructure/mongo/contact-store';
+import { MongoContactSyncRuns } from '../infrastructure/mongo/contact-sync-store';
+import { MongoCapStore } from '../infrastructure/mongo/recipient-caps';
 import { MongoCampaignCounters, MongoShippingRepository } from '../infrastructure/mongo/shipping-store';
+import { MongoSuppressionRepository } from '../infrastructure/mongo/suppression-store';
 import { CampaignService } from './campaigns/campaign-service';
 import { CompanyService } from './companies/company-accounts';
 import { ConnectionService } from './connections/connection-lifecycle';
+import { AddressBookService } from './contacts/address-book-service';
 import { ContactService } from './contacts/contact-book';
+import { ContactSyncService } from './contacts/contact-sync-service';
 import { brokerCampaignCommands, brokerEvents, brokerLanes } from './messaging-ports';
 import { declareLane, type PipelineDeps } from './pipeline-deps';
 import { ReadService } from './queries/read-service';
+import { CapReservations } from './shippings/cap-reservations';
 import { ShippingService } from './shippings/shipping-service';
+import { SuppressionService } from './suppression/suppression-service';
 
 const shippingServices = new WeakMap<PipelineDeps, ShippingService>();
 const campaignServices = new WeakMap<PipelineDeps, CampaignService>();
@@ -132,6 +142,71 @@ export function contactsOf(deps: PipelineDeps): ContactService {
       now: () => deps.now(),
     });
     contactServices.set(deps, service);
+  }
+  return service;
+}
+
+const capServices = new WeakMap<object, CapReservations>();
+
+/** Reservations against the daily caps on this process's MongoDB (what dispatch reserves before a send). */
+export function capsOf(deps: Pick<PipelineDeps, 'models'>): CapReservations {
+  let service = capServices.get(deps.models);
+  if (!service) {
+    service = new CapReservations(new MongoCapStore(deps.models));
+    capServices.set(deps.models, service);
+  }
+  return service;
+}
+
+const suppressionServices = new WeakMap<PipelineDeps, SuppressionService>();
+
+/** The suppression service on this process's MongoDB and broker (a suppressed contact's shippings through the contact service). */
+export function suppressionsOf(deps: PipelineDeps): SuppressionService {
+  let service = suppressionServices.get(deps);
+  if (!service) {
+    service = new SuppressionService({
+      suppressions: new MongoSuppressionRepository(deps.models),
+      cancelUnsent: (cause, contactId, reason) => contactsOf(deps).cancelUnsent(cause, contactId, reason),
+      events: brokerEvents(deps),
+      metrics: deps.metrics,
+      logger: deps.logger,
+      now: () => deps.now(),
+    });
+    suppressionServices.set(deps, service);
+  }
+  return service;
+}
+
+const contactSyncServices = new WeakMap<PipelineDeps, ContactSyncService>();
+
+/** The contact sync service on this process's MongoDB and broker (runs of a number's address book). */
+export function contactSyncsOf(deps: PipelineDeps): ContactSyncService {
+  let service = contactSyncServices.get(deps);
+  if (!service) {
+    service = new ContactSyncService({
+      runs: new MongoContactSyncRuns(deps.models),
+      regionOf: (companyId) => readsOf(deps).companyRegion(companyId),
+      events: brokerEvents(deps),
+      now: () => deps.now(),
+    });
+    contactSyncServices.set(deps, service);
+  }
+  return service;
+}
+
+const addressBookServices = new WeakMap<PipelineDeps, AddressBookService>();
+
+/** The gateways' own address books (sandbox, WhatsApp Web) on this process's MongoDB; ContactsChanged on the broker. */
+export function addressBooksOf(deps: PipelineDeps): AddressBookService {
+  let service = addressBookServices.get(deps);
+  if (!service) {
+    const connections = new MongoConnectionRepository(deps.models);
+    service = new AddressBookService({
+      books: new MongoGatewayAddressBooks(deps.models.Connection.db),
+      connectionOf: (connectionId) => connections.findById(connectionId),
+      contactsChanged: (connectionId, cause) => publishEvent(deps.publisher, ContactsChanged, { connectionId }, cause),
+    });
+    addressBookServices.set(deps, service);
   }
   return service;
 }

@@ -12,12 +12,18 @@ import {
   type TemplateMapping,
   templateShape,
 } from '../domain/whatsapp/templates';
-import type { CampaignDoc } from '../infrastructure/mongo/models/campaign';
+import { type CampaignDoc, connectionIdsOf } from '../infrastructure/mongo/models/campaign';
 import type { Logger } from '../infrastructure/observability/logger';
 import { pauseCampaign } from './campaigns/campaign-controls';
 import type { CampaignService } from './campaigns/campaign-service';
 import type { PipelineDeps } from './pipeline-deps';
-import { markTemplatesStale, refreshTemplates, type TemplateDeps, templateCatalogue } from './template-catalogue';
+import {
+  markTemplatesStale,
+  refreshTemplates,
+  type TemplateDeps,
+  TemplatesUnavailableError,
+  templateCatalogue,
+} from './templates/template-catalogue';
 
 /** A template campaign that cannot be sent as asked; each problem names the field (`template.components.body.2`). */
 export class TemplateCampaignError extends Error {
@@ -27,13 +33,57 @@ export class TemplateCampaignError extends Error {
   }
 }
 
+/** The numbers a template campaign sends from, as its body names them: one (`connectionId`) or several. */
+export interface TemplateCampaignInput {
+  companyId: string;
+  /** The campaign's numbers, in order (the first is its `connectionId`). */
+  connectionIds: string[];
+  listId: string;
+  template: TemplateMapping;
+}
+
 /**
- * Checks a template campaign against its connection's catalogue and its list: the template exists
- * in that language and is APPROVED, every slot is filled, no slot is invented, and every contact
- * placeholder is a field at least one member of the list has. Returns the mapping with the
- * template's shape, which is what preparation renders from.
+ * Checks a template campaign against the catalogue of EVERY number it sends from, and its list: the
+ * template exists in that language and is APPROVED on each, every slot is filled, no slot is
+ * invented, and every contact placeholder is a field at least one member of the list has. Returns
+ * the mapping with the (first number's) template shape, which is what preparation renders from.
+ *
+ * With several numbers, a number whose catalogue lacks the template (or the language, or has it
+ * not approved) is named by its place: `connectionIds.1`; slot problems keep their slot's field.
  */
 export async function checkTemplateCampaign(
+  deps: TemplateDeps,
+  campaign: TemplateCampaignInput,
+): Promise<CampaignTemplate> {
+  const several = campaign.connectionIds.length > 1;
+  const problems: FieldProblem[] = [];
+  let checked: CampaignTemplate | null = null;
+  for (const [index, connectionId] of campaign.connectionIds.entries()) {
+    const where = `connectionIds.${index}`;
+    try {
+      const template = await checkOnNumber(deps, { ...campaign, connectionId });
+      checked ??= template;
+    } catch (error) {
+      if (error instanceof TemplatesUnavailableError && several)
+        throw new TemplatesUnavailableError(error.message, error.code, where);
+      if (!(error instanceof TemplateCampaignError)) throw error;
+      for (const problem of error.problems) {
+        // The same slot problem on every number (a shared catalogue, or the list) is said once.
+        if (problems.some((seen) => seen.field === problem.field && seen.message.startsWith(problem.message))) continue;
+        const onTheNumber = problem.field === 'template.name' || problem.field === 'template.language';
+        if (!several) problems.push(problem);
+        else if (onTheNumber) problems.push({ field: where, message: problem.message });
+        else
+          problems.push(index === 0 ? problem : { field: problem.field, message: `${problem.message} (on ${where})` });
+      }
+    }
+  }
+  if (problems.length > 0) throw new TemplateCampaignError(problems);
+  return checked!;
+}
+
+/** One number's check (see checkTemplateCampaign). */
+async function checkOnNumber(
   deps: TemplateDeps,
   campaign: { companyId: string; connectionId: string; listId: string; template: TemplateMapping },
 ): Promise<CampaignTemplate> {
@@ -104,12 +154,12 @@ export async function recheckTemplateCampaign(
   }
   // Only before it may start or resume: the command itself answers 409 for any other status.
   if (!campaign.template || !canApply('refreshTemplate', campaign.status)) return;
-  const { name, language, components, headerMediaUrl } = campaign.template;
+  const { name, language, components, headerMediaUrl, fallbacks } = campaign.template;
   const template = await checkTemplateCampaign(deps, {
     companyId,
-    connectionId: String(campaign.connectionId),
+    connectionIds: connectionIdsOf(campaign),
     listId: String(campaign.listId),
-    template: { name, language, components, headerMediaUrl },
+    template: { name, language, components, headerMediaUrl, fallbacks },
   });
   await campaigns.refreshTemplate(companyId, campaignId, template);
 }

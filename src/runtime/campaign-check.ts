@@ -3,7 +3,7 @@ import { recountQuietCampaigns } from '../application/campaigns/campaign-complet
 import { checkScheduledCampaigns } from '../application/campaigns/campaign-scheduling';
 import type { PipelineDeps } from '../application/pipeline-deps';
 import { type ReconcileOptions, reconcileStuckShippings } from '../application/shipping-reconciler';
-import { refreshStaleCatalogues } from '../application/template-catalogue';
+import { refreshStaleCatalogues } from '../application/templates/template-catalogue';
 import type { GatewayProvider } from '../infrastructure/gateways/gateway-provider';
 import type { EventLog } from '../infrastructure/mongo/event-log';
 import type { ErrorReporter } from '../infrastructure/observability/error-reporter';

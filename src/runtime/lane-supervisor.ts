@@ -1,14 +1,16 @@
 import { hostname } from 'node:os';
 import type { DispatchDeps } from '../../consumers/dispatch-lane';
 import { declareLane } from '../application/pipeline-deps';
+import { readsOf } from '../application/service-registry';
 import { type LaneRole, rankWorkers, roleOf } from '../domain/dispatch/lane-assignment';
 import { ConnectionCreated } from '../domain/events/contact-messages';
 import type { LaneMode } from '../domain/pacing/lane-mode';
-import { DispatchMembership } from '../infrastructure/mongo/dispatch-membership';
+import type { DispatchMembership } from '../infrastructure/mongo/dispatch-membership';
 import { errorFields } from '../infrastructure/observability/logger';
 import { ConsumerPool } from '../infrastructure/rabbitmq/consumer-pool';
 import type { ConsumerRunnerDeps, ConsumerSpec } from '../infrastructure/rabbitmq/consumer-runner';
 import { EventSubscription } from '../infrastructure/rabbitmq/event-subscription';
+import { dispatchMembershipOf } from './pipeline';
 
 export interface LaneSupervisorOptions {
   /** Safety re-scan of every connection (new ones arrive through ConnectionCreated). */
@@ -18,6 +20,8 @@ export interface LaneSupervisorOptions {
   standbys: number;
   consumersPerChannel: number;
   channelsPerConnection: number;
+  /** AMQP heartbeat of the lane consumers' connections (LANE_BROKER_HEARTBEAT_S). */
+  brokerHeartbeatSeconds?: number;
 }
 
 /**
@@ -48,8 +52,11 @@ const STANDBY_DELAY_MS = 500;
  * single-active-consumer queue the first consumer in line is the active one — then, behind the
  * owner, to those it stands by for (LANE_STANDBYS), which it takes over the moment the owner dies.
  * When workers join or leave, only the lanes whose owner changed move: the old owner hands the lane
- * back (cancels between two messages and subscribes again behind the new owner). A worker that finds
- * itself active on a lane it does not own (after a reconnect, say) hands it back the same way.
+ * back at the end of its next message (cancels before that message's ack and subscribes again
+ * behind the new owner; an idle lane stays with it until a message comes, so a hand-back never
+ * gives a message back to the queue, which a quorum queue would count as a failed delivery). A
+ * worker that finds itself active on a lane it does not own (after a reconnect, say) hands it back
+ * the same way.
  *
  * Consumers share channels (ConsumerPool): prefetch 1 each, on a few channels and connections.
  * New numbers arrive through the ConnectionCreated event, on a queue of this worker's own; every
@@ -91,6 +98,7 @@ export class LaneSupervisor {
         channelsPerConnection: options.channelsPerConnection,
         prefetch: 1,
         name: 'lanes',
+        heartbeatSeconds: options.brokerHeartbeatSeconds,
       },
       {
         onDelivery: (queue) => this.onDelivery(queue),
@@ -123,7 +131,7 @@ export class LaneSupervisor {
       handle: async (event) => this.announced(event.payload.connectionId),
       onResubscribed: () => void this.serially(() => this.scan()),
     });
-    this.membership = new DispatchMembership(deps.models.Connection.db, memberId, options.memberTtlMs, {
+    this.membership = dispatchMembershipOf(deps, memberId, options.memberTtlMs, {
       host: hostname(),
       pid: process.pid,
     });
@@ -265,8 +273,7 @@ export class LaneSupervisor {
   /** Every connection, as a safety net for a ConnectionCreated this worker did not get. */
   private async scan(): Promise<void> {
     // A WhatsApp Web number's lane is subscribed by the worker holding its socket (whatsapp-web-host.ts).
-    const connections = await this.deps.models.Connection.find({ gateway: { $ne: 'whatsapp-web' } }, { _id: 1 }).lean();
-    const unknown = connections.map((connection) => String(connection._id)).filter((id) => !this.lanes.has(id));
+    const unknown = (await readsOf(this.deps).laneConnectionIds()).filter((id) => !this.lanes.has(id));
     await this.decideModes([...this.lanes]);
     if (unknown.length > 0) await this.open(unknown, 0);
   }
@@ -300,7 +307,7 @@ export class LaneSupervisor {
       if (role === 'owner' && standing !== 'first') owned.push(lane);
       else if (role === 'standby' && standing === undefined) standby.push(lane);
       else if (role === 'standby' && standing === 'first') pool.handBack(queue, 'standby');
-      else if (role === 'none' && standing !== undefined) await pool.remove(queue);
+      else if (role === 'none' && standing !== undefined) pool.remove(queue);
     }
     await this.subscribeAll(owned, 'first');
     if (standby.length === 0) return;
@@ -343,7 +350,7 @@ export class LaneSupervisor {
       owner: rankWorkers(lane, this.workers)[0],
     });
     if (role === 'standby') this.poolOf(lane).handBack(queue, 'standby');
-    else void this.poolOf(lane).remove(queue);
+    else this.poolOf(lane).remove(queue);
   }
 
   /** A lane queue was missing (a crash between creating the connection and its lane): declare it, subscribe again. */

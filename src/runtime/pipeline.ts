@@ -1,8 +1,11 @@
 import type { PipelineDeps } from '../application/pipeline-deps';
+import { LanePacing } from '../application/shippings/lane-pacing';
 import type { CloudApiOptions } from '../infrastructure/gateways/cloud-api/cloud-api-gateway';
 import { createGatewayProvider, type GatewayProvider } from '../infrastructure/gateways/gateway-provider';
+import { type WhatsAppWebStore, whatsappWebStore } from '../infrastructure/gateways/whatsapp-web/web-store';
 import type { WhatsAppWebOptions } from '../infrastructure/gateways/whatsapp-web/whatsapp-web-gateway';
-import { LaneRepository } from '../infrastructure/mongo/lane-repository';
+import { DispatchMembership } from '../infrastructure/mongo/dispatch-membership';
+import { MongoLaneStore } from '../infrastructure/mongo/lane-store';
 import { ensureIndexes, modelsOf } from '../infrastructure/mongo/models';
 import { queues } from '../topology';
 import type { Services } from './services';
@@ -33,7 +36,7 @@ async function buildPipelineDeps(services: Services): Promise<PipelineDeps> {
   const topology = { prefix: services.config.TOPOLOGY_PREFIX, deliveryLimit: services.config.QUEUE_DELIVERY_LIMIT };
   return {
     models,
-    lanes: new LaneRepository(models),
+    lanes: new LanePacing(new MongoLaneStore(models)),
     publisher: services.publisher,
     broker: services.broker,
     topology,
@@ -55,4 +58,19 @@ export function gatewaysOf(
   whatsappWeb: WhatsAppWebOptions | null = null,
 ): GatewayProvider {
   return createGatewayProvider(pipeline.models, services.mongo, undefined, cloudApi, whatsappWeb);
+}
+
+/** The dispatch workers' membership (heartbeats in this process's database), for the lane supervisor. */
+export function dispatchMembershipOf(
+  pipeline: PipelineDeps,
+  memberId: string,
+  ttlMs: number,
+  identity: { host: string; pid: number },
+): DispatchMembership {
+  return new DispatchMembership(pipeline.models.Connection.db, memberId, ttlMs, identity);
+}
+
+/** The WhatsApp Web gateway's own store (leases, sealed sessions, pairing records) in this process's database. */
+export function whatsappWebStoreOf(pipeline: PipelineDeps): WhatsAppWebStore {
+  return whatsappWebStore(pipeline.models.Connection.db);
 }

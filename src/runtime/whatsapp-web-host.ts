@@ -8,6 +8,7 @@ import {
 } from '../application/connections/whatsapp-web-pairing';
 import { haltWhatsAppWeb, receiveWebContacts } from '../application/connections/whatsapp-web-session-events';
 import { declareLane } from '../application/pipeline-deps';
+import { readsOf } from '../application/service-registry';
 import {
   parseSessionKey,
   SessionCipher,
@@ -16,13 +17,10 @@ import {
 import { WebLease } from '../infrastructure/gateways/whatsapp-web/web-lease';
 import { WhatsAppWebSession } from '../infrastructure/gateways/whatsapp-web/web-session';
 import { currentSocketFactory } from '../infrastructure/gateways/whatsapp-web/web-socket';
-import {
-  forgetSession,
-  type WhatsAppWebStore,
-  whatsappWebStore,
-} from '../infrastructure/gateways/whatsapp-web/web-store';
+import { forgetSession, type WhatsAppWebStore } from '../infrastructure/gateways/whatsapp-web/web-store';
 import { errorFields } from '../infrastructure/observability/logger';
 import { ConsumerRunner, type ConsumerRunnerDeps, type ConsumerSpec } from '../infrastructure/rabbitmq/consumer-runner';
+import { whatsappWebStoreOf } from './pipeline';
 
 export interface WhatsAppWebHostOptions {
   /** WHATSAPP_SESSION_KEY as configured (may be missing while no whatsapp-web connection exists). */
@@ -68,7 +66,7 @@ export class WhatsAppWebHost {
     /** The sockets this process holds; the gateway provider sends through them. */
     readonly sessions: Map<string, WhatsAppWebSession> = new Map(),
   ) {
-    this.store = whatsappWebStore(deps.models.Connection.db);
+    this.store = whatsappWebStoreOf(deps);
     this.lease = new WebLease(this.store, `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, options.leaseMs);
   }
 
@@ -79,7 +77,7 @@ export class WhatsAppWebHost {
   /** Refuses to start without a usable WHATSAPP_SESSION_KEY once a whatsapp-web connection exists. */
   async start(): Promise<void> {
     if (this.options.sessionKey) this.cipher = new SessionCipher(parseSessionKey(this.options.sessionKey));
-    else if (await this.deps.models.Connection.exists({ gateway: 'whatsapp-web' })) parseSessionKey(undefined);
+    else if (await readsOf(this.deps).hasWhatsAppWebConnection()) parseSessionKey(undefined);
     await this.tick();
     this.timer = setInterval(() => void this.tick(), Math.min(this.options.refreshMs, this.options.leaseMs / 3));
   }
@@ -106,10 +104,7 @@ export class WhatsAppWebHost {
 
   private async look(): Promise<void> {
     await this.renewLeases();
-    const connections = await this.deps.models.Connection.find(
-      { gateway: 'whatsapp-web' },
-      { _id: 1, status: 1, companyId: 1 },
-    ).lean();
+    const connections = await readsOf(this.deps).whatsappWebConnections();
     const byId = new Map(connections.map((connection) => [String(connection._id), connection]));
     for (const [connectionId, held] of this.held) {
       const connection = byId.get(connectionId);

@@ -56,7 +56,16 @@ const HANDLERS: {
     await eventLog.ensureIndexes();
     return eventRecorderConsumer({ eventLog });
   },
-  'campaign-process': async ({ pipeline }) => campaignProcessConsumer(pipeline),
+  'campaign-process': async ({ services, pipeline }) =>
+    campaignProcessConsumer({
+      ...pipeline,
+      // A due template campaign's template is checked again against each number's catalogue.
+      gateways: gatewaysOf(services, pipeline, {
+        ...DEFAULT_CLOUD_API_OPTIONS,
+        timeoutMs: services.config.CLOUD_API_TIMEOUT_MS,
+      }),
+      templateMaxAgeMs: services.config.TEMPLATE_REFRESH_MS,
+    }),
   'contact-prepare': async ({ services, pipeline }) =>
     contactPrepareConsumer({ ...pipeline, laneHandoffMs: services.config.LANE_HANDOFF_MS }),
   'contact-sync': async ({ services, pipeline }) => {
@@ -130,6 +139,7 @@ function startLanes({ services, pipeline, runnerDeps }: RoleContext): Promise<Ru
       standbys: config.LANE_STANDBYS,
       consumersPerChannel: config.LANE_CONSUMERS_PER_CHANNEL,
       channelsPerConnection: config.LANE_CHANNELS_PER_CONNECTION,
+      brokerHeartbeatSeconds: config.LANE_BROKER_HEARTBEAT_S,
     },
     undefined,
     {

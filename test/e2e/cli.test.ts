@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ManagementApi } from '../../src/infrastructure/rabbitmq/management-api';
 import { infraUrls } from '../support/infrastructure';
+import { liveQueue } from '../support/live-queue';
 import { createCampaign, seedCompany, startSystem, type TestSystem, waitUntil } from '../support/system';
 
 const ROOT = join(__dirname, '..', '..');
@@ -166,12 +166,10 @@ describe('the disparo command line, as child processes against the real broker a
       pacing: { messageInterval: 0.5, longerIntervalAfter: 50, greaterInterval: 1 },
       contacts: CONTACTS,
     });
-    // The management API refreshes its figures every few seconds: wait until it shows the lane's dispatcher.
-    const management = new ManagementApi(infraUrls().managementUrl);
-    const vhost = decodeURIComponent(new URL(system.env.RABBITMQ_URL!).pathname.slice(1));
+    // The lane's dispatcher subscribes to a new number's queue a moment after it is created.
     await waitUntil(
-      'the lane consumer in the management API',
-      async () => (await management.queue(vhost, `disparo.lane.${seeded.connectionId}`)).consumers === 1,
+      'the lane consumer',
+      async () => (await liveQueue(system.env.RABBITMQ_URL!, `disparo.lane.${seeded.connectionId}`)).consumers === 1,
       30_000,
       500,
     );
@@ -224,7 +222,7 @@ describe('the disparo command line, as child processes against the real broker a
     const lane = JSON.parse(lanesJson.stdout.trim());
     assert.equal(lane.connectionId, seeded.connectionId);
     assert.equal(lane.throughputPerSec, null, 'a sandbox number simulates no provider rate unless told');
-    assert.equal(lane.dispatchers, 1, 'the management API shows the lane’s one active dispatcher');
+    assert.equal(lane.dispatchers, 1, 'the lane queue answers with its one active dispatcher');
     assert.equal(typeof lane.queued, 'number');
     assert.ok(
       lane.lastSentAt > 0 && lane.nextAllowedAt >= lane.lastSentAt + 500,

@@ -83,6 +83,39 @@ async function seedCloud(system: TestSystem, contacts: number, pacing = 0.05) {
   };
 }
 
+/** A second Cloud API number of the same company, on its own local provider (its catalogue may differ). */
+async function addNumber(system: TestSystem, key: string) {
+  const phoneNumberId = String(206540352242922 + ++numbers);
+  const provider = await new LocalCloudApi({
+    phoneNumberId,
+    accessToken: TOKEN,
+    appSecret: APP_SECRET,
+    wabaId: WABA_ID,
+  }).start();
+  const connection = await system.api(
+    'POST',
+    '/v1/connections',
+    {
+      name: `Número ${numbers}`,
+      gateway: 'cloud-api',
+      cloudApi: {
+        phoneNumberId,
+        wabaId: WABA_ID,
+        accessToken: TOKEN,
+        baseUrl: provider.url,
+        appSecret: APP_SECRET,
+        verifyToken: 'verify-token-disparo',
+      },
+    },
+    key,
+  );
+  assert.equal(connection.status, 201, JSON.stringify(connection.body));
+  return { provider, connectionId: connection.body.id as string };
+}
+
+/** Requests to the provider's messages endpoint (accepted or refused). */
+const sendAttempts = (provider: LocalCloudApi) => provider.received.length;
+
 describe('template campaigns on the Cloud API', () => {
   let system: TestSystem;
   const providers: LocalCloudApi[] = [];
@@ -215,6 +248,12 @@ describe('template campaigns on the Cloud API', () => {
         orderUpdate({ headerMediaUrl: undefined }),
         ['body.template.headerMediaUrl'],
       ],
+      [
+        'a fallback for a placeholder no slot uses',
+        orderUpdate({ fallbacks: { state: 'SP' } }),
+        ['body.template.fallbacks.state'],
+      ],
+      ['an empty fallback', orderUpdate({ fallbacks: { city: ' ' } }), ['body.template.fallbacks.city']],
     ];
     for (const [what, template, fields] of cases) {
       const answer = await seeded.campaign(template);
@@ -300,6 +339,197 @@ describe('template campaigns on the Cloud API', () => {
       (await system.api('GET', `/v1/campaigns/${created.body.id}`, undefined, seeded.key)).body.status,
       'draft',
     );
+  });
+
+  test('a template campaign on several numbers is checked against every number: the 400 names the number lacking it', async () => {
+    const seeded = await seed(2);
+    const second = await addNumber(system, seeded.key);
+    providers.push(second.provider);
+    // The second number's business account has order_update in English only.
+    second.provider.templates.splice(
+      second.provider.templates.findIndex((entry) => entry.name === 'order_update' && entry.language === 'pt_BR'),
+      1,
+    );
+    const both = [seeded.connectionId, second.connectionId];
+    const created = await seeded.campaign(orderUpdate(), { connectionId: undefined, connectionIds: both });
+    assert.equal(created.status, 400, JSON.stringify(created.body));
+    assert.deepEqual(
+      created.body.errors.map((error: { field: string }) => error.field),
+      ['body.connectionIds.1'],
+    );
+    assert.match(created.body.errors[0].message, /no pt_BR translation/);
+
+    // PATCH onto both numbers is checked the same way; on the first alone it is fine.
+    const single = await seeded.campaign(orderUpdate());
+    assert.equal(single.status, 201, JSON.stringify(single.body));
+    const patched = await system.api('PATCH', `/v1/campaigns/${single.body.id}`, { connectionIds: both }, seeded.key);
+    assert.equal(patched.status, 400, JSON.stringify(patched.body));
+    assert.deepEqual(
+      patched.body.errors.map((error: { field: string }) => error.field),
+      ['body.connectionIds.1'],
+    );
+
+    // Start checks every number again: the template paused on the second one since creation.
+    const english = {
+      name: 'order_update',
+      language: 'en_US',
+      components: { body: { 1: '{name}', 2: '{order}', 3: '{city}' } },
+    };
+    const onBoth = await seeded.campaign(english, { connectionId: undefined, connectionIds: both });
+    assert.equal(onBoth.status, 201, JSON.stringify(onBoth.body));
+    second.provider.setTemplateStatus('order_update', 'en_US', 'PAUSED');
+    await system.api('POST', `/v1/connections/${second.connectionId}/templates/refresh`, undefined, seeded.key);
+    const started = await system.api('POST', `/v1/campaigns/${onBoth.body.id}/start`, undefined, seeded.key);
+    assert.equal(started.status, 400, JSON.stringify(started.body));
+    assert.deepEqual(
+      started.body.errors.map((error: { field: string }) => error.field),
+      ['campaign.connectionIds.1'],
+    );
+    assert.match(started.body.errors[0].message, /PAUSED/);
+    assert.equal(sendAttempts(seeded.provider) + sendAttempts(second.provider), 0);
+  });
+
+  test('a scheduled template campaign whose template was paused since is paused when it becomes due, before any send', async () => {
+    const seeded = await seed(2);
+    const created = await seeded.campaign(orderUpdate(), { scheduledAt: new Date(Date.now() + 2_500).toISOString() });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const campaignId = created.body.id as string;
+    // Meta pauses it after the campaign was checked; nothing in Disparo refreshes the catalogue before it is due.
+    seeded.provider.setTemplateStatus('order_update', 'pt_BR', 'PAUSED');
+
+    const paused = await waitForStatus(system, seeded.key, campaignId, 'paused', 20_000);
+    assert.match(paused.pausedReason, /^template\.name template order_update \(pt_BR\) is PAUSED/);
+    assert.equal(sendAttempts(seeded.provider), 0, 'no contact was tried');
+    assert.equal(paused.counters.failed, 0);
+    const progress = await system.api('GET', `/v1/campaigns/${campaignId}/progress`, undefined, seeded.key);
+    assert.equal(progress.body.pausedReason, paused.pausedReason);
+    const event = await waitUntil(
+      'the CampaignPaused event with its reason',
+      async () => {
+        const page = await system.api('GET', `/v1/campaigns/${campaignId}/events`, undefined, seeded.key);
+        return (page.body?.items ?? []).find((each: any) => each.type === 'CampaignPaused');
+      },
+      10_000,
+    );
+    assert.equal(event.payload.reason, paused.pausedReason);
+
+    seeded.provider.setTemplateStatus('order_update', 'pt_BR', 'APPROVED');
+    assert.equal((await system.api('POST', `/v1/campaigns/${campaignId}/resume`, undefined, seeded.key)).status, 202);
+    const done = await waitForStatus(system, seeded.key, campaignId, 'completed', 20_000);
+    assert.equal(done.counters.sent, 2);
+    assert.equal(done.pausedReason, null);
+  });
+
+  test('when due, every number of a template campaign is checked: the reason names the one whose template changed', async () => {
+    const seeded = await seed(2);
+    const second = await addNumber(system, seeded.key);
+    providers.push(second.provider);
+    const created = await seeded.campaign(orderUpdate(), {
+      connectionId: undefined,
+      connectionIds: [seeded.connectionId, second.connectionId],
+      scheduledAt: new Date(Date.now() + 2_500).toISOString(),
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    // On the second number the template got a fourth body parameter: the campaign's mapping no longer fits.
+    const changed = second.provider.templates.find(
+      (entry) => entry.name === 'order_update' && entry.language === 'pt_BR',
+    )!;
+    changed.components = changed.components.map((component) =>
+      component.type === 'BODY' ? { ...component, text: `${component.text} Código {{4}}.` } : component,
+    );
+
+    const paused = await waitForStatus(system, seeded.key, created.body.id, 'paused', 20_000);
+    assert.match(paused.pausedReason, /^connectionIds\.1 template\.components\.body\.4 /);
+    assert.equal(sendAttempts(seeded.provider) + sendAttempts(second.provider), 0, 'no number sent anything');
+  });
+
+  test('when due with the catalogue unreadable (provider down), the stored one is used and a refused send pauses the campaign', async () => {
+    const seeded = await seed(3, 0.3);
+    const created = await seeded.campaign(orderUpdate(), { scheduledAt: new Date(Date.now() + 2_500).toISOString() });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const reads = seeded.provider.templateReads;
+    seeded.provider.templateReadsFail = true;
+    seeded.provider.setTemplateStatus('order_update', 'pt_BR', 'PAUSED');
+
+    const paused = await waitForStatus(system, seeded.key, created.body.id, 'paused', 20_000);
+    assert.ok(seeded.provider.templateReads > reads, 'the catalogue was asked for when due');
+    assert.match(paused.pausedReason, /^132015: /, 'dispatch paused it on the refusal');
+    assert.equal(sendAttempts(seeded.provider), 1, 'one refused send, the other contacts not tried');
+    assert.equal(paused.counters.failed, 0);
+  });
+
+  test('a contact whose placeholder is empty fails at preparation with TEMPLATE_PARAMETER_EMPTY, never reaching the provider', async () => {
+    const seeded = await seed(2);
+    const blank = [
+      { phone: '+5511970000001', name: 'Sem Cidade', fields: { order: '77', city: '  ' } },
+      { phone: '+5511970000002', name: 'Sem Campo', fields: { order: '78' } },
+    ];
+    const added = await system.api(
+      'POST',
+      `/v1/contact-lists/${seeded.listId}/contacts`,
+      { contacts: blank },
+      seeded.key,
+    );
+    assert.ok(added.status < 300, JSON.stringify(added.body));
+    const created = await seeded.campaign(orderUpdate());
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const campaignId = created.body.id as string;
+    await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key);
+    const done = await waitForStatus(system, seeded.key, campaignId, 'completed', 20_000);
+    assert.equal(done.counters.sent, 2);
+    assert.equal(done.counters.failed, 2);
+
+    const tried = seeded.provider.received.map((entry) => entry.body.to);
+    for (const person of blank) assert.ok(!tried.includes(person.phone.slice(1)), `${person.phone} never sent`);
+    const failed = (
+      await system.api('GET', `/v1/campaigns/${campaignId}/shippings?status=failed`, undefined, seeded.key)
+    ).body.items as any[];
+    assert.deepEqual(failed.map((shipping) => shipping.phone).sort(), blank.map((person) => person.phone).sort());
+    for (const shipping of failed)
+      assert.equal(
+        shipping.lastError,
+        'TEMPLATE_PARAMETER_EMPTY: template.components.body.3 ({city}) is empty for this contact',
+      );
+    const progress = await system.api('GET', `/v1/campaigns/${campaignId}/progress`, undefined, seeded.key);
+    assert.equal(progress.body.counters.failed, 2);
+    const overview = await system.api('GET', `/v1/progress?campaigns=${campaignId}`, undefined, seeded.key);
+    assert.deepEqual(
+      overview.body.failures.map((entry: any) => [entry.reason, entry.count]),
+      [['TEMPLATE_PARAMETER_EMPTY: template.components.body.3 ({city}) is empty for this contact', 2]],
+    );
+    const failedEvents = await waitUntil(
+      'a MessageFailed event per contact with the code',
+      async () => {
+        const page = await system.api('GET', `/v1/campaigns/${campaignId}/events`, undefined, seeded.key);
+        const found = (page.body?.items ?? []).filter((each: any) => each.type === 'MessageFailed');
+        return found.length === 2 ? found : null;
+      },
+      10_000,
+    );
+    for (const event of failedEvents) assert.equal(event.payload.code, 'TEMPLATE_PARAMETER_EMPTY');
+    const report = await fetch(`${system.apiUrl}/v1/campaigns/${campaignId}/report.csv`, {
+      headers: { authorization: `Bearer ${seeded.key}` },
+    });
+    const csv = await report.text();
+    const rows = csv.split('\n').filter((line) => line.includes('TEMPLATE_PARAMETER_EMPTY'));
+    assert.equal(rows.length, 2, csv);
+  });
+
+  test('a fallback constant fills a placeholder that is empty for a contact: sent, not failed', async () => {
+    const seeded = await seed(1);
+    const blank = { phone: '+5511970000003', name: 'Sem Cidade', fields: { order: '79', city: '' } };
+    await system.api('POST', `/v1/contact-lists/${seeded.listId}/contacts`, { contacts: [blank] }, seeded.key);
+    const created = await seeded.campaign(orderUpdate({ fallbacks: { city: 'sua cidade' } }));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(created.body.template.fallbacks, { city: 'sua cidade' });
+    await system.api('POST', `/v1/campaigns/${created.body.id}/start`, undefined, seeded.key);
+    const done = await waitForStatus(system, seeded.key, created.body.id, 'completed', 20_000);
+    assert.equal(done.counters.sent, 2);
+    assert.equal(done.counters.failed, 0);
+    const request = seeded.provider.sent.find((entry) => entry.body.to === blank.phone.slice(1));
+    assert.deepEqual(request?.body.template.components[1].parameters[2], { type: 'text', text: 'sua cidade' });
+    const other = seeded.provider.sent.find((entry) => entry.body.to === seeded.people[0]!.phone.slice(1));
+    assert.deepEqual(other?.body.template.components[1].parameters[2], { type: 'text', text: 'Natal' });
   });
 
   test('a Cloud API number without a business account id cannot list templates until one is set', async () => {

@@ -15,6 +15,9 @@ async function waitForSync(system: TestSystem, key: string, connectionId: string
   );
 }
 
+/** The campaign that dispatches while the 20,000-contact sync runs. */
+const CAMPAIGN_CONTACTS = 100;
+
 async function seedBook(
   system: TestSystem,
   key: string,
@@ -133,7 +136,10 @@ describe('contact sync from a WhatsApp connection (sandbox)', () => {
   }, async () => {
     const pacing = { messageInterval: 0.1, longerIntervalAfter: 5, greaterInterval: 0.3 };
     const pacingMs = { messageIntervalMs: 100, longerIntervalAfter: 5, greaterIntervalMs: 300 };
-    const seeded = await seedCompany(system, { pacing, contacts: 40 });
+    // Long enough to outlast the seeding of the 20,000-entry book on any server: on SecantusDB that
+    // alone takes ~11 s (a bulk $set of 250 slots per page costs 3–4 s per 10,000 entries there,
+    // against ~0.3 s on the embedded server), while 40 sends took ~6 s.
+    const seeded = await seedCompany(system, { pacing, contacts: CAMPAIGN_CONTACTS });
     const { key, connectionId, companyId } = seeded;
     const campaignId = await createCampaign(system, key, { connectionId, listId: seeded.listId });
     assert.equal((await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, key)).status, 202);
@@ -155,18 +161,18 @@ describe('contact sync from a WhatsApp connection (sandbox)', () => {
     assert.equal(runs[1]!.seen, 20_000);
     assert.equal(
       await system.models.Contact.countDocuments({ companyId }),
-      40 + 20_000,
+      CAMPAIGN_CONTACTS + 20_000,
       'one contact per number, whatever the overlap of the two syncs',
     );
     assert.equal(await system.models.Contact.countDocuments({ companyId, valid: false }), 20);
     assert.equal(await system.models.Contact.countDocuments({ companyId, onWhatsApp: false }), 2_000);
 
     const done = await waitForStatus(system, key, campaignId, 'completed', 60_000);
-    assert.equal(done.counters.sent, 40);
+    assert.equal(done.counters.sent, CAMPAIGN_CONTACTS);
     const sends = await system.sandboxSends(connectionId);
     assert.ok(
-      sendsDuringSync < 40,
-      `the campaign was still sending while the sync ran (${sendsDuringSync} of 40 sent when seeding ended)`,
+      sendsDuringSync < CAMPAIGN_CONTACTS,
+      `the campaign was still sending while the sync ran (${sendsDuringSync} of ${CAMPAIGN_CONTACTS} sent when seeding ended)`,
     );
     assert.deepEqual(
       sends.filter((send) => send.violation),

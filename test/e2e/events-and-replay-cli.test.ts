@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { lanesCommand } from '../../src/cli/commands/lanes';
 import { LANE_STATES } from '../../src/domain/pacing/lane-view';
-import { ManagementApi } from '../../src/infrastructure/rabbitmq/management-api';
-import { infraUrls } from '../support/infrastructure';
+import { liveQueue } from '../support/live-queue';
 import {
   ADMIN_KEY,
   createCampaign,
@@ -90,11 +89,9 @@ describe('events and replay', () => {
     );
     assert.equal(replayed.status, 200, JSON.stringify(replayed.body));
     assert.ok(replayed.body.published > 0);
-    const management = new ManagementApi(infraUrls().managementUrl);
-    const vhost = decodeURIComponent(new URL(system.env.RABBITMQ_URL!).pathname.slice(1));
     await waitUntil(
       'the debug copies to expire',
-      async () => (await management.queue(vhost, replayed.body.debugQueue)).messages === 0,
+      async () => (await liveQueue(system.env.RABBITMQ_URL!, replayed.body.debugQueue)).messages === 0,
       20_000,
       500,
     );

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import amqplib from 'amqplib';
+import { LanePacing } from '../../src/application/shippings/lane-pacing';
 import { findViolations } from '../../src/domain/pacing/pacing-rule';
 import { createGatewayProvider } from '../../src/infrastructure/gateways/gateway-provider';
-import { LaneRepository } from '../../src/infrastructure/mongo/lane-repository';
+import { MongoLaneStore } from '../../src/infrastructure/mongo/lane-store';
 import { queues } from '../../src/topology';
 import { LocalCloudApi } from '../support/cloud-api-provider';
 import {
@@ -71,7 +72,7 @@ describe('shipping reconciler: stuck shippings after a crash are finished, never
       .sort({ plannedAt: 1 })
       .limit(2)
       .lean();
-    const lanes = new LaneRepository(system.models);
+    const lanes = new LanePacing(new MongoLaneStore(system.models));
     const { gateway } = await createGatewayProvider(system.models, system.db).forConnection(seeded.connectionId);
     // Crash 1: claimed, marked in flight, accepted by the provider, never recorded.
     await Shipping.updateOne(

@@ -27,7 +27,7 @@ class Ledger {
   maxPerQueue = 0;
   maxOverall = 0;
   overall = 0;
-  readonly handled: Array<{ queue: string; seq: number; worker: string }> = [];
+  readonly handled: Array<{ queue: string; seq: number; worker: string; redelivered: boolean }> = [];
 
   spec(queue: string, worker: string, holdMs: number): ConsumerSpec<unknown> {
     const spec: ConsumerSpec<Ping> = {
@@ -35,7 +35,7 @@ class Ledger {
       queue,
       prefetch: 1,
       schema: TestPing.schema,
-      handle: async (message) => {
+      handle: async (message, context) => {
         // Per queue: across both pools, since the queue has one active consumer at a time.
         const now = (this.running.get(queue) ?? 0) + 1;
         this.running.set(queue, now);
@@ -45,7 +45,7 @@ class Ledger {
         await sleep(holdMs);
         this.running.set(queue, (this.running.get(queue) ?? 1) - 1);
         this.overall--;
-        this.handled.push({ queue, seq: message.payload.seq, worker });
+        this.handled.push({ queue, seq: message.payload.seq, worker, redelivered: context.redelivered });
       },
     };
     return spec as ConsumerSpec<unknown>;
@@ -151,5 +151,62 @@ describe('consumer pool: many single-active consumers on few channels', () => {
       assert.equal(order.at(-1), 'b', `${queue}: after the hand-back the standby is`);
       assert.equal(order.join('').replace(/^a+b+$/, 'ok'), 'ok', `${queue}: one switch (${order.join('')})`);
     }
+  });
+
+  test('lanes changing hands over and over while messages arrive: no delivery attempt spent, nothing dead, nothing twice', async () => {
+    // What dispatch workers joining and leaving do to a lane: the owner hands it back, the other
+    // worker takes it and hands it back in turn, a worker drops a lane and subscribes again. The
+    // lanes' quorum queues here allow 5 deliveries: every delivery that reaches a consumer being
+    // cancelled and is given back counts as one.
+    const ledger = new Ledger();
+    const a = pool('pool-churn-a');
+    const b = pool('pool-churn-b');
+    const lanes = laneIds.slice(6, 12).map((id) => names.lane(id));
+    for (const queue of lanes) await a.add(ledger.spec(queue, 'a', 3), 'first');
+    for (const queue of lanes) await b.add(ledger.spec(queue, 'b', 3), 'standby');
+    const random = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)]!;
+    let seq = 10_000;
+    let published = 0;
+    let churning = true;
+    const churn = (async () => {
+      while (churning) {
+        const queue = random(lanes);
+        const roll = Math.random();
+        if (roll < 0.4) a.handBack(queue);
+        else if (roll < 0.8) b.handBack(queue);
+        else if (roll < 0.9) await b.remove(queue);
+        else await b.add(ledger.spec(queue, 'b', 3), random<Standing>(['first', 'standby']));
+        await sleep(5);
+      }
+    })();
+    const started = Date.now();
+    while (Date.now() - started < 4_000) {
+      await harness.publisher.send(random(lanes), ping(seq++));
+      published++;
+      await sleep(Math.random() * 12);
+    }
+    churning = false;
+    await churn;
+    for (const queue of lanes) await b.add(ledger.spec(queue, 'b', 3), 'standby');
+    const deadline = Date.now() + 20_000;
+    while (ledger.handled.length < published && Date.now() < deadline) await sleep(50);
+    const dead = (await takeAll(harness.url, names.laneDead)).filter((letter) =>
+      lanes.includes(String(letter.headers[HEADERS.deadQueue])),
+    );
+    assert.deepEqual(
+      dead.map((letter) => String(letter.headers[HEADERS.deadReason])),
+      [],
+      'nothing reached the lanes’ dead-letter queue',
+    );
+    const again = ledger.handled.filter((item) => item.redelivered);
+    assert.equal(again.length, 0, `no message came back after a hand-back (${again.length} redelivered)`);
+    assert.equal(ledger.handled.length, published, 'every message handled');
+    assert.equal(new Set(ledger.handled.map((item) => item.seq)).size, published, 'none twice');
+    assert.equal(ledger.maxPerQueue, 1, 'never two consumers of one lane at once');
+    assert.deepEqual(
+      [...new Set(ledger.handled.map((item) => item.worker))].sort(),
+      ['a', 'b'],
+      'the lanes did change hands',
+    );
   });
 });

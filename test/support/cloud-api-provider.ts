@@ -201,6 +201,8 @@ export class LocalCloudApi {
 
   /** Requests to the templates endpoint. */
   templateReads = 0;
+  /** While true, the templates endpoint answers 500 (Meta's side down) while sending still works. */
+  templateReadsFail = false;
 
   async start(): Promise<this> {
     this.server = createServer((request, response) => void this.handle(request, response));
@@ -316,6 +318,10 @@ export class LocalCloudApi {
   /** GET /{version}/{waba-id}/message_templates: pages of templates with cursors, like the Graph API. */
   private listTemplates(request: IncomingMessage, response: ServerResponse, wabaId: string, path: string) {
     this.templateReads++;
+    if (this.templateReadsFail)
+      return this.answer(response, 500, {
+        error: { message: 'An unknown error occurred', type: 'OAuthException', code: 1, fbtrace_id: trace() },
+      });
     if (request.headers.authorization !== `Bearer ${this.settings.accessToken}`)
       return this.answer(response, 401, {
         error: { message: 'Invalid OAuth access token', type: 'OAuthException', code: 190, fbtrace_id: trace() },
@@ -370,6 +376,12 @@ export class LocalCloudApi {
         code: 132000,
         message: '(#132000) Number of parameters does not match the expected number of params',
       };
+    const blank = (template.components ?? []).some((component: any) =>
+      (component.parameters ?? []).some(
+        (parameter: any) => parameter.type === 'text' && String(parameter.text ?? '').trim() === '',
+      ),
+    );
+    if (blank) return { code: 131008, message: '(#131008) Required parameter is missing' };
     return null;
   }
 

@@ -9,8 +9,17 @@ import { freePort } from './system';
 
 const run = promisify(execFile);
 const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
-/** File handles the node's file-handle cache counts with (as with LimitNOFILE=65536). */
-const FILE_HANDLES = 65_536;
+/** The settings every RabbitMQ node of Disparo's gets (provisioning, docker-compose, these nodes). */
+const NODE_SETTINGS = join(__dirname, '..', '..', 'scripts', 'rabbitmq', 'advanced.config');
+
+/** advanced.config with `extra` entries at the end of its `rabbit` list (a later entry wins over an earlier one). */
+function withRabbitSettings(config: string, extra: string[]): string {
+  if (extra.length === 0) return config;
+  const start = config.indexOf('{rabbit, [');
+  const end = config.indexOf(']}', start);
+  if (start < 0 || end < 0) throw new Error('scripts/rabbitmq/advanced.config: no {rabbit, [...]} section');
+  return `${config.slice(0, end)},\n   ${extra.join(',\n   ')}\n ${config.slice(end)}`;
+}
 
 /**
  * A RabbitMQ node of its own for tests that stop the broker (the shared node on :5672 must never
@@ -31,6 +40,8 @@ export interface DedicatedRabbitMq {
   stopApp(): Promise<void>;
   /** `rabbitmqctl start_app`, then waits until the broker accepts connections again. */
   startApp(): Promise<void>;
+  /** `rabbitmq-diagnostics -n NODE ARGS…` (e.g. `runtime_thread_stats`, `memory_breakdown`; or another tool, `rabbitmqctl`); its stdout. */
+  diagnostics(args: string[], binary?: string): Promise<string>;
   dispose(): Promise<void>;
 }
 
@@ -66,7 +77,17 @@ async function awaitStartup(node: string, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startDedicatedRabbitMq(label: string): Promise<DedicatedRabbitMq> {
+export interface DedicatedRabbitMqOptions {
+  /** More `{rabbit, [...]}` entries for advanced.config, Erlang terms, over scripts/rabbitmq/advanced.config's (e.g. `{quorum_tick_interval, 5000}`). */
+  rabbit?: string[];
+  /** RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS (Erlang VM flags). */
+  erlArgs?: string;
+}
+
+export async function startDedicatedRabbitMq(
+  label: string,
+  options: DedicatedRabbitMqOptions = {},
+): Promise<DedicatedRabbitMq> {
   const dir = mkdtempSync(join(tmpdir(), `disparo-rabbitmq-${label}-`));
   if (process.getuid?.() === 0) {
     const { stdout } = await run('id', ['-u', 'rabbitmq']);
@@ -86,15 +107,17 @@ export async function startDedicatedRabbitMq(label: string): Promise<DedicatedRa
     RABBITMQ_ENABLED_PLUGINS_FILE: plugins,
     RABBITMQ_PID_FILE: join(dir, 'pid'),
   };
-  // RabbitMQ 3.10 counts 3 file handles per quorum queue against its file-handle limit (derived
-  // from the open-files limit, here 1,024 for the `rabbitmq` user) and accepts no new AMQP
-  // connection while the count is over it: past ~300 lanes a reconnecting worker hung for minutes
-  // (docs/benchmarks.md, "Lanes"). Production nodes run with LimitNOFILE=65536 or more; this node
-  // raises its soft limit to the hard one and counts as such a node would. Real descriptors stay
-  // few (segment files open lazily): measured 38 at 3,000 queues.
+  // Disparo's node settings (scripts/rabbitmq/advanced.config: the quorum-queue tick, file
+  // handles counted as a LimitNOFILE=65536 node does), as every broker Disparo provisions; this
+  // node raises its soft open-files limit to the hard one to match (docs/infrastructure.md).
   const advanced = join(dir, 'advanced.config');
-  writeFileSync(advanced, `[{rabbit, [{file_handles_high_watermark, ${FILE_HANDLES}}]}].\n`, { mode: 0o644 });
-  await tool('rabbitmq-server', ['-detached'], { ...env, RABBITMQ_ADVANCED_CONFIG_FILE: advanced }, true);
+  writeFileSync(advanced, withRabbitSettings(readFileSync(NODE_SETTINGS, 'utf8'), options.rabbit ?? []), {
+    mode: 0o644,
+  });
+  const erlArgs: Record<string, string> = options.erlArgs
+    ? { RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: options.erlArgs }
+    : {};
+  await tool('rabbitmq-server', ['-detached'], { ...env, ...erlArgs, RABBITMQ_ADVANCED_CONFIG_FILE: advanced }, true);
   await awaitStartup(node, 90_000);
   return {
     node,
@@ -107,6 +130,9 @@ export async function startDedicatedRabbitMq(label: string): Promise<DedicatedRa
     async startApp() {
       await tool('rabbitmqctl', ['-n', node, 'start_app']);
       await awaitStartup(node, 60_000);
+    },
+    async diagnostics(args: string[], binary = 'rabbitmq-diagnostics') {
+      return tool(binary, ['-n', node, ...args]);
     },
     async dispose() {
       await tool('rabbitmqctl', ['-n', node, 'stop']).catch(() => undefined);

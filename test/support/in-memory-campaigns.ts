@@ -168,12 +168,13 @@ export class InMemoryCampaignRepository implements CampaignRepository {
     found.plannedUntil = result.plannedUntil;
   }
 
-  async countPreparedBatch(id: Types.ObjectId, batch: number, prepared: number, missing: number) {
+  async countPreparedBatch(id: Types.ObjectId, batch: number, prepared: number, missing: number, failed = 0) {
     const found = this.byId.get(String(id));
     if (!found || found.preparedBatches.includes(batch)) return false;
     found.preparedBatches.push(batch);
     found.counters.prepared += prepared;
     found.counters.missing += missing;
+    found.counters.failed += failed;
     return true;
   }
 

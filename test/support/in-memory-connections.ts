@@ -5,6 +5,7 @@ import type {
   PairingRecords,
 } from '../../src/application/connections/connection-repository';
 import type { ConnectionStatus } from '../../src/domain/connections/connection-status';
+import type { WebPairingDoc } from '../../src/infrastructure/gateways/whatsapp-web/web-store';
 import type { ConnectionDoc } from '../../src/infrastructure/mongo/models/connection';
 
 /** Connections in a Map, with the same compare-and-set semantics as the MongoDB repository. */
@@ -63,12 +64,32 @@ export class InMemoryConnectionRepository implements ConnectionRepository {
   }
 }
 
-/** Pairing records as a set of open ones, and what happened to each. */
+/** Pairing records by connection (what the API shows), the set of open ones, and what happened to each. */
 export class InMemoryPairingRecords implements PairingRecords {
   readonly open_ = new Set<string>();
+  readonly records = new Map<string, WebPairingDoc>();
   readonly log: string[] = [];
   /** Makes the next `open` fail (a store that refuses). */
   failNextOpen = false;
+
+  private record(connectionId: string): WebPairingDoc {
+    let record = this.records.get(connectionId);
+    if (!record) {
+      record = {
+        _id: connectionId,
+        qr: null,
+        qrAt: null,
+        qrCount: 0,
+        phone: null,
+        code: null,
+        codeAt: null,
+        holder: null,
+        error: null,
+      };
+      this.records.set(connectionId, record);
+    }
+    return record;
+  }
 
   async open(connectionId: string): Promise<void> {
     if (this.failNextOpen) {
@@ -76,20 +97,51 @@ export class InMemoryPairingRecords implements PairingRecords {
       throw new Error('pairing store unavailable');
     }
     this.open_.add(connectionId);
+    this.record(connectionId);
     this.log.push(`open ${connectionId}`);
   }
 
   async reopen(connectionId: string): Promise<void> {
     this.open_.add(connectionId);
+    this.record(connectionId);
     this.log.push(`reopen ${connectionId}`);
   }
 
   async linked(connectionId: string): Promise<void> {
+    const record = this.records.get(connectionId);
+    if (record) Object.assign(record, { qr: null, qrAt: null, phone: null, code: null, codeAt: null, error: null });
     this.log.push(`linked ${connectionId}`);
   }
 
   async forget(connectionId: string): Promise<void> {
     this.open_.delete(connectionId);
+    this.records.delete(connectionId);
     this.log.push(`forget ${connectionId}`);
+  }
+
+  async find(connectionId: string): Promise<WebPairingDoc | null> {
+    const record = this.records.get(connectionId);
+    return record ? { ...record } : null;
+  }
+
+  async askCode(connectionId: string, phone: string): Promise<WebPairingDoc> {
+    return { ...Object.assign(this.record(connectionId), { phone, code: null, codeAt: null, error: null }) };
+  }
+
+  async recordQr(connectionId: string, qr: string, at: Date, holder: string): Promise<void> {
+    const record = this.record(connectionId);
+    Object.assign(record, { qr, qrAt: at, holder, qrCount: record.qrCount + 1 });
+  }
+
+  async recordCode(
+    connectionId: string,
+    phone: string,
+    outcome: { code: string } | { error: string },
+    at: Date,
+  ): Promise<void> {
+    const record = this.records.get(connectionId);
+    if (record?.phone !== phone) return;
+    if ('code' in outcome) Object.assign(record, { code: outcome.code, codeAt: at, error: null });
+    else Object.assign(record, { error: outcome.error, phone: null });
   }
 }

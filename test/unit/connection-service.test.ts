@@ -163,4 +163,57 @@ describe('connection service', () => {
     assert.equal(connections.byId.size, 0);
     assert.equal(pairings.open_.size, 0);
   });
+
+  test('WhatsApp Web pairing record: QRs counted, a code asked (valid phone, pairing only), recorded for that phone', async () => {
+    const started = await service.startPairing(String(companyId), 'Web');
+    const id = String(started._id);
+    await service.recordPairingQr(id, 'qr-1', 'worker-a');
+    clock.advance(20_000);
+    await service.recordPairingQr(id, 'qr-2', 'worker-a');
+    let { pairing } = await service.pairingOf(String(companyId), id);
+    assert.deepEqual([pairing?.qr, pairing?.qrCount, pairing?.holder], ['qr-2', 2, 'worker-a']);
+    assert.deepEqual(pairing?.qrAt, new Date(clock.now()));
+
+    const regions: string[] = [];
+    const regionOf = async (company: string) => {
+      regions.push(company);
+      return 'BR';
+    };
+    await assert.rejects(service.requestPairingCode(String(companyId), id, 'nope', regionOf), (error: unknown) =>
+      isAppError(error, 'invalid'),
+    );
+    const asked = await service.requestPairingCode(String(companyId), id, '(11) 91111-0000', regionOf);
+    assert.equal(asked.phone, '5511911110000', 'digits with the country code, as WhatsApp takes them');
+    assert.deepEqual(regions, [String(companyId), String(companyId)]);
+    await service.recordPairingCode(id, '5500000000000', { code: 'WRONG' });
+    await service.recordPairingCode(id, '5511911110000', { code: 'ABCD-EFGH' });
+    ({ pairing } = await service.pairingOf(String(companyId), id));
+    assert.deepEqual([pairing?.code, pairing?.codeAt], ['ABCD-EFGH', new Date(clock.now())]);
+    await service.requestPairingCode(String(companyId), id, '11 92222-0000', regionOf);
+    await service.recordPairingCode(id, '5511922220000', { error: 'rate limited' });
+    ({ pairing } = await service.pairingOf(String(companyId), id));
+    assert.deepEqual([pairing?.error, pairing?.phone, pairing?.code], ['rate limited', null, null]);
+
+    await service.pair(id, null);
+    ({ pairing } = await service.pairingOf(String(companyId), id));
+    assert.deepEqual([pairing?.qr, pairing?.phone], [null, null], 'linked: the QR and phone shown are cleared');
+    await assert.rejects(
+      service.requestPairingCode(String(companyId), id, '11 91111-0000', regionOf),
+      conflict,
+      'a linked number takes no code',
+    );
+    await service.forgetSession(id);
+    assert.equal((await service.pairingOf(String(companyId), id)).pairing, null);
+  });
+
+  test('WhatsApp Web pairing record: only a whatsapp-web number of the company has one', async () => {
+    const sandbox = connections.add({ companyId });
+    await assert.rejects(service.pairingOf(String(companyId), String(sandbox._id)), conflict);
+    const other = connections.add({ gateway: 'whatsapp-web', status: 'pairing' });
+    await assert.rejects(service.pairingOf(String(companyId), String(other._id)), notFound);
+    await assert.rejects(
+      service.requestPairingCode(String(companyId), String(sandbox._id), '11 91111-0000', async () => 'BR'),
+      conflict,
+    );
+  });
 });

@@ -27,13 +27,30 @@ const ENTRY_POINTS = [
 
 /**
  * The runtime wires roles together: it hands services, ports and gateway providers around, not
- * models. Only the composition root (pipeline.ts: it builds the models and the gateway provider) and
- * the two lane owners still to move (lane-supervisor.ts, whatsapp-web-host.ts) read models.
+ * models. Only the composition root reads them (pipeline.ts: it builds the models, the gateway
+ * provider, the dispatch membership and the WhatsApp Web store); the lane supervisor and the
+ * WhatsApp Web host read connections through ReadService. (demo.ts is an entry point, checked below.)
  */
-const RUNTIME_STILL_ON_MODELS = ['pipeline.ts', 'lane-supervisor.ts', 'whatsapp-web-host.ts', 'demo.ts'];
+const RUNTIME_COMPOSITION_ROOT = ['pipeline.ts', 'demo.ts'];
 const RUNTIME = sourcesUnder('src/runtime').filter(
-  (file) => !RUNTIME_STILL_ON_MODELS.some((name) => file.endsWith(`/${name}`)),
+  (file) => !RUNTIME_COMPOSITION_ROOT.some((name) => file.endsWith(`/${name}`)),
 );
+
+/**
+ * The application modules whose state changes moved behind services and ports: they call a service
+ * (service-registry.ts) and reach no model, so a write cannot slip back in beside the service.
+ */
+const MOVED_TO_SERVICES = [
+  'src/application/contacts/contact-sync.ts',
+  'src/application/contacts/contact-sync-service.ts',
+  'src/application/contacts/contact-service.ts',
+  'src/application/contacts/address-book-service.ts',
+  'src/application/suppression',
+  'src/application/connections/whatsapp-web-pairing.ts',
+  'src/application/connections/whatsapp-web-session-events.ts',
+  'src/application/shippings/cap-reservations.ts',
+  'src/application/shippings/lane-pacing.ts',
+].flatMap(sourcesUnder);
 
 const modelUsesIn = (source: string) => source.split('\n').filter((line) => /\.models\b|\bmodels\.[A-Z]/.test(line));
 
@@ -45,6 +62,31 @@ describe('the runtime hands services around, not models', () => {
   for (const file of RUNTIME) {
     test(file, () => {
       assert.deepEqual(modelUsesIn(readFileSync(join(root, file), 'utf8')), [], 'models handed around in the runtime');
+    });
+  }
+});
+
+describe('moved state changes stay with their services', () => {
+  test('the lane owners are checked with the runtime', () => {
+    for (const name of ['lane-supervisor.ts', 'whatsapp-web-host.ts'])
+      assert.ok(
+        RUNTIME.some((file) => file.endsWith(`/${name}`)),
+        name,
+      );
+  });
+
+  for (const file of MOVED_TO_SERVICES) {
+    test(file, () => {
+      const source = readFileSync(join(root, file), 'utf8');
+      assert.deepEqual(modelUsesIn(source), [], 'a model reached beside the service');
+      const mongoValues = [
+        ...source.matchAll(/^import\s+(?!type\s)\{?([^;]*?)\}?\s+from\s+'[^']*infrastructure\/mongo\/[^']*';/gms),
+      ].map(([statement]) => statement);
+      assert.deepEqual(
+        mongoValues,
+        [],
+        'MongoDB code imported beside the service (adapters go in src/infrastructure/mongo)',
+      );
     });
   }
 });

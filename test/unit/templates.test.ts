@@ -5,6 +5,8 @@ import {
   type CatalogTemplate,
   checkMapping,
   customPlaceholders,
+  emptyParameterReason,
+  emptyParameters,
   findTemplate,
   renderTemplateMessage,
   templateShape,
@@ -249,5 +251,54 @@ describe('rendering a template for one contact', () => {
     );
     assert.deepEqual(plain.message, { name: 'hello_world', language: 'en_US' });
     assert.equal(plain.text, 'Hello');
+  });
+});
+
+describe('empty template parameters', () => {
+  const template = {
+    name: 'order_update',
+    language: 'pt_BR',
+    components: {
+      header: { 1: '{order}' },
+      body: { 1: '{name}', 2: 'Cidade: {city}' },
+      buttons: { 1: '{order}', 3: 'X1' },
+    },
+    shape: templateShape(orderUpdate),
+  };
+
+  test('a slot whose placeholders all come out empty is named, with its placeholders; text around one keeps it', () => {
+    assert.deepEqual(emptyParameters(template, { name: 'Ana', phone: '+5511900000000', fields: { order: '7' } }), []);
+    const empty = emptyParameters(template, { name: ' ', phone: '+5511900000000', fields: { order: '', city: '' } });
+    assert.deepEqual(empty, [
+      { field: 'template.components.header.1', placeholders: ['order'] },
+      { field: 'template.components.body.1', placeholders: ['name'] },
+      { field: 'template.components.buttons.1', placeholders: ['order'] },
+    ]);
+    assert.equal(
+      emptyParameterReason(empty.slice(1, 2)),
+      'TEMPLATE_PARAMETER_EMPTY: template.components.body.1 ({name}) is empty for this contact',
+    );
+    assert.match(emptyParameterReason(empty), /header\.1 \(\{order\}\); .* are empty for this contact$/);
+  });
+
+  test('a fallback constant stands in for an empty value (never for a given one); unused or blank fallbacks are refused', () => {
+    const withFallback = { ...template, fallbacks: { order: 'sem número', name: 'cliente' } };
+    const contact = { name: ' ', phone: '+5511900000000', fields: { order: '', city: 'Natal' } };
+    assert.deepEqual(emptyParameters(withFallback, contact), []);
+    const rendered = renderTemplateMessage({ ...withFallback, category: 'UTILITY' }, contact);
+    const body = rendered.message.components?.find((component) => component.type === 'body') as any;
+    assert.deepEqual(
+      body.parameters.map((parameter: any) => parameter.text),
+      ['cliente', 'Cidade: Natal'],
+    );
+    const given = renderTemplateMessage({ ...withFallback, category: 'UTILITY' }, { ...contact, name: 'Ana' });
+    const givenBody = given.message.components?.find((component) => component.type === 'body') as any;
+    assert.equal(givenBody.parameters[0].text, 'Ana');
+    const shape = templateShape(orderUpdate);
+    const mapping = { name: 'order_update', language: 'pt_BR', components: template.components };
+    assert.deepEqual(
+      checkMapping(shape, { ...mapping, fallbacks: { state: 'SP', city: ' ' } }).map((problem) => problem.field),
+      ['template.fallbacks.state', 'template.fallbacks.city'],
+    );
   });
 });

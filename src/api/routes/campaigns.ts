@@ -72,7 +72,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
   /** A template campaign checked against its connection's catalogue and its list; 400 naming each bad slot. */
   const checkTemplate = (
     companyId: string,
-    campaign: { connectionId: string; listId: string; template: TemplateMapping },
+    campaign: { connectionIds: string[]; listId: string; template: TemplateMapping },
   ) => answeringTemplateProblems('body', () => checkTemplateCampaign(templates, { companyId, ...campaign }));
 
   /** Before a template campaign starts or resumes, it is checked again (the template may be paused since). */
@@ -97,7 +97,7 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
       const connectionIds = body.connectionIds ?? [body.connectionId!];
       const template = body.template
         ? await checkTemplate(companyId, {
-            connectionId: connectionIds[0]!,
+            connectionIds,
             listId: body.listId,
             template: body.template,
           })
@@ -174,13 +174,15 @@ export function campaignRoutes(api: ApiRouter, { pipeline, caches, templates }: 
       const template =
         mapping && (body.template || body.connectionId || body.connectionIds || body.listId)
           ? await checkTemplate(companyId, {
-              connectionId: body.connectionIds?.[0] ?? body.connectionId ?? String(current.connectionId),
+              // Every number it will send from: the new ones, the new one, or the ones it has.
+              connectionIds: body.connectionIds ?? (body.connectionId ? [body.connectionId] : connectionIdsOf(current)),
               listId: body.listId ?? String(current.listId),
               template: {
                 name: mapping.name,
                 language: mapping.language,
                 components: mapping.components,
                 ...(mapping.headerMediaUrl ? { headerMediaUrl: mapping.headerMediaUrl } : {}),
+                ...(mapping.fallbacks ? { fallbacks: mapping.fallbacks } : {}),
               },
             })
           : undefined;

@@ -8,7 +8,7 @@ import {
 } from '../../application/connections/connection-service';
 import { startWhatsAppWebPairing } from '../../application/connections/whatsapp-web-pairing';
 import { readsOf } from '../../application/service-registry';
-import { refreshTemplates, templateCatalogue } from '../../application/template-catalogue';
+import { refreshTemplates, templateCatalogue } from '../../application/templates/template-catalogue';
 import { capSettingsFrom } from '../../domain/pacing/daily-cap';
 import { type ApiContext, causeOf } from '../api-context';
 import { companyOf } from '../auth';

@@ -101,9 +101,11 @@ export async function planAudience(
   campaign: Pick<CampaignDoc, '_id' | 'companyId' | 'listId' | 'connectionId'>,
   plan: CampaignPlan,
   cause: Cause,
+  /** The company's suppressed phones when the caller already asked for them (read alongside the plan). */
+  suppressedPhonesRead?: Promise<Set<string>>,
 ): Promise<{ planned: number; suppressed: number; first: number | null; last: number | null }> {
   // Phones on the company's suppression list are not planned (dispatch also checks before each send).
-  const suppressedPhones = await deps.suppressions.phonesOf(campaign.companyId);
+  const suppressedPhones = await (suppressedPhonesRead ?? deps.suppressions.phonesOf(campaign.companyId));
   let suppressed = 0;
   const lanes = lanesOf(plan, campaign);
   const planners = lanes.map(

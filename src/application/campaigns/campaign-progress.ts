@@ -18,7 +18,7 @@ import { pacingWithThroughput } from '../../domain/pacing/send-window';
 import { effectiveWindow, windowWaitAt, type ZonedSchedule } from '../../domain/pacing/sending-window';
 import type { Models } from '../../infrastructure/mongo/models';
 import { type CampaignCounters, type CampaignDoc, connectionIdsOf } from '../../infrastructure/mongo/models/campaign';
-import { RecipientCaps } from '../../infrastructure/mongo/recipient-caps';
+import { MongoCapStore } from '../../infrastructure/mongo/recipient-caps';
 
 /** One campaign's progress, as the terminal and the progress page show it. */
 export interface CampaignProgress {
@@ -80,7 +80,7 @@ export async function capViewOf(
     models.Company.findById(campaign.companyId, { dailyCap: 1, createdAt: 1 }).lean(),
     Promise.all(ids.map((id) => models.Connection.findById(id, { dailyCap: 1, createdAt: 1 }).lean())),
   ]);
-  const caps = new RecipientCaps(models);
+  const caps = new MongoCapStore(models);
   const lanes = await Promise.all(
     connections.map(async (connection, i) => {
       const settings = connection?.dailyCap;

@@ -98,7 +98,13 @@ export interface CampaignRepository {
    * Counts a prepared batch once (a redelivered batch is not counted again): shippings created, and
    * planned contacts that vanished before (missing); whether it counted.
    */
-  countPreparedBatch(id: Types.ObjectId, batch: number, prepared: number, missing: number): Promise<boolean>;
+  countPreparedBatch(
+    id: Types.ObjectId,
+    batch: number,
+    prepared: number,
+    missing: number,
+    failed?: number,
+  ): Promise<boolean>;
   /** Moves the last planned send later (never earlier). */
   extendPlannedUntil(id: Types.ObjectId, plannedUntil: Date): Promise<void>;
   /** Running, processed campaigns with no shipping activity and no planned send since `since`. */

@@ -422,8 +422,11 @@ export class CampaignService {
       logger.info('campaign not due any more (paused, cancelled or finished); nothing to process');
       return false;
     }
+    // Read while the plan is fixed: the first send waits for every sequential step before it.
+    const suppressedPhones = this.deps.suppressions.phonesOf(campaign.companyId);
+    suppressedPhones.catch(() => undefined); // awaited below; a failure fixing the plan must not leave it unhandled
     const plan = campaign.plan ?? (await this.fixPlan(campaign));
-    const { planned, suppressed, first, last } = await planAudience(this.deps, campaign, plan, cause);
+    const { planned, suppressed, first, last } = await planAudience(this.deps, campaign, plan, cause, suppressedPhones);
     const skipped = await this.deps.audience.countSkipped(campaign.companyId, campaign.listId);
     // Counted once: members removed between the count and the stream never get a shipping.
     await this.deps.campaigns.finishProcessing(campaign._id, {
@@ -468,14 +471,17 @@ export class CampaignService {
    */
   private async fixPlan(campaign: CampaignDoc): Promise<CampaignPlan> {
     const companyId = String(campaign.companyId);
-    const company = await this.deps.companies.sendingOf(companyId);
+    const named = connectionIdsOf(campaign);
+    // Independent reads, at once: the campaign's first send waits for them.
+    const [company, audience, usable] = await Promise.all([
+      this.deps.companies.sendingOf(companyId),
+      this.deps.audience.countEligible(campaign.companyId, campaign.listId),
+      this.deps.numbers.connected(named),
+    ]);
     if (!company) throw new PermanentError(`company ${companyId} does not exist`);
     const settings = effectivePacing(company.pacing, campaign.pacing ?? undefined);
-    const audience = await this.deps.audience.countEligible(campaign.companyId, campaign.listId);
     const startAt = this.deps.now();
     const window = effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows);
-    const named = connectionIdsOf(campaign);
-    const usable = await this.deps.numbers.connected(named);
     // None connected: all of them (dispatch then pauses the campaign).
     const lanes = await planLanes(this.deps, {
       connectionIds: usable.length > 0 ? usable : named,
@@ -497,15 +503,21 @@ export class CampaignService {
   }
 
   /**
-   * Counts a prepared batch of shippings once (a redelivered batch counts nothing more); the caller
-   * then checks completion (after announcing the batch).
+   * Counts a prepared batch of shippings once (a redelivered batch counts nothing more), the ones
+   * that failed at preparation (`failed`, an empty template parameter) among them; the caller then
+   * checks completion (after announcing the batch).
    */
-  async countPreparedBatch(campaignId: string, batch: number, counts: { prepared: number; missing: number }) {
+  async countPreparedBatch(
+    campaignId: string,
+    batch: number,
+    counts: { prepared: number; missing: number; failed?: number },
+  ) {
     return this.deps.campaigns.countPreparedBatch(
       new Types.ObjectId(campaignId),
       batch,
       counts.prepared,
       counts.missing,
+      counts.failed ?? 0,
     );
   }
 

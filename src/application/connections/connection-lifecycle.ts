@@ -4,9 +4,11 @@ import {
   connectionStatusesAllowing,
   connectionTarget,
 } from '../../domain/connections/connection-status';
+import { normalisePhone } from '../../domain/contacts/phone';
 import { AppError } from '../../domain/errors';
 import { ConnectionConnected, ConnectionCreated } from '../../domain/events/contact-messages';
 import { type Cause, newCorrelation } from '../../domain/events/envelope';
+import type { WebPairingDoc } from '../../infrastructure/gateways/whatsapp-web/web-store';
 import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
 import type { Logger } from '../../infrastructure/observability/logger';
@@ -239,5 +241,57 @@ export class ConnectionService {
     await this.deps.events.publish(ConnectionConnected, { connectionId }, cause ?? newCorrelation(companyId));
     this.deps.logger.info('WhatsApp Web number linked', { connectionId, companyId });
     return true;
+  }
+
+  /** The company's whatsapp-web connection; not-found, or a conflict for a number on another gateway. */
+  async findWhatsAppWeb(companyId: string, id: string): Promise<ConnectionDoc> {
+    const connection = await this.find(companyId, id);
+    if (connection.gateway !== 'whatsapp-web')
+      throw AppError.conflict(`connection ${String(connection._id)} is ${connection.gateway}, not whatsapp-web`);
+    return connection;
+  }
+
+  /** The pairing record the API shows (QR or code) with its connection. */
+  async pairingOf(
+    companyId: string,
+    connectionId: string,
+  ): Promise<{ connection: ConnectionDoc; pairing: WebPairingDoc | null }> {
+    const connection = await this.findWhatsAppWeb(companyId, connectionId);
+    return { connection, pairing: await this.deps.pairings.find(connectionId) };
+  }
+
+  /**
+   * Asks to link with an 8-character code typed on the phone instead of scanning the QR (only a
+   * number being paired takes one): the phone, normalised with the company's region, goes on the
+   * pairing record; the process holding the socket asks WhatsApp for the code and records it.
+   */
+  async requestPairingCode(
+    companyId: string,
+    connectionId: string,
+    phone: string,
+    regionOf: (companyId: string) => Promise<string>,
+  ): Promise<WebPairingDoc> {
+    const connection = await this.findWhatsAppWeb(companyId, connectionId);
+    if (connection.status !== 'pairing')
+      throw AppError.conflict(`the connection is ${connection.status}; only a number being paired takes a code`);
+    const parsed = normalisePhone(phone, await regionOf(companyId));
+    if (!parsed.valid)
+      throw AppError.invalid('the request body is invalid', [{ field: 'body.phone', message: parsed.reason }]);
+    return this.deps.pairings.askCode(connectionId, parsed.e164.slice(1));
+  }
+
+  /** Records the QR WhatsApp just issued (they rotate about every 20 s until one is scanned). */
+  recordPairingQr(connectionId: string, qr: string, holder: string): Promise<void> {
+    return this.deps.pairings.recordQr(connectionId, qr, new Date(this.deps.now()), holder);
+  }
+
+  /** Records the pairing code WhatsApp gave for the phone asked (or why it gave none). */
+  recordPairingCode(connectionId: string, phone: string, outcome: { code: string } | { error: string }): Promise<void> {
+    return this.deps.pairings.recordCode(connectionId, phone, outcome, new Date(this.deps.now()));
+  }
+
+  /** Forgets a WhatsApp Web session WhatsApp will not accept again (linking again needs a new QR). */
+  forgetSession(connectionId: string): Promise<void> {
+    return this.deps.pairings.forget(connectionId);
   }
 }

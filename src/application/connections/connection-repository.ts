@@ -1,4 +1,5 @@
 import type { ConnectionStatus } from '../../domain/connections/connection-status';
+import type { WebPairingDoc } from '../../infrastructure/gateways/whatsapp-web/web-store';
 import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
 
 /** What a new number is made of. */
@@ -35,4 +36,20 @@ export interface PairingRecords {
   linked(connectionId: string): Promise<void>;
   /** The record and any session secret removed. */
   forget(connectionId: string): Promise<void>;
+  /** The record as the API shows it, or null. */
+  find(connectionId: string): Promise<WebPairingDoc | null>;
+  /** A pairing code asked for this phone (digits with the country code): any earlier code or error cleared; the record after. */
+  askCode(connectionId: string, phone: string): Promise<WebPairingDoc>;
+  /** The QR WhatsApp just issued, who holds the socket, one more QR counted. */
+  recordQr(connectionId: string, qr: string, at: Date, holder: string): Promise<void>;
+  /**
+   * The code WhatsApp gave for `phone` (or why it gave none: the phone asked is then cleared), only
+   * while `phone` is still the one asked.
+   */
+  recordCode(
+    connectionId: string,
+    phone: string,
+    outcome: { code: string } | { error: string },
+    at: Date,
+  ): Promise<void>;
 }

@@ -1,14 +1,13 @@
 import type { Readable } from 'node:stream';
 import { Types } from 'mongoose';
 import { publishEvent } from '../../../publishers/domain-event';
-import { ContactSyncRequested, ContactsChanged } from '../../domain/events/contact-messages';
+import { ContactSyncRequested } from '../../domain/events/contact-messages';
 import type { Cause } from '../../domain/events/envelope';
-import { seedSandboxContacts } from '../../infrastructure/gateways/sandbox/sandbox-contacts';
-import { sandboxStore } from '../../infrastructure/gateways/sandbox/sandbox-store';
+import type { SandboxContactSeed } from '../../infrastructure/gateways/sandbox/sandbox-contacts';
 import type { ContactDoc } from '../../infrastructure/mongo/models/contact';
 import type { ContactImportDoc } from '../../infrastructure/mongo/models/contact-jobs';
 import type { PipelineDeps } from '../pipeline-deps';
-import { contactsOf, readsOf } from '../service-registry';
+import { addressBooksOf, contactsOf, readsOf } from '../service-registry';
 
 /** Changes a contact; a phone another contact of the company has is a conflict naming the field. */
 export function updateContact(
@@ -33,16 +32,14 @@ export async function importContacts(
 }
 
 /** Sandbox only: puts contacts in the simulated number's address book; the sync that follows (its id). */
-export async function seedSandboxAddressBook(
+export function seedSandboxAddressBook(
   deps: PipelineDeps,
   cause: Cause,
   connectionId: string,
-  contacts: Parameters<typeof seedSandboxContacts>[2],
+  contacts: SandboxContactSeed[],
   region: string,
 ): Promise<{ stored: number; syncId: string }> {
-  const stored = await seedSandboxContacts(sandboxStore(deps.models.Connection.db), connectionId, contacts, region);
-  const syncId = await publishEvent(deps.publisher, ContactsChanged, { connectionId }, cause);
-  return { stored, syncId };
+  return addressBooksOf(deps).seedSandbox(cause, connectionId, contacts, region);
 }
 
 /** Asks the number's worker for a contact sync; the sync's id, to follow it. */

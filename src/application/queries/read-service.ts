@@ -200,6 +200,21 @@ export class ReadService {
     return this.models.Connection.find(filter).sort({ createdAt: 1 }).lean() as Promise<ConnectionDoc[]>;
   }
 
+  /** Every number whose lane the dispatch workers share out (a WhatsApp Web number's is its socket holder's). */
+  async laneConnectionIds(): Promise<string[]> {
+    const connections = await this.models.Connection.find({ gateway: { $ne: 'whatsapp-web' } }, { _id: 1 }).lean();
+    return connections.map((connection) => String(connection._id));
+  }
+
+  /** Every WhatsApp Web number, with what its socket holder acts on (status) and its company. */
+  whatsappWebConnections(): Promise<Array<Pick<ConnectionDoc, '_id' | 'status' | 'companyId'>>> {
+    return this.models.Connection.find({ gateway: 'whatsapp-web' }, { _id: 1, status: 1, companyId: 1 }).lean();
+  }
+
+  async hasWhatsAppWebConnection(): Promise<boolean> {
+    return (await this.models.Connection.exists({ gateway: 'whatsapp-web' })) !== null;
+  }
+
   /** A Cloud API connection's webhook settings, by id alone (the webhook names no company). */
   async cloudApiConnectionOf(
     connectionId: string,

@@ -5,7 +5,12 @@ import { personalise } from '../../domain/campaigns/personalise';
 import { PermanentError } from '../../domain/errors';
 import { ContactsPrepared, type PrepareContacts } from '../../domain/events/campaign-messages';
 import { causedBy, type MessageOf } from '../../domain/events/envelope';
-import { renderTemplateMessage } from '../../domain/whatsapp/templates';
+import {
+  emptyParameterReason,
+  emptyParameters,
+  renderTemplateMessage,
+  TEMPLATE_PARAMETER_EMPTY,
+} from '../../domain/whatsapp/templates';
 import { newShipping, type ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import type { Logger } from '../../infrastructure/observability/logger';
 import type { PipelineDeps } from '../pipeline-deps';
@@ -50,24 +55,34 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
     const { variant, text } = rendered
       ? { variant: 0, text: rendered.text }
       : personalise(campaign.variants, campaignId, fields);
-    shippings.push(
-      newShipping(
-        {
-          companyId: campaign.companyId,
-          campaignId: campaign._id,
-          contactId: new Types.ObjectId(item.contactId),
-          // On a campaign with several numbers, the one campaign-process dealt this contact to.
-          connectionId: item.connectionId ? new Types.ObjectId(item.connectionId) : campaign.connectionId,
-          phone: contact.phone,
-          text,
-          variant,
-          mediaUrl: rendered ? null : campaign.mediaUrl,
-          template: rendered?.message ?? null,
-          plannedAt: new Date(item.plannedAt),
-        },
-        now,
-      ),
+    const shipping = newShipping(
+      {
+        companyId: campaign.companyId,
+        campaignId: campaign._id,
+        contactId: new Types.ObjectId(item.contactId),
+        // On a campaign with several numbers, the one campaign-process dealt this contact to.
+        connectionId: item.connectionId ? new Types.ObjectId(item.connectionId) : campaign.connectionId,
+        phone: contact.phone,
+        text,
+        variant,
+        mediaUrl: rendered ? null : campaign.mediaUrl,
+        template: rendered?.message ?? null,
+        plannedAt: new Date(item.plannedAt),
+      },
+      now,
     );
+    // Meta refuses an empty parameter (131008): such a contact fails here, never reaching the provider.
+    const empty = campaign.template ? emptyParameters(campaign.template, fields) : [];
+    if (empty.length > 0) {
+      const reason = emptyParameterReason(empty);
+      shippings.push(
+        shippingsOf(deps).failedAtPreparation(
+          shipping,
+          { lastError: reason, reason, code: TEMPLATE_PARAMETER_EMPTY },
+          cause,
+        ),
+      );
+    } else shippings.push(shipping);
   }
   // Everything of this batch still waiting to be sent: new shippings, and earlier ones a crash left behind.
   const { created, ready } = await shippingsOf(deps).create(campaign._id, contactIds, shippings);
@@ -93,6 +108,7 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
   await campaignsOf(deps).countPreparedBatch(campaignId, batch, {
     prepared: shippings.length,
     missing: items.length - shippings.length,
+    failed: shippings.filter((shipping) => shipping.status === 'failed').length,
   });
   await publishEvent(
     deps.publisher,

@@ -9,14 +9,13 @@ import { effectiveWindow, firstSendableAt, type WeeklySchedule } from '../../dom
 import { GatewayError, type SendReceipt, type WhatsAppGateway } from '../../domain/whatsapp/gateway';
 import type { GatewayProvider } from '../../infrastructure/gateways/gateway-provider';
 import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
-import { RecipientCaps } from '../../infrastructure/mongo/recipient-caps';
 import type { ErrorReporter } from '../../infrastructure/observability/error-reporter';
 import type { Logger } from '../../infrastructure/observability/logger';
 import { clip } from '../../infrastructure/rabbitmq/headers';
 import { noteSendOutcome } from '../campaigns/failure-guard';
 import { haltConnection, pauseCampaignsOf } from '../connections/connection-service';
 import type { PipelineDeps } from '../pipeline-deps';
-import { shippingsOf } from '../service-registry';
+import { capsOf, shippingsOf } from '../service-registry';
 import { cancelIfSuppressed } from '../suppression/dispatch-guard';
 import { pauseForTemplate } from '../template-campaigns';
 
@@ -157,7 +156,7 @@ export async function dispatchShipping(
     { scope: `company:${companyId}`, limit: companyCapAt(deps.now()) },
   ].filter((cap) => cap.limit !== null);
   if (caps.length > 0) {
-    const reservation = await new RecipientCaps(deps.models).reserveAll(caps, shipping.phone, deps.now());
+    const reservation = await capsOf(deps).reserveAll(caps, shipping.phone, deps.now());
     if (!reservation.ok) {
       logger.debug('daily cap reached; the message waits for a free slot', {
         scope: reservation.scope,

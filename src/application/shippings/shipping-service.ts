@@ -85,7 +85,9 @@ export class ShippingService {
   /**
    * Creates a batch of shippings (queued) against the unique (campaign, contact) index: a batch
    * prepared again creates nothing twice. Returns the shippings of the batch still waiting to be
-   * sent (new ones, and earlier ones a crash left behind) and how many were created.
+   * sent (new ones, and earlier ones a crash left behind) and how many were created. Shippings
+   * that failed at preparation (`failedAtPreparation`) are created failed, their MessageFailed in
+   * their outbox: published here when the whole batch is new, else by the reconciler.
    */
   async create(
     campaignId: Types.ObjectId,
@@ -96,8 +98,22 @@ export class ShippingService {
     ready: Array<Pick<ShippingDoc, '_id' | 'contactId' | 'plannedAt' | 'connectionId'>>;
   }> {
     const { allNew, inserted } = await this.deps.shippings.insertNew(shippings);
-    const ready = allNew ? shippings : await this.deps.shippings.queuedOf(campaignId, contactIds);
+    const queued = shippings.filter((shipping) => shipping.status === 'queued');
+    const ready = allNew ? queued : await this.deps.shippings.queuedOf(campaignId, contactIds);
+    if (allNew)
+      for (const shipping of shippings)
+        if (shipping.status === 'failed' && shipping.outbox) await this.publishStored(shipping._id, shipping.outbox);
     return { created: inserted, ready };
+  }
+
+  /**
+   * A new shipping that fails for good before any provider call (a template parameter empty for its
+   * contact): created failed with the reason, its MessageFailed in its outbox. Counted with its
+   * prepared batch (CampaignService.countPreparedBatch), so a batch prepared again counts it once.
+   */
+  failedAtPreparation(shipping: ShippingDoc, failure: SendFailure, cause: Cause): ShippingDoc {
+    const event = this.failedEvent(shipping, failure, cause);
+    return { ...shipping, status: 'failed', lastError: failure.lastError, ...outboxOf(event, this.deps.now()) };
   }
 
   find(id: string): Promise<ShippingDoc | null> {
@@ -240,9 +256,9 @@ export class ShippingService {
     return moved;
   }
 
-  /** Failed for good: sending → failed (once), counted, MessageFailed (through the outbox, as markSent), maybe the campaign's end. */
-  async markFailed(shipping: ShippingRef, failure: SendFailure, cause: Cause): Promise<boolean> {
-    const event = createMessage(
+  /** A shipping's MessageFailed, with the id its outcome always has (the same event whenever it is re-published). */
+  private failedEvent(shipping: ShippingRef, failure: SendFailure, cause: Cause) {
+    return createMessage(
       MessageFailed,
       {
         shippingId: String(shipping._id),
@@ -256,6 +272,11 @@ export class ShippingService {
       new Date(this.deps.now()),
       outcomeEventId(MessageFailed.type, shipping._id),
     );
+  }
+
+  /** Failed for good: sending → failed (once), counted, MessageFailed (through the outbox, as markSent), maybe the campaign's end. */
+  async markFailed(shipping: ShippingRef, failure: SendFailure, cause: Cause): Promise<boolean> {
+    const event = this.failedEvent(shipping, failure, cause);
     const updated = await this.move(shipping._id, 'markFailed', {
       lastError: failure.lastError,
       ...outboxOf(event, this.deps.now()),

@@ -11,11 +11,10 @@ import { effectiveWindow } from '../../domain/pacing/sending-window';
 import { StartScheduler } from '../../domain/pacing/start-scheduler';
 import { GatewayError, isRateLimited, type SendReceipt, type WhatsAppGateway } from '../../domain/whatsapp/gateway';
 import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
-import { RecipientCaps } from '../../infrastructure/mongo/recipient-caps';
 import { errorFields, type Logger } from '../../infrastructure/observability/logger';
 import { completeIfDone } from '../campaigns/campaign-completion';
 import { noteSendOutcome } from '../campaigns/failure-guard';
-import { shippingsOf } from '../service-registry';
+import { capsOf, shippingsOf, suppressionsOf } from '../service-registry';
 import {
   type DispatchDeps,
   dispatchShipping,
@@ -436,7 +435,7 @@ export class ThroughputLane {
       { scope: `company:${connection.companyId}`, limit: connection.companyCapAt(now) },
     ].filter((cap) => cap.limit !== null);
     if (caps.length === 0) return sends;
-    const recipientCaps = new RecipientCaps(this.deps.models);
+    const recipientCaps = capsOf(this.deps);
     const kept: T[] = [];
     for (const send of sends) {
       const reservation = await recipientCaps.reserveAll(caps, send.shipping.phone, this.deps.now());
@@ -450,13 +449,9 @@ export class ThroughputLane {
   private async withdrawSuppressed(ready: Claimed[]): Promise<Claimed[]> {
     if (ready.length === 0) return ready;
     const companyId = ready[0]!.shipping.companyId;
-    const suppressed = new Set(
-      (
-        await this.deps.models.Suppression.find(
-          { companyId, phone: { $in: [...new Set(ready.map((each) => each.shipping.phone))] }, suppressed: true },
-          { phone: 1 },
-        ).lean()
-      ).map((each) => each.phone),
+    const suppressed = await suppressionsOf(this.deps).suppressedAmong(
+      companyId,
+      ready.map((each) => each.shipping.phone),
     );
     if (suppressed.size === 0) return ready;
     const kept: Claimed[] = [];
@@ -733,15 +728,7 @@ export class ThroughputLane {
     this.planned = null;
     this.written = null;
     try {
-      await this.deps.models.Lane.findOneAndUpdate(
-        {
-          _id: this.connectionOid,
-          'sent.lastSentAt': planned?.lastSentAt ?? null,
-          'sent.runLength': planned?.runLength ?? 0,
-        },
-        { $set: { sent: scheduler.state, window: [] } },
-        { projection: { _id: 1 } },
-      );
+      await this.deps.lanes.settleIdle(this.connectionId, planned, scheduler.state);
     } catch (error) {
       this.deps.logger.warn('throughput lane: could not settle its state', errorFields(error));
     }

@@ -2,8 +2,7 @@ import type { Cause } from '../../domain/events/envelope';
 import type { ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import { completeIfDone } from '../campaigns/campaign-completion';
 import type { PipelineDeps } from '../pipeline-deps';
-import { shippingsOf } from '../service-registry';
-import { isSuppressed } from './suppression-list';
+import { shippingsOf, suppressionsOf } from '../service-registry';
 
 /**
  * Dispatch asks this right after claiming a shipping (queued → sending), before the gateway is
@@ -18,7 +17,7 @@ export async function cancelIfSuppressed(
   shipping: Pick<ShippingDoc, '_id' | 'companyId' | 'campaignId' | 'phone'>,
   cause: Cause,
 ): Promise<boolean> {
-  if (!(await isSuppressed(deps.models, shipping.companyId, shipping.phone))) return false;
+  if (!(await suppressionsOf(deps).isSuppressed(shipping.companyId, shipping.phone))) return false;
   if (await shippingsOf(deps).withdraw(shipping, 'opted out'))
     deps.logger.info('suppressed phone: shipping cancelled at dispatch', { shippingId: String(shipping._id) });
   await completeIfDone(deps, String(shipping.campaignId), cause);

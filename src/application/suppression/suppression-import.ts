@@ -1,11 +1,7 @@
 import type { Readable } from 'node:stream';
-import { Types } from 'mongoose';
 import { normalisePhone } from '../../domain/contacts/phone';
 import { csvRecords } from '../../infrastructure/csv/csv-records';
-import { isDuplicateKeyError } from '../../infrastructure/mongo/insert-new';
-import type { SuppressionDoc } from '../../infrastructure/mongo/models/suppression';
 import { CsvHeaderError } from '../contacts/csv-import';
-import type { PipelineDeps } from '../pipeline-deps';
 
 const BATCH_ROWS = 1_000;
 const MAX_REPORTED_ERRORS = 100;
@@ -22,17 +18,16 @@ export interface SuppressionImportReport {
 }
 
 /**
- * Imports a CSV of phones (a `phone` column; other columns are ignored) into the company's
- * suppression list as it streams in, 1000 rows per round of writes. A phone already suppressed
- * keeps its original source; a lifted one is suppressed again. Messages already planned for these
- * phones are not looked for here: dispatch checks the list before every send and cancels them.
+ * Reads a CSV of phones (a `phone` column; other columns are ignored) as it streams in, normalising
+ * each with the company's region, and hands the valid ones to `writeRound` 1000 at a time (each
+ * phone once per round). The report counts rows read, rejected rows (with line and reason) and what
+ * the rounds wrote.
  */
-export async function importSuppressions(
-  deps: Pick<PipelineDeps, 'models' | 'metrics' | 'now'>,
-  company: { companyId: string; defaultRegion: string },
+export async function readSuppressionCsv(
   input: Readable,
+  defaultRegion: string,
+  writeRound: (phones: string[]) => Promise<{ suppressed: number; already: number }>,
 ): Promise<SuppressionImportReport> {
-  const companyId = new Types.ObjectId(company.companyId);
   const report: SuppressionImportReport = {
     rowsRead: 0,
     suppressed: 0,
@@ -60,7 +55,7 @@ export async function importSuppressions(
     const phones = [...batch];
     batch = new Set();
     if (phones.length === 0) return;
-    const counts = await suppressBatch(deps, companyId, phones);
+    const counts = await writeRound(phones);
     report.suppressed += counts.suppressed;
     report.alreadySuppressed += counts.already;
   };
@@ -73,66 +68,12 @@ export async function importSuppressions(
     }
     report.rowsRead++;
     const raw = record[phoneColumn] ?? '';
-    const phone = normalisePhone(raw, company.defaultRegion);
+    const phone = normalisePhone(raw, defaultRegion);
     if (!phone.valid) reject(line, `bad phone "${raw.slice(0, 40)}": ${phone.reason}`);
     else batch.add(phone.e164);
     if (batch.size >= BATCH_ROWS) await flush();
   }
   if (phoneColumn < 0) throw new CsvHeaderError('the file is empty: a header row with a "phone" column is expected');
   await flush();
-  deps.metrics.suppressionChanged('opted-out', 'import', report.suppressed);
   return report;
-}
-
-async function suppressBatch(
-  deps: Pick<PipelineDeps, 'models' | 'now'>,
-  companyId: Types.ObjectId,
-  phones: string[],
-): Promise<{ suppressed: number; already: number }> {
-  const { Suppression } = deps.models;
-  const now = new Date(deps.now());
-  const existing = await Suppression.find({ companyId, phone: { $in: phones } }, { phone: 1, suppressed: 1 }).lean();
-  const known = new Map(existing.map((entry) => [entry.phone, entry]));
-  const lifted = existing.filter((entry) => !entry.suppressed).map((entry) => entry._id);
-  const fresh: SuppressionDoc[] = phones
-    .filter((phone) => !known.has(phone))
-    .map((phone) => ({
-      _id: new Types.ObjectId(),
-      companyId,
-      phone,
-      suppressed: true,
-      source: 'import',
-      keyword: null,
-      connectionId: null,
-      suppressedAt: now,
-      liftedAt: null,
-    }));
-  let inserted = fresh.length;
-  if (fresh.length > 0) {
-    try {
-      await Suppression.collection.insertMany(fresh, { ordered: false });
-    } catch (error) {
-      // An opt-out of one of these phones landed meanwhile: it stands (and is suppressed).
-      if (!isDuplicateKeyError(error)) throw error;
-      inserted = (error as { result?: { insertedCount?: number } }).result?.insertedCount ?? 0;
-    }
-  }
-  let resuppressed = 0;
-  if (lifted.length > 0) {
-    const result = await Suppression.updateMany(
-      { _id: { $in: lifted }, suppressed: false },
-      {
-        $set: {
-          suppressed: true,
-          source: 'import',
-          keyword: null,
-          connectionId: null,
-          suppressedAt: now,
-          liftedAt: null,
-        },
-      },
-    );
-    resuppressed = result.modifiedCount;
-  }
-  return { suppressed: inserted + resuppressed, already: phones.length - inserted - resuppressed };
 }

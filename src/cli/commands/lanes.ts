@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import type { ChannelModel } from 'amqplib';
+import * as amqplib from 'amqplib';
 import { Types } from 'mongoose';
 import type { ReadService } from '../../application/queries/read-service';
 import { readsOf } from '../../application/service-registry';
@@ -7,7 +9,6 @@ import { effectiveThroughput } from '../../domain/connections/throughput';
 import { type LaneView, laneState } from '../../domain/pacing/lane-view';
 import { earliestNextSend } from '../../domain/pacing/pacing-rule';
 import type { ConnectionDoc } from '../../infrastructure/mongo/models/connection';
-import { ManagementApi } from '../../infrastructure/rabbitmq/management-api';
 import { queues } from '../../topology';
 import { type Database, withDatabase } from '../cli-database';
 import { type CliCommand, EXIT, UsageError } from '../cli-errors';
@@ -18,14 +19,16 @@ const USAGE = `Usage: disparo lanes [--company ID] [--json]
 
   One line per WhatsApp connection: its dispatch lane's state, last send, when the pacing rule
   allows the next one, the lag of the message being sent (now − its planned time; for a lane that
-  is not sending, of the oldest message already due), and the lane queue's depth and dispatchers
-  from the RabbitMQ management API, and the messages per second the number's provider accepts
-  (PROVIDER RATE: Cloud API 80/s by default; - for none). Reads MongoDB (MONGO_URL) and RABBITMQ_MANAGEMENT_URL.
+  is not sending, of the oldest message already due), the lane queue's depth (QUEUED: messages
+  waiting, not the one being sent) and consumers (DISPATCHERS: the active one and any standby),
+  read live from each queue, and the messages per second the number's provider accepts
+  (PROVIDER RATE: Cloud API 80/s by default; - for none). Reads MongoDB (MONGO_URL) and the broker
+  (RABBITMQ_URL).
 
   States: sending, pacing (waiting for the pacing gap), waiting (holding a message until its
   planned time), cooling-down (the provider's throughput limit), halted (the provider stopped the
   number), no-dispatcher (messages but no consumer), no-queue (the lane's queue is missing), idle
-  (nothing to send), unknown (no management API).
+  (nothing to send), unknown (the broker did not answer).
 
   --company  only this company's connections
   --json     one JSON object per connection, one per line
@@ -37,20 +40,45 @@ interface QueueDepth {
   consumers: number;
 }
 
-/** Depth and consumers of every lane queue in one request (null: the management API is not configured or did not answer). */
-async function laneQueues(config: Config): Promise<Map<string, QueueDepth> | null> {
-  if (!config.RABBITMQ_MANAGEMENT_URL) return null;
-  const path = new URL(rabbitmqUrls(config)[0]!).pathname.slice(1);
-  const vhost = path ? decodeURIComponent(path) : '/';
+/**
+ * Depth and consumers of each lane queue, read live from the queue itself (a passive declare,
+ * answered by the quorum queue's leader): the management API samples quorum queues only on their
+ * tick, every 30 s with Disparo's node settings (scripts/rabbitmq/advanced.config), so a lane created
+ * a moment ago would show no dispatcher there. A missing queue maps to null; null for the whole map
+ * when the broker does not answer.
+ */
+async function laneQueues(config: Config, names: readonly string[]): Promise<Map<string, QueueDepth | null> | null> {
+  let connection: ChannelModel | undefined;
+  for (const url of rabbitmqUrls(config)) {
+    connection = await amqplib
+      .connect(url, { clientProperties: { connection_name: 'disparo lanes' } })
+      .catch(() => undefined);
+    if (connection) break;
+  }
+  if (!connection) return null;
+  connection.on('error', () => undefined);
+  const open = async () => {
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined); // a missing queue closes the channel: 404, read below
+    return channel;
+  };
   try {
-    const list = await new ManagementApi(config.RABBITMQ_MANAGEMENT_URL).request<
-      Array<{ name: string; messages?: number; consumers?: number }>
-    >('GET', `/queues/${encodeURIComponent(vhost)}?columns=name,messages,consumers`);
-    return new Map(
-      list.map((queue) => [queue.name, { messages: queue.messages ?? 0, consumers: queue.consumers ?? 0 }]),
-    );
+    const depths = new Map<string, QueueDepth | null>();
+    let channel = await open();
+    for (const name of names) {
+      try {
+        const { messageCount, consumerCount } = await channel.checkQueue(name);
+        depths.set(name, { messages: messageCount, consumers: consumerCount });
+      } catch {
+        depths.set(name, null);
+        channel = await open();
+      }
+    }
+    return depths;
   } catch {
     return null;
+  } finally {
+    await connection.close().catch(() => undefined);
   }
 }
 
@@ -76,13 +104,16 @@ async function laneViews(database: Database, config: Config, companyId: string |
   const connections = await reads.allConnections(companyId);
   const ids = connections.map((c) => c._id);
   const companyIds = [...new Set(connections.map((c) => String(c.companyId)))].map((id) => new Types.ObjectId(id));
+  const queueName = queues(config.TOPOLOGY_PREFIX).lane;
   const [lanes, companyOf, depths] = await Promise.all([
     reads.lanes(ids),
     reads.pacingOfCompanies(companyIds),
-    laneQueues(config),
+    laneQueues(
+      config,
+      ids.map((id) => queueName(String(id))),
+    ),
   ]);
   const laneOf = new Map(lanes.map((lane) => [String(lane._id), lane]));
-  const queueName = queues(config.TOPOLOGY_PREFIX).lane;
   const now = Date.now();
   return Promise.all(
     connections.map(async (connection) => {

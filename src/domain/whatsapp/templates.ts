@@ -65,6 +65,11 @@ export interface TemplateMapping {
   language: string;
   components: Partial<Record<TemplateSection, Record<string, string>>>;
   headerMediaUrl?: string | null;
+  /**
+   * Per contact placeholder, a constant used for a contact whose value is empty (`{"city": "sua
+   * cidade"}`): without one, such a contact's shipping fails (TEMPLATE_PARAMETER_EMPTY).
+   */
+  fallbacks?: Record<string, string> | null;
 }
 
 /** A mapping together with the template's shape when it was last checked: all preparation needs. */
@@ -176,6 +181,15 @@ export function checkMapping(shape: TemplateShape, mapping: TemplateMapping): Fi
         });
     }
   }
+  const used = new Set(
+    TEMPLATE_SECTIONS.flatMap((section) => Object.values(mapping.components[section] ?? {}).flatMap(placeholdersOf)),
+  );
+  for (const [placeholder, value] of Object.entries(mapping.fallbacks ?? {})) {
+    if (!used.has(placeholder))
+      problems.push({ field: `template.fallbacks.${placeholder}`, message: `no parameter uses {${placeholder}}` });
+    else if (value.trim() === '')
+      problems.push({ field: `template.fallbacks.${placeholder}`, message: 'a fallback cannot be empty' });
+  }
   if (shape.headerMedia && !mapping.headerMediaUrl)
     problems.push({
       field: 'template.headerMediaUrl',
@@ -201,6 +215,51 @@ export function customPlaceholders(mapping: TemplateMapping): Array<{ field: str
   return used;
 }
 
+/** The contact with the mapping's fallback constants in place of its empty values. */
+function withFallbacks(contact: ContactFields, fallbacks: TemplateMapping['fallbacks']): ContactFields {
+  if (!fallbacks) return contact;
+  const blank = (value: unknown) => value === undefined || value === null || String(value).trim() === '';
+  const fields = { ...contact.fields };
+  let name = contact.name;
+  for (const [placeholder, value] of Object.entries(fallbacks)) {
+    if (placeholder === 'name') {
+      if (blank(name)) name = value;
+    } else if (blank(fields[placeholder])) fields[placeholder] = value;
+  }
+  return { ...contact, name, fields };
+}
+
+/** Why a contact's template message is not sent: a parameter filled from its fields came out empty. */
+export const TEMPLATE_PARAMETER_EMPTY = 'TEMPLATE_PARAMETER_EMPTY';
+
+/**
+ * The slots whose value comes out empty for this contact (its `{city}` blank or absent), with the
+ * placeholders they use. Meta refuses a template with an empty parameter (131008), so such a
+ * contact's shipping fails at preparation instead, before any provider call. A slot that still
+ * has text around an empty placeholder (`Cidade: {city}`) is sent as it is; a placeholder with a
+ * fallback constant in the mapping is never empty.
+ */
+export function emptyParameters(
+  template: TemplateMapping & { shape: Pick<TemplateShape, 'slots'> },
+  contact: ContactFields,
+): Array<{ field: string; placeholders: string[] }> {
+  const empty: Array<{ field: string; placeholders: string[] }> = [];
+  const filled = withFallbacks(contact, template.fallbacks);
+  for (const slot of template.shape.slots) {
+    const value = template.components[slot.section]?.[slot.key] ?? '';
+    const placeholders = placeholdersOf(value);
+    if (placeholders.length > 0 && renderTemplate(value, filled).trim() === '')
+      empty.push({ field: slotField(slot.section, slot.key), placeholders });
+  }
+  return empty;
+}
+
+/** The reason kept on such a shipping: `TEMPLATE_PARAMETER_EMPTY: template.components.body.3 ({city}) is empty for this contact`. */
+export function emptyParameterReason(empty: ReadonlyArray<{ field: string; placeholders: string[] }>): string {
+  const slots = empty.map((slot) => `${slot.field} (${slot.placeholders.map((key) => `{${key}}`).join(', ')})`);
+  return `${TEMPLATE_PARAMETER_EMPTY}: ${slots.join('; ')} ${slots.length > 1 ? 'are' : 'is'} empty for this contact`;
+}
+
 /** A template as a send request carries it (the gateway's MessageTemplate). */
 export interface RenderedTemplate {
   name: string;
@@ -214,8 +273,9 @@ export function renderTemplateMessage(
   contact: ContactFields,
 ): { message: RenderedTemplate; text: string } {
   const { shape } = template;
+  const filled = withFallbacks(contact, template.fallbacks);
   const parameterValue = (slot: TemplateSlot) =>
-    renderTemplate(template.components[slot.section]?.[slot.key] ?? '', contact);
+    renderTemplate(template.components[slot.section]?.[slot.key] ?? '', filled);
   const textParameter = (slot: TemplateSlot) => ({
     type: 'text',
     ...(shape.named ? { parameter_name: slot.key } : {}),

@@ -19,7 +19,7 @@ import { DAY_MS } from '../../domain/pacing/daily-cap';
 import { updateIfMatches } from './conditional-update';
 import type { Models } from './models';
 import type { CampaignDoc, CampaignPlan, PlannedLane } from './models/campaign';
-import { RecipientCaps } from './recipient-caps';
+import { MongoCapStore } from './recipient-caps';
 
 /** Campaigns in MongoDB: every status change a findOneAndUpdate filtered on `_id` and the allowed statuses. */
 export class MongoCampaignRepository implements CampaignRepository {
@@ -117,11 +117,16 @@ export class MongoCampaignRepository implements CampaignRepository {
     );
   }
 
-  countPreparedBatch(id: Types.ObjectId, batch: number, prepared: number, missing: number): Promise<boolean> {
+  countPreparedBatch(id: Types.ObjectId, batch: number, prepared: number, missing: number, failed = 0) {
+    const inc = {
+      'counters.prepared': prepared,
+      'counters.missing': missing,
+      ...(failed ? { 'counters.failed': failed } : {}),
+    };
     return updateIfMatches(
       this.models.Campaign,
       { _id: id, preparedBatches: { $ne: batch } },
-      { $push: { preparedBatches: batch }, $inc: { 'counters.prepared': prepared, 'counters.missing': missing } },
+      { $push: { preparedBatches: batch }, $inc: inc },
     );
   }
 
@@ -253,7 +258,7 @@ export class MongoSendingNumbers implements SendingNumbers {
     const connection = await this.models.Connection.findById(connectionId, { dailyCap: 1, createdAt: 1 }).lean();
     const settings = connection?.dailyCap ?? null;
     if (!connection || !settings) return null;
-    const recent = (await new RecipientCaps(this.models).recent(`connection:${connectionId}`))
+    const recent = (await new MongoCapStore(this.models).recent(`connection:${connectionId}`))
       .map((entry) => entry.at)
       .filter((sentAt) => sentAt > at - DAY_MS)
       .sort((a, b) => a - b);

@@ -5,7 +5,7 @@ import type {
   PairingRecords,
 } from '../../application/connections/connection-repository';
 import type { ConnectionStatus } from '../../domain/connections/connection-status';
-import { forgetSession, whatsappWebStore } from '../gateways/whatsapp-web/web-store';
+import { forgetSession, type WebPairingDoc, whatsappWebStore } from '../gateways/whatsapp-web/web-store';
 import type { Models } from './models';
 import type { ConnectionDoc } from './models/connection';
 
@@ -68,5 +68,40 @@ export class MongoPairingRecords implements PairingRecords {
 
   forget(connectionId: string): Promise<void> {
     return forgetSession(this.store, connectionId);
+  }
+
+  async find(connectionId: string): Promise<WebPairingDoc | null> {
+    return this.store.Pairing.findById(connectionId).lean();
+  }
+
+  async askCode(connectionId: string, phone: string): Promise<WebPairingDoc> {
+    const pairing = await this.store.Pairing.findOneAndUpdate(
+      { _id: connectionId },
+      { $set: { phone, code: null, codeAt: null, error: null } },
+      { upsert: true, returnDocument: 'after' },
+    ).lean();
+    return pairing!;
+  }
+
+  async recordQr(connectionId: string, qr: string, at: Date, holder: string): Promise<void> {
+    await this.store.Pairing.updateOne(
+      { _id: connectionId },
+      { $set: { qr, qrAt: at, holder }, $inc: { qrCount: 1 } },
+      { upsert: true },
+    );
+  }
+
+  async recordCode(
+    connectionId: string,
+    phone: string,
+    outcome: { code: string } | { error: string },
+    at: Date,
+  ): Promise<void> {
+    await this.store.Pairing.updateOne(
+      { _id: connectionId, phone },
+      'code' in outcome
+        ? { $set: { code: outcome.code, codeAt: at, error: null } }
+        : { $set: { error: outcome.error, phone: null } },
+    );
   }
 }

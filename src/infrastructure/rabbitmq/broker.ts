@@ -161,8 +161,8 @@ export class Broker {
    * One more consuming connection, e.g. for lane consumers past a connection's channel_max; the
    * caller closes it.
    */
-  openConsumerConnection(label: string): AmqpConnectionManager {
-    return openConnection(this.options, label);
+  openConsumerConnection(label: string, heartbeatSeconds?: number): AmqpConnectionManager {
+    return openConnection(heartbeatSeconds ? { ...this.options, heartbeatSeconds } : this.options, label);
   }
 
   isConnected(): boolean {

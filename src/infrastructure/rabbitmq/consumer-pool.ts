@@ -13,6 +13,8 @@ export interface ConsumerPoolOptions {
   prefetch: number;
   /** Name of the pool's connections in the management console. */
   name: string;
+  /** AMQP heartbeat of the pool's connections (the broker's default connections' when unset). */
+  heartbeatSeconds?: number;
 }
 
 /** How a queue is subscribed: `first` before the pool's standbys when a channel (re)subscribes them all. */
@@ -21,6 +23,8 @@ export type Standing = 'first' | 'standby';
 interface Subscription {
   channel: Channel;
   consumerTag: string | undefined;
+  /** The `basic.consume` round trip: a cancel waits for it (a cancel without the tag would not reach the broker). */
+  consuming: Promise<{ consumerTag: string }>;
   /** Cancelled by us: a delivery still arriving on it goes back to the queue untouched. */
   cancelled: boolean;
 }
@@ -33,9 +37,9 @@ interface Member {
   subscription: Subscription | undefined;
   /** The handlers running for this consumer's deliveries (prefetch 1: at most one). */
   inFlight: Set<Promise<void>>;
-  /** Cancel, then subscribe again at the back of the queue's single-active-consumer line. */
+  /** At the end of its next delivery: cancel, then subscribe again at the back of the single-active-consumer line. */
   handBack: boolean;
-  /** Cancel and leave (the queue moved away, or the pool stops). */
+  /** At the end of its next delivery: cancel and leave (the queue moved away). */
   leaving: boolean;
 }
 
@@ -53,9 +57,9 @@ export interface ConsumerPoolHooks {
   /** A queue turned out not to exist; it was dropped from the pool (declare it and add it again). */
   onMissingQueue?(queue: string): void;
   /**
-   * The queue is being handed to another consumer while its deliveries are held (prefetch above 1):
-   * its handler should finish what it started and give back what it did not. Deliveries arriving
-   * until the cancel goes out are given back to the queue unhandled.
+   * Only in a pool with a prefetch above 1: the queue is being handed to another consumer (or left)
+   * while its consumer holds deliveries. Its handler should stop starting anything, finish what it
+   * started and give back what it did not.
    */
   onHandBack?(queue: string): void;
 }
@@ -69,9 +73,22 @@ export interface ConsumerPoolHooks {
  * the broker makes the first registered consumer the active one.
  *
  * Acks go on the channel that delivered, as in ConsumerRunner. Handing a queue over (a dispatch
- * worker joining or leaving) cancels the consumer only when its handler is done and before its
- * ack, so the next active consumer never runs beside this one; a delivery that slips in after the
- * cancel is given back to the queue unhandled.
+ * worker joining or leaving) cancels the consumer only while it holds a delivery — when its handler
+ * is done and before its ack — never while it is idle. With prefetch 1 the broker cannot send it
+ * another message before that ack, and the ack goes out after the broker confirmed the cancel, so
+ * no delivery ever reaches a consumer being cancelled. That matters on quorum queues: RabbitMQ
+ * 3.10 counts every message given back (nack, reject, a closed channel) towards the queue's
+ * delivery limit, and a single-active-consumer queue makes the next consumer active the moment
+ * the cancel is applied, so a delivery that slipped in could only be given back. An idle consumer
+ * asked to hand over or leave therefore keeps its place until its next message (the queue is served
+ * all along, by it); a consumer that is only waiting in line stays there. Only `stop` cancels idle
+ * consumers (a worker shutting down): a delivery slipping in then goes back, once, as a crash would.
+ *
+ * A pool with a prefetch above 1 (throughput lanes: a batch of deliveries held at once) cannot wait
+ * for "the end of its delivery": there is always another. Its hand-over asks the handler to stop
+ * starting sends (`onHandBack`) and cancels at once; the deliveries it held and had not started go
+ * back to the queue (each return counts once towards the delivery limit; a hand-over is rare:
+ * a worker joining or leaving). An idle consumer of such a pool is cancelled at once too.
  */
 export class ConsumerPool {
   private readonly members = new Map<string, Member>();
@@ -116,6 +133,9 @@ export class ConsumerPool {
       throw new Error(`${spec.queue}: prefetch ${spec.prefetch}, the pool's consumers use ${this.options.prefetch}`);
     const existing = this.members.get(spec.queue);
     if (existing) {
+      // Wanted again: a hand-back or departure not carried out yet is called off.
+      existing.leaving = false;
+      if (standing === 'first') existing.handBack = false;
       existing.standing = standing;
       return;
     }
@@ -142,36 +162,50 @@ export class ConsumerPool {
   }
 
   /**
-   * Re-subscribes `queue` at the back of its single-active-consumer line with the new standing:
-   * the next consumer in line (another worker's) becomes the active one. Waits for a running
-   * handler first; the cancel goes out before that handler's ack.
+   * Re-subscribes `queue` at the back of its single-active-consumer line with the new standing, so
+   * the next consumer in line (another worker's) becomes the active one: at the end of the message
+   * it is handling, or of the next one it gets (the cancel goes out before that message's ack). A
+   * consumer that gets no message meanwhile stays where it is, active on an idle queue or waiting.
    */
   handBack(queue: string, standing: Standing = 'standby'): void {
     const member = this.members.get(queue);
     if (!member || member.leaving) return;
     member.standing = standing;
     member.handBack = true;
-    if (member.inFlight.size === 0) void this.cancel(member).then(() => this.resubscribe(member));
-    else if (this.options.prefetch > 1) {
-      // Several deliveries held: their handler stops starting anything now (the hook) and the
-      // consumer is cancelled at once (a delivery given back would only come straight back to it);
-      // what it started is on record for the next consumer. Subscribed again once they are done.
-      this.hooks.onHandBack?.(queue);
-      void this.cancel(member);
-    }
+    if (this.options.prefetch > 1) this.cancelHolding(member);
   }
 
-  /** Cancels the consumer of `queue` (after its running handler) and forgets it. */
-  async remove(queue: string): Promise<void> {
+  /**
+   * Cancels the consumer of `queue` and forgets it, at the end of the message it is handling or of
+   * the next one it gets (as `handBack`); until then it serves the queue as before. `add` calls it off.
+   */
+  remove(queue: string): void {
     const member = this.members.get(queue);
     if (!member) return;
     member.leaving = true;
-    this.members.delete(queue);
-    member.slot.members.delete(member);
-    if (member.inFlight.size > 0) {
-      if (this.options.prefetch > 1) this.hooks.onHandBack?.(queue);
-      await Promise.allSettled([...member.inFlight]);
-    } else await this.cancel(member);
+    if (this.options.prefetch > 1) this.cancelHolding(member);
+    // Not subscribed (its channel is down): nothing can reach it, it goes now.
+    if (!member.subscription || member.subscription.cancelled || isChannelClosed(member.subscription.channel))
+      if (member.inFlight.size === 0) this.forget(member);
+  }
+
+  /**
+   * Prefetch above 1: the handler stops starting sends and the consumer is cancelled now; it is
+   * subscribed again (hand-back) or forgotten (leaving) once its handlers are done, or at once when
+   * it held nothing.
+   */
+  private cancelHolding(member: Member): void {
+    if (member.inFlight.size > 0) this.hooks.onHandBack?.(member.spec.queue);
+    void this.cancel(member).then(() => {
+      if (member.inFlight.size === 0) this.afterDeliveries(member);
+    });
+  }
+
+  /** Its last running handler finished (or it held none): leave, or go to the back of the line. */
+  private afterDeliveries(member: Member): void {
+    if (this.stopped) return;
+    if (member.leaving) this.forget(member);
+    else if (member.subscription?.cancelled) void this.resubscribe(member);
   }
 
   /** Cancels every consumer (each after its running handler, up to `timeoutMs`), closes channels and connections. */
@@ -179,6 +213,7 @@ export class ConsumerPool {
     this.stopped = true;
     const all = [...this.members.values()];
     for (const member of all) member.leaving = true;
+    // The one place an idle consumer is cancelled: a delivery that slips in goes back (once, as in a crash).
     await Promise.all(all.filter((member) => member.inFlight.size === 0).map((member) => this.cancel(member)));
     const running = all.flatMap((member) => [...member.inFlight]);
     const drained = await Promise.race([
@@ -202,7 +237,10 @@ export class ConsumerPool {
     const connectionIndex = Math.floor(index / this.options.channelsPerConnection);
     let connection = this.connections[connectionIndex];
     if (!connection) {
-      connection = this.deps.broker.openConsumerConnection(`${this.options.name} ${connectionIndex + 1}`);
+      connection = this.deps.broker.openConsumerConnection(
+        `${this.options.name} ${connectionIndex + 1}`,
+        this.options.heartbeatSeconds,
+      );
       this.connections[connectionIndex] = connection;
     }
     const members = new Set<Member>();
@@ -238,22 +276,30 @@ export class ConsumerPool {
     // Members added while this runs are subscribed by the loop's next round.
     for (;;) {
       const pending = [...slot.members]
-        .filter((member) => member.subscription?.channel !== channel && !member.leaving)
+        .filter((member) => member.subscription?.channel !== channel)
         .sort((a, b) => rank(a.standing) - rank(b.standing));
       if (pending.length === 0) return;
-      for (const member of pending) await this.subscribe(member, channel);
+      for (const member of pending) {
+        // Its old channel is gone: a consumer due to leave has nothing left to hand over.
+        if (member.leaving) {
+          if (member.inFlight.size === 0) this.forget(member);
+          continue;
+        }
+        // A new subscription is at the back of the line already (standbys subscribe last).
+        member.handBack = false;
+        await this.subscribe(member, channel);
+      }
     }
   }
 
   private async subscribe(member: Member, channel: Channel): Promise<void> {
     if (member.leaving || this.stopped || isChannelClosed(channel)) return;
     if (member.subscription?.channel === channel && !member.subscription.cancelled) return;
-    const subscription: Subscription = { channel, consumerTag: undefined, cancelled: false };
+    const consuming = channel.consume(member.spec.queue, (message) => this.deliver(member, subscription, message));
+    const subscription: Subscription = { channel, consumerTag: undefined, consuming, cancelled: false };
     member.subscription = subscription;
     try {
-      const { consumerTag } = await channel.consume(member.spec.queue, (message) =>
-        this.deliver(member, subscription, message),
-      );
+      const { consumerTag } = await consuming;
       subscription.consumerTag = consumerTag;
     } catch (error) {
       if ((error as { code?: number }).code === 404) {
@@ -277,8 +323,10 @@ export class ConsumerPool {
       setTimeout(() => void this.resubscribe(member), 1_000).unref();
       return;
     }
-    if (subscription.cancelled || member.leaving) {
-      // Sent before the broker saw our cancel: the queue's next consumer takes it.
+    subscription.consumerTag ??= delivery.fields.consumerTag;
+    if (subscription.cancelled) {
+      // Only after `stop` (or a cancel by the broker): sent before the broker saw the cancel, the
+      // queue's next consumer takes it. A hand-back never cancels an idle consumer, so never gets here.
       try {
         subscription.channel.nack(delivery, false, true);
       } catch {
@@ -288,23 +336,46 @@ export class ConsumerPool {
     }
     const work = member.processor
       .process(subscription.channel, delivery, async () => {
-        if (member.handBack || member.leaving) await this.cancel(member);
+        // Holding this unacked delivery (prefetch 1), the consumer gets nothing more until the ack,
+        // which waits for the broker's cancel-ok: nothing can slip in after the cancel. (Prefetch
+        // above 1 was cancelled when the hand-over was asked for: this returns at once.)
+        if (member.handBack || member.leaving || this.stopped) await this.cancel(member, true);
       })
       .finally(() => {
         member.inFlight.delete(work);
-        if (member.handBack && !member.leaving && member.inFlight.size === 0) void this.resubscribe(member);
+        if (member.inFlight.size === 0) this.afterDeliveries(member);
       });
     member.inFlight.add(work);
     // After inFlight is set: a hand-back decided here waits for this handler (cancel before its ack).
     this.hooks.onDelivery?.(member.spec.queue);
   }
 
-  private async cancel(member: Member): Promise<void> {
+  /**
+   * `basic.cancel`, once the consume it cancels has its tag. `untilConfirmed`: wait for the
+   * broker's cancel-ok however long it takes (a delivery's ack waits for it); the channel closing
+   * ends the wait (the broker then gives the delivery back itself).
+   */
+  private async cancel(member: Member, untilConfirmed = false): Promise<void> {
     const subscription = member.subscription;
     if (!subscription || subscription.cancelled) return;
     subscription.cancelled = true;
-    if (subscription.consumerTag && !isChannelClosed(subscription.channel))
-      await settleWithin(subscription.channel.cancel(subscription.consumerTag), 2_000);
+    const tag =
+      subscription.consumerTag ??
+      (await subscription.consuming.then(
+        (ok) => ok.consumerTag,
+        () => undefined,
+      ));
+    if (!tag || isChannelClosed(subscription.channel)) return;
+    const cancelling = subscription.channel.cancel(tag);
+    if (untilConfirmed) await cancelling.catch(() => undefined);
+    else await settleWithin(cancelling, 2_000);
+  }
+
+  /** Drops a departed member (unless it was added again meanwhile). */
+  private forget(member: Member): void {
+    if (!member.leaving) return;
+    if (this.members.get(member.spec.queue) === member) this.members.delete(member.spec.queue);
+    member.slot.members.delete(member);
   }
 
   private async resubscribe(member: Member): Promise<void> {
