@@ -88,4 +88,58 @@ describe('lane pacing (the one owner of a number pacing state)', () => {
     const { coolDownUntil } = await lanes.dispatchState(lane, company, settings, clock.now());
     assert.equal(coolDownUntil, clock.now() + 60_000);
   });
+
+  describe('a throughput lane (several calls in flight)', () => {
+    const fast: PacingSettings = { messageIntervalMs: 10, longerIntervalAfter: 1_000, greaterIntervalMs: 60_000 };
+
+    test('its window of sends in flight counts as made at takeover (or at their planned start, if later), then is empty', async () => {
+      const now = clock.now();
+      await lanes.beginBatch(lane, { lastSentAt: now + 30, runLength: 4 }, [
+        { shippingId: 's1', at: now },
+        { shippingId: 's2', at: now + 10 },
+        { shippingId: 's3', at: now + 20 },
+        { shippingId: 's4', at: now + 30 },
+      ]);
+      await lanes.endBatch(lane, ['s1', 's2'], now + 11);
+      assert.deepEqual(
+        store.records.get(lane)!.window.map((each) => each.shippingId),
+        ['s3', 's4'],
+      );
+      // Taken over at now + 5: the last send in flight was planned for now + 30, so that is its start.
+      const early = await lanes.dispatchState(lane, company, fast, now + 5);
+      assert.deepEqual(early.sent, { lastSentAt: now + 30, runLength: 4 });
+      assert.deepEqual(store.records.get(lane)!.window, [], 'the window is settled');
+      // A later takeover of a window: the sends may have gone out until then.
+      await lanes.beginBatch(lane, { lastSentAt: now + 40, runLength: 5 }, [{ shippingId: 's5', at: now + 40 }]);
+      const late = await lanes.dispatchState(lane, company, fast, now + 5_000);
+      assert.deepEqual(late.sent, { lastSentAt: now + 5_000, runLength: 5 });
+    });
+
+    test('a real start later than the planned state counts (lastStartAt)', async () => {
+      const now = clock.now();
+      await lanes.beginBatch(lane, { lastSentAt: now, runLength: 1 }, [{ shippingId: 's1', at: now }]);
+      await lanes.endBatch(lane, ['s1'], now + 3);
+      const { sent } = await lanes.dispatchState(lane, company, fast, now + 100);
+      assert.deepEqual(sent, { lastSentAt: now + 3, runLength: 1 });
+    });
+
+    test('gone idle, its exact starts replace what its last batch wrote, unless someone wrote since', async () => {
+      const now = clock.now();
+      const written = { lastSentAt: now + 20, runLength: 3 };
+      await lanes.beginBatch(lane, written, [{ shippingId: 's1', at: now + 20 }]);
+      await lanes.settleIdle(lane, written, { lastSentAt: now + 21, runLength: 3 });
+      assert.deepEqual(store.records.get(lane)!.sent, { lastSentAt: now + 21, runLength: 3 });
+      assert.deepEqual(store.records.get(lane)!.window, []);
+      // Another dispatcher recorded a send meanwhile: its state stays.
+      await lanes.endSend(lane, { lastSentAt: now + 21, runLength: 3 }, fast, now + 50);
+      await lanes.settleIdle(lane, written, { lastSentAt: now + 25, runLength: 3 });
+      assert.deepEqual(store.records.get(lane)!.sent, { lastSentAt: now + 50, runLength: 4 });
+    });
+
+    test("its rate, as the provider's refusals left it, survives a takeover", async () => {
+      const rate = { configuredPerSec: 80, loweredPerSec: 40, loweredAt: clock.now() };
+      await lanes.saveRate(lane, rate);
+      assert.deepEqual((await lanes.dispatchState(lane, company, fast, clock.now())).rate, rate);
+    });
+  });
 });
