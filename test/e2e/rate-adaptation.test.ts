@@ -68,3 +68,79 @@ describe('130429 adapts the lane’s rate', () => {
     );
   });
 });
+
+/**
+ * Other throughput limits (80007, the business account's rate) cool the whole number down. A
+ * throughput lane has up to a second of sends claimed (`sending`) ahead of their starts; held
+ * through a cool-down longer than the reconciler's patience, they would be taken for sends whose
+ * outcome is unknown and failed without ever being sent. They go back to queued instead.
+ */
+describe('a cool-down in a throughput lane', () => {
+  let system: TestSystem;
+  let provider: LocalCloudApi;
+  const COOL_DOWN_MS = 4_000;
+  before(async () => {
+    system = await startSystem('throughput-cool-down', {
+      env: {
+        CLOUD_API_LANE_COOLDOWN_MS: String(COOL_DOWN_MS),
+        RECONCILE_EVERY_MS: '500',
+        RECONCILE_STUCK_AFTER_MS: '2000',
+      },
+    });
+    provider = await new LocalCloudApi({
+      phoneNumberId: '106540352299002',
+      accessToken: TOKEN,
+      appSecret: 'test-app-secret-5678',
+    }).start();
+  });
+  after(async () => {
+    await provider.stop();
+    await system.stop();
+  });
+
+  test('claimed sends are not held through it: nobody lost, nobody twice, nothing started inside it', async () => {
+    const contacts = 120;
+    const phones = Array.from({ length: contacts }, (_, i) => `+55119${String(73_000_000 + i).padStart(8, '0')}`);
+    const seeded = await seedCloudApiCompany(system, provider, {
+      name: 'Loja do cool-down',
+      pacing: { messageInterval: 0.001, longerIntervalAfter: 100_000, greaterInterval: 60 },
+      phoneNumberId: '106540352299002',
+      accessToken: TOKEN,
+      appSecret: 'test-app-secret-5678',
+      verifyToken: 'verify-token-5678',
+      phones,
+    });
+    const campaignId = await createCampaign(system, seeded.key, {
+      connectionId: seeded.connectionId,
+      listId: seeded.listId,
+      variants: ['Olá {name}!'],
+    });
+    // A round trip long enough for the first batch to be claimed before the first answer; that
+    // first call is refused with the business account's rate limit: the number cools down.
+    provider.latencyMs = 150;
+    provider.failNext({
+      httpStatus: 400,
+      error: { message: 'WhatsApp Business Account rate limit hit', type: 'OAuthException', code: 80007 },
+    });
+    assert.equal((await system.api('POST', `/v1/campaigns/${campaignId}/start`, undefined, seeded.key)).status, 202);
+    const done = await waitForStatus(system, seeded.key, campaignId, 'completed', 90_000);
+
+    assert.equal(done.counters.failed, 0, 'no claimed send was failed as an unknown outcome');
+    assert.equal(done.counters.sent, contacts);
+    const accepted = provider.received.filter((request) => 'id' in request.answer);
+    const to = accepted.map((request) => request.body.to);
+    assert.deepEqual([...to].sort(), phones.map((phone) => phone.slice(1)).sort(), 'every contact exactly once');
+    const refused = provider.received.find((request) => !('id' in request.answer));
+    assert.ok(refused, 'the refusal happened');
+    // Calls started before its answer reached the lane arrive just after it; none comes later
+    // until the cool-down ends.
+    const inside = provider.received.filter(
+      (request) => request.at > refused.at + 1_000 && request.at < refused.at + COOL_DOWN_MS,
+    );
+    assert.deepEqual(
+      inside.map((request) => request.body.to),
+      [],
+      'no call inside the cool-down',
+    );
+  });
+});

@@ -498,8 +498,12 @@ export class ThroughputLane {
    */
   private async oneAtATime(messages: Held[]): Promise<void> {
     if (messages.length === 0) return;
-    while (this.claimed.length > 0 || this.inFlight > 0 || this.outcomes.length > 0 || this.flushing)
+    while (this.claimed.length > 0 || this.inFlight > 0 || this.outcomes.length > 0 || this.flushing) {
+      // Called from a batch step (which holds the pump): the starts of what it just claimed and the
+      // outcomes' records must go on meanwhile, or this would wait for them forever.
+      this.pump();
       await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     if (this.scheduler) await this.deps.lanes.settleWindow(this.connectionId, this.scheduler.state);
     this.scheduler = null;
     this.planned = null;
@@ -533,6 +537,13 @@ export class ThroughputLane {
           });
       }
       const at = Math.max(scheduler.earliestStart(next.pacing, preciseNow()), next.notBefore);
+      if (at - preciseNow() > CLAIM_HORIZON_MS) {
+        // A cool-down (the provider's limit) put the next start far off: a claim is not held that
+        // long — the reconciler would take a claimed send that never started for one whose outcome
+        // is unknown. The claimed sends go back to waiting, unclaimed, until their start comes near.
+        await this.unclaimAll(at);
+        return;
+      }
       if (at > preciseNow()) {
         await waitUntil(at, () => this.stopping);
         continue; // the rate may have dropped meanwhile: look again
@@ -567,6 +578,30 @@ export class ThroughputLane {
           this.pump();
         });
     }
+  }
+
+  /**
+   * Every claimed send not started goes back to queued and its message back among the waiting (in
+   * order), out of the lane's window; the next batch step comes when `startAt` is a claim horizon away.
+   */
+  private async unclaimAll(startAt: number): Promise<void> {
+    const sends = this.claimed.splice(0);
+    if (sends.length === 0) return;
+    for (const send of sends) await shippingsOf(this.deps).release(send.shipping._id, 'start postponed by a cool-down');
+    await this.deps.lanes.endBatch(
+      this.connectionId,
+      sends.map((send) => String(send.shipping._id)),
+      0,
+    );
+    // Nothing claimed is left unstarted: the lane's plan is what has started.
+    this.planned = this.scheduler?.state ?? this.planned;
+    this.waiting.unshift(...sends.map((send) => send.held));
+    this.nextPrepareAt = Math.max(this.nextPrepareAt, startAt - CLAIM_HORIZON_MS);
+    this.deps.logger.info('throughput lane: claimed sends released until the cool-down ends', {
+      connectionId: this.connectionId,
+      sends: sends.length,
+      startsInMs: Math.round(startAt - preciseNow()),
+    });
   }
 
   /**
