@@ -89,6 +89,11 @@ interface Result {
   duplicates: number;
   workerCpuMsPerSend: number;
   campaignSeconds: number;
+  /** When every contact's shipping was prepared (null: not by the end): near campaignSeconds, preparation bounds the rate. */
+  preparedSeconds: number | null;
+  /** Sends per second while the last shippings were still being prepared, and after. */
+  sendsPerSecWhilePreparing: number;
+  sendsPerSecAfterPrepared: number | null;
 }
 
 async function measure(system: TestSystem, workerPid: number, configuration: Configuration): Promise<Result> {
@@ -114,8 +119,11 @@ async function measure(system: TestSystem, workerPid: number, configuration: Con
   if (start.status !== 202) throw new Error(`start: ${start.status} ${JSON.stringify(start.body)}`);
   let completed = false;
   let lastLog = 0;
+  let preparedAt: number | null = null;
   for (;;) {
     const campaign = await system.models.Campaign.findById(campaignId, { status: 1, counters: 1 }).lean();
+    if (preparedAt === null && (campaign?.counters.prepared ?? 0) >= configuration.sends)
+      preparedAt = performance.now();
     if (campaign?.status === 'completed') {
       completed = true;
       break;
@@ -140,6 +148,13 @@ async function measure(system: TestSystem, workerPid: number, configuration: Con
     .lean();
   const times = sends.map((send) => send.receivedAt.getTime());
   const span = times.length > 1 ? (times.at(-1)! - times[0]!) / 1000 : 0;
+  // The same clock as the sandbox's record (this process's Date), to split the sends at the moment all were prepared.
+  const preparedEpoch = preparedAt === null ? null : Date.now() - (performance.now() - preparedAt);
+  const rateOf = (from: number, to: number) => {
+    const inside = times.filter((at) => at >= from && at <= to);
+    return inside.length > 1 ? round2((inside.length - 1) / ((inside.at(-1)! - inside[0]!) / 1000)) : 0;
+  };
+  const lastTime = times.at(-1) ?? 0;
   return {
     configuration: configuration.name,
     latencyMs: LATENCY_MS,
@@ -153,6 +168,9 @@ async function measure(system: TestSystem, workerPid: number, configuration: Con
     duplicates: sends.length - new Set(sends.map((send) => send.to)).size,
     workerCpuMsPerSend: sends.length > 0 ? round2(cpuMs / sends.length) : 0,
     campaignSeconds: round2(campaignSeconds),
+    preparedSeconds: preparedAt === null ? null : round2((preparedAt - started) / 1000),
+    sendsPerSecWhilePreparing: rateOf(times[0] ?? 0, preparedEpoch ?? lastTime),
+    sendsPerSecAfterPrepared: preparedEpoch === null ? null : rateOf(preparedEpoch, lastTime),
   };
 }
 
@@ -197,6 +215,8 @@ async function main(): Promise<void> {
     'pacing viol.',
     'dupes',
     'worker CPU ms/send',
+    'all prepared at s',
+    'sends/s preparing / after',
   ];
   const rows = results.map((r) => [
     `${r.configuration}${r.completed ? '' : ' (budget hit)'}`,
@@ -209,6 +229,8 @@ async function main(): Promise<void> {
     String(r.pacingViolations),
     String(r.duplicates),
     String(r.workerCpuMsPerSend),
+    `${r.preparedSeconds ?? '-'} of ${r.campaignSeconds}`,
+    `${r.sendsPerSecWhilePreparing} / ${r.sendsPerSecAfterPrepared ?? '-'}`,
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ');
