@@ -71,6 +71,13 @@ interface Outcome {
 /** Pause and cancel: the campaigns of the sends claimed and not started are read again this often. */
 const CAMPAIGN_RECHECK_MS = 100;
 
+/**
+ * Outcomes are recorded together, at most this often (or when a batch's worth is waiting): each
+ * record is several writes and a publish, which at 80/s, recorded send by send, cost more CPU than
+ * the sends and made the starts late. An ack waits up to this much longer.
+ */
+const FLUSH_EVERY_MS = 100;
+
 /** A send is claimed at most this long before its planned start. */
 const CLAIM_HORIZON_MS = 1_000;
 
@@ -129,6 +136,8 @@ export class ThroughputLane {
   private settling: Promise<void> = Promise.resolve();
   private starting = false;
   private flushing = false;
+  private lastFlushAt = 0;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   /** Hand-overs so far: a batch prepared across one is handed back, not started. */
   private releases = 0;
   private readonly queue: string;
@@ -194,14 +203,36 @@ export class ThroughputLane {
         this.pump();
       });
     }
-    if (!this.flushing && this.outcomes.length > 0) {
-      this.flushing = true;
-      void this.flush().finally(() => {
-        this.flushing = false;
-        this.pump();
-      });
-    }
+    if (!this.flushing && this.outcomes.length > 0) this.flushWhenDue();
     if (this.idle && this.scheduler) this.settling = this.settle();
+  }
+
+  /**
+   * Records the outcomes now if a flush is due (or a batch's worth waits, a call failed — a 130429
+   * must slow the lane at once — or the lane stops); else at the next due time.
+   */
+  private flushWhenDue(): void {
+    const now = this.deps.now();
+    const dueIn = this.lastFlushAt + FLUSH_EVERY_MS - now;
+    const urgent =
+      this.outcomes.length >= this.options.maxBatch ||
+      this.stopping ||
+      this.outcomes.some((outcome) => outcome.error !== undefined);
+    if (dueIn > 0 && !urgent) {
+      this.flushTimer ??= setTimeout(() => {
+        this.flushTimer = null;
+        this.pump();
+      }, dueIn);
+      return;
+    }
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.flushing = true;
+    this.lastFlushAt = now;
+    void this.flush().finally(() => {
+      this.flushing = false;
+      this.pump();
+    });
   }
 
   // ── the batch step ──────────────────────────────────────────────────────────────────────────
@@ -409,9 +440,12 @@ export class ThroughputLane {
     const scheduler = this.scheduler!;
     let lane = this.laterOf(this.planned, scheduler.state);
     const rate = scheduler.rateAt(now);
+    // Not inside a cool-down: a plan that ignored it would claim sends a second ahead of starts
+    // that cannot come before it ends.
+    const first = Math.max(now, scheduler.coolDownEnd ?? now);
     const starts = sends.map((send) => {
       const gap = lane.lastSentAt === null ? 0 : requiredStartGap(lane, send.pacing, rate);
-      const at = Math.max(now, send.notBefore, (lane.lastSentAt ?? now) + gap);
+      const at = Math.max(first, send.notBefore, (lane.lastSentAt ?? now) + gap);
       lane = recordSend(lane, send.pacing, at);
       return at;
     });
@@ -664,40 +698,38 @@ export class ThroughputLane {
   // ── the outcomes ────────────────────────────────────────────────────────────────────────────
 
   private async flush(): Promise<void> {
-    while (this.outcomes.length > 0) {
-      const batch = this.outcomes.splice(0);
-      const sent = batch.filter((outcome) => outcome.receipt);
-      try {
-        await shippingsOf(this.deps).markSentMany(
-          sent.map((outcome) => ({
-            shipping: outcome.send.shipping,
-            receipt: outcome.receipt!,
-            cause: outcome.send.cause,
-          })),
-        );
-        for (const outcome of sent) {
-          await noteSendOutcome(this.deps, outcome.send.shipping, null, outcome.send.cause);
-          this.deps.metrics.sent(
-            this.connectionId,
-            'sent',
-            outcome.receipt!.acceptedAt.getTime() - Date.parse(outcome.send.held.message.payload.plannedAt),
-          );
-          outcome.send.held.resolve();
-        }
-      } catch (error) {
-        // Not recorded: each message is retried; its shipping is `sending`, the reconciler or the
-        // provider's idempotency key finishes it without a second send.
-        for (const outcome of sent) outcome.send.held.reject(error);
-      }
-      for (const outcome of batch) if (outcome.error !== undefined) await this.failed(outcome);
-      await this.deps.lanes
-        .endBatch(
+    const batch = this.outcomes.splice(0);
+    const sent = batch.filter((outcome) => outcome.receipt);
+    try {
+      await shippingsOf(this.deps).markSentMany(
+        sent.map((outcome) => ({
+          shipping: outcome.send.shipping,
+          receipt: outcome.receipt!,
+          cause: outcome.send.cause,
+        })),
+      );
+      for (const outcome of sent) {
+        await noteSendOutcome(this.deps, outcome.send.shipping, null, outcome.send.cause);
+        this.deps.metrics.sent(
           this.connectionId,
-          batch.map((outcome) => String(outcome.send.shipping._id)),
-          Math.max(...batch.map((outcome) => outcome.startedAt)),
-        )
-        .catch(() => undefined);
+          'sent',
+          outcome.receipt!.acceptedAt.getTime() - Date.parse(outcome.send.held.message.payload.plannedAt),
+        );
+        outcome.send.held.resolve();
+      }
+    } catch (error) {
+      // Not recorded: each message is retried; its shipping is `sending`, the reconciler or the
+      // provider's idempotency key finishes it without a second send.
+      for (const outcome of sent) outcome.send.held.reject(error);
     }
+    for (const outcome of batch) if (outcome.error !== undefined) await this.failed(outcome);
+    await this.deps.lanes
+      .endBatch(
+        this.connectionId,
+        batch.map((outcome) => String(outcome.send.shipping._id)),
+        Math.max(...batch.map((outcome) => outcome.startedAt)),
+      )
+      .catch(() => undefined);
   }
 
   private async failed(outcome: Outcome): Promise<void> {

@@ -28,6 +28,11 @@ export class StartScheduler {
     return this.lane;
   }
 
+  /** No start before this (null: no cool-down was asked for). */
+  get coolDownEnd(): number | null {
+    return this.coolDownUntil;
+  }
+
   get rateState(): RateState | null {
     return this.rate;
   }
