@@ -2,9 +2,8 @@
 import { performance } from 'node:perf_hooks';
 import mongoose, { Types } from 'mongoose';
 import type { Models } from '../../src/infrastructure/mongo/models';
-import { ManagementApi } from '../../src/infrastructure/rabbitmq/management-api';
 import { sleep } from '../../test/support/collector';
-import { infraUrls } from '../../test/support/infrastructure';
+import { liveQueue } from '../../test/support/live-queue';
 import { createCampaign, seedCompany, spawnWorker, type TestSystem } from '../../test/support/system';
 import { fmt, log } from './bench-log';
 import { children, stopChild } from './lifecycle';
@@ -48,10 +47,6 @@ export interface PrepareResult {
   progress: Array<{ at: number; prepared: number; backlog: number | null; lane: number | null }>;
   cpu: Record<string, number>;
   shippingBytes: number;
-}
-
-function vhostOf(system: TestSystem): string {
-  return decodeURIComponent(new URL(system.env.RABBITMQ_URL!).pathname.slice(1));
 }
 
 /** Inserts `count` valid contacts of one list straight into the database (driver insertMany); answers docs/s. */
@@ -147,8 +142,6 @@ export async function measurePrepare(
   children.add(worker);
   try {
     const pid = worker.pid!;
-    const management = new ManagementApi(infraUrls().managementUrl);
-    const vhost = vhostOf(system);
     const infra = infraPids();
     const pids = { worker: pid, mongo: infra.mongo, rabbitmq: infra.rabbitmq, bench: process.pid };
     const { Campaign } = system.models;
@@ -167,10 +160,11 @@ export async function measurePrepare(
     const rssSampler = setInterval(() => rssTimeline.push({ at: since(), rssMb: procStatus(pid, 'VmRSS') }), 100);
     let queueProbe: Promise<void> | null = null;
     const queueSampler = setInterval(() => {
-      // Queue depths about once a second (the management API can be slow to answer).
+      // Queue depths about once a second, as the queues answer them (a passive declare): the
+      // management API samples quorum queues on their tick (30 s with the node's settings).
       queueProbe ??= Promise.all([
-        management.queue(vhost, 'disparo.contact-prepare'),
-        management.queue(vhost, laneQueue).catch(() => ({ messages: 0 })),
+        liveQueue(system.env.RABBITMQ_URL!, 'disparo.contact-prepare'),
+        liveQueue(system.env.RABBITMQ_URL!, laneQueue).catch(() => ({ messages: 0 })),
       ])
         .then(([prepare, laneDepth]) => {
           backlog = prepare.messages;
