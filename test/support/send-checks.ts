@@ -12,10 +12,19 @@ export async function assertSentOncePaced(
   connectionId: string,
   count: number,
   rule: PacingSettings,
+  /** Campaigns sent to the same contacts on this number: each contact gets exactly this many. */
+  campaigns = 1,
 ): Promise<void> {
   const sends = await system.sandboxSends(connectionId);
-  assert.equal(sends.length, count, 'one send per contact');
-  assert.equal(new Set(sends.map((send) => send.to)).size, count, 'nobody twice');
+  assert.equal(sends.length, count * campaigns, 'one send per contact and campaign');
+  const perContact = new Map<string, number>();
+  for (const send of sends) perContact.set(send.to, (perContact.get(send.to) ?? 0) + 1);
+  assert.equal(perContact.size, count, 'every contact reached');
+  assert.deepEqual(
+    [...perContact].filter(([, times]) => times !== campaigns),
+    [],
+    campaigns === 1 ? 'nobody twice' : `everybody exactly ${campaigns} times`,
+  );
   assert.deepEqual(
     sends.filter((send) => send.violation),
     [],
