@@ -93,6 +93,18 @@ const REFILL_MS = 500;
 const preciseNow = () => performance.timeOrigin + performance.now();
 
 /**
+ * The lane's state in MongoDB is on the wall clock: the one-at-a-time path paces with `Date.now()`
+ * and records the provider's receipt time, a whole millisecond. This lane starts on the monotonic
+ * clock above, and the two differ by a fraction of a millisecond or more (the sandbox judged a start
+ * 0.11 ms too soon after a lane changed paths). Times written are moved later by the wall clock's
+ * lead, times read later by the monotonic clock's lead and the receipt's millisecond: each side errs late.
+ */
+const toWallClock = (at: number) => at + Math.max(0, Date.now() - preciseNow());
+const fromWallClock = (at: number) => at + 1 + Math.max(0, preciseNow() - Date.now());
+const stateToWallClock = (state: LaneState): LaneState =>
+  state.lastSentAt === null ? state : { ...state, lastSentAt: toWallClock(state.lastSentAt) };
+
+/**
  * Waits until `at` (precise clock): a timer for the bulk (in steps, so a stop is seen), then yields
  * to I/O until the moment (1 ms gaps at 1,000/s are finer than a timer).
  */
@@ -290,8 +302,13 @@ export class ThroughputLane {
   private async loadScheduler(companyId: string, pacing: PacingSettings, throughputPerSec: number | null) {
     if (!this.scheduler) {
       const state = await this.deps.lanes.dispatchState(this.connectionId, companyId, pacing, this.deps.now());
-      this.scheduler = new StartScheduler({ lane: state.sent, rate: state.rate, coolDownUntil: state.coolDownUntil });
-      this.planned = state.sent;
+      const sent =
+        state.sent.lastSentAt === null
+          ? state.sent
+          : { ...state.sent, lastSentAt: fromWallClock(state.sent.lastSentAt) };
+      this.scheduler = new StartScheduler({ lane: sent, rate: state.rate, coolDownUntil: state.coolDownUntil });
+      this.planned = sent;
+      // As stored (a settle replaces it only if it is still what this lane read or wrote).
       this.written = state.sent;
     }
     this.scheduler.configure(throughputPerSec);
@@ -422,9 +439,13 @@ export class ThroughputLane {
     if (sendable.length > 0) {
       // One write before any of their calls: the starts planned (their run counted) and each send in flight.
       const { starts, after } = this.plan(sendable, now);
-      const entries = sendable.map((send, index) => ({ shippingId: String(send.shipping._id), at: starts[index]! }));
+      const entries = sendable.map((send, index) => ({
+        shippingId: String(send.shipping._id),
+        at: toWallClock(starts[index]!),
+      }));
+      const stored = stateToWallClock(after);
       try {
-        await deps.lanes.beginBatch(this.connectionId, after, entries);
+        await deps.lanes.beginBatch(this.connectionId, stored, entries);
       } catch (error) {
         // Not recorded, so not sent: back to queued, and the consumer retries each message.
         for (const send of sendable)
@@ -432,7 +453,7 @@ export class ThroughputLane {
         throw error;
       }
       this.planned = after;
-      this.written = after;
+      this.written = stored;
       // The lane was handed over while this batch was prepared: none of it starts here.
       if (this.releases !== releases) await this.handBackAll([], sendable);
       else this.claimed.push(...sendable);
@@ -546,7 +567,7 @@ export class ThroughputLane {
       this.pump();
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    if (this.scheduler) await this.deps.lanes.settleWindow(this.connectionId, this.scheduler.state);
+    if (this.scheduler) await this.deps.lanes.settleWindow(this.connectionId, stateToWallClock(this.scheduler.state));
     this.scheduler = null;
     this.planned = null;
     for (const held of messages) {
@@ -735,7 +756,7 @@ export class ThroughputLane {
       .endBatch(
         this.connectionId,
         batch.map((outcome) => String(outcome.send.shipping._id)),
-        Math.max(...batch.map((outcome) => outcome.startedAt)),
+        toWallClock(Math.max(...batch.map((outcome) => outcome.startedAt))),
       )
       .catch(() => undefined);
   }
@@ -803,7 +824,7 @@ export class ThroughputLane {
     this.planned = null;
     this.written = null;
     try {
-      await this.deps.lanes.settleIdle(this.connectionId, planned, scheduler.state);
+      await this.deps.lanes.settleIdle(this.connectionId, planned, stateToWallClock(scheduler.state));
     } catch (error) {
       this.deps.logger.warn('throughput lane: could not settle its state', errorFields(error));
     }
