@@ -14,7 +14,7 @@ import {
 import type { CampaignDoc } from '../../infrastructure/mongo/models/campaign';
 import { newShipping, type ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import type { Logger } from '../../infrastructure/observability/logger';
-import type { PipelineDeps } from '../pipeline-deps';
+import { forgetLane, type PipelineDeps } from '../pipeline-deps';
 import { campaignsOf, shippingsOf } from '../service-registry';
 
 type Prepare = MessageOf<typeof PrepareContacts>;
@@ -137,7 +137,11 @@ export async function prepareBatch(
         cause,
         deps.now(),
         deps.laneHandoffMs,
-      );
+      ).catch((error: unknown) => {
+        // The lane may be missing: the next campaign processing (a retry of this one too) declares it again.
+        forgetLane(deps, connectionId);
+        throw error;
+      });
     }),
   );
   await campaignsOf(deps).countPreparedBatch(campaignId, batch, {
