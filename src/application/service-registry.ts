@@ -23,7 +23,7 @@ import { AddressBookService } from './contacts/address-book-service';
 import { ContactService } from './contacts/contact-book';
 import { ContactSyncService } from './contacts/contact-sync-service';
 import { brokerCampaignCommands, brokerEvents, brokerLanes } from './messaging-ports';
-import { declareLane, declareLaneOnce, type PipelineDeps } from './pipeline-deps';
+import { declareLane, type PipelineDeps } from './pipeline-deps';
 import { ReadService } from './queries/read-service';
 import { CapReservations } from './shippings/cap-reservations';
 import { ShippingService } from './shippings/shipping-service';
@@ -66,7 +66,7 @@ export function campaignsOf(deps: PipelineDeps): CampaignService {
       companies: new MongoCompanySending(deps.models),
       suppressions: new MongoSuppressedPhones(deps.models),
       lanes: {
-        declare: (connectionId) => declareLaneOnce(deps, connectionId),
+        declare: (connectionId) => declareLane(deps, connectionId),
         reserve: (connectionId, companyId, settings, startAt, count, limits) =>
           deps.lanes.reserve(connectionId, companyId, settings, startAt, count, limits),
       },

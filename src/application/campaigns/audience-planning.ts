@@ -39,26 +39,19 @@ export function lanesOf(plan: CampaignPlan, campaign: Pick<CampaignDoc, 'connect
     : [{ connectionId: String(campaign.connectionId), initial: plan.initial, count: plan.audience }];
 }
 
-/** A number a plan may send from: its daily cap as planned (null: none), its lane declared. */
+/** A number a plan may send from, with its daily cap as planned (null: none). */
 export interface NumberToPlan {
   connectionId: string;
   cap: PlannedLane['cap'];
 }
 
-/**
- * Declares each number's lane (a shipping is handed to it only once it exists) and reads its daily
- * cap as planned from `at`, all at once: the first send of a due campaign waits for every
- * sequential step before it.
- */
+/** Each number's daily cap as planned from `at`, read at once. */
 export async function numbersToPlan(
-  deps: { lanes: LaneReservations; numbers: SendingNumbers },
+  deps: { numbers: SendingNumbers },
   connectionIds: string[],
   at: number,
 ): Promise<NumberToPlan[]> {
-  const [caps] = await Promise.all([
-    Promise.all(connectionIds.map((connectionId) => deps.numbers.capOf(connectionId, at))),
-    Promise.all(connectionIds.map((connectionId) => deps.lanes.declare(connectionId))),
-  ]);
+  const caps = await Promise.all(connectionIds.map((connectionId) => deps.numbers.capOf(connectionId, at)));
   return connectionIds.map((connectionId, i) => ({ connectionId, cap: caps[i]! }));
 }
 

@@ -308,6 +308,8 @@ export class CampaignService {
     const window = effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows);
     const now = this.deps.now();
     const seed = `${String(campaign._id)}:moved:${haltedId}`;
+    // Declared before shippings move there (their hand-off does not declare a missing lane).
+    await Promise.all(targets.map((connectionId) => this.deps.lanes.declare(connectionId)));
     const lanes = await planLanes(this.deps, {
       numbers: await numbersToPlan(this.deps, targets, now),
       companyId,
@@ -494,8 +496,9 @@ export class CampaignService {
     const companyId = String(campaign.companyId);
     const named = connectionIdsOf(campaign);
     const startAt = this.deps.now();
-    // Independent reads, at once (each named number's lane declared and cap read too, whether or
-    // not it turns out connected): the campaign's first send waits for them.
+    // Independent reads, at once (each named number's cap too, whether or not it turns out
+    // connected): the campaign's first send waits for them. The lanes are not declared here: they
+    // exist since their connection was created, and a batch's hand-off declares a missing one.
     const [company, audience, usable, numbers] = await Promise.all([
       this.deps.companies.sendingOf(companyId),
       this.deps.audience.countEligible(campaign.companyId, campaign.listId),

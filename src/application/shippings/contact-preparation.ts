@@ -14,7 +14,7 @@ import {
 import type { CampaignDoc } from '../../infrastructure/mongo/models/campaign';
 import { newShipping, type ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import type { Logger } from '../../infrastructure/observability/logger';
-import { forgetLane, type PipelineDeps } from '../pipeline-deps';
+import { declareLane, type PipelineDeps } from '../pipeline-deps';
 import { campaignsOf, shippingsOf } from '../service-registry';
 
 type Prepare = MessageOf<typeof PrepareContacts>;
@@ -124,23 +124,27 @@ export async function prepareBatch(
   await Promise.all(
     ready.map((shipping) => {
       const connectionId = String(shipping.connectionId ?? campaign.connectionId);
-      return sendToLane(
-        deps.publisher,
-        deps.queues.lane(connectionId),
-        {
-          shippingId: String(shipping._id),
-          campaignId,
-          contactId: String(shipping.contactId),
-          connectionId,
-          plannedAt: shipping.plannedAt,
-        },
-        cause,
-        deps.now(),
-        deps.laneHandoffMs,
-      ).catch((error: unknown) => {
-        // The lane may be missing: the next campaign processing (a retry of this one too) declares it again.
-        forgetLane(deps, connectionId);
-        throw error;
+      const handOff = () =>
+        sendToLane(
+          deps.publisher,
+          deps.queues.lane(connectionId),
+          {
+            shippingId: String(shipping._id),
+            campaignId,
+            contactId: String(shipping.contactId),
+            connectionId,
+            plannedAt: shipping.plannedAt,
+          },
+          cause,
+          deps.now(),
+          deps.laneHandoffMs,
+        );
+      // A lane is declared with its connection (and by a dispatch worker that finds it missing), so
+      // it is not asked for before every campaign; a hand-off the broker refused (every message is
+      // mandatory: a missing queue fails the publish) declares it and tries once more.
+      return handOff().catch(async () => {
+        await declareLane(deps, connectionId);
+        await handOff();
       });
     }),
   );
