@@ -35,7 +35,8 @@ export const SUBSCRIPTIONS = [
     name: 'campaign-process',
     role: 'campaign-process',
     queue: 'campaign-process',
-    purpose: 'CampaignDue, delivered at the scheduled time: expand a campaign into prepare batches',
+    purpose:
+      'CampaignDue, delivered at the scheduled time: expand a campaign into prepare batches (the first prepared here: its shippings stored and handed to the lane)',
     consumes: [sent(CampaignDue)],
     // Campaigns due in the same second are expanded side by side (each streams its audience, ~165 ms
     // for a small one): with 2, the fifth of five small companies' campaigns started 541 ms late.

@@ -65,6 +65,8 @@ const HANDLERS: {
         timeoutMs: services.config.CLOUD_API_TIMEOUT_MS,
       }),
       templateMaxAgeMs: services.config.TEMPLATE_REFRESH_MS,
+      // It prepares a campaign's first batch itself, handing the shippings to their lanes.
+      laneHandoffMs: services.config.LANE_HANDOFF_MS,
     }),
   'contact-prepare': async ({ services, pipeline }) =>
     contactPrepareConsumer({ ...pipeline, laneHandoffMs: services.config.LANE_HANDOFF_MS }),

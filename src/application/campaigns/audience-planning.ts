@@ -5,6 +5,7 @@ import { IDLE_LANE } from '../../domain/pacing/pacing-rule';
 import { type PlanLimits, SendPlanner } from '../../domain/pacing/send-planner';
 import type { CampaignDoc, CampaignPlan, PlannedLane } from '../../infrastructure/mongo/models/campaign';
 import type {
+  AudienceMember,
   CampaignAudience,
   CampaignCommands,
   LaneReservations,
@@ -38,15 +39,31 @@ export function lanesOf(plan: CampaignPlan, campaign: Pick<CampaignDoc, 'connect
     : [{ connectionId: String(campaign.connectionId), initial: plan.initial, count: plan.audience }];
 }
 
+/** A number a plan may send from, with its daily cap as planned (null: none). */
+export interface NumberToPlan {
+  connectionId: string;
+  cap: PlannedLane['cap'];
+}
+
+/** Each number's daily cap as planned from `at`, read at once. */
+export async function numbersToPlan(
+  deps: { numbers: SendingNumbers },
+  connectionIds: string[],
+  at: number,
+): Promise<NumberToPlan[]> {
+  const caps = await Promise.all(connectionIds.map((connectionId) => deps.numbers.capOf(connectionId, at)));
+  return connectionIds.map((connectionId, i) => ({ connectionId, cap: caps[i]! }));
+}
+
 /**
- * Splits `count` sends over the numbers by their room under their caps (splitAudience) and reserves
- * each share on its lane (windows, pacing and the number's cap planned together): each lane's part
- * of a plan.
+ * Splits `count` sends over the numbers (read by numbersToPlan from `startAt`) by their room under
+ * their caps (splitAudience) and reserves each share on its lane (windows, pacing and the number's
+ * cap planned together): each lane's part of a plan.
  */
 export async function planLanes(
-  deps: { lanes: LaneReservations; numbers: SendingNumbers },
+  deps: { lanes: LaneReservations },
   what: {
-    connectionIds: string[];
+    numbers: NumberToPlan[];
     companyId: string;
     settings: CampaignPlan['settings'];
     startAt: number;
@@ -55,12 +72,7 @@ export async function planLanes(
     seed: string;
   },
 ): Promise<PlannedLane[]> {
-  const numbers = await Promise.all(
-    what.connectionIds.map(async (connectionId) => ({
-      connectionId,
-      cap: await deps.numbers.capOf(connectionId, what.startAt),
-    })),
-  );
+  const numbers = what.numbers;
   const limitNow = (cap: PlannedLane['cap']) => (cap ? capAt(cap.settings, cap.since, what.startAt) : null);
   const counts = splitAudience(
     what.count,
@@ -72,7 +84,6 @@ export async function planLanes(
   );
   const lanes: PlannedLane[] = [];
   for (const [i, { connectionId, cap }] of numbers.entries()) {
-    await deps.lanes.declare(connectionId);
     const limits = planLimits(
       { window: what.window, lanes: [{ connectionId, cap, count: 0, initial: IDLE_LANE }] },
       what.seed,
@@ -93,19 +104,25 @@ export async function planLanes(
 
 /**
  * Streams a campaign's audience in a stable order, plans each member's send time from the fixed
- * plan and sends the planned contacts to contact-prepare in batches (cut by count and by size).
- * The same plan streamed again plans the same times.
+ * plan and sends the planned contacts to contact-prepare in batches (cut by count and by size); the
+ * first batch is prepared by `prepareFirst` instead when given (campaign-process itself: no queue
+ * hop before the first sends). The same plan streamed again plans the same times.
  */
 export async function planAudience(
   deps: { audience: CampaignAudience; commands: CampaignCommands; suppressions: SuppressedPhones },
   campaign: Pick<CampaignDoc, '_id' | 'companyId' | 'listId' | 'connectionId'>,
   plan: CampaignPlan,
   cause: Cause,
-  /** The company's suppressed phones when the caller already asked for them (read alongside the plan). */
-  suppressedPhonesRead?: Promise<Set<string>>,
+  read: {
+    /** The company's suppressed phones when the caller already asked for them (read alongside the plan). */
+    suppressedPhones?: Promise<Set<string>>;
+    /** The audience stream when the caller already started it (its first page read alongside the plan). */
+    members?: AsyncIterable<AudienceMember>;
+    prepareFirst?: (batch: PrepareBatch) => Promise<void>;
+  } = {},
 ): Promise<{ planned: number; suppressed: number; first: number | null; last: number | null }> {
   // Phones on the company's suppression list are not planned (dispatch also checks before each send).
-  const suppressedPhones = await (suppressedPhonesRead ?? deps.suppressions.phonesOf(campaign.companyId));
+  const suppressedPhones = await (read.suppressedPhones ?? deps.suppressions.phonesOf(campaign.companyId));
   let suppressed = 0;
   const lanes = lanesOf(plan, campaign);
   const planners = lanes.map(
@@ -122,14 +139,16 @@ export async function planAudience(
   let first: number | null = null;
   let last: number | null = null;
   const flush = async () => {
-    const work = deps.commands.sendPrepare({ campaignId, batch: batch++, items }, cause);
+    const next = { campaignId, batch: batch++, items };
+    const work =
+      next.batch === 0 && read.prepareFirst ? read.prepareFirst(next) : deps.commands.sendPrepare(next, cause);
     items = [];
     batchBytes = 0;
     const tracked = work.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
     if (inFlight.size >= BATCHES_IN_FLIGHT) await Promise.race(inFlight);
   };
-  for await (const contact of deps.audience.eligible(campaign.companyId, campaign.listId)) {
+  for await (const contact of read.members ?? deps.audience.eligible(campaign.companyId, campaign.listId)) {
     // The audience was counted when the plan was fixed; members added since wait for a next campaign.
     if (planned + suppressed >= plan.audience) break;
     if (suppressedPhones.has(contact.phone)) {

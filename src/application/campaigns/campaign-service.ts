@@ -23,7 +23,7 @@ import {
 } from '../../infrastructure/mongo/models/campaign';
 import type { Logger } from '../../infrastructure/observability/logger';
 import type { DomainEvents } from '../messaging-ports';
-import { planAudience, planLanes, planLimits } from './audience-planning';
+import { numbersToPlan, planAudience, planLanes, planLimits } from './audience-planning';
 import type {
   CampaignAudience,
   CampaignChanges,
@@ -35,9 +35,11 @@ import type {
   CompanySending,
   LaneReservations,
   NewCampaign,
+  PrepareBatch,
   SendingNumbers,
   SuppressedPhones,
 } from './campaign-repository';
+import { readingAhead } from './reading-ahead';
 
 /** How far ahead the check looks: campaigns due within it are queued to arrive on time. */
 export const DUE_WINDOW_MS = 60 * 60_000;
@@ -306,8 +308,10 @@ export class CampaignService {
     const window = effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows);
     const now = this.deps.now();
     const seed = `${String(campaign._id)}:moved:${haltedId}`;
+    // Declared before shippings move there (their hand-off does not declare a missing lane).
+    await Promise.all(targets.map((connectionId) => this.deps.lanes.declare(connectionId)));
     const lanes = await planLanes(this.deps, {
-      connectionIds: targets,
+      numbers: await numbersToPlan(this.deps, targets, now),
       companyId,
       settings,
       startAt: now,
@@ -412,11 +416,18 @@ export class CampaignService {
   /**
    * Processes a due campaign (CampaignDue, at its scheduled time): queued → running, fixes the send
    * plan once (slots reserved on the number's lane), streams the audience into prepare batches
-   * (never the whole list in memory) and marks processing done. Processing again after a crash
-   * re-plans the same times and creates no second shipping (contact-prepare inserts against a
-   * unique index). False when the campaign is not to be processed (paused, cancelled, finished).
+   * (never the whole list in memory) and marks processing done. With `prepareFirst`, the first
+   * batch is prepared by the caller's process instead of going through contact-prepare's queue.
+   * Processing again after a crash re-plans the same times and creates no second shipping (shippings
+   * are inserted against a unique index). False when the campaign is not to be processed (paused,
+   * cancelled, finished).
    */
-  async process(campaignId: string, cause: Cause, logger: Logger = this.deps.logger): Promise<boolean> {
+  async process(
+    campaignId: string,
+    cause: Cause,
+    logger: Logger = this.deps.logger,
+    prepareFirst?: (campaign: CampaignDoc, batch: PrepareBatch) => Promise<void>,
+  ): Promise<boolean> {
     const campaign = await this.run(campaignId);
     if (!campaign) {
       logger.info('campaign not due any more (paused, cancelled or finished); nothing to process');
@@ -425,8 +436,20 @@ export class CampaignService {
     // Read while the plan is fixed: the first send waits for every sequential step before it.
     const suppressedPhones = this.deps.suppressions.phonesOf(campaign.companyId);
     suppressedPhones.catch(() => undefined); // awaited below; a failure fixing the plan must not leave it unhandled
-    const plan = campaign.plan ?? (await this.fixPlan(campaign));
-    const { planned, suppressed, first, last } = await planAudience(this.deps, campaign, plan, cause, suppressedPhones);
+    const members = readingAhead(this.deps.audience.eligible(campaign.companyId, campaign.listId));
+    let plan: CampaignPlan;
+    let outcome: Awaited<ReturnType<typeof planAudience>>;
+    try {
+      plan = campaign.plan ?? (await this.fixPlan(campaign));
+      outcome = await planAudience(this.deps, campaign, plan, cause, {
+        suppressedPhones,
+        members,
+        ...(prepareFirst ? { prepareFirst: (batch: PrepareBatch) => prepareFirst(campaign, batch) } : {}),
+      });
+    } finally {
+      await members.close();
+    }
+    const { planned, suppressed, first, last } = outcome;
     const skipped = await this.deps.audience.countSkipped(campaign.companyId, campaign.listId);
     // Counted once: members removed between the count and the stream never get a shipping.
     await this.deps.campaigns.finishProcessing(campaign._id, {
@@ -472,19 +495,23 @@ export class CampaignService {
   private async fixPlan(campaign: CampaignDoc): Promise<CampaignPlan> {
     const companyId = String(campaign.companyId);
     const named = connectionIdsOf(campaign);
-    // Independent reads, at once: the campaign's first send waits for them.
-    const [company, audience, usable] = await Promise.all([
+    const startAt = this.deps.now();
+    // Independent reads, at once (each named number's cap too, whether or not it turns out
+    // connected): the campaign's first send waits for them. The lanes are not declared here: they
+    // exist since their connection was created, and a batch's hand-off declares a missing one.
+    const [company, audience, usable, numbers] = await Promise.all([
       this.deps.companies.sendingOf(companyId),
       this.deps.audience.countEligible(campaign.companyId, campaign.listId),
       this.deps.numbers.connected(named),
+      numbersToPlan(this.deps, named, startAt),
     ]);
     if (!company) throw new PermanentError(`company ${companyId} does not exist`);
     const settings = effectivePacing(company.pacing, campaign.pacing ?? undefined);
-    const startAt = this.deps.now();
     const window = effectiveWindow(company.timezone, company.sendingWindows, campaign.sendingWindows);
     // None connected: all of them (dispatch then pauses the campaign).
+    const sending = usable.length > 0 ? usable : named;
     const lanes = await planLanes(this.deps, {
-      connectionIds: usable.length > 0 ? usable : named,
+      numbers: numbers.filter((number) => sending.includes(number.connectionId)),
       companyId,
       settings,
       startAt,

@@ -4,33 +4,48 @@ import { publishEvent } from '../../../publishers/domain-event';
 import { personalise } from '../../domain/campaigns/personalise';
 import { PermanentError } from '../../domain/errors';
 import { ContactsPrepared, type PrepareContacts } from '../../domain/events/campaign-messages';
-import { causedBy, type MessageOf } from '../../domain/events/envelope';
+import { type Cause, causedBy, type MessageOf } from '../../domain/events/envelope';
 import {
   emptyParameterReason,
   emptyParameters,
   renderTemplateMessage,
   TEMPLATE_PARAMETER_EMPTY,
 } from '../../domain/whatsapp/templates';
+import type { CampaignDoc } from '../../infrastructure/mongo/models/campaign';
 import { newShipping, type ShippingDoc } from '../../infrastructure/mongo/models/shipping';
 import type { Logger } from '../../infrastructure/observability/logger';
-import type { PipelineDeps } from '../pipeline-deps';
+import { declareLane, type PipelineDeps } from '../pipeline-deps';
 import { campaignsOf, shippingsOf } from '../service-registry';
 
 type Prepare = MessageOf<typeof PrepareContacts>;
 
 export type PrepareDeps = PipelineDeps & { laneHandoffMs: number };
 
+/** What preparing a campaign's contacts reads of the campaign. */
+export type CampaignToPrepare = Pick<
+  CampaignDoc,
+  '_id' | 'companyId' | 'connectionId' | 'variants' | 'mediaUrl' | 'template' | 'status'
+>;
+
+/** One batch of planned contacts: each with its planned time, and the contact as streamed (when it was). */
+export interface BatchToPrepare {
+  batch: number;
+  items: Array<{
+    contactId: string;
+    plannedAt: number | string;
+    /** The number that sends it, on a campaign with several (absent: the campaign's one number). */
+    connectionId?: string;
+    contact?: ContactData;
+  }>;
+}
+
 /**
- * Prepares one batch of a campaign's contacts (PrepareContacts). Personalises each contact's message
- * (placeholders; a variant picked reproducibly per contact), writes the shippings in one unordered
- * bulk insert against the unique (campaign, contact) index, and hands every shipping still queued
- * to the connection's lane, to arrive at its planned time. A redelivered batch inserts nothing new
- * and is counted once; the lane drops duplicates it receives.
+ * Prepares one batch of a campaign's contacts sent to contact-prepare (PrepareContacts): reads
+ * the campaign, then prepares the batch (prepareBatch).
  */
 export async function prepareContacts(deps: PrepareDeps, message: Prepare, logger: Logger): Promise<void> {
   const { Campaign } = deps.models;
   const { campaignId, batch, items } = message.payload;
-  const cause = causedBy(message);
   const campaign = await Campaign.findById(campaignId, {
     companyId: 1,
     connectionId: 1,
@@ -40,6 +55,26 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
     status: 1,
   }).lean();
   if (!campaign) throw new PermanentError(`campaign ${campaignId} does not exist`);
+  await prepareBatch(deps, campaign, { batch, items }, causedBy(message), logger);
+}
+
+/**
+ * Prepares one batch of a campaign's contacts, in contact-prepare (prepareContacts) or, for a
+ * campaign's first batch, in campaign-process itself (its first sends skip a queue hop and a read
+ * of the campaign). Personalises each contact's message (placeholders; a variant picked
+ * reproducibly per contact), writes the shippings in one unordered bulk insert against the unique
+ * (campaign, contact) index, and hands every shipping still queued to the connection's lane, to
+ * arrive at its planned time. A batch prepared again inserts nothing new and is counted once; the
+ * lane drops duplicates it receives.
+ */
+export async function prepareBatch(
+  deps: PrepareDeps,
+  campaign: CampaignToPrepare,
+  { batch, items }: BatchToPrepare,
+  cause: Cause,
+  logger: Logger,
+): Promise<void> {
+  const campaignId = String(campaign._id);
   if (campaign.status === 'cancelled') return;
 
   const contactIds = items.map((item) => new Types.ObjectId(item.contactId));
@@ -89,20 +124,28 @@ export async function prepareContacts(deps: PrepareDeps, message: Prepare, logge
   await Promise.all(
     ready.map((shipping) => {
       const connectionId = String(shipping.connectionId ?? campaign.connectionId);
-      return sendToLane(
-        deps.publisher,
-        deps.queues.lane(connectionId),
-        {
-          shippingId: String(shipping._id),
-          campaignId,
-          contactId: String(shipping.contactId),
-          connectionId,
-          plannedAt: shipping.plannedAt,
-        },
-        cause,
-        deps.now(),
-        deps.laneHandoffMs,
-      );
+      const handOff = () =>
+        sendToLane(
+          deps.publisher,
+          deps.queues.lane(connectionId),
+          {
+            shippingId: String(shipping._id),
+            campaignId,
+            contactId: String(shipping.contactId),
+            connectionId,
+            plannedAt: shipping.plannedAt,
+          },
+          cause,
+          deps.now(),
+          deps.laneHandoffMs,
+        );
+      // A lane is declared with its connection (and by a dispatch worker that finds it missing), so
+      // it is not asked for before every campaign; a hand-off the broker refused (every message is
+      // mandatory: a missing queue fails the publish) declares it and tries once more.
+      return handOff().catch(async () => {
+        await declareLane(deps, connectionId);
+        await handOff();
+      });
     }),
   );
   await campaignsOf(deps).countPreparedBatch(campaignId, batch, {
@@ -130,7 +173,7 @@ type ContactData = { phone: string; name: string | null; fields: Record<string, 
 async function contactsOf(
   deps: PipelineDeps,
   companyId: Types.ObjectId,
-  items: Prepare['payload']['items'],
+  items: BatchToPrepare['items'],
 ): Promise<Map<string, ContactData>> {
   const byId = new Map<string, ContactData>();
   const missing: Types.ObjectId[] = [];
