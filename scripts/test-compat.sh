@@ -6,9 +6,11 @@
 # Installs SecantusDB into a virtual environment (scripts/provision-secantus.sh, once), starts it on
 # a free port with a temporary storage directory, removes test vhosts interrupted runs left behind
 # (older than 30 min, as `npm test` does), runs the suites with MONGO_URL pointing at it (RabbitMQ as
-# usual), then stops it and removes its data. The tests that start wire servers of their own (the
-# embedded server's index tests) still use the embedded server. Not in `npm test` / CI yet (see
-# docs/infrastructure.md); `npm run test:compat -- test/e2e/foo.test.ts` runs only the files given.
+# usual), then stops it, removes its data and puts back the `.infra.env` it found (provisioning
+# writes SecantusDB's URL there, which the command line would read after the server is gone). The
+# tests that start wire servers of their own (the embedded server's index tests) still use the
+# embedded server. `npm test` (CI) runs it after the main suite (scripts/test.sh);
+# `npm run test:compat -- test/e2e/foo.test.ts` runs only the files given.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PORT="${SECANTUS_PORT:-}"
@@ -21,11 +23,14 @@ if [ -z "$PORT" ]; then
   PORT="$("$VENV/bin/python3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
 fi
 DATA="$(mktemp -d "${TMPDIR:-/tmp}/disparo-secantus-XXXXXX")"
+INFRA_ENV="$ROOT/.infra.env"
+if [ -f "$INFRA_ENV" ]; then cp -p "$INFRA_ENV" "$DATA.infra.env"; fi
 "$SECANTUSD" --host 127.0.0.1 --port "$PORT" --storage-path "$DATA" --log-level WARNING >"$DATA.log" 2>&1 &
 SERVER=$!
 cleanup() {
   kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null || true
   rm -rf "$DATA" "$DATA.log"
+  if [ -f "$DATA.infra.env" ]; then mv -f "$DATA.infra.env" "$INFRA_ENV"; else rm -f "$INFRA_ENV"; fi
 }
 trap cleanup EXIT
 for ((i = 0; i < 240; i++)); do
