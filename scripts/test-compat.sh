@@ -27,8 +27,8 @@ INFRA_ENV="$ROOT/.infra.env"
 if [ -f "$INFRA_ENV" ]; then cp -p "$INFRA_ENV" "$DATA.infra.env"; fi
 "$SECANTUSD" --host 127.0.0.1 --port "$PORT" --storage-path "$DATA" --log-level WARNING >"$DATA.log" 2>&1 &
 SERVER=$!
-# A SecantusDB hung inside WiredTiger with its lock held (seen once in ten full runs: one thread
-# spinning in a cursor insert, every other one waiting) ignores SIGTERM; it gets 10 s, then SIGKILL.
+# A SecantusDB hung inside WiredTiger with its lock held (seen once: one thread spinning in a
+# cursor insert, every other one waiting) ignores SIGTERM; it gets 10 s, then SIGKILL.
 stop_server() {
   kill "$SERVER" 2>/dev/null || return 0
   (sleep 10 && kill -9 "$SERVER" 2>/dev/null) &
