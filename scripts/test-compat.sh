@@ -9,8 +9,8 @@
 # usual), then stops it, removes its data and puts back the `.infra.env` it found (provisioning
 # writes SecantusDB's URL there, which the command line would read after the server is gone). The
 # tests that start wire servers of their own (the embedded server's index tests) still use the
-# embedded server. `npm test` (CI) runs it after the main suite (scripts/test.sh);
-# `npm run test:compat -- test/e2e/foo.test.ts` runs only the files given.
+# embedded server. Not in `npm test` / CI yet: SecantusDB hung twice in five full runs (see
+# docs/infrastructure.md); `npm run test:compat -- test/e2e/foo.test.ts` runs only the files given.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 PORT="${SECANTUS_PORT:-}"
