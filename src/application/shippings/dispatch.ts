@@ -97,7 +97,7 @@ export async function dispatchShipping(
     if (!shipping || String(shipping.connectionId) !== connectionId) return;
   }
   let campaign = await loadCampaign(deps, message.payload.campaignId);
-  if (await parkIfHalted(deps, campaign, shipping)) return;
+  if (await parkIfHalted(deps, campaign, shipping, cause)) return;
   if (connectionStatus !== 'connected')
     throw new Error(
       `connection ${connectionId} is ${connectionStatus}; campaign ${message.payload.campaignId} could not be paused`,
@@ -141,7 +141,7 @@ export async function dispatchShipping(
       return;
     }
     campaign = await loadCampaign(deps, message.payload.campaignId);
-    if (await parkIfHalted(deps, campaign, shipping)) return;
+    if (await parkIfHalted(deps, campaign, shipping, cause)) return;
   }
   if (window && untilSendable(window, deps.now(), 0) > 0) {
     // Woke too late for the window (a slow timer at its closing): back to the lane for its next opening.
@@ -238,9 +238,16 @@ export async function parkIfHalted(
   deps: DispatchDeps,
   campaign: CampaignState,
   shipping: ShippingDoc,
+  cause: Cause,
 ): Promise<boolean> {
   if (campaign?.status === 'paused') {
-    await shippingsOf(deps).park(shipping._id);
+    const shippings = shippingsOf(deps);
+    if (await shippings.park(shipping._id)) {
+      // Resumed between the read above and this park: resuming re-planned the shippings parked
+      // before it, not this one, which would stay parked for good. It goes back into its lane.
+      const now = await loadCampaign(deps, String(shipping.campaignId));
+      if (now?.status === 'running') await shippings.replan(shipping, new Date(deps.now()), cause);
+    }
     return true;
   }
   if (!campaign || campaign.status === 'cancelled') {
@@ -316,13 +323,13 @@ export async function handleSendFailure(
       // A campaign with other numbers moved this contact to one of them: nothing more to do here.
       const now = await shippingsOf(deps).find(String(shipping._id));
       if (now && String(now.connectionId) !== lane.connectionId) return;
-      if (await parkIfHalted(deps, await loadCampaign(deps, String(shipping.campaignId)), shipping)) return;
+      if (await parkIfHalted(deps, await loadCampaign(deps, String(shipping.campaignId)), shipping, cause)) return;
       throw failure;
     }
     case 'pause-campaign': {
       const campaign = { campaignId: String(shipping.campaignId), connectionId: lane.connectionId };
       await pauseForTemplate(deps, cause, campaign, lastError, logger.child(fields));
-      if (await parkIfHalted(deps, await loadCampaign(deps, campaign.campaignId), shipping)) return;
+      if (await parkIfHalted(deps, await loadCampaign(deps, campaign.campaignId), shipping, cause)) return;
       throw failure;
     }
     case 'permanent':

@@ -369,7 +369,7 @@ export class ThroughputLane {
     const toClaim: Array<Omit<Claimed, 'gateway'>> = [];
     for (const { held, shipping } of candidates) {
       const campaign = campaigns.get(String(shipping.campaignId)) ?? null;
-      if (await parkIfHalted(deps, campaign, shipping)) {
+      if (await parkIfHalted(deps, campaign, shipping, causedBy(held.message))) {
         held.resolve();
         continue;
       }
@@ -695,7 +695,7 @@ export class ThroughputLane {
       await this.settleOne(send.held, async () => {
         await shippingsOf(this.deps).release(send.shipping._id, 'campaign halted before its start');
         const campaign = campaigns.get(String(send.shipping.campaignId)) ?? null;
-        await parkIfHalted(this.deps, campaign, { ...send.shipping, status: 'queued' });
+        await parkIfHalted(this.deps, campaign, { ...send.shipping, status: 'queued' }, send.cause);
       });
     }
   }
