@@ -145,21 +145,7 @@ export class ShippingService {
    * publish (`publishOutcome`); its eventId is the shipping's, so the event log keeps it once.
    */
   async markSent(shipping: ShippingRef, receipt: SendReceipt, cause: Cause): Promise<boolean> {
-    const event = createMessage(
-      MessageDispatched,
-      {
-        shippingId: String(shipping._id),
-        campaignId: String(shipping.campaignId),
-        contactId: String(shipping.contactId),
-        connectionId: String(shipping.connectionId),
-        providerMessageId: receipt.providerMessageId,
-        plannedAt: shipping.plannedAt.toISOString(),
-        sentAt: receipt.acceptedAt.toISOString(),
-      },
-      cause,
-      new Date(this.deps.now()),
-      outcomeEventId(MessageDispatched.type, shipping._id),
-    );
+    const event = this.dispatchedEvent(shipping, receipt, cause, this.deps.now());
     const updated = await this.move(shipping._id, 'markSent', {
       sentAt: receipt.acceptedAt,
       providerMessageId: receipt.providerMessageId,
@@ -205,23 +191,7 @@ export class ShippingService {
   ): Promise<Set<string>> {
     if (sends.length === 0) return new Set();
     const now = this.deps.now();
-    const events = sends.map(({ shipping, receipt, cause }) =>
-      createMessage(
-        MessageDispatched,
-        {
-          shippingId: String(shipping._id),
-          campaignId: String(shipping.campaignId),
-          contactId: String(shipping.contactId),
-          connectionId: String(shipping.connectionId),
-          providerMessageId: receipt.providerMessageId,
-          plannedAt: shipping.plannedAt.toISOString(),
-          sentAt: receipt.acceptedAt.toISOString(),
-        },
-        cause,
-        new Date(now),
-        outcomeEventId(MessageDispatched.type, shipping._id),
-      ),
-    );
+    const events = sends.map(({ shipping, receipt, cause }) => this.dispatchedEvent(shipping, receipt, cause, now));
     const moved = await this.deps.shippings.transitionEach(
       sends.map(({ shipping, receipt }, index) => ({
         id: shipping._id,
@@ -254,6 +224,25 @@ export class ShippingService {
     await this.deps.shippings.clearOutboxes(published.map(({ id, event }) => ({ id, eventId: event.eventId })));
     for (const { campaignId, cause } of perCampaign.values()) await this.deps.completeIfDone(String(campaignId), cause);
     return moved;
+  }
+
+  /** A shipping's MessageDispatched, with the id its outcome always has (the same event whenever it is re-published). */
+  private dispatchedEvent(shipping: ShippingRef, receipt: SendReceipt, cause: Cause, now: number) {
+    return createMessage(
+      MessageDispatched,
+      {
+        shippingId: String(shipping._id),
+        campaignId: String(shipping.campaignId),
+        contactId: String(shipping.contactId),
+        connectionId: String(shipping.connectionId),
+        providerMessageId: receipt.providerMessageId,
+        plannedAt: shipping.plannedAt.toISOString(),
+        sentAt: receipt.acceptedAt.toISOString(),
+      },
+      cause,
+      new Date(now),
+      outcomeEventId(MessageDispatched.type, shipping._id),
+    );
   }
 
   /** A shipping's MessageFailed, with the id its outcome always has (the same event whenever it is re-published). */
