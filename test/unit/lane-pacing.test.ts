@@ -66,6 +66,25 @@ describe('lane pacing (the one owner of a number pacing state)', () => {
     assert.equal(store.records.get(lane)!.inFlight, null, 'resolved once, then cleared');
   });
 
+  test('a send begun and then withdrawn (an opt-out) leaves the lane as it was: not in flight, no send counted', async () => {
+    const sent = await lanes.endSend(lane, { lastSentAt: null, runLength: 0 }, settings, clock.now());
+    clock.advance(1_000);
+    await lanes.beginSend(lane, 'shipping-2', clock.now());
+    await lanes.dropSend(lane, sent);
+    assert.equal(store.records.get(lane)!.inFlight, null);
+    clock.advance(30_000);
+    assert.deepEqual((await lanes.dispatchState(lane, company, settings, clock.now())).sent, sent);
+  });
+
+  test('a record read ahead (dispatch reads it with the shipping) resolves as dispatchState does', async () => {
+    await lanes.beginSend(lane, 'shipping-1', clock.now());
+    const record = await lanes.record(lane, company);
+    clock.advance(5_000);
+    const { sent } = await lanes.resolve(lane, record, settings, clock.now());
+    assert.deepEqual(sent, { lastSentAt: clock.now(), runLength: 1 }, 'the send left in flight counts as made now');
+    assert.equal(store.records.get(lane)!.inFlight, null, 'and is settled');
+  });
+
   test('a recorded send never moves the last send back in time (an idempotent answer carries the first time)', async () => {
     const before = await lanes.endSend(lane, { lastSentAt: null, runLength: 0 }, settings, clock.now() + 2_000);
     const after = await lanes.endSend(lane, before, settings, clock.now());

@@ -60,6 +60,16 @@ export async function dispatchShipping(
   const queue = deps.queues.lane(connectionId);
   const shippings = shippingsOf(deps);
   const cause = causedBy(message);
+  // What a send depends on, read at once (a first send waits for every read before it): the number,
+  // the shipping, its campaign and the number's pacing record (created with the shipping's company
+  // when missing). Nothing here writes but that creation, so a read not needed in the end costs nothing.
+  const found = shippings.find(message.payload.shippingId);
+  const [connection, shippingRead, campaignRead, laneRecord] = await Promise.all([
+    deps.gateways.forConnection(connectionId, cause.companyId),
+    found,
+    loadCampaign(deps, message.payload.campaignId),
+    found.then((each) => (each ? deps.lanes.record(connectionId, String(each.companyId)) : null)),
+  ]);
   const {
     gateway,
     companyId,
@@ -69,9 +79,10 @@ export async function dispatchShipping(
     companyCapAt,
     status: connectionStatus,
     throughputPerSec,
-  } = await deps.gateways.forConnection(connectionId);
+  } = connection;
   deps.laneModeSeen?.(connectionId, laneMode(companyPacing, throughputPerSec, deps.windowMaxGapMs));
-  let shipping = await shippings.find(message.payload.shippingId);
+  let shipping = shippingRead;
+  let campaign = campaignRead;
   if (shipping?.outbox) {
     // Sent or failed, but the worker died before the broker confirmed its event: this redelivered
     // message publishes it now (the same event, same eventId), then is done with the shipping.
@@ -95,8 +106,8 @@ export async function dispatchShipping(
     await pauseCampaignsOf(deps, connectionId);
     shipping = await shippings.find(message.payload.shippingId);
     if (!shipping || String(shipping.connectionId) !== connectionId) return;
+    campaign = await loadCampaign(deps, message.payload.campaignId);
   }
-  let campaign = await loadCampaign(deps, message.payload.campaignId);
   if (await parkIfHalted(deps, campaign, shipping, cause)) return;
   if (connectionStatus !== 'connected')
     throw new Error(
@@ -104,7 +115,12 @@ export async function dispatchShipping(
     );
   const settings = effectivePacing(companyPacing, campaign?.pacing ?? undefined);
 
-  const { sent: lane, coolDownUntil } = await deps.lanes.dispatchState(connectionId, companyId, settings, deps.now());
+  const { sent: lane, coolDownUntil } = await deps.lanes.resolve(
+    connectionId,
+    laneRecord ?? (await deps.lanes.record(connectionId, companyId)),
+    settings,
+    deps.now(),
+  );
   const now = deps.now();
   // What the number makes any message wait: its pacing gap since the last real send (with this
   // campaign's stricter values, if any: held, not deferred, so looser campaigns never starve it), a cool-down.
@@ -170,8 +186,16 @@ export async function dispatchShipping(
   // Claimed only while still on this number (a halt elsewhere may have moved it meanwhile).
   const claimed = await shippings.claim(shipping._id, gateway.idempotent, shipping.connectionId);
   if (!claimed) return;
-  if (await cancelIfSuppressed(deps, claimed, cause)) return;
-  await deps.lanes.beginSend(connectionId, String(claimed._id), deps.now());
+  // The opt-out check (after the claim: dispatch-guard.ts) and the in-flight mark, at once: the
+  // send waits for both. A withdrawn shipping's mark is taken back (the lane as it was, unsent).
+  const [suppressed] = await Promise.all([
+    cancelIfSuppressed(deps, claimed, cause),
+    deps.lanes.beginSend(connectionId, String(claimed._id), deps.now()),
+  ]);
+  if (suppressed) {
+    await deps.lanes.dropSend(connectionId, lane);
+    return;
+  }
   let receipt: SendReceipt;
   try {
     receipt = await gateway.send({

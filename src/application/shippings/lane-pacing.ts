@@ -72,6 +72,13 @@ function later(a: LaneState, b: LaneState): LaneState {
   return a.lastSentAt >= b.lastSentAt ? a : b;
 }
 
+/** What a send waits for: the real sends so far, until when the number cools down (null: it does not), its rate. */
+export interface DispatchState {
+  sent: LaneState;
+  coolDownUntil: number | null;
+  rate: RateState | null;
+}
+
 /** Rounds of read-plan-write before a reservation gives up (each lost round means another process reserved). */
 const MAX_ATTEMPTS = 50;
 
@@ -120,8 +127,20 @@ export class LanePacing {
     companyId: string,
     settings: PacingSettings,
     now: number,
-  ): Promise<{ sent: LaneState; coolDownUntil: number | null; rate: RateState | null }> {
-    const lane = await this.store.ensure(connectionId, companyId);
+  ): Promise<DispatchState> {
+    return this.resolve(connectionId, await this.store.ensure(connectionId, companyId), settings, now);
+  }
+
+  /**
+   * The number's record as stored (created idle when it has none), read before the pacing settings
+   * are known: dispatch reads it at once with the shipping and its campaign, then `resolve`s it.
+   */
+  record(connectionId: string, companyId: string): Promise<LaneRecord> {
+    return this.store.ensure(connectionId, companyId);
+  }
+
+  /** `dispatchState` of a record read by `record` (settles a send a crashed dispatcher left in flight). */
+  async resolve(connectionId: string, lane: LaneRecord, settings: PacingSettings, now: number): Promise<DispatchState> {
     const coolDownUntil = lane.coolDownUntil ?? null;
     const rate = lane.rate ?? null;
     const window = lane.window ?? [];
@@ -185,6 +204,11 @@ export class LanePacing {
   /** Marks a send as started, before the provider is called (crash-safe pacing). */
   async beginSend(connectionId: string, shippingId: string, now: number): Promise<void> {
     await this.store.setInFlight(connectionId, { shippingId, since: now });
+  }
+
+  /** A send begun and then not made (its contact opted out): not in flight, the real sends as they were (`before`). */
+  async dropSend(connectionId: string, before: LaneState): Promise<void> {
+    await this.store.recordSent(connectionId, before);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Connection } from 'mongoose';
+import { type Connection, isValidObjectId } from 'mongoose';
 import { effectiveThroughput } from '../../domain/connections/throughput';
 import { capAt } from '../../domain/pacing/daily-cap';
 import type { PacingSettings } from '../../domain/pacing/pacing-settings';
@@ -32,7 +32,12 @@ export interface ConnectionGateway {
 }
 
 export interface GatewayProvider {
-  forConnection(connectionId: string): Promise<ConnectionGateway>;
+  /**
+   * The number's gateway and settings. `companyId`, when the caller knows the number's company (a
+   * message of the company's campaign says it), lets the company be read at once with the number
+   * rather than after it; a number of another company is read as if it were not given.
+   */
+  forConnection(connectionId: string, companyId?: string): Promise<ConnectionGateway>;
 }
 
 export class UnknownConnectionError extends Error {
@@ -85,8 +90,14 @@ export function createGatewayProvider(
     ttlAutopurge: true,
   });
   return {
-    async forConnection(connectionId) {
-      const connection = (await models.Connection.findById(connectionId).lean()) as ConnectionDoc | null;
+    async forConnection(connectionId, companyId) {
+      const cached = cache.get(connectionId);
+      const stale = !cached || Date.now() - cached.at >= cacheMs;
+      const [connection, hinted] = await Promise.all([
+        models.Connection.findById(connectionId).lean() as Promise<ConnectionDoc | null>,
+        // Not cached: the company is read beside the number (a first send waits for both).
+        stale && companyId && isValidObjectId(companyId) ? models.Company.findById(companyId).lean() : null,
+      ]);
       if (!connection) throw new UnknownConnectionError(`connection ${connectionId} does not exist`);
       const status = connection.status ?? 'connected';
       const fingerprint = JSON.stringify([
@@ -96,10 +107,12 @@ export function createGatewayProvider(
         connection.dailyCap,
         connection.throughputPerSec,
       ]);
-      const cached = cache.get(connectionId);
-      if (cached && cached.fingerprint === fingerprint && Date.now() - cached.at < cacheMs)
+      if (cached && !stale && cached.fingerprint === fingerprint)
         return { ...cached.value, status, capAt: capOf(connection) };
-      const company = await models.Company.findById(connection.companyId).lean();
+      const company =
+        hinted && String(hinted._id) === String(connection.companyId)
+          ? hinted
+          : await models.Company.findById(connection.companyId).lean();
       if (!company) throw new UnknownConnectionError(`company of connection ${connectionId} does not exist`);
       const value = {
         gateway: build(connection, company as CompanyDoc),
