@@ -261,6 +261,16 @@ describe('campaign service', () => {
     assert.equal(campaigns.get(campaign._id)?.counters.missing, 0, 'processing is marked done once');
   });
 
+  test('process before the scheduled time (CampaignDue arrives a little early): the plan starts at the time', async () => {
+    const scheduledAt = clock.now() + 400;
+    const campaign = campaigns.add({ companyId, status: 'queued', scheduledAt: new Date(scheduledAt) });
+    audience.add(campaign.listId, 2);
+    assert.equal(await service.process(String(campaign._id), cause), true);
+    const planned = commands.batches.flatMap((batch) => batch.items.map((item) => item.plannedAt));
+    assert.deepEqual(planned, [scheduledAt, scheduledAt + 1_000], 'the first send at the scheduled time, not before');
+    assert.equal(campaigns.get(campaign._id)?.plan?.startAt, scheduledAt);
+  });
+
   test('process: suppressed phones are not planned, counted as suppressed, and the campaign can still complete', async () => {
     const campaign = campaigns.add({ companyId, status: 'queued', scheduledAt: new Date(clock.now()) });
     audience.add(campaign.listId, 3);

@@ -15,7 +15,8 @@ export { PREPARE_BATCH_SIZE } from './audience-planning';
 export type CampaignProcessDeps = PrepareDeps & Pick<TemplateDeps, 'gateways' | 'templateMaxAgeMs'>;
 
 /**
- * Processes a due campaign (CampaignDue, at its scheduled time): a template campaign's template is
+ * Processes a due campaign (CampaignDue, DUE_LEAD_MS before its scheduled time: its first send is
+ * planned at the time itself, see publishers/campaign-due.ts): a template campaign's template is
  * checked again on every number first (unusable: the campaign pauses with the reason, nothing is
  * planned); then the campaign service runs it, fixes its send plan once and streams its audience to
  * contact-prepare (see CampaignService.process). The first batch is prepared here, in this process:

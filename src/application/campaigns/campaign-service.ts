@@ -495,7 +495,9 @@ export class CampaignService {
   private async fixPlan(campaign: CampaignDoc): Promise<CampaignPlan> {
     const companyId = String(campaign.companyId);
     const named = connectionIdsOf(campaign);
-    const startAt = this.deps.now();
+    // From the scheduled time on: CampaignDue arrives a little before it (DUE_LEAD_MS), so the
+    // first shippings wait in their lanes for the time rather than being prepared after it.
+    const startAt = Math.max(this.deps.now(), campaign.scheduledAt?.getTime() ?? 0);
     // Independent reads, at once (each named number's cap too, whether or not it turns out
     // connected): the campaign's first send waits for them. The lanes are not declared here: they
     // exist since their connection was created, and a batch's hand-off declares a missing one.
