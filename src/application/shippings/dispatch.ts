@@ -144,20 +144,13 @@ export async function dispatchShipping(
     return;
   }
   if (wait > 0) {
-    await deps.sleep(wait, deps.stopping);
-    if (deps.stopping?.aborted) {
-      // Shutting down: hand the message back to its lane unsent (the dispatcher that takes the
-      // lane over sends it at its time) rather than sending during shutdown or holding the exit.
-      const payload = { ...message.payload, plannedAt: new Date(message.payload.plannedAt) };
-      await sendToLane(deps.publisher, queue, payload, cause, deps.now());
-      logger.info('shutting down: the held message went back to its lane unsent', {
-        shippingId: message.payload.shippingId,
-        plannedAt: message.payload.plannedAt,
-      });
-      return;
-    }
+    // Held until its time, the campaign read again a little before it (a pause or cancel during the
+    // hold applies), so at the time itself the send waits only for its claim.
+    const sendAt = deps.now() + wait;
+    if (!(await hold(deps, sendAt - RECHECK_BEFORE_MS))) return handBack(deps, queue, message, cause, logger);
     campaign = await loadCampaign(deps, message.payload.campaignId);
     if (await parkIfHalted(deps, campaign, shipping, cause)) return;
+    if (!(await hold(deps, sendAt))) return handBack(deps, queue, message, cause, logger);
   }
   if (window && untilSendable(window, deps.now(), 0) > 0) {
     // Woke too late for the window (a slow timer at its closing): back to the lane for its next opening.
@@ -224,6 +217,29 @@ export async function dispatchShipping(
   await noteSendOutcome(deps, claimed, null, cause);
   deps.metrics.sent(connectionId, 'sent', receipt.acceptedAt.getTime() - Date.parse(message.payload.plannedAt));
   logger.debug('message sent', { shippingId: String(claimed._id), providerMessageId: receipt.providerMessageId });
+}
+
+/** How long before a held message's time its campaign is read again (the read is off the send's path). */
+const RECHECK_BEFORE_MS = 100;
+
+/** Waits until `at`; false when the process is shutting down meanwhile. */
+async function hold(deps: DispatchDeps, at: number): Promise<boolean> {
+  const left = at - deps.now();
+  if (left > 0) await deps.sleep(left, deps.stopping);
+  return !deps.stopping?.aborted;
+}
+
+/**
+ * Shutting down: a held message goes back to its lane unsent (the dispatcher that takes the lane
+ * over sends it at its time) rather than being sent during shutdown or holding the exit.
+ */
+async function handBack(deps: DispatchDeps, queue: string, message: Ready, cause: Cause, logger: Logger) {
+  const payload = { ...message.payload, plannedAt: new Date(message.payload.plannedAt) };
+  await sendToLane(deps.publisher, queue, payload, cause, deps.now());
+  logger.info('shutting down: the held message went back to its lane unsent', {
+    shippingId: message.payload.shippingId,
+    plannedAt: message.payload.plannedAt,
+  });
 }
 
 /**
