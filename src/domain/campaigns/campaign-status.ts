@@ -7,7 +7,9 @@
  *   scheduled / queued / running ──pause──► paused ──resume──► running (or scheduled, if not yet due)
  *   anything not finished ──cancel──► cancelled
  *
- * `queued` means a CampaignDue message is on its way (exactly one instance claimed it).
+ * `queued` means a CampaignDue message is on its way (exactly one instance claimed it). It arrives a
+ * little before the due time (publishers/campaign-due.ts), so a campaign is `running` up to that
+ * long before its first send, which is planned at the due time itself.
  */
 export const CAMPAIGN_STATUSES = [
   'draft',
