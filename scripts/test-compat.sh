@@ -24,6 +24,7 @@
 # driver's retryable writes off (the cure for the one server's slowdown, below).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+SELF="$ROOT/scripts/$(basename "$0")"
 cd "$ROOT"
 # How one file's run says its SecantusDB hung (test/support/compat-watchdog.ts killed it).
 HUNG_EXIT=75
@@ -40,7 +41,7 @@ if [ -z "${DISPARO_COMPAT_READY:-}" ]; then
     CHROMIUM_PATH="$(bash scripts/provision-browser.sh)"; export CHROMIUM_PATH
     SECANTUSD="$(bash scripts/provision-secantus.sh)"; export SECANTUSD
     DISPARO_COMPAT_READY=1 exec bash "$0" "$@"
-  ' "$0" "$@"
+  ' "$SELF" "$@"
 fi
 VENV="$(dirname "$(dirname "$SECANTUSD")")"
 
@@ -62,7 +63,7 @@ if [ "${TEST_COMPAT_PER_FILE:-1}" = 1 ] && [ -z "${DISPARO_COMPAT_ONE_FILE:-}" ]
         break
       fi
       rc=0
-      DISPARO_COMPAT_ONE_FILE=1 TEST_COMPAT_TIMEOUT_S="$left" bash "$0" "$file" || rc=$?
+      DISPARO_COMPAT_ONE_FILE=1 TEST_COMPAT_TIMEOUT_S="$left" bash "$SELF" "$file" || rc=$?
       [ "$rc" -eq 0 ] && break
       # A server that hung (the watchdog's exit code) gets the file once more on a new one; a
       # failed test never does.
