@@ -67,6 +67,20 @@ describe('shipping service', () => {
     assert.deepEqual(completions, [String(shipping.campaignId), String(shipping.campaignId)]);
   });
 
+  test('markSentMany: one shipping twice in a batch (two copies of its message both sent) is counted and announced once', async () => {
+    const twice = shippings.add({ status: 'sending' });
+    const once = shippings.add({ status: 'sending', campaignId: twice.campaignId });
+    const second = { providerMessageId: 'wamid.2', acceptedAt: new Date('2026-01-05T12:00:02Z') };
+    const moved = await service.markSentMany([
+      { shipping: twice, receipt, cause },
+      { shipping: once, receipt: second, cause },
+      { shipping: twice, receipt, cause },
+    ]);
+    assert.deepEqual([...moved].sort(), [String(twice._id), String(once._id)].sort());
+    assert.equal(counters.of(twice.campaignId).sent, 2, 'two shippings sent, two counted');
+    assert.deepEqual(events.types(), ['MessageDispatched', 'MessageDispatched']);
+  });
+
   test('an outcome event not confirmed stays in the outbox and goes out again as it was, counted once', async () => {
     const shipping = shippings.add({ status: 'sending' });
     events.failing = 1;

@@ -186,9 +186,10 @@ export class ShippingService {
    * one write, each campaign's end checked once. The ids that moved to sent (the others lost their
    * compare-and-set to someone else, whose outbox carries their one event).
    */
-  async markSentMany(
-    sends: Array<{ shipping: ShippingRef; receipt: SendReceipt; cause: Cause }>,
-  ): Promise<Set<string>> {
+  async markSentMany(all: Array<{ shipping: ShippingRef; receipt: SendReceipt; cause: Cause }>): Promise<Set<string>> {
+    // One shipping twice (two copies of its message, each claimed and sent: a provider that
+    // deduplicates answers the second with the first's receipt) moves, counts and is announced once.
+    const sends = [...new Map(all.map((send) => [String(send.shipping._id), send])).values()];
     if (sends.length === 0) return new Set();
     const now = this.deps.now();
     const events = sends.map(({ shipping, receipt, cause }) => this.dispatchedEvent(shipping, receipt, cause, now));
