@@ -9,11 +9,11 @@
 # server for the whole run hung twice in five full runs, inside WiredTiger, and slowed down as its
 # retryable-write records piled up (docs/infrastructure.md). Removes test vhosts interrupted runs
 # left behind (older than 30 min, as `npm test` does), runs the file with MONGO_URL pointing at the
-# server (RabbitMQ as usual), then stops it, removes its data and puts back the `.infra.env` it
-# found (provisioning writes SecantusDB's URL there, which the command line would read after the
-# server is gone). The tests that start wire servers of their own (the embedded server's index
-# tests) still use the embedded server. `npm run test:compat -- test/e2e/foo.test.ts` runs only the
-# files given; the whole run is bounded by TEST_COMPAT_TIMEOUT_S (1500 s).
+# server (RabbitMQ as usual), then stops it and removes its data. Provisioning runs once, before
+# any MONGO_URL points at SecantusDB, so `.infra.env` keeps the embedded server's URL. The tests
+# that start wire servers of their own (the embedded server's index tests) still use the embedded
+# server. `npm run test:compat -- test/e2e/foo.test.ts` runs only the files given; the whole run is
+# bounded by TEST_COMPAT_TIMEOUT_S (1800 s).
 #
 # A watchdog (test/support/compat-watchdog.ts) writes and reads on the server every 5 s; one that
 # answers nothing for 60 s has hung (SecantusDB's defect, not a test's failure): it is killed and the
@@ -85,8 +85,6 @@ fi
 # One server for the files given (one file, from the loop above; or all, TEST_COMPAT_PER_FILE=0).
 PORT="${SECANTUS_PORT:-$("$VENV/bin/python3" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')}"
 DATA="$(mktemp -d "${TMPDIR:-/tmp}/disparo-secantus-XXXXXX")"
-INFRA_ENV="$ROOT/.infra.env"
-if [ -f "$INFRA_ENV" ]; then cp -p "$INFRA_ENV" "$DATA.infra.env"; fi
 "$SECANTUSD" --host 127.0.0.1 --port "$PORT" --storage-path "$DATA" --log-level WARNING >"$DATA.log" 2>&1 &
 SERVER=$!
 # A SecantusDB hung inside WiredTiger with its lock held (one thread spinning in a cursor insert,
@@ -101,7 +99,6 @@ stop_server() {
 cleanup() {
   stop_server
   rm -rf "$DATA" "$DATA.log" "$DATA.hung"
-  if [ -f "$DATA.infra.env" ]; then mv -f "$DATA.infra.env" "$INFRA_ENV"; else rm -f "$INFRA_ENV"; fi
 }
 trap cleanup EXIT
 for ((i = 0; i < 240; i++)); do

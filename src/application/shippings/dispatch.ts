@@ -94,7 +94,7 @@ export async function dispatchShipping(
     });
     return;
   }
-  if (!shipping || !isSendable(shipping, gateway) || String(shipping.connectionId) !== connectionId) {
+  if (!shipping || !laneRecord || !isSendable(shipping, gateway) || String(shipping.connectionId) !== connectionId) {
     logger.debug('shipping already handled or moved to another number; dropping this message', {
       status: shipping?.status ?? 'missing',
     });
@@ -115,12 +115,7 @@ export async function dispatchShipping(
     );
   const settings = effectivePacing(companyPacing, campaign?.pacing ?? undefined);
 
-  const { sent: lane, coolDownUntil } = await deps.lanes.resolve(
-    connectionId,
-    laneRecord ?? (await deps.lanes.record(connectionId, companyId)),
-    settings,
-    deps.now(),
-  );
+  const { sent: lane, coolDownUntil } = await deps.lanes.resolve(connectionId, laneRecord, settings, deps.now());
   const now = deps.now();
   // What the number makes any message wait: its pacing gap since the last real send (with this
   // campaign's stricter values, if any: held, not deferred, so looser campaigns never starve it), a cool-down.
