@@ -122,12 +122,18 @@ describe('throughput lanes', () => {
     }
     const paused = await system.api('POST', `/v1/campaigns/${campaignId}/pause`, undefined, seeded.key);
     assert.equal(paused.status, 202, JSON.stringify(paused.body));
-    // Within a recheck (100 ms) and the calls already out (150 ms), sending stops.
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    const atPause = (await system.sandboxSends(seeded.connectionId)).length;
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    assert.equal((await system.sandboxSends(seeded.connectionId)).length, atPause, 'no send after the pause');
-    assert.ok(atPause < contacts);
+    const pausedAt = Date.now();
+    // Within a recheck (100 ms) and a read of the campaign, sending stops. Judged by when each call
+    // STARTED (the sandbox's receivedAt), not by when its record appeared: the record is written after
+    // the call's 150 ms, and later still on a slow database.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const atPause = await system.sandboxSends(seeded.connectionId);
+    const late = atPause
+      .map((send) => send.receivedAt.getTime() - pausedAt)
+      .filter((afterPause) => afterPause > 600)
+      .sort((a, b) => a - b);
+    assert.deepEqual(late, [], 'no send starts after the pause (ms after its answer)');
+    assert.ok(atPause.length < contacts);
     assert.equal(
       await system.models.Shipping.countDocuments({ campaignId, status: 'sending' }),
       0,

@@ -193,13 +193,21 @@ export class InMemoryCampaignRepository implements CampaignRepository {
           (!c.plannedUntil || c.plannedUntil <= since),
       )
       .slice(0, limit)
-      .map(({ _id, companyId }) => ({ _id, companyId }));
+      .map(({ _id, companyId, counters }) => ({ _id, companyId, counters: { ...counters } }));
   }
 
-  async setCounters(id: Types.ObjectId, counters: RecountedCounters, at: Date): Promise<void> {
+  async setCounters(
+    id: Types.ObjectId,
+    counters: RecountedCounters,
+    at: Date,
+    expected: RecountedCounters,
+  ): Promise<boolean> {
     const found = this.byId.get(String(id))!;
+    const keys = Object.keys(expected) as Array<keyof RecountedCounters>;
+    if (keys.some((key) => found.counters[key] !== expected[key])) return false;
     Object.assign(found.counters, counters);
     found.lastActivityAt = at;
+    return true;
   }
 }
 
@@ -239,7 +247,7 @@ export class InMemoryAudience implements CampaignAudience {
 
 /** A campaign's shippings as the campaign service sees and changes them: status by id. */
 export class InMemoryCampaignShippings implements CampaignShippingsView, CampaignShippingChanges {
-  readonly shippings: Array<ShippingRef & { status: string }> = [];
+  readonly shippings: Array<ShippingRef & { status: string; outboxAt?: Date; countPendingAt?: Date }> = [];
   readonly replanned: Array<{ id: string; plannedAt: Date }> = [];
 
   add(campaignId: Types.ObjectId, status: string, count = 1, connectionId = new Types.ObjectId()): void {
@@ -291,6 +299,14 @@ export class InMemoryCampaignShippings implements CampaignShippingsView, Campaig
     const counts: Record<string, number> = {};
     for (const status of this.statuses(campaignId)) counts[status] = (counts[status] ?? 0) + 1;
     return counts;
+  }
+
+  async hasUncountedSince(campaignId: Types.ObjectId, since: Date): Promise<boolean> {
+    return this.shippings.some(
+      (s) =>
+        s.campaignId.equals(campaignId) &&
+        [s.outboxAt, s.countPendingAt].some((at) => at !== undefined && at.getTime() > since.getTime()),
+    );
   }
 
   async replan(shipping: ShippingRef, plannedAt: Date): Promise<boolean> {

@@ -130,14 +130,25 @@ export class InMemoryShippingRepository implements ShippingRepository {
     campaignId: Types.ObjectId,
     from: readonly ShippingStatus[],
     to: ShippingStatus,
+    changes: ShippingChanges = {},
   ): Promise<number> {
     let moved = 0;
     for (const shipping of this.byId.values()) {
       if (!shipping.campaignId.equals(campaignId) || !from.includes(shipping.status)) continue;
-      shipping.status = to;
+      Object.assign(shipping, changes, { status: to });
       moved++;
     }
     return moved;
+  }
+
+  async clearCountPending(campaignId: Types.ObjectId, at: Date, id?: Types.ObjectId): Promise<void> {
+    for (const shipping of this.byId.values())
+      if (
+        shipping.campaignId.equals(campaignId) &&
+        (!id || shipping._id.equals(id)) &&
+        shipping.countPendingAt?.getTime() === at.getTime()
+      )
+        delete shipping.countPendingAt;
   }
 
   async insertNew(shippings: ShippingDoc[]): Promise<{ allNew: boolean; inserted: number }> {

@@ -332,6 +332,52 @@ describe('campaign service', () => {
     assert.equal(campaigns.get(campaign._id)?.status, 'completed');
   });
 
+  test('recount: a change still on its way to its counter is never counted twice', async () => {
+    const quietForMs = 60_000;
+    const counters = { audience: 3, prepared: 3, sent: 1, failed: 0, cancelled: 0, skipped: 0, missing: 0 };
+    const campaign = campaigns.add({ companyId, status: 'running', processingDone: true, counters });
+    shippings.add(campaign._id, 'sent', 1);
+    shippings.add(campaign._id, 'sent', 1);
+    shippings.add(campaign._id, 'cancelled', 1);
+    const [, sentNotCounted, cancelledNotCounted] = shippings.shippings;
+    // Both moved a moment ago; their $inc is still on its way (the outbox, the count-pending mark).
+    sentNotCounted!.outboxAt = new Date(clock.now() - 1_000);
+    cancelledNotCounted!.countPendingAt = new Date(clock.now() - 1_000);
+    assert.equal(await service.recountQuiet(quietForMs), 0);
+    assert.deepEqual(campaigns.get(campaign._id)?.counters, counters, 'left alone while a count is on its way');
+
+    // The sent one's count landed (outbox cleared); the cancellation's did not yet.
+    delete sentNotCounted!.outboxAt;
+    campaigns.get(campaign._id)!.counters.sent = 2;
+    assert.equal(await service.recountQuiet(quietForMs), 0);
+    assert.equal(campaigns.get(campaign._id)?.counters.cancelled, 0);
+
+    // A mark older than the quiet period is a crash's: that count never comes, the recount makes it.
+    clock.advance(quietForMs);
+    assert.equal(await service.recountQuiet(quietForMs), 1);
+    assert.equal(campaigns.get(campaign._id)?.counters.sent, 2);
+    assert.equal(campaigns.get(campaign._id)?.counters.cancelled, 1);
+    assert.equal(campaigns.get(campaign._id)?.status, 'completed');
+  });
+
+  test('recount: a count that lands while the shippings are counted makes the recount write nothing', async () => {
+    const counters = { audience: 2, prepared: 2, sent: 1, failed: 0, cancelled: 0, skipped: 0, missing: 0 };
+    const campaign = campaigns.add({ companyId, status: 'running', processingDone: true, counters });
+    shippings.add(campaign._id, 'sent', 1);
+    shippings.add(campaign._id, 'sending', 1);
+    const countByStatus = shippings.countByStatus.bind(shippings);
+    shippings.countByStatus = async (campaignId) => {
+      const byStatus = await countByStatus(campaignId);
+      // Right after the shippings were counted, the one in flight is sent and counted by its own $inc.
+      shippings.shippings[1]!.status = 'sent';
+      campaigns.get(campaign._id)!.counters.sent++;
+      return byStatus;
+    };
+    assert.equal(await service.recountQuiet(60_000), 1);
+    assert.equal(campaigns.get(campaign._id)?.counters.sent, 2, 'the stale recount (1 sent) was not written');
+    assert.equal(campaigns.get(campaign._id)?.status, 'completed');
+  });
+
   test('a connection’s campaigns that may still send are paused together', async () => {
     const connectionId = new Types.ObjectId();
     const running = campaigns.add({ companyId, connectionId, status: 'running' });

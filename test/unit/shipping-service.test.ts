@@ -149,6 +149,34 @@ describe('shipping service', () => {
     assert.equal(shippings.status(sending._id), 'sending');
   });
 
+  test('a cancellation is marked count-pending with its status, and the mark goes once it is counted', async () => {
+    const campaignId = new Types.ObjectId();
+    const pendingMarks = () => [...shippings.byId.values()].filter((shipping) => shipping.countPendingAt).length;
+    const one = shippings.add({ campaignId });
+    const claimed = shippings.add({ campaignId, status: 'sending' });
+    shippings.add({ campaignId, status: 'paused' });
+    const count = counters.count.bind(counters);
+    const marksWhenCounted: number[] = [];
+    counters.count = async (...args) => {
+      marksWhenCounted.push(pendingMarks());
+      return count(...args);
+    };
+    assert.equal(await service.cancel(one, 'list changed'), true);
+    assert.equal(await service.withdraw(claimed, 'opted out'), true);
+    assert.equal(await service.cancelCampaign(campaignId), 1);
+    assert.deepEqual(marksWhenCounted, [1, 1, 1], 'each change was marked while its count was on its way');
+    assert.equal(pendingMarks(), 0, 'and unmarked once counted');
+    assert.equal(counters.of(campaignId).cancelled, 3);
+
+    // A count that fails leaves the mark: the recount waits out the quiet period, then counts it.
+    counters.count = async () => {
+      throw new Error('database gone');
+    };
+    const another = shippings.add({ campaignId });
+    await assert.rejects(service.cancel(another), /database gone/);
+    assert.equal((await shippings.findById(String(another._id)))?.countPendingAt?.getTime(), clock.now());
+  });
+
   test('a deleted contact’s pending shippings are cancelled with the reason, per campaign', async () => {
     const contactId = new Types.ObjectId();
     const a = shippings.add({ contactId });

@@ -107,10 +107,14 @@ export interface CampaignRepository {
   ): Promise<boolean>;
   /** Moves the last planned send later (never earlier). */
   extendPlannedUntil(id: Types.ObjectId, plannedUntil: Date): Promise<void>;
-  /** Running, processed campaigns with no shipping activity and no planned send since `since`. */
-  quietRunning(since: Date, limit: number): Promise<Array<Pick<CampaignDoc, '_id' | 'companyId'>>>;
-  /** Sets counters recounted from the shippings, and marks the campaign active at `at`. */
-  setCounters(id: Types.ObjectId, counters: RecountedCounters, at: Date): Promise<void>;
+  /** Running, processed campaigns with no shipping activity and no planned send since `since`, with their counters. */
+  quietRunning(since: Date, limit: number): Promise<Array<Pick<CampaignDoc, '_id' | 'companyId' | 'counters'>>>;
+  /**
+   * Sets counters recounted from the shippings, and marks the campaign active at `at`, if they still
+   * are `expected` (as read before the recount: a change counted meanwhile makes the recount stale).
+   * Whether they were set.
+   */
+  setCounters(id: Types.ObjectId, counters: RecountedCounters, at: Date, expected: RecountedCounters): Promise<boolean>;
 }
 
 /** What moving a campaign off one of its numbers needs of it. */
@@ -146,6 +150,11 @@ export interface CampaignShippingsView {
   unsentOn(campaignId: Types.ObjectId, connectionId: Types.ObjectId): Promise<ShippingRef[]>;
   /** How many of the campaign's shippings are in each status. */
   countByStatus(campaignId: Types.ObjectId): Promise<Record<string, number>>;
+  /**
+   * Whether one of the campaign's shippings changed after `since` in a way that may not be counted
+   * yet: its outcome event still in its outbox, or its count-pending mark (a cancellation).
+   */
+  hasUncountedSince(campaignId: Types.ObjectId, since: Date): Promise<boolean>;
 }
 
 /** The changes a campaign makes to its shippings (owned by the shipping service). */

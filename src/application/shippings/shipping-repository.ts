@@ -25,6 +25,7 @@ export type ShippingChanges = Partial<
     | 'connectionId'
     | 'outbox'
     | 'outboxAt'
+    | 'countPendingAt'
   >
 >;
 
@@ -79,8 +80,15 @@ export interface ShippingRepository {
   clearOutbox(id: Types.ObjectId, eventId: string): Promise<boolean>;
   /** Shippings whose outbox event was stored at or before `before` and is still there (oldest first). */
   withPendingOutbox(before: Date, limit: number): Promise<ShippingDoc[]>;
-  /** Moves every shipping of the campaign in `from` to `to`; how many moved. */
-  transitionCampaign(campaignId: Types.ObjectId, from: readonly ShippingStatus[], to: ShippingStatus): Promise<number>;
+  /** Moves every shipping of the campaign in `from` to `to` (with `changes`); how many moved. */
+  transitionCampaign(
+    campaignId: Types.ObjectId,
+    from: readonly ShippingStatus[],
+    to: ShippingStatus,
+    changes?: ShippingChanges,
+  ): Promise<number>;
+  /** Removes the count-pending mark `at` from the campaign's shippings (one shipping, given `id`): its counter moved. */
+  clearCountPending(campaignId: Types.ObjectId, at: Date, id?: Types.ObjectId): Promise<void>;
   /**
    * Inserts new shippings (queued), skipping any that exists for the same campaign and contact;
    * whether all were new, and how many were inserted.

@@ -315,9 +315,28 @@ export class ShippingService {
    * cancelled, counted on the campaign. `reason` is kept as its lastError.
    */
   async cancel(shipping: Pick<ShippingDoc, '_id' | 'campaignId'>, reason?: string): Promise<boolean> {
-    const cancelled = await this.move(shipping._id, 'cancel', reason ? { lastError: reason } : undefined);
-    if (cancelled) await this.deps.counters.count(shipping.campaignId, 'cancelled', 1, new Date(this.deps.now()));
+    const at = new Date(this.deps.now());
+    const cancelled = await this.move(shipping._id, 'cancel', {
+      ...(reason ? { lastError: reason } : {}),
+      countPendingAt: at,
+    });
+    if (cancelled) await this.countCancelled(shipping.campaignId, 1, at, { activityAt: at, id: shipping._id });
     return cancelled;
+  }
+
+  /**
+   * Counts cancellations stored with the count-pending mark `at`, then removes the mark. Between the
+   * two writes a recount would count them from their status and this count again: the mark makes
+   * it wait (sent and failed have their outbox for the same purpose).
+   */
+  private async countCancelled(
+    campaignId: Types.ObjectId,
+    by: number,
+    at: Date,
+    { activityAt, id }: { activityAt: Date | null; id?: Types.ObjectId },
+  ) {
+    await this.deps.counters.count(campaignId, 'cancelled', by, activityAt);
+    await this.deps.shippings.clearCountPending(campaignId, at, id);
   }
 
   /**
@@ -325,16 +344,18 @@ export class ShippingService {
    * cancelled, counted on the campaign. Only the lane that holds the claim calls it.
    */
   async withdraw(shipping: Pick<ShippingDoc, '_id' | 'campaignId'>, reason: string): Promise<boolean> {
-    const withdrawn = await this.move(shipping._id, 'withdraw', { lastError: reason });
-    if (withdrawn) await this.deps.counters.count(shipping.campaignId, 'cancelled', 1, new Date(this.deps.now()));
+    const at = new Date(this.deps.now());
+    const withdrawn = await this.move(shipping._id, 'withdraw', { lastError: reason, countPendingAt: at });
+    if (withdrawn) await this.countCancelled(shipping.campaignId, 1, at, { activityAt: at, id: shipping._id });
     return withdrawn;
   }
 
   /** Every shipping of a cancelled campaign not yet sent is cancelled and counted; how many. */
   async cancelCampaign(campaignId: Types.ObjectId): Promise<number> {
     const { from, to } = { from: shippingStatusesAllowing('cancel'), to: shippingTarget('cancel') };
-    const cancelled = await this.deps.shippings.transitionCampaign(campaignId, from, to);
-    if (cancelled > 0) await this.deps.counters.count(campaignId, 'cancelled', cancelled, null);
+    const at = new Date(this.deps.now());
+    const cancelled = await this.deps.shippings.transitionCampaign(campaignId, from, to, { countPendingAt: at });
+    if (cancelled > 0) await this.countCancelled(campaignId, cancelled, at, { activityAt: null });
     return cancelled;
   }
 

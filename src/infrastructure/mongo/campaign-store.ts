@@ -145,15 +145,23 @@ export class MongoCampaignRepository implements CampaignRepository {
           { $or: [{ plannedUntil: null }, { plannedUntil: { $lte: since } }] },
         ],
       },
-      { _id: 1, companyId: 1 },
+      { _id: 1, companyId: 1, counters: 1 },
     )
       .limit(limit)
       .lean();
   }
 
-  async setCounters(id: Types.ObjectId, counters: RecountedCounters, at: Date): Promise<void> {
-    await this.models.Campaign.updateOne(
-      { _id: id },
+  setCounters(id: Types.ObjectId, counters: RecountedCounters, at: Date, expected: RecountedCounters) {
+    return updateIfMatches(
+      this.models.Campaign,
+      {
+        _id: id,
+        // null also matches a counter a campaign stored before it existed.
+        'counters.prepared': expected.prepared ?? null,
+        'counters.sent': expected.sent ?? null,
+        'counters.failed': expected.failed ?? null,
+        'counters.cancelled': expected.cancelled ?? null,
+      },
       {
         $set: {
           'counters.prepared': counters.prepared,
@@ -234,6 +242,14 @@ export class MongoCampaignShippings implements CampaignShippingsView {
       { $group: { _id: '$status', count: { $sum: 1 } } },
     ]);
     return Object.fromEntries(groups.map((group) => [group._id, group.count]));
+  }
+
+  async hasUncountedSince(campaignId: Types.ObjectId, since: Date): Promise<boolean> {
+    const found = await this.models.Shipping.exists({
+      campaignId,
+      $or: [{ outboxAt: { $gt: since } }, { countPendingAt: { $gt: since } }],
+    });
+    return found !== null;
   }
 }
 

@@ -131,12 +131,20 @@ export class MongoShippingRepository implements ShippingRepository {
     campaignId: Types.ObjectId,
     from: readonly ShippingStatus[],
     to: ShippingStatus,
+    changes: ShippingChanges = {},
   ): Promise<number> {
     const result = await this.models.Shipping.updateMany(
       { campaignId, status: statusFilter(from) },
-      { $set: { status: to } },
+      { $set: { ...changes, status: to } },
     );
     return result.modifiedCount;
+  }
+
+  async clearCountPending(campaignId: Types.ObjectId, at: Date, id?: Types.ObjectId): Promise<void> {
+    await this.models.Shipping.updateMany(
+      { ...(id ? { _id: id } : {}), campaignId, countPendingAt: at },
+      { $unset: { countPendingAt: 1 } },
+    );
   }
 
   insertNew(shippings: ShippingDoc[]): Promise<{ allNew: boolean; inserted: number }> {

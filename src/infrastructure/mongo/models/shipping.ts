@@ -44,6 +44,12 @@ export interface ShippingDoc {
   outbox?: Envelope | null;
   /** When `outbox` was stored (what the reconciler looks for); absent when nothing waits. */
   outboxAt?: Date | null;
+  /**
+   * Set with a change that moves a campaign counter but has no outbox (a cancellation), removed once
+   * the counter moved: while it is recent, the counters' recount leaves the campaign alone (see
+   * CampaignService.recountQuiet). Sent and failed have their outbox for this. Absent otherwise.
+   */
+  countPendingAt?: Date | null;
   createdAt: Date;
 }
 
@@ -104,6 +110,7 @@ export const ShippingSchema = new Schema<ShippingDoc>(
     failedReason: { type: String, default: null },
     outbox: { type: Schema.Types.Mixed },
     outboxAt: { type: Date },
+    countPendingAt: { type: Date },
     createdAt: { type: Date, default: () => new Date() },
   },
   { collection: 'shippings', versionKey: false },
