@@ -3,7 +3,7 @@
 # (PyPI `secantusdb`, WiredTiger-based), so Disparo keeps to what MongoDB-compatible servers share
 # and not to the embedded server's quirks. Production guidance stays MongoDB itself.
 #
-# Not in `npm test` yet (docs/infrastructure.md says why). Installs SecantusDB into a virtual
+# The last part of `npm test` (so of `.ci/run`), after the main suite. Installs SecantusDB into a virtual
 # environment (scripts/provision-secantus.sh, once) and runs each test file on a SecantusDB of its
 # own (a free port, a temporary storage directory; this script runs itself once per file): one
 # server for the whole run hung twice in five full runs, inside WiredTiger, and slowed down as its
