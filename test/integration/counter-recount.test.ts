@@ -15,9 +15,10 @@ import { testMongoUrl } from '../support/infrastructure';
  * What the counters' recount relies on, on the wire server: every change that moves a campaign
  * counter is marked with its status in one write (sent and failed by their outbox, a cancellation by
  * its count-pending mark) until its count landed, and the recount's write is a compare-and-set on
- * the counters it read (CampaignService.recountQuiet).
+ * the counters it read (CampaignService.recountQuiet). Completion also asks whether any shipping is
+ * still unfinished, whatever the counters say.
  */
-describe('counters: the marks a recount waits for, and its compare-and-set', () => {
+describe('counters: the marks a recount waits for, its compare-and-set, and what completion checks', () => {
   let db: mongoose.Connection;
   let models: Models;
   before(async () => {
@@ -84,6 +85,7 @@ describe('counters: the marks a recount waits for, and its compare-and-set', () 
     const cause = newCorrelation(String(new Types.ObjectId()));
     const receipt = { providerMessageId: 'wamid.1', acceptedAt: new Date() };
     assert.equal(await view.hasUncountedSince(campaignId, longAgo), false);
+    assert.equal(await view.hasUnfinished(campaignId), true);
 
     assert.equal(await service.markSent(shippings[0]!, receipt, cause), true);
     assert.deepEqual(
@@ -94,6 +96,7 @@ describe('counters: the marks a recount waits for, and its compare-and-set', () 
     assert.equal(await service.cancelCampaign(campaignId), 1);
     assert.deepEqual(marked, [true, true, true, true], 'marked while each count was on its way');
     assert.equal(await view.hasUncountedSince(campaignId, longAgo), false, 'unmarked once counted');
+    assert.equal(await view.hasUnfinished(campaignId), false, 'every shipping sent or cancelled');
     const campaign = await models.Campaign.findById(campaignId).lean();
     assert.deepEqual(
       { sent: campaign?.counters.sent, cancelled: campaign?.counters.cancelled },

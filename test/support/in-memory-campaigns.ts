@@ -18,6 +18,7 @@ import type {
 } from '../../src/application/campaigns/campaign-repository';
 import type { ShippingRef } from '../../src/application/shippings/shipping-repository';
 import type { CampaignStatus } from '../../src/domain/campaigns/campaign-status';
+import { NOT_FINISHED } from '../../src/domain/campaigns/shipping-status';
 import type { Cause } from '../../src/domain/events/envelope';
 import { IDLE_LANE, type LaneState } from '../../src/domain/pacing/pacing-rule';
 import type { PacingSettings } from '../../src/domain/pacing/pacing-settings';
@@ -299,6 +300,10 @@ export class InMemoryCampaignShippings implements CampaignShippingsView, Campaig
     const counts: Record<string, number> = {};
     for (const status of this.statuses(campaignId)) counts[status] = (counts[status] ?? 0) + 1;
     return counts;
+  }
+
+  async hasUnfinished(campaignId: Types.ObjectId): Promise<boolean> {
+    return this.statuses(campaignId).some((status) => (NOT_FINISHED as readonly string[]).includes(status));
   }
 
   async hasUncountedSince(campaignId: Types.ObjectId, since: Date): Promise<boolean> {

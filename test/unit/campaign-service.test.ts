@@ -314,6 +314,22 @@ describe('campaign service', () => {
     );
   });
 
+  test('complete: never while a shipping is still unfinished, whatever the counters say', async () => {
+    // Counted twice (a counter moved twice): the counters say done while one send is in flight.
+    const counters = { audience: 3, prepared: 3, sent: 3, failed: 0, cancelled: 0, skipped: 0, missing: 0 };
+    const campaign = campaigns.add({ companyId, status: 'running', processingDone: true, counters });
+    shippings.add(campaign._id, 'sent', 2);
+    shippings.add(campaign._id, 'sending', 1);
+    assert.equal(await service.completeIfDone(String(campaign._id), cause), false);
+    assert.equal(campaigns.get(campaign._id)?.status, 'running');
+    for (const status of ['queued', 'paused'] as const) {
+      shippings.shippings[2]!.status = status;
+      assert.equal(await service.completeIfDone(String(campaign._id), cause), false, status);
+    }
+    shippings.shippings[2]!.status = 'sent';
+    assert.equal(await service.completeIfDone(String(campaign._id), cause), true);
+  });
+
   test('a prepared batch is counted once, however often it is delivered', async () => {
     const campaign = campaigns.add({ companyId, status: 'running' });
     assert.equal(await service.countPreparedBatch(String(campaign._id), 0, { prepared: 499, missing: 1 }), true);

@@ -155,6 +155,8 @@ export interface CampaignShippingsView {
    * yet: its outcome event still in its outbox, or its count-pending mark (a cancellation).
    */
   hasUncountedSince(campaignId: Types.ObjectId, since: Date): Promise<boolean>;
+  /** Whether one of the campaign's shippings is not finished yet (queued, sending or paused). */
+  hasUnfinished(campaignId: Types.ObjectId): Promise<boolean>;
 }
 
 /** The changes a campaign makes to its shippings (owned by the shipping service). */

@@ -558,6 +558,9 @@ export class CampaignService {
   async completeIfDone(campaignId: string, cause: Cause): Promise<boolean> {
     const campaign = Types.ObjectId.isValid(campaignId) ? await this.deps.campaigns.completionState(campaignId) : null;
     if (campaign?.status !== 'running' || !isCampaignDone(campaign.processingDone, campaign.counters)) return false;
+    // The counters are kept beside the shippings, not with them: a counter moved twice (or a
+    // recount gone wrong) must not end a campaign whose sends are still in flight.
+    if (await this.deps.shippings.hasUnfinished(new Types.ObjectId(campaignId))) return false;
     const completed = await this.deps.campaigns.transition(campaignId, statusesAllowing('complete'), {
       status: 'completed',
       completedAt: new Date(this.deps.now()),

@@ -75,5 +75,10 @@ export function isShippingFinished(status: ShippingStatus): boolean {
   return status === 'sent' || status === 'failed' || status === 'cancelled';
 }
 
+/** Every status but the finished ones: while one of its shippings is in one, a campaign is not done. */
+export const NOT_FINISHED: readonly ShippingStatus[] = SHIPPING_STATUSES.filter(
+  (status) => !isShippingFinished(status),
+);
+
 /** Not yet sent and not in flight: what a cancellation (campaign or contact) may still stop. */
 export const NOT_YET_SENT: readonly ShippingStatus[] = SHIPPING_TRANSITIONS.cancel.from;

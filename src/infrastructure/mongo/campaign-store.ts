@@ -15,6 +15,7 @@ import type {
 } from '../../application/campaigns/campaign-repository';
 import type { ShippingRef } from '../../application/shippings/shipping-repository';
 import type { CampaignStatus } from '../../domain/campaigns/campaign-status';
+import { NOT_FINISHED } from '../../domain/campaigns/shipping-status';
 import { DAY_MS } from '../../domain/pacing/daily-cap';
 import { updateIfMatches } from './conditional-update';
 import type { Models } from './models';
@@ -250,6 +251,10 @@ export class MongoCampaignShippings implements CampaignShippingsView {
       $or: [{ outboxAt: { $gt: since } }, { countPendingAt: { $gt: since } }],
     });
     return found !== null;
+  }
+
+  async hasUnfinished(campaignId: Types.ObjectId): Promise<boolean> {
+    return (await this.models.Shipping.exists({ campaignId, status: { $in: [...NOT_FINISHED] } })) !== null;
   }
 }
 
