@@ -224,6 +224,10 @@ export class FakeWhatsAppWeb {
     const state = this.number(connectionId);
     const registered = url.searchParams.get('registered') === '1';
     setImmediate(() => {
+      // Closed before it got going (the client gone, the fake stopping): no QR timer for it, which
+      // nothing would clear and which would keep the test's process alive (seen on a slow database,
+      // a worker reconnecting as the test stopped).
+      if (socket.closedAt !== null) return;
       if (registered && state.linked) {
         socket.linked = true;
         this.push(socket, 'connection.update', { connection: 'open' });
