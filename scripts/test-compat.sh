@@ -13,7 +13,7 @@
 # any MONGO_URL points at SecantusDB, so `.infra.env` keeps the embedded server's URL. The tests
 # that start wire servers of their own (the embedded server's index tests) still use the embedded
 # server. `npm run test:compat -- test/e2e/foo.test.ts` runs only the files given; the whole run is
-# bounded by TEST_COMPAT_TIMEOUT_S (1800 s).
+# bounded by TEST_COMPAT_TIMEOUT_S (1800 s), each file by TEST_COMPAT_FILE_TIMEOUT_S (600 s).
 #
 # A watchdog (test/support/compat-watchdog.ts) writes and reads on the server every 5 s; one that
 # answers nothing for 60 s has hung (SecantusDB's defect, not a test's failure): it is killed and the
@@ -62,8 +62,11 @@ if [ "${TEST_COMPAT_PER_FILE:-1}" = 1 ] && [ -z "${DISPARO_COMPAT_ONE_FILE:-}" ]
         failed+=("$file (not run: the time bound was reached)")
         break
       fi
+      # One file is bounded too (TEST_COMPAT_FILE_TIMEOUT_S, 600 s: the longest takes ~65 s), so a
+      # file whose process never ends fails alone and the files after it still run.
+      bound=$((left < ${TEST_COMPAT_FILE_TIMEOUT_S:-600} ? left : ${TEST_COMPAT_FILE_TIMEOUT_S:-600}))
       rc=0
-      DISPARO_COMPAT_ONE_FILE=1 TEST_COMPAT_TIMEOUT_S="$left" bash "$SELF" "$file" || rc=$?
+      DISPARO_COMPAT_ONE_FILE=1 TEST_COMPAT_TIMEOUT_S="$bound" bash "$SELF" "$file" || rc=$?
       [ "$rc" -eq 0 ] && break
       # A server that hung (the watchdog's exit code) gets the file once more on a new one; a
       # failed test never does.
