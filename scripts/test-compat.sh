@@ -75,7 +75,11 @@ if [ "${TEST_COMPAT_PER_FILE:-1}" = 1 ] && [ -z "${DISPARO_COMPAT_ONE_FILE:-}" ]
         log "SecantusDB hung during $file (not a test failure): running it once more on a new server"
         continue
       fi
-      failed+=("$file$([ "$rc" -eq "$HUNG_EXIT" ] && echo ' (SecantusDB hung twice)')")
+      # (Not `failed+=("$file$(…)")`: under `set -e` an assignment takes its command substitution's
+      # status, and a false test there ended the whole run at its first failed file, unreported.)
+      note=''
+      if [ "$rc" -eq "$HUNG_EXIT" ]; then note=' (SecantusDB hung twice)'; fi
+      failed+=("$file$note")
       break
     done
   done
@@ -101,7 +105,7 @@ stop_server() {
 }
 cleanup() {
   stop_server
-  rm -rf "$DATA" "$DATA.log" "$DATA.hung"
+  rm -rf "$DATA" "$DATA.log" "$DATA.hung" "$DATA.hung.ready"
 }
 trap cleanup EXIT
 for ((i = 0; i < 240; i++)); do
@@ -127,6 +131,13 @@ export TEST_RUN_TIMEOUT_S="${TEST_COMPAT_TIMEOUT_S:-1800}"
 log "$* on SecantusDB ($MONGO_URL)"
 tsx test/support/compat-watchdog.ts "$MONGO_URL" "$SERVER" "$DATA.hung" &
 WATCHDOG=$!
+# The tests start once the watchdog has had its first answer (its start-up no longer overlaps theirs;
+# the server has answered once). Not waited for longer than 60 s: the watchdog then judges the server.
+for ((i = 0; i < 300; i++)); do
+  [ -f "$DATA.hung.ready" ] && break
+  kill -0 "$WATCHDOG" 2>/dev/null || break
+  sleep 0.2
+done
 rc=0
 bash scripts/run-tests.sh "$@" || rc=$?
 stop_server
