@@ -9,8 +9,8 @@
  *
  * Its first answer is written to `<marker file>.ready`: the script starts the file's tests only then,
  * so the server has answered once and the watchdog's own start (tsx, the driver: about a second of
- * CPU) is over before the tests start (it had once overlapped a broker timing test's start on this
- * 2-core machine and made it late: `delayed-delivery`, 125 ms p99 for 100).
+ * CPU) is over before the tests start (the likely reason a broker timing test's start was once late
+ * on this 2-core machine: `delayed-delivery`, 125 ms p99 for 100).
  *
  *   tsx test/support/compat-watchdog.ts <mongo url> <server pid> <marker file>
  */
